@@ -1,0 +1,83 @@
+/* natsim: traffic models (endpoint populations).
+ *
+ * A profile is a named traffic generator with its own key table (validated
+ * by the scenario loader like any other group).  A population is one
+ * instance of a profile in one replication: it schedules its events on the
+ * shared event queue and, when they fire, offers packets to the NAT through
+ * the simulation's send hook.  Profiles plug in by adding an entry to the
+ * catalogue (src/model/profiles.c); the simulation driver knows none of
+ * them by name.
+ */
+#pragma once
+
+#include <glib.h>
+#include <gsl/gsl_rng.h>
+
+#include "natsim/eventq.h"
+#include "natsim/nat.h"
+#include "natsim/params.h"
+
+G_BEGIN_DECLS
+
+typedef struct NatsimPopulation NatsimPopulation;
+
+/* What a population may use while running.  Owned by the driver. */
+typedef struct
+{
+  NatsimEventQueue *queue;
+  gsl_rng          *rng;      /* this population's own stream */
+  uint16_t          cls;      /* class index: event aux and packet cls */
+  uint32_t          inside_base; /* first inside address of this population */
+  NatsimTime        end;      /* simulated end time */
+  /* Offers @pkt to the NAT and records it; fills @ret. */
+  void (*send) (void *sim, const NatsimPacket *pkt, NatsimNatResult *ret);
+  /* Reports endpoint-seconds without a live binding for a registered endpoint. */
+  void (*unreachable) (void *sim, uint16_t cls, NatsimTime from, NatsimTime to);
+  /* True if the binding of this flow is alive now. */
+  NatsimNat        *nat;
+  void             *sim;
+} NatsimPopulationContext;
+
+typedef struct
+{
+  /* Schedules the first events. */
+  void (*start) (NatsimPopulation *pop);
+  /* Handles one of its events (ev->aux == ctx->cls). */
+  void (*handle) (NatsimPopulation *pop, const NatsimEvent *ev);
+  /* Called once at the end of the run (pending events are dropped). */
+  void (*finish) (NatsimPopulation *pop, NatsimTime end);
+  void (*free) (NatsimPopulation *pop);
+} NatsimPopulationClass;
+
+struct NatsimPopulation
+{
+  const NatsimPopulationClass *klass;
+  const NatsimPopulationContext *ctx;
+};
+
+typedef struct
+{
+  const char          *name;
+  const char          *description;
+  const NatsimKeySpec *keys; /* every key but "profile" */
+  /* Number of inside addresses the population needs (from its params). */
+  guint (*n_hosts) (const NatsimParams *params);
+  /* Cross-key checks beyond the key table (message without place). */
+  gboolean (*validate) (const NatsimParams *params, GError **error);
+  NatsimPopulation *(*create) (const NatsimParams *params,
+                               const NatsimPopulationContext *ctx);
+} NatsimProfile;
+
+/* The catalogue, NULL-terminated. */
+extern const NatsimProfile *const natsim_profiles[];
+
+const NatsimProfile *natsim_profile_lookup (const char *name);
+
+/* Comma-separated profile names, for error messages (static string). */
+const char *natsim_profile_names (void);
+
+void natsim_population_free (NatsimPopulation *pop);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (NatsimPopulation, natsim_population_free)
+
+G_END_DECLS

@@ -1,0 +1,239 @@
+/* natsim: the NAT/PAT gateway model.
+ *
+ * The only module that knows NAT behaviour.  Both packet sources (the
+ * simulation models and trace replay) feed packets, in time order and in
+ * *inside addressing* (an inbound packet is addressed to the inside host, as
+ * seen on the LAN), to natsim_nat_process().  The engine keeps one
+ * translation entry ("binding", like a conntrack entry) per 5-tuple, decides
+ * external ports by the mapping / port-reuse / allocation rules, filters
+ * inbound packets, runs the idle timers and reports every lifecycle event to
+ * an observer.
+ *
+ * The per-packet path allocates nothing in steady state (tables grow by
+ * doubling) and never uses GError.
+ */
+#pragma once
+
+#include <glib.h>
+#include <gsl/gsl_rng.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "natsim/params.h"
+#include "natsim/time.h"
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  NATSIM_PROTO_ICMP = 1,
+  NATSIM_PROTO_TCP  = 6,
+  NATSIM_PROTO_UDP  = 17,
+} NatsimProto;
+
+typedef enum
+{
+  NATSIM_DIR_OUT = 0, /* inside -> outside */
+  NATSIM_DIR_IN  = 1, /* outside -> inside (inside addressing) */
+} NatsimDirection;
+
+/* TCP flags as on the wire. */
+enum
+{
+  NATSIM_TCP_FIN = 0x01,
+  NATSIM_TCP_SYN = 0x02,
+  NATSIM_TCP_RST = 0x04,
+  NATSIM_TCP_ACK = 0x10,
+};
+
+/* One packet as offered to the NAT.  For NATSIM_DIR_OUT, src is the inside
+ * endpoint and dst the remote; for NATSIM_DIR_IN, src is the remote and dst
+ * the inside endpoint.  For ICMP echo, the ports hold the query id (RFC 5508). */
+typedef struct
+{
+  NatsimTime time;
+  uint32_t   src_addr, dst_addr; /* IPv4, host byte order */
+  uint16_t   src_port, dst_port;
+  uint16_t   length;             /* IP total length, bytes */
+  uint16_t   cls;                /* traffic class / population index */
+  uint8_t    proto;              /* NatsimProto */
+  uint8_t    dir;                /* NatsimDirection */
+  uint8_t    tcp_flags;
+  uint8_t    dscp;
+  uint32_t   endpoint;           /* endpoint id within the class (metrics) */
+} NatsimPacket;
+
+typedef enum
+{
+  NATSIM_VERDICT_FORWARDED,      /* outbound translated / inbound delivered */
+  NATSIM_VERDICT_ALLOC_FAILED,   /* outbound needed a mapping, none free */
+  NATSIM_VERDICT_BINDING_LOST,   /* inbound, its mapping had existed but is gone */
+  NATSIM_VERDICT_FILTERED,       /* inbound refused by the filtering rule */
+  NATSIM_VERDICT_UNSOLICITED,    /* inbound, no mapping ever */
+  NATSIM_VERDICT_NOT_TRANSLATED, /* not for this NAT (e.g. inside to inside) */
+} NatsimVerdict;
+
+typedef struct
+{
+  NatsimVerdict verdict;
+  uint32_t      ext_addr;    /* the translated (public) endpoint */
+  uint16_t      ext_port;
+  bool          new_binding; /* this packet created the binding */
+  bool          rebinding;   /* ... of a flow whose earlier binding expired */
+} NatsimNatResult;
+
+typedef enum
+{
+  NATSIM_MAPPING_EIM,  /* endpoint-independent (RFC 4787 REQ-1) */
+  NATSIM_MAPPING_ADM,  /* address-dependent */
+  NATSIM_MAPPING_APDM, /* address-and-port-dependent ("symmetric") */
+} NatsimMapping;
+
+typedef enum
+{
+  NATSIM_FILTER_EIF,
+  NATSIM_FILTER_ADF,
+  NATSIM_FILTER_APDF,
+} NatsimFiltering;
+
+typedef enum
+{
+  NATSIM_REUSE_PER_DESTINATION, /* free when the 5-tuple is unused (RFC 7857 port overlapping, Linux) */
+  NATSIM_REUSE_EXCLUSIVE,       /* one inside endpoint per external port (RFC 4787 REQ-3) */
+} NatsimPortReuse;
+
+typedef enum
+{
+  NATSIM_ALLOC_PRESERVE,   /* keep the inside source port when free */
+  NATSIM_ALLOC_SEQUENTIAL, /* next free port after the last allocated */
+  NATSIM_ALLOC_RANDOM,     /* random free port */
+} NatsimAllocation;
+
+typedef enum
+{
+  NATSIM_SEARCH_FULL,  /* scan the whole range for a free port */
+  NATSIM_SEARCH_LINUX, /* nf_nat_l4proto_unique_tuple: random offset, <= 248 probes */
+} NatsimPortSearch;
+
+typedef enum
+{
+  NATSIM_POOLING_PAIRED,    /* one external address per inside address (RFC 4787 REQ-2) */
+  NATSIM_POOLING_ARBITRARY, /* any address with a free port */
+} NatsimPooling;
+
+typedef enum
+{
+  NATSIM_REFRESH_BOTH,
+  NATSIM_REFRESH_OUTBOUND, /* RFC 4787 REQ-6: outbound MUST, inbound MAY */
+} NatsimRefresh;
+
+/* The maximum number of public addresses modelled (memory is per port). */
+#define NATSIM_NAT_MAX_ADDRESSES 1024
+
+typedef struct
+{
+  uint32_t        *addresses; /* host order, owned */
+  guint            n_addresses;
+  uint16_t         port_lo, port_hi;
+  NatsimMapping    mapping;
+  NatsimFiltering  filtering;
+  NatsimPortReuse  port_reuse;
+  NatsimAllocation allocation;
+  NatsimPortSearch port_search;
+  NatsimPooling    pooling;
+  bool             parity;
+  bool             unsolicited_hold; /* Linux: inbound to an expired mapping holds its port */
+  NatsimTime       udp_timeout;
+  NatsimTime       udp_stream_timeout;
+  NatsimTime       tcp_established_timeout;
+  NatsimTime       tcp_transitory_timeout;
+  NatsimTime       icmp_timeout;
+  NatsimRefresh    refresh;
+  NatsimTime       quarantine;
+  uint32_t         ports_per_subscriber; /* 0: unlimited, else block size */
+  uint32_t         blocks_per_subscriber;
+  bool             sip_alg;              /* only warned about (RFC 4787 REQ-10) */
+  NatsimTime       tombstone;            /* how long an expired binding is remembered */
+} NatsimNatConfig;
+
+/* The [nat] keys, with the defaults of the "linux" preset. */
+extern const NatsimKeySpec natsim_nat_keys[];
+
+typedef struct
+{
+  const char        *name;
+  const char        *description;
+  const char *const *values; /* key, value pairs, NULL-terminated */
+} NatsimNatPreset;
+
+/* Presets from REFERENCE.md section 3, NULL-name terminated. */
+extern const NatsimNatPreset natsim_nat_presets[];
+
+const NatsimNatPreset *natsim_nat_preset_lookup (const char *name);
+
+/* Builds a config from validated [nat] params (cross-key checks here). */
+gboolean natsim_nat_config_from_params (const NatsimParams *p,
+                                        NatsimNatConfig *ret, GError **error);
+void natsim_nat_config_clear (NatsimNatConfig *cfg);
+
+/* Lifecycle events, for metrics and for narrating (--events). */
+typedef enum
+{
+  NATSIM_NAT_EV_BINDING_CREATED,
+  NATSIM_NAT_EV_BINDING_EXPIRED,
+  NATSIM_NAT_EV_ALLOC_FAILED,
+  NATSIM_NAT_EV_BINDING_LOST,
+  NATSIM_NAT_EV_FILTERED,
+  NATSIM_NAT_EV_UNSOLICITED,
+  NATSIM_NAT_EV_PORT_ACQUIRED, /* an external port went from unused to used */
+  NATSIM_NAT_EV_PORT_RELEASED, /* ... and back */
+} NatsimNatEventType;
+
+typedef struct
+{
+  NatsimNatEventType type;
+  NatsimTime         time;
+  uint8_t            proto;
+  uint16_t           cls;
+  uint32_t           endpoint;
+  uint32_t           in_addr, rem_addr, ext_addr;
+  uint16_t           in_port, rem_port, ext_port;
+  uint32_t           addr_index; /* index of ext_addr in the pool */
+  bool               rebinding;  /* BINDING_CREATED of a flow seen before */
+  bool               inbound;    /* BINDING_CREATED by an inbound packet (EIF/ADF) */
+} NatsimNatEvent;
+
+typedef void (*NatsimNatObserver) (const NatsimNatEvent *ev, void *user_data);
+
+typedef struct NatsimNat NatsimNat;
+
+/* A NAT with @cfg (copied).  @rng (borrowed, may be NULL when allocation is
+ * not random and port_search is not linux) drives random port choice. */
+NatsimNat *natsim_nat_new (const NatsimNatConfig *cfg, gsl_rng *rng);
+void natsim_nat_free (NatsimNat *nat);
+
+void natsim_nat_set_observer (NatsimNat *nat, NatsimNatObserver func,
+                              void *user_data);
+
+/* Runs the idle timers up to @now: every binding whose expiry <= @now dies
+ * (a binding is dead at its expiry instant, as nf_ct_is_expired). */
+void natsim_nat_advance (NatsimNat *nat, NatsimTime now);
+
+/* Offers one packet (time must not decrease).  Advances timers to its time,
+ * then translates or drops it.  @ret may be NULL. */
+NatsimVerdict natsim_nat_process (NatsimNat *nat, const NatsimPacket *pkt,
+                                  NatsimNatResult *ret);
+
+/* Gauges. */
+guint64 natsim_nat_live_bindings (const NatsimNat *nat);
+guint64 natsim_nat_ports_in_use (const NatsimNat *nat, guint addr_index);
+guint64 natsim_nat_ports_in_use_total (const NatsimNat *nat);
+
+/* True if the inside endpoint has a live binding toward the remote. */
+bool natsim_nat_binding_alive (const NatsimNat *nat, uint8_t proto,
+                               uint32_t in_addr, uint16_t in_port,
+                               uint32_t rem_addr, uint16_t rem_port);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (NatsimNat, natsim_nat_free)
+
+G_END_DECLS

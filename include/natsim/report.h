@@ -1,0 +1,70 @@
+/* natsim: reports.  One NatsimReport, several writers (text, JSON; more to
+ * come) behind one small interface.  report.json follows the contract in
+ * DESIGN.md, schema "natsim.report/1". */
+#pragma once
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+#include <stdio.h>
+
+#include "natsim/analysis.h"
+
+G_BEGIN_DECLS
+
+#define NATSIM_REPORT_SCHEMA "natsim.report/1"
+
+typedef struct
+{
+  char  *id;
+  double value;
+  char  *unit;
+  char  *reason;
+  char  *basis; /* "simulation", "erlang-b", "trace" */
+} NatsimRecommendation;
+
+typedef struct
+{
+  char *id;
+  char *message;
+} NatsimWarning;
+
+typedef struct
+{
+  char          *command;  /* "simulate", "replay", ... */
+  char          *scenario; /* path as given, or NULL */
+  GPtrArray     *traces;   /* char*, as given */
+  guint64        seed;
+  JsonNode      *config;   /* from natsim_scenario_config_to_json() */
+  NatsimSummary *summary;
+  GArray        *recommendations; /* NatsimRecommendation */
+  GArray        *warnings;        /* NatsimWarning */
+} NatsimReport;
+
+NatsimReport *natsim_report_new (const char *command);
+void natsim_report_free (NatsimReport *r);
+void natsim_report_add_warning (NatsimReport *r, const char *id,
+                                const char *fmt, ...) G_GNUC_PRINTF (3, 4);
+void natsim_report_add_recommendation (NatsimReport *r, const char *id,
+                                       double value, const char *unit,
+                                       const char *basis, const char *fmt,
+                                       ...) G_GNUC_PRINTF (6, 7);
+
+/* The report.json document (deterministic: no time, no host, fixed key
+ * order, locale-independent numbers). */
+char *natsim_report_to_json (const NatsimReport *r);
+
+/* The human summary printed on stdout. */
+void natsim_report_write_text (const NatsimReport *r, FILE *out);
+
+/* Writes @contents to @path atomically (temporary file, then rename). */
+gboolean natsim_write_file_atomic (const char *path, const char *contents,
+                                   gssize length, GError **error);
+
+/* Writes DIR/report.json (and other formats named in @formats, a
+ * comma-separated list of text,json) atomically. */
+gboolean natsim_report_write_dir (const NatsimReport *r, const char *dir,
+                                  const char *formats, GError **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (NatsimReport, natsim_report_free)
+
+G_END_DECLS

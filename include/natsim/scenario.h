@@ -1,0 +1,74 @@
+/* natsim: scenario files (GKeyFile), presets and --set overrides.
+ *
+ * Groups: [simulation], [nat], [population NAME] (one per population, NAME
+ * made of letters, digits, '-' and '_').  Every key is validated against its
+ * table (natsim_simulation_keys, natsim_nat_keys, the profile's keys);
+ * unknown groups and keys are errors with a did-you-mean.  Every error is
+ * NATSIM_ERROR_INVALID_INPUT and reads
+ *   "FILE:LINE: [group] key: expected ..., got '...'"
+ * (LINE where it is known).
+ *
+ * Effective [nat] values are resolved in this order: key defaults, the
+ * preset's values, the file's keys, --set overrides (a --set nat.preset
+ * replaces the preset underneath the file's explicit keys).
+ */
+#pragma once
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+
+#include "natsim/model.h"
+#include "natsim/nat.h"
+#include "natsim/params.h"
+
+G_BEGIN_DECLS
+
+/* [simulation] keys: duration, warmup, seed, replications, timeline_interval. */
+extern const NatsimKeySpec natsim_simulation_keys[];
+
+typedef struct
+{
+  char                *name;    /* the NAME of [population NAME] */
+  const NatsimProfile *profile;
+  NatsimParams        *params;  /* the profile's keys */
+} NatsimPopulationSpec;
+
+typedef struct
+{
+  char         *path;        /* as given */
+  NatsimParams *simulation;
+  NatsimParams *nat;         /* effective, preset applied */
+  GPtrArray    *populations; /* NatsimPopulationSpec*, in file order */
+  /* private: what the file and --set said of [nat], to re-resolve presets */
+  GPtrArray    *nat_assignments;
+} NatsimScenario;
+
+/* Loads and validates a scenario file. */
+NatsimScenario *natsim_scenario_load (const char *path, GError **error);
+
+/* The same from memory; @name stands for the file in messages. */
+NatsimScenario *natsim_scenario_load_data (const char *data, gsize length,
+                                           const char *name, GError **error);
+
+/* Applies "group.key=value": "nat.udp_timeout=30s",
+ * "simulation.seed=3", "population.phones.count=5000". */
+gboolean natsim_scenario_set (NatsimScenario *s, const char *assignment,
+                              GError **error);
+
+/* Cross-group checks (warmup < duration, at least one population, the
+ * nat config builds, inside addresses suffice, ...). */
+gboolean natsim_scenario_validate (NatsimScenario *s, GError **error);
+
+/* A deep copy (for sweep points). */
+NatsimScenario *natsim_scenario_copy (const NatsimScenario *s);
+
+/* {"nat": {...}, "populations": [{"name":..., "profile":..., ...}],
+ *  "simulation": {...}}: every effective key with its value string,
+ * in table order. */
+JsonNode *natsim_scenario_config_to_json (const NatsimScenario *s);
+
+void natsim_scenario_free (NatsimScenario *s);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (NatsimScenario, natsim_scenario_free)
+
+G_END_DECLS

@@ -58,6 +58,11 @@ void natsim_eventq_cancel (NatsimEventQueue *q, NatsimEventId id);
 /* Number of live (not cancelled) pending events. */
 size_t natsim_eventq_size (const NatsimEventQueue *q);
 
+/* Bytes of memory the queue holds (its arrays included), for tests and
+ * diagnostics; bounded by O(peak pending events), cancelled ones included
+ * only until the next compaction. */
+size_t natsim_eventq_memory_bytes (const NatsimEventQueue *q);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NatsimEventQueue, natsim_eventq_free)
 
 G_END_DECLS

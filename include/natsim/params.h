@@ -44,7 +44,9 @@ typedef struct
   NatsimKeyType       type;
   const char         *default_value; /* NULL: the key is required */
   const char         *help;          /* one line, for check/profiles/presets */
-  double              min, max;      /* bounds; both 0 means unbounded */
+  double              min, max;      /* bounds; both 0 means unbounded; else
+                                        min is a lower bound and max, when
+                                        not 0, an upper bound */
   const char *const  *choices;       /* NATSIM_KEY_ENUM, NULL-terminated */
 } NatsimKeySpec;
 
@@ -54,6 +56,19 @@ const NatsimKeySpec *natsim_key_lookup (const NatsimKeySpec *specs,
 
 /* The closest key name (edit distance <= 2, or a prefix), or NULL. */
 const char *natsim_key_suggest (const NatsimKeySpec *specs, const char *name);
+
+/* Levenshtein distance between two strings (bytes). */
+guint natsim_edit_distance (const char *a, const char *b);
+
+/* The closest of @names to @name, by the rule of natsim_key_suggest():
+ * the smallest edit distance if it is <= 2 (and shorter than @name), else
+ * the first name that @name is a prefix of, or that is a prefix of @name
+ * (names of 3 characters or more); NULL if none. */
+const char *natsim_name_suggest (const char *const *names, gsize n_names,
+                                 const char *name);
+
+/* "a, b, c": the key names of a table (newly allocated). */
+char *natsim_key_names (const NatsimKeySpec *specs);
 
 /* Describes the expected form of a key, e.g. "a duration such as 30s or 2m
  * between 1s and 10d" (newly allocated). */
@@ -66,8 +81,8 @@ gboolean natsim_key_validate (const NatsimKeySpec *spec, const char *value,
 
 typedef struct NatsimParams NatsimParams;
 
-/* A parameter set for @specs with every default filled in (origin
- * "default"); required keys are unset. */
+/* A parameter set for @specs (borrowed: tables are static) with every
+ * default filled in (origin "default"); required keys are unset. */
 NatsimParams *natsim_params_new (const NatsimKeySpec *specs);
 NatsimParams *natsim_params_copy (const NatsimParams *p);
 void natsim_params_free (NatsimParams *p);
@@ -84,6 +99,9 @@ gboolean natsim_params_set (NatsimParams *p, const char *key,
 /* The value string, or NULL if unset. */
 const char *natsim_params_get (const NatsimParams *p, const char *key);
 const char *natsim_params_origin (const NatsimParams *p, const char *key);
+
+/* The first required key that has no value, or NULL when all are set. */
+const char *natsim_params_missing (const NatsimParams *p);
 
 /* Typed getters: the key must exist in the table and hold a valid value
  * (programming error otherwise). */

@@ -28,6 +28,8 @@ typedef struct
   char *message;
 } NatsimWarning;
 
+/* The report owns everything it points to (strings, @traces, @config,
+ * @summary) and frees it in natsim_report_free(). */
 typedef struct
 {
   char          *command;  /* "simulate", "replay", ... */
@@ -55,6 +57,9 @@ char *natsim_report_to_json (const NatsimReport *r);
 
 /* The human summary printed on stdout. */
 void natsim_report_write_text (const NatsimReport *r, FILE *out);
+
+/* The same summary as a string (report.txt; locale-independent numbers). */
+char *natsim_report_to_text (const NatsimReport *r);
 
 /* Writes @contents to @path atomically (temporary file, then rename). */
 gboolean natsim_write_file_atomic (const char *path, const char *contents,

@@ -43,3 +43,11 @@ natsim_time_add (NatsimTime a, NatsimTime b)
 {
   return (a > NATSIM_TIME_INFINITY - b) ? NATSIM_TIME_INFINITY : a + b;
 }
+
+/* qsort-style comparison of two NatsimTime values. */
+static inline int
+natsim_time_compare (const void *a, const void *b)
+{
+  NatsimTime x = *(const NatsimTime *) a, y = *(const NatsimTime *) b;
+  return (x > y) - (x < y);
+}

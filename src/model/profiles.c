@@ -1,1 +1,38 @@
-/* placeholder */
+/* natsim: the catalogue of traffic profiles. */
+#include "model-private.h"
+
+const NatsimProfile *const natsim_profiles[] = {
+  &natsim_profile_generic,
+  NULL
+};
+
+const NatsimProfile *
+natsim_profile_lookup (const char *name)
+{
+  for (guint i = 0; natsim_profiles[i] != NULL; i++)
+    if (g_strcmp0 (natsim_profiles[i]->name, name) == 0)
+      return natsim_profiles[i];
+  return NULL;
+}
+
+const char *
+natsim_profile_names (void)
+{
+  static char *names;
+
+  if (g_once_init_enter (&names))
+    {
+      GString *s = g_string_new (NULL);
+      for (guint i = 0; natsim_profiles[i] != NULL; i++)
+        g_string_append_printf (s, "%s%s", i ? ", " : "", natsim_profiles[i]->name);
+      g_once_init_leave (&names, g_string_free (s, FALSE));
+    }
+  return names;
+}
+
+void
+natsim_population_free (NatsimPopulation *pop)
+{
+  if (pop != NULL)
+    pop->klass->free (pop);
+}

@@ -1,1 +1,314 @@
-/* placeholder */
+/* natsim: the human summary (stdout, and report.txt).
+ *
+ * Every number goes through g_ascii_formatd() with a fixed format, so the
+ * text is the same in every locale (no decimal comma, no grouping). */
+#include "natsim/report.h"
+
+#include <math.h>
+#include <string.h>
+
+#define LABEL_WIDTH 26
+#define NUM_BUF 64
+
+/* A figure for people: integers as such, else 1 decimal from 1 up and
+ * 2 significant digits below ("0.047"); "n/a" when not finite. */
+static const char *
+fmt_num (char *buf, double v)
+{
+  const char *format;
+
+  if (!isfinite (v))
+    return "n/a";
+  v += 0.0; /* turns -0 into 0 */
+  if ((v == floor (v) && fabs (v) < 1e15) || fabs (v) >= 100.0)
+    format = "%.0f";
+  else if (fabs (v) >= 1.0)
+    format = "%.1f";
+  else
+    format = "%.2g";
+  return g_ascii_formatd (buf, NUM_BUF, format, v);
+}
+
+/* A probability as a percentage: "66.7", "0.0", "0.012". */
+static const char *
+fmt_percent (char *buf, double p)
+{
+  double pc = 100.0 * p + 0.0;
+
+  if (!isfinite (pc))
+    return "n/a";
+  return g_ascii_formatd (buf, NUM_BUF,
+                          pc == 0.0 || fabs (pc) >= 0.1 ? "%.1f" : "%.2g",
+                          pc);
+}
+
+/* Appends @s padded with spaces to @width characters (UTF-8 aware), on the
+ * left when @right_align. */
+static void
+append_padded (GString *out, const char *s, guint width, gboolean right_align)
+{
+  glong len = g_utf8_validate (s, -1, NULL) ? g_utf8_strlen (s, -1)
+                                            : (glong) strlen (s);
+  guint pad = len < (glong) width ? width - (guint) len : 0;
+
+  if (!right_align)
+    g_string_append (out, s);
+  for (guint i = 0; i < pad; i++)
+    g_string_append_c (out, ' ');
+  if (right_align)
+    g_string_append (out, s);
+}
+
+/* Appends @s, indenting the lines after the first by @indent spaces so
+ * that a multi-line message stays under its heading. */
+static void
+append_indented (GString *out, const char *s, guint indent)
+{
+  for (const char *p = s; *p != '\0'; p++)
+    {
+      g_string_append_c (out, *p);
+      if (*p == '\n')
+        for (guint i = 0; i < indent; i++)
+          g_string_append_c (out, ' ');
+    }
+}
+
+static const char *const stat_labels[NATSIM_STAT_N] = {
+  [NATSIM_STAT_FLOWS] = "flows (mapping attempts)",
+  [NATSIM_STAT_BINDINGS_CREATED] = "bindings created",
+  [NATSIM_STAT_BINDINGS_EXPIRED] = "bindings expired",
+  [NATSIM_STAT_PEAK_BINDINGS] = "peak bindings",
+  [NATSIM_STAT_PEAK_PORTS_PER_ADDRESS] = "peak ports per address",
+  [NATSIM_STAT_ALLOCATION_FAILURES] = "allocation failures",
+  [NATSIM_STAT_BLOCKING_PROBABILITY] = "blocking probability",
+  [NATSIM_STAT_BINDING_LOSSES] = "binding losses",
+  [NATSIM_STAT_FILTERED] = "filtered inbound",
+  [NATSIM_STAT_REBINDINGS] = "rebindings",
+  [NATSIM_STAT_UNREACHABLE_SECONDS] = "unreachable endpoint-s",
+  [NATSIM_STAT_PACKETS_OUT] = "packets out",
+  [NATSIM_STAT_PACKETS_IN] = "packets in",
+  [NATSIM_STAT_PACKETS_DROPPED] = "packets dropped",
+};
+
+static void
+append_heading (GString *out, const NatsimReport *r)
+{
+  char buf[NUM_BUF];
+  guint reps = r->summary != NULL ? r->summary->replications : 0;
+
+  g_string_append_printf (out, "natsim %s\n", r->command);
+  if (r->scenario != NULL)
+    g_string_append_printf (out, "  scenario      %s\n", r->scenario);
+  if (r->traces != NULL && r->traces->len > 0)
+    {
+      g_string_append (out, "  traces        ");
+      for (guint i = 0; i < r->traces->len; i++)
+        g_string_append_printf (out, "%s%s", i > 0 ? ", " : "",
+                                (const char *) g_ptr_array_index (r->traces,
+                                                                  i));
+      g_string_append_c (out, '\n');
+    }
+  g_snprintf (buf, sizeof buf, "%" G_GUINT64_FORMAT, r->seed);
+  g_string_append_printf (out, "  seed          %s\n", buf);
+  if (reps > 1)
+    g_string_append_printf (out, "  replications  %u (means, ± 95 %% "
+                                 "confidence half-width)\n", reps);
+  else
+    g_string_append_printf (out, "  replications  %u\n", reps);
+}
+
+static void
+append_totals (GString *out, const NatsimSummary *sum)
+{
+  gboolean ci = sum->replications > 1;
+
+  g_string_append (out, "\nTotals\n");
+  for (guint s = 0; s < NATSIM_STAT_N; s++)
+    {
+      char v[NUM_BUF], h[NUM_BUF], p[NUM_BUF];
+
+      /* Blocking is shown beside the failures it is the share of. */
+      if (s == NATSIM_STAT_BLOCKING_PROBABILITY)
+        continue;
+      g_string_append (out, "  ");
+      append_padded (out, stat_labels[s], LABEL_WIDTH, FALSE);
+      g_string_append (out, fmt_num (v, sum->totals.v[s]));
+      if (ci)
+        g_string_append_printf (out, " ± %s", fmt_num (h, sum->ci95.v[s]));
+      if (s == NATSIM_STAT_ALLOCATION_FAILURES)
+        g_string_append_printf (
+          out, " (blocking %s %%)",
+          fmt_percent (p, sum->totals.v[NATSIM_STAT_BLOCKING_PROBABILITY]));
+      g_string_append_c (out, '\n');
+    }
+}
+
+/* The columns of the per-class table. */
+static const struct
+{
+  const char *title;
+  NatsimStat  stat;
+} class_columns[] = {
+  { "flows", NATSIM_STAT_FLOWS },
+  { "failures", NATSIM_STAT_ALLOCATION_FAILURES },
+  { "blocking", NATSIM_STAT_BLOCKING_PROBABILITY },
+  { "losses", NATSIM_STAT_BINDING_LOSSES },
+  { "filtered", NATSIM_STAT_FILTERED },
+  { "rebindings", NATSIM_STAT_REBINDINGS },
+  { "unreachable s", NATSIM_STAT_UNREACHABLE_SECONDS },
+};
+
+#define COLUMN_WIDTH 14
+
+/* Room for the title and two spaces before it. */
+static guint
+column_width (const char *title)
+{
+  return MAX ((guint) strlen (title) + 2, 10u);
+}
+
+static void
+append_classes (GString *out, const NatsimSummary *sum)
+{
+  guint name_width = 5; /* "class" */
+
+  if (sum->classes == NULL || sum->classes->len == 0)
+    return;
+  for (guint i = 0; i < sum->classes->len; i++)
+    {
+      const NatsimClassSummary *c
+        = &g_array_index (sum->classes, NatsimClassSummary, i);
+      guint len = (guint) g_utf8_strlen (c->name, -1);
+
+      name_width = MAX (name_width, len);
+    }
+
+  g_string_append (out, "\nPer class\n  ");
+  append_padded (out, "class", name_width, FALSE);
+  for (gsize k = 0; k < G_N_ELEMENTS (class_columns); k++)
+    append_padded (out, class_columns[k].title,
+                   column_width (class_columns[k].title), TRUE);
+  g_string_append_c (out, '\n');
+
+  for (guint i = 0; i < sum->classes->len; i++)
+    {
+      const NatsimClassSummary *c
+        = &g_array_index (sum->classes, NatsimClassSummary, i);
+
+      g_string_append (out, "  ");
+      append_padded (out, c->name, name_width, FALSE);
+      for (gsize k = 0; k < G_N_ELEMENTS (class_columns); k++)
+        {
+          char buf[NUM_BUF];
+          NatsimStat s = class_columns[k].stat;
+          guint width = column_width (class_columns[k].title);
+
+          if (s == NATSIM_STAT_BLOCKING_PROBABILITY)
+            {
+              g_autofree char *pc
+                = g_strdup_printf ("%s %%", fmt_percent (buf, c->mean.v[s]));
+
+              append_padded (out, pc, width, TRUE);
+            }
+          else
+            append_padded (out, fmt_num (buf, c->mean.v[s]), width, TRUE);
+        }
+      g_string_append_c (out, '\n');
+    }
+}
+
+static void
+append_addresses (GString *out, const NatsimSummary *sum)
+{
+  if (sum->addresses == NULL || sum->addresses->len == 0)
+    return;
+
+  g_string_append (out, "\nPer address\n  ");
+  append_padded (out, "address", 15, FALSE);
+  append_padded (out, "peak ports", COLUMN_WIDTH, TRUE);
+  append_padded (out, "allocation failures", 22, TRUE);
+  g_string_append_c (out, '\n');
+  for (guint i = 0; i < sum->addresses->len; i++)
+    {
+      const NatsimAddressSummary *a
+        = &g_array_index (sum->addresses, NatsimAddressSummary, i);
+      char buf[NUM_BUF];
+
+      g_string_append (out, "  ");
+      append_padded (out, a->address, 15, FALSE);
+      append_padded (out, fmt_num (buf, a->peak_ports), COLUMN_WIDTH, TRUE);
+      append_padded (out, fmt_num (buf, a->allocation_failures), 22, TRUE);
+      g_string_append_c (out, '\n');
+    }
+}
+
+static void
+append_notes (GString *out, const NatsimReport *r)
+{
+  if (r->warnings != NULL && r->warnings->len > 0)
+    {
+      g_string_append (out, "\nWarnings\n");
+      for (guint i = 0; i < r->warnings->len; i++)
+        {
+          const NatsimWarning *w
+            = &g_array_index (r->warnings, NatsimWarning, i);
+
+          g_string_append_printf (out, "  %s: ", w->id);
+          append_indented (out, w->message != NULL ? w->message : "", 4);
+          g_string_append_c (out, '\n');
+        }
+    }
+  if (r->recommendations != NULL && r->recommendations->len > 0)
+    {
+      g_string_append (out, "\nRecommendations\n");
+      for (guint i = 0; i < r->recommendations->len; i++)
+        {
+          const NatsimRecommendation *rec
+            = &g_array_index (r->recommendations, NatsimRecommendation, i);
+          char buf[NUM_BUF];
+
+          g_string_append_printf (out, "  %s = %s %s (%s)", rec->id,
+                                  fmt_num (buf, rec->value),
+                                  rec->unit != NULL ? rec->unit : "",
+                                  rec->basis != NULL ? rec->basis : "");
+          if (rec->reason != NULL && *rec->reason != '\0')
+            {
+              g_string_append (out, ": ");
+              append_indented (out, rec->reason, 4);
+            }
+          g_string_append_c (out, '\n');
+        }
+    }
+}
+
+/* The summary as text, one trailing newline. */
+char *
+natsim_report_to_text (const NatsimReport *r)
+{
+  GString *out;
+
+  g_return_val_if_fail (r != NULL, NULL);
+
+  out = g_string_new (NULL);
+  append_heading (out, r);
+  if (r->summary != NULL)
+    {
+      append_totals (out, r->summary);
+      append_classes (out, r->summary);
+      append_addresses (out, r->summary);
+    }
+  append_notes (out, r);
+  return g_string_free (out, FALSE);
+}
+
+/* Prints the summary on @out (stdout for the CLI). */
+void
+natsim_report_write_text (const NatsimReport *r, FILE *out)
+{
+  g_autofree char *text = NULL;
+
+  g_return_if_fail (r != NULL && out != NULL);
+
+  text = natsim_report_to_text (r);
+  fputs (text, out);
+}

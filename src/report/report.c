@@ -1,1 +1,232 @@
-/* placeholder */
+/* natsim: the report object, and writing reports to a directory.
+ *
+ * Reports appear complete or not at all (DESIGN.md): every file is written
+ * to a temporary file beside its target, flushed to disk, then renamed over
+ * it.  All formats are rendered in memory before the first file is touched,
+ * and an unknown format name is refused before anything is created. */
+#include "natsim/report.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+
+#include "natsim/error.h"
+
+static void
+recommendation_clear (gpointer p)
+{
+  NatsimRecommendation *rec = p;
+
+  g_clear_pointer (&rec->id, g_free);
+  g_clear_pointer (&rec->unit, g_free);
+  g_clear_pointer (&rec->reason, g_free);
+  g_clear_pointer (&rec->basis, g_free);
+}
+
+static void
+warning_clear (gpointer p)
+{
+  NatsimWarning *w = p;
+
+  g_clear_pointer (&w->id, g_free);
+  g_clear_pointer (&w->message, g_free);
+}
+
+/* An empty report of @command: no scenario, no traces, no figures. */
+NatsimReport *
+natsim_report_new (const char *command)
+{
+  NatsimReport *r;
+
+  g_return_val_if_fail (command != NULL, NULL);
+
+  r = g_new0 (NatsimReport, 1);
+  r->command = g_strdup (command);
+  r->traces = g_ptr_array_new_with_free_func (g_free);
+  r->recommendations = g_array_new (FALSE, TRUE,
+                                    sizeof (NatsimRecommendation));
+  g_array_set_clear_func (r->recommendations, recommendation_clear);
+  r->warnings = g_array_new (FALSE, TRUE, sizeof (NatsimWarning));
+  g_array_set_clear_func (r->warnings, warning_clear);
+  return r;
+}
+
+/* Frees @r and everything it owns; NULL-safe. */
+void
+natsim_report_free (NatsimReport *r)
+{
+  if (r == NULL)
+    return;
+  g_free (r->command);
+  g_free (r->scenario);
+  g_clear_pointer (&r->traces, g_ptr_array_unref);
+  g_clear_pointer (&r->config, json_node_unref);
+  g_clear_pointer (&r->summary, natsim_summary_free);
+  g_clear_pointer (&r->recommendations, g_array_unref);
+  g_clear_pointer (&r->warnings, g_array_unref);
+  g_free (r);
+}
+
+/* Appends a warning; @id names the rule ("rfc4787.req5"). */
+void
+natsim_report_add_warning (NatsimReport *r, const char *id, const char *fmt,
+                           ...)
+{
+  NatsimWarning w;
+  va_list ap;
+
+  g_return_if_fail (r != NULL && id != NULL && fmt != NULL);
+
+  va_start (ap, fmt);
+  w.id = g_strdup (id);
+  w.message = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  g_array_append_val (r->warnings, w);
+}
+
+/* Appends a recommendation; the reason is formatted from @fmt. */
+void
+natsim_report_add_recommendation (NatsimReport *r, const char *id,
+                                  double value, const char *unit,
+                                  const char *basis, const char *fmt, ...)
+{
+  NatsimRecommendation rec;
+  va_list ap;
+
+  g_return_if_fail (r != NULL && id != NULL && unit != NULL && basis != NULL
+                    && fmt != NULL);
+
+  va_start (ap, fmt);
+  rec.id = g_strdup (id);
+  rec.value = value;
+  rec.unit = g_strdup (unit);
+  rec.basis = g_strdup (basis);
+  rec.reason = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  g_array_append_val (r->recommendations, rec);
+}
+
+/* g_file_set_contents_full() writes PATH.XXXXXX in the same directory,
+ * fsyncs it (DURABLE), renames it over @path, and unlinks the temporary file
+ * if any step fails, so @path holds either its old contents or the new ones.
+ * Failures are reported as NATSIM_ERROR_IO naming @path. */
+gboolean
+natsim_write_file_atomic (const char *path, const char *contents,
+                          gssize length, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+
+  g_return_val_if_fail (path != NULL && contents != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!g_file_set_contents_full (path, contents, length,
+                                 G_FILE_SET_CONTENTS_CONSISTENT
+                                   | G_FILE_SET_CONTENTS_DURABLE,
+                                 0666, &local))
+    {
+      g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_IO,
+                   "cannot write %s: %s", path, local->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+typedef enum
+{
+  FORMAT_TEXT = 1 << 0,
+  FORMAT_JSON = 1 << 1,
+} ReportFormat;
+
+static const struct
+{
+  const char  *name;
+  ReportFormat format;
+} known_formats[] = {
+  { "text", FORMAT_TEXT },
+  { "json", FORMAT_JSON },
+};
+
+/* Parses "text,json" (spaces and empty items ignored; NULL or empty means
+ * json) into a set of formats. */
+static gboolean
+parse_formats (const char *formats, unsigned *ret_set, GError **error)
+{
+  g_auto (GStrv) names = NULL;
+  unsigned set = 0;
+
+  if (formats == NULL)
+    formats = "json";
+  names = g_strsplit (formats, ",", -1);
+  for (guint i = 0; names[i] != NULL; i++)
+    {
+      const char *name = g_strstrip (names[i]);
+      gboolean found = FALSE;
+
+      if (*name == '\0')
+        continue;
+      for (gsize k = 0; k < G_N_ELEMENTS (known_formats); k++)
+        {
+          if (g_ascii_strcasecmp (name, known_formats[k].name) == 0)
+            {
+              set |= known_formats[k].format;
+              found = TRUE;
+            }
+        }
+      if (!found)
+        {
+          g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
+                       "unknown report format '%s' (known formats: text, json)",
+                       name);
+          return FALSE;
+        }
+    }
+  if (set == 0)
+    set = FORMAT_JSON;
+  *ret_set = set;
+  return TRUE;
+}
+
+/* Creates @dir and writes the reports named by @formats into it. */
+gboolean
+natsim_report_write_dir (const NatsimReport *r, const char *dir,
+                         const char *formats, GError **error)
+{
+  unsigned set = 0;
+  g_autofree char *json = NULL;
+  g_autofree char *text = NULL;
+
+  g_return_val_if_fail (r != NULL && dir != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!parse_formats (formats, &set, error))
+    return FALSE;
+
+  if (set & FORMAT_JSON)
+    json = natsim_report_to_json (r);
+  if (set & FORMAT_TEXT)
+    text = natsim_report_to_text (r);
+
+  if (g_mkdir_with_parents (dir, 0777) != 0)
+    {
+      int saved = errno;
+
+      g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_IO,
+                   "cannot create directory %s: %s", dir, g_strerror (saved));
+      return FALSE;
+    }
+
+  if (json != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, "report.json", NULL);
+
+      if (!natsim_write_file_atomic (path, json, -1, error))
+        return FALSE;
+    }
+  if (text != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, "report.txt", NULL);
+
+      if (!natsim_write_file_atomic (path, text, -1, error))
+        return FALSE;
+    }
+  return TRUE;
+}

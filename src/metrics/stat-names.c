@@ -1,0 +1,55 @@
+/* natsim: names of the figures, and freeing a run's result.
+ *
+ * The names are the report.json keys of the "totals" object (DESIGN.md,
+ * schema natsim.report/1), in NatsimStat order. */
+#include "natsim/metrics.h"
+
+static const char *const stat_names[NATSIM_STAT_N] = {
+  [NATSIM_STAT_FLOWS] = "flows",
+  [NATSIM_STAT_BINDINGS_CREATED] = "bindings_created",
+  [NATSIM_STAT_BINDINGS_EXPIRED] = "bindings_expired",
+  [NATSIM_STAT_PEAK_BINDINGS] = "peak_bindings",
+  [NATSIM_STAT_PEAK_PORTS_PER_ADDRESS] = "peak_ports_per_address",
+  [NATSIM_STAT_ALLOCATION_FAILURES] = "allocation_failures",
+  [NATSIM_STAT_BLOCKING_PROBABILITY] = "blocking_probability",
+  [NATSIM_STAT_BINDING_LOSSES] = "binding_losses",
+  [NATSIM_STAT_FILTERED] = "filtered",
+  [NATSIM_STAT_REBINDINGS] = "rebindings",
+  [NATSIM_STAT_UNREACHABLE_SECONDS] = "unreachable_seconds",
+  [NATSIM_STAT_PACKETS_OUT] = "packets_out",
+  [NATSIM_STAT_PACKETS_IN] = "packets_in",
+  [NATSIM_STAT_PACKETS_DROPPED] = "packets_dropped",
+};
+
+/* The report.json key of @s; NULL (and a critical) for an invalid value. */
+const char *
+natsim_stat_name (NatsimStat s)
+{
+  g_return_val_if_fail ((unsigned) s < NATSIM_STAT_N, NULL);
+  return stat_names[s];
+}
+
+/* Counts are everything but the two real-valued figures: a probability and
+ * a duration. */
+bool
+natsim_stat_is_count (NatsimStat s)
+{
+  g_return_val_if_fail ((unsigned) s < NATSIM_STAT_N, false);
+  return s != NATSIM_STAT_BLOCKING_PROBABILITY
+         && s != NATSIM_STAT_UNREACHABLE_SECONDS;
+}
+
+/* Frees @r and every array it holds; NULL-safe. */
+void
+natsim_run_result_free (NatsimRunResult *r)
+{
+  if (r == NULL)
+    return;
+  g_free (r->per_class);
+  g_free (r->addr_peak_ports);
+  g_free (r->addr_failures);
+  g_free (r->tl_bindings);
+  g_free (r->tl_ports);
+  g_free (r->tl_failures);
+  g_free (r);
+}

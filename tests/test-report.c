@@ -1,0 +1,728 @@
+/* natsim: tests of report/ (report.json contract, text summary, writing).
+ *
+ * The golden files in tests/data/ were checked by hand against DESIGN.md.
+ * To regenerate them after a deliberate format change, run the test with
+ * NATSIM_UPDATE_GOLDEN=1 and review the diff. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <glib/gstdio.h>
+#include <locale.h>
+#include <math.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "natsim/error.h"
+#include "natsim/report.h"
+
+static const char *const contract_keys[] = {
+  "schema", "natsim_version", "command", "inputs", "seed", "replications",
+  "config", "totals", "ci95", "per_class", "per_address", "timeline",
+  "recommendations", "warnings",
+};
+
+static const char *const config_json
+  = "{\"nat\": {\"preset\": \"linux\", \"udp_timeout\": \"30s\"},"
+    " \"populations\": [{\"name\": \"phones\", \"profile\": \"cisco-mpp\","
+    " \"count\": \"2000\"}],"
+    " \"simulation\": {\"duration\": \"1h\", \"seed\": \"7\"}}";
+
+/* One replication's figures; @k varies them between the two runs. */
+static NatsimRunResult *
+make_run (double k)
+{
+  NatsimRunResult *r = g_new0 (NatsimRunResult, 1);
+  NatsimStats *t = &r->totals;
+
+  t->v[NATSIM_STAT_FLOWS] = 30.0;
+  t->v[NATSIM_STAT_BINDINGS_CREATED] = 10.0;
+  t->v[NATSIM_STAT_BINDINGS_EXPIRED] = 4.0;
+  t->v[NATSIM_STAT_PEAK_BINDINGS] = 10.0 + k;         /* mean 10.5 */
+  t->v[NATSIM_STAT_PEAK_PORTS_PER_ADDRESS] = 5.0;
+  t->v[NATSIM_STAT_ALLOCATION_FAILURES] = 19.0 + 2.0 * k; /* mean 20 */
+  t->v[NATSIM_STAT_BINDING_LOSSES] = 3.0;
+  t->v[NATSIM_STAT_FILTERED] = 1.0;
+  t->v[NATSIM_STAT_REBINDINGS] = 2.0;
+  t->v[NATSIM_STAT_UNREACHABLE_SECONDS] = 100.0;
+  t->v[NATSIM_STAT_PACKETS_OUT] = 100.0;
+  t->v[NATSIM_STAT_PACKETS_IN] = 80.0;
+  t->v[NATSIM_STAT_PACKETS_DROPPED] = 24.0;
+
+  r->n_classes = 2;
+  r->per_class = g_new0 (NatsimStats, 2);
+  r->per_class[0] = *t;
+  r->per_class[0].v[NATSIM_STAT_UNREACHABLE_SECONDS] = 99.9;
+  r->per_class[1].v[NATSIM_STAT_UNREACHABLE_SECONDS] = 0.1;
+
+  r->n_addresses = 2;
+  r->addr_peak_ports = g_new0 (double, 2);
+  r->addr_failures = g_new0 (double, 2);
+  r->addr_peak_ports[0] = 5.0;
+  r->addr_peak_ports[1] = 4.0 + k; /* mean 4.5 */
+  r->addr_failures[0] = 19.0 + 2.0 * k;
+  r->addr_failures[1] = 0.0;
+
+  r->interval_s = 60.0;
+  r->n_intervals = 3;
+  r->tl_bindings = g_new0 (double, 3);
+  r->tl_ports = g_new0 (double, 3);
+  r->tl_failures = g_new0 (double, 3);
+  for (guint i = 0; i < 3; i++)
+    {
+      r->tl_bindings[i] = 3.0 * i + k;
+      r->tl_ports[i] = 3.0 * i;
+      r->tl_failures[i] = i == 2 ? 19.0 + 2.0 * k : 0.0;
+    }
+  return r;
+}
+
+/* A report as `natsim simulate` would make it, two replications.  The CI
+ * half-widths are then set by hand so that the golden file does not depend
+ * on the last digit of GSL's t quantile, and so that they exercise the
+ * number formats. */
+static NatsimReport *
+make_report (void)
+{
+  NatsimReport *r = natsim_report_new ("simulate");
+  NatsimRunResult *runs[2] = { make_run (0.0), make_run (1.0) };
+  const char *const names[] = { "phones", "apps" };
+  const uint32_t addrs[] = { 0xCB007101u, 0xCB007102u };
+  g_autoptr (GError) error = NULL;
+  NatsimStats *ci;
+
+  r->scenario = g_strdup ("scenarios/x.ini");
+  r->seed = 7;
+  r->config = json_from_string (config_json, &error);
+  g_assert_no_error (error);
+  r->summary = natsim_summarize (runs, 2, names, addrs);
+  natsim_run_result_free (runs[0]);
+  natsim_run_result_free (runs[1]);
+
+  ci = &r->summary->ci95;
+  for (guint s = 0; s < NATSIM_STAT_N; s++)
+    ci->v[s] = 0.0;
+  ci->v[NATSIM_STAT_FLOWS] = 0.0;
+  ci->v[NATSIM_STAT_PEAK_BINDINGS] = 6.353102368087354;
+  ci->v[NATSIM_STAT_ALLOCATION_FAILURES] = 1.3;
+  ci->v[NATSIM_STAT_BLOCKING_PROBABILITY] = 0.1;
+  ci->v[NATSIM_STAT_UNREACHABLE_SECONDS] = 1e-05;
+  ci->v[NATSIM_STAT_PACKETS_OUT] = 150.0;
+
+  natsim_report_add_recommendation (r, "pool.addresses", 3.0, "addresses",
+                                    "erlang-b",
+                                    "%u ports per address at %.0f Erlang "
+                                    "keep blocking below %g %%",
+                                    64512u, 150000.0, 1.0);
+  natsim_report_add_recommendation (r, "keepalive.interval", 22.5, "s",
+                                    "simulation",
+                                    "below the UDP timeout of %d s", 30);
+  natsim_report_add_warning (r, "rfc4787.req5",
+                             "UDP timeout %d s is below the 2 min minimum",
+                             30);
+  natsim_report_add_warning (r, "test.escaping",
+                             "a \"quoted\"\tword, a back\\slash and\na line");
+  return r;
+}
+
+static char *
+data_path (const char *name)
+{
+  const char *dir = g_getenv ("NATSIM_DATA");
+
+  if (dir == NULL)
+    fail_msg ("NATSIM_DATA is not set (run the test through meson test)");
+  return g_build_filename (dir, name, NULL);
+}
+
+/* Compares @actual with the golden file @name, or rewrites it when
+ * NATSIM_UPDATE_GOLDEN is set. */
+static void
+check_golden (const char *actual, const char *name)
+{
+  g_autofree char *path = data_path (name);
+  g_autofree char *expected = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (g_getenv ("NATSIM_UPDATE_GOLDEN") != NULL)
+    {
+      g_assert_true (g_file_set_contents (path, actual, -1, &error));
+      g_assert_no_error (error);
+    }
+  if (!g_file_get_contents (path, &expected, NULL, &error))
+    fail_msg ("%s: %s", path, error->message);
+  if (strcmp (actual, expected) != 0)
+    {
+      g_autofree char *got = g_strconcat (name, ".actual", NULL);
+
+      g_file_set_contents (got, actual, -1, NULL);
+      fail_msg ("output differs from %s; actual output written to %s "
+                "(diff them)", path, got);
+    }
+}
+
+static void
+test_json_golden (void **state)
+{
+  g_autoptr (NatsimReport) r = make_report ();
+  g_autofree char *json = natsim_report_to_json (r);
+  g_autofree char *again = natsim_report_to_json (r);
+
+  check_golden (json, "report-golden.json");
+  assert_string_equal (json, again);
+}
+
+static void
+check_members (JsonObject *o, const char *const *keys, gsize n_keys)
+{
+  g_autoptr (GList) members = json_object_get_members (o);
+  GList *l = members;
+
+  assert_int_equal (g_list_length (members), n_keys);
+  for (gsize i = 0; i < n_keys; i++, l = l->next)
+    assert_string_equal (l->data, keys[i]);
+}
+
+static void
+test_json_contract (void **state)
+{
+  g_autoptr (NatsimReport) r = make_report ();
+  g_autofree char *json = natsim_report_to_json (r);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) config = NULL;
+  const char *stat_keys[NATSIM_STAT_N];
+  JsonObject *root, *totals, *ci95, *per_class, *timeline, *o;
+  JsonArray *a;
+
+  json_parser_load_from_data (parser, json, -1, &error);
+  g_assert_no_error (error);
+  root = json_node_get_object (json_parser_get_root (parser));
+  check_members (root, contract_keys, G_N_ELEMENTS (contract_keys));
+
+  assert_string_equal (json_object_get_string_member (root, "schema"),
+                       "natsim.report/1");
+  assert_string_equal (json_object_get_string_member (root, "natsim_version"),
+                       NATSIM_VERSION);
+  assert_string_equal (json_object_get_string_member (root, "command"),
+                       "simulate");
+  assert_int_equal (json_object_get_int_member (root, "seed"), 7);
+  assert_int_equal (json_object_get_int_member (root, "replications"), 2);
+
+  o = json_object_get_object_member (root, "inputs");
+  {
+    static const char *const keys[] = { "scenario", "traces" };
+
+    check_members (o, keys, G_N_ELEMENTS (keys));
+  }
+  assert_string_equal (json_object_get_string_member (o, "scenario"),
+                       "scenarios/x.ini");
+  assert_int_equal (
+    json_array_get_length (json_object_get_array_member (o, "traces")), 0);
+
+  /* The config is copied as given. */
+  config = json_from_string (config_json, &error);
+  g_assert_no_error (error);
+  assert_true (json_node_equal (config,
+                                json_object_get_member (root, "config")));
+
+  for (guint s = 0; s < NATSIM_STAT_N; s++)
+    stat_keys[s] = natsim_stat_name (s);
+  totals = json_object_get_object_member (root, "totals");
+  check_members (totals, stat_keys, NATSIM_STAT_N);
+  ci95 = json_object_get_object_member (root, "ci95");
+  check_members (ci95, stat_keys, NATSIM_STAT_N);
+
+  /* Integral counts are integers; fractional means and reals are not. */
+  assert_int_equal (json_node_get_value_type (
+                      json_object_get_member (totals, "flows")),
+                    G_TYPE_INT64);
+  assert_int_equal (json_object_get_int_member (totals,
+                                                "allocation_failures"), 20);
+  assert_int_equal (json_node_get_value_type (
+                      json_object_get_member (totals, "peak_bindings")),
+                    G_TYPE_DOUBLE);
+  assert_true (json_object_get_double_member (totals, "peak_bindings")
+               == 10.5);
+  assert_int_equal (json_node_get_value_type (
+                      json_object_get_member (totals,
+                                              "blocking_probability")),
+                    G_TYPE_DOUBLE);
+  assert_true (fabs (json_object_get_double_member (totals,
+                                                    "blocking_probability")
+                     - 2.0 / 3.0) < 1e-15);
+  assert_int_equal (json_node_get_value_type (
+                      json_object_get_member (totals,
+                                              "unreachable_seconds")),
+                    G_TYPE_DOUBLE);
+  assert_true (json_object_get_double_member (ci95, "allocation_failures")
+               == 1.3);
+
+  per_class = json_object_get_object_member (root, "per_class");
+  {
+    static const char *const keys[] = { "phones", "apps" };
+
+    check_members (per_class, keys, G_N_ELEMENTS (keys));
+  }
+  check_members (json_object_get_object_member (per_class, "apps"),
+                 stat_keys, NATSIM_STAT_N);
+
+  a = json_object_get_array_member (root, "per_address");
+  assert_int_equal (json_array_get_length (a), 2);
+  {
+    static const char *const keys[] = { "address", "peak_ports",
+                                        "allocation_failures" };
+
+    o = json_array_get_object_element (a, 1);
+    check_members (o, keys, G_N_ELEMENTS (keys));
+    assert_string_equal (json_object_get_string_member (o, "address"),
+                         "203.0.113.2");
+  }
+
+  timeline = json_object_get_object_member (root, "timeline");
+  {
+    static const char *const keys[] = { "interval_s", "bindings",
+                                        "ports_in_use",
+                                        "allocation_failures" };
+
+    check_members (timeline, keys, G_N_ELEMENTS (keys));
+  }
+  assert_int_equal (json_object_get_int_member (timeline, "interval_s"), 60);
+  assert_int_equal (json_array_get_length (
+                      json_object_get_array_member (timeline, "bindings")),
+                    3);
+
+  a = json_object_get_array_member (root, "recommendations");
+  assert_int_equal (json_array_get_length (a), 2);
+  {
+    static const char *const keys[] = { "id", "value", "unit", "reason",
+                                        "basis" };
+
+    o = json_array_get_object_element (a, 0);
+    check_members (o, keys, G_N_ELEMENTS (keys));
+    assert_string_equal (json_object_get_string_member (o, "id"),
+                         "pool.addresses");
+    assert_int_equal (json_object_get_int_member (o, "value"), 3);
+    assert_string_equal (json_object_get_string_member (o, "basis"),
+                         "erlang-b");
+  }
+
+  a = json_object_get_array_member (root, "warnings");
+  assert_int_equal (json_array_get_length (a), 2);
+  {
+    static const char *const keys[] = { "id", "message" };
+
+    o = json_array_get_object_element (a, 1);
+    check_members (o, keys, G_N_ELEMENTS (keys));
+    assert_string_equal (json_object_get_string_member (o, "message"),
+                         "a \"quoted\"\tword, a back\\slash and\na line");
+  }
+}
+
+/* One replication: no confidence intervals, so null for every key.  No
+ * summary at all: replications 0 and null figures. */
+static void
+test_json_without_ci (void **state)
+{
+  g_autoptr (NatsimReport) r = make_report ();
+  g_autoptr (NatsimReport) empty = natsim_report_new ("analyze");
+  g_autofree char *json = NULL;
+  g_autofree char *json_empty = NULL;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) error = NULL;
+  JsonObject *root, *ci95, *totals;
+
+  r->summary->replications = 1;
+  json = natsim_report_to_json (r);
+  json_parser_load_from_data (parser, json, -1, &error);
+  g_assert_no_error (error);
+  root = json_node_get_object (json_parser_get_root (parser));
+  ci95 = json_object_get_object_member (root, "ci95");
+  assert_int_equal (json_object_get_size (ci95), NATSIM_STAT_N);
+  for (guint s = 0; s < NATSIM_STAT_N; s++)
+    assert_true (json_object_get_null_member (ci95, natsim_stat_name (s)));
+
+  json_empty = natsim_report_to_json (empty);
+  json_parser_load_from_data (parser, json_empty, -1, &error);
+  g_assert_no_error (error);
+  root = json_node_get_object (json_parser_get_root (parser));
+  check_members (root, contract_keys, G_N_ELEMENTS (contract_keys));
+  assert_int_equal (json_object_get_int_member (root, "replications"), 0);
+  assert_true (json_object_get_null_member (
+    json_object_get_object_member (root, "inputs"), "scenario"));
+  assert_int_equal (json_object_get_size (
+                      json_object_get_object_member (root, "config")),
+                    0);
+  totals = json_object_get_object_member (root, "totals");
+  assert_true (json_object_get_null_member (totals, "flows"));
+  assert_non_null (strstr (json_empty, "\"config\": {},\n"));
+  assert_non_null (strstr (json_empty, "\"per_address\": [],\n"));
+}
+
+/* Number formats: shortest round-trip decimals, locale-independent. */
+static void
+test_json_numbers (void **state)
+{
+  static const struct
+  {
+    double      value;
+    const char *text;
+  } cases[] = {
+    { 0.1, "0.1" },
+    { 2.0 / 3.0, "0.6666666666666666" },
+    { 22.5, "22.5" },
+    { 100.0, "100" },          /* integral: an integer */
+    { -0.0, "0" },
+    { 1e-05, "1e-05" },
+    { 0.0001, "0.0001" },
+    { 1.5e20, "1.5e+20" },     /* integral but beyond 2^53: a double */
+    { 9007199254740991.0, "9007199254740991" },
+    { 123456.789, "123456.789" },
+    { -2.5, "-2.5" },
+    { 1e300, "1e+300" },
+    { 5e-324, "5e-324" },
+    { NAN, "null" },
+    { INFINITY, "null" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (NatsimReport) r = natsim_report_new ("plan");
+      g_autofree char *json = NULL;
+      g_autofree char *want = NULL;
+
+      natsim_report_add_recommendation (r, "x", cases[i].value, "u", "b",
+                                        "r");
+      json = natsim_report_to_json (r);
+      want = g_strdup_printf ("\"value\": %s,\n", cases[i].text);
+      if (strstr (json, want) == NULL)
+        fail_msg ("case %" G_GSIZE_FORMAT ": %s not found in\n%s", i, want,
+                  json);
+    }
+
+  /* Non-integral doubles in the config keep a '.' ("3.0"). */
+  {
+    g_autoptr (NatsimReport) r = natsim_report_new ("plan");
+    g_autofree char *json = NULL;
+    g_autoptr (GError) error = NULL;
+
+    r->config = json_from_string ("{\"a\": 3.0, \"b\": 0.1, \"c\": 3,"
+                                  " \"d\": [true, false, null, \"\\u0001\"]}",
+                                  &error);
+    g_assert_no_error (error);
+    json = natsim_report_to_json (r);
+    assert_non_null (strstr (json, "\"a\": 3.0,\n"));
+    assert_non_null (strstr (json, "\"b\": 0.1,\n"));
+    assert_non_null (strstr (json, "\"c\": 3,\n"));
+    assert_non_null (strstr (json,
+                             "\"d\": [true, false, null, \"\\u0001\"]\n"));
+  }
+}
+
+static void
+test_text (void **state)
+{
+  g_autoptr (NatsimReport) r = make_report ();
+  g_autofree char *text = natsim_report_to_text (r);
+  g_autofree char *printed = NULL;
+  gsize len = 0;
+  FILE *f;
+
+  check_golden (text, "report-golden.txt");
+
+  assert_non_null (strstr (text, "natsim simulate\n"));
+  assert_non_null (strstr (text, "  scenario      scenarios/x.ini\n"));
+  assert_non_null (strstr (text, "  seed          7\n"));
+  assert_non_null (strstr (text, "  replications  2 (means, ± 95 % "));
+  assert_non_null (strstr (text, "  allocation failures       20 ± 1.3 "
+                                 "(blocking 66.7 %)\n"));
+  assert_non_null (strstr (text, "  peak bindings             10.5 ± 6.4\n"));
+  assert_non_null (strstr (text, "\nPer class\n"));
+  assert_non_null (strstr (text, "\nPer address\n"));
+  assert_non_null (strstr (text, "  203.0.113.2"));
+  assert_non_null (strstr (text, "  rfc4787.req5: UDP timeout 30 s is below"));
+  assert_non_null (strstr (text, "  pool.addresses = 3 addresses (erlang-b): "
+                                 "64512 ports per address"));
+
+  /* natsim_report_write_text() prints the same. */
+  f = open_memstream (&printed, &len);
+  assert_non_null (f);
+  natsim_report_write_text (r, f);
+  assert_int_equal (fclose (f), 0);
+  assert_string_equal (printed, text);
+
+  /* One replication: no "±". */
+  r->summary->replications = 1;
+  g_free (text);
+  text = natsim_report_to_text (r);
+  assert_null (strstr (text, "±"));
+  assert_non_null (strstr (text, "  allocation failures       20 "
+                                 "(blocking 66.7 %)\n"));
+}
+
+/* The outputs must not depend on LC_NUMERIC: compare them under a locale
+ * with a decimal comma, if the machine has one. */
+static void
+test_locale_independent (void **state)
+{
+  static const char *const locales[] = { "de_DE.UTF-8", "de_DE.utf8",
+                                         "fr_FR.UTF-8", "fr_FR.utf8",
+                                         "ru_RU.UTF-8", "nl_NL.UTF-8" };
+  g_autoptr (NatsimReport) r = make_report ();
+  g_autofree char *json_c = NULL;
+  g_autofree char *text_c = NULL;
+  g_autofree char *saved = g_strdup (setlocale (LC_NUMERIC, NULL));
+  const char *used = NULL;
+
+  setlocale (LC_NUMERIC, "C");
+  json_c = natsim_report_to_json (r);
+  text_c = natsim_report_to_text (r);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (locales) && used == NULL; i++)
+    {
+      if (setlocale (LC_NUMERIC, locales[i]) != NULL
+          && strcmp (localeconv ()->decimal_point, ",") == 0)
+        used = locales[i];
+    }
+  if (used == NULL)
+    {
+      setlocale (LC_NUMERIC, saved);
+      print_message ("no decimal-comma locale installed; skipped\n");
+      skip ();
+      return;
+    }
+  {
+    g_autofree char *json_l = natsim_report_to_json (r);
+    g_autofree char *text_l = natsim_report_to_text (r);
+    char check[32];
+
+    /* The locale really is active: printf would use a comma. */
+    g_snprintf (check, sizeof check, "%.1f", 0.5);
+    assert_string_equal (check, "0,5");
+    setlocale (LC_NUMERIC, saved);
+    assert_string_equal (json_l, json_c);
+    assert_string_equal (text_l, text_c);
+  }
+}
+
+static char *
+make_tmp_dir (void)
+{
+  g_autoptr (GError) error = NULL;
+  char *dir = g_dir_make_tmp ("natsim-report-XXXXXX", &error);
+
+  g_assert_no_error (error);
+  return dir;
+}
+
+/* Removes @path and, for a directory, what it holds (test trees only). */
+static void
+remove_tree (const char *path)
+{
+  GDir *d = g_dir_open (path, 0, NULL);
+
+  if (d != NULL)
+    {
+      const char *name;
+
+      while ((name = g_dir_read_name (d)) != NULL)
+        {
+          g_autofree char *child = g_build_filename (path, name, NULL);
+
+          remove_tree (child);
+        }
+      g_dir_close (d);
+      g_rmdir (path);
+    }
+  else
+    g_unlink (path);
+}
+
+static gint
+compare_names (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+/* The sorted names in @dir, joined with spaces. */
+static char *
+list_dir (const char *dir)
+{
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  GDir *d = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  assert_non_null (d);
+  while ((name = g_dir_read_name (d)) != NULL)
+    g_ptr_array_add (names, g_strdup (name));
+  g_dir_close (d);
+  g_ptr_array_sort (names, compare_names);
+  g_ptr_array_add (names, NULL);
+  return g_strjoinv (" ", (char **) names->pdata);
+}
+
+static void
+test_write_dir (void **state)
+{
+  g_autoptr (NatsimReport) r = make_report ();
+  g_autofree char *tmp = make_tmp_dir ();
+  g_autofree char *out = g_build_filename (tmp, "out", "sub", NULL);
+  g_autofree char *json_path = g_build_filename (out, "report.json", NULL);
+  g_autofree char *text_path = g_build_filename (out, "report.txt", NULL);
+  g_autofree char *json = natsim_report_to_json (r);
+  g_autofree char *text = natsim_report_to_text (r);
+  g_autofree char *got = NULL;
+  g_autoptr (GError) error = NULL;
+
+  /* json only by default. */
+  assert_true (natsim_report_write_dir (r, out, NULL, &error));
+  g_assert_no_error (error);
+  assert_true (g_file_test (json_path, G_FILE_TEST_IS_REGULAR));
+  assert_false (g_file_test (text_path, G_FILE_TEST_EXISTS));
+
+  /* Both, over an existing report.json. */
+  assert_true (g_file_set_contents (json_path, "old", -1, NULL));
+  assert_true (natsim_report_write_dir (r, out, " text , json ", &error));
+  g_assert_no_error (error);
+  assert_true (g_file_get_contents (json_path, &got, NULL, NULL));
+  assert_string_equal (got, json);
+  g_free (got);
+  assert_true (g_file_get_contents (text_path, &got, NULL, NULL));
+  assert_string_equal (got, text);
+  {
+    g_autofree char *names = list_dir (out);
+
+    assert_string_equal (names, "report.json report.txt");
+  }
+
+  remove_tree (tmp);
+}
+
+static void
+test_write_dir_unknown_format (void **state)
+{
+  g_autoptr (NatsimReport) r = make_report ();
+  g_autofree char *tmp = make_tmp_dir ();
+  g_autofree char *out = g_build_filename (tmp, "out", NULL);
+  g_autoptr (GError) error = NULL;
+
+  assert_false (natsim_report_write_dir (r, out, "json,md", &error));
+  g_assert_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT);
+  assert_non_null (strstr (error->message, "'md'"));
+  assert_non_null (strstr (error->message, "text, json"));
+  /* Refused before anything was created. */
+  assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+
+  remove_tree (tmp);
+}
+
+/* A write that fails leaves neither a partial report nor a temporary
+ * file, and keeps what was there. */
+static void
+test_write_dir_failure (void **state)
+{
+  g_autoptr (NatsimReport) r = make_report ();
+  g_autofree char *tmp = make_tmp_dir ();
+  g_autoptr (GError) error = NULL;
+
+  /* report.json cannot be replaced: a directory is in its way (this
+   * fails for root too, unlike a read-only directory). */
+  {
+    g_autofree char *out = g_build_filename (tmp, "blocked", NULL);
+    g_autofree char *in_the_way = g_build_filename (out, "report.json", NULL);
+    g_autofree char *names = NULL;
+
+    assert_int_equal (g_mkdir_with_parents (in_the_way, 0755), 0);
+    assert_false (natsim_report_write_dir (r, out, "json", &error));
+    g_assert_error (error, NATSIM_ERROR, NATSIM_ERROR_IO);
+    assert_non_null (strstr (error->message, "report.json"));
+    g_clear_error (&error);
+    names = list_dir (out);
+    assert_string_equal (names, "report.json");
+    assert_true (g_file_test (in_the_way, G_FILE_TEST_IS_DIR));
+  }
+
+  /* DIR cannot be created: a file is in its way. */
+  {
+    g_autofree char *file = g_build_filename (tmp, "file", NULL);
+    g_autofree char *out = g_build_filename (file, "out", NULL);
+
+    assert_true (g_file_set_contents (file, "x", -1, NULL));
+    assert_false (natsim_report_write_dir (r, out, "json", &error));
+    g_assert_error (error, NATSIM_ERROR, NATSIM_ERROR_IO);
+    assert_non_null (strstr (error->message, out));
+    g_clear_error (&error);
+  }
+
+  /* A read-only directory (meaningless for root, who may write anyway). */
+  if (geteuid () != 0)
+    {
+      g_autofree char *out = g_build_filename (tmp, "readonly", NULL);
+      g_autofree char *json_path = g_build_filename (out, "report.json",
+                                                     NULL);
+      g_autofree char *names = NULL;
+      g_autofree char *got = NULL;
+
+      assert_int_equal (g_mkdir (out, 0755), 0);
+      assert_true (g_file_set_contents (json_path, "old", -1, NULL));
+      assert_int_equal (g_chmod (out, 0555), 0);
+      assert_false (natsim_report_write_dir (r, out, "text,json", &error));
+      g_assert_error (error, NATSIM_ERROR, NATSIM_ERROR_IO);
+      g_clear_error (&error);
+      names = list_dir (out);
+      assert_string_equal (names, "report.json");
+      assert_true (g_file_get_contents (json_path, &got, NULL, NULL));
+      assert_string_equal (got, "old");
+      assert_int_equal (g_chmod (out, 0755), 0);
+    }
+
+  remove_tree (tmp);
+}
+
+static void
+test_write_file_atomic (void **state)
+{
+  g_autofree char *tmp = make_tmp_dir ();
+  g_autofree char *path = g_build_filename (tmp, "f.txt", NULL);
+  g_autofree char *missing = g_build_filename (tmp, "no", "f.txt", NULL);
+  g_autofree char *got = NULL;
+  g_autofree char *names = NULL;
+  g_autoptr (GError) error = NULL;
+  gsize len = 0;
+
+  assert_true (natsim_write_file_atomic (path, "abc\0def", 7, &error));
+  g_assert_no_error (error);
+  assert_true (g_file_get_contents (path, &got, &len, NULL));
+  assert_int_equal (len, 7);
+  assert_memory_equal (got, "abc\0def", 7);
+
+  assert_false (natsim_write_file_atomic (missing, "x", -1, &error));
+  g_assert_error (error, NATSIM_ERROR, NATSIM_ERROR_IO);
+  assert_non_null (strstr (error->message, missing));
+
+  names = list_dir (tmp);
+  assert_string_equal (names, "f.txt");
+  remove_tree (tmp);
+}
+
+int
+main (void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test (test_json_golden),
+    cmocka_unit_test (test_json_contract),
+    cmocka_unit_test (test_json_without_ci),
+    cmocka_unit_test (test_json_numbers),
+    cmocka_unit_test (test_text),
+    cmocka_unit_test (test_locale_independent),
+    cmocka_unit_test (test_write_dir),
+    cmocka_unit_test (test_write_dir_unknown_format),
+    cmocka_unit_test (test_write_dir_failure),
+    cmocka_unit_test (test_write_file_atomic),
+  };
+
+  setlocale (LC_ALL, "");
+  return cmocka_run_group_tests (tests, NULL, NULL);
+}

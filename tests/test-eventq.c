@@ -324,6 +324,59 @@ test_memory_bounded (void **state)
   assert_true (peak < 8u * 1024 * 1024);
 }
 
+/* Mass cancellation triggers compaction, in the radix part (whole buckets
+ * emptied, partial ones kept in order) and in the front heap (events pushed
+ * below a peeked minimum). */
+static void
+test_compaction (void **state)
+{
+  enum { N = 20000 };
+  g_autoptr (NatsimEventQueue) q = natsim_eventq_new ();
+  g_autofree NatsimEventId *ids = g_new (NatsimEventId, N);
+  g_autofree NatsimEventId *front = g_new (NatsimEventId, N);
+  uint64_t rng = 99;
+  NatsimEvent ev;
+  uint64_t expect;
+
+  (void) state;
+  natsim_eventq_free (NULL);
+  for (uint64_t i = 0; i < N; i++)
+    ids[i] = natsim_eventq_push (q, NATSIM_SEC (1000) + (i / 4) * 4096 + test_below (&rng, 2), 0,
+                                 0, i);
+  /* Raise the queue's origin to its minimum, then push below it. */
+  assert_true (natsim_eventq_peek_time (q) >= NATSIM_SEC (1000));
+  for (uint64_t i = 0; i < N; i++)
+    front[i] = natsim_eventq_push (q, NATSIM_SEC (500) + i % 7, 1, 0, i);
+  /* Keep every 1000th of each. */
+  for (uint64_t i = 0; i < N; i++)
+    if (i % 1000 != 0)
+      {
+        natsim_eventq_cancel (q, ids[i]);
+        natsim_eventq_cancel (q, front[i]);
+      }
+  assert_int_equal (natsim_eventq_size (q), 2 * N / 1000);
+  assert_true (natsim_eventq_memory_bytes (q) > 0);
+
+  /* The front ones first, by time then insertion order. */
+  for (uint64_t t = 0; t < 7; t++)
+    for (uint64_t i = 0; i < N; i += 1000)
+      if (i % 7 == t)
+        {
+          assert_true (natsim_eventq_pop (q, &ev));
+          assert_int_equal (ev.kind, 1);
+          assert_true (ev.time == NATSIM_SEC (500) + t && ev.data == i);
+        }
+  expect = 0;
+  while (natsim_eventq_pop (q, &ev))
+    {
+      assert_int_equal (ev.kind, 0);
+      assert_true (ev.data == expect);
+      assert_true (ev.id == ids[expect]);
+      expect += 1000;
+    }
+  assert_true (expect == N);
+}
+
 /* The reference: a binary heap on (time, seq) with a table of pending ids. */
 typedef struct
 {
@@ -623,6 +676,7 @@ main (void)
     cmocka_unit_test (test_extreme_times),
     cmocka_unit_test (test_monotonicity),
     cmocka_unit_test (test_memory_bounded),
+    cmocka_unit_test (test_compaction),
     cmocka_unit_test (test_random_vs_reference),
   };
 

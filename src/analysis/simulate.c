@@ -1,1 +1,273 @@
-/* placeholder */
+/* natsim: the simulation driver.
+ *
+ * One replication: build the NAT from [nat], one population per
+ * [population], each with its own random stream; pop events in time order
+ * until the end; every packet goes through the NAT and the collector.
+ * Replications run on a GThreadPool; each writes only its own result slot,
+ * so the outcome does not depend on the number of threads.
+ */
+#include <inttypes.h>
+
+#include "natsim/error.h"
+#include "natsim/eventq.h"
+#include "natsim/rng.h"
+#include "natsim/simulate.h"
+
+typedef struct
+{
+  NatsimNat         *nat;
+  NatsimCollector   *collector;
+  FILE              *events;
+} Sim;
+
+static const char *
+proto_name (uint8_t proto)
+{
+  switch (proto)
+    {
+    case NATSIM_PROTO_TCP: return "tcp";
+    case NATSIM_PROTO_ICMP: return "icmp";
+    default: return "udp";
+    }
+}
+
+static void
+fmt_ep (char *buf, size_t size, uint32_t addr, uint16_t port)
+{
+  char a[16];
+
+  natsim_format_ipv4 (addr, a, sizeof a);
+  g_snprintf (buf, size, "%s:%u", a, port);
+}
+
+static void
+fmt_time (char *buf, size_t size, NatsimTime t)
+{
+  g_snprintf (buf, size, "%" PRIu64 ".%06" PRIu64, t / NATSIM_NSEC_PER_SEC,
+              (t % NATSIM_NSEC_PER_SEC) / 1000);
+}
+
+/* Narrates binding lifecycle events, then hands them to the collector. */
+static void
+narrate_nat_event (const NatsimNatEvent *ev, void *user_data)
+{
+  Sim *sim = user_data;
+  char t[32], in[32], rem[32], ext[32];
+  const char *what = NULL;
+
+  natsim_collector_on_nat_event (ev, sim->collector);
+  switch (ev->type)
+    {
+    case NATSIM_NAT_EV_BINDING_CREATED:
+      what = ev->rebinding ? "rebinding" : ev->inbound ? "binding created by inbound" : "binding created";
+      break;
+    case NATSIM_NAT_EV_BINDING_EXPIRED: what = "binding expired"; break;
+    case NATSIM_NAT_EV_ALLOC_FAILED: what = "allocation failed, packet dropped"; break;
+    case NATSIM_NAT_EV_BINDING_LOST: what = "binding lost, inbound packet dropped"; break;
+    case NATSIM_NAT_EV_FILTERED: what = "filtered, inbound packet dropped"; break;
+    case NATSIM_NAT_EV_UNSOLICITED: what = "unsolicited inbound packet dropped"; break;
+    default: return; /* port gauges are not narrated */
+    }
+  fmt_time (t, sizeof t, ev->time);
+  fmt_ep (in, sizeof in, ev->in_addr, ev->in_port);
+  fmt_ep (rem, sizeof rem, ev->rem_addr, ev->rem_port);
+  if (ev->ext_addr != 0)
+    fmt_ep (ext, sizeof ext, ev->ext_addr, ev->ext_port);
+  else
+    g_strlcpy (ext, "-", sizeof ext);
+  fprintf (sim->events, "%s %s %s <-> %s via %s: %s\n", t, proto_name (ev->proto), in, rem,
+           ext, what);
+}
+
+static void
+sim_send (void *data, const NatsimPacket *pkt, NatsimNatResult *ret)
+{
+  Sim *sim = data;
+
+  natsim_nat_process (sim->nat, pkt, ret);
+  natsim_collector_on_packet (sim->collector, pkt, ret);
+  if (sim->events != NULL && ret->verdict == NATSIM_VERDICT_FORWARDED && !ret->new_binding)
+    {
+      char t[32], src[32], dst[32], ext[32];
+      fmt_time (t, sizeof t, pkt->time);
+      fmt_ep (src, sizeof src, pkt->src_addr, pkt->src_port);
+      fmt_ep (dst, sizeof dst, pkt->dst_addr, pkt->dst_port);
+      fmt_ep (ext, sizeof ext, ret->ext_addr, ret->ext_port);
+      fprintf (sim->events, "%s %s %s -> %s via %s: %s\n", t, proto_name (pkt->proto), src, dst,
+               ext, pkt->dir == NATSIM_DIR_OUT ? "outbound, binding refreshed"
+                                               : "inbound delivered");
+    }
+}
+
+static void
+sim_unreachable (void *data, uint16_t cls, NatsimTime from, NatsimTime to)
+{
+  Sim *sim = data;
+
+  natsim_collector_add_unreachable (sim->collector, cls, from, to);
+}
+
+NatsimRunResult *
+natsim_simulate_replication (const NatsimScenario *s, guint replication, FILE *events,
+                             GError **error)
+{
+  NatsimNatConfig cfg;
+  g_autoptr (gsl_rng) nat_rng = NULL;
+  g_autoptr (NatsimNat) nat = NULL;
+  g_autoptr (NatsimCollector) collector = NULL;
+  g_autoptr (NatsimEventQueue) queue = NULL;
+  g_autoptr (GPtrArray) pops = NULL;
+  g_autoptr (GPtrArray) rngs = NULL;
+  g_autofree NatsimPopulationContext *ctxs = NULL;
+  uint64_t seed = natsim_params_get_uint (s->simulation, "seed");
+  NatsimTime end = natsim_params_get_duration (s->simulation, "duration");
+  NatsimTime warmup = natsim_params_get_duration (s->simulation, "warmup");
+  NatsimTime interval = natsim_params_get_duration (s->simulation, "timeline_interval");
+  uint32_t next_host = 1;
+  NatsimEvent ev;
+  Sim sim = { 0 };
+
+  if (!natsim_nat_config_from_params (s->nat, &cfg, error))
+    {
+      g_prefix_error (error, "%s: [nat] ", s->path);
+      return NULL;
+    }
+  nat_rng = natsim_rng_new (seed, replication, "nat");
+  nat = natsim_nat_new (&cfg, nat_rng);
+  collector = natsim_collector_new (nat, s->populations->len, cfg.n_addresses, warmup, end,
+                                    interval);
+  natsim_nat_config_clear (&cfg);
+  queue = natsim_eventq_new ();
+  sim.nat = nat;
+  sim.collector = collector;
+  sim.events = events;
+  if (events != NULL)
+    natsim_nat_set_observer (nat, narrate_nat_event, &sim);
+  else
+    natsim_nat_set_observer (nat, natsim_collector_on_nat_event, collector);
+
+  pops = g_ptr_array_new_with_free_func ((GDestroyNotify) natsim_population_free);
+  rngs = g_ptr_array_new_with_free_func ((GDestroyNotify) gsl_rng_free);
+  ctxs = g_new0 (NatsimPopulationContext, s->populations->len);
+  for (guint i = 0; i < s->populations->len; i++)
+    {
+      const NatsimPopulationSpec *spec = g_ptr_array_index (s->populations, i);
+      g_autofree char *stream = g_strconcat ("population:", spec->name, NULL);
+      NatsimPopulationContext *ctx = &ctxs[i];
+      gsl_rng *rng = natsim_rng_new (seed, replication, stream);
+
+      g_ptr_array_add (rngs, rng);
+      ctx->queue = queue;
+      ctx->rng = rng;
+      ctx->cls = (uint16_t) i;
+      /* Inside hosts are numbered consecutively in 10.0.0.0/8 in
+       * population order. */
+      ctx->inside_base = UINT32_C (0x0a000000) + next_host;
+      next_host += spec->profile->n_hosts (spec->params);
+      ctx->end = end;
+      ctx->send = sim_send;
+      ctx->unreachable = sim_unreachable;
+      ctx->nat = nat;
+      ctx->sim = &sim;
+      g_ptr_array_add (pops, spec->profile->create (spec->params, ctx));
+    }
+  for (guint i = 0; i < pops->len; i++)
+    {
+      NatsimPopulation *pop = g_ptr_array_index (pops, i);
+      pop->klass->start (pop);
+    }
+  while (natsim_eventq_peek_time (queue) < end && natsim_eventq_pop (queue, &ev))
+    {
+      NatsimPopulation *pop = g_ptr_array_index (pops, ev.aux);
+      natsim_collector_advance (collector, ev.time);
+      pop->klass->handle (pop, &ev);
+    }
+  for (guint i = 0; i < pops->len; i++)
+    {
+      NatsimPopulation *pop = g_ptr_array_index (pops, i);
+      pop->klass->finish (pop, end);
+    }
+  return natsim_collector_finish (collector);
+}
+
+typedef struct
+{
+  const NatsimScenario *scenario;
+  NatsimRunResult     **results;
+  GError              **errors;
+  GAsyncQueue          *done;
+  FILE                 *events;
+} Job;
+
+static void
+run_job (gpointer data, gpointer user_data)
+{
+  Job *job = user_data;
+  guint rep = GPOINTER_TO_UINT (data) - 1;
+
+  job->results[rep] = natsim_simulate_replication (job->scenario, rep,
+                                                   rep == 0 ? job->events : NULL,
+                                                   &job->errors[rep]);
+  g_async_queue_push (job->done, GUINT_TO_POINTER (rep + 1));
+}
+
+GPtrArray *
+natsim_simulate (const NatsimScenario *s, const NatsimSimOptions *opts, GError **error)
+{
+  guint n = (guint) natsim_params_get_uint (s->simulation, "replications");
+  guint jobs = MAX (opts != NULL ? opts->jobs : 1, 1);
+  g_autofree NatsimRunResult **results = g_new0 (NatsimRunResult *, n);
+  g_autofree GError **errors = g_new0 (GError *, n);
+  GPtrArray *out;
+  Job job = { s, results, errors, g_async_queue_new (), opts ? opts->events : NULL };
+
+  if (jobs == 1)
+    {
+      for (guint r = 0; r < n; r++)
+        {
+          run_job (GUINT_TO_POINTER (r + 1), &job);
+          g_async_queue_pop (job.done);
+          if (opts && opts->progress)
+            opts->progress (r + 1, n, opts->progress_data);
+        }
+    }
+  else
+    {
+      GThreadPool *pool = g_thread_pool_new (run_job, &job, (gint) MIN (jobs, n), TRUE, NULL);
+      for (guint r = 0; r < n; r++)
+        g_thread_pool_push (pool, GUINT_TO_POINTER (r + 1), NULL);
+      for (guint r = 0; r < n; r++)
+        {
+          g_async_queue_pop (job.done);
+          if (opts && opts->progress)
+            opts->progress (r + 1, n, opts->progress_data);
+        }
+      g_thread_pool_free (pool, FALSE, TRUE);
+    }
+  g_async_queue_unref (job.done);
+
+  out = g_ptr_array_new_with_free_func ((GDestroyNotify) natsim_run_result_free);
+  for (guint r = 0; r < n; r++)
+    {
+      if (errors[r] != NULL && (error == NULL || *error == NULL))
+        g_propagate_error (error, g_steal_pointer (&errors[r]));
+      g_clear_error (&errors[r]);
+      g_ptr_array_add (out, results[r]);
+    }
+  if (error != NULL && *error != NULL)
+    {
+      g_ptr_array_unref (out);
+      return NULL;
+    }
+  return out;
+}
+
+char **
+natsim_scenario_class_names (const NatsimScenario *s)
+{
+  char **names = g_new0 (char *, s->populations->len + 1);
+
+  for (guint i = 0; i < s->populations->len; i++)
+    names[i] = g_strdup (((NatsimPopulationSpec *) g_ptr_array_index (s->populations, i))->name);
+  return names;
+}

@@ -42,14 +42,21 @@ fmt_percent (char *buf, double p)
                           pc);
 }
 
-/* Appends @s padded with spaces to @width characters (UTF-8 aware), on the
- * left when @right_align. */
+/* Characters of @s on a terminal (bytes when it is not UTF-8). */
+static guint
+display_width (const char *s)
+{
+  return g_utf8_validate (s, -1, NULL) ? (guint) g_utf8_strlen (s, -1)
+                                       : (guint) strlen (s);
+}
+
+/* Appends @s padded with spaces to @width characters, on the left when
+ * @right_align. */
 static void
 append_padded (GString *out, const char *s, guint width, gboolean right_align)
 {
-  glong len = g_utf8_validate (s, -1, NULL) ? g_utf8_strlen (s, -1)
-                                            : (glong) strlen (s);
-  guint pad = len < (glong) width ? width - (guint) len : 0;
+  guint len = display_width (s);
+  guint pad = len < width ? width - len : 0;
 
   if (!right_align)
     g_string_append (out, s);
@@ -178,9 +185,8 @@ append_classes (GString *out, const NatsimSummary *sum)
     {
       const NatsimClassSummary *c
         = &g_array_index (sum->classes, NatsimClassSummary, i);
-      guint len = (guint) g_utf8_strlen (c->name, -1);
 
-      name_width = MAX (name_width, len);
+      name_width = MAX (name_width, display_width (c->name));
     }
 
   g_string_append (out, "\nPer class\n  ");

@@ -324,10 +324,19 @@ bench_ties (const BenchQueue *bq, size_t n, size_t rounds)
 int
 main (int argc, char **argv)
 {
-  /* --quick: a smoke run (used by nothing timed). */
+  /* --quick: a smoke run; QUEUE N: one hold run, for profiling. */
   bool quick = argc > 1 && strcmp (argv[1], "--quick") == 0;
   static const size_t sizes[] = { 1000, 100000, 1000000 };
   size_t steps = quick ? 100000 : 10000000;
+
+  if (argc == 3)
+    {
+      for (size_t k = 0; k < G_N_ELEMENTS (queues); k++)
+        if (strcmp (argv[1], queues[k].name) == 0)
+          bench_hold (&queues[k], (size_t) g_ascii_strtoull (argv[2], NULL, 10), steps, 0,
+                      "hold");
+      return 0;
+    }
 
   for (size_t s = 0; s < G_N_ELEMENTS (sizes); s++)
     for (size_t k = 0; k < G_N_ELEMENTS (queues); k++)

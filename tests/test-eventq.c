@@ -377,6 +377,48 @@ test_compaction (void **state)
   assert_true (expect == N);
 }
 
+/* A far event is peeked at first, then a whole simulation happens before
+ * it, peeking before every pop (a trace merge loop does this).  Order and
+ * FIFO ties must hold throughout. */
+static void
+test_peek_far_marker (void **state)
+{
+  g_autoptr (NatsimEventQueue) q = natsim_eventq_new ();
+  uint64_t rng = 5;
+  NatsimEvent ev;
+  NatsimTime prev = 0;
+  uint64_t last_tie = 0;
+  uint64_t tie_serial = 0;
+
+  (void) state;
+  natsim_eventq_push (q, NATSIM_SEC (7200), 9, 0, 0);
+  assert_true (natsim_eventq_peek_time (q) == NATSIM_SEC (7200));
+  for (uint64_t i = 0; i < 1000; i++)
+    natsim_eventq_push (q, test_below (&rng, NATSIM_SEC (1)), 1, 0, 0);
+  for (int step = 0; step < 200000; step++)
+    {
+      NatsimTime p = natsim_eventq_peek_time (q);
+
+      assert_true (natsim_eventq_pop (q, &ev));
+      assert_true (ev.time == p);
+      assert_true (ev.time >= prev);
+      if (ev.kind == 2)
+        {
+          /* Ties pushed in order at the same time pop in order. */
+          if (ev.time == prev && last_tie != 0)
+            assert_true (ev.data > last_tie);
+          last_tie = ev.data;
+        }
+      prev = ev.time;
+      assert_int_not_equal (ev.kind, 9);
+      if (step % 100 == 0)
+        for (int j = 0; j < 3; j++)
+          natsim_eventq_push (q, ev.time + 1000, 2, 0, ++tie_serial);
+      natsim_eventq_push (q, ev.time + test_below (&rng, NATSIM_MSEC (10)), 1, 0, 0);
+    }
+  assert_true (prev < NATSIM_SEC (7200));
+}
+
 /* The reference: a binary heap on (time, seq) with a table of pending ids. */
 typedef struct
 {
@@ -677,6 +719,7 @@ main (void)
     cmocka_unit_test (test_monotonicity),
     cmocka_unit_test (test_memory_bounded),
     cmocka_unit_test (test_compaction),
+    cmocka_unit_test (test_peek_far_marker),
     cmocka_unit_test (test_random_vs_reference),
   };
 

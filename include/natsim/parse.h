@@ -105,7 +105,7 @@ typedef struct
 gboolean natsim_parse_dist (const char *s, NatsimDist *ret, GError **error);
 
 /* One draw, in nanoseconds, rounded and saturating (uniform draws lie in
- * [a, b); lognormal is exp(N(ln(median in ns), sigma))). */
+ * [a, b]; lognormal is exp(N(ln(median in ns), sigma))). */
 NatsimTime natsim_dist_sample (const NatsimDist *d, gsl_rng *rng);
 
 /* Mean of the distribution, in nanoseconds. */

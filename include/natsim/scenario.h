@@ -31,7 +31,11 @@ typedef struct
   char                *name;    /* the NAME of [population NAME] */
   const NatsimProfile *profile;
   NatsimParams        *params;  /* the profile's keys */
+  char                *origin;  /* "FILE:LINE" of its [population NAME] header */
 } NatsimPopulationSpec;
+
+/* Inside hosts of all populations together: 10.0.0.1 to 10.255.255.254. */
+#define NATSIM_SCENARIO_MAX_HOSTS ((1u << 24) - 2)
 
 typedef struct
 {
@@ -43,15 +47,40 @@ typedef struct
   GPtrArray    *nat_assignments;
 } NatsimScenario;
 
-/* Loads and validates a scenario file. */
+/* Loads and validates a scenario file.  Comments: a line whose first
+ * non-blank character is '#' or ';'; after a value or a group header, a
+ * '#' at its start or after a blank begins a comment to the end of the
+ * line.  Duplicate groups and duplicate keys within a group are errors.
+ * A missing file is NATSIM_ERROR_INVALID_INPUT, a read failure
+ * NATSIM_ERROR_IO. */
 NatsimScenario *natsim_scenario_load (const char *path, GError **error);
 
-/* The same from memory; @name stands for the file in messages. */
+/* The same from memory; @name stands for the file in messages; @length
+ * may be (gsize) -1 for a NUL-terminated @data. */
 NatsimScenario *natsim_scenario_load_data (const char *data, gsize length,
                                            const char *name, GError **error);
 
+/* Loads, applies each of @overrides (NULL-terminated, may be NULL) as
+ * natsim_scenario_set() does, and only then validates: an override may
+ * repair what the file alone would fail (e.g. warmup >= duration). */
+NatsimScenario *natsim_scenario_load_with_overrides (const char *path,
+                                                     const char *const *overrides,
+                                                     GError **error);
+NatsimScenario *natsim_scenario_load_data_with_overrides (const char *data,
+                                                          gsize length,
+                                                          const char *name,
+                                                          const char *const *overrides,
+                                                          GError **error);
+
+/* The population called @name, or NULL. */
+NatsimPopulationSpec *natsim_scenario_find_population (const NatsimScenario *s,
+                                                       const char *name);
+
 /* Applies "group.key=value": "nat.udp_timeout=30s",
- * "simulation.seed=3", "population.phones.count=5000". */
+ * "simulation.seed=3", "population.phones.count=5000".  The key and value
+ * are checked at once (errors read "--set ASSIGNMENT: ..."); cross-key
+ * checks wait for natsim_scenario_validate().  s is unchanged on failure.
+ * A population's profile cannot be overridden. */
 gboolean natsim_scenario_set (NatsimScenario *s, const char *assignment,
                               GError **error);
 

@@ -1,1 +1,212 @@
-/* placeholder */
+/* natsim simulate: run a scenario and write its reports. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli-private.h"
+#include "natsim/error.h"
+
+static void
+progress (guint done, guint total, void *user_data)
+{
+  fprintf (stderr, "\rnatsim: replication %u/%u", done, total);
+  if (done == total)
+    fputc ('\n', stderr);
+  fflush (stderr);
+}
+
+/* Adds the configuration checks of @s to @report as warnings. */
+static void
+add_checks (NatsimReport *report, const NatsimScenario *s)
+{
+  g_autoptr (GPtrArray) checks = natsim_check_scenario (s);
+
+  for (guint i = 0; i < checks->len; i++)
+    {
+      NatsimCheck *c = g_ptr_array_index (checks, i);
+      natsim_report_add_warning (report, c->id, "%s", c->message);
+    }
+}
+
+static char *
+default_out_dir (const char *scenario)
+{
+  g_autofree char *base = g_path_get_basename (scenario);
+  char *dot = strrchr (base, '.');
+
+  if (dot != NULL && dot != base)
+    *dot = '\0';
+  return g_build_filename ("reports", base, NULL);
+}
+
+int
+cmd_simulate (int argc, char **argv)
+{
+  g_autoptr (GOptionContext) ctx = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (NatsimScenario) s = NULL;
+  g_autoptr (GPtrArray) runs = NULL;
+  g_autoptr (NatsimReport) report = NULL;
+  g_auto (GStrv) sets = NULL;
+  g_auto (GStrv) names = NULL;
+  g_autofree char *out_dir = NULL;
+  g_autofree char *formats = NULL;
+  g_autofree char *events_path = NULL;
+  g_autofree char *events_tmp = NULL;
+  gint64 seed = -1, replications = -1;
+  gint jobs = 1;
+  gboolean quiet = FALSE;
+  FILE *events = NULL;
+  NatsimSimOptions opts = { 0 };
+  GArray *addrs;
+  GOptionEntry entries[] = {
+    { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Random seed (overrides [simulation] seed)", "N" },
+    { "replications", 'r', 0, G_OPTION_ARG_INT64, &replications,
+      "Independent replications (overrides [simulation] replications)", "R" },
+    { "set", 's', 0, G_OPTION_ARG_STRING_ARRAY, &sets,
+      "Override a scenario key, e.g. nat.udp_timeout=30s (repeatable)", "GROUP.KEY=VALUE" },
+    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out_dir,
+      "Directory for the reports (default reports/SCENARIO-NAME)", "DIR" },
+    { "format", 'f', 0, G_OPTION_ARG_STRING, &formats,
+      "Report formats to write: text,json (default text,json)", "LIST" },
+    { "events", 'e', 0, G_OPTION_ARG_FILENAME, &events_path,
+      "Narrate the NAT's decisions of replication 1 in time order ('-' for stdout)", "FILE" },
+    { "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs, "Replications run in parallel (default 1)", "N" },
+    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print no summary on stdout", NULL },
+    { NULL }
+  };
+
+  ctx = g_option_context_new ("SCENARIO.ini - run a scenario through the NAT model");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_option_context_set_description (ctx,
+    "Runs the replications of SCENARIO.ini (warm-up excluded from the statistics), prints\n"
+    "a summary and writes DIR/report.json (schema natsim.report/1) and DIR/report.txt.\n"
+    "Results are identical for any --jobs; the same inputs and seed give a byte-identical\n"
+    "report.json.\n"
+    "\nExamples:\n"
+    "  natsim simulate scenarios/default.ini\n"
+    "  natsim simulate scenarios/erlang-b.ini --replications 20 --jobs 2 --out /tmp/erl\n"
+    "  natsim simulate scenarios/classroom-timeout.ini --set nat.udp_timeout=2m --events -\n");
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    return cli_fail (g_steal_pointer (&error));
+  if (argc != 2)
+    {
+      g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                   "simulate: expected one SCENARIO.ini (see 'natsim simulate --help')");
+      return cli_fail (g_steal_pointer (&error));
+    }
+  if (jobs < 1 || jobs > 1024)
+    {
+      g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--jobs: expected 1 to 1024, got %d", jobs);
+      return cli_fail (g_steal_pointer (&error));
+    }
+
+  s = cli_load_scenario (argv[1], sets, &error);
+  if (s == NULL)
+    return cli_fail (g_steal_pointer (&error));
+  if (seed >= 0)
+    {
+      g_autofree char *a = g_strdup_printf ("simulation.seed=%" G_GINT64_FORMAT, seed);
+      if (!natsim_scenario_set (s, a, &error))
+        return cli_fail (g_steal_pointer (&error));
+    }
+  else if (seed != -1)
+    {
+      g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--seed: expected a non-negative integer");
+      return cli_fail (g_steal_pointer (&error));
+    }
+  if (replications != -1)
+    {
+      g_autofree char *a = g_strdup_printf ("simulation.replications=%" G_GINT64_FORMAT,
+                                            replications);
+      if (replications < 1 || !natsim_scenario_set (s, a, &error))
+        {
+          if (error == NULL)
+            g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                         "--replications: expected at least 1");
+          return cli_fail (g_steal_pointer (&error));
+        }
+    }
+  if (!natsim_scenario_validate (s, &error))
+    return cli_fail (g_steal_pointer (&error));
+  if (out_dir == NULL)
+    out_dir = default_out_dir (argv[1]);
+  if (formats == NULL)
+    formats = g_strdup ("text,json");
+
+  /* Check the formats before spending time on the run. */
+  report = natsim_report_new ("simulate");
+  {
+    g_auto (GStrv) list = g_strsplit (formats, ",", -1);
+    for (guint i = 0; list[i] != NULL; i++)
+      {
+        g_strstrip (list[i]);
+        if (strcmp (list[i], "text") != 0 && strcmp (list[i], "json") != 0)
+          {
+            g_set_error (&error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
+                         "--format: unknown report format '%s' (known formats: text, json)",
+                         list[i]);
+            return cli_fail (g_steal_pointer (&error));
+          }
+      }
+  }
+
+  if (events_path != NULL)
+    {
+      if (strcmp (events_path, "-") == 0)
+        events = stdout;
+      else
+        {
+          /* Narration goes to a temporary file renamed at the end, so a
+           * failed run leaves no half-written narration behind. */
+          events_tmp = g_strconcat (events_path, ".tmp", NULL);
+          events = fopen (events_tmp, "w");
+          if (events == NULL)
+            {
+              g_set_error (&error, NATSIM_ERROR, NATSIM_ERROR_IO, "%s: %s", events_path,
+                           g_strerror (errno));
+              return cli_fail (g_steal_pointer (&error));
+            }
+        }
+    }
+
+  opts.jobs = (guint) jobs;
+  opts.events = events;
+  if (isatty (STDERR_FILENO))
+    opts.progress = progress;
+  runs = natsim_simulate (s, &opts, &error);
+  if (events != NULL && events != stdout)
+    {
+      gboolean ok = fclose (events) == 0 && runs != NULL;
+      if (ok && rename (events_tmp, events_path) != 0)
+        ok = FALSE;
+      if (!ok)
+        unlink (events_tmp);
+    }
+  else if (events == stdout)
+    fflush (stdout);
+  if (runs == NULL)
+    return cli_fail (g_steal_pointer (&error));
+
+  names = natsim_scenario_class_names (s);
+  addrs = natsim_params_get_addresses (s->nat, "addresses");
+  report->summary = natsim_summarize ((NatsimRunResult *const *) runs->pdata, runs->len,
+                                      (const char *const *) names, (const uint32_t *) addrs->data);
+  g_array_unref (addrs);
+  report->scenario = g_strdup (argv[1]);
+  report->seed = natsim_params_get_uint (s->simulation, "seed");
+  report->config = natsim_scenario_config_to_json (s);
+  add_checks (report, s);
+
+  if (!natsim_report_write_dir (report, out_dir, formats, &error))
+    return cli_fail (g_steal_pointer (&error));
+  if (!quiet)
+    {
+      natsim_report_write_text (report, stdout);
+      printf ("\nReports written to %s/\n", out_dir);
+    }
+  return EXIT_OK;
+}

@@ -70,26 +70,46 @@
 
 #include <string.h>
 
+#ifndef EQ_DIGIT_BITS
 #define EQ_DIGIT_BITS 8
+#endif
 #define EQ_FANOUT     (1u << EQ_DIGIT_BITS)
-#define EQ_LEVELS     (64 / EQ_DIGIT_BITS)
-#define EQ_WORDS      (EQ_FANOUT / 64)
+#define EQ_LEVELS     ((64 + EQ_DIGIT_BITS - 1) / EQ_DIGIT_BITS)
+#define EQ_WORDS      ((EQ_FANOUT + 63) / 64)
+#ifndef EQ_CHUNK
 #define EQ_CHUNK      32u
+#endif
 #define EQ_NIL        UINT32_MAX
 
 /* Compact when more than this many cancelled entries are stored and they
  * outnumber the live ones. */
 #define EQ_COMPACT_MIN 4096u
 
+/* Rebase when the front heap holds more than this many entries and more
+ * than the radix part. */
+#define EQ_REBASE_MIN 64u
+
+/* What the buckets move around: 16 bytes. */
 typedef struct
 {
   NatsimTime time;
   uint32_t   slot;
   uint32_t   gen;
-  uint32_t   kind;
-  uint32_t   aux;
-  uint64_t   data;
 } EqEntry;
+
+/* Per event slot: the generation and the payload, one aligned half cache
+ * line, so the one miss a pop takes brings both. */
+typedef struct
+{
+  uint32_t gen; /* odd while pending */
+  uint32_t kind;
+  uint32_t aux;
+  uint32_t unused;
+  uint64_t data;
+  uint64_t unused2;
+} EqSlot;
+
+G_STATIC_ASSERT (sizeof (EqSlot) == 32);
 
 typedef struct
 {
@@ -130,7 +150,8 @@ struct NatsimEventQueue
   uint32_t  chunk_cap;
   uint32_t  chunk_free;
 
-  uint32_t *gen;        /* per slot; odd while pending */
+  EqSlot   *slots;      /* 64-byte aligned, inside slots_raw */
+  void     *slots_raw;
   uint32_t *free_slots; /* LIFO stack, so a freed slot is reused hot */
   uint32_t  nslots;
   uint32_t  slot_cap;
@@ -140,6 +161,9 @@ struct NatsimEventQueue
   size_t        nfront;
   size_t        front_cap;
   uint64_t      front_seq;
+
+  EqEntry *scratch;     /* for eq_rebase() */
+  size_t   scratch_cap;
 };
 
 static const EqBucket eq_bucket_empty = { EQ_NIL, EQ_NIL, 0, 0 };
@@ -214,6 +238,8 @@ eq_radix_place (NatsimEventQueue *q, const EqEntry *e)
 
   if (x == 0)
     {
+      /* Popped soon: fetch its slot's generation early. */
+      __builtin_prefetch (&q->slots[e->slot]);
       eq_bucket_append (q, &q->now, e);
       return;
     }
@@ -225,9 +251,20 @@ eq_radix_place (NatsimEventQueue *q, const EqEntry *e)
       q->bitmap[level][digit / 64] |= UINT64_C (1) << (digit % 64);
       q->level_mask |= 1u << level;
     }
-  if (level == 0)
-    __builtin_prefetch (&q->gen[e->slot]);
+  /* Within 2^(2 * EQ_DIGIT_BITS) ns of base: popped soon, so fetch its
+   * slot's generation early (the one cache miss a pop cannot avoid). */
+  if (level <= 1)
+    __builtin_prefetch (&q->slots[e->slot]);
   eq_bucket_append (q, b, e);
+}
+
+static inline bool
+eq_level_is_empty (const NatsimEventQueue *q, unsigned level)
+{
+  for (unsigned i = 0; i < EQ_WORDS; i++)
+    if (q->bitmap[level][i] != 0)
+      return false;
+  return true;
 }
 
 /* Takes out the lowest non-empty bucket, clearing its bitmap bit. */
@@ -245,15 +282,8 @@ eq_radix_take_lowest (NatsimEventQueue *q, unsigned *ret_level,
     w++;
   digit = w * 64 + (unsigned) __builtin_ctzll (words[w]);
   words[w] &= words[w] - 1;
-  if (words[w] == 0)
-    {
-      bool empty = true;
-
-      for (unsigned i = 0; i < EQ_WORDS; i++)
-        empty = empty && words[i] == 0;
-      if (empty)
-        q->level_mask &= ~(1u << level);
-    }
+  if (words[w] == 0 && eq_level_is_empty (q, level))
+    q->level_mask &= ~(1u << level);
   b = q->buckets[level][digit];
   q->buckets[level][digit] = eq_bucket_empty;
   *ret_level = level;
@@ -261,49 +291,87 @@ eq_radix_take_lowest (NatsimEventQueue *q, unsigned *ret_level,
   return b;
 }
 
+/* Places every entry of @src (taken out of the structure) relative to the
+ * current base, in order, and frees its chunks.  The caller guarantees that
+ * every target bucket is empty, so appending keeps ties FIFO. */
+static void
+eq_redistribute (NatsimEventQueue *q, const EqBucket *src)
+{
+  uint32_t c = src->head;
+
+  while (c != EQ_NIL)
+    {
+      uint32_t end = (c == src->tail) ? src->tlen : EQ_CHUNK;
+      uint32_t next = q->chunk_next[c];
+
+      for (uint32_t i = (c == src->head) ? src->hpos : 0; i < end; i++)
+        {
+          /* Copy: placing may grow (move) the chunk array. */
+          EqEntry e = q->chunks[c].e[i];
+
+          eq_radix_place (q, &e);
+        }
+      eq_chunk_release (q, c);
+      c = next;
+    }
+}
+
 /* Raises base to the radix minimum and fills the "now" bucket.
  * Requires: "now" empty, radix_entries > 0. */
 static void
 eq_radix_advance (NatsimEventQueue *q)
 {
-  while (q->now.head == EQ_NIL)
+  unsigned level;
+  unsigned digit;
+  NatsimTime lo = NATSIM_TIME_INFINITY;
+  NatsimTime hi = 0;
+  EqBucket src;
+
+  g_assert (q->now.head == EQ_NIL && q->level_mask != 0);
+  src = eq_radix_take_lowest (q, &level, &digit);
+  if (level == 0)
     {
-      unsigned level;
-      unsigned digit;
-      unsigned shift;
-      uint64_t high;
-      EqBucket src;
-      uint32_t c;
+      /* One key per level-0 bucket: it becomes "now" as it is. */
+      q->base = (q->base & ~(uint64_t) (EQ_FANOUT - 1)) | digit;
+      q->now = src;
+      return;
+    }
 
-      g_assert (q->level_mask != 0);
-      src = eq_radix_take_lowest (q, &level, &digit);
-      shift = level * EQ_DIGIT_BITS;
-      high = (level == EQ_LEVELS - 1) ? 0 : ~UINT64_C (0) << (shift + EQ_DIGIT_BITS);
-      q->base = (q->base & high) | ((uint64_t) digit << shift);
-      if (level == 0)
+  /* The new base is the bucket's minimum (the classic radix heap step).
+   * The minimum shares every bit above this level's digit with the old
+   * base and with the other entries of the bucket, so all of them land
+   * strictly below this level, the minimum itself right in "now", and every
+   * other bucket keeps its place.  (Using the bucket's lower bound instead
+   * saves this scan but walks single entries down through empty levels;
+   * measured, the scan is cheaper, as it reads what the next pass reads.) */
+  for (uint32_t c = src.head; c != EQ_NIL; c = q->chunk_next[c])
+    {
+      uint32_t end = (c == src.tail) ? src.tlen : EQ_CHUNK;
+      const EqEntry *e = q->chunks[c].e;
+
+      /* Chunks are scattered: fetch the next one while scanning this one.
+       * This bucket was filled long ago and is cold. */
+      if (q->chunk_next[c] != EQ_NIL)
         {
-          /* One key per level-0 bucket: it becomes "now" as it is. */
-          q->now = src;
-          return;
+          const char *p = (const char *) &q->chunks[q->chunk_next[c]];
+
+          for (size_t off = 0; off < sizeof (EqChunk); off += 64)
+            __builtin_prefetch (p + off);
         }
-      /* Every level below is empty, so appending in order keeps FIFO. */
-      c = src.head;
-      while (c != EQ_NIL)
+      for (uint32_t i = 0; i < end; i++)
         {
-          uint32_t end = (c == src.tail) ? src.tlen : EQ_CHUNK;
-          uint32_t next = q->chunk_next[c];
-
-          for (uint32_t i = 0; i < end; i++)
-            {
-              /* Copy: placing may grow (move) the chunk array. */
-              EqEntry e = q->chunks[c].e[i];
-
-              eq_radix_place (q, &e);
-            }
-          eq_chunk_release (q, c);
-          c = next;
+          lo = MIN (lo, e[i].time);
+          hi = MAX (hi, e[i].time);
         }
     }
+  q->base = lo;
+  if (lo == hi)
+    {
+      /* All equal (a single entry, or a burst of ties): no copying. */
+      q->now = src;
+      return;
+    }
+  eq_redistribute (q, &src);
 }
 
 /* Removes the head of "now" into @ret. Requires: "now" non-empty. */
@@ -400,13 +468,13 @@ eq_front_pop (NatsimEventQueue *q, EqEntry *ret)
 static inline bool
 eq_entry_is_live (const NatsimEventQueue *q, const EqEntry *e)
 {
-  return q->gen[e->slot] == e->gen;
+  return q->slots[e->slot].gen == e->gen;
 }
 
 static inline void
 eq_slot_release (NatsimEventQueue *q, uint32_t slot)
 {
-  q->gen[slot]++;
+  q->slots[slot].gen++;
   q->free_slots[q->nfree++] = slot;
 }
 
@@ -422,12 +490,21 @@ eq_slot_alloc (NatsimEventQueue *q)
       uint32_t cap = q->slot_cap ? q->slot_cap * 2 : 1024;
 
       g_assert (cap > q->slot_cap && cap < EQ_NIL);
-      q->gen = g_renew (uint32_t, q->gen, cap);
+      /* g_malloc aborts on out of memory, as everywhere in GLib; align
+       * by hand (g_aligned_alloc needs GLib 2.72). */
+      void *raw = g_malloc ((size_t) cap * sizeof (EqSlot) + 63);
+      EqSlot *slots = (EqSlot *) (((uintptr_t) raw + 63) & ~(uintptr_t) 63);
+
+      if (q->nslots > 0)
+        memcpy (slots, q->slots, (size_t) q->nslots * sizeof (EqSlot));
+      g_free (q->slots_raw);
+      q->slots_raw = raw;
+      q->slots = slots;
       q->free_slots = g_renew (uint32_t, q->free_slots, cap);
       q->slot_cap = cap;
     }
   slot = q->nslots++;
-  q->gen[slot] = 0;
+  q->slots[slot].gen = 0;
   return slot;
 }
 
@@ -527,8 +604,7 @@ eq_compact (NatsimEventQueue *q)
                 q->bitmap[level][w] &= ~(UINT64_C (1) << (digit % 64));
             }
         }
-      if (q->bitmap[level][0] == 0 && q->bitmap[level][1] == 0
-          && q->bitmap[level][2] == 0 && q->bitmap[level][3] == 0)
+      if (eq_level_is_empty (q, level))
         q->level_mask &= ~(1u << level);
     }
   q->radix_entries -= dropped;
@@ -546,7 +622,89 @@ eq_compact (NatsimEventQueue *q)
   q->stale = 0;
 }
 
-G_STATIC_ASSERT (EQ_WORDS == 4);
+
+/* Rebasing. */
+
+/* Appends the live entries of @b to @out from @k, frees its chunks and
+ * empties it; returns the new count.  Drops (and uncounts) stale ones. */
+static size_t
+eq_bucket_collect (NatsimEventQueue *q, EqBucket *b, EqEntry *out, size_t k)
+{
+  uint32_t c = b->head;
+
+  while (c != EQ_NIL)
+    {
+      uint32_t end = (c == b->tail) ? b->tlen : EQ_CHUNK;
+      uint32_t next = q->chunk_next[c];
+
+      for (uint32_t i = (c == b->head) ? b->hpos : 0; i < end; i++)
+        {
+          const EqEntry *e = &q->chunks[c].e[i];
+
+          if (eq_entry_is_live (q, e))
+            out[k++] = *e;
+          else
+            q->stale--;
+        }
+      eq_chunk_release (q, c);
+      c = next;
+    }
+  *b = eq_bucket_empty;
+  return k;
+}
+
+/* Moves every stored entry back into the radix part under
+ * base = last_popped, emptying the front heap.  Used when a peek has raised
+ * base and the front heap has since outgrown the radix part (e.g. one far
+ * event was peeked at, then the whole simulation happened before it): the
+ * cost, O(front + radix) <= O(2 front), is paid for by the front pushes, so
+ * it is O(1) amortised, and the front heap never dominates.
+ * Ties stay FIFO: front keys are all < base <= radix keys, the front is
+ * emptied in (time, seq) order, each radix bucket in its own order, and
+ * equal keys come from one source only, into empty buckets. */
+static void
+eq_rebase (NatsimEventQueue *q)
+{
+  size_t n = q->radix_entries + q->nfront;
+  size_t k = 0;
+
+  if (n > q->scratch_cap)
+    {
+      q->scratch_cap = MAX (n, 2 * q->scratch_cap);
+      g_free (q->scratch);
+      q->scratch = g_new (EqEntry, q->scratch_cap);
+    }
+  while (q->nfront > 0)
+    {
+      eq_front_pop (q, &q->scratch[k]);
+      if (eq_entry_is_live (q, &q->scratch[k]))
+        k++;
+      else
+        q->stale--;
+    }
+  k = eq_bucket_collect (q, &q->now, q->scratch, k);
+  for (unsigned level = 0; level < EQ_LEVELS; level++)
+    {
+      for (unsigned w = 0; w < EQ_WORDS; w++)
+        {
+          uint64_t bits = q->bitmap[level][w];
+
+          while (bits != 0)
+            {
+              unsigned digit = w * 64 + (unsigned) __builtin_ctzll (bits);
+
+              bits &= bits - 1;
+              k = eq_bucket_collect (q, &q->buckets[level][digit], q->scratch, k);
+            }
+          q->bitmap[level][w] = 0;
+        }
+    }
+  q->level_mask = 0;
+  q->base = q->last_popped;
+  for (size_t i = 0; i < k; i++)
+    eq_radix_place (q, &q->scratch[i]);
+  q->radix_entries = k;
+}
 
 /* Public API. */
 
@@ -570,9 +728,10 @@ natsim_eventq_free (NatsimEventQueue *q)
     return;
   g_free (q->chunks);
   g_free (q->chunk_next);
-  g_free (q->gen);
+  g_free (q->slots_raw);
   g_free (q->free_slots);
   g_free (q->front);
+  g_free (q->scratch);
   g_free (q);
 }
 
@@ -589,16 +748,20 @@ natsim_eventq_push (NatsimEventQueue *q, NatsimTime time, uint32_t kind,
   slot = eq_slot_alloc (q);
   e.time = time;
   e.slot = slot;
-  e.gen = ++q->gen[slot];
-  e.kind = kind;
-  e.aux = aux;
-  e.data = data;
+  e.gen = ++q->slots[slot].gen;
+  q->slots[slot].kind = kind;
+  q->slots[slot].aux = aux;
+  q->slots[slot].data = data;
 
   /* With nothing stored, base may drop back to the monotonicity floor. */
   if (time < q->base && q->radix_entries == 0 && q->nfront == 0)
     q->base = q->last_popped;
   if (time < q->base)
-    eq_front_push (q, &e);
+    {
+      eq_front_push (q, &e);
+      if (q->nfront > EQ_REBASE_MIN && q->nfront > q->radix_entries)
+        eq_rebase (q);
+    }
   else
     {
       eq_radix_place (q, &e);
@@ -634,14 +797,14 @@ natsim_eventq_pop (NatsimEventQueue *q, NatsimEvent *ret)
         break;
       q->stale--;
     }
+  ret->time = e.time;
+  ret->id = ((uint64_t) e.gen << 32) | e.slot;
+  ret->kind = q->slots[e.slot].kind;
+  ret->aux = q->slots[e.slot].aux;
+  ret->data = q->slots[e.slot].data;
   eq_slot_release (q, e.slot);
   q->live--;
   q->last_popped = e.time;
-  ret->time = e.time;
-  ret->id = ((uint64_t) e.gen << 32) | e.slot;
-  ret->kind = e.kind;
-  ret->aux = e.aux;
-  ret->data = e.data;
   return true;
 }
 
@@ -683,7 +846,7 @@ natsim_eventq_cancel (NatsimEventQueue *q, NatsimEventId id)
 
   g_return_if_fail (q != NULL);
 
-  if (slot >= q->nslots || (gen & 1) == 0 || q->gen[slot] != gen)
+  if (slot >= q->nslots || (gen & 1) == 0 || q->slots[slot].gen != gen)
     return;
   eq_slot_release (q, slot);
   q->live--;
@@ -707,6 +870,6 @@ natsim_eventq_memory_bytes (const NatsimEventQueue *q)
 
   return sizeof *q
          + (size_t) q->chunk_cap * (sizeof (EqChunk) + sizeof (uint32_t))
-         + (size_t) q->slot_cap * 2 * sizeof (uint32_t)
-         + q->front_cap * sizeof (EqFrontEntry);
+         + (size_t) q->slot_cap * (sizeof (EqSlot) + sizeof (uint32_t)) + (q->slot_cap ? 63 : 0)
+         + q->front_cap * sizeof (EqFrontEntry) + q->scratch_cap * sizeof (EqEntry);
 }

@@ -309,7 +309,7 @@ parse_duration_list (const NatsimKeySpec *spec, const char *value,
     {
       NatsimTime t;
 
-      if (!natsim_parse_duration (items[i], &t, error))
+      if (!natsim_parse_duration (g_strstrip (items[i]), &t, error))
         return FALSE;
       if (ret)
         g_array_append_val (ret, t);

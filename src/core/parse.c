@@ -927,7 +927,8 @@ natsim_dist_sample (const NatsimDist *d, gsl_rng *rng)
       return ns_from_double (gsl_ran_exponential (rng, (double) d->a));
     case NATSIM_DIST_UNIFORM:
       {
-        /* gsl_rng_uniform() is in [0, 1): the draw is in [a, b). */
+        /* gsl_rng_uniform() is in [0, 1); the clamp guards the rounding
+         * of the product, so the draw is in [a, b]. */
         NatsimTime span = d->b - d->a;
         NatsimTime off = (NatsimTime) (gsl_rng_uniform (rng) * (double) span);
 

@@ -255,10 +255,19 @@ start_flow (GenericPopulation *g, NatsimTime now)
 {
   const NatsimPopulationContext *ctx = g->parent.ctx;
   uint32_t id = flow_alloc (g);
-  Flow *f = &g_array_index (g->flows, Flow, id);
-  guint h = g->n_hosts > 1 ? (guint) gsl_rng_uniform_int (ctx->rng, g->n_hosts) : 0;
-  guint d;
+  guint h;
 
+  /* An exact count of flows goes round-robin over the hosts (classroom
+   * cases want to know who sent what); Poisson flows pick a host at
+   * random. */
+  if (g->n_flows > 0)
+    h = (guint) ((g->arrivals - 1) % g->n_hosts);
+  else
+    h = g->n_hosts > 1 ? (guint) gsl_rng_uniform_int (ctx->rng, g->n_hosts) : 0;
+  guint d;
+  Flow *f;
+
+  f = &g_array_index (g->flows, Flow, id);
   f->host = ctx->inside_base + h;
   if (g->ports == PORTS_FIXED)
     f->src_port = g->fixed_port;

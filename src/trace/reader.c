@@ -1,1 +1,520 @@
-/* placeholder */
+/* natsim trace: streaming, merging capture reader.
+ *
+ * Each file is a libpcap offline handle opened with nanosecond precision,
+ * so pcap and pcapng, microsecond and nanosecond captures all give
+ * nanoseconds.  Several files are merged by timestamp with a k-way merge:
+ * a binary min-heap holds the index of every file that has a pending
+ * record, keyed by (timestamp, file index) so that ties go to the earlier
+ * path.  A pending record stays in its handle's buffer (pcap_next_ex()
+ * keeps it valid until the next read of that handle), so nothing is
+ * copied: handing out a packet costs O(log k) and no allocation, and
+ * memory is one libpcap buffer per file whatever the trace's size.
+ */
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <pcap/pcap.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "natsim/error.h"
+#include "trace-private.h"
+
+/* Capture times past this (year 2540) are out of range: ns must fit 64 bits. */
+#define TRACE_MAX_SEC INT64_C (18000000000)
+
+typedef struct
+{
+  char                     *path;
+  pcap_t                   *pcap;     /* NULL once exhausted or failed */
+  int                       dlt;
+  uint32_t                  snaplen;
+  uint64_t                  records;  /* records read so far */
+  /* The pending record (valid while the file is in the heap). */
+  const struct pcap_pkthdr *hdr;
+  const uint8_t            *data;
+  uint64_t                  ts;       /* its clamped capture time, ns */
+  uint64_t                  last_ts;
+  bool                      have_last;
+} TraceFile;
+
+struct NatsimTraceReader
+{
+  TraceFile        *files;
+  guint             n_files;
+  guint            *heap;          /* file indices, min-heap by (ts, index) */
+  guint             heap_len;
+  guint             n_primed;      /* files whose first record was read */
+  bool              root_consumed; /* heap[0]'s record was handed out */
+  bool              have_first;
+  uint64_t          first_ts;
+  NatsimTraceStats  stats;
+  NatsimTracePacket scratch;       /* decoded here, copied out on success */
+  GError           *error;
+};
+
+/* ------------------------------------------------------------------------ */
+/* Opening                                                                  */
+
+static void
+link_type_name (int dlt, char *buf, size_t size)
+{
+  const char *name = pcap_datalink_val_to_name (dlt);
+  const char *desc = pcap_datalink_val_to_description (dlt);
+
+  if (name != NULL && desc != NULL)
+    g_snprintf (buf, size, "%s (%s, DLT %d)", name, desc, dlt);
+  else if (name != NULL)
+    g_snprintf (buf, size, "%s (DLT %d)", name, dlt);
+  else
+    g_snprintf (buf, size, "DLT %d", dlt);
+}
+
+static gboolean
+trace_file_open (TraceFile *f, const char *path, GError **error)
+{
+  char      errbuf[PCAP_ERRBUF_SIZE];
+  GStatBuf  st;
+  gboolean  is_stdin = strcmp (path, "-") == 0;
+
+  f->path = g_strdup (path);
+  if (!is_stdin)
+    {
+      if (g_stat (path, &st) != 0)
+        {
+          int saved = errno;
+          g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
+                       "%s: cannot open: %s", path, g_strerror (saved));
+          return FALSE;
+        }
+      if (S_ISDIR (st.st_mode))
+        {
+          g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
+                       "%s: is a directory, not a pcap or pcapng capture", path);
+          return FALSE;
+        }
+      if (S_ISREG (st.st_mode) && st.st_size == 0)
+        {
+          g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
+                       "%s: not a pcap or pcapng capture (empty file)", path);
+          return FALSE;
+        }
+    }
+
+  errbuf[0] = '\0';
+  f->pcap = pcap_open_offline_with_tstamp_precision (path, PCAP_TSTAMP_PRECISION_NANO,
+                                                     errbuf);
+  if (f->pcap == NULL)
+    {
+      /* libpcap reports a failed fopen() as "PATH: strerror". */
+      size_t n = strlen (path);
+
+      if (strncmp (errbuf, path, n) == 0 && strncmp (errbuf + n, ": ", 2) == 0)
+        g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
+                     "%s: cannot open: %s", path, errbuf + n + 2);
+      else
+        g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
+                     "%s: not a pcap or pcapng capture (%s)", path,
+                     errbuf[0] ? errbuf : "libpcap gave no reason");
+      return FALSE;
+    }
+
+  f->dlt = pcap_datalink (f->pcap);
+  if (!trace_link_supported (f->dlt))
+    {
+      char name[128];
+
+      link_type_name (f->dlt, name, sizeof name);
+      g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
+                   "%s: unsupported link type %s; natsim reads Ethernet, Linux "
+                   "cooked (SLL, SLL2), raw IP, BSD loopback (NULL, LOOP) and "
+                   "NFLOG captures",
+                   path, name);
+      return FALSE;
+    }
+  /* libpcap adjusts a zero or silly snaplen to its maximum; be as lenient. */
+  f->snaplen = pcap_snapshot (f->pcap) > 0 ? (uint32_t) pcap_snapshot (f->pcap)
+                                           : UINT32_MAX;
+  return TRUE;
+}
+
+NatsimTraceReader *
+natsim_trace_reader_open (const char *const *paths, guint n, GError **error)
+{
+  g_autoptr (NatsimTraceReader) r = NULL;
+
+  g_return_val_if_fail (paths != NULL, NULL);
+  g_return_val_if_fail (n > 0, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  r = g_new0 (NatsimTraceReader, 1);
+  r->files = g_new0 (TraceFile, n);
+  r->n_files = n;
+  r->heap = g_new0 (guint, n);
+  for (guint i = 0; i < n; i++)
+    {
+      g_return_val_if_fail (paths[i] != NULL, NULL);
+      if (!trace_file_open (&r->files[i], paths[i], error))
+        return NULL;
+    }
+  return g_steal_pointer (&r);
+}
+
+void
+natsim_trace_reader_free (NatsimTraceReader *r)
+{
+  if (r == NULL)
+    return;
+  for (guint i = 0; i < r->n_files; i++)
+    {
+      if (r->files[i].pcap != NULL)
+        pcap_close (r->files[i].pcap);
+      g_free (r->files[i].path);
+    }
+  g_free (r->files);
+  g_free (r->heap);
+  g_clear_error (&r->error);
+  g_free (r);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Reading records                                                          */
+
+/* Capture time in ns since 1970.  Sets *ret_bad for a fraction outside
+ * [0, 1 s) or a time out of range (then clamped into range). */
+static uint64_t
+record_time (const struct pcap_pkthdr *h, bool *ret_bad)
+{
+  int64_t  sec = (int64_t) h->ts.tv_sec;
+  int64_t  frac = (int64_t) h->ts.tv_usec; /* ns: nanosecond precision */
+  uint64_t ns;
+
+  /* The pcap format's seconds are an unsigned 32-bit field (good until
+   * 2106), but libpcap hands them over sign-extended: undo that. */
+  if (sec < 0 && sec >= INT32_MIN)
+    sec += INT64_C (1) << 32;
+  *ret_bad = frac < 0 || frac >= (int64_t) NATSIM_NSEC_PER_SEC || sec < 0
+             || sec > TRACE_MAX_SEC;
+  if (sec < 0)
+    sec = 0;
+  if (sec > TRACE_MAX_SEC)
+    sec = TRACE_MAX_SEC;
+  ns = (uint64_t) sec * NATSIM_NSEC_PER_SEC;
+  if (frac < 0)
+    ns = (uint64_t) -frac > ns ? 0 : ns - (uint64_t) -frac;
+  else
+    ns += (uint64_t) frac; /* < 2^43: no overflow below TRACE_MAX_SEC */
+  return ns;
+}
+
+typedef enum
+{
+  FILL_OK,
+  FILL_EOF,
+  FILL_ERROR,
+} FillResult;
+
+/* Reads the next record of @f into its pending slot. */
+static FillResult
+trace_file_fill (NatsimTraceReader *r, TraceFile *f)
+{
+  struct pcap_pkthdr *hdr;
+  const u_char       *data;
+  const char         *msg;
+  int                 rc;
+
+  if (f->pcap == NULL)
+    return FILL_EOF;
+  rc = pcap_next_ex (f->pcap, &hdr, &data);
+  if (rc == 1)
+    {
+      bool     bad;
+      uint64_t ts = record_time (hdr, &bad);
+
+      f->records++;
+      if (bad)
+        r->stats.bad_timestamps++;
+      /* Out of order within the file: count it, and clamp to keep the
+       * stream monotone (the NAT engine's clock never goes back). */
+      if (f->have_last && ts < f->last_ts)
+        {
+          r->stats.out_of_order++;
+          ts = f->last_ts;
+        }
+      f->last_ts = ts;
+      f->have_last = true;
+      f->hdr = hdr;
+      f->data = data;
+      f->ts = ts;
+      return FILL_OK;
+    }
+  if (rc == PCAP_ERROR_BREAK)
+    {
+      /* End of file: give the buffer back now, not at free. */
+      pcap_close (f->pcap);
+      f->pcap = NULL;
+      return FILL_EOF;
+    }
+
+  /* PCAP_ERROR: a truncated record, an impossible length, an I/O error.
+   * (0, "timeout", cannot happen offline; treat it alike.) */
+  msg = rc == PCAP_ERROR ? pcap_geterr (f->pcap) : "unexpected result from libpcap";
+  g_clear_error (&r->error);
+  g_set_error (&r->error, NATSIM_ERROR,
+               g_str_has_prefix (msg, "error reading dump file")
+                 ? NATSIM_ERROR_IO : NATSIM_ERROR_INVALID_INPUT,
+               "%s: packet %" G_GUINT64_FORMAT ": %s", f->path, f->records + 1,
+               msg);
+  pcap_close (f->pcap);
+  f->pcap = NULL;
+  r->stats.files_failed++;
+  return FILL_ERROR;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The merge heap                                                           */
+
+static inline bool
+heap_less (const NatsimTraceReader *r, guint a, guint b)
+{
+  const TraceFile *fa = &r->files[a], *fb = &r->files[b];
+
+  return fa->ts < fb->ts || (fa->ts == fb->ts && a < b);
+}
+
+static void
+heap_sift_down (NatsimTraceReader *r, guint i)
+{
+  for (;;)
+    {
+      guint l = 2 * i + 1, m = i, tmp;
+
+      if (l < r->heap_len && heap_less (r, r->heap[l], r->heap[m]))
+        m = l;
+      if (l + 1 < r->heap_len && heap_less (r, r->heap[l + 1], r->heap[m]))
+        m = l + 1;
+      if (m == i)
+        return;
+      tmp = r->heap[i];
+      r->heap[i] = r->heap[m];
+      r->heap[m] = tmp;
+      i = m;
+    }
+}
+
+static void
+heap_push (NatsimTraceReader *r, guint file)
+{
+  guint i = r->heap_len++;
+
+  r->heap[i] = file;
+  while (i > 0)
+    {
+      guint parent = (i - 1) / 2, tmp;
+
+      if (!heap_less (r, r->heap[i], r->heap[parent]))
+        break;
+      tmp = r->heap[i];
+      r->heap[i] = r->heap[parent];
+      r->heap[parent] = tmp;
+      i = parent;
+    }
+}
+
+static void
+heap_remove_root (NatsimTraceReader *r)
+{
+  r->heap[0] = r->heap[--r->heap_len];
+  heap_sift_down (r, 0);
+}
+
+/* ------------------------------------------------------------------------ */
+/* The packet path                                                          */
+
+static void
+count_decoded (NatsimTraceStats *s, const NatsimTracePacket *p)
+{
+  s->packets_decoded++;
+  s->bytes_decoded += p->ip_length;
+  if (p->ip_version == 4)
+    s->ipv4++;
+  else
+    s->ipv6++;
+  switch (p->proto)
+    {
+    case 17:
+      s->udp++;
+      break;
+    case 6:
+      s->tcp++;
+      break;
+    default:
+      s->icmp++; /* the decoder returns nothing else */
+      break;
+    }
+  if (p->fragment)
+    {
+      s->fragments++;
+      if (!p->has_ports)
+        s->later_fragments++;
+    }
+  if (p->ip_caplen < p->ip_length)
+    s->truncated++;
+}
+
+NatsimTraceResult
+natsim_trace_reader_next (NatsimTraceReader *r, NatsimTracePacket *ret)
+{
+  g_return_val_if_fail (r != NULL, NATSIM_TRACE_ERROR);
+  g_return_val_if_fail (ret != NULL, NATSIM_TRACE_ERROR);
+
+  g_clear_error (&r->error);
+  for (;;)
+    {
+      TraceFile       *f;
+      guint            idx;
+      NatsimTraceSkip  skip;
+
+      /* The first record of every file, before choosing any, so that the
+       * first one handed out is the earliest of all. */
+      while (r->n_primed < r->n_files)
+        {
+          guint i = r->n_primed++;
+
+          switch (trace_file_fill (r, &r->files[i]))
+            {
+            case FILL_OK:
+              heap_push (r, i);
+              break;
+            case FILL_EOF:
+              break;
+            case FILL_ERROR:
+              return NATSIM_TRACE_ERROR;
+            }
+        }
+      if (r->root_consumed)
+        {
+          r->root_consumed = false;
+          switch (trace_file_fill (r, &r->files[r->heap[0]]))
+            {
+            case FILL_OK:
+              heap_sift_down (r, 0);
+              break;
+            case FILL_EOF:
+              heap_remove_root (r);
+              break;
+            case FILL_ERROR:
+              heap_remove_root (r);
+              return NATSIM_TRACE_ERROR;
+            }
+        }
+      if (r->heap_len == 0)
+        return NATSIM_TRACE_END;
+
+      idx = r->heap[0];
+      f = &r->files[idx];
+      r->root_consumed = true;
+      if (!r->have_first)
+        {
+          r->have_first = true;
+          r->first_ts = f->ts;
+        }
+      r->stats.packets_read++;
+      r->stats.bytes_captured += f->hdr->caplen;
+      r->stats.bytes_wire += f->hdr->len;
+
+      /* libpcap already cuts pcap records to the snaplen and refuses
+       * larger pcapng ones; checked again because the decoder relies on
+       * caplen being what the buffer holds. */
+      if (f->hdr->caplen > f->snaplen)
+        skip = NATSIM_TRACE_SKIP_CAPLEN_EXCEEDS_SNAPLEN;
+      else if (trace_decode (f->dlt, f->data, f->hdr->caplen, f->hdr->len,
+                             &r->scratch, &skip))
+        {
+          NatsimTracePacket *p = &r->scratch;
+
+          p->unix_ns = f->ts;
+          p->time = f->ts >= r->first_ts ? f->ts - r->first_ts : 0;
+          p->file_index = idx;
+          p->record = f->records;
+          count_decoded (&r->stats, p);
+          *ret = *p;
+          return NATSIM_TRACE_PACKET;
+        }
+      r->stats.skipped[skip]++;
+      r->stats.packets_skipped++;
+    }
+}
+
+const GError *
+natsim_trace_reader_error (const NatsimTraceReader *r)
+{
+  g_return_val_if_fail (r != NULL, NULL);
+  return r->error;
+}
+
+const NatsimTraceStats *
+natsim_trace_reader_stats (const NatsimTraceReader *r)
+{
+  g_return_val_if_fail (r != NULL, NULL);
+  return &r->stats;
+}
+
+gboolean
+natsim_trace_reader_first_time (const NatsimTraceReader *r, uint64_t *ret_unix_ns)
+{
+  g_return_val_if_fail (r != NULL, FALSE);
+  if (!r->have_first)
+    return FALSE;
+  if (ret_unix_ns != NULL)
+    *ret_unix_ns = r->first_ts;
+  return TRUE;
+}
+
+guint
+natsim_trace_reader_n_files (const NatsimTraceReader *r)
+{
+  g_return_val_if_fail (r != NULL, 0);
+  return r->n_files;
+}
+
+const char *
+natsim_trace_reader_file_path (const NatsimTraceReader *r, guint i)
+{
+  g_return_val_if_fail (r != NULL, NULL);
+  g_return_val_if_fail (i < r->n_files, NULL);
+  return r->files[i].path;
+}
+
+const char *
+natsim_trace_reader_file_link_type (const NatsimTraceReader *r, guint i)
+{
+  const char *name;
+
+  g_return_val_if_fail (r != NULL, NULL);
+  g_return_val_if_fail (i < r->n_files, NULL);
+  name = pcap_datalink_val_to_name (r->files[i].dlt);
+  return name != NULL ? name : "unknown";
+}
+
+bool
+natsim_trace_packet_to_nat (const NatsimTracePacket *tp, bool outbound,
+                            NatsimPacket *ret)
+{
+  g_return_val_if_fail (tp != NULL, false);
+  g_return_val_if_fail (ret != NULL, false);
+
+  if (tp->ip_version != 4 || !tp->has_ports)
+    return false;
+  memset (ret, 0, sizeof *ret);
+  ret->time = tp->time;
+  ret->src_addr = tp->src4;
+  ret->dst_addr = tp->dst4;
+  ret->src_port = tp->src_port;
+  ret->dst_port = tp->dst_port;
+  ret->length = (uint16_t) MIN (tp->ip_length, G_MAXUINT16);
+  ret->proto = tp->proto;
+  ret->dir = outbound ? NATSIM_DIR_OUT : NATSIM_DIR_IN;
+  ret->tcp_flags = tp->tcp_flags;
+  ret->dscp = tp->dscp;
+  return true;
+}

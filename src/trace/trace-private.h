@@ -1,0 +1,25 @@
+/* natsim trace: internals shared by the module's files. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "natsim/trace.h"
+
+/* The most VLAN tags (802.1Q / 802.1ad / QinQ) peeled off one frame, and
+ * the most IPv6 extension headers walked in one packet; both bound the
+ * decoder's loops on hostile input.  Real stacks use 2 tags and at most
+ * 6 extension headers (RFC 8200 section 4.1 order). */
+#define TRACE_MAX_VLAN_TAGS   8
+#define TRACE_MAX_IPV6_EXT    10
+
+/* True if trace_decode() understands link type @dlt. */
+bool trace_link_supported (int dlt);
+
+/* Decodes one record of link type @dlt (@caplen bytes captured out of
+ * @wire_len on the wire) into @ret, setting every field but time, unix_ns,
+ * file_index and record.  Returns true, or false with the reason in
+ * *ret_skip (and @ret partly written).  Plain C: no allocation, no GLib. */
+bool trace_decode (int dlt, const uint8_t *data, uint32_t caplen,
+                   uint32_t wire_len, NatsimTracePacket *ret,
+                   NatsimTraceSkip *ret_skip);

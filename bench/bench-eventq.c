@@ -145,47 +145,65 @@ heap_push (HeapQueue *q, NatsimTime time, uint32_t kind, uint32_t aux, uint64_t 
   return ((uint64_t) x.gen << 32) | slot;
 }
 
+/* Removes the top of the heap into @ret. Requires: q->n > 0. */
+static void
+heap_remove_top (HeapQueue *q, HeapEntry *ret)
+{
+  HeapEntry x = q->h[--q->n];
+  size_t i = 0;
+
+  *ret = q->h[0];
+  for (;;)
+    {
+      size_t child = 2 * i + 1;
+
+      if (child >= q->n)
+        break;
+      if (child + 1 < q->n && heap_less (&q->h[child + 1], &q->h[child]))
+        child++;
+      if (!heap_less (&q->h[child], &x))
+        break;
+      q->h[i] = q->h[child];
+      i = child;
+    }
+  if (q->n > 0)
+    q->h[i] = x;
+}
+
 static bool
 heap_pop (HeapQueue *q, NatsimEvent *ret)
 {
-  for (;;)
-    {
-      HeapEntry top;
-      HeapEntry x;
-      size_t i = 0;
+  HeapEntry top;
 
+  do
+    {
       if (q->n == 0)
         return false;
-      top = q->h[0];
-      x = q->h[--q->n];
-      for (;;)
-        {
-          size_t child = 2 * i + 1;
-
-          if (child >= q->n)
-            break;
-          if (child + 1 < q->n && heap_less (&q->h[child + 1], &q->h[child]))
-            child++;
-          if (!heap_less (&q->h[child], &x))
-            break;
-          q->h[i] = q->h[child];
-          i = child;
-        }
-      if (q->n > 0)
-        q->h[i] = x;
-      if (q->gen[top.slot] != top.gen)
-        continue; /* cancelled */
-      q->gen[top.slot]++;
-      q->free_slots[q->nfree++] = top.slot;
-      q->live--;
-      q->last_popped = top.time;
-      ret->time = top.time;
-      ret->id = ((uint64_t) top.gen << 32) | top.slot;
-      ret->kind = top.kind;
-      ret->aux = top.aux;
-      ret->data = top.data;
-      return true;
+      heap_remove_top (q, &top);
     }
+  while (q->gen[top.slot] != top.gen); /* skip cancelled */
+  q->gen[top.slot]++;
+  q->free_slots[q->nfree++] = top.slot;
+  q->live--;
+  q->last_popped = top.time;
+  ret->time = top.time;
+  ret->id = ((uint64_t) top.gen << 32) | top.slot;
+  ret->kind = top.kind;
+  ret->aux = top.aux;
+  ret->data = top.data;
+  return true;
+}
+
+static NatsimTime
+heap_peek_time (HeapQueue *q)
+{
+  while (q->n > 0 && q->gen[q->h[0].slot] != q->h[0].gen)
+    {
+      HeapEntry stale;
+
+      heap_remove_top (q, &stale);
+    }
+  return q->n > 0 ? q->h[0].time : NATSIM_TIME_INFINITY;
 }
 
 /* One interface over both queues, so that the measured loops are the same
@@ -197,6 +215,7 @@ typedef struct
   void (*destroy) (void *q);
   NatsimEventId (*push) (void *q, NatsimTime t, uint32_t kind, uint32_t aux, uint64_t data);
   bool (*pop) (void *q, NatsimEvent *ret);
+  NatsimTime (*peek_time) (void *q);
 } BenchQueue;
 
 static void *
@@ -223,6 +242,12 @@ prod_pop (void *q, NatsimEvent *ret)
   return natsim_eventq_pop (q, ret);
 }
 
+static NatsimTime
+prod_peek_time (void *q)
+{
+  return natsim_eventq_peek_time (q);
+}
+
 static void *
 base_create (void)
 {
@@ -247,9 +272,15 @@ base_pop (void *q, NatsimEvent *ret)
   return heap_pop (q, ret);
 }
 
+static NatsimTime
+base_peek_time (void *q)
+{
+  return heap_peek_time (q);
+}
+
 static const BenchQueue queues[] = {
-  { "radix256", prod_create, prod_destroy, prod_push, prod_pop },
-  { "binheap", base_create, base_destroy, base_push, base_pop },
+  { "radix256", prod_create, prod_destroy, prod_push, prod_pop, prod_peek_time },
+  { "binheap", base_create, base_destroy, base_push, base_pop, base_peek_time },
 };
 
 /* Increments: 0 = Exp(1 s); 1 = 1 us with p = 0.9, else 1 day. */
@@ -262,7 +293,8 @@ bench_increment (BenchRng *r, int shape)
 }
 
 static void
-bench_hold (const BenchQueue *bq, size_t n, size_t steps, int shape, const char *label)
+bench_hold (const BenchQueue *bq, size_t n, size_t steps, int shape, bool peek,
+            const char *label)
 {
   void *q = bq->create ();
   BenchRng rng = { UINT64_C (0x853c49e6748fea9b) };
@@ -273,9 +305,17 @@ bench_hold (const BenchQueue *bq, size_t n, size_t steps, int shape, const char 
 
   for (size_t i = 0; i < n; i++)
     bq->push (q, bench_increment (&rng, shape), 0, 0, i);
+  if (peek)
+    {
+      /* A far event, peeked at before anything else happens. */
+      bq->push (q, NATSIM_SEC (1000000), 0, 0, n);
+      (void) bq->peek_time (q);
+    }
   t0 = g_get_monotonic_time ();
   for (size_t i = 0; i < steps; i++)
     {
+      if (peek)
+        checksum += bq->peek_time (q);
       if (!bq->pop (q, &ev))
         g_assert_not_reached ();
       checksum += ev.time;
@@ -334,16 +374,18 @@ main (int argc, char **argv)
       for (size_t k = 0; k < G_N_ELEMENTS (queues); k++)
         if (strcmp (argv[1], queues[k].name) == 0)
           bench_hold (&queues[k], (size_t) g_ascii_strtoull (argv[2], NULL, 10), steps, 0,
-                      "hold");
+                      false, "hold");
       return 0;
     }
 
   for (size_t s = 0; s < G_N_ELEMENTS (sizes); s++)
     for (size_t k = 0; k < G_N_ELEMENTS (queues); k++)
-      bench_hold (&queues[k], sizes[s], steps, 0, "hold");
+      bench_hold (&queues[k], sizes[s], steps, 0, false, "hold");
   for (size_t k = 0; k < G_N_ELEMENTS (queues); k++)
     bench_ties (&queues[k], 100000, quick ? 2 : 50);
   for (size_t k = 0; k < G_N_ELEMENTS (queues); k++)
-    bench_hold (&queues[k], 100000, steps / 2, 1, "jumps");
+    bench_hold (&queues[k], 100000, steps / 2, 1, false, "jumps");
+  for (size_t k = 0; k < G_N_ELEMENTS (queues); k++)
+    bench_hold (&queues[k], 100000, steps / 2, 0, true, "peek-hold");
   return 0;
 }

@@ -999,8 +999,8 @@ process_out (NatsimNat *nat, const NatsimPacket *pkt, NatsimNatResult *res)
   uint64_t k2 = key_remote (pkt->dst_addr, pkt->dst_port);
   uint32_t idx = nat_table_get (&nat->flows, k1, k2);
   bool rebinding = false;
-  uint32_t addr_idx = NONE, e_idx;
-  uint16_t port = 0;
+  uint32_t addr_idx = NONE, e_idx, old_addr = NONE;
+  uint16_t port = 0, old_port = 0;
 
   if (idx != NAT_TABLE_NONE && binding (nat, idx)->status == B_ALIVE)
     {
@@ -1012,7 +1012,12 @@ process_out (NatsimNat *nat, const NatsimPacket *pkt, NatsimNatResult *res)
     }
   if (idx != NAT_TABLE_NONE)
     {
-      rebinding = binding (nat, idx)->status == B_DEAD;
+      /* A tombstone: the flow had a binding if it knows its external
+       * endpoint (a FAILED tombstone inherits the one before it). */
+      Binding *t = binding (nat, idx);
+      rebinding = t->addr_idx != NONE;
+      old_addr = t->addr_idx;
+      old_port = t->ext_port;
       tombstone_replace (nat, idx);
       nat_table_del (&nat->flows, k1, k2);
     }
@@ -1038,6 +1043,10 @@ process_out (NatsimNat *nat, const NatsimPacket *pkt, NatsimNatResult *res)
           b->cls = pkt->cls;
           b->endpoint = pkt->endpoint;
           b->status = B_FAILED;
+          /* The remote still knows the flow by its last external endpoint
+           * (Linux: further datagrams to it keep holding that port). */
+          b->addr_idx = old_addr;
+          b->ext_port = old_port;
           b->inside = e;
           list_push (nat, &inside (nat, e)->dead, t);
           inside (nat, e)->n++;
@@ -1142,7 +1151,7 @@ process_in (NatsimNat *nat, const NatsimPacket *pkt, NatsimNatResult *res)
         {
           b = binding (nat, match);
           emit_packet (nat, NATSIM_NAT_EV_BINDING_LOST, pkt, b->addr_idx);
-          if (nat->cfg.unsolicited_hold && b->status == B_DEAD && pkt->proto == NATSIM_PROTO_UDP &&
+          if (nat->cfg.unsolicited_hold && b->addr_idx != NONE && pkt->proto == NATSIM_PROTO_UDP &&
               nat->cfg.port_reuse == NATSIM_REUSE_PER_DESTINATION)
             {
               /* Linux: the datagram becomes an unsolicited conntrack entry

@@ -194,6 +194,19 @@ heap_pop (HeapQueue *q, NatsimEvent *ret)
   return true;
 }
 
+static void
+heap_cancel (HeapQueue *q, NatsimEventId id)
+{
+  uint32_t slot = (uint32_t) id;
+  uint32_t gen = (uint32_t) (id >> 32);
+
+  if (slot >= q->nslots || (gen & 1) == 0 || q->gen[slot] != gen)
+    return;
+  q->gen[slot]++;
+  q->free_slots[q->nfree++] = slot;
+  q->live--;
+}
+
 static NatsimTime
 heap_peek_time (HeapQueue *q)
 {
@@ -216,6 +229,8 @@ typedef struct
   NatsimEventId (*push) (void *q, NatsimTime t, uint32_t kind, uint32_t aux, uint64_t data);
   bool (*pop) (void *q, NatsimEvent *ret);
   NatsimTime (*peek_time) (void *q);
+  void (*cancel) (void *q, NatsimEventId id);
+  size_t (*memory) (void *q);
 } BenchQueue;
 
 static void *
@@ -248,6 +263,18 @@ prod_peek_time (void *q)
   return natsim_eventq_peek_time (q);
 }
 
+static void
+prod_cancel (void *q, NatsimEventId id)
+{
+  natsim_eventq_cancel (q, id);
+}
+
+static size_t
+prod_memory (void *q)
+{
+  return natsim_eventq_memory_bytes (q);
+}
+
 static void *
 base_create (void)
 {
@@ -278,9 +305,23 @@ base_peek_time (void *q)
   return heap_peek_time (q);
 }
 
+static void
+base_cancel (void *q, NatsimEventId id)
+{
+  heap_cancel (q, id);
+}
+
+static size_t
+base_memory (void *q)
+{
+  HeapQueue *h = q;
+
+  return sizeof *h + h->cap * sizeof (HeapEntry) + (size_t) h->slot_cap * 2 * sizeof (uint32_t);
+}
+
 static const BenchQueue queues[] = {
-  { "radix256", prod_create, prod_destroy, prod_push, prod_pop, prod_peek_time },
-  { "binheap", base_create, base_destroy, base_push, base_pop, base_peek_time },
+  { "radix256", prod_create, prod_destroy, prod_push, prod_pop, prod_peek_time, prod_cancel, prod_memory },
+  { "binheap", base_create, base_destroy, base_push, base_pop, base_peek_time, base_cancel, base_memory },
 };
 
 /* Increments: 0 = Exp(1 s); 1 = 1 us with p = 0.9, else 1 day. */
@@ -303,14 +344,15 @@ bench_hold (const BenchQueue *bq, size_t n, size_t steps, int shape, bool peek,
   gint64 t0;
   gint64 t1;
 
-  for (size_t i = 0; i < n; i++)
-    bq->push (q, bench_increment (&rng, shape), 0, 0, i);
   if (peek)
     {
-      /* A far event, peeked at before anything else happens. */
+      /* A far event, peeked at before anything else happens, so that
+       * everything after lands before the peeked time. */
       bq->push (q, NATSIM_SEC (1000000), 0, 0, n);
       (void) bq->peek_time (q);
     }
+  for (size_t i = 0; i < n; i++)
+    bq->push (q, bench_increment (&rng, shape), 0, 0, i);
   t0 = g_get_monotonic_time ();
   for (size_t i = 0; i < steps; i++)
     {
@@ -322,10 +364,58 @@ bench_hold (const BenchQueue *bq, size_t n, size_t steps, int shape, bool peek,
       bq->push (q, ev.time + bench_increment (&rng, shape), ev.kind, ev.aux, ev.data);
     }
   t1 = g_get_monotonic_time ();
-  printf ("eventq %s N=%zu queue=%s %.1f Mevents/s (%zu steps, checksum %016" G_GINT64_MODIFIER
-          "x)\n",
-          label, n, bq->name, (double) steps / (double) MAX (t1 - t0, 1), steps, checksum);
+  printf ("eventq %s N=%zu queue=%s %.1f Mevents/s (%zu steps, %.1f MB, checksum %016"
+          G_GINT64_MODIFIER "x)\n",
+          label, n, bq->name, (double) steps / (double) MAX (t1 - t0, 1), steps,
+          (double) bq->memory (q) / 1e6, checksum);
   fflush (stdout);
+  bq->destroy (q);
+}
+
+/* Timer churn: n timers pending about 30 s ahead and n / 10 hold-model
+ * events; each hold event cancels a random timer and re-arms it (a NAT
+ * refreshing a binding's idle timeout on every packet). */
+static void
+bench_rearm (const BenchQueue *bq, size_t n, size_t steps)
+{
+  void *q = bq->create ();
+  BenchRng rng = { UINT64_C (0x9e3779b97f4a7c15) };
+  NatsimEventId *ids = g_new (NatsimEventId, n);
+  NatsimEvent ev;
+  uint64_t checksum = 0;
+  gint64 t0;
+  gint64 t1;
+
+  for (size_t i = 0; i < n; i++)
+    ids[i] = bq->push (q, NATSIM_SEC (30) + bench_exp_ns (&rng), 1, 0, i);
+  for (size_t i = 0; i < n / 10; i++)
+    bq->push (q, bench_exp_ns (&rng), 0, 0, i);
+  t0 = g_get_monotonic_time ();
+  for (size_t i = 0; i < steps; i++)
+    {
+      size_t k;
+
+      if (!bq->pop (q, &ev))
+        g_assert_not_reached ();
+      checksum += ev.time;
+      if (ev.kind == 1)
+        {
+          /* A timer fired: re-arm it. */
+          ids[ev.data] = bq->push (q, ev.time + NATSIM_SEC (30), 1, 0, ev.data);
+          continue;
+        }
+      bq->push (q, ev.time + bench_exp_ns (&rng) / 10, 0, 0, ev.data);
+      k = (size_t) (bench_rng_next (&rng) % n);
+      bq->cancel (q, ids[k]);
+      ids[k] = bq->push (q, ev.time + NATSIM_SEC (30), 1, 0, k);
+    }
+  t1 = g_get_monotonic_time ();
+  printf ("eventq rearm N=%zu queue=%s %.1f Mevents/s (%zu pops, each with a cancel and "
+          "2 pushes, %.1f MB, checksum %016" G_GINT64_MODIFIER "x)\n",
+          n, bq->name, (double) steps / (double) MAX (t1 - t0, 1), steps,
+          (double) bq->memory (q) / 1e6, checksum);
+  fflush (stdout);
+  g_free (ids);
   bq->destroy (q);
 }
 
@@ -364,11 +454,17 @@ bench_ties (const BenchQueue *bq, size_t n, size_t rounds)
 int
 main (int argc, char **argv)
 {
-  /* --quick: a smoke run; QUEUE N: one hold run, for profiling. */
+  /* --quick: a smoke run; QUEUE N: one hold run, rearm N: one timer churn
+   * run of the production queue, for profiling. */
   bool quick = argc > 1 && strcmp (argv[1], "--quick") == 0;
   static const size_t sizes[] = { 1000, 100000, 1000000 };
   size_t steps = quick ? 100000 : 10000000;
 
+  if (argc == 3 && strcmp (argv[1], "rearm") == 0)
+    {
+      bench_rearm (&queues[0], (size_t) g_ascii_strtoull (argv[2], NULL, 10), steps / 2);
+      return 0;
+    }
   if (argc == 3)
     {
       for (size_t k = 0; k < G_N_ELEMENTS (queues); k++)
@@ -387,5 +483,7 @@ main (int argc, char **argv)
     bench_hold (&queues[k], 100000, steps / 2, 1, false, "jumps");
   for (size_t k = 0; k < G_N_ELEMENTS (queues); k++)
     bench_hold (&queues[k], 100000, steps / 2, 0, true, "peek-hold");
+  for (size_t k = 0; k < G_N_ELEMENTS (queues); k++)
+    bench_rearm (&queues[k], 100000, steps / 2);
   return 0;
 }

@@ -1555,6 +1555,19 @@ test_classification (void **state)
                     NATSIM_VERDICT_BINDING_LOST);
   harness_free (h);
 
+  /* Under ADF: R1's address on another port would have been accepted (a
+   * loss), another address not (unsolicited). */
+  cfg = base_config ();
+  cfg.filtering = NATSIM_FILTER_ADF;
+  h = harness_new (&cfg, 0);
+  udp_out_ok (h, T0, I, R1);
+  assert_int_equal (udp_in (h, T0 + NATSIM_SEC (40), ep (REM_A, 9999), I,
+                            NULL),
+                    NATSIM_VERDICT_BINDING_LOST);
+  assert_int_equal (udp_in (h, T0 + NATSIM_SEC (41), R2, I, NULL),
+                    NATSIM_VERDICT_UNSOLICITED);
+  harness_free (h);
+
   /* Still remembered just before the tombstone (600 s after death) ends. */
   cfg = base_config ();
   h = harness_new (&cfg, 0);

@@ -72,6 +72,7 @@ typedef enum
 {
   NATSIM_TRACE_SKIP_CAPLEN_EXCEEDS_LEN,  /* captured more than was on the wire */
   NATSIM_TRACE_SKIP_CAPLEN_EXCEEDS_SNAPLEN, /* captured more than the file's snaplen */
+  NATSIM_TRACE_SKIP_LEN_TOO_LARGE,       /* on-the-wire length beyond any real frame */
   NATSIM_TRACE_SKIP_TRUNCATED_LINK,      /* link-layer header cut short */
   NATSIM_TRACE_SKIP_BAD_LINK,            /* link header inconsistent (VLAN stack, NFLOG TLVs) */
   NATSIM_TRACE_SKIP_NON_IP,              /* ARP, STP, LLDP, MPLS, ... */
@@ -151,7 +152,7 @@ void natsim_trace_reader_free (NatsimTraceReader *r);
  * file, impossible record length, I/O error) @ret is untouched, the error
  * names the file and the packet number, and that file is dropped; the
  * caller may stop (exit 2) or call again to go on with the other files.
- * Allocates nothing. */
+ * Allocates nothing, except the message of an error. */
 NatsimTraceResult natsim_trace_reader_next (NatsimTraceReader *r,
                                             NatsimTracePacket *ret);
 

@@ -607,7 +607,6 @@ read_scenario_file (const char *path, char **ret_data, gsize *ret_len,
                     GError **error)
 {
   GStatBuf st;
-  g_autoptr (GError) read_error = NULL;
   char *data = NULL;
   gsize len = 0;
 
@@ -636,13 +635,41 @@ read_scenario_file (const char *path, char **ret_data, gsize *ret_len,
                    SCENARIO_MAX_FILE_BYTES);
       return FALSE;
     }
-  if (!g_file_get_contents (path, &data, &len, &read_error))
-    {
-      g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_IO,
-                   "%s: cannot read the scenario: %s", path,
-                   read_error->message);
-      return FALSE;
-    }
+  /* Read at most one byte more than the limit, so a device or pipe that
+   * never ends (/dev/urandom, /dev/zero) is refused instead of hanging. */
+  {
+    FILE *f = fopen (path, "rb");
+    gsize cap = SCENARIO_MAX_FILE_BYTES + 1;
+
+    if (f == NULL)
+      {
+        int saved = errno;
+        g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_IO,
+                     "%s: cannot read the scenario: %s", path, g_strerror (saved));
+        return FALSE;
+      }
+    data = g_malloc (cap + 1);
+    len = fread (data, 1, cap, f);
+    if (ferror (f))
+      {
+        int saved = errno;
+        fclose (f);
+        g_free (data);
+        g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_IO,
+                     "%s: cannot read the scenario: %s", path, g_strerror (saved));
+        return FALSE;
+      }
+    fclose (f);
+    if (len > SCENARIO_MAX_FILE_BYTES)
+      {
+        g_free (data);
+        g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
+                     "%s: not a scenario file: more than %u bytes", path,
+                     SCENARIO_MAX_FILE_BYTES);
+        return FALSE;
+      }
+    data[len] = '\0';
+  }
   *ret_data = data;
   *ret_len = len;
   return TRUE;

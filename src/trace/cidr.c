@@ -167,6 +167,12 @@ natsim_cidr_set_add_string (NatsimCidrSet *set, const char *s, GError **error)
   g_return_val_if_fail (set != NULL, FALSE);
   g_return_val_if_fail (s != NULL, FALSE);
 
+  if (s[strspn (s, " \t")] == '\0')
+    {
+      g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
+                   "empty prefix list: expected e.g. 10.0.0.0/8 or fd00::/8");
+      return FALSE;
+    }
   parts = g_strsplit (s, ",", -1);
   parsed = g_array_new (FALSE, TRUE, sizeof (CidrEntry));
   for (guint i = 0; parts[i] != NULL; i++)

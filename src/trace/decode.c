@@ -53,6 +53,8 @@ static const struct
     "record claims more captured bytes than were on the wire" },
   [NATSIM_TRACE_SKIP_CAPLEN_EXCEEDS_SNAPLEN] = { "caplen-exceeds-snaplen",
     "record claims more captured bytes than the file's snapshot length" },
+  [NATSIM_TRACE_SKIP_LEN_TOO_LARGE] = { "len-too-large",
+    "record's on-the-wire length is beyond any real frame (over 1 MiB)" },
   [NATSIM_TRACE_SKIP_TRUNCATED_LINK] = { "truncated-link",
     "link-layer header cut short" },
   [NATSIM_TRACE_SKIP_BAD_LINK] = { "bad-link-header",
@@ -694,6 +696,11 @@ trace_decode (int dlt, const uint8_t *data, uint32_t caplen, uint32_t wire_len,
   if (caplen > wire_len)
     {
       *ret_skip = NATSIM_TRACE_SKIP_CAPLEN_EXCEEDS_LEN;
+      return false;
+    }
+  if (wire_len > TRACE_MAX_WIRE_LEN)
+    {
+      *ret_skip = NATSIM_TRACE_SKIP_LEN_TOO_LARGE;
       return false;
     }
   if (!decode_link (dlt, data, caplen, wire_len, &l3, ret_skip))

@@ -13,6 +13,12 @@
 #define TRACE_MAX_VLAN_TAGS   8
 #define TRACE_MAX_IPV6_EXT    10
 
+/* The largest on-the-wire frame length believed.  Ethernet jumbo frames
+ * are 9 KiB and Linux BIG TCP segments (IPv6 jumbograms seen on the host)
+ * up to 512 KiB; a larger pcap "len" is a damaged or fuzzed record, whose
+ * length would otherwise poison the byte counts. */
+#define TRACE_MAX_WIRE_LEN    (1024u * 1024u)
+
 /* True if trace_decode() understands link type @dlt. */
 bool trace_link_supported (int dlt);
 

@@ -136,7 +136,8 @@ files["natsim-non-ip-ethertypes.pcap"] = capture([
 files["natsim-link-truncated.pcap"] = capture([
     GOOD_UDP[:10],                                  # inside the MAC addresses
     eth(b"\x00\x05", 0x8100),                       # 802.1Q tag cut short
-    eth(struct.pack("!HH", 5, 0x8100) * 12 + ipv4(udp(b"deep"))),  # 12 tags
+    eth(struct.pack("!HH", 5, 0x8100) * 11 + struct.pack("!HH", 5, 0x0800)
+        + ipv4(udp(b"deep")), 0x8100),              # 12 VLAN tags
 ])
 files["natsim-ipv4-bad-ihl.pcap"] = capture([
     eth(ipv4(udp(b"ihl4"), ihl=4)),

@@ -1,0 +1,370 @@
+/* natsim: the command line end to end (integration suite).
+ *
+ * Runs the natsim executable (path from $NATSIM) on the shipped scenarios and
+ * on broken input, parses report.json with json-glib and checks the figures
+ * the scenarios are built to show, determinism, and exit statuses. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+typedef struct
+{
+  int   status;
+  char *out;
+  char *err;
+} Run;
+
+static void
+run_clear (Run *r)
+{
+  g_free (r->out);
+  g_free (r->err);
+}
+
+/* Runs natsim with the NULL-terminated arguments, from the source root. */
+static Run
+natsim (const char *first, ...)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GError) error = NULL;
+  Run r = { 0 };
+  int wait_status = 0;
+  va_list ap;
+
+  g_ptr_array_add (argv, (char *) g_getenv ("NATSIM"));
+  va_start (ap, first);
+  for (const char *a = first; a != NULL; a = va_arg (ap, const char *))
+    g_ptr_array_add (argv, (char *) a);
+  va_end (ap);
+  g_ptr_array_add (argv, NULL);
+  if (!g_spawn_sync (g_getenv ("NATSIM_SOURCE_ROOT"), (char **) argv->pdata, NULL, 0, NULL, NULL,
+                     &r.out, &r.err, &wait_status, &error))
+    fail_msg ("spawn: %s", error->message);
+  r.status = WIFEXITED (wait_status) ? WEXITSTATUS (wait_status) : 128;
+  return r;
+}
+
+static char *
+tmpdir (void)
+{
+  g_autoptr (GError) error = NULL;
+  char *d = g_dir_make_tmp ("natsim-cli-XXXXXX", &error);
+
+  assert_non_null (d);
+  return d;
+}
+
+static JsonObject *
+load_report (const char *dir, JsonParser **ret_parser)
+{
+  g_autofree char *path = g_build_filename (dir, "report.json", NULL);
+  g_autoptr (GError) error = NULL;
+  JsonParser *p = json_parser_new ();
+
+  if (!json_parser_load_from_file (p, path, &error))
+    fail_msg ("%s: %s", path, error->message);
+  *ret_parser = p;
+  return json_node_get_object (json_parser_get_root (p));
+}
+
+static double
+class_figure (JsonObject *report, const char *cls, const char *key)
+{
+  JsonObject *per_class = json_object_get_object_member (report, "per_class");
+  JsonObject *c = json_object_get_object_member (per_class, cls);
+
+  assert_non_null (c);
+  return json_object_get_double_member (c, key);
+}
+
+static void
+test_version_and_help (void **state)
+{
+  Run r = natsim ("--version", NULL);
+  assert_int_equal (r.status, 0);
+  assert_true (g_str_has_prefix (r.out, "natsim 0."));
+  run_clear (&r);
+
+  r = natsim ("--help", NULL);
+  assert_int_equal (r.status, 0);
+  assert_non_null (strstr (r.out, "Examples:"));
+  run_clear (&r);
+
+  r = natsim ("simulate", "--help", NULL);
+  assert_int_equal (r.status, 0);
+  assert_non_null (strstr (r.out, "--replications"));
+  assert_non_null (strstr (r.out, "Examples:"));
+  run_clear (&r);
+
+  r = natsim (NULL);
+  assert_int_equal (r.status, 2);
+  run_clear (&r);
+
+  r = natsim ("simulat", NULL);
+  assert_int_equal (r.status, 2);
+  assert_non_null (strstr (r.err, "unknown command"));
+  run_clear (&r);
+}
+
+static void
+test_catalogues (void **state)
+{
+  const char *presets[] = { "linux", "rfc", "cisco-ios", "cisco-asa", "pf", "juniper-pba" };
+  Run r = natsim ("presets", NULL);
+
+  assert_int_equal (r.status, 0);
+  for (guint i = 0; i < G_N_ELEMENTS (presets); i++)
+    {
+      g_autofree char *needle = g_strdup_printf ("preset = %s\n", presets[i]);
+      assert_non_null (strstr (r.out, needle));
+    }
+  run_clear (&r);
+  r = natsim ("profiles", NULL);
+  assert_int_equal (r.status, 0);
+  assert_non_null (strstr (r.out, "profile = generic"));
+  assert_non_null (strstr (r.out, "inbound_probes"));
+  run_clear (&r);
+  r = natsim ("presets", "extra", NULL);
+  assert_int_equal (r.status, 2);
+  run_clear (&r);
+}
+
+static void
+test_check (void **state)
+{
+  Run r = natsim ("check", "scenarios/classroom-exhaustion.ini", "--set", "nat.preset=rfc", NULL);
+
+  assert_int_equal (r.status, 0);
+  assert_non_null (strstr (r.out, "valid"));
+  /* The preset's values show with their origin; the file's port range stays. */
+  assert_non_null (strstr (r.out, "# preset rfc"));
+  assert_non_null (strstr (r.out, "1024-1033"));
+  /* rfc has parity and EIM, so no REQ-4 / REQ-1 warnings, but Linux's
+   * 30 s UDP timeout is gone too. */
+  assert_null (strstr (r.out, "rfc4787.req5"));
+  run_clear (&r);
+
+  r = natsim ("check", "scenarios/classroom-exhaustion.ini", NULL);
+  assert_int_equal (r.status, 0);
+  assert_non_null (strstr (r.out, "warning rfc4787.req5"));
+  run_clear (&r);
+}
+
+static void
+test_classroom_exhaustion (void **state)
+{
+  g_autofree char *dir = tmpdir ();
+  g_autoptr (JsonParser) parser = NULL;
+  JsonObject *rep, *totals;
+  Run r = natsim ("simulate", "scenarios/classroom-exhaustion.ini", "--out", dir, "-q", NULL);
+
+  assert_int_equal (r.status, 0);
+  run_clear (&r);
+  rep = load_report (dir, &parser);
+  assert_string_equal (json_object_get_string_member (rep, "schema"), "natsim.report/1");
+  assert_string_equal (json_object_get_string_member (rep, "command"), "simulate");
+  totals = json_object_get_object_member (rep, "totals");
+  assert_int_equal (json_object_get_int_member (totals, "flows"), 60);
+  assert_int_equal (json_object_get_int_member (totals, "allocation_failures"), 20);
+  assert_int_equal (json_object_get_int_member (totals, "peak_ports_per_address"), 10);
+  assert_int_equal ((int) class_figure (rep, "one-server", "allocation_failures"), 20);
+  assert_int_equal ((int) class_figure (rep, "three-servers", "allocation_failures"), 0);
+  assert_int_equal ((int) class_figure (rep, "three-servers", "packets_out"), 30);
+  g_autofree char *txt = g_build_filename (dir, "report.txt", NULL);
+  assert_true (g_file_test (txt, G_FILE_TEST_EXISTS));
+}
+
+static void
+test_classroom_timeout (void **state)
+{
+  g_autofree char *dir = tmpdir ();
+  g_autoptr (JsonParser) parser = NULL;
+  JsonObject *rep;
+  Run r = natsim ("simulate", "scenarios/classroom-timeout.ini", "--out", dir, "-q", NULL);
+
+  assert_int_equal (r.status, 0);
+  run_clear (&r);
+  rep = load_report (dir, &parser);
+  assert_int_equal ((int) class_figure (rep, "keepalive-20s", "rebindings"), 0);
+  assert_int_equal ((int) class_figure (rep, "keepalive-40s", "rebindings"), 11);
+  assert_int_equal ((int) class_figure (rep, "probed-29s", "binding_losses"), 0);
+  assert_int_equal ((int) class_figure (rep, "probed-29s", "packets_in"), 1);
+  assert_int_equal ((int) class_figure (rep, "probed-31s", "binding_losses"), 1);
+  assert_int_equal ((int) class_figure (rep, "probed-twice", "packets_in"), 2);
+}
+
+static void
+test_events_narration (void **state)
+{
+  g_autofree char *dir = tmpdir ();
+  Run r = natsim ("simulate", "scenarios/classroom-exhaustion.ini", "--out", dir, "-q",
+                  "--events", "-", NULL);
+  guint created = 0, failed = 0;
+  g_auto (GStrv) lines = NULL;
+
+  assert_int_equal (r.status, 0);
+  lines = g_strsplit (r.out, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      if (g_str_has_suffix (lines[i], ": binding created"))
+        created++;
+      if (g_str_has_suffix (lines[i], ": allocation failed, packet dropped"))
+        failed++;
+    }
+  assert_int_equal (created, 40);
+  assert_int_equal (failed, 20);
+  run_clear (&r);
+}
+
+static char *
+report_bytes (const char *dir)
+{
+  g_autofree char *path = g_build_filename (dir, "report.json", NULL);
+  char *data = NULL;
+
+  assert_true (g_file_get_contents (path, &data, NULL, NULL));
+  return data;
+}
+
+static void
+test_determinism (void **state)
+{
+  g_autofree char *a = tmpdir (), *b = tmpdir (), *c = tmpdir ();
+  g_autofree char *ja = NULL, *jb = NULL, *jc = NULL;
+  Run r;
+
+  r = natsim ("simulate", "scenarios/erlang-b.ini", "--replications", "4", "--set",
+              "simulation.duration=30m", "--out", a, "-q", "--jobs", "1", NULL);
+  assert_int_equal (r.status, 0);
+  run_clear (&r);
+  r = natsim ("simulate", "scenarios/erlang-b.ini", "--replications", "4", "--set",
+              "simulation.duration=30m", "--out", b, "-q", "--jobs", "1", NULL);
+  assert_int_equal (r.status, 0);
+  run_clear (&r);
+  r = natsim ("simulate", "scenarios/erlang-b.ini", "--replications", "4", "--set",
+              "simulation.duration=30m", "--out", c, "-q", "--jobs", "2", NULL);
+  assert_int_equal (r.status, 0);
+  run_clear (&r);
+  ja = report_bytes (a);
+  jb = report_bytes (b);
+  jc = report_bytes (c);
+  assert_string_equal (ja, jb);
+  assert_string_equal (ja, jc);
+
+  /* Another seed gives other figures. */
+  r = natsim ("simulate", "scenarios/erlang-b.ini", "--replications", "4", "--set",
+              "simulation.duration=30m", "--out", b, "-q", "--seed", "2", NULL);
+  assert_int_equal (r.status, 0);
+  run_clear (&r);
+  g_free (jb);
+  jb = report_bytes (b);
+  assert_string_not_equal (ja, jb);
+}
+
+static void
+test_default_scenario (void **state)
+{
+  g_autofree char *dir = tmpdir ();
+  g_autoptr (JsonParser) parser = NULL;
+  JsonObject *rep;
+  Run r = natsim ("simulate", "scenarios/default.ini", "--out", dir, NULL);
+
+  assert_int_equal (r.status, 0);
+  assert_non_null (strstr (r.out, "Per class"));
+  rep = load_report (dir, &parser);
+  assert_int_equal (json_object_get_int_member (rep, "replications"), 5);
+  /* One REGISTER every 90 s with one answer: under Linux's 30 s UDP
+   * timeout the stream timeout is never reached, so every refresh rebinds
+   * (400 devices, 55 min after warm-up: about 14,600). */
+  assert_true (class_figure (rep, "registrations", "rebindings") > 10000);
+  assert_true (class_figure (rep, "web", "flows") > 1000);
+  run_clear (&r);
+
+  /* A 2 min UDP timeout covers the 90 s refresh: no rebinding. */
+  r = natsim ("simulate", "scenarios/default.ini", "--out", dir, "-q", "--set",
+              "nat.udp_timeout=2m", "--replications", "1", NULL);
+  assert_int_equal (r.status, 0);
+  run_clear (&r);
+  g_clear_object (&parser);
+  rep = load_report (dir, &parser);
+  assert_int_equal ((int) class_figure (rep, "registrations", "rebindings"), 0);
+}
+
+typedef struct
+{
+  const char *args[8];
+  int         status;
+  const char *stderr_has;
+} BadCase;
+
+static void
+test_bad_input (void **state)
+{
+  g_autofree char *dir = tmpdir ();
+  g_autofree char *out = g_build_filename (dir, "never", NULL);
+  g_autofree char *bad = g_build_filename (g_getenv ("NATSIM_DATA"), "bad-scenarios",
+                                           "unknown-key.ini", NULL);
+  const BadCase cases[] = {
+    { { "simulate", "no-such-file.ini", NULL }, 2, "no-such-file.ini" },
+    { { "simulate", bad, "--out", out, NULL }, 2, "unknown-key.ini:" },
+    { { "simulate", "scenarios/classroom-exhaustion.ini", "--set", "nat.udp_timeout=fast",
+        "--out", out, NULL }, 2, "--set nat.udp_timeout=fast" },
+    { { "simulate", "scenarios/classroom-exhaustion.ini", "--set", "nat.bogus=1", "--out",
+        out, NULL }, 2, "bogus" },
+    { { "simulate", "scenarios/classroom-exhaustion.ini", "--format", "pdf", "--out", out,
+        NULL }, 2, "pdf" },
+    { { "simulate", "scenarios/classroom-exhaustion.ini", "--jobs", "0", "--out", out, NULL },
+      2, "--jobs" },
+    { { "simulate", "scenarios/classroom-exhaustion.ini", "--replications", "0", "--out", out,
+        NULL }, 2, "replications" },
+    { { "simulate", "--frobnicate", NULL }, 2, "frobnicate" },
+    { { "simulate", NULL }, 2, "SCENARIO" },
+    { { "check", bad, NULL }, 2, "unknown-key.ini:" },
+    { { "simulate", "/dev/urandom", "--out", out, NULL }, 2, "/dev/urandom" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      const BadCase *c = &cases[i];
+      Run r = natsim (c->args[0], c->args[1], c->args[2], c->args[3], c->args[4], c->args[5],
+                      c->args[6], c->args[7]);
+      g_auto (GStrv) lines = g_strsplit (g_strchomp (r.err), "\n", -1);
+
+      if (r.status != c->status || strstr (r.err, c->stderr_has) == NULL)
+        fail_msg ("case %u (%s %s): status %d, stderr '%s'", i, c->args[0],
+                  c->args[1] ? c->args[1] : "", r.status, r.err);
+      /* One clear line, prefixed. */
+      assert_int_equal (g_strv_length (lines), 1);
+      assert_true (g_str_has_prefix (r.err, "natsim: "));
+      run_clear (&r);
+      /* Nothing written. */
+      assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+    }
+}
+
+int
+main (void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test (test_version_and_help),
+    cmocka_unit_test (test_catalogues),
+    cmocka_unit_test (test_check),
+    cmocka_unit_test (test_classroom_exhaustion),
+    cmocka_unit_test (test_classroom_timeout),
+    cmocka_unit_test (test_events_narration),
+    cmocka_unit_test (test_determinism),
+    cmocka_unit_test (test_default_scenario),
+    cmocka_unit_test (test_bad_input),
+  };
+
+  if (g_getenv ("NATSIM") == NULL)
+    return 77;
+  return cmocka_run_group_tests (tests, NULL, NULL);
+}

@@ -34,6 +34,14 @@ test_golden_generator (void **state)
   (void) state;
   gsl_rng_set (ref, 231159422UL);
   assert_string_equal (gsl_rng_name (r), "mt19937");
+  /* First draws, from GSL's mt19937 (stable across GSL releases). */
+  {
+    g_autoptr (gsl_rng) pin = natsim_rng_new (1, 0, "nat");
+
+    assert_true (gsl_rng_get (pin) == 3027433878UL);
+    assert_true (gsl_rng_get (pin) == 3482160311UL);
+    assert_true (gsl_rng_get (pin) == 3616662499UL);
+  }
   for (int i = 0; i < 100; i++)
     assert_true (gsl_rng_get (r) == gsl_rng_get (ref));
 }

@@ -71,8 +71,14 @@ narrate_nat_event (const NatsimNatEvent *ev, void *user_data)
   fmt_time (t, sizeof t, ev->time);
   fmt_ep (in, sizeof in, ev->in_addr, ev->in_port);
   fmt_ep (rem, sizeof rem, ev->rem_addr, ev->rem_port);
-  if (ev->ext_addr != 0)
+  if (ev->ext_addr != 0 && ev->ext_port != 0)
     fmt_ep (ext, sizeof ext, ev->ext_addr, ev->ext_port);
+  else if (ev->ext_addr != 0)
+    {
+      /* An allocation failure names the address that had no port. */
+      natsim_format_ipv4 (ev->ext_addr, ext, sizeof ext);
+      g_strlcat (ext, ":-", sizeof ext);
+    }
   else
     g_strlcpy (ext, "-", sizeof ext);
   fprintf (sim->events, "%s %s %s <-> %s via %s: %s\n", t, proto_name (ev->proto), in, rem,

@@ -292,7 +292,7 @@ test_stat_names (void **state)
     "flows", "bindings_created", "bindings_expired", "peak_bindings",
     "peak_ports_per_address", "allocation_failures", "blocking_probability",
     "binding_losses", "filtered", "rebindings", "unreachable_seconds",
-    "packets_out", "packets_in", "packets_dropped",
+    "packets_out", "packets_in", "packets_dropped", "missed_calls",
   };
 
   assert_int_equal (G_N_ELEMENTS (keys), NATSIM_STAT_N);

@@ -7,21 +7,7 @@
  * search, paired pooling, no parity, unsolicited hold, UDP 30 s / stream
  * 120 s, refresh both), changed only where the fact says so.
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <cmocka.h>
-
-#include <glib.h>
-#include <gsl/gsl_rng.h>
-#include <string.h>
-
-#include "natsim/nat.h"
-
-#define IP4(a, b, c, d)                                                     \
-  (((uint32_t) (a) << 24) | ((uint32_t) (b) << 16) | ((uint32_t) (c) << 8) \
-   | (uint32_t) (d))
+#include "nat-harness.h"
 
 #define PUBLIC    IP4 (203, 0, 113, 1)
 #define CLIENT    IP4 (10, 0, 0, 2)
@@ -29,34 +15,8 @@
 #define SIP_PORT  5060
 #define PORT_LO   20000
 #define PORT_HI   20009 /* a range of 10 ports */
-#define T0        NATSIM_SEC (100)
 
-typedef struct
-{
-  uint32_t addr;
-  uint16_t port;
-} Ep;
-
-static Ep
-ep (uint32_t addr, uint16_t port)
-{
-  Ep e = { addr, port };
-  return e;
-}
-
-typedef struct
-{
-  NatsimNatConfig cfg;
-  gsl_rng        *rng;
-  NatsimNat      *nat;
-  GArray         *events; /* NatsimNatEvent */
-} Kernel;
-
-static void
-record_event (const NatsimNatEvent *ev, void *user_data)
-{
-  g_array_append_vals ((GArray *) user_data, ev, 1);
-}
+typedef Harness Kernel;
 
 /* The linux preset with the namespace test's port range of 10. */
 static NatsimNatConfig
@@ -92,81 +52,18 @@ linux_config (void)
   return cfg;
 }
 
-/* Takes over @cfg; its addresses are freed with the kernel. */
+/* Takes over @cfg; its addresses are freed with the kernel.  The rng is
+ * always passed, seeded with 20240601; packets are 100 bytes. */
 static Kernel *
 kernel_new (NatsimNatConfig *cfg)
 {
-  Kernel *k = g_new0 (Kernel, 1);
-
-  k->cfg = *cfg;
-  cfg->addresses = NULL;
-  cfg->n_addresses = 0;
-  k->rng = gsl_rng_alloc (gsl_rng_mt19937);
-  gsl_rng_set (k->rng, 20240601);
-  k->nat = natsim_nat_new (&k->cfg, k->rng);
-  assert_non_null (k->nat);
-  k->events = g_array_new (FALSE, FALSE, sizeof (NatsimNatEvent));
-  natsim_nat_set_observer (k->nat, record_event, k->events);
-  return k;
+  return harness_new_full (cfg, true, 20240601, 100);
 }
 
 static void
 kernel_free (Kernel *k)
 {
-  natsim_nat_free (k->nat);
-  natsim_nat_config_clear (&k->cfg);
-  gsl_rng_free (k->rng);
-  g_array_free (k->events, TRUE);
-  g_free (k);
-}
-
-static NatsimVerdict
-send_pkt (Kernel *k, NatsimTime t, uint8_t proto, NatsimDirection dir,
-          Ep src, Ep dst, uint8_t flags, NatsimNatResult *ret)
-{
-  NatsimPacket    pkt;
-  NatsimNatResult res;
-  NatsimVerdict   v;
-
-  memset (&pkt, 0, sizeof pkt);
-  memset (&res, 0, sizeof res);
-  pkt.time = t;
-  pkt.src_addr = src.addr;
-  pkt.src_port = src.port;
-  pkt.dst_addr = dst.addr;
-  pkt.dst_port = dst.port;
-  pkt.length = 100;
-  pkt.proto = proto;
-  pkt.dir = (uint8_t) dir;
-  pkt.tcp_flags = flags;
-  v = natsim_nat_process (k->nat, &pkt, &res);
-  assert_int_equal (v, res.verdict);
-  if (ret != NULL)
-    *ret = res;
-  return v;
-}
-
-static NatsimVerdict
-udp_out (Kernel *k, NatsimTime t, Ep in, Ep rem, NatsimNatResult *ret)
-{
-  return send_pkt (k, t, NATSIM_PROTO_UDP, NATSIM_DIR_OUT, in, rem, 0, ret);
-}
-
-static NatsimVerdict
-udp_in (Kernel *k, NatsimTime t, Ep rem, Ep in)
-{
-  return send_pkt (k, t, NATSIM_PROTO_UDP, NATSIM_DIR_IN, rem, in, 0, NULL);
-}
-
-static guint
-count_events (const Kernel *k, NatsimNatEventType type)
-{
-  guint n = 0;
-
-  for (guint i = 0; i < k->events->len; i++)
-    if (g_array_index (k->events, NatsimNatEvent, i).type == type)
-      n++;
-  return n;
+  harness_free (k);
 }
 
 /* 30 single-packet UDP flows from distinct client ports, 10 ms apart;
@@ -328,10 +225,10 @@ test_udp_timeout_5s (void **state)
   cfg.udp_timeout = NATSIM_SEC (5);
   k = kernel_new (&cfg);
   assert_int_equal (udp_out (k, T0, c, s, NULL), NATSIM_VERDICT_FORWARDED);
-  assert_int_equal (udp_in (k, T0 + NATSIM_SEC (4), s, c),
+  assert_int_equal (udp_in (k, T0 + NATSIM_SEC (4), s, c, NULL),
                     NATSIM_VERDICT_FORWARDED);
   /* That reply was the last packet. */
-  assert_int_equal (udp_in (k, T0 + NATSIM_SEC (4 + 7), s, c),
+  assert_int_equal (udp_in (k, T0 + NATSIM_SEC (4 + 7), s, c, NULL),
                     NATSIM_VERDICT_BINDING_LOST);
   kernel_free (k);
 
@@ -339,7 +236,7 @@ test_udp_timeout_5s (void **state)
   cfg.udp_timeout = NATSIM_SEC (5);
   k = kernel_new (&cfg);
   udp_out (k, T0, c, s, NULL);
-  assert_int_equal (udp_in (k, T0 + NATSIM_SEC (7), s, c),
+  assert_int_equal (udp_in (k, T0 + NATSIM_SEC (7), s, c, NULL),
                     NATSIM_VERDICT_BINDING_LOST);
   assert_int_equal (count_events (k, NATSIM_NAT_EV_BINDING_LOST), 1);
   kernel_free (k);
@@ -368,7 +265,7 @@ test_outbound_keepalive_keeps_mapping (void **state)
       assert_int_equal (res.ext_port, port);
     }
   /* The last keepalive was at 60 s. */
-  assert_int_equal (udp_in (k, T0 + NATSIM_SEC (62), s, c),
+  assert_int_equal (udp_in (k, T0 + NATSIM_SEC (62), s, c, NULL),
                     NATSIM_VERDICT_FORWARDED);
   assert_int_equal (count_events (k, NATSIM_NAT_EV_BINDING_EXPIRED), 0);
   assert_int_equal (count_events (k, NATSIM_NAT_EV_BINDING_CREATED), 1);
@@ -395,7 +292,7 @@ test_inbound_only_keeps_mapping (void **state)
       assert_int_equal (udp_out (k, T0, c, s, NULL),
                         NATSIM_VERDICT_FORWARDED);
       for (guint i = 1; i <= 20; i++)
-        assert_int_equal (udp_in (k, T0 + NATSIM_SEC (3 * i), s, c),
+        assert_int_equal (udp_in (k, T0 + NATSIM_SEC (3 * i), s, c, NULL),
                           NATSIM_VERDICT_FORWARDED);
       assert_int_equal (count_events (k, NATSIM_NAT_EV_BINDING_EXPIRED), 0);
       assert_true (natsim_nat_binding_alive (k->nat, NATSIM_PROTO_UDP, c.addr,
@@ -417,12 +314,12 @@ test_filtering_apdf (void **state)
   k = kernel_new (&cfg);
   udp_out (k, T0, c, s, NULL);
   assert_int_equal (udp_in (k, T0 + NATSIM_MSEC (500),
-                            ep (SERVER, SIP_PORT + 1), c),
+                            ep (SERVER, SIP_PORT + 1), c, NULL),
                     NATSIM_VERDICT_FILTERED);
   assert_int_equal (udp_in (k, T0 + NATSIM_MSEC (600),
-                            ep (SERVER + 1, SIP_PORT), c),
+                            ep (SERVER + 1, SIP_PORT), c, NULL),
                     NATSIM_VERDICT_FILTERED);
-  assert_int_equal (udp_in (k, T0 + NATSIM_MSEC (700), s, c),
+  assert_int_equal (udp_in (k, T0 + NATSIM_MSEC (700), s, c, NULL),
                     NATSIM_VERDICT_FORWARDED);
   assert_int_equal (count_events (k, NATSIM_NAT_EV_FILTERED), 2);
   assert_int_equal (natsim_nat_live_bindings (k->nat), 1);
@@ -490,9 +387,9 @@ test_first_reply_gets_udp_timeout (void **state)
   k = kernel_new (&cfg);
   udp_out (k, T0, c, s, NULL);
   /* First reply at 3 s (older than 2 s): expiry 3 + 5 s, not 3 + 120 s. */
-  assert_int_equal (udp_in (k, T0 + NATSIM_SEC (3), s, c),
+  assert_int_equal (udp_in (k, T0 + NATSIM_SEC (3), s, c, NULL),
                     NATSIM_VERDICT_FORWARDED);
-  assert_int_equal (udp_in (k, T0 + NATSIM_MSEC (8500), s, c),
+  assert_int_equal (udp_in (k, T0 + NATSIM_MSEC (8500), s, c, NULL),
                     NATSIM_VERDICT_BINDING_LOST);
   kernel_free (k);
 
@@ -500,11 +397,11 @@ test_first_reply_gets_udp_timeout (void **state)
   cfg.udp_timeout = NATSIM_SEC (5);
   k = kernel_new (&cfg);
   udp_out (k, T0, c, s, NULL);
-  udp_in (k, T0 + NATSIM_SEC (3), s, c);
+  udp_in (k, T0 + NATSIM_SEC (3), s, c, NULL);
   /* The second reply gets the stream timeout (120 s). */
-  assert_int_equal (udp_in (k, T0 + NATSIM_SEC (4), s, c),
+  assert_int_equal (udp_in (k, T0 + NATSIM_SEC (4), s, c, NULL),
                     NATSIM_VERDICT_FORWARDED);
-  assert_int_equal (udp_in (k, T0 + NATSIM_SEC (100), s, c),
+  assert_int_equal (udp_in (k, T0 + NATSIM_SEC (100), s, c, NULL),
                     NATSIM_VERDICT_FORWARDED);
   assert_int_equal (count_events (k, NATSIM_NAT_EV_BINDING_EXPIRED), 0);
   kernel_free (k);
@@ -560,7 +457,8 @@ test_unsolicited_hold_refuses_own_flow (void **state)
       NatsimTime t = T0 + NATSIM_SEC (6 + 4 * round);
 
       for (guint i = 0; i < 10; i++)
-        assert_int_equal (udp_in (k, t, s, ep (CLIENT, (uint16_t) (40000 + i))),
+        assert_int_equal (udp_in (k, t, s, ep (CLIENT, (uint16_t) (40000 + i)),
+                                  NULL),
                           NATSIM_VERDICT_BINDING_LOST);
       for (guint i = 0; i < 10; i++)
         assert_int_equal (udp_out (k, t + NATSIM_SEC (1),

@@ -8,21 +8,7 @@
  * Addresses are documentation ranges: inside 10.0.0.x, public 203.0.113.x,
  * remotes 198.51.100.x and 192.0.2.x.
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <cmocka.h>
-
-#include <glib.h>
-#include <gsl/gsl_rng.h>
-#include <string.h>
-
-#include "natsim/nat.h"
-
-#define IP4(a, b, c, d)                                                     \
-  (((uint32_t) (a) << 24) | ((uint32_t) (b) << 16) | ((uint32_t) (c) << 8) \
-   | (uint32_t) (d))
+#include "nat-harness.h"
 
 #define PUB1  IP4 (203, 0, 113, 1)
 #define IN(n) IP4 (10, 0, 0, (n))
@@ -30,40 +16,8 @@
 #define REM_B IP4 (192, 0, 2, 1)
 #define REM_C IP4 (198, 51, 100, 77)
 
-/* All scenarios start well after 0 so that "time 0" is never special. */
-#define T0 NATSIM_SEC (100)
-
-typedef struct
-{
-  uint32_t addr;
-  uint16_t port;
-} Ep;
-
-static Ep
-ep (uint32_t addr, uint16_t port)
-{
-  Ep e = { addr, port };
-  return e;
-}
-
 /* ------------------------------------------------------------------ */
 /* Harness                                                              */
-
-typedef struct
-{
-  NatsimNatConfig cfg; /* owns the addresses until harness_free() */
-  gsl_rng        *rng;
-  NatsimNat      *nat;
-  GArray         *events; /* NatsimNatEvent */
-} Harness;
-
-static void
-record_event (const NatsimNatEvent *ev, void *user_data)
-{
-  GArray *events = user_data;
-
-  g_array_append_vals (events, ev, 1);
-}
 
 /* A neutral generic NAT; every field is set, tests change what they
  * exercise.  One public address, ports 5000-5009. */
@@ -118,85 +72,10 @@ config_set_pool (NatsimNatConfig *cfg, guint n)
 static Harness *
 harness_new (NatsimNatConfig *cfg, unsigned long seed)
 {
-  Harness *h = g_new0 (Harness, 1);
-
-  h->cfg = *cfg;
-  cfg->addresses = NULL;
-  cfg->n_addresses = 0;
-  if (h->cfg.allocation == NATSIM_ALLOC_RANDOM
-      || h->cfg.port_search == NATSIM_SEARCH_LINUX)
-    {
-      h->rng = gsl_rng_alloc (gsl_rng_mt19937);
-      gsl_rng_set (h->rng, seed);
-    }
-  h->nat = natsim_nat_new (&h->cfg, h->rng);
-  assert_non_null (h->nat);
-  h->events = g_array_new (FALSE, FALSE, sizeof (NatsimNatEvent));
-  natsim_nat_set_observer (h->nat, record_event, h->events);
-  return h;
-}
-
-static void
-harness_free (Harness *h)
-{
-  natsim_nat_free (h->nat);
-  natsim_nat_config_clear (&h->cfg);
-  if (h->rng != NULL)
-    gsl_rng_free (h->rng);
-  g_array_free (h->events, TRUE);
-  g_free (h);
-}
-
-static NatsimVerdict
-send_pkt (Harness *h, NatsimTime t, uint8_t proto, NatsimDirection dir,
-          Ep src, Ep dst, uint8_t flags, NatsimNatResult *ret)
-{
-  NatsimPacket    pkt;
-  NatsimNatResult res;
-  NatsimVerdict   v;
-
-  memset (&pkt, 0, sizeof pkt);
-  memset (&res, 0, sizeof res);
-  pkt.time = t;
-  pkt.src_addr = src.addr;
-  pkt.src_port = src.port;
-  pkt.dst_addr = dst.addr;
-  pkt.dst_port = dst.port;
-  pkt.length = 200;
-  pkt.proto = proto;
-  pkt.dir = (uint8_t) dir;
-  pkt.tcp_flags = flags;
-  v = natsim_nat_process (h->nat, &pkt, &res);
-  assert_int_equal (v, res.verdict);
-  if (ret != NULL)
-    *ret = res;
-  return v;
-}
-
-static NatsimVerdict
-udp_out (Harness *h, NatsimTime t, Ep in, Ep rem, NatsimNatResult *ret)
-{
-  return send_pkt (h, t, NATSIM_PROTO_UDP, NATSIM_DIR_OUT, in, rem, 0, ret);
-}
-
-static NatsimVerdict
-udp_in (Harness *h, NatsimTime t, Ep rem, Ep in, NatsimNatResult *ret)
-{
-  return send_pkt (h, t, NATSIM_PROTO_UDP, NATSIM_DIR_IN, rem, in, 0, ret);
-}
-
-static NatsimVerdict
-tcp_out (Harness *h, NatsimTime t, Ep in, Ep rem, uint8_t flags)
-{
-  return send_pkt (h, t, NATSIM_PROTO_TCP, NATSIM_DIR_OUT, in, rem, flags,
-                   NULL);
-}
-
-static NatsimVerdict
-tcp_in (Harness *h, NatsimTime t, Ep rem, Ep in, uint8_t flags)
-{
-  return send_pkt (h, t, NATSIM_PROTO_TCP, NATSIM_DIR_IN, rem, in, flags,
-                   NULL);
+  return harness_new_full (cfg,
+                           cfg->allocation == NATSIM_ALLOC_RANDOM
+                             || cfg->port_search == NATSIM_SEARCH_LINUX,
+                           seed, 200);
 }
 
 /* An outbound UDP packet that must be translated; returns its port. */
@@ -209,17 +88,6 @@ udp_out_ok (Harness *h, NatsimTime t, Ep in, Ep rem)
   assert_int_equal (res.verdict, NATSIM_VERDICT_FORWARDED);
   assert_in_range (res.ext_port, h->cfg.port_lo, h->cfg.port_hi);
   return res.ext_port;
-}
-
-static guint
-count_events (const Harness *h, NatsimNatEventType type)
-{
-  guint n = 0;
-
-  for (guint i = 0; i < h->events->len; i++)
-    if (g_array_index (h->events, NatsimNatEvent, i).type == type)
-      n++;
-  return n;
 }
 
 static const NatsimNatEvent *

@@ -28,6 +28,7 @@ typedef enum
   NATSIM_STAT_PACKETS_OUT,
   NATSIM_STAT_PACKETS_IN,
   NATSIM_STAT_PACKETS_DROPPED,
+  NATSIM_STAT_MISSED_CALLS,        /* incoming calls lost to a dead or filtered binding (extension) */
   NATSIM_STAT_N
 } NatsimStat;
 

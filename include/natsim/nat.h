@@ -234,6 +234,26 @@ bool natsim_nat_binding_alive (const NatsimNat *nat, uint8_t proto,
                                uint32_t in_addr, uint16_t in_port,
                                uint32_t rem_addr, uint16_t rem_port);
 
+/* What the NAT knows of one flow (proto, inside endpoint, remote). */
+typedef struct
+{
+  bool       known;     /* a binding exists or is remembered */
+  bool       alive;
+  NatsimTime expiry;    /* alive: when it dies unless refreshed */
+  NatsimTime died;      /* dead: when it died (0 if it never had a binding) */
+  uint32_t   ext_addr;  /* alive, or the last one when dead (0 if none) */
+  uint16_t   ext_port;
+} NatsimFlowState;
+
+/* Fills @ret for the flow at the NAT's current time; false if unknown. */
+bool natsim_nat_flow_state (const NatsimNat *nat, uint8_t proto,
+                            uint32_t in_addr, uint16_t in_port,
+                            uint32_t rem_addr, uint16_t rem_port,
+                            NatsimFlowState *ret);
+
+/* The NAT's current time (the last advance or packet). */
+NatsimTime natsim_nat_now (const NatsimNat *nat);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NatsimNat, natsim_nat_free)
 
 G_END_DECLS

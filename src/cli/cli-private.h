@@ -17,6 +17,7 @@ int cli_fail (GError *error);
 NatsimScenario *cli_load_scenario (const char *path, char **sets, GError **error);
 
 int cmd_simulate (int argc, char **argv);
+int cmd_replay (int argc, char **argv);
 int cmd_check (int argc, char **argv);
 int cmd_presets (int argc, char **argv);
 int cmd_profiles (int argc, char **argv);

@@ -15,6 +15,7 @@ typedef struct
 
 static const Command commands[] = {
   { "simulate", cmd_simulate, "run a scenario: discrete-event simulation through the NAT model" },
+  { "replay", cmd_replay, "replay captures (pcap, pcapng) through the NAT model" },
   { "check", cmd_check, "validate a scenario; print the effective configuration and warnings" },
   { "presets", cmd_presets, "list the NAT behaviour presets and their values" },
   { "profiles", cmd_profiles, "list the traffic profiles and their keys" },

@@ -60,18 +60,22 @@
  * times instead of sifted through log2(n) cache-missing levels.
  *
  * MEASURED with bench/bench-eventq.c (hold model: pop one, push one at
- * now + Exp(mean 1 s), times in ns; median of 3 runs of 1e7 steps; 2-core
- * AMD EPYC VM, gcc 12 -O2; Mevents/s):
+ * now + Exp(mean 1 s), times in ns; 1e7 steps; 2-core AMD EPYC VM shared
+ * with other builds, gcc 12 -O2; Mevents/s, median of 6 runs, and range):
  *
- *     pending N        1k     100k     1M
- *     radix (this)    23.7    17.9    16.6
- *     binary heap     14.1     6.2     2.0
+ *     pending N        1k                100k              1M
+ *     radix (this)    23   (22.7-23.8)   17.5 (15.6-19.5)  14.7 (14.4-16.7)
+ *     binary heap     14   (13.9-14.1)    5.8 (5.0-6.5)     1.9 (1.8-2.6)
  *
- *   100k ties at one time, push then pop:  radix 75,  heap 13.
- *   Increments 1 us (90 %) or 1 day (10 %), N = 100k:  radix 59,  heap 7.6.
- *   Peek before every pop, a far event peeked first, N = 100k:  radix 18.8,
- *   heap 6.7 (without eq_rebase the radix queue falls to 5.3).
- *   Alternatives tried: 4-, 6-, 10- and 11-bit digits (at 1M: 5.7, 11.0,
+ *   Memory at 1M pending: radix 54.7 MB, heap 50.3 MB.
+ *   100k ties at one time, push then pop:  radix ~72,  heap ~13.
+ *   Increments 1 us (90 %) or 1 day (10 %), N = 100k:  radix ~52, heap ~6.
+ *   Peek before every pop, a far event peeked first, N = 100k:  radix ~16,
+ *   heap ~5.5 (without eq_rebase the radix queue falls to 5.3).
+ *   Timer churn (cancel + re-arm per step), N = 100k:  radix ~4 in 9 MB;
+ *   the heap, which never compacts, ~2 in 169 MB and growing.
+ *   Alternatives tried, in one session where this gave 17 at 1M: 4-, 6-,
+ *   10- and 11-bit digits (at 1M: 5.7, 11.0,
  *   13.4, 9.9), 16- and 64-entry chunks (no better), the bucket lower bound
  *   as new base instead of the scanned minimum (slower at 1k, the same at
  *   1M), 32-byte entries carrying the payload (1M: ~11).

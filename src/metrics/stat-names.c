@@ -19,6 +19,7 @@ static const char *const stat_names[NATSIM_STAT_N] = {
   [NATSIM_STAT_PACKETS_OUT] = "packets_out",
   [NATSIM_STAT_PACKETS_IN] = "packets_in",
   [NATSIM_STAT_PACKETS_DROPPED] = "packets_dropped",
+  [NATSIM_STAT_MISSED_CALLS] = "missed_calls",
 };
 
 /* The report.json key of @s; NULL (and a critical) for an invalid value. */

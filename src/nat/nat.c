@@ -74,6 +74,7 @@ typedef struct
   NatsimTime created;
   NatsimTime expiry;     /* ALIVE/HELD: idle expiry; DEAD/FAILED: forget time */
   NatsimTime timer_at;   /* time of the pending timer event */
+  NatsimTime died;       /* DEAD: when the binding expired */
 } Binding;
 
 typedef struct
@@ -844,6 +845,7 @@ binding_expire (NatsimNat *nat, uint32_t idx)
   port_unref (nat, b);
   b = binding (nat, idx);
   b->status = B_DEAD;
+  b->died = nat->now;
   b->generation++;
   list_remove (nat, &inside (nat, e_idx)->alive, idx);
   list_push (nat, &inside (nat, e_idx)->dead, idx);
@@ -1001,6 +1003,7 @@ process_out (NatsimNat *nat, const NatsimPacket *pkt, NatsimNatResult *res)
   bool rebinding = false;
   uint32_t addr_idx = NONE, e_idx, old_addr = NONE;
   uint16_t port = 0, old_port = 0;
+  NatsimTime old_died = 0;
 
   if (idx != NAT_TABLE_NONE && binding (nat, idx)->status == B_ALIVE)
     {
@@ -1018,6 +1021,7 @@ process_out (NatsimNat *nat, const NatsimPacket *pkt, NatsimNatResult *res)
       rebinding = t->addr_idx != NONE;
       old_addr = t->addr_idx;
       old_port = t->ext_port;
+      old_died = t->died;
       tombstone_replace (nat, idx);
       nat_table_del (&nat->flows, k1, k2);
     }
@@ -1043,6 +1047,7 @@ process_out (NatsimNat *nat, const NatsimPacket *pkt, NatsimNatResult *res)
           b->cls = pkt->cls;
           b->endpoint = pkt->endpoint;
           b->status = B_FAILED;
+          b->died = old_died;
           /* The remote still knows the flow by its last external endpoint
            * (Linux: further datagrams to it keep holding that port). */
           b->addr_idx = old_addr;
@@ -1327,4 +1332,43 @@ natsim_nat_binding_alive (const NatsimNat *nat, uint8_t proto, uint32_t in_addr,
   return idx != NAT_TABLE_NONE &&
          g_array_index (nat->bindings, Binding, idx).status == B_ALIVE &&
          g_array_index (nat->bindings, Binding, idx).expiry > nat->now;
+}
+
+bool
+natsim_nat_flow_state (const NatsimNat *nat, uint8_t proto, uint32_t in_addr,
+                       uint16_t in_port, uint32_t rem_addr, uint16_t rem_port,
+                       NatsimFlowState *ret)
+{
+  uint32_t idx = nat_table_get (&nat->flows, key_endpoint (proto, in_addr, in_port),
+                                key_remote (rem_addr, rem_port));
+  const Binding *b;
+  NatsimFlowState st = { 0 };
+
+  if (idx == NAT_TABLE_NONE)
+    {
+      *ret = st;
+      return false;
+    }
+  b = &g_array_index (nat->bindings, Binding, idx);
+  st.known = true;
+  st.alive = b->status == B_ALIVE && b->expiry > nat->now;
+  if (b->status == B_ALIVE)
+    st.expiry = b->expiry;
+  else
+    st.died = b->died;
+  if (b->status == B_ALIVE && !st.alive)
+    st.died = b->expiry; /* dead at this instant, timer not yet run */
+  if (b->addr_idx != NONE)
+    {
+      st.ext_addr = nat->cfg.addresses[b->addr_idx];
+      st.ext_port = b->ext_port;
+    }
+  *ret = st;
+  return true;
+}
+
+NatsimTime
+natsim_nat_now (const NatsimNat *nat)
+{
+  return nat->now;
 }

@@ -95,6 +95,7 @@ static const char *const stat_labels[NATSIM_STAT_N] = {
   [NATSIM_STAT_PACKETS_OUT] = "packets out",
   [NATSIM_STAT_PACKETS_IN] = "packets in",
   [NATSIM_STAT_PACKETS_DROPPED] = "packets dropped",
+  [NATSIM_STAT_MISSED_CALLS] = "missed calls",
 };
 
 static void
@@ -138,7 +139,9 @@ append_totals (GString *out, const NatsimSummary *sum)
       if (s == NATSIM_STAT_BLOCKING_PROBABILITY)
         continue;
       g_string_append (out, "  ");
-      append_padded (out, stat_labels[s], LABEL_WIDTH, FALSE);
+      /* A figure added to NatsimStat without a label shows its key. */
+      append_padded (out, stat_labels[s] ? stat_labels[s] : natsim_stat_name (s), LABEL_WIDTH,
+                     FALSE);
       g_string_append (out, fmt_num (v, sum->totals.v[s]));
       if (ci)
         g_string_append_printf (out, " ± %s", fmt_num (h, sum->ci95.v[s]));

@@ -1,0 +1,291 @@
+/* natsim replay: captures through the NAT model, and their reports. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli-private.h"
+#include "natsim/error.h"
+#include "natsim/replay.h"
+
+static char *
+default_out_dir (const char *trace)
+{
+  g_autofree char *base = g_path_get_basename (trace);
+  char *dot = strrchr (base, '.');
+
+  if (dot != NULL && dot != base)
+    *dot = '\0';
+  return g_build_filename ("reports", base, NULL);
+}
+
+/* [nat] without a scenario: key defaults, the preset (the last
+ * --set nat.preset=NAME, else linux), then every --set nat.KEY=VALUE in
+ * order.  Only nat.* assignments make sense without a scenario. */
+static NatsimParams *
+nat_params_from_sets (char **sets, GError **error)
+{
+  g_autoptr (NatsimParams) p = natsim_params_new (natsim_nat_keys);
+  const char *preset_name = natsim_params_get (p, "preset");
+  g_autofree char *preset_buf = NULL;
+  g_autofree char *origin = NULL;
+  const NatsimNatPreset *preset;
+
+  for (guint i = 0; sets != NULL && sets[i] != NULL; i++)
+    {
+      const char *eq = strchr (sets[i], '=');
+
+      if (!g_str_has_prefix (sets[i], "nat.") || eq == NULL || eq == sets[i] + 4)
+        {
+          g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
+                       "--set %s: expected nat.KEY=VALUE (replay without --scenario "
+                       "configures only the NAT)", sets[i]);
+          return NULL;
+        }
+      if (strncmp (sets[i] + 4, "preset=", 7) == 0)
+        {
+          g_free (preset_buf);
+          preset_buf = g_strdup (eq + 1);
+          preset_name = preset_buf;
+        }
+    }
+  preset = natsim_nat_preset_lookup (preset_name);
+  if (preset == NULL)
+    {
+      g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
+                   "--set nat.preset=%s: unknown preset (natsim presets lists them)",
+                   preset_name);
+      return NULL;
+    }
+  origin = g_strdup_printf ("preset %s", preset->name);
+  for (guint i = 0; preset->values[i] != NULL && preset->values[i + 1] != NULL; i += 2)
+    if (!natsim_params_set (p, preset->values[i], preset->values[i + 1], origin, error))
+      {
+        g_prefix_error (error, "[nat] %s (preset %s): ", preset->values[i], preset->name);
+        return NULL;
+      }
+  for (guint i = 0; sets != NULL && sets[i] != NULL; i++)
+    {
+      const char *eq = strchr (sets[i], '=');
+      g_autofree char *key = g_strndup (sets[i] + 4, (gsize) (eq - sets[i] - 4));
+
+      if (!natsim_params_set (p, key, eq + 1, "--set", error))
+        {
+          g_prefix_error (error, "--set %s: ", sets[i]);
+          return NULL;
+        }
+    }
+  return g_steal_pointer (&p);
+}
+
+static JsonNode *
+nat_config_to_json (const NatsimParams *p)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "nat");
+  json_builder_begin_object (b);
+  for (const NatsimKeySpec *k = natsim_params_specs (p); k->name != NULL; k++)
+    {
+      const char *v = natsim_params_get (p, k->name);
+
+      json_builder_set_member_name (b, k->name);
+      if (v != NULL)
+        json_builder_add_string_value (b, v);
+      else
+        json_builder_add_null_value (b);
+    }
+  json_builder_end_object (b);
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}
+
+static void
+add_warnings (NatsimReport *report, const NatsimReplayInfo *info)
+{
+  if (info->mid_stream_tcp > 0)
+    natsim_report_add_warning (report, "replay.mid_stream",
+                               "%" G_GUINT64_FORMAT " TCP connection(s) began before the "
+                               "capture (no SYN seen): picked up mid-stream, as Linux "
+                               "loose tracking does",
+                               info->mid_stream_tcp);
+  if (info->skipped + info->ipv6 + info->untranslatable > 0)
+    {
+      g_autoptr (GString) s = g_string_new (NULL);
+
+      for (guint i = 0; i < NATSIM_TRACE_SKIP_N; i++)
+        if (info->skipped_by_reason[i] > 0)
+          g_string_append_printf (s, "%s%s %" G_GUINT64_FORMAT, s->len > 0 ? ", " : "",
+                                  natsim_trace_skip_name ((NatsimTraceSkip) i),
+                                  info->skipped_by_reason[i]);
+      if (info->ipv6 > 0)
+        g_string_append_printf (s, "%sipv6 %" G_GUINT64_FORMAT, s->len > 0 ? ", " : "",
+                                info->ipv6);
+      if (info->untranslatable > 0)
+        g_string_append_printf (s, "%sno-ports %" G_GUINT64_FORMAT, s->len > 0 ? ", " : "",
+                                info->untranslatable);
+      natsim_report_add_warning (report, "replay.skipped",
+                                 "%" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
+                                 " packets were not offered to the NAT (%s)",
+                                 info->skipped + info->ipv6 + info->untranslatable,
+                                 info->packets_read, s->str);
+    }
+}
+
+int
+cmd_replay (int argc, char **argv)
+{
+  g_autoptr (GOptionContext) ctx = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (NatsimScenario) s = NULL;
+  g_autoptr (NatsimParams) own_nat = NULL;
+  g_autoptr (NatsimCidrSet) inside = NULL;
+  g_autoptr (NatsimRunResult) run = NULL;
+  g_autoptr (NatsimReport) report = NULL;
+  g_auto (GStrv) sets = NULL;
+  g_auto (GStrv) insides = NULL;
+  g_autofree char *scenario = NULL;
+  g_autofree char *out_dir = NULL;
+  g_autofree char *formats = NULL;
+  const NatsimParams *nat_params;
+  NatsimNatConfig cfg;
+  NatsimReplayInfo info;
+  NatsimTime interval = 60 * NATSIM_NSEC_PER_SEC;
+  uint64_t seed_value = 1;
+  gint64 seed = -1;
+  gboolean quiet = FALSE;
+  GOptionEntry entries[] = {
+    { "scenario", 0, 0, G_OPTION_ARG_FILENAME, &scenario,
+      "Take the NAT configuration ([nat]) from this scenario", "S.ini" },
+    { "inside", 'i', 0, G_OPTION_ARG_STRING_ARRAY, &insides,
+      "Inside prefix, e.g. 10.0.2.15/32 (repeatable; default RFC 1918, RFC 6598, ULA)",
+      "CIDR" },
+    { "set", 's', 0, G_OPTION_ARG_STRING_ARRAY, &sets,
+      "Override a key, e.g. nat.udp_timeout=30s (repeatable; only nat.* without --scenario)",
+      "GROUP.KEY=VALUE" },
+    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out_dir,
+      "Directory for the reports (default reports/TRACE-NAME)", "DIR" },
+    { "format", 'f', 0, G_OPTION_ARG_STRING, &formats,
+      "Report formats to write: text,json (default text,json)", "LIST" },
+    { "seed", 0, 0, G_OPTION_ARG_INT64, &seed,
+      "Seed of the NAT's random port choices (default the scenario's, else 1)", "N" },
+    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print no summary on stdout", NULL },
+    { NULL }
+  };
+
+  ctx = g_option_context_new ("TRACE... - replay captures through the NAT model");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_option_context_set_description (ctx,
+    "Streams the captures (pcap or pcapng, merged by timestamp) through the NAT: packets\n"
+    "from an inside address to an outside one are outbound, the reverse inbound (as seen\n"
+    "inside the NAT); others are not translated.  Packets are classed by remote port.\n"
+    "Prints a summary and writes DIR/report.json (schema natsim.report/1) and DIR/report.txt.\n"
+    "\nExamples:\n"
+    "  natsim replay traces/isa-sip-call-lab.pcap --inside 10.0.2.15/32\n"
+    "  natsim replay traces/ndpi-webex-client.pcap --set nat.udp_timeout=2m\n"
+    "  natsim replay a.pcap b.pcapng --scenario scenarios/default.ini --out /tmp/r\n");
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    return cli_fail (g_steal_pointer (&error));
+  if (argc < 2)
+    {
+      g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                   "replay: expected at least one TRACE (see 'natsim replay --help')");
+      return cli_fail (g_steal_pointer (&error));
+    }
+  if (seed < -1)
+    {
+      g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--seed: expected a non-negative integer");
+      return cli_fail (g_steal_pointer (&error));
+    }
+
+  if (scenario != NULL)
+    {
+      s = cli_load_scenario (scenario, sets, &error);
+      if (s == NULL)
+        return cli_fail (g_steal_pointer (&error));
+      nat_params = s->nat;
+      seed_value = natsim_params_get_uint (s->simulation, "seed");
+      interval = natsim_params_get_duration (s->simulation, "timeline_interval");
+    }
+  else
+    {
+      own_nat = nat_params_from_sets (sets, &error);
+      if (own_nat == NULL)
+        return cli_fail (g_steal_pointer (&error));
+      nat_params = own_nat;
+    }
+  if (seed >= 0)
+    seed_value = (uint64_t) seed;
+
+  if (insides != NULL && insides[0] != NULL)
+    {
+      inside = natsim_cidr_set_new ();
+      for (guint i = 0; insides[i] != NULL; i++)
+        if (!natsim_cidr_set_add_string (inside, insides[i], &error))
+          {
+            g_prefix_error (&error, "--inside %s: ", insides[i]);
+            return cli_fail (g_steal_pointer (&error));
+          }
+    }
+  else
+    inside = natsim_cidr_set_new_default ();
+
+  if (out_dir == NULL)
+    out_dir = default_out_dir (argv[1]);
+  if (formats == NULL)
+    formats = g_strdup ("text,json");
+  {
+    g_auto (GStrv) list = g_strsplit (formats, ",", -1);
+    for (guint i = 0; list[i] != NULL; i++)
+      {
+        g_strstrip (list[i]);
+        if (strcmp (list[i], "text") != 0 && strcmp (list[i], "json") != 0)
+          {
+            g_set_error (&error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
+                         "--format: unknown report format '%s' (known formats: text, json)",
+                         list[i]);
+            return cli_fail (g_steal_pointer (&error));
+          }
+      }
+  }
+
+  if (!natsim_nat_config_from_params (nat_params, &cfg, &error))
+    {
+      g_prefix_error (&error, "%s[nat] ", scenario != NULL ? scenario : "");
+      if (scenario != NULL)
+        g_prefix_error (&error, ": ");
+      return cli_fail (g_steal_pointer (&error));
+    }
+  run = natsim_replay (&cfg, (const char *const *) argv + 1, (guint) argc - 1, inside,
+                       interval, seed_value, &info, &error);
+  if (run == NULL)
+    {
+      natsim_nat_config_clear (&cfg);
+      return cli_fail (g_steal_pointer (&error));
+    }
+
+  report = natsim_report_new ("replay");
+  report->summary = natsim_summarize (&run, 1, natsim_replay_class_names (), cfg.addresses);
+  natsim_nat_config_clear (&cfg);
+  report->scenario = g_strdup (scenario);
+  for (int i = 1; i < argc; i++)
+    g_ptr_array_add (report->traces, g_strdup (argv[i]));
+  report->seed = seed_value;
+  report->config = nat_config_to_json (nat_params);
+  add_warnings (report, &info);
+
+  if (!natsim_report_write_dir (report, out_dir, formats, &error))
+    return cli_fail (g_steal_pointer (&error));
+  if (!quiet)
+    {
+      natsim_report_write_text (report, stdout);
+      printf ("\nReplayed %" G_GUINT64_FORMAT " packets (%" G_GUINT64_FORMAT " outbound, %"
+              G_GUINT64_FORMAT " inbound, %" G_GUINT64_FORMAT " not translated) of %"
+              G_GUINT64_FORMAT " read\n",
+              info.offered_out + info.offered_in, info.offered_out, info.offered_in,
+              info.not_translated, info.packets_read);
+      printf ("Reports written to %s/\n", out_dir);
+    }
+  return EXIT_OK;
+}

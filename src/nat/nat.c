@@ -404,6 +404,16 @@ subscriber_index (NatsimNat *nat, const Subscriber *s)
   return (uint32_t) (s - &g_array_index (nat->subscribers, Subscriber, 0));
 }
 
+/* Drops a subscriber that holds no block. */
+static void
+subscriber_forget (NatsimNat *nat, Subscriber *s)
+{
+  uint32_t idx = subscriber_index (nat, s);
+
+  nat_table_del (&nat->subscriber_index, s->in_addr, 0);
+  g_array_append_val (nat->free_subscribers, idx);
+}
+
 /* Takes a free block on the subscriber's address; false when none is left
  * or the subscriber holds blocks_per_subscriber already. */
 static bool
@@ -456,11 +466,7 @@ block_port_changed (NatsimNat *nat, uint32_t addr_idx, uint16_t port, int delta)
         break;
       }
   if (s->n_blocks == 0)
-    {
-      uint32_t idx = subscriber_index (nat, s);
-      nat_table_del (&nat->subscriber_index, s->in_addr, 0);
-      g_array_append_val (nat->free_subscribers, idx);
-    }
+    subscriber_forget (nat, s);
 }
 
 static void
@@ -728,16 +734,10 @@ done:
 
 fail:
   *ret_addr_idx = addr_idx;
-  /* A subscriber with no port in use keeps no block. */
-  if (sub != NULL && sub->n_blocks == 0)
+  if (sub != NULL)
     {
-      uint32_t idx = subscriber_index (nat, sub);
-      nat_table_del (&nat->subscriber_index, sub->in_addr, 0);
-      g_array_append_val (nat->free_subscribers, idx);
-    }
-  else if (sub != NULL)
-    {
-      /* Return blocks taken during this attempt that hold no port. */
+      /* Return blocks taken during this attempt that hold no port; a
+       * subscriber with no port in use keeps no block. */
       AddressState *a = &nat->addrs[sub->addr_idx];
       for (uint32_t i = 0; i < sub->n_blocks;)
         {
@@ -752,11 +752,7 @@ fail:
             i++;
         }
       if (sub->n_blocks == 0)
-        {
-          uint32_t idx = subscriber_index (nat, sub);
-          nat_table_del (&nat->subscriber_index, sub->in_addr, 0);
-          g_array_append_val (nat->free_subscribers, idx);
-        }
+        subscriber_forget (nat, sub);
     }
   return false;
 }

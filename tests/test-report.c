@@ -18,150 +18,13 @@
 #include "natsim/error.h"
 #include "natsim/report.h"
 
+#include "report-fixture.h"
+
 static const char *const contract_keys[] = {
   "schema", "natsim_version", "command", "inputs", "seed", "replications",
   "config", "totals", "ci95", "per_class", "per_address", "timeline",
   "recommendations", "warnings",
 };
-
-static const char *const config_json
-  = "{\"nat\": {\"preset\": \"linux\", \"udp_timeout\": \"30s\"},"
-    " \"populations\": [{\"name\": \"phones\", \"profile\": \"cisco-mpp\","
-    " \"count\": \"2000\"}],"
-    " \"simulation\": {\"duration\": \"1h\", \"seed\": \"7\"}}";
-
-/* One replication's figures; @k varies them between the two runs. */
-static NatsimRunResult *
-make_run (double k)
-{
-  NatsimRunResult *r = g_new0 (NatsimRunResult, 1);
-  NatsimStats *t = &r->totals;
-
-  t->v[NATSIM_STAT_FLOWS] = 30.0;
-  t->v[NATSIM_STAT_BINDINGS_CREATED] = 10.0;
-  t->v[NATSIM_STAT_BINDINGS_EXPIRED] = 4.0;
-  t->v[NATSIM_STAT_PEAK_BINDINGS] = 10.0 + k;         /* mean 10.5 */
-  t->v[NATSIM_STAT_PEAK_PORTS_PER_ADDRESS] = 5.0;
-  t->v[NATSIM_STAT_ALLOCATION_FAILURES] = 19.0 + 2.0 * k; /* mean 20 */
-  t->v[NATSIM_STAT_BINDING_LOSSES] = 3.0;
-  t->v[NATSIM_STAT_FILTERED] = 1.0;
-  t->v[NATSIM_STAT_REBINDINGS] = 2.0;
-  t->v[NATSIM_STAT_UNREACHABLE_SECONDS] = 100.0;
-  t->v[NATSIM_STAT_PACKETS_OUT] = 100.0;
-  t->v[NATSIM_STAT_PACKETS_IN] = 80.0;
-  t->v[NATSIM_STAT_PACKETS_DROPPED] = 24.0;
-
-  r->n_classes = 2;
-  r->per_class = g_new0 (NatsimStats, 2);
-  r->per_class[0] = *t;
-  r->per_class[0].v[NATSIM_STAT_UNREACHABLE_SECONDS] = 99.9;
-  r->per_class[1].v[NATSIM_STAT_UNREACHABLE_SECONDS] = 0.1;
-
-  r->n_addresses = 2;
-  r->addr_peak_ports = g_new0 (double, 2);
-  r->addr_failures = g_new0 (double, 2);
-  r->addr_peak_ports[0] = 5.0;
-  r->addr_peak_ports[1] = 4.0 + k; /* mean 4.5 */
-  r->addr_failures[0] = 19.0 + 2.0 * k;
-  r->addr_failures[1] = 0.0;
-
-  r->interval_s = 60.0;
-  r->n_intervals = 3;
-  r->tl_bindings = g_new0 (double, 3);
-  r->tl_ports = g_new0 (double, 3);
-  r->tl_failures = g_new0 (double, 3);
-  for (guint i = 0; i < 3; i++)
-    {
-      r->tl_bindings[i] = 3.0 * i + k;
-      r->tl_ports[i] = 3.0 * i;
-      r->tl_failures[i] = i == 2 ? 19.0 + 2.0 * k : 0.0;
-    }
-  return r;
-}
-
-/* A report as `natsim simulate` would make it, two replications.  The CI
- * half-widths are then set by hand so that the golden file does not depend
- * on the last digit of GSL's t quantile, and so that they exercise the
- * number formats. */
-static NatsimReport *
-make_report (void)
-{
-  NatsimReport *r = natsim_report_new ("simulate");
-  NatsimRunResult *runs[2] = { make_run (0.0), make_run (1.0) };
-  const char *const names[] = { "phones", "apps" };
-  const uint32_t addrs[] = { 0xCB007101u, 0xCB007102u };
-  g_autoptr (GError) error = NULL;
-  NatsimStats *ci;
-
-  r->scenario = g_strdup ("scenarios/x.ini");
-  r->seed = 7;
-  r->config = json_from_string (config_json, &error);
-  g_assert_no_error (error);
-  r->summary = natsim_summarize (runs, 2, names, addrs);
-  natsim_run_result_free (runs[0]);
-  natsim_run_result_free (runs[1]);
-
-  ci = &r->summary->ci95;
-  for (guint s = 0; s < NATSIM_STAT_N; s++)
-    ci->v[s] = 0.0;
-  ci->v[NATSIM_STAT_FLOWS] = 0.0;
-  ci->v[NATSIM_STAT_PEAK_BINDINGS] = 6.353102368087354;
-  ci->v[NATSIM_STAT_ALLOCATION_FAILURES] = 1.3;
-  ci->v[NATSIM_STAT_BLOCKING_PROBABILITY] = 0.1;
-  ci->v[NATSIM_STAT_UNREACHABLE_SECONDS] = 1e-05;
-  ci->v[NATSIM_STAT_PACKETS_OUT] = 150.0;
-
-  natsim_report_add_recommendation (r, "pool.addresses", 3.0, "addresses",
-                                    "erlang-b",
-                                    "%u ports per address at %.0f Erlang "
-                                    "keep blocking below %g %%",
-                                    64512u, 150000.0, 1.0);
-  natsim_report_add_recommendation (r, "keepalive.interval", 22.5, "s",
-                                    "simulation",
-                                    "below the UDP timeout of %d s", 30);
-  natsim_report_add_warning (r, "rfc4787.req5",
-                             "UDP timeout %d s is below the 2 min minimum",
-                             30);
-  natsim_report_add_warning (r, "test.escaping",
-                             "a \"quoted\"\tword, a back\\slash and\na line");
-  return r;
-}
-
-static char *
-data_path (const char *name)
-{
-  const char *dir = g_getenv ("NATSIM_DATA");
-
-  if (dir == NULL)
-    fail_msg ("NATSIM_DATA is not set (run the test through meson test)");
-  return g_build_filename (dir, name, NULL);
-}
-
-/* Compares @actual with the golden file @name, or rewrites it when
- * NATSIM_UPDATE_GOLDEN is set. */
-static void
-check_golden (const char *actual, const char *name)
-{
-  g_autofree char *path = data_path (name);
-  g_autofree char *expected = NULL;
-  g_autoptr (GError) error = NULL;
-
-  if (g_getenv ("NATSIM_UPDATE_GOLDEN") != NULL)
-    {
-      g_assert_true (g_file_set_contents (path, actual, -1, &error));
-      g_assert_no_error (error);
-    }
-  if (!g_file_get_contents (path, &expected, NULL, &error))
-    fail_msg ("%s: %s", path, error->message);
-  if (strcmp (actual, expected) != 0)
-    {
-      g_autofree char *got = g_strconcat (name, ".actual", NULL);
-
-      g_file_set_contents (got, actual, -1, NULL);
-      fail_msg ("output differs from %s; actual output written to %s "
-                "(diff them)", path, got);
-    }
-}
 
 static void
 test_json_golden (void **state)
@@ -285,9 +148,30 @@ test_json_contract (void **state)
   {
     static const char *const keys[] = { "interval_s", "bindings",
                                         "ports_in_use",
-                                        "allocation_failures" };
+                                        "allocation_failures",
+                                        "ports_in_use_per_address" };
 
     check_members (timeline, keys, G_N_ELEMENTS (keys));
+  }
+  /* The per-address extension: one series per address, in per_address
+   * order, means over the runs. */
+  a = json_object_get_array_member (timeline, "ports_in_use_per_address");
+  assert_int_equal (json_array_get_length (a), 2);
+  {
+    static const char *const keys[] = { "address", "ports" };
+    JsonArray *ports;
+
+    o = json_array_get_object_element (a, 1);
+    check_members (o, keys, G_N_ELEMENTS (keys));
+    assert_string_equal (json_object_get_string_member (o, "address"),
+                         "203.0.113.2");
+    ports = json_object_get_array_member (o, "ports");
+    assert_int_equal (json_array_get_length (ports), 3);
+    assert_true (json_array_get_double_element (ports, 0) == 0.5);
+    assert_true (json_array_get_double_element (ports, 2) == 4.5);
+    o = json_array_get_object_element (a, 0);
+    assert_int_equal (json_array_get_int_element (
+                        json_object_get_array_member (o, "ports"), 1), 3);
   }
   assert_int_equal (json_object_get_int_member (timeline, "interval_s"), 60);
   assert_int_equal (json_array_get_length (
@@ -462,6 +346,182 @@ test_text (void **state)
                                  "(blocking 66.7 %)\n"));
 }
 
+
+/* ---- reports for people ---- */
+
+/* @a occurs in @s before @b. */
+static void
+assert_before (const char *s, const char *a, const char *b)
+{
+  const char *pa = strstr (s, a), *pb = strstr (s, b);
+
+  if (pa == NULL || pb == NULL || pa >= pb)
+    fail_msg ("expected '%s' before '%s'", a, b);
+}
+
+static void
+test_markdown (void **state)
+{
+  g_autoptr (NatsimReport) r = make_report ();
+  g_autofree char *md = natsim_report_to_markdown (r);
+  g_autofree char *again = natsim_report_to_markdown (r);
+
+  check_golden (md, "report-golden.md");
+  assert_string_equal (md, again);
+
+  /* Findings first, then recommendations, then the evidence. */
+  assert_before (md, "## Findings", "## Recommendations");
+  assert_before (md, "## Recommendations", "## Evidence");
+  assert_before (md, "### Configuration", "### Per class");
+  assert_before (md, "### Per class", "### Per address");
+  assert_before (md, "### Per address", "### Warnings");
+  /* A finding in words, with its confidence half-width in points. */
+  assert_non_null (strstr (md, "- **Problem:** With 2 public addresses of "
+                               "10 ports each, 66.7 % (±10.0) of new flows "
+                               "were refused"));
+  assert_non_null (strstr (md, "Figures are means over 2 independent "
+                               "replications"));
+  assert_non_null (strstr (md, "| `pool.addresses` | 3 addresses |"));
+  /* Text from the input cannot become markup or break a line. */
+  assert_non_null (strstr (md, "- `test.escaping`: a \"quoted\" word, a "
+                               "back\\\\slash and a line\n"));
+  assert_non_null (strstr (md, "| **all classes** |"));
+}
+
+static void
+test_html (void **state)
+{
+  g_autoptr (NatsimReport) r = make_report ();
+  g_autofree char *html = NULL;
+  g_autofree char *plain = NULL;
+
+  /* main() sets NATSIM_NO_CHARTS: the golden does not depend on gnuplot. */
+  html = natsim_report_to_html (r, TRUE);
+  check_golden (html, "report-golden.html");
+
+  assert_true (g_str_has_prefix (html, "<!DOCTYPE html>\n"));
+  assert_true (g_str_has_suffix (html, "</html>\n"));
+  assert_before (html, "<h2>Findings</h2>", "<h2>Recommendations</h2>");
+  assert_before (html, "<h2>Recommendations</h2>", "<h2>Evidence</h2>");
+  assert_before (html, "id=\"configuration\"", "id=\"per-class\"");
+  assert_before (html, "id=\"per-class\"", "id=\"per-address\"");
+  assert_before (html, "id=\"per-address\"", "id=\"warnings\"");
+  assert_non_null (strstr (html, "Charts were skipped: charts are disabled "
+                                 "(NATSIM_NO_CHARTS is set)."));
+  /* Escaped, self-contained, no script. */
+  assert_non_null (strstr (html, "a &quot;quoted&quot;\tword, a "
+                                 "back\\slash and\na line"));
+  assert_null (strstr (html, "<script"));
+  assert_null (strstr (html, "<link"));
+  assert_null (strstr (html, "src="));
+  assert_null (strstr (html, "url("));
+
+  /* Without charts asked for, the page says so instead. */
+  plain = natsim_report_to_html (r, FALSE);
+  assert_non_null (strstr (plain, "Charts were skipped: they were not "
+                                  "requested."));
+}
+
+static void
+test_html_escapes_names (void **state)
+{
+  g_autoptr (NatsimReport) r = make_report ();
+  g_autofree char *html = NULL;
+  g_autofree char *md = NULL;
+  NatsimClassSummary *c = &g_array_index (r->summary->classes,
+                                          NatsimClassSummary, 0);
+
+  g_free (c->name);
+  c->name = g_strdup ("<b>phones</b> & \"co\" | `x`");
+  g_free (r->scenario);
+  r->scenario = g_strdup ("<script>alert(1)</script>.ini");
+  html = natsim_report_to_html (r, FALSE);
+  assert_null (strstr (html, "<b>phones"));
+  assert_null (strstr (html, "<script>"));
+  assert_non_null (strstr (html, "&lt;b&gt;phones&lt;/b&gt; &amp; "
+                                 "&quot;co&quot;"));
+  md = natsim_report_to_markdown (r);
+  assert_non_null (strstr (md, "\\<b\\>phones\\</b\\> \\& \"co\" \\| "
+                               "\\`x\\`"));
+}
+
+static void
+test_csv (void **state)
+{
+  g_autoptr (NatsimReport) r = make_report ();
+  g_autofree char *csv = natsim_report_to_csv (r);
+  g_auto (GStrv) lines = g_strsplit (csv, "\r\n", -1);
+  NatsimClassSummary *c;
+
+  check_golden (csv, "report-golden.csv");
+  assert_int_equal (g_strv_length (lines), 5); /* header, 2 classes, total, "" */
+  assert_true (g_str_has_prefix (lines[0], "class,flows,bindings_created,"));
+  assert_true (g_str_has_prefix (lines[3], "(total),30,10,4,10.5,"));
+
+  c = &g_array_index (r->summary->classes, NatsimClassSummary, 1);
+  g_free (c->name);
+  c->name = g_strdup ("a,\"b\"");
+  g_free (csv);
+  csv = natsim_report_to_csv (r);
+  assert_non_null (strstr (csv, "\r\n\"a,\"\"b\"\"\",0,"));
+}
+
+/* Findings are derived from the figures: a clean run says so. */
+static void
+test_findings (void **state)
+{
+  g_autoptr (NatsimReport) r = make_report ();
+  g_autofree char *md = NULL;
+  NatsimStats *t = &r->summary->totals;
+
+  /* make_report: refusals, losses, rebindings, unreachable time. */
+  md = natsim_report_to_markdown (r);
+  assert_non_null (strstr (md, "The worst interval was 0:02:00-0:03:00 "
+                               "after the start, with 20 of the 20 "
+                               "refusals"));
+  assert_non_null (strstr (md, "3 inbound packets were dropped"));
+  assert_non_null (strstr (md, "Class phones loses its bindings"));
+  assert_non_null (strstr (md, "Registered endpoints of class phones could "
+                               "not be reached for 99.9 endpoint-seconds"));
+  assert_non_null (strstr (md, "The NAT configuration fails 2 checks "
+                               "(rfc4787.req5, test.escaping)"));
+  assert_null (strstr (md, "Nothing was lost"));
+
+  /* Nothing refused or lost. */
+  for (guint s = 0; s < NATSIM_STAT_N; s++)
+    if (s != NATSIM_STAT_FLOWS && s != NATSIM_STAT_PEAK_PORTS_PER_ADDRESS
+        && s != NATSIM_STAT_PACKETS_OUT)
+      t->v[s] = 0.0;
+  for (guint i = 0; i < r->summary->classes->len; i++)
+    {
+      NatsimClassSummary *c
+        = &g_array_index (r->summary->classes, NatsimClassSummary, i);
+
+      memset (&c->mean, 0, sizeof c->mean);
+    }
+  g_array_set_size (r->warnings, 0);
+  r->summary->replications = 1;
+  g_free (md);
+  md = natsim_report_to_markdown (r);
+  assert_non_null (strstr (md, "- **OK:** Nothing was lost"));
+  assert_non_null (strstr (md, "- **OK:** Every new flow got a port (30 "
+                               "mapping attempts, no allocation failure)"));
+  assert_non_null (strstr (md, "a single replication"));
+  assert_non_null (strstr (md, "The configuration passes every check."));
+
+  /* No figures at all. */
+  {
+    g_autoptr (NatsimReport) empty = natsim_report_new ("analyze");
+    g_autofree char *md_empty = natsim_report_to_markdown (empty);
+    g_autofree char *html_empty = natsim_report_to_html (empty, TRUE);
+    g_autofree char *csv_empty = natsim_report_to_csv (empty);
+
+    assert_non_null (strstr (md_empty, "This report holds no figures."));
+    assert_non_null (strstr (html_empty, "This report holds no figures."));
+    assert_null (strstr (csv_empty, "(total)"));
+  }
+}
+
 /* The outputs must not depend on LC_NUMERIC: compare them under a locale
  * with a decimal comma, if the machine has one. */
 static void
@@ -473,12 +533,18 @@ test_locale_independent (void **state)
   g_autoptr (NatsimReport) r = make_report ();
   g_autofree char *json_c = NULL;
   g_autofree char *text_c = NULL;
+  g_autofree char *md_c = NULL;
+  g_autofree char *html_c = NULL;
+  g_autofree char *csv_c = NULL;
   g_autofree char *saved = g_strdup (setlocale (LC_NUMERIC, NULL));
   const char *used = NULL;
 
   setlocale (LC_NUMERIC, "C");
   json_c = natsim_report_to_json (r);
   text_c = natsim_report_to_text (r);
+  md_c = natsim_report_to_markdown (r);
+  html_c = natsim_report_to_html (r, TRUE);
+  csv_c = natsim_report_to_csv (r);
 
   for (gsize i = 0; i < G_N_ELEMENTS (locales) && used == NULL; i++)
     {
@@ -496,6 +562,9 @@ test_locale_independent (void **state)
   {
     g_autofree char *json_l = natsim_report_to_json (r);
     g_autofree char *text_l = natsim_report_to_text (r);
+    g_autofree char *md_l = natsim_report_to_markdown (r);
+    g_autofree char *html_l = natsim_report_to_html (r, TRUE);
+    g_autofree char *csv_l = natsim_report_to_csv (r);
     char check[32];
 
     /* The locale really is active: printf would use a comma. */
@@ -504,6 +573,9 @@ test_locale_independent (void **state)
     setlocale (LC_NUMERIC, saved);
     assert_string_equal (json_l, json_c);
     assert_string_equal (text_l, text_c);
+    assert_string_equal (md_l, md_c);
+    assert_string_equal (html_l, html_c);
+    assert_string_equal (csv_l, csv_c);
   }
 }
 
@@ -597,6 +669,22 @@ test_write_dir (void **state)
     assert_string_equal (names, "report.json report.txt");
   }
 
+  /* Every format. */
+  assert_true (natsim_report_write_dir (r, out, NATSIM_REPORT_DEFAULT_FORMATS
+                                        ",csv", &error));
+  g_assert_no_error (error);
+  {
+    g_autofree char *names = list_dir (out);
+    g_autofree char *md_path = g_build_filename (out, "report.md", NULL);
+    g_autofree char *md = natsim_report_to_markdown (r);
+
+    assert_string_equal (names, "report.csv report.html report.json "
+                                "report.md report.txt");
+    g_free (got);
+    assert_true (g_file_get_contents (md_path, &got, NULL, NULL));
+    assert_string_equal (got, md);
+  }
+
   remove_tree (tmp);
 }
 
@@ -608,10 +696,17 @@ test_write_dir_unknown_format (void **state)
   g_autofree char *out = g_build_filename (tmp, "out", NULL);
   g_autoptr (GError) error = NULL;
 
-  assert_false (natsim_report_write_dir (r, out, "json,md", &error));
+  assert_false (natsim_report_write_dir (r, out, "json,md,pdf", &error));
   g_assert_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT);
-  assert_non_null (strstr (error->message, "'md'"));
-  assert_non_null (strstr (error->message, "text, json"));
+  assert_non_null (strstr (error->message, "'pdf'"));
+  assert_non_null (strstr (error->message, "text, json, md, html, csv"));
+  g_clear_error (&error);
+  assert_false (natsim_report_check_formats ("html, pdf", &error));
+  g_assert_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT);
+  g_clear_error (&error);
+  assert_true (natsim_report_check_formats (NATSIM_REPORT_DEFAULT_FORMATS
+                                            ",CSV, ,", &error));
+  g_assert_no_error (error);
   /* Refused before anything was created. */
   assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
 
@@ -716,6 +811,11 @@ main (void)
     cmocka_unit_test (test_json_without_ci),
     cmocka_unit_test (test_json_numbers),
     cmocka_unit_test (test_text),
+    cmocka_unit_test (test_markdown),
+    cmocka_unit_test (test_html),
+    cmocka_unit_test (test_html_escapes_names),
+    cmocka_unit_test (test_csv),
+    cmocka_unit_test (test_findings),
     cmocka_unit_test (test_locale_independent),
     cmocka_unit_test (test_write_dir),
     cmocka_unit_test (test_write_dir_unknown_format),
@@ -724,5 +824,8 @@ main (void)
   };
 
   setlocale (LC_ALL, "");
+  /* The reports for people are compared with golden files: no charts
+   * (they depend on gnuplot's version; test-html.c covers them). */
+  g_setenv ("NATSIM_NO_CHARTS", "1", TRUE);
   return cmocka_run_group_tests (tests, NULL, NULL);
 }

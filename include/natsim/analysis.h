@@ -34,6 +34,10 @@ typedef struct
   char  *address;
   double peak_ports;
   double allocation_failures;
+  /* Ports in use on this address at the end of each timeline bucket
+   * (double, means over runs); NULL when the runs did not record the
+   * per-address timeline (NatsimRunResult.tl_addr_ports). */
+  GArray *tl_ports;
 } NatsimAddressSummary;
 
 /* Means and CI half-widths of @n runs (same shapes).  blocking_probability

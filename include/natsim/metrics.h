@@ -57,7 +57,15 @@ typedef struct
   double      *tl_bindings;        /* live bindings at the end of each bucket */
   double      *tl_ports;           /* ports in use (all addresses) at the end of each bucket */
   double      *tl_failures;        /* allocation failures within each bucket */
+  /* Ports in use per public address at the end of each bucket, address
+   * major: [a * n_intervals + k].  NULL when n_addresses * n_intervals
+   * exceeds NATSIM_TL_ADDR_MAX_CELLS (a /16 pool over a long run). */
+  double      *tl_addr_ports;
 } NatsimRunResult;
+
+/* The most cells (addresses x timeline buckets) of the per-address
+ * timeline; beyond it the per-address timeline is not recorded. */
+#define NATSIM_TL_ADDR_MAX_CELLS 1000000u
 
 void natsim_run_result_free (NatsimRunResult *r);
 
@@ -82,6 +90,11 @@ void natsim_collector_on_packet (NatsimCollector *c, const NatsimPacket *pkt,
 void natsim_collector_add_unreachable (NatsimCollector *c, guint cls,
                                        NatsimTime from, NatsimTime to);
 
+/* Counts one incoming call of class @cls lost at @t (a dead or filtered
+ * binding); only within [warmup, end). */
+void natsim_collector_add_missed_call (NatsimCollector *c, guint cls,
+                                       NatsimTime t);
+
 /* Brings gauges and the timeline up to @now (call before each packet; the
  * collector advances the NAT's timers at bucket edges itself). */
 void natsim_collector_advance (NatsimCollector *c, NatsimTime now);
@@ -91,5 +104,112 @@ NatsimRunResult *natsim_collector_finish (NatsimCollector *c);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NatsimCollector, natsim_collector_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NatsimRunResult, natsim_run_result_free)
+
+/* ---- Usage: who holds which ports, toward where, and how long flows idle
+ * (src/metrics/subscribers.c; the planner's evidence, natsim plan). ---- */
+
+/* Which NAT idle timer governs a gap between packets of a flow. */
+typedef enum
+{
+  NATSIM_GAP_UDP,             /* UDP before a reply was seen */
+  NATSIM_GAP_UDP_STREAM,      /* UDP after a reply, flow older than 2 s */
+  NATSIM_GAP_TCP_ESTABLISHED, /* TCP after the first reply, before FIN/RST */
+  NATSIM_GAP_N
+} NatsimGapKind;
+
+/* Idle gaps are kept in logarithmic bins: bin i holds gaps in
+ * (NATSIM_GAP_BIN0 * NATSIM_GAP_RATIO^i, NATSIM_GAP_BIN0 * NATSIM_GAP_RATIO^(i+1)]
+ * seconds (1 % wide, 1 ms to beyond 30 days); bin 0 also holds shorter gaps. */
+#define NATSIM_GAP_BINS  2200
+#define NATSIM_GAP_BIN0  0.001
+#define NATSIM_GAP_RATIO 1.01
+
+/* The load offered toward one remote endpoint (proto, address, port). */
+typedef struct
+{
+  uint8_t  proto;
+  uint32_t addr;
+  uint16_t port;
+  double   attempts;        /* outbound mapping attempts (created + refused) */
+  double   created;         /* bindings created toward it */
+  double   binding_seconds; /* time integral of its live bindings */
+} NatsimDestinationLoad;
+
+/* Protocol slots of the port-level figures. */
+enum { NATSIM_USAGE_UDP, NATSIM_USAGE_TCP, NATSIM_USAGE_ICMP, NATSIM_USAGE_N_PROTO };
+
+/* What one run (or the sum of several) says about usage; every figure
+ * covers [warmup, end) and is a sum (merge adds runs). */
+typedef struct
+{
+  guint   runs;
+  double  window_s;         /* measured seconds, summed over runs */
+  guint   n_classes;
+  /* Per subscriber (inside address): concurrent external ports it holds,
+   * counted as distinct (protocol, public address, port) in use by its
+   * live bindings.  peak_hist[c]: subscribers whose peak in the window
+   * was c ports; time_hist[c]: subscriber-seconds spent holding c ports
+   * (c >= 1; time without ports is not counted). */
+  GArray *peak_hist;        /* double */
+  GArray *time_hist;        /* double */
+  double  subscribers;      /* subscribers that held a port in the window */
+  GArray *destinations;     /* NatsimDestinationLoad, sorted by (proto, addr, port) */
+  /* Port level (per protocol): a port is held while any binding uses it. */
+  double  port_attempts[NATSIM_USAGE_N_PROTO]; /* acquisitions + allocation failures */
+  double  port_acquired[NATSIM_USAGE_N_PROTO];
+  double  port_seconds[NATSIM_USAGE_N_PROTO];  /* time integral of ports in use */
+  /* Idle gaps between packets of a flow (time since the flow's last
+   * refreshing packet, at each later packet of the flow), by timer. */
+  double  gap_hist[NATSIM_GAP_N][NATSIM_GAP_BINS];
+  double  gap_count[NATSIM_GAP_N];
+  double  gap_max[NATSIM_GAP_N];               /* seconds, max over runs */
+  double *class_gap_max;                       /* [n_classes * NATSIM_GAP_N] */
+  /* Flows that went idle for good (or were still open at the end) under
+   * each timer: the flows whose bindings a longer timeout keeps longer.
+   * TCP flows closed by FIN/RST are not counted. */
+  double  flows[NATSIM_GAP_N];
+} NatsimUsageResult;
+
+typedef struct NatsimUsage NatsimUsage;
+
+/* A usage tracker for one run over [@warmup, @end).  Flows idle for longer
+ * than @horizon (the NAT's tombstone: after it the NAT, too, treats the
+ * 5-tuple as new) are forgotten and their next packet starts a new flow.
+ * @refresh_inbound: inbound packets refresh bindings (nat.refresh = both).
+ * Memory follows live subscribers, destinations and recent flows; a hash
+ * entry is allocated per new flow, port or destination, never per packet. */
+NatsimUsage *natsim_usage_new (guint n_classes, NatsimTime warmup,
+                               NatsimTime end, NatsimTime horizon,
+                               bool refresh_inbound);
+void natsim_usage_free (NatsimUsage *u);
+
+/* The NAT observer part (chain it after the collector); @user_data is the
+ * tracker. */
+void natsim_usage_on_nat_event (const NatsimNatEvent *ev, void *user_data);
+
+/* Records one packet offered to the NAT and its verdict. */
+void natsim_usage_on_packet (NatsimUsage *u, const NatsimPacket *pkt,
+                             const NatsimNatResult *res);
+
+/* Closes the run at its end and returns the figures. */
+NatsimUsageResult *natsim_usage_finish (NatsimUsage *u);
+
+/* An empty result (for summing runs into). */
+NatsimUsageResult *natsim_usage_result_new (guint n_classes);
+
+/* Adds @from into @into (same class count). */
+void natsim_usage_result_merge (NatsimUsageResult *into,
+                                const NatsimUsageResult *from);
+
+/* The smallest gap g (upper edge of its bin, or the exact maximum) such
+ * that at most a fraction @q of the gaps of @kind are longer; 0 when there
+ * are none.  @q = 0 gives the exact maximum. */
+double natsim_usage_gap_quantile (const NatsimUsageResult *r,
+                                  NatsimGapKind kind, double q);
+
+void natsim_usage_result_free (NatsimUsageResult *r);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (NatsimUsage, natsim_usage_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (NatsimUsageResult, natsim_usage_result_free)
 
 G_END_DECLS

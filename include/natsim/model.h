@@ -36,6 +36,9 @@ typedef struct
   /* True if the binding of this flow is alive now. */
   NatsimNat        *nat;
   void             *sim;
+  /* Counts an incoming call lost to a dead or filtered binding (or to a
+   * registrar that still knows an expired mapping) at @t.  May be NULL. */
+  void (*missed_call) (void *sim, uint16_t cls, NatsimTime t);
 } NatsimPopulationContext;
 
 typedef struct
@@ -55,6 +58,34 @@ struct NatsimPopulation
   const NatsimPopulationContext *ctx;
 };
 
+/* One long-lived flow of a profile whose binding must survive between its
+ * packets (a REGISTER refresh, a keepalive), for configuration checks that
+ * need no simulation (src/analysis/checks.c). */
+typedef struct
+{
+  uint8_t     proto;     /* NATSIM_PROTO_UDP or NATSIM_PROTO_TCP */
+  const char *what;      /* "SIP-TLS REGISTER refresh" (static string) */
+  const char *key;       /* the population key that sets the gap, or NULL */
+  NatsimTime  gap_lo;    /* shortest and longest gap between two outbound */
+  NatsimTime  gap_hi;    /* packets of the flow */
+  bool        replies;   /* the remote answers each of them */
+  bool        keepalive; /* the gap is a keepalive the endpoint could shorten */
+  bool        reachability; /* inbound requests or calls arrive over this flow */
+} NatsimRefreshNeed;
+
+#define NATSIM_REFRESH_NEEDS_MAX 8
+
+/* What a population asks of the port pool, estimated from its keys. */
+typedef struct
+{
+  double endpoints;         /* inside hosts */
+  double long_lived;        /* long-lived flows (bindings) per host */
+  double peak_calls;        /* concurrent calls at the busy hour, high quantile */
+  double ports_per_call;    /* external ports a call holds */
+  double peak_calls_per_host; /* the busiest host (a gateway carries many) */
+  bool   media_pairs;       /* media needs even/odd (RTP/RTCP) pairs */
+} NatsimPortDemand;
+
 typedef struct
 {
   const char          *name;
@@ -66,6 +97,12 @@ typedef struct
   gboolean (*validate) (const NatsimParams *params, GError **error);
   NatsimPopulation *(*create) (const NatsimParams *params,
                                const NatsimPopulationContext *ctx);
+  /* Optional: the long-lived flows whose bindings must survive, at most
+   * NATSIM_REFRESH_NEEDS_MAX, into @out; *@n is set to their number. */
+  void (*refresh_gaps) (const NatsimParams *params, NatsimRefreshNeed *out,
+                        guint *n);
+  /* Optional: the port demand of the population. */
+  void (*port_demand) (const NatsimParams *params, NatsimPortDemand *out);
 } NatsimProfile;
 
 /* The catalogue, NULL-terminated. */

@@ -9,11 +9,27 @@
  * and outside to outside packets are not for the NAT and are only counted.
  *
  * Packets are put in traffic classes by their remote port and protocol
- * (natsim_replay_class_names(), after the seed's port table).
+ * (natsim_replay_class_names(), after the seed's port table); `natsim
+ * analyze` uses the same classifier.
+ *
+ * Scaling (--scale K) predicts K times the pilot population: the captures
+ * are read by K readers at once, merged by time.  Copy 0 is the capture as
+ * it is; copy j (1 <= j < K) is shifted by a random offset o_j, uniform in
+ * [0, offset_max) from the stream "scale" of the seed, and each of its
+ * inside IPv4 hosts gets its own address in 240.0.0.0/4 (reserved, RFC 1112
+ * class E: never a real host, so clones cannot collide with the inside
+ * hosts of a capture, which may use any private range): inside host h
+ * (numbered from 0 in order of first appearance in the capture) becomes
+ * 240.0.0.0 + 1 + h (K - 1) + (j - 1).  Capacity: hosts x (K - 1) must
+ * stay below 2^28 - 1; an inside host already in 240.0.0.0/4 would
+ * collide with the clones and is refused.  The whole copy shares one
+ * offset, so every reader stays in time order and memory stays one
+ * libpcap buffer per file and copy.
  *
  * The captures are read twice: once to find the end of the run (the time
- * of the last packet), once to replay; memory stays constant whatever the
- * size of the trace. */
+ * of the last packet) and, when scaling, the inside hosts; once to replay.
+ * Memory stays constant whatever the size of the trace (plus one entry per
+ * inside host when scaling). */
 #pragma once
 
 #include <glib.h>
@@ -39,7 +55,42 @@ typedef struct
   guint64 mid_stream_tcp;    /* outbound TCP packets that created a binding without SYN */
   NatsimTime end;            /* end of the run: last packet time + 1 ns */
   NatsimTime interval;       /* timeline interval used (widened for long traces) */
+  guint   scale;             /* copies of the population (1: as captured) */
+  guint64 inside_hosts;      /* distinct inside IPv4 hosts of the capture (scale > 1) */
 } NatsimReplayInfo;
+
+/* How to scale the population of a capture. */
+typedef struct
+{
+  guint      scale;      /* copies, >= 1 (1: replay as captured) */
+  NatsimTime offset_max; /* copies 1.. start at an offset in [0, offset_max) */
+} NatsimReplayScale;
+
+/* The first address of the clone range, 240.0.0.0/4 (host order). */
+#define NATSIM_REPLAY_CLONE_NET  UINT32_C (0xf0000000)
+#define NATSIM_REPLAY_CLONE_MASK UINT32_C (0xf0000000)
+
+/* Traffic classes by remote port, after the seed's port table
+ * (REFERENCE.md section 1).  The order is the class index (and the order
+ * of per_class in report.json and classes in analysis.json). */
+typedef enum
+{
+  NATSIM_CLASS_SIP_TLS,        /* TCP 8934 (registration trunk, devices, app) */
+  NATSIM_CLASS_SIP_TRUNK_TLS,  /* TCP 5062 (certificate-based trunk) */
+  NATSIM_CLASS_SIP,            /* 5060, 5061 (clear-text SIP, SIP to the PSTN gateway) */
+  NATSIM_CLASS_STUN,           /* UDP 5004, 9000 (and 3478) */
+  NATSIM_CLASS_APP_AUDIO,      /* UDP 8500-8599 */
+  NATSIM_CLASS_APP_VIDEO,      /* UDP 8600-8699 */
+  NATSIM_CLASS_DEVICE_MEDIA,   /* UDP 19560-19660 */
+  NATSIM_CLASS_NTP,            /* 123 */
+  NATSIM_CLASS_DNS,            /* 53 */
+  NATSIM_CLASS_HTTPS,          /* TCP 443, 8443 */
+  NATSIM_CLASS_PUSH,           /* TCP 2197, 5223, 5228-5230 */
+  NATSIM_CLASS_OTHER_UDP,
+  NATSIM_CLASS_OTHER_TCP,
+  NATSIM_CLASS_ICMP,
+  NATSIM_CLASS_N
+} NatsimTrafficClass;
 
 /* The traffic class names, in class order (static, NULL-terminated). */
 const char *const *natsim_replay_class_names (void);
@@ -47,6 +98,18 @@ guint natsim_replay_n_classes (void);
 
 /* The class index of a packet by its remote port and protocol. */
 guint natsim_replay_classify (uint8_t proto, uint16_t remote_port);
+
+/* The class of a flow by both its ports: by the remote port first; UDP
+ * whose remote port is unknown or in the media range 19560-19660 (which the
+ * cloud's media ports 19560-65535 overlap) is classed by the local port
+ * when it lies in a range the seed assigns to endpoint media (app audio
+ * 8500-8599, app video 8600-8699, device media 19560-19660).  Replay and
+ * analyze use this one classifier. */
+guint natsim_replay_classify_flow (uint8_t proto, uint16_t local_port,
+                                   uint16_t remote_port);
+
+/* The index of class @name, or -1. */
+int natsim_replay_class_index (const char *name);
 
 /* Replays @traces (@n paths; "-" is standard input, which can only be read
  * once and is therefore refused) through a NAT built from @cfg, with
@@ -59,5 +122,16 @@ NatsimRunResult *natsim_replay (const NatsimNatConfig *cfg,
                                 const NatsimCidrSet *inside,
                                 NatsimTime interval, uint64_t seed,
                                 NatsimReplayInfo *ret_info, GError **error);
+
+/* natsim_replay() with the population scaled by @scale (NULL: as
+ * captured).  Fails with NATSIM_ERROR_INVALID_INPUT if the clones do not fit
+ * 240.0.0.0/4 or an inside host lies there. */
+NatsimRunResult *natsim_replay_scaled (const NatsimNatConfig *cfg,
+                                       const char *const *traces, guint n,
+                                       const NatsimCidrSet *inside,
+                                       NatsimTime interval, uint64_t seed,
+                                       const NatsimReplayScale *scale,
+                                       NatsimReplayInfo *ret_info,
+                                       GError **error);
 
 G_END_DECLS

@@ -1,5 +1,5 @@
-/* natsim: reports.  One NatsimReport, several writers (text, JSON; more to
- * come) behind one small interface.  report.json follows the contract in
+/* natsim: reports.  One NatsimReport, several writers (text, JSON,
+ * Markdown, HTML, CSV) behind one small interface.  report.json follows the contract in
  * DESIGN.md, schema "natsim.report/1". */
 #pragma once
 
@@ -65,8 +65,34 @@ char *natsim_report_to_text (const NatsimReport *r);
 gboolean natsim_write_file_atomic (const char *path, const char *contents,
                                    gssize length, GError **error);
 
-/* Writes DIR/report.json (and other formats named in @formats, a
- * comma-separated list of text,json) atomically. */
+/* The formats commands write when the user names none. */
+#define NATSIM_REPORT_DEFAULT_FORMATS "text,json,md,html"
+
+/* The report for people as Markdown (report.md): findings, then the
+ * recommendations, then the evidence (configuration, totals, per-class and
+ * per-address tables, warnings).  Locale-independent numbers. */
+char *natsim_report_to_markdown (const NatsimReport *r);
+
+/* The same as a self-contained HTML page (report.html: inline CSS, no
+ * external resources, every text escaped), with the charts drawn by gnuplot
+ * inlined as SVG when @charts is TRUE and gnuplot is available (see
+ * natsim/charts.h; NATSIM_NO_CHARTS=1 disables them); otherwise the page
+ * says why the charts were skipped. */
+char *natsim_report_to_html (const NatsimReport *r, gboolean charts);
+
+/* The per-class figures as CSV (report.csv, RFC 4180): a header line, one
+ * line per class, then "(total)"; columns in NatsimStat order. */
+char *natsim_report_to_csv (const NatsimReport *r);
+
+/* Checks a comma-separated list of format names (text, json, md, html,
+ * csv; case-insensitive, spaces and empty items ignored); sets
+ * NATSIM_ERROR_INVALID_INPUT naming the unknown one. */
+gboolean natsim_report_check_formats (const char *formats, GError **error);
+
+/* Writes DIR/report.json (and the other formats named in @formats, a
+ * comma-separated list of text, json, md, html, csv; NULL means json)
+ * atomically: report.txt, report.json, report.md, report.html,
+ * report.csv.  Every file is rendered before the first is written. */
 gboolean natsim_report_write_dir (const NatsimReport *r, const char *dir,
                                   const char *formats, GError **error);
 

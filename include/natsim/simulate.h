@@ -16,18 +16,44 @@ G_BEGIN_DECLS
 
 typedef void (*NatsimProgressFunc) (guint done, guint total, void *user_data);
 
+/* Extra observers of every replication (the planner's usage tracker).
+ * All calls for one replication happen on the thread that runs it; keep
+ * per-replication results in per-replication slots so that the outcome
+ * does not depend on --jobs. */
+typedef struct
+{
+  /* Before the run: returns the replication's observer state. */
+  void *(*begin) (const NatsimScenario *s, guint replication, void *user_data);
+  /* Every NAT lifecycle event, after the collector has seen it. */
+  void (*nat_event) (const NatsimNatEvent *ev, void *state);
+  /* Every packet offered to the NAT, with its verdict. */
+  void (*packet) (const NatsimPacket *pkt, const NatsimNatResult *res, void *state);
+  /* After the run: hands @state back (store its figures, free it). */
+  void (*end) (void *state, guint replication, void *user_data);
+} NatsimSimHooks;
+
 typedef struct
 {
   guint              jobs;      /* worker threads, >= 1 */
   FILE              *events;    /* narration of replication 0, or NULL */
   NatsimProgressFunc progress;  /* called on the calling thread, may be NULL */
   void              *progress_data;
+  const NatsimSimHooks *hooks;  /* may be NULL */
+  void              *hooks_data;
 } NatsimSimOptions;
 
 /* Runs replication @replication of @s (validated). */
 NatsimRunResult *natsim_simulate_replication (const NatsimScenario *s,
                                               guint replication, FILE *events,
                                               GError **error);
+
+/* The same with extra observers (@hooks may be NULL). */
+NatsimRunResult *natsim_simulate_replication_observed (const NatsimScenario *s,
+                                                       guint replication,
+                                                       FILE *events,
+                                                       const NatsimSimHooks *hooks,
+                                                       void *hooks_data,
+                                                       GError **error);
 
 /* Runs every replication of @s; returns a GPtrArray of NatsimRunResult in
  * replication order. */
@@ -47,5 +73,21 @@ typedef struct
 /* Configuration checks (RFC minimums, ALG, ...): a GPtrArray of NatsimCheck*,
  * in a fixed order. */
 GPtrArray *natsim_check_scenario (const NatsimScenario *s);
+
+/* A recommendation that follows from the configuration alone (report.json
+ * "recommendations"). */
+typedef struct
+{
+  char  *id;     /* timeout.udp, timeout.tcp_established, keepalive.interval, pool.* */
+  double value;
+  char  *unit;
+  char  *reason;
+  char  *basis;  /* "arithmetic": computed from the profiles' refresh gaps and counts */
+} NatsimCheckRecommendation;
+
+/* Recommendations from arithmetic on the scenario (timeouts against the
+ * profiles' longest refresh gaps plus a margin, keepalive intervals, port
+ * demand): a GPtrArray of NatsimCheckRecommendation*, in a fixed order. */
+GPtrArray *natsim_check_recommendations (const NatsimScenario *s);
 
 G_END_DECLS

@@ -1,6 +1,9 @@
 /* natsim: configuration checks against BCP 127 and the Webex Calling
  * guidance (REFERENCE.md sections 1 and 2).  Each check has a stable id
  * that report.json "warnings" and `natsim check` use. */
+#include <math.h>
+#include <string.h>
+
 #include "natsim/simulate.h"
 
 static void
@@ -27,6 +30,297 @@ check_free (NatsimCheck *c)
   g_free (c);
 }
 
+static void
+recommendation_free (NatsimCheckRecommendation *r)
+{
+  g_free (r->id);
+  g_free (r->unit);
+  g_free (r->reason);
+  g_free (r->basis);
+  g_free (r);
+}
+
+static void
+recommend (GPtrArray *out, const char *id, double value, const char *unit, const char *fmt,
+           ...) G_GNUC_PRINTF (5, 6);
+
+static void
+recommend (GPtrArray *out, const char *id, double value, const char *unit, const char *fmt, ...)
+{
+  NatsimCheckRecommendation *r;
+  va_list ap;
+
+  if (out == NULL)
+    return;
+  r = g_new0 (NatsimCheckRecommendation, 1);
+  va_start (ap, fmt);
+  r->id = g_strdup (id);
+  r->value = value;
+  r->unit = g_strdup (unit);
+  r->reason = g_strdup_vprintf (fmt, ap);
+  r->basis = g_strdup ("arithmetic");
+  va_end (ap);
+  g_ptr_array_add (out, r);
+}
+
+/* "phones, desktops": the populations that send media on even/odd pairs,
+ * or NULL. */
+static char *
+media_populations (const NatsimScenario *s)
+{
+  GString *names = NULL;
+
+  for (guint i = 0; i < s->populations->len; i++)
+    {
+      const NatsimPopulationSpec *p = g_ptr_array_index (s->populations, i);
+      NatsimPortDemand d = { 0 };
+      if (p->profile->port_demand == NULL)
+        continue;
+      p->profile->port_demand (p->params, &d);
+      if (!d.media_pairs)
+        continue;
+      if (names == NULL)
+        names = g_string_new ("populations ");
+      else
+        g_string_append (names, ", ");
+      g_string_append (names, p->name);
+    }
+  return names != NULL ? g_string_free (names, FALSE) : NULL;
+}
+
+/* E[(G - T)+] / E[G] for G uniform on [a, b]: the share of time (and of
+ * Poisson inbound requests) that finds the mapping gone when every gap G
+ * between refreshes lets it die T after the last one. */
+static double
+loss_fraction (double a, double b, double t)
+{
+  double mean = (a + b) / 2.0;
+
+  if (mean <= 0.0 || t >= b)
+    return 0.0;
+  if (b <= a)
+    return (a - t) / a;
+  if (t <= a)
+    return (mean - t) / mean;
+  return (b - t) * (b - t) / (2.0 * (b - a)) / mean;
+}
+
+/* A timeout that covers a gap: the gap plus a quarter (at least 10 s) of
+ * margin for delay and scheduling jitter, rounded up to 10 s. */
+static double
+covering_timeout (double gap)
+{
+  return ceil ((gap + MAX (gap * 0.25, 10.0)) / 10.0) * 10.0;
+}
+
+static void
+fmt_dur (char *buf, double sec)
+{
+  natsim_format_duration (natsim_time_from_sec (sec), buf, 32);
+}
+
+typedef struct
+{
+  double      gap;   /* longest gap of any long-lived flow of this protocol */
+  const char *pop;   /* ... in that population */
+  const char *what;
+  bool        failing;
+} Longest;
+
+/* The checks and recommendations that come from the endpoint profiles:
+ * refresh gaps against the timeouts, port demand against the pool. */
+static void
+analyse_endpoints (const NatsimScenario *s, GPtrArray *warnings, GPtrArray *recs)
+{
+  const NatsimParams *n = s->nat;
+  double udp = natsim_time_to_sec (natsim_params_get_duration (n, "udp_timeout"));
+  double stream = natsim_time_to_sec (natsim_params_get_duration (n, "udp_stream_timeout"));
+  double est = natsim_time_to_sec (natsim_params_get_duration (n, "tcp_established_timeout"));
+  g_autoptr (GArray) addrs = natsim_params_get_addresses (n, "addresses");
+  uint16_t port_lo, port_hi;
+  double range, total = 0.0, one_service = 0.0, per_host_max = 0.0;
+  const char *per_host_pop = NULL;
+  double pps = (double) natsim_params_get_uint (n, "ports_per_subscriber")
+               * (double) natsim_params_get_uint (n, "blocks_per_subscriber");
+  bool exclusive = natsim_params_get_enum (n, "port_reuse") == NATSIM_REUSE_EXCLUSIVE;
+  Longest lu = { 0 }, lt = { 0 };
+  char b1[32], b2[32], b3[32], b4[32];
+
+  natsim_params_get_port_range (n, "port_range", &port_lo, &port_hi);
+  range = (double) port_hi - port_lo + 1.0;
+
+  for (guint i = 0; i < s->populations->len; i++)
+    {
+      const NatsimPopulationSpec *p = g_ptr_array_index (s->populations, i);
+      NatsimRefreshNeed needs[NATSIM_REFRESH_NEEDS_MAX];
+      guint n_needs = 0;
+      NatsimPortDemand d = { 0 };
+
+      if (p->profile->refresh_gaps != NULL)
+        p->profile->refresh_gaps (p->params, needs, &n_needs);
+      for (guint k = 0; k < n_needs; k++)
+        {
+          const NatsimRefreshNeed *r = &needs[k];
+          double lo = natsim_time_to_sec (r->gap_lo), hi = natsim_time_to_sec (r->gap_hi);
+          bool is_udp = r->proto == NATSIM_PROTO_UDP;
+          Longest *l = is_udp ? &lu : &lt;
+          double t;
+          const char *key, *why = "";
+          bool fails;
+
+          if (is_udp)
+            {
+              /* Linux (nf_conntrack_proto_udp.c) gives udp_stream_timeout
+               * only to refreshes after a reply once the entry is 2 s old;
+               * the first reply of every new mapping still gets
+               * udp_timeout.  A flow survives only if its gaps stay under
+               * udp_timeout (and, once answered, under the stream timeout). */
+              if (hi >= udp)
+                {
+                  t = udp;
+                  key = "udp_timeout";
+                  why = r->replies
+                          ? " (udp_stream_timeout does not help: it only applies to refreshes "
+                            "after a reply once the mapping is 2 s old, and each new mapping's "
+                            "first reply still gets udp_timeout)"
+                          : " (the remote does not answer these packets, so udp_timeout "
+                            "applies, never udp_stream_timeout)";
+                }
+              else
+                {
+                  t = stream;
+                  key = "udp_stream_timeout";
+                  why = " (an answered flow is held by the stream timeout after its first "
+                        "refresh)";
+                }
+              fails = hi >= udp || (r->replies && hi >= stream);
+            }
+          else
+            {
+              t = est;
+              key = "tcp_established_timeout";
+              fails = hi >= est;
+            }
+          if (hi > l->gap)
+            {
+              l->gap = hi;
+              l->pop = p->name;
+              l->what = r->what;
+            }
+          if (!fails)
+            continue;
+          l->failing = true;
+          fmt_dur (b1, t);
+          fmt_dur (b2, lo);
+          fmt_dur (b3, hi);
+          if (warnings != NULL)
+            add (warnings, is_udp ? "refresh.udp" : "refresh.tcp",
+                 "[population %s] %s = %s is shorter than the %s gap of %s (%s..%s): the "
+                 "mapping dies between refreshes%s; expect about %.0f %% of inbound requests "
+                 "lost%s and each endpoint unreachable that share of the time "
+                 "(E[(G-T)+]/E[G], gaps uniform in [%s, %s])",
+                 p->name, key, b1, r->what, p->profile->name, b2, b3, why,
+                 100.0 * loss_fraction (lo, hi, t),
+                 r->reachability ? ", incoming calls among them missed," : "", b2, b3);
+          if (natsim_key_lookup (p->profile->keys, "keepalive_interval") != NULL)
+            {
+              /* RFC 5626: keepalives at 80-100 % of a nominal interval;
+               * a nominal of 80 % of the timeout keeps a 20 % margin. */
+              double nominal = floor (t * 0.8);
+              fmt_dur (b4, floor (nominal * 0.8));
+              fmt_dur (b2, nominal);
+              recommend (recs, "keepalive.interval", nominal, "s",
+                         "[population %s] set keepalive_interval = %s..%s%s (RFC 5626: 80-100 %% "
+                         "of a %s nominal) to refresh within %s = %s with a 20 %% margin",
+                         p->name, b4, b2,
+                         r->keepalive ? "" : " with keepalive = stun", b2, key, b1);
+            }
+        }
+
+      if (p->profile->port_demand != NULL)
+        {
+          double host;
+          p->profile->port_demand (p->params, &d);
+          total += d.endpoints * d.long_lived + d.peak_calls * d.ports_per_call;
+          one_service += d.endpoints;
+          /* Each host also holds a few short flows (NTP, HTTPS, DNS) in
+           * their timeouts. */
+          host = d.long_lived + d.peak_calls_per_host * d.ports_per_call + 2.0;
+          if (host > per_host_max)
+            {
+              per_host_max = host;
+              per_host_pop = p->name;
+            }
+        }
+    }
+
+  if (lu.failing)
+    {
+      double v = MAX (covering_timeout (lu.gap), 120.0);
+      fmt_dur (b1, lu.gap);
+      recommend (recs, "timeout.udp", v, "s",
+                 "the longest UDP refresh gap is %s (%s of population %s); a timeout of the gap "
+                 "plus 25 %% (at least 10 s) keeps every binding, and RFC 4787 REQ-5 asks for at "
+                 "least 2 min; where the timeout cannot grow, shorten the keepalive instead",
+                 b1, lu.what, lu.pop);
+    }
+  if (lt.failing)
+    {
+      double v = MAX (covering_timeout (lt.gap), 7440.0);
+      fmt_dur (b1, lt.gap);
+      recommend (recs, "timeout.tcp_established", v, "s",
+                 "the longest TCP keepalive or refresh gap is %s (%s of population %s); the "
+                 "timeout must exceed it with margin, the Webex guidance asks for at least "
+                 "30 min on NAT and SPI devices, and RFC 5382 REQ-5 for at least 7440 s",
+                 b1, lt.what, lt.pop);
+    }
+
+  if (total > 0.0 && addrs->len > 0)
+    {
+      double per_addr = (exclusive ? total : one_service) / addrs->len;
+      if (per_addr > range)
+        {
+          double need = ceil ((exclusive ? total : one_service) / range);
+          if (warnings != NULL)
+            add (warnings, "pool.ports",
+                 "about %.0f ports per public address at the busy hour (%s) but port_range "
+                 "holds %.0f: PAT will run out of ports",
+                 per_addr,
+                 exclusive ? "long-lived flows and media of every endpoint, port_reuse = "
+                             "exclusive"
+                           : "one signalling connection per endpoint toward the same service",
+                 range);
+          recommend (recs, "pool.addresses", need, "addresses",
+                     "%.0f ports at the busy hour over %.0f ports per address", per_addr *
+                     addrs->len, range);
+        }
+    }
+  if (pps > 0.0 && per_host_max > pps)
+    {
+      double v = 1.0;
+      while (v < per_host_max * 1.25)
+        v *= 2.0;
+      if (warnings != NULL)
+        add (warnings, "pool.ports_per_subscriber",
+             "[population %s] one host needs about %.0f ports at the busy hour (signalling, "
+             "background and media pairs of its concurrent calls) but ports_per_subscriber x "
+             "blocks_per_subscriber allows %.0f",
+             per_host_pop, per_host_max, pps);
+      recommend (recs, "pool.ports_per_subscriber", v, "ports",
+                 "population %s: about %.0f ports per host at the busy hour plus 25 %% margin, "
+                 "rounded up to a power of two", per_host_pop, per_host_max);
+    }
+}
+
+GPtrArray *
+natsim_check_recommendations (const NatsimScenario *s)
+{
+  GPtrArray *recs = g_ptr_array_new_with_free_func ((GDestroyNotify) recommendation_free);
+
+  analyse_endpoints (s, NULL, recs);
+  return recs;
+}
+
 GPtrArray *
 natsim_check_scenario (const NatsimScenario *s)
 {
@@ -50,9 +344,19 @@ natsim_check_scenario (const NatsimScenario *s)
          "(an endpoint's SIP and media may leave from different public addresses)",
          addrs->len);
   if (!natsim_params_get_bool (n, "parity"))
-    add (out, "rfc4787.req4",
-         "parity = false: RFC 4787 REQ-4 recommends port parity preservation "
-         "(RTP on even, RTCP on the next odd port)");
+    {
+      g_autofree char *media = media_populations (s);
+      if (media != NULL)
+        add (out, "rfc4787.req4",
+             "parity = false while %s send RTP/RTCP on even/odd port pairs: RFC 4787 REQ-4 "
+             "recommends port parity preservation; the public ports of a pair may come out "
+             "odd/even or apart, which breaks peers that take RTCP to be the RTP port + 1",
+             media);
+      else
+        add (out, "rfc4787.req4",
+             "parity = false: RFC 4787 REQ-4 recommends port parity preservation "
+             "(RTP on even, RTCP on the next odd port)");
+    }
   if (udp < 120.0)
     add (out, "rfc4787.req5",
          "udp_timeout = %s is under the 2 min that RFC 4787 REQ-5 requires",
@@ -86,5 +390,6 @@ natsim_check_scenario (const NatsimScenario *s)
          "tcp_established_timeout = %s: the Webex Calling guidance asks for at least "
          "30 minutes on NAT and SPI devices (mobile keepalives are ~30 min)",
          natsim_params_get (n, "tcp_established_timeout"));
+  analyse_endpoints (s, out, NULL);
   return out;
 }

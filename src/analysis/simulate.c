@@ -18,6 +18,8 @@ typedef struct
   NatsimNat         *nat;
   NatsimCollector   *collector;
   FILE              *events;
+  const NatsimSimHooks *hooks;
+  void              *hook_state;
 } Sim;
 
 static const char *
@@ -85,6 +87,20 @@ narrate_nat_event (const NatsimNatEvent *ev, void *user_data)
            ext, what);
 }
 
+/* With extra observers: the collector (or narration) first, then them. */
+static void
+observe_nat_event (const NatsimNatEvent *ev, void *user_data)
+{
+  Sim *sim = user_data;
+
+  if (sim->events != NULL)
+    narrate_nat_event (ev, sim);
+  else
+    natsim_collector_on_nat_event (ev, sim->collector);
+  if (sim->hooks->nat_event != NULL)
+    sim->hooks->nat_event (ev, sim->hook_state);
+}
+
 static void
 sim_send (void *data, const NatsimPacket *pkt, NatsimNatResult *ret)
 {
@@ -92,6 +108,8 @@ sim_send (void *data, const NatsimPacket *pkt, NatsimNatResult *ret)
 
   natsim_nat_process (sim->nat, pkt, ret);
   natsim_collector_on_packet (sim->collector, pkt, ret);
+  if (sim->hooks != NULL && sim->hooks->packet != NULL)
+    sim->hooks->packet (pkt, ret, sim->hook_state);
   if (sim->events != NULL && ret->verdict == NATSIM_VERDICT_FORWARDED && !ret->new_binding)
     {
       char t[32], src[32], dst[32], ext[32];
@@ -113,10 +131,27 @@ sim_unreachable (void *data, uint16_t cls, NatsimTime from, NatsimTime to)
   natsim_collector_add_unreachable (sim->collector, cls, from, to);
 }
 
+static void
+sim_missed_call (void *data, uint16_t cls, NatsimTime t)
+{
+  Sim *sim = data;
+
+  natsim_collector_add_missed_call (sim->collector, cls, t);
+}
+
 NatsimRunResult *
 natsim_simulate_replication (const NatsimScenario *s, guint replication, FILE *events,
                              GError **error)
 {
+  return natsim_simulate_replication_observed (s, replication, events, NULL, NULL, error);
+}
+
+NatsimRunResult *
+natsim_simulate_replication_observed (const NatsimScenario *s, guint replication, FILE *events,
+                                      const NatsimSimHooks *hooks, void *hooks_data,
+                                      GError **error)
+{
+  NatsimRunResult *result;
   NatsimNatConfig cfg;
   g_autoptr (gsl_rng) nat_rng = NULL;
   g_autoptr (NatsimNat) nat = NULL;
@@ -147,7 +182,13 @@ natsim_simulate_replication (const NatsimScenario *s, guint replication, FILE *e
   sim.nat = nat;
   sim.collector = collector;
   sim.events = events;
-  if (events != NULL)
+  sim.hooks = hooks;
+  if (hooks != NULL)
+    {
+      sim.hook_state = hooks->begin != NULL ? hooks->begin (s, replication, hooks_data) : NULL;
+      natsim_nat_set_observer (nat, observe_nat_event, &sim);
+    }
+  else if (events != NULL)
     natsim_nat_set_observer (nat, narrate_nat_event, &sim);
   else
     natsim_nat_set_observer (nat, natsim_collector_on_nat_event, collector);
@@ -173,6 +214,7 @@ natsim_simulate_replication (const NatsimScenario *s, guint replication, FILE *e
       ctx->end = end;
       ctx->send = sim_send;
       ctx->unreachable = sim_unreachable;
+      ctx->missed_call = sim_missed_call;
       ctx->nat = nat;
       ctx->sim = &sim;
       g_ptr_array_add (pops, spec->profile->create (spec->params, ctx));
@@ -193,7 +235,10 @@ natsim_simulate_replication (const NatsimScenario *s, guint replication, FILE *e
       NatsimPopulation *pop = g_ptr_array_index (pops, i);
       pop->klass->finish (pop, end);
     }
-  return natsim_collector_finish (collector);
+  result = natsim_collector_finish (collector);
+  if (hooks != NULL && hooks->end != NULL)
+    hooks->end (sim.hook_state, replication, hooks_data);
+  return result;
 }
 
 typedef struct
@@ -203,6 +248,8 @@ typedef struct
   GError              **errors;
   GAsyncQueue          *done;
   FILE                 *events;
+  const NatsimSimHooks *hooks;
+  void                 *hooks_data;
 } Job;
 
 static void
@@ -211,9 +258,10 @@ run_job (gpointer data, gpointer user_data)
   Job *job = user_data;
   guint rep = GPOINTER_TO_UINT (data) - 1;
 
-  job->results[rep] = natsim_simulate_replication (job->scenario, rep,
-                                                   rep == 0 ? job->events : NULL,
-                                                   &job->errors[rep]);
+  job->results[rep] = natsim_simulate_replication_observed (job->scenario, rep,
+                                                            rep == 0 ? job->events : NULL,
+                                                            job->hooks, job->hooks_data,
+                                                            &job->errors[rep]);
   g_async_queue_push (job->done, GUINT_TO_POINTER (rep + 1));
 }
 
@@ -225,7 +273,8 @@ natsim_simulate (const NatsimScenario *s, const NatsimSimOptions *opts, GError *
   g_autofree NatsimRunResult **results = g_new0 (NatsimRunResult *, n);
   g_autofree GError **errors = g_new0 (GError *, n);
   GPtrArray *out;
-  Job job = { s, results, errors, g_async_queue_new (), opts ? opts->events : NULL };
+  Job job = { s, results, errors, g_async_queue_new (), opts ? opts->events : NULL,
+              opts ? opts->hooks : NULL, opts ? opts->hooks_data : NULL };
 
   if (jobs == 1)
     {

@@ -87,6 +87,31 @@ address_summary_clear (gpointer p)
   NatsimAddressSummary *a = p;
 
   g_clear_pointer (&a->address, g_free);
+  g_clear_pointer (&a->tl_ports, g_array_unref);
+}
+
+/* The mean, bucket by bucket, of address @a's per-address timeline over
+ * every run; NULL unless every run recorded it. */
+static GArray *
+mean_address_series (NatsimRunResult *const *runs, guint n, guint a,
+                     guint n_intervals)
+{
+  GArray *series;
+
+  for (guint i = 0; i < n; i++)
+    if (runs[i]->tl_addr_ports == NULL)
+      return NULL;
+  series = g_array_sized_new (FALSE, TRUE, sizeof (double), n_intervals);
+  for (guint k = 0; k < n_intervals; k++)
+    {
+      double sum = 0.0, m;
+
+      for (guint i = 0; i < n; i++)
+        sum += runs[i]->tl_addr_ports[(gsize) a * n_intervals + k];
+      m = sum / (double) n;
+      g_array_append_val (series, m);
+    }
+  return series;
 }
 
 /* @class_names may be NULL (classes are then called "class0", ...);
@@ -151,6 +176,7 @@ natsim_summarize (NatsimRunResult *const *runs, guint n,
       as.address = g_strdup_printf ("%u.%u.%u.%u", (ip >> 24) & 0xffu,
                                     (ip >> 16) & 0xffu, (ip >> 8) & 0xffu,
                                     ip & 0xffu);
+      as.tl_ports = mean_address_series (runs, n, a, n_intervals);
       g_array_append_val (s->addresses, as);
     }
 

@@ -18,6 +18,10 @@ NatsimScenario *cli_load_scenario (const char *path, char **sets, GError **error
 
 int cmd_simulate (int argc, char **argv);
 int cmd_replay (int argc, char **argv);
+int cmd_analyze (int argc, char **argv);
+int cmd_synth (int argc, char **argv);
+int cmd_plan (int argc, char **argv);
+int cmd_sweep (int argc, char **argv);
 int cmd_check (int argc, char **argv);
 int cmd_presets (int argc, char **argv);
 int cmd_profiles (int argc, char **argv);

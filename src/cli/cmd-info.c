@@ -48,6 +48,7 @@ cmd_check (int argc, char **argv)
   g_autoptr (GError) error = NULL;
   g_autoptr (NatsimScenario) s = NULL;
   g_autoptr (GPtrArray) checks = NULL;
+  g_autoptr (GPtrArray) recs = NULL;
   g_auto (GStrv) sets = NULL;
   GOptionEntry entries[] = {
     { "set", 's', 0, G_OPTION_ARG_STRING_ARRAY, &sets,
@@ -59,7 +60,8 @@ cmd_check (int argc, char **argv)
   g_option_context_add_main_entries (ctx, entries, NULL);
   g_option_context_set_description (ctx,
     "Validates SCENARIO.ini, prints every effective key with where its value came from\n"
-    "(default, preset, file line, --set) and the configuration warnings. Exit status 2\n"
+    "(default, preset, file line, --set), the configuration warnings and the\n"
+    "recommendations that follow from arithmetic on the endpoint profiles. Exit status 2\n"
     "when the scenario is invalid.\n"
     "\nExamples:\n"
     "  natsim check scenarios/default.ini\n"
@@ -93,6 +95,14 @@ cmd_check (int argc, char **argv)
     {
       NatsimCheck *c = g_ptr_array_index (checks, i);
       printf ("warning %s: %s\n", c->id, c->message);
+    }
+  recs = natsim_check_recommendations (s);
+  printf ("\n# %u recommendation%s\n", recs->len, recs->len == 1 ? "" : "s");
+  for (guint i = 0; i < recs->len; i++)
+    {
+      NatsimCheckRecommendation *r = g_ptr_array_index (recs, i);
+      printf ("recommendation %s = %g %s (%s): %s\n", r->id, r->value, r->unit, r->basis,
+              r->reason);
     }
   return EXIT_OK;
 }

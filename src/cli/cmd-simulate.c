@@ -16,7 +16,22 @@ progress (guint done, guint total, void *user_data)
   fflush (stderr);
 }
 
-/* Adds the configuration checks of @s to @report as warnings. */
+/* Adds the recommendations that follow from arithmetic on @s. */
+static void
+add_recommendations (NatsimReport *report, const NatsimScenario *s)
+{
+  g_autoptr (GPtrArray) recs = natsim_check_recommendations (s);
+
+  for (guint i = 0; i < recs->len; i++)
+    {
+      NatsimCheckRecommendation *r = g_ptr_array_index (recs, i);
+      natsim_report_add_recommendation (report, r->id, r->value, r->unit, r->basis, "%s",
+                                        r->reason);
+    }
+}
+
+/* Adds the configuration checks of @s to @report as warnings, and the
+ * recommendations that follow from them. */
 static void
 add_checks (NatsimReport *report, const NatsimScenario *s)
 {
@@ -27,6 +42,7 @@ add_checks (NatsimReport *report, const NatsimScenario *s)
       NatsimCheck *c = g_ptr_array_index (checks, i);
       natsim_report_add_warning (report, c->id, "%s", c->message);
     }
+  add_recommendations (report, s);
 }
 
 static char *
@@ -69,7 +85,7 @@ cmd_simulate (int argc, char **argv)
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out_dir,
       "Directory for the reports (default reports/SCENARIO-NAME)", "DIR" },
     { "format", 'f', 0, G_OPTION_ARG_STRING, &formats,
-      "Report formats to write: text,json (default text,json)", "LIST" },
+      "Report formats to write: text,json,md,html,csv (default text,json,md,html)", "LIST" },
     { "events", 'e', 0, G_OPTION_ARG_FILENAME, &events_path,
       "Narrate the NAT's decisions of replication 1 in time order ('-' for stdout)", "FILE" },
     { "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs, "Replications run in parallel (default 1)", "N" },
@@ -81,7 +97,8 @@ cmd_simulate (int argc, char **argv)
   g_option_context_add_main_entries (ctx, entries, NULL);
   g_option_context_set_description (ctx,
     "Runs the replications of SCENARIO.ini (warm-up excluded from the statistics), prints\n"
-    "a summary and writes DIR/report.json (schema natsim.report/1) and DIR/report.txt.\n"
+    "a summary and writes DIR/report.json (schema natsim.report/1), DIR/report.txt,\n"
+    "DIR/report.md and DIR/report.html (charts drawn by gnuplot when it is installed).\n"
     "Results are identical for any --jobs; the same inputs and seed give a byte-identical\n"
     "report.json.\n"
     "\nExamples:\n"
@@ -135,24 +152,15 @@ cmd_simulate (int argc, char **argv)
   if (out_dir == NULL)
     out_dir = default_out_dir (argv[1]);
   if (formats == NULL)
-    formats = g_strdup ("text,json");
+    formats = g_strdup (NATSIM_REPORT_DEFAULT_FORMATS);
 
   /* Check the formats before spending time on the run. */
   report = natsim_report_new ("simulate");
-  {
-    g_auto (GStrv) list = g_strsplit (formats, ",", -1);
-    for (guint i = 0; list[i] != NULL; i++)
-      {
-        g_strstrip (list[i]);
-        if (strcmp (list[i], "text") != 0 && strcmp (list[i], "json") != 0)
-          {
-            g_set_error (&error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
-                         "--format: unknown report format '%s' (known formats: text, json)",
-                         list[i]);
-            return cli_fail (g_steal_pointer (&error));
-          }
-      }
-  }
+  if (!natsim_report_check_formats (formats, &error))
+    {
+      g_prefix_error (&error, "--format: ");
+      return cli_fail (g_steal_pointer (&error));
+    }
 
   if (events_path != NULL)
     {

@@ -16,6 +16,10 @@ typedef struct
 static const Command commands[] = {
   { "simulate", cmd_simulate, "run a scenario: discrete-event simulation through the NAT model" },
   { "replay", cmd_replay, "replay captures (pcap, pcapng) through the NAT model" },
+  { "analyze", cmd_analyze, "characterise captured traffic (flows, gaps, SIP, DSCP) without a NAT" },
+  { "synth", cmd_synth, "write the simulated packets of a scenario as a pcap capture" },
+  { "plan", cmd_plan, "sizing recommendations: addresses, port blocks, timeouts, keepalives" },
+  { "sweep", cmd_sweep, "run a scenario over a grid of parameter values" },
   { "check", cmd_check, "validate a scenario; print the effective configuration and warnings" },
   { "presets", cmd_presets, "list the NAT behaviour presets and their values" },
   { "profiles", cmd_profiles, "list the traffic profiles and their keys" },

@@ -24,6 +24,7 @@ struct NatsimCollector
   guint       n_intervals;
   guint       next_bucket;
   double     *tl_bindings, *tl_ports, *tl_failures;
+  double     *tl_addr_ports; /* [n_addresses * n_intervals] or NULL */
 };
 
 NatsimCollector *
@@ -48,6 +49,11 @@ natsim_collector_new (NatsimNat *nat, guint n_classes, guint n_addresses,
   c->tl_bindings = g_new0 (double, c->n_intervals);
   c->tl_ports = g_new0 (double, c->n_intervals);
   c->tl_failures = g_new0 (double, c->n_intervals);
+  /* The per-address timeline costs n_addresses doubles per bucket; a big
+   * pool over a long run would not fit, so it is bounded (metrics.h). */
+  if (n_addresses > 0
+      && (guint64) n_addresses * c->n_intervals <= NATSIM_TL_ADDR_MAX_CELLS)
+    c->tl_addr_ports = g_new0 (double, (gsize) n_addresses * c->n_intervals);
   c->counting = warmup == 0;
   return c;
 }
@@ -64,6 +70,7 @@ natsim_collector_free (NatsimCollector *c)
   g_free (c->tl_bindings);
   g_free (c->tl_ports);
   g_free (c->tl_failures);
+  g_free (c->tl_addr_ports);
   g_free (c);
 }
 
@@ -209,6 +216,22 @@ natsim_collector_add_unreachable (NatsimCollector *c, guint cls, NatsimTime from
     c->per_class[cls].v[NATSIM_STAT_UNREACHABLE_SECONDS] += s;
 }
 
+/* Samples the gauges into the timeline bucket c->next_bucket, at its end
+ * (the last bucket may be partial and end at c->end). */
+static void
+sample_bucket (NatsimCollector *c)
+{
+  guint k = c->next_bucket;
+
+  c->tl_bindings[k] = (double) natsim_nat_live_bindings (c->nat);
+  c->tl_ports[k] = (double) natsim_nat_ports_in_use_total (c->nat);
+  if (c->tl_addr_ports != NULL)
+    for (guint a = 0; a < c->n_addresses; a++)
+      c->tl_addr_ports[(gsize) a * c->n_intervals + k]
+        = (double) natsim_nat_ports_in_use (c->nat, a);
+  c->next_bucket++;
+}
+
 void
 natsim_collector_advance (NatsimCollector *c, NatsimTime now)
 {
@@ -231,9 +254,7 @@ natsim_collector_advance (NatsimCollector *c, NatsimTime now)
           continue;
         }
       /* Sample at the bucket's end (the last bucket may be partial). */
-      c->tl_bindings[c->next_bucket] = (double) natsim_nat_live_bindings (c->nat);
-      c->tl_ports[c->next_bucket] = (double) natsim_nat_ports_in_use_total (c->nat);
-      c->next_bucket++;
+      sample_bucket (c);
     }
   natsim_nat_advance (c->nat, now);
 }
@@ -247,9 +268,7 @@ natsim_collector_finish (NatsimCollector *c)
   if (c->next_bucket < c->n_intervals)
     {
       /* The partial last bucket ends at c->end. */
-      c->tl_bindings[c->next_bucket] = (double) natsim_nat_live_bindings (c->nat);
-      c->tl_ports[c->next_bucket] = (double) natsim_nat_ports_in_use_total (c->nat);
-      c->next_bucket++;
+      sample_bucket (c);
     }
   c->totals.v[NATSIM_STAT_BLOCKING_PROBABILITY] =
     c->totals.v[NATSIM_STAT_FLOWS] > 0
@@ -272,5 +291,16 @@ natsim_collector_finish (NatsimCollector *c)
   r->tl_bindings = g_memdup2 (c->tl_bindings, sizeof (double) * c->n_intervals);
   r->tl_ports = g_memdup2 (c->tl_ports, sizeof (double) * c->n_intervals);
   r->tl_failures = g_memdup2 (c->tl_failures, sizeof (double) * c->n_intervals);
+  if (c->tl_addr_ports != NULL)
+    r->tl_addr_ports = g_memdup2 (c->tl_addr_ports, sizeof (double) * c->n_addresses
+                                                      * c->n_intervals);
   return r;
+}
+
+void
+natsim_collector_add_missed_call (NatsimCollector *c, guint cls, NatsimTime t)
+{
+  if (!in_window (c, t))
+    return;
+  bump (c, cls, NATSIM_STAT_MISSED_CALLS);
 }

@@ -52,5 +52,6 @@ natsim_run_result_free (NatsimRunResult *r)
   g_free (r->tl_bindings);
   g_free (r->tl_ports);
   g_free (r->tl_failures);
+  g_free (r->tl_addr_ports);
   g_free (r);
 }

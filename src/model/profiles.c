@@ -1,8 +1,14 @@
 /* natsim: the catalogue of traffic profiles. */
-#include "model-private.h"
+#include "endpoint.h"
 
 const NatsimProfile *const natsim_profiles[] = {
   &natsim_profile_generic,
+  &natsim_profile_cisco_mpp,
+  &natsim_profile_room_device,
+  &natsim_profile_webex_desktop,
+  &natsim_profile_webex_mobile,
+  &natsim_profile_local_gateway,
+  &natsim_profile_sip_udp,
   NULL
 };
 

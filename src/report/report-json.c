@@ -163,6 +163,26 @@ add_figures (JsonBuilder *b, const NatsimSummary *sum)
   add_series (b, sum != NULL ? sum->tl_ports : NULL);
   json_builder_set_member_name (b, "allocation_failures");
   add_series (b, sum != NULL ? sum->tl_failures : NULL);
+  /* Extension: one series per public address, in per_address order; empty
+   * when the per-address timeline was not recorded (too many cells). */
+  json_builder_set_member_name (b, "ports_in_use_per_address");
+  json_builder_begin_array (b);
+  for (guint i = 0; sum != NULL && sum->addresses != NULL
+                    && i < sum->addresses->len; i++)
+    {
+      const NatsimAddressSummary *a
+        = &g_array_index (sum->addresses, NatsimAddressSummary, i);
+
+      if (a->tl_ports == NULL)
+        continue;
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "address");
+      json_builder_add_string_value (b, a->address);
+      json_builder_set_member_name (b, "ports");
+      add_series (b, a->tl_ports);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
   json_builder_end_object (b);
 }
 

@@ -1,46 +1,15 @@
 /* natsim: the human summary (stdout, and report.txt).
  *
- * Every number goes through g_ascii_formatd() with a fixed format, so the
- * text is the same in every locale (no decimal comma, no grouping). */
-#include "natsim/report.h"
+ * Every number goes through g_ascii_formatd() with a fixed format
+ * (report-common.c), so the text is the same in every locale (no decimal
+ * comma, no grouping). */
+#include "report-private.h"
 
 #include <math.h>
 #include <string.h>
 
 #define LABEL_WIDTH 26
-#define NUM_BUF 64
-
-/* A figure for people: integers as such, else 1 decimal from 1 up and
- * 2 significant digits below ("0.047"); "n/a" when not finite. */
-static const char *
-fmt_num (char *buf, double v)
-{
-  const char *format;
-
-  if (!isfinite (v))
-    return "n/a";
-  v += 0.0; /* turns -0 into 0 */
-  if ((v == floor (v) && fabs (v) < 1e15) || fabs (v) >= 100.0)
-    format = "%.0f";
-  else if (fabs (v) >= 1.0)
-    format = "%.1f";
-  else
-    format = "%.2g";
-  return g_ascii_formatd (buf, NUM_BUF, format, v);
-}
-
-/* A probability as a percentage: "66.7", "0.0", "0.012". */
-static const char *
-fmt_percent (char *buf, double p)
-{
-  double pc = 100.0 * p + 0.0;
-
-  if (!isfinite (pc))
-    return "n/a";
-  return g_ascii_formatd (buf, NUM_BUF,
-                          pc == 0.0 || fabs (pc) >= 0.1 ? "%.1f" : "%.2g",
-                          pc);
-}
+#define NUM_BUF REPORT_NUM_BUF
 
 /* Characters of @s on a terminal (bytes when it is not UTF-8). */
 static guint
@@ -80,23 +49,6 @@ append_indented (GString *out, const char *s, guint indent)
     }
 }
 
-static const char *const stat_labels[NATSIM_STAT_N] = {
-  [NATSIM_STAT_FLOWS] = "flows (mapping attempts)",
-  [NATSIM_STAT_BINDINGS_CREATED] = "bindings created",
-  [NATSIM_STAT_BINDINGS_EXPIRED] = "bindings expired",
-  [NATSIM_STAT_PEAK_BINDINGS] = "peak bindings",
-  [NATSIM_STAT_PEAK_PORTS_PER_ADDRESS] = "peak ports per address",
-  [NATSIM_STAT_ALLOCATION_FAILURES] = "allocation failures",
-  [NATSIM_STAT_BLOCKING_PROBABILITY] = "blocking probability",
-  [NATSIM_STAT_BINDING_LOSSES] = "binding losses",
-  [NATSIM_STAT_FILTERED] = "filtered inbound",
-  [NATSIM_STAT_REBINDINGS] = "rebindings",
-  [NATSIM_STAT_UNREACHABLE_SECONDS] = "unreachable endpoint-s",
-  [NATSIM_STAT_PACKETS_OUT] = "packets out",
-  [NATSIM_STAT_PACKETS_IN] = "packets in",
-  [NATSIM_STAT_PACKETS_DROPPED] = "packets dropped",
-  [NATSIM_STAT_MISSED_CALLS] = "missed calls",
-};
 
 static void
 append_heading (GString *out, const NatsimReport *r)
@@ -140,15 +92,15 @@ append_totals (GString *out, const NatsimSummary *sum)
         continue;
       g_string_append (out, "  ");
       /* A figure added to NatsimStat without a label shows its key. */
-      append_padded (out, stat_labels[s] ? stat_labels[s] : natsim_stat_name (s), LABEL_WIDTH,
+      append_padded (out, report_stat_label (s), LABEL_WIDTH,
                      FALSE);
-      g_string_append (out, fmt_num (v, sum->totals.v[s]));
+      g_string_append (out, report_fmt_num (v, sum->totals.v[s]));
       if (ci)
-        g_string_append_printf (out, " ± %s", fmt_num (h, sum->ci95.v[s]));
+        g_string_append_printf (out, " ± %s", report_fmt_num (h, sum->ci95.v[s]));
       if (s == NATSIM_STAT_ALLOCATION_FAILURES)
         g_string_append_printf (
           out, " (blocking %s %%)",
-          fmt_percent (p, sum->totals.v[NATSIM_STAT_BLOCKING_PROBABILITY]));
+          report_fmt_percent (p, sum->totals.v[NATSIM_STAT_BLOCKING_PROBABILITY]));
       g_string_append_c (out, '\n');
     }
 }
@@ -215,12 +167,12 @@ append_classes (GString *out, const NatsimSummary *sum)
           if (s == NATSIM_STAT_BLOCKING_PROBABILITY)
             {
               g_autofree char *pc
-                = g_strdup_printf ("%s %%", fmt_percent (buf, c->mean.v[s]));
+                = g_strdup_printf ("%s %%", report_fmt_percent (buf, c->mean.v[s]));
 
               append_padded (out, pc, width, TRUE);
             }
           else
-            append_padded (out, fmt_num (buf, c->mean.v[s]), width, TRUE);
+            append_padded (out, report_fmt_num (buf, c->mean.v[s]), width, TRUE);
         }
       g_string_append_c (out, '\n');
     }
@@ -245,8 +197,8 @@ append_addresses (GString *out, const NatsimSummary *sum)
 
       g_string_append (out, "  ");
       append_padded (out, a->address, 15, FALSE);
-      append_padded (out, fmt_num (buf, a->peak_ports), COLUMN_WIDTH, TRUE);
-      append_padded (out, fmt_num (buf, a->allocation_failures), 22, TRUE);
+      append_padded (out, report_fmt_num (buf, a->peak_ports), COLUMN_WIDTH, TRUE);
+      append_padded (out, report_fmt_num (buf, a->allocation_failures), 22, TRUE);
       g_string_append_c (out, '\n');
     }
 }
@@ -277,7 +229,7 @@ append_notes (GString *out, const NatsimReport *r)
           char buf[NUM_BUF];
 
           g_string_append_printf (out, "  %s = %s %s (%s)", rec->id,
-                                  fmt_num (buf, rec->value),
+                                  report_fmt_num (buf, rec->value),
                                   rec->unit != NULL ? rec->unit : "",
                                   rec->basis != NULL ? rec->basis : "");
           if (rec->reason != NULL && *rec->reason != '\0')

@@ -134,15 +134,23 @@ typedef enum
 {
   FORMAT_TEXT = 1 << 0,
   FORMAT_JSON = 1 << 1,
+  FORMAT_MD = 1 << 2,
+  FORMAT_HTML = 1 << 3,
+  FORMAT_CSV = 1 << 4,
 } ReportFormat;
 
+/* Name, bit and file, in the order the files are written. */
 static const struct
 {
   const char  *name;
   ReportFormat format;
+  const char  *file;
 } known_formats[] = {
-  { "text", FORMAT_TEXT },
-  { "json", FORMAT_JSON },
+  { "text", FORMAT_TEXT, "report.txt" },
+  { "json", FORMAT_JSON, "report.json" },
+  { "md", FORMAT_MD, "report.md" },
+  { "html", FORMAT_HTML, "report.html" },
+  { "csv", FORMAT_CSV, "report.csv" },
 };
 
 /* Parses "text,json" (spaces and empty items ignored; NULL or empty means
@@ -174,7 +182,8 @@ parse_formats (const char *formats, unsigned *ret_set, GError **error)
       if (!found)
         {
           g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
-                       "unknown report format '%s' (known formats: text, json)",
+                       "unknown report format '%s' (known formats: text, "
+                       "json, md, html, csv)",
                        name);
           return FALSE;
         }
@@ -185,14 +194,48 @@ parse_formats (const char *formats, unsigned *ret_set, GError **error)
   return TRUE;
 }
 
-/* Creates @dir and writes the reports named by @formats into it. */
+/* Checks @formats without writing anything (for the CLI, before a run). */
+gboolean
+natsim_report_check_formats (const char *formats, GError **error)
+{
+  unsigned set = 0;
+
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+  return parse_formats (formats, &set, error);
+}
+
+/* Renders the report in @format. */
+static char *
+render (const NatsimReport *r, ReportFormat format)
+{
+  switch (format)
+    {
+    case FORMAT_TEXT:
+      return natsim_report_to_text (r);
+    case FORMAT_JSON:
+      return natsim_report_to_json (r);
+    case FORMAT_MD:
+      return natsim_report_to_markdown (r);
+    case FORMAT_HTML:
+      return natsim_report_to_html (r, TRUE);
+    case FORMAT_CSV:
+      return natsim_report_to_csv (r);
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+/* Creates @dir and writes the reports named by @formats into it.  Every
+ * format is rendered before the directory is created, so that a failure
+ * leaves nothing new behind.  (A failure while writing the second file
+ * leaves the first one written: each file is complete or absent.) */
 gboolean
 natsim_report_write_dir (const NatsimReport *r, const char *dir,
                          const char *formats, GError **error)
 {
   unsigned set = 0;
-  g_autofree char *json = NULL;
-  g_autofree char *text = NULL;
+  char *contents[G_N_ELEMENTS (known_formats)] = { NULL };
+  gboolean ok = TRUE;
 
   g_return_val_if_fail (r != NULL && dir != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
@@ -200,10 +243,9 @@ natsim_report_write_dir (const NatsimReport *r, const char *dir,
   if (!parse_formats (formats, &set, error))
     return FALSE;
 
-  if (set & FORMAT_JSON)
-    json = natsim_report_to_json (r);
-  if (set & FORMAT_TEXT)
-    text = natsim_report_to_text (r);
+  for (gsize k = 0; k < G_N_ELEMENTS (known_formats); k++)
+    if (set & known_formats[k].format)
+      contents[k] = render (r, known_formats[k].format);
 
   if (g_mkdir_with_parents (dir, 0777) != 0)
     {
@@ -211,22 +253,18 @@ natsim_report_write_dir (const NatsimReport *r, const char *dir,
 
       g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_IO,
                    "cannot create directory %s: %s", dir, g_strerror (saved));
-      return FALSE;
+      ok = FALSE;
     }
-
-  if (json != NULL)
+  for (gsize k = 0; ok && k < G_N_ELEMENTS (known_formats); k++)
     {
-      g_autofree char *path = g_build_filename (dir, "report.json", NULL);
+      g_autofree char *path = NULL;
 
-      if (!natsim_write_file_atomic (path, json, -1, error))
-        return FALSE;
+      if (contents[k] == NULL)
+        continue;
+      path = g_build_filename (dir, known_formats[k].file, NULL);
+      ok = natsim_write_file_atomic (path, contents[k], -1, error);
     }
-  if (text != NULL)
-    {
-      g_autofree char *path = g_build_filename (dir, "report.txt", NULL);
-
-      if (!natsim_write_file_atomic (path, text, -1, error))
-        return FALSE;
-    }
-  return TRUE;
+  for (gsize k = 0; k < G_N_ELEMENTS (known_formats); k++)
+    g_free (contents[k]);
+  return ok;
 }

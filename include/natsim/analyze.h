@@ -1,0 +1,137 @@
+/* natsim: traffic characterisation without a NAT (`natsim analyze`).
+ *
+ * Streams captures and describes their traffic for choosing NAT timeouts:
+ * flows (5-tuples, both directions folded into one) per traffic class of the
+ * seed's port table (the replay classifier, natsim/replay.h), whether their
+ * remote end lies in the Webex Calling subnets, per class the packets,
+ * bytes, flow durations and idle gaps with quantiles (GSL), an estimated
+ * keepalive / refresh period, SIP REGISTER intervals and Expires values from
+ * clear-text SIP, and DSCP marking against the seed's QoS table.  The
+ * result is written as analysis.json (schema natsim.analysis/1, docs/analysis.md)
+ * and as a text summary.
+ *
+ * Memory follows live flows: a flow idle for longer than the flow timeout
+ * is closed (its figures are added to its class) and forgotten.  Samples of
+ * gaps and durations are kept per class up to a cap; beyond it a uniform
+ * reservoir sample of that size (deterministic) stands for all of them, and
+ * the document says so.
+ */
+#pragma once
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "natsim/time.h"
+#include "natsim/trace.h"
+
+G_BEGIN_DECLS
+
+#define NATSIM_ANALYSIS_SCHEMA "natsim.analysis/1"
+
+/* Quantiles of a sample (seconds).  When n == 0 every value is NaN. */
+typedef struct
+{
+  guint64 n;       /* values seen */
+  guint64 kept;    /* values the quantiles are computed from (<= n) */
+  double  min, p50, p90, p99, max;
+} NatsimQuantiles;
+
+/* Quantiles of @sorted (@n values in ascending order) with
+ * gsl_stats_quantile_from_sorted_data(); ret->n and ret->kept are @n. */
+void natsim_quantiles_from_sorted (const double *sorted, size_t n,
+                                   NatsimQuantiles *ret);
+
+/* The Webex subnet @addr (IPv4, host order) lies in: "calling" (Webex
+ * Calling cloud subnets) or "app-config" (app configuration), after
+ * REFERENCE.md section 1; NULL if none. */
+const char *natsim_webex_subnet (uint32_t addr);
+
+/* What a clear-text SIP message says about registration. */
+typedef enum
+{
+  NATSIM_SIP_NONE,          /* not SIP, or neither of the below */
+  NATSIM_SIP_REGISTER,      /* a REGISTER request */
+  NATSIM_SIP_REGISTER_OK,   /* a 2xx response whose CSeq method is REGISTER */
+} NatsimSipKind;
+
+typedef struct
+{
+  NatsimSipKind kind;
+  gint64        expires;  /* Expires header or ;expires= of the first Contact; -1 if none */
+  gint64        cseq;     /* CSeq number, -1 if none */
+} NatsimSipInfo;
+
+/* Peeks at a transport payload.  Reads only @len bytes (no terminator
+ * needed); header names are case-insensitive, "m" is Contact's compact
+ * form; a value out of range is "none".  Returns ret->kind != NONE. */
+bool natsim_sip_peek (const uint8_t *payload, size_t len, NatsimSipInfo *ret);
+
+typedef struct
+{
+  NatsimTime flow_timeout; /* a flow idle this long ends (0: 1 h) */
+  guint      max_samples;  /* kept samples per class and figure (0: 262144) */
+} NatsimAnalyzeOptions;
+
+typedef struct NatsimAnalysis NatsimAnalysis;
+
+/* An empty analysis with inside addresses @inside (borrowed; must outlive
+ * it) and @opts (NULL: defaults). */
+NatsimAnalysis *natsim_analysis_new (const NatsimCidrSet *inside,
+                                     const NatsimAnalyzeOptions *opts);
+void natsim_analysis_free (NatsimAnalysis *a);
+
+/* Adds one decoded packet (time must not decrease). */
+void natsim_analysis_add_packet (NatsimAnalysis *a, const NatsimTracePacket *tp);
+
+/* Closes every live flow and computes the figures; no packet may be added
+ * afterwards.  @stats (may be NULL) are the reader's counts. */
+void natsim_analysis_finish (NatsimAnalysis *a, const NatsimTraceStats *stats);
+
+/* Reads @traces (@n paths, merged by time) into a finished analysis.  An
+ * unreadable file fails with NATSIM_ERROR_INVALID_INPUT naming it. */
+NatsimAnalysis *natsim_analyze (const char *const *traces, guint n,
+                                const NatsimCidrSet *inside,
+                                const NatsimAnalyzeOptions *opts,
+                                GError **error);
+
+/* Figures of one class of a finished analysis (@cls: the replay class
+ * index).  Counts are 0 and quantiles NaN for a class without flows. */
+typedef struct
+{
+  guint64         flows, packets, bytes;
+  guint64         webex_calling_flows, webex_app_config_flows;
+  guint64         long_lived_flows;   /* lasting at least 60 s */
+  NatsimQuantiles duration;           /* flow durations, s */
+  NatsimQuantiles idle_gap;           /* gaps between a flow's packets, s */
+  NatsimQuantiles refresh_gap;        /* gaps >= 1 s in flows older than 60 s */
+  double          keepalive_s;        /* refresh_gap.p50 when >= 3 gaps, else NaN */
+  guint64         dscp_checked, dscp_expected, dscp_other;
+  guint64         dscp_observed[64];  /* packets sent by the local side, per DSCP */
+} NatsimClassAnalysis;
+
+const NatsimClassAnalysis *natsim_analysis_class (const NatsimAnalysis *a, guint cls);
+
+typedef struct
+{
+  guint64         registers;          /* REGISTER requests */
+  guint64         register_oks;       /* 2xx answers to REGISTER */
+  guint64         endpoints;          /* distinct senders of REGISTER */
+  guint64         unregisters;        /* REGISTER with expires 0 */
+  NatsimQuantiles interval;           /* between refreshes of one endpoint, s */
+  NatsimQuantiles expires_requested;  /* s */
+  NatsimQuantiles expires_granted;    /* s */
+} NatsimSipAnalysis;
+
+const NatsimSipAnalysis *natsim_analysis_sip (const NatsimAnalysis *a);
+
+/* analysis.json (deterministic, locale-independent; @traces as given). */
+char *natsim_analysis_to_json (const NatsimAnalysis *a, const char *const *traces,
+                               guint n);
+
+/* The text summary. */
+char *natsim_analysis_to_text (const NatsimAnalysis *a);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (NatsimAnalysis, natsim_analysis_free)
+
+G_END_DECLS

@@ -1,0 +1,91 @@
+/* natsim: sizing recommendations (natsim plan).
+ *
+ * The planner runs a scenario with growth applied, watching who holds which
+ * ports toward where and how long flows stay idle (natsim/metrics.h,
+ * NatsimUsage), brackets the address count with Erlang B, confirms it by
+ * simulation, and derives port blocks, timeouts and keepalives from the
+ * measured distributions.  Recommendation ids and bases are those of the
+ * report contract (docs/report.md). */
+#pragma once
+
+#include <glib.h>
+
+#include "natsim/analysis.h"
+#include "natsim/metrics.h"
+#include "natsim/scenario.h"
+#include "natsim/simulate.h"
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  double             target_blocking; /* probability, default 0.001 */
+  double             target_loss;     /* fraction of idle gaps a timeout may cut, default 0 */
+  double             growth;          /* default 0.2: 20 % more endpoints and flows */
+  guint              granularity;     /* port block multiple, default 64 */
+  guint              jobs;            /* replications in parallel */
+  /* Called on the calling thread before each stage, may be NULL. */
+  void             (*stage) (const char *message, void *user_data);
+  void              *stage_data;
+} NatsimPlanOptions;
+
+/* Fills @opts with the defaults. */
+void natsim_plan_options_init (NatsimPlanOptions *opts);
+
+typedef struct
+{
+  char  *id;
+  double value;
+  char  *unit;
+  char  *reason;
+  char  *basis; /* "simulation", "erlang-b", "trace" */
+} NatsimPlanItem;
+
+typedef struct
+{
+  char *id;
+  char *message;
+} NatsimPlanNote;
+
+typedef struct
+{
+  NatsimScenario    *grown;   /* the scenario as measured (growth applied) */
+  GPtrArray         *runs;    /* NatsimRunResult of the measurement, by replication */
+  NatsimUsageResult *usage;   /* usage over all measurement replications */
+  GArray            *items;   /* NatsimPlanItem, in contract order */
+  GArray            *notes;   /* NatsimPlanNote: caveats for the report's warnings */
+} NatsimPlan;
+
+/* Plans @s (validated).  Errors: invalid growth (NATSIM_ERROR_INVALID_INPUT),
+ * a grown scenario that does not validate, or a failed run. */
+NatsimPlan *natsim_plan_run (const NatsimScenario *s, const NatsimPlanOptions *opts,
+                             GError **error);
+void natsim_plan_free (NatsimPlan *p);
+
+/* The recommendation @id of @p, or NULL. */
+const NatsimPlanItem *natsim_plan_find (const NatsimPlan *p, const char *id);
+
+/* Scales every population's count (and the generic profile's aggregate
+ * flows / flows_per_second) by 1 + @growth, rounding counts up. */
+gboolean natsim_plan_apply_growth (NatsimScenario *s, double growth, GError **error);
+
+/* A [nat] addresses value with @k addresses: the scenario's own first, then
+ * the following ones (newly allocated). */
+char *natsim_plan_addresses_value (const NatsimScenario *s, guint k);
+
+/* Blocking of mapping attempts when destination i (share @weights[i] of the
+ * attempts, offered load @erlangs[i]) is split evenly over @pools pools of
+ * @servers ports each: sum_i w_i B(servers, A_i / pools). */
+double natsim_plan_pooled_blocking (const double *erlangs, const double *weights, guint n,
+                                    guint servers, guint pools);
+
+/* The smallest multiple of @granularity (at least @granularity) such that
+ * the fraction of subscribers whose peak exceeds it, from @peak_hist
+ * (double, index = ports, value = subscribers), is below @target; stores
+ * that fraction in @ret_fraction (may be NULL). */
+guint natsim_plan_block_size (const GArray *peak_hist, guint granularity, double target,
+                              double *ret_fraction);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (NatsimPlan, natsim_plan_free)
+
+G_END_DECLS

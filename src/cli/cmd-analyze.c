@@ -1,0 +1,176 @@
+/* natsim analyze: traffic characterisation of captures, without a NAT. */
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli-private.h"
+#include "natsim/analyze.h"
+#include "natsim/error.h"
+#include "natsim/parse.h"
+
+static char *
+default_out_dir (const char *trace)
+{
+  g_autofree char *base = g_path_get_basename (trace);
+  g_autofree char *name = NULL;
+  char *dot = strrchr (base, '.');
+
+  if (dot != NULL && dot != base)
+    *dot = '\0';
+  name = g_strconcat (base, "-analysis", NULL);
+  return g_build_filename ("reports", name, NULL);
+}
+
+int
+cmd_analyze (int argc, char **argv)
+{
+  g_autoptr (GOptionContext) ctx = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (NatsimCidrSet) inside = NULL;
+  g_autoptr (NatsimAnalysis) analysis = NULL;
+  g_auto (GStrv) insides = NULL;
+  g_autofree char *out_dir = NULL;
+  g_autofree char *formats = NULL;
+  g_autofree char *flow_timeout = NULL;
+  g_autofree char *text = NULL;
+  gboolean want_text = FALSE, want_json = FALSE, quiet = FALSE;
+  gint max_samples = 0;
+  NatsimAnalyzeOptions opts = { 0 };
+  GOptionEntry entries[] = {
+    { "inside", 'i', 0, G_OPTION_ARG_STRING_ARRAY, &insides,
+      "Inside prefix, e.g. 10.0.2.15/32 (repeatable; default RFC 1918, RFC 6598, ULA)",
+      "CIDR" },
+    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out_dir,
+      "Directory for analysis.json and analysis.txt (default reports/TRACE-NAME-analysis)",
+      "DIR" },
+    { "format", 'f', 0, G_OPTION_ARG_STRING, &formats,
+      "Files to write: text,json (default text,json)", "LIST" },
+    { "flow-timeout", 0, 0, G_OPTION_ARG_STRING, &flow_timeout,
+      "A flow idle this long ends; its next packet starts a new flow (default 1h)",
+      "DURATION" },
+    { "max-samples", 0, 0, G_OPTION_ARG_INT, &max_samples,
+      "Samples kept per class and figure for quantiles (default 262144)", "N" },
+    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print no summary on stdout", NULL },
+    { NULL }
+  };
+
+  ctx = g_option_context_new ("TRACE... - characterise captured traffic, for choosing timeouts");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_option_context_set_description (ctx,
+    "Streams the captures (pcap or pcapng, merged by timestamp) and describes their flows\n"
+    "(5-tuples, both directions together) per traffic class of the Webex port table:\n"
+    "packets, bytes, durations and idle gaps (p50, p90, p99, max), keepalive periods, SIP\n"
+    "REGISTER intervals and Expires, DSCP marking against the seed's QoS table, and how\n"
+    "many flows go to the Webex Calling subnets.  Prints a summary and writes\n"
+    "DIR/analysis.json (schema natsim.analysis/1, docs/analysis.md) and DIR/analysis.txt.\n"
+    "\nExamples:\n"
+    "  natsim analyze traces/ndpi-webex-client.pcap\n"
+    "  natsim analyze traces/isa-sip-call-lab.pcap --inside 10.0.2.15/32 --out /tmp/a\n");
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    return cli_fail (g_steal_pointer (&error));
+  if (argc < 2)
+    {
+      g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                   "analyze: expected at least one TRACE (see 'natsim analyze --help')");
+      return cli_fail (g_steal_pointer (&error));
+    }
+  if (max_samples < 0)
+    {
+      g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--max-samples %d: expected a positive count", max_samples);
+      return cli_fail (g_steal_pointer (&error));
+    }
+  opts.max_samples = (guint) max_samples;
+  if (flow_timeout != NULL)
+    {
+      if (!natsim_parse_duration (flow_timeout, &opts.flow_timeout, &error))
+        {
+          g_prefix_error (&error, "--flow-timeout %s: ", flow_timeout);
+          return cli_fail (g_steal_pointer (&error));
+        }
+      if (opts.flow_timeout == 0)
+        {
+          g_set_error (&error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
+                       "--flow-timeout %s: must be above 0", flow_timeout);
+          return cli_fail (g_steal_pointer (&error));
+        }
+    }
+
+  if (insides != NULL && insides[0] != NULL)
+    {
+      inside = natsim_cidr_set_new ();
+      for (guint i = 0; insides[i] != NULL; i++)
+        if (!natsim_cidr_set_add_string (inside, insides[i], &error))
+          {
+            g_prefix_error (&error, "--inside %s: ", insides[i]);
+            return cli_fail (g_steal_pointer (&error));
+          }
+    }
+  else
+    inside = natsim_cidr_set_new_default ();
+
+  {
+    g_auto (GStrv) list = g_strsplit (formats != NULL ? formats : "text,json", ",", -1);
+
+    for (guint i = 0; list[i] != NULL; i++)
+      {
+        g_strstrip (list[i]);
+        if (strcmp (list[i], "text") == 0)
+          want_text = TRUE;
+        else if (strcmp (list[i], "json") == 0)
+          want_json = TRUE;
+        else if (list[i][0] != '\0')
+          {
+            g_set_error (&error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
+                         "--format: unknown format '%s' (known formats: text, json)", list[i]);
+            return cli_fail (g_steal_pointer (&error));
+          }
+      }
+  }
+  if (out_dir == NULL)
+    out_dir = default_out_dir (argv[1]);
+
+  analysis = natsim_analyze ((const char *const *) argv + 1, (guint) argc - 1, inside, &opts,
+                             &error);
+  if (analysis == NULL)
+    return cli_fail (g_steal_pointer (&error));
+
+  text = natsim_analysis_to_text (analysis);
+  if (want_text || want_json)
+    {
+      g_autofree char *json = want_json ? natsim_analysis_to_json (
+                                            analysis, (const char *const *) argv + 1,
+                                            (guint) argc - 1)
+                                        : NULL;
+
+      if (g_mkdir_with_parents (out_dir, 0777) != 0)
+        {
+          int saved = errno;
+
+          g_set_error (&error, NATSIM_ERROR, NATSIM_ERROR_IO, "cannot create directory %s: %s",
+                       out_dir, g_strerror (saved));
+          return cli_fail (g_steal_pointer (&error));
+        }
+      if (json != NULL)
+        {
+          g_autofree char *path = g_build_filename (out_dir, "analysis.json", NULL);
+
+          if (!natsim_write_file_atomic (path, json, -1, &error))
+            return cli_fail (g_steal_pointer (&error));
+        }
+      if (want_text)
+        {
+          g_autofree char *path = g_build_filename (out_dir, "analysis.txt", NULL);
+
+          if (!natsim_write_file_atomic (path, text, -1, &error))
+            return cli_fail (g_steal_pointer (&error));
+        }
+    }
+  if (!quiet)
+    {
+      fputs (text, stdout);
+      printf ("\nAnalysis written to %s/\n", out_dir);
+    }
+  return EXIT_OK;
+}

@@ -1,0 +1,623 @@
+/* natsim: the usage tracker: per subscriber ports, per destination load,
+ * and idle gaps per flow, for the planner (natsim plan).
+ *
+ * Three views of one run, all over the statistics window [warmup, end):
+ *
+ * - Per subscriber (inside address): the external ports it holds at once.
+ *   A port counts once per (protocol, public address, port) however many of
+ *   the subscriber's bindings share it (EIM reuse, port overlapping toward
+ *   different remotes), because that is what a per-subscriber port block
+ *   (RFC 6888 REQ-4, RFC 7422) has to hold.  Ports are counted from binding
+ *   events, not from PORT_ACQUIRED/RELEASED: with port overlapping two
+ *   subscribers can share an external port toward different remotes, and
+ *   the NAT reports only the first acquisition and the last release.
+ * - Per remote endpoint: mapping attempts, bindings created and the time
+ *   integral of live bindings, i.e. the offered load of the Erlang loss
+ *   system each destination forms under port overlapping (Little's law:
+ *   mean holding time = binding-seconds / bindings created).
+ * - Per flow (5-tuple): the time since the flow's last refreshing packet at
+ *   each later packet, by the timer that governed that gap.
+ *
+ * Hash tables are keyed by packed integers; an entry is allocated when a
+ * flow, a subscriber port or a destination first appears, never per packet.
+ * Flows idle for longer than the horizon are dropped by a sweep that runs at
+ * most once per horizon, so its cost is amortised O(1) per flow.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "natsim/metrics.h"
+
+typedef struct
+{
+  guint      ports;
+  guint      peak;       /* in the window */
+  bool       seen;       /* had a change in the window (peak initialised) */
+  NatsimTime since;      /* when ports last changed */
+} Sub;
+
+typedef struct
+{
+  NatsimDestinationLoad load;
+  guint64               live;
+  NatsimTime            since;
+} Dest;
+
+typedef struct
+{
+  uint32_t in_addr, rem_addr;
+  uint16_t in_port, rem_port;
+  uint8_t  proto;
+} FlowKey;
+
+typedef struct
+{
+  FlowKey    key;
+  uint16_t   cls;
+  bool       replied;      /* an inbound packet was seen */
+  NatsimTime first;
+  NatsimTime last_refresh; /* last packet that refreshed the binding */
+  NatsimTime last_packet;
+  guint8     kind;         /* NatsimGapKind at the last refresh, or NATSIM_GAP_N */
+} Flow;
+
+struct NatsimUsage
+{
+  NatsimTime  warmup, end, horizon, next_sweep;
+  bool        refresh_inbound;
+  guint       n_classes;
+  GHashTable *subs;      /* uint32 in_addr (pointer) -> Sub */
+  GHashTable *sub_ports; /* guint64 (in_addr, proto, addr_idx, port) -> SubPort */
+  GHashTable *dests;     /* guint64 (proto, addr, port) -> Dest */
+  GHashTable *flows;     /* FlowKey -> Flow */
+  guint64     ports_live[NATSIM_USAGE_N_PROTO];
+  NatsimTime  ports_since[NATSIM_USAGE_N_PROTO];
+  NatsimUsageResult *r;
+};
+
+static guint
+proto_slot (uint8_t proto)
+{
+  switch (proto)
+    {
+    case NATSIM_PROTO_TCP: return NATSIM_USAGE_TCP;
+    case NATSIM_PROTO_ICMP: return NATSIM_USAGE_ICMP;
+    default: return NATSIM_USAGE_UDP;
+    }
+}
+
+static guint
+flow_key_hash (gconstpointer p)
+{
+  const FlowKey *k = p;
+  guint64 h = ((guint64) k->in_addr << 32 | k->rem_addr) * UINT64_C (0x9e3779b97f4a7c15);
+
+  h ^= ((guint64) k->in_port << 24 | (guint64) k->rem_port << 8 | k->proto) * UINT64_C (0xc2b2ae3d27d4eb4f);
+  return (guint) (h ^ (h >> 32));
+}
+
+static gboolean
+flow_key_equal (gconstpointer a, gconstpointer b)
+{
+  const FlowKey *x = a, *y = b;
+
+  return x->in_addr == y->in_addr && x->rem_addr == y->rem_addr && x->in_port == y->in_port &&
+         x->rem_port == y->rem_port && x->proto == y->proto;
+}
+
+NatsimUsageResult *
+natsim_usage_result_new (guint n_classes)
+{
+  NatsimUsageResult *r = g_new0 (NatsimUsageResult, 1);
+
+  r->n_classes = n_classes;
+  r->peak_hist = g_array_new (FALSE, TRUE, sizeof (double));
+  r->time_hist = g_array_new (FALSE, TRUE, sizeof (double));
+  r->destinations = g_array_new (FALSE, TRUE, sizeof (NatsimDestinationLoad));
+  r->class_gap_max = g_new0 (double, (gsize) MAX (n_classes, 1) * NATSIM_GAP_N);
+  return r;
+}
+
+void
+natsim_usage_result_free (NatsimUsageResult *r)
+{
+  if (r == NULL)
+    return;
+  g_array_unref (r->peak_hist);
+  g_array_unref (r->time_hist);
+  g_array_unref (r->destinations);
+  g_free (r->class_gap_max);
+  g_free (r);
+}
+
+NatsimUsage *
+natsim_usage_new (guint n_classes, NatsimTime warmup, NatsimTime end, NatsimTime horizon,
+                  bool refresh_inbound)
+{
+  NatsimUsage *u = g_new0 (NatsimUsage, 1);
+
+  g_return_val_if_fail (warmup < end, NULL);
+  u->warmup = warmup;
+  u->end = end;
+  u->horizon = horizon > 0 ? horizon : NATSIM_NSEC_PER_SEC * 3600;
+  u->next_sweep = u->horizon;
+  u->refresh_inbound = refresh_inbound;
+  u->n_classes = n_classes;
+  u->subs = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
+  u->sub_ports = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, g_free);
+  u->dests = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
+  u->flows = g_hash_table_new_full (flow_key_hash, flow_key_equal, NULL, g_free);
+  u->r = natsim_usage_result_new (n_classes);
+  u->r->runs = 1;
+  u->r->window_s = natsim_time_to_sec (end - warmup);
+  return u;
+}
+
+void
+natsim_usage_free (NatsimUsage *u)
+{
+  if (u == NULL)
+    return;
+  g_hash_table_unref (u->subs);
+  g_hash_table_unref (u->sub_ports);
+  g_hash_table_unref (u->dests);
+  g_hash_table_unref (u->flows);
+  natsim_usage_result_free (u->r);
+  g_free (u);
+}
+
+/* Seconds of [from, to) that fall in the window. */
+static double
+window_overlap (const NatsimUsage *u, NatsimTime from, NatsimTime to)
+{
+  from = MAX (from, u->warmup);
+  to = MIN (to, u->end);
+  return to > from ? natsim_time_to_sec (to - from) : 0.0;
+}
+
+static void
+hist_add (GArray *h, guint index, double v)
+{
+  if (index >= h->len)
+    g_array_set_size (h, index + 1);
+  g_array_index (h, double, index) += v;
+}
+
+/* ---------- per subscriber ---------- */
+
+static void
+sub_change (NatsimUsage *u, uint32_t in_addr, NatsimTime now, int delta)
+{
+  Sub *s = g_hash_table_lookup (u->subs, GUINT_TO_POINTER (in_addr));
+
+  if (s == NULL)
+    {
+      if (delta < 0)
+        return;
+      s = g_new0 (Sub, 1);
+      s->since = now;
+      g_hash_table_insert (u->subs, GUINT_TO_POINTER (in_addr), s);
+    }
+  if (s->ports > 0)
+    hist_add (u->r->time_hist, s->ports, window_overlap (u, s->since, now));
+  if (now >= u->warmup && now < u->end && !s->seen)
+    {
+      /* The peak over the window starts from the level at its start. */
+      s->seen = true;
+      s->peak = s->ports;
+    }
+  if (delta > 0)
+    s->ports++;
+  else if (s->ports > 0)
+    s->ports--;
+  s->since = now;
+  if (s->seen && now < u->end && s->ports > s->peak)
+    s->peak = s->ports;
+}
+
+static guint64
+sub_port_key (const NatsimNatEvent *ev)
+{
+  return (guint64) ev->in_addr << 32 | (guint64) proto_slot (ev->proto) << 30 |
+         (guint64) (ev->addr_index & 0x3fff) << 16 | ev->ext_port;
+}
+
+typedef struct
+{
+  guint64 key;
+  guint   refs;
+} SubPort;
+
+static void
+sub_port_ref (NatsimUsage *u, const NatsimNatEvent *ev, int delta)
+{
+  guint64 key = sub_port_key (ev);
+  SubPort *p = g_hash_table_lookup (u->sub_ports, &key);
+
+  if (p == NULL)
+    {
+      if (delta < 0)
+        return;
+      p = g_new0 (SubPort, 1);
+      p->key = key;
+      p->refs = 1;
+      g_hash_table_insert (u->sub_ports, &p->key, p);
+      sub_change (u, ev->in_addr, ev->time, +1);
+      return;
+    }
+  if (delta > 0)
+    p->refs++;
+  else if (--p->refs == 0)
+    {
+      g_hash_table_remove (u->sub_ports, &key);
+      sub_change (u, ev->in_addr, ev->time, -1);
+    }
+}
+
+/* ---------- per destination ---------- */
+
+static Dest *
+dest_of (NatsimUsage *u, uint8_t proto, uint32_t addr, uint16_t port, NatsimTime now)
+{
+  guint64 key = (guint64) proto << 48 | (guint64) addr << 16 | port;
+  Dest *d = g_hash_table_lookup (u->dests, &key);
+
+  if (d == NULL)
+    {
+      d = g_new0 (Dest, 1);
+      d->load.proto = proto;
+      d->load.addr = addr;
+      d->load.port = port;
+      d->since = now;
+      g_hash_table_insert (u->dests, g_memdup2 (&key, sizeof key), d);
+    }
+  return d;
+}
+
+static void
+dest_live (NatsimUsage *u, Dest *d, NatsimTime now, int delta)
+{
+  d->load.binding_seconds += (double) d->live * window_overlap (u, d->since, now);
+  d->since = now;
+  if (delta > 0)
+    d->live++;
+  else if (d->live > 0)
+    d->live--;
+}
+
+static void
+ports_live (NatsimUsage *u, guint slot, NatsimTime now, int delta)
+{
+  u->r->port_seconds[slot] += (double) u->ports_live[slot] * window_overlap (u, u->ports_since[slot], now);
+  u->ports_since[slot] = now;
+  if (delta > 0)
+    u->ports_live[slot]++;
+  else if (u->ports_live[slot] > 0)
+    u->ports_live[slot]--;
+}
+
+void
+natsim_usage_on_nat_event (const NatsimNatEvent *ev, void *user_data)
+{
+  NatsimUsage *u = user_data;
+  bool count = ev->time >= u->warmup && ev->time < u->end;
+  guint slot = proto_slot (ev->proto);
+  Dest *d;
+
+  switch (ev->type)
+    {
+    case NATSIM_NAT_EV_BINDING_CREATED:
+      d = dest_of (u, ev->proto, ev->rem_addr, ev->rem_port, ev->time);
+      dest_live (u, d, ev->time, +1);
+      if (count)
+        {
+          d->load.created += 1;
+          if (!ev->inbound)
+            d->load.attempts += 1;
+        }
+      sub_port_ref (u, ev, +1);
+      break;
+    case NATSIM_NAT_EV_BINDING_EXPIRED:
+      d = dest_of (u, ev->proto, ev->rem_addr, ev->rem_port, ev->time);
+      dest_live (u, d, ev->time, -1);
+      sub_port_ref (u, ev, -1);
+      break;
+    case NATSIM_NAT_EV_ALLOC_FAILED:
+      if (count)
+        {
+          d = dest_of (u, ev->proto, ev->rem_addr, ev->rem_port, ev->time);
+          d->load.attempts += 1;
+          u->r->port_attempts[slot] += 1;
+        }
+      break;
+    case NATSIM_NAT_EV_PORT_ACQUIRED:
+      ports_live (u, slot, ev->time, +1);
+      if (count)
+        {
+          u->r->port_acquired[slot] += 1;
+          u->r->port_attempts[slot] += 1;
+        }
+      break;
+    case NATSIM_NAT_EV_PORT_RELEASED:
+      ports_live (u, slot, ev->time, -1);
+      break;
+    default:
+      break;
+    }
+}
+
+/* ---------- idle gaps per flow ---------- */
+
+static guint
+gap_bin (double gap_s)
+{
+  double x;
+
+  if (gap_s <= NATSIM_GAP_BIN0)
+    return 0;
+  x = floor (log (gap_s / NATSIM_GAP_BIN0) / log (NATSIM_GAP_RATIO));
+  return x >= NATSIM_GAP_BINS - 1 ? NATSIM_GAP_BINS - 1 : (guint) x;
+}
+
+/* Drops flows idle for longer than the horizon. */
+static void
+sweep_flows (NatsimUsage *u, NatsimTime now)
+{
+  GHashTableIter it;
+  gpointer value;
+
+  g_hash_table_iter_init (&it, u->flows);
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    {
+      Flow *f = value;
+      if (now - f->last_packet > u->horizon)
+        {
+          if (f->kind < NATSIM_GAP_N && f->last_refresh >= u->warmup)
+            u->r->flows[f->kind] += 1;
+          g_hash_table_iter_remove (&it);
+        }
+    }
+  u->next_sweep = natsim_time_add (now, u->horizon);
+}
+
+static guint8
+gap_kind (const Flow *f, NatsimTime now)
+{
+  if (f->key.proto == NATSIM_PROTO_UDP)
+    /* Linux: the stream timeout applies to refreshes once a reply was
+     * seen and the connection is more than 2 s old. */
+    return f->replied && now - f->first > 2 * NATSIM_NSEC_PER_SEC ? NATSIM_GAP_UDP_STREAM
+                                                                   : NATSIM_GAP_UDP;
+  if (f->key.proto == NATSIM_PROTO_TCP && f->replied)
+    return NATSIM_GAP_TCP_ESTABLISHED;
+  return NATSIM_GAP_N;
+}
+
+static void
+end_flow (NatsimUsage *u, Flow *f)
+{
+  if (f->kind < NATSIM_GAP_N && f->last_refresh >= u->warmup && f->last_refresh < u->end)
+    u->r->flows[f->kind] += 1;
+  g_hash_table_remove (u->flows, &f->key);
+}
+
+void
+natsim_usage_on_packet (NatsimUsage *u, const NatsimPacket *pkt, const NatsimNatResult *res)
+{
+  bool out = pkt->dir == NATSIM_DIR_OUT;
+  FlowKey key = { 0 };
+  Flow *f;
+
+  if (res->verdict == NATSIM_VERDICT_NOT_TRANSLATED || pkt->time >= u->end ||
+      pkt->proto == NATSIM_PROTO_ICMP)
+    return;
+  if (pkt->time >= u->next_sweep)
+    sweep_flows (u, pkt->time);
+  key.proto = pkt->proto;
+  key.in_addr = out ? pkt->src_addr : pkt->dst_addr;
+  key.in_port = out ? pkt->src_port : pkt->dst_port;
+  key.rem_addr = out ? pkt->dst_addr : pkt->src_addr;
+  key.rem_port = out ? pkt->dst_port : pkt->src_port;
+  f = g_hash_table_lookup (u->flows, &key);
+  if (f != NULL && pkt->time - f->last_packet > u->horizon)
+    {
+      /* Idle beyond the horizon: the NAT, too, has forgotten it. */
+      end_flow (u, f);
+      f = NULL;
+    }
+  if (f == NULL)
+    {
+      /* Only an outbound packet starts a flow. */
+      if (!out)
+        return;
+      f = g_new0 (Flow, 1);
+      f->key = key;
+      f->cls = pkt->cls;
+      f->first = pkt->time;
+      f->last_refresh = pkt->time;
+      f->last_packet = pkt->time;
+      f->kind = gap_kind (f, pkt->time);
+      g_hash_table_insert (u->flows, &f->key, f);
+    }
+  else
+    {
+      if (f->kind < NATSIM_GAP_N && pkt->time >= u->warmup)
+        {
+          double gap = natsim_time_to_sec (pkt->time - f->last_refresh);
+          NatsimUsageResult *r = u->r;
+
+          r->gap_hist[f->kind][gap_bin (gap)] += 1;
+          r->gap_count[f->kind] += 1;
+          r->gap_max[f->kind] = MAX (r->gap_max[f->kind], gap);
+          if (f->cls < u->n_classes)
+            {
+              double *m = &r->class_gap_max[f->cls * NATSIM_GAP_N + f->kind];
+              *m = MAX (*m, gap);
+            }
+        }
+      f->last_packet = pkt->time;
+      if (out || u->refresh_inbound)
+        {
+          f->kind = gap_kind (f, pkt->time);
+          f->last_refresh = pkt->time;
+        }
+      if (!out && res->verdict == NATSIM_VERDICT_FORWARDED)
+        f->replied = true;
+    }
+  if (pkt->proto == NATSIM_PROTO_TCP && (pkt->tcp_flags & (NATSIM_TCP_FIN | NATSIM_TCP_RST)))
+    {
+      /* Closed: its binding ends under the transitory timer, not idle. */
+      f->kind = NATSIM_GAP_N;
+      end_flow (u, f);
+    }
+}
+
+/* ---------- results ---------- */
+
+static gint
+dest_cmp (gconstpointer a, gconstpointer b)
+{
+  const NatsimDestinationLoad *x = a, *y = b;
+
+  if (x->proto != y->proto)
+    return x->proto < y->proto ? -1 : 1;
+  if (x->addr != y->addr)
+    return x->addr < y->addr ? -1 : 1;
+  if (x->port != y->port)
+    return x->port < y->port ? -1 : 1;
+  return 0;
+}
+
+NatsimUsageResult *
+natsim_usage_finish (NatsimUsage *u)
+{
+  NatsimUsageResult *r = u->r;
+  GHashTableIter it;
+  gpointer value;
+
+  g_hash_table_iter_init (&it, u->subs);
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    {
+      Sub *s = value;
+      guint peak;
+
+      if (s->ports > 0)
+        hist_add (r->time_hist, s->ports, window_overlap (u, s->since, u->end));
+      /* A subscriber that held ports all through the window without a
+       * change peaked at that level. */
+      peak = s->seen ? s->peak : (s->since < u->end ? s->ports : 0);
+      if (peak > 0)
+        {
+          hist_add (r->peak_hist, peak, 1.0);
+          r->subscribers += 1;
+        }
+    }
+  g_hash_table_iter_init (&it, u->dests);
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    {
+      Dest *d = value;
+      dest_live (u, d, u->end, 0);
+      if (d->load.attempts > 0 || d->load.binding_seconds > 0)
+        g_array_append_val (r->destinations, d->load);
+    }
+  g_array_sort (r->destinations, dest_cmp);
+  for (guint k = 0; k < NATSIM_USAGE_N_PROTO; k++)
+    ports_live (u, k, u->end, 0);
+  g_hash_table_iter_init (&it, u->flows);
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    {
+      Flow *f = value;
+      if (f->kind < NATSIM_GAP_N && f->last_refresh >= u->warmup)
+        r->flows[f->kind] += 1;
+    }
+  u->r = NULL;
+  return r;
+}
+
+void
+natsim_usage_result_merge (NatsimUsageResult *into, const NatsimUsageResult *from)
+{
+  g_autoptr (GArray) merged = g_array_new (FALSE, TRUE, sizeof (NatsimDestinationLoad));
+  guint i = 0, j = 0;
+
+  g_return_if_fail (into->n_classes == from->n_classes);
+  into->runs += from->runs;
+  into->window_s += from->window_s;
+  into->subscribers += from->subscribers;
+  for (guint c = 0; c < from->peak_hist->len; c++)
+    hist_add (into->peak_hist, c, g_array_index (from->peak_hist, double, c));
+  for (guint c = 0; c < from->time_hist->len; c++)
+    hist_add (into->time_hist, c, g_array_index (from->time_hist, double, c));
+  /* Both destination lists are sorted: merge them. */
+  while (i < into->destinations->len || j < from->destinations->len)
+    {
+      NatsimDestinationLoad m;
+
+      if (j >= from->destinations->len)
+        m = g_array_index (into->destinations, NatsimDestinationLoad, i++);
+      else if (i >= into->destinations->len)
+        m = g_array_index (from->destinations, NatsimDestinationLoad, j++);
+      else
+        {
+          const NatsimDestinationLoad *a = &g_array_index (into->destinations, NatsimDestinationLoad, i);
+          const NatsimDestinationLoad *b = &g_array_index (from->destinations, NatsimDestinationLoad, j);
+          gint c = dest_cmp (a, b);
+
+          if (c < 0)
+            m = *a, i++;
+          else if (c > 0)
+            m = *b, j++;
+          else
+            {
+              m = *a;
+              m.attempts += b->attempts;
+              m.created += b->created;
+              m.binding_seconds += b->binding_seconds;
+              i++, j++;
+            }
+        }
+      g_array_append_val (merged, m);
+    }
+  g_array_set_size (into->destinations, 0);
+  g_array_append_vals (into->destinations, merged->data, merged->len);
+  for (guint k = 0; k < NATSIM_USAGE_N_PROTO; k++)
+    {
+      into->port_attempts[k] += from->port_attempts[k];
+      into->port_acquired[k] += from->port_acquired[k];
+      into->port_seconds[k] += from->port_seconds[k];
+    }
+  for (guint k = 0; k < NATSIM_GAP_N; k++)
+    {
+      for (guint b = 0; b < NATSIM_GAP_BINS; b++)
+        into->gap_hist[k][b] += from->gap_hist[k][b];
+      into->gap_count[k] += from->gap_count[k];
+      into->gap_max[k] = MAX (into->gap_max[k], from->gap_max[k]);
+      into->flows[k] += from->flows[k];
+    }
+  for (guint c = 0; c < into->n_classes * NATSIM_GAP_N; c++)
+    into->class_gap_max[c] = MAX (into->class_gap_max[c], from->class_gap_max[c]);
+}
+
+double
+natsim_usage_gap_quantile (const NatsimUsageResult *r, NatsimGapKind kind, double q)
+{
+  double allowed, above = 0.0;
+
+  g_return_val_if_fail (kind < NATSIM_GAP_N, 0.0);
+  if (r->gap_count[kind] <= 0)
+    return 0.0;
+  if (q <= 0.0)
+    return r->gap_max[kind];
+  allowed = q * r->gap_count[kind];
+  /* Walk down from the longest gaps while at most @allowed lie above. */
+  for (guint b = NATSIM_GAP_BINS; b-- > 0;)
+    {
+      if (above + r->gap_hist[kind][b] > allowed)
+        {
+          double edge = NATSIM_GAP_BIN0 * pow (NATSIM_GAP_RATIO, (double) b + 1);
+          return MIN (edge, r->gap_max[kind]);
+        }
+      above += r->gap_hist[kind][b];
+    }
+  return 0.0;
+}

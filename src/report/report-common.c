@@ -1,0 +1,678 @@
+/* natsim: what the writers for people share: number formats, lookups in
+ * the configuration the report carries, and the findings, i.e. the
+ * figures turned into sentences.
+ *
+ * Findings are derived from the report alone (totals, ci95, per_class,
+ * per_address, timeline, config, warnings), so that a report rebuilt from
+ * report.json would say the same.  Every number goes through
+ * g_ascii_formatd(): the same text in every locale. */
+#include "report-private.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "natsim/parse.h"
+
+const char *
+report_fmt_num (char *buf, double v)
+{
+  const char *format;
+
+  if (!isfinite (v))
+    return "n/a";
+  v += 0.0; /* turns -0 into 0 */
+  if ((v == floor (v) && fabs (v) < 1e15) || fabs (v) >= 100.0)
+    format = "%.0f";
+  else if (fabs (v) >= 1.0)
+    format = "%.1f";
+  else
+    format = "%.2g";
+  return g_ascii_formatd (buf, REPORT_NUM_BUF, format, v);
+}
+
+const char *
+report_fmt_percent (char *buf, double p)
+{
+  double pc = 100.0 * p + 0.0;
+
+  if (!isfinite (pc))
+    return "n/a";
+  return g_ascii_formatd (buf, REPORT_NUM_BUF,
+                          pc == 0.0 || fabs (pc) >= 0.1 ? "%.1f" : "%.2g",
+                          pc);
+}
+
+static const char *const stat_labels[NATSIM_STAT_N] = {
+  [NATSIM_STAT_FLOWS] = "flows (mapping attempts)",
+  [NATSIM_STAT_BINDINGS_CREATED] = "bindings created",
+  [NATSIM_STAT_BINDINGS_EXPIRED] = "bindings expired",
+  [NATSIM_STAT_PEAK_BINDINGS] = "peak bindings",
+  [NATSIM_STAT_PEAK_PORTS_PER_ADDRESS] = "peak ports per address",
+  [NATSIM_STAT_ALLOCATION_FAILURES] = "allocation failures",
+  [NATSIM_STAT_BLOCKING_PROBABILITY] = "blocking probability",
+  [NATSIM_STAT_BINDING_LOSSES] = "binding losses",
+  [NATSIM_STAT_FILTERED] = "filtered inbound",
+  [NATSIM_STAT_REBINDINGS] = "rebindings",
+  [NATSIM_STAT_UNREACHABLE_SECONDS] = "unreachable endpoint-s",
+  [NATSIM_STAT_PACKETS_OUT] = "packets out",
+  [NATSIM_STAT_PACKETS_IN] = "packets in",
+  [NATSIM_STAT_PACKETS_DROPPED] = "packets dropped",
+  [NATSIM_STAT_MISSED_CALLS] = "missed calls",
+};
+
+const char *
+report_stat_label (NatsimStat s)
+{
+  g_return_val_if_fail ((unsigned) s < NATSIM_STAT_N, "?");
+  /* A figure added to NatsimStat without a label shows its key. */
+  return stat_labels[s] != NULL ? stat_labels[s] : natsim_stat_name (s);
+}
+
+const char *
+report_fmt_clock (char *buf, double seconds)
+{
+  guint64 s;
+
+  if (!isfinite (seconds) || seconds < 0.0)
+    seconds = 0.0;
+  s = (guint64) llround (seconds);
+  g_snprintf (buf, REPORT_NUM_BUF, "%" G_GUINT64_FORMAT ":%02u:%02u",
+              s / 3600u, (guint) (s / 60u % 60u), (guint) (s % 60u));
+  return buf;
+}
+
+static JsonObject *
+config_object (const NatsimReport *r)
+{
+  if (r->config == NULL || !JSON_NODE_HOLDS_OBJECT (r->config))
+    return NULL;
+  return json_node_get_object (r->config);
+}
+
+static const char *
+object_string (JsonObject *o, const char *key)
+{
+  JsonNode *n;
+
+  if (o == NULL || !json_object_has_member (o, key))
+    return NULL;
+  n = json_object_get_member (o, key);
+  if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
+    return NULL;
+  return json_node_get_string (n);
+}
+
+const char *
+report_config_get (const NatsimReport *r, const char *group, const char *key)
+{
+  JsonObject *root = config_object (r);
+  JsonNode *g;
+
+  if (root == NULL || !json_object_has_member (root, group))
+    return NULL;
+  g = json_object_get_member (root, group);
+  if (!JSON_NODE_HOLDS_OBJECT (g))
+    return NULL;
+  return object_string (json_node_get_object (g), key);
+}
+
+const char *
+report_population_get (const NatsimReport *r, const char *name,
+                       const char *key)
+{
+  JsonObject *root = config_object (r);
+  JsonNode *pops;
+  JsonArray *a;
+
+  if (root == NULL || !json_object_has_member (root, "populations"))
+    return NULL;
+  pops = json_object_get_member (root, "populations");
+  if (!JSON_NODE_HOLDS_ARRAY (pops))
+    return NULL;
+  a = json_node_get_array (pops);
+  for (guint i = 0; i < json_array_get_length (a); i++)
+    {
+      JsonNode *p = json_array_get_element (a, i);
+      const char *n;
+
+      if (!JSON_NODE_HOLDS_OBJECT (p))
+        continue;
+      n = object_string (json_node_get_object (p), "name");
+      if (n != NULL && strcmp (n, name) == 0)
+        return object_string (json_node_get_object (p), key);
+    }
+  return NULL;
+}
+
+guint
+report_pool_size (const NatsimReport *r)
+{
+  const char *range = report_config_get (r, "nat", "port_range");
+  uint16_t lo, hi;
+
+  if (range == NULL || !natsim_parse_port_range (range, &lo, &hi, NULL))
+    return 0;
+  return (guint) hi - lo + 1u;
+}
+
+static gboolean
+config_seconds (const NatsimReport *r, const char *key, double *ret)
+{
+  const char *v = report_config_get (r, "simulation", key);
+  NatsimTime t;
+
+  if (v == NULL || !natsim_parse_duration (v, &t, NULL))
+    return FALSE;
+  *ret = natsim_time_to_sec (t);
+  return TRUE;
+}
+
+double
+report_measured_seconds (const NatsimReport *r)
+{
+  double duration = 0.0, warmup = 0.0;
+
+  if (!config_seconds (r, "duration", &duration))
+    return 0.0;
+  config_seconds (r, "warmup", &warmup);
+  return duration > warmup ? duration - warmup : 0.0;
+}
+
+/* ---- findings ---- */
+
+static void
+finding_free (gpointer p)
+{
+  ReportFinding *f = p;
+
+  g_free (f->text);
+  g_free (f);
+}
+
+static void
+add_finding (GPtrArray *out, ReportSeverity severity, GString *text)
+{
+  ReportFinding *f = g_new0 (ReportFinding, 1);
+
+  f->severity = severity;
+  f->text = g_string_free (text, FALSE);
+  g_ptr_array_add (out, f);
+}
+
+static double
+total (const NatsimSummary *sum, NatsimStat s)
+{
+  return sum->totals.v[s];
+}
+
+/* " (±0.4)" after a figure when there is a confidence interval; @percent
+ * gives it in percentage points. */
+static void
+append_ci (GString *out, const NatsimSummary *sum, NatsimStat s,
+           gboolean percent)
+{
+  char buf[REPORT_NUM_BUF];
+  double h = sum->ci95.v[s];
+
+  /* A zero half-width (every replication agreed) says nothing a reader
+   * needs. */
+  if (sum->replications < 2 || !isfinite (h) || h == 0.0)
+    return;
+  g_string_append_printf (out, " (±%s)",
+                          percent ? report_fmt_percent (buf, h)
+                                  : report_fmt_num (buf, h));
+}
+
+static const NatsimClassSummary *
+class_at (const NatsimSummary *sum, guint i)
+{
+  return &g_array_index (sum->classes, NatsimClassSummary, i);
+}
+
+static guint
+n_classes (const NatsimSummary *sum)
+{
+  return sum->classes != NULL ? sum->classes->len : 0;
+}
+
+/* The class with the most of @s, or NULL when none has any. */
+static const NatsimClassSummary *
+worst_class (const NatsimSummary *sum, NatsimStat s)
+{
+  const NatsimClassSummary *worst = NULL;
+
+  for (guint i = 0; i < n_classes (sum); i++)
+    {
+      const NatsimClassSummary *c = class_at (sum, i);
+
+      if (c->mean.v[s] > 0.0
+          && (worst == NULL || c->mean.v[s] > worst->mean.v[s]))
+        worst = c;
+    }
+  return worst;
+}
+
+static const char *
+plural (double n, const char *one, const char *many)
+{
+  return n == 1.0 ? one : many;
+}
+
+/* ", most of them (N) in class X" when there are several classes and one
+ * holds the most; nothing otherwise. */
+static void
+append_worst_class (GString *out, const NatsimSummary *sum, NatsimStat s)
+{
+  const NatsimClassSummary *c = worst_class (sum, s);
+  char buf[REPORT_NUM_BUF];
+
+  if (c == NULL || n_classes (sum) < 2)
+    return;
+  if (c->mean.v[s] >= total (sum, s) * 0.999)
+    g_string_append_printf (out, ", all of them in class %s", c->name);
+  else
+    g_string_append_printf (out, ", most (%s) in class %s",
+                            report_fmt_num (buf, c->mean.v[s]), c->name);
+}
+
+/* "the busiest public address used at most 7 of its 10 ports (70.0 %)",
+ * and with @free ", so 30.0 % of the pool stayed free at the peak". */
+static void
+append_headroom (GString *out, const NatsimReport *r,
+                 const NatsimSummary *sum, gboolean free)
+{
+  char a[REPORT_NUM_BUF], b[REPORT_NUM_BUF];
+  guint pool = report_pool_size (r);
+  double peak = total (sum, NATSIM_STAT_PEAK_PORTS_PER_ADDRESS);
+
+  g_string_append_printf (out, "the busiest public address used at most %s",
+                          report_fmt_num (a, peak));
+  append_ci (out, sum, NATSIM_STAT_PEAK_PORTS_PER_ADDRESS, FALSE);
+  if (pool == 0)
+    {
+      g_string_append (out, " ports");
+      return;
+    }
+  g_string_append_printf (out, " of its %u ports (%s %%)", pool,
+                          report_fmt_percent (a, peak / pool));
+  if (free)
+    g_string_append_printf (out, ", so %s %% of the pool stayed free at "
+                                 "the peak",
+                            report_fmt_percent (b, MAX (0.0, 1.0 - peak / pool)));
+}
+
+/* "With 2 public addresses of 64512 ports each" */
+static void
+append_pool (GString *out, const NatsimReport *r, const NatsimSummary *sum)
+{
+  guint n = sum->addresses != NULL ? sum->addresses->len : 0;
+  guint pool = report_pool_size (r);
+
+  if (n == 0)
+    {
+      g_string_append (out, "With this pool");
+      return;
+    }
+  g_string_append_printf (out, "With %u public %s", n,
+                          n == 1 ? "address" : "addresses");
+  if (pool > 0)
+    g_string_append_printf (out, " of %u %s%s", pool,
+                            pool == 1 ? "port" : "ports",
+                            n == 1 ? "" : " each");
+}
+
+/* The timeline bucket with the most failures. */
+static void
+append_worst_interval (GString *out, const NatsimSummary *sum)
+{
+  guint best = 0;
+  double most = 0.0, all = 0.0;
+  char a[REPORT_NUM_BUF], b[REPORT_NUM_BUF], c[REPORT_NUM_BUF];
+  char d[REPORT_NUM_BUF];
+
+  if (sum->tl_failures == NULL || sum->tl_failures->len < 2)
+    return;
+  for (guint k = 0; k < sum->tl_failures->len; k++)
+    {
+      double v = g_array_index (sum->tl_failures, double, k);
+
+      all += v;
+      if (v > most)
+        {
+          most = v;
+          best = k;
+        }
+    }
+  if (most <= 0.0)
+    return;
+  g_string_append_printf (out, " The worst interval was %s-%s after the "
+                               "start, with %s of the %s refusals of the "
+                               "whole run.",
+                          report_fmt_clock (a, best * sum->interval_s),
+                          report_fmt_clock (b, (best + 1) * sum->interval_s),
+                          report_fmt_num (c, most),
+                          report_fmt_num (d, all));
+}
+
+static void
+find_blocking (GPtrArray *out, const NatsimReport *r, const NatsimSummary *sum)
+{
+  char a[REPORT_NUM_BUF], b[REPORT_NUM_BUF], c[REPORT_NUM_BUF];
+  double fails = total (sum, NATSIM_STAT_ALLOCATION_FAILURES);
+  double flows = total (sum, NATSIM_STAT_FLOWS);
+  const char *block = report_config_get (r, "nat", "ports_per_subscriber");
+  GString *t = g_string_new (NULL);
+
+  if (fails <= 0.0)
+    {
+      guint pool = report_pool_size (r);
+      double peak = total (sum, NATSIM_STAT_PEAK_PORTS_PER_ADDRESS);
+      gboolean tight = pool > 0 && peak >= 0.9 * pool;
+
+      g_string_append_printf (t, "Every new flow got a port (%s mapping "
+                                 "%s, no allocation failure): ",
+                              report_fmt_num (a, flows),
+                              plural (flows, "attempt", "attempts"));
+      append_headroom (t, r, sum, TRUE);
+      g_string_append (t, tight ? ". That is close to the limit: a little "
+                                  "more traffic will be refused."
+                                : ".");
+      add_finding (out, tight ? REPORT_FINDING_NOTE : REPORT_FINDING_OK, t);
+      return;
+    }
+
+  append_pool (t, r, sum);
+  g_string_append_printf (t, ", %s %%", report_fmt_percent (a, total (sum, NATSIM_STAT_BLOCKING_PROBABILITY)));
+  append_ci (t, sum, NATSIM_STAT_BLOCKING_PROBABILITY, TRUE);
+  g_string_append_printf (t, " of new flows were refused for want of a "
+                             "free port: %s of %s mapping attempts",
+                          report_fmt_num (b, fails), report_fmt_num (c, flows));
+  append_worst_class (t, sum, NATSIM_STAT_ALLOCATION_FAILURES);
+  g_string_append (t, ".");
+  if (block != NULL && strcmp (block, "0") != 0)
+    g_string_append_printf (t, " Each subscriber may hold at most %s ports "
+                               "(nat.ports_per_subscriber), which refuses "
+                               "flows before the pool is full.",
+                            block);
+  else
+    {
+      g_string_append (t, " At the peak ");
+      append_headroom (t, r, sum, FALSE);
+      g_string_append (t, ".");
+    }
+  append_worst_interval (t, sum);
+  add_finding (out, REPORT_FINDING_BAD, t);
+}
+
+static void
+find_losses (GPtrArray *out, const NatsimSummary *sum)
+{
+  char a[REPORT_NUM_BUF], b[REPORT_NUM_BUF];
+  double lost = total (sum, NATSIM_STAT_BINDING_LOSSES);
+  double in = total (sum, NATSIM_STAT_PACKETS_IN);
+  GString *t;
+
+  if (lost <= 0.0)
+    return;
+  t = g_string_new (NULL);
+  g_string_append (t, report_fmt_num (a, lost));
+  append_ci (t, sum, NATSIM_STAT_BINDING_LOSSES, FALSE);
+  g_string_append_printf (t, " inbound %s dropped because the binding they needed had "
+                             "expired or was never created (binding "
+                             "losses: %s %% of the inbound packets that "
+                             "should have arrived",
+                          plural (lost, "packet was", "packets were"),
+                          report_fmt_percent (b, lost / (lost + in)));
+  append_worst_class (t, sum, NATSIM_STAT_BINDING_LOSSES);
+  g_string_append (t, ").");
+  add_finding (out, REPORT_FINDING_BAD, t);
+}
+
+/* The timeout a class's bindings most likely live by. */
+static void
+append_timeouts (GString *out, const NatsimReport *r, const char *cls)
+{
+  const char *proto = report_population_get (r, cls, "protocol");
+  const char *udp = report_config_get (r, "nat", "udp_timeout");
+  const char *tcp = report_config_get (r, "nat", "tcp_established_timeout");
+
+  if (proto != NULL && g_ascii_strcasecmp (proto, "tcp") == 0 && tcp != NULL)
+    g_string_append_printf (out, " (nat.tcp_established_timeout is %s)", tcp);
+  else if (proto != NULL && g_ascii_strcasecmp (proto, "udp") == 0
+           && udp != NULL)
+    g_string_append_printf (out, " (nat.udp_timeout is %s)", udp);
+  else if (udp != NULL && tcp != NULL)
+    g_string_append_printf (out, " (nat.udp_timeout is %s, "
+                                 "nat.tcp_established_timeout %s)",
+                            udp, tcp);
+}
+
+static void
+find_rebindings (GPtrArray *out, const NatsimReport *r,
+                 const NatsimSummary *sum)
+{
+  for (guint i = 0; i < n_classes (sum); i++)
+    {
+      const NatsimClassSummary *c = class_at (sum, i);
+      double rebinds = c->mean.v[NATSIM_STAT_REBINDINGS];
+      double flows = c->mean.v[NATSIM_STAT_FLOWS];
+      double share = flows > 0.0 ? rebinds / flows : 0.0;
+      char a[REPORT_NUM_BUF], b[REPORT_NUM_BUF], p[REPORT_NUM_BUF];
+      GString *t;
+
+      if (rebinds <= 0.0)
+        continue;
+      t = g_string_new (NULL);
+      if (share >= 0.9)
+        g_string_append_printf (t, "Class %s rebinds at (almost) every "
+                                   "refresh: ", c->name);
+      else
+        g_string_append_printf (t, "Class %s loses its bindings between "
+                                   "packets: ", c->name);
+      g_string_append_printf (t, "%s of its %s mapping attempts (%s %%) "
+                                 "re-created a binding that had expired, "
+                                 "because its packets "
+                                 "come less often than the NAT keeps an idle "
+                                 "binding",
+                              report_fmt_num (a, rebinds),
+                              report_fmt_num (b, flows),
+                              report_fmt_percent (p, share));
+      append_timeouts (t, r, c->name);
+      g_string_append (t, ". Each time the public port may change, so a "
+                          "registrar or peer may keep sending to a port "
+                          "that is gone.");
+      add_finding (out, share >= 0.5 ? REPORT_FINDING_BAD
+                                     : REPORT_FINDING_NOTE, t);
+    }
+}
+
+static void
+find_unreachable (GPtrArray *out, const NatsimReport *r,
+                  const NatsimSummary *sum)
+{
+  double measured = report_measured_seconds (r);
+
+  for (guint i = 0; i < n_classes (sum); i++)
+    {
+      const NatsimClassSummary *c = class_at (sum, i);
+      double s = c->mean.v[NATSIM_STAT_UNREACHABLE_SECONDS];
+      const char *count_s = report_population_get (r, c->name, "count");
+      double count = count_s != NULL ? g_ascii_strtod (count_s, NULL) : 0.0;
+      char a[REPORT_NUM_BUF], p[REPORT_NUM_BUF];
+      GString *t;
+
+      if (s <= 0.0)
+        continue;
+      t = g_string_new (NULL);
+      g_string_append_printf (t, "Registered endpoints of class %s could "
+                                 "not be reached for %s endpoint-seconds",
+                              c->name, report_fmt_num (a, s));
+      if (count > 0.0 && measured > 0.0)
+        g_string_append_printf (t, " (%s %% of their measured time)",
+                                report_fmt_percent (p, s / (count * measured)));
+      g_string_append (t, ": their binding was gone, so a call to them "
+                          "would not have arrived.");
+      add_finding (out, REPORT_FINDING_BAD, t);
+    }
+}
+
+static void
+find_other (GPtrArray *out, const NatsimReport *r, const NatsimSummary *sum)
+{
+  char a[REPORT_NUM_BUF];
+  double missed = total (sum, NATSIM_STAT_MISSED_CALLS);
+  double filtered = total (sum, NATSIM_STAT_FILTERED);
+
+  if (missed > 0.0)
+    {
+      GString *t = g_string_new (NULL);
+
+      g_string_append (t, report_fmt_num (a, missed));
+      append_ci (t, sum, NATSIM_STAT_MISSED_CALLS, FALSE);
+      g_string_append_printf (t, " incoming %s missed: the called endpoint's binding was gone or "
+                              "the NAT filtered the call",
+                              plural (missed, "call was", "calls were"));
+      append_worst_class (t, sum, NATSIM_STAT_MISSED_CALLS);
+      g_string_append (t, ".");
+      add_finding (out, REPORT_FINDING_BAD, t);
+    }
+  if (filtered > 0.0)
+    {
+      GString *t = g_string_new (NULL);
+      const char *rule = report_config_get (r, "nat", "filtering");
+
+      g_string_append_printf (t, "%s inbound %s refused by the filtering "
+                                 "rule",
+                              report_fmt_num (a, filtered),
+                              plural (filtered, "packet was", "packets were"));
+      if (rule != NULL)
+        g_string_append_printf (t, " (nat.filtering = %s)", rule);
+      g_string_append (t, " while the binding was alive: the NAT let in "
+                          "only the peers the endpoint had contacted");
+      append_worst_class (t, sum, NATSIM_STAT_FILTERED);
+      g_string_append (t, ".");
+      add_finding (out, REPORT_FINDING_NOTE, t);
+    }
+}
+
+static void
+find_warnings (GPtrArray *out, const NatsimReport *r)
+{
+  GString *t;
+
+  if (r->warnings == NULL || r->warnings->len == 0)
+    return;
+  t = g_string_new (NULL);
+  g_string_append_printf (t, "The NAT configuration fails %u %s (",
+                          r->warnings->len,
+                          r->warnings->len == 1 ? "check" : "checks");
+  for (guint i = 0; i < r->warnings->len; i++)
+    g_string_append_printf (t, "%s%s", i > 0 ? ", " : "",
+                            g_array_index (r->warnings, NatsimWarning, i).id);
+  g_string_append (t, "); see Warnings below.");
+  add_finding (out, REPORT_FINDING_NOTE, t);
+}
+
+GPtrArray *
+report_findings (const NatsimReport *r)
+{
+  GPtrArray *out = g_ptr_array_new_with_free_func (finding_free);
+  const NatsimSummary *sum = r->summary;
+  gboolean clean;
+
+  if (sum == NULL)
+    {
+      add_finding (out, REPORT_FINDING_NOTE,
+                   g_string_new ("This report holds no figures."));
+      find_warnings (out, r);
+      return out;
+    }
+  clean = total (sum, NATSIM_STAT_ALLOCATION_FAILURES) <= 0.0
+          && total (sum, NATSIM_STAT_BINDING_LOSSES) <= 0.0
+          && total (sum, NATSIM_STAT_REBINDINGS) <= 0.0
+          && total (sum, NATSIM_STAT_UNREACHABLE_SECONDS) <= 0.0
+          && total (sum, NATSIM_STAT_MISSED_CALLS) <= 0.0;
+  if (clean)
+    add_finding (out, REPORT_FINDING_OK,
+                 g_string_new ("Nothing was lost: no flow was refused, no "
+                               "binding expired under a flow that still "
+                               "needed it, and no inbound packet was dropped "
+                               "for want of a binding."));
+  find_blocking (out, r, sum);
+  find_losses (out, sum);
+  find_rebindings (out, r, sum);
+  find_unreachable (out, r, sum);
+  find_other (out, r, sum);
+  find_warnings (out, r);
+  return out;
+}
+
+char *
+report_basis_sentence (const NatsimReport *r)
+{
+  const NatsimSummary *sum = r->summary;
+  const char *warmup = report_config_get (r, "simulation", "warmup");
+  const char *duration = report_config_get (r, "simulation", "duration");
+  GString *t = g_string_new (NULL);
+
+  if (sum == NULL)
+    return g_string_free (t, FALSE);
+  if (sum->replications > 1)
+    g_string_append_printf (t, "Figures are means over %u independent "
+                               "replications; ± gives the 95 %% confidence "
+                               "half-width.",
+                            sum->replications);
+  else
+    g_string_append (t, "Figures come from a single replication, so they "
+                        "carry no confidence interval (run with "
+                        "--replications 10 for one).");
+  if (duration != NULL)
+    {
+      g_string_append_printf (t, " The run lasted %s", duration);
+      if (warmup != NULL && strcmp (warmup, "0s") != 0
+          && strcmp (warmup, "0") != 0)
+        g_string_append_printf (t, "; counts leave out the first %s "
+                                   "(warm-up)", warmup);
+      g_string_append (t, ".");
+    }
+  return g_string_free (t, FALSE);
+}
+
+/* Busiest first; ties keep report order (the index decides). */
+static gint
+compare_busier (gconstpointer pa, gconstpointer pb, gpointer user_data)
+{
+  const NatsimSummary *sum = user_data;
+  guint a = *(const guint *) pa, b = *(const guint *) pb;
+  double va = g_array_index (sum->addresses, NatsimAddressSummary, a).peak_ports;
+  double vb = g_array_index (sum->addresses, NatsimAddressSummary, b).peak_ports;
+
+  if (va != vb)
+    return va > vb ? -1 : 1;
+  return a < b ? -1 : a > b;
+}
+
+static gint
+compare_index (gconstpointer pa, gconstpointer pb)
+{
+  guint a = *(const guint *) pa, b = *(const guint *) pb;
+
+  return a < b ? -1 : a > b;
+}
+
+GArray *
+report_address_order (const NatsimSummary *sum, guint max)
+{
+  guint n = sum != NULL && sum->addresses != NULL ? sum->addresses->len : 0;
+  GArray *order = g_array_sized_new (FALSE, FALSE, sizeof (guint), n);
+
+  for (guint i = 0; i < n; i++)
+    g_array_append_val (order, i);
+  if (n <= max)
+    return order;
+  /* The @max busiest, shown in report order. */
+  g_array_sort_with_data (order, compare_busier, (gpointer) sum);
+  g_array_set_size (order, max);
+  g_array_sort (order, compare_index);
+  return order;
+}

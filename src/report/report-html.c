@@ -1,0 +1,386 @@
+/* natsim: report.html, one self-contained page: inline CSS, charts as
+ * inline SVG (gnuplot, see charts.c), no script, no external resource, so
+ * that it can be mailed, archived and printed as it is.
+ *
+ * Same order as report.md: findings, recommendations, evidence.  Every
+ * text that comes from the input goes through g_markup_escape_text(); the
+ * SVG comes from gnuplot, which escapes the labels it draws. */
+#include "report-private.h"
+
+#include <string.h>
+
+/* Readable on a laptop (a column of at most ~62 rem) and in print (no
+ * backgrounds needed to read it, no table or chart split over pages).
+ * The colours keep a 4.5:1 contrast on white. */
+static const char css[] =
+  ":root{--ink:#1f2328;--muted:#57606a;--line:#d0d7de;--alt:#f6f8fa;"
+  "--bad:#b42318;--note:#9a6700;--ok:#1a7f37}\n"
+  "*{box-sizing:border-box}\n"
+  "body{margin:0;color:var(--ink);background:#fff;"
+  "font:16px/1.5 system-ui,-apple-system,\"Segoe UI\",Roboto,"
+  "\"Noto Sans\",\"DejaVu Sans\",sans-serif}\n"
+  "main{max-width:62rem;margin:0 auto;padding:2rem 1.5rem 3rem}\n"
+  "h1{font-size:1.6rem;line-height:1.25;margin:0 0 .3rem}\n"
+  "h2{font-size:1.3rem;margin:2.4rem 0 .8rem;padding-bottom:.3rem;"
+  "border-bottom:2px solid var(--line)}\n"
+  "h3{font-size:1.12rem;margin:2rem 0 .6rem}\n"
+  "h4{font-size:.95rem;margin:1.2rem 0 .4rem;color:var(--muted);"
+  "text-transform:uppercase;letter-spacing:.04em}\n"
+  ".meta{color:var(--muted);margin:0}\n"
+  "ul.findings{list-style:none;padding:0;margin:0}\n"
+  "ul.findings li{margin:.7rem 0;padding:.65rem 1rem;background:var(--alt);"
+  "border-left:6px solid var(--ok);border-radius:0 6px 6px 0}\n"
+  "ul.findings li.bad{border-left-color:var(--bad)}\n"
+  "ul.findings li.note{border-left-color:var(--note)}\n"
+  ".tag{display:inline-block;min-width:5.2rem;font-size:.78rem;"
+  "font-weight:700;text-transform:uppercase;letter-spacing:.05em;"
+  "color:var(--ok)}\n"
+  "li.bad .tag{color:var(--bad)}\nli.note .tag{color:var(--note)}\n"
+  ".basis,.note-text{color:var(--muted);font-size:.93rem}\n"
+  ".skipped{padding:.5rem .9rem;border:1px dashed var(--line);"
+  "color:var(--muted)}\n"
+  ".table-wrap{overflow-x:auto;margin:.4rem 0 .6rem}\n"
+  "table{border-collapse:collapse;font-size:.9rem}\n"
+  "th,td{padding:.32rem .7rem;border-bottom:1px solid var(--line);"
+  "text-align:left;vertical-align:top}\n"
+  "th{background:var(--alt);font-weight:600}\n"
+  "th.num,td.num{text-align:right;white-space:nowrap;"
+  "font-variant-numeric:tabular-nums}\n"
+  "tr.total td{font-weight:600;border-top:2px solid var(--ink)}\n"
+  "code{font-family:ui-monospace,\"DejaVu Sans Mono\",Menlo,monospace;"
+  "font-size:.88em}\n"
+  "dl.kv{columns:2 20rem;column-gap:2.5rem;margin:.3rem 0 .8rem;"
+  "font-size:.9rem}\n"
+  "dl.kv div{display:flex;gap:.8rem;justify-content:space-between;"
+  "padding:.18rem 0;border-bottom:1px solid var(--line);"
+  "break-inside:avoid}\n"
+  "dl.kv dt,dl.kv dd{margin:0}\ndl.kv dd{text-align:right;"
+  "overflow-wrap:anywhere}\n"
+  "figure{margin:1rem 0 1.6rem;break-inside:avoid}\n"
+  "figure svg{display:block;width:100%;max-width:760px;height:auto}\n"
+  "footer{margin-top:3rem;color:var(--muted);font-size:.85rem}\n"
+  "@media print{body{font-size:10.5pt}main{max-width:none;padding:0}"
+  "h2,h3,h4{break-after:avoid}table,figure,li{break-inside:avoid}"
+  ".table-wrap{overflow:visible}ul.findings li{background:none}}\n"
+  "@page{margin:16mm 14mm}\n";
+
+static void
+append_text (GString *out, const char *s)
+{
+  g_autofree char *valid = g_utf8_make_valid (s != NULL ? s : "", -1);
+  g_autofree char *escaped = g_markup_escape_text (valid, -1);
+
+  g_string_append (out, escaped);
+}
+
+static void
+append_code (GString *out, const char *s)
+{
+  g_string_append (out, "<code>");
+  append_text (out, s);
+  g_string_append (out, "</code>");
+}
+
+static void
+append_table (GString *out, const ReportTable *t, gboolean code_first)
+{
+  g_string_append (out, "<div class=\"table-wrap\"><table>\n<thead><tr>");
+  for (guint c = 0; c < t->columns->len; c++)
+    {
+      g_string_append (out, g_array_index (t->numeric, gboolean, c)
+                              ? "<th scope=\"col\" class=\"num\">"
+                              : "<th scope=\"col\">");
+      append_text (out, g_ptr_array_index (t->columns, c));
+      g_string_append (out, "</th>");
+    }
+  g_string_append (out, "</tr></thead>\n<tbody>\n");
+  for (guint i = 0; i < t->rows->len; i++)
+    {
+      char **row = g_ptr_array_index (t->rows, i);
+
+      g_string_append (out, t->total_row && i + 1 == t->rows->len
+                              ? "<tr class=\"total\">" : "<tr>");
+      for (guint c = 0; c < t->columns->len; c++)
+        {
+          g_string_append (out, g_array_index (t->numeric, gboolean, c)
+                                  ? "<td class=\"num\">" : "<td>");
+          if (c == 0 && code_first)
+            append_code (out, row[c]);
+          else
+            append_text (out, row[c]);
+          g_string_append (out, "</td>");
+        }
+      g_string_append (out, "</tr>\n");
+    }
+  g_string_append (out, "</tbody>\n</table></div>\n");
+  if (t->note != NULL)
+    {
+      g_string_append (out, "<p class=\"note-text\">");
+      append_text (out, t->note);
+      g_string_append (out, "</p>\n");
+    }
+}
+
+/* A key/value table as a definition list in two columns (the NAT has
+ * some twenty keys: a long narrow table wastes a page). */
+static void
+append_kv (GString *out, ReportTable *t)
+{
+  g_autoptr (ReportTable) owned = t;
+
+  if (t == NULL)
+    return;
+  g_string_append (out, "<dl class=\"kv\">\n");
+  for (guint i = 0; i < t->rows->len; i++)
+    {
+      char **row = g_ptr_array_index (t->rows, i);
+
+      g_string_append (out, "<div><dt>");
+      append_code (out, row[0]);
+      g_string_append (out, "</dt><dd>");
+      append_text (out, row[1]);
+      g_string_append (out, "</dd></div>\n");
+    }
+  g_string_append (out, "</dl>\n");
+}
+
+static void
+append_owned_table (GString *out, const char *heading, ReportTable *t,
+                    gboolean code_first)
+{
+  g_autoptr (ReportTable) owned = t;
+
+  if (t == NULL)
+    return;
+  g_string_append (out, heading);
+  append_table (out, t, code_first);
+}
+
+static void
+append_chart (GString *out, GPtrArray *charts, const char *id)
+{
+  const ReportChart *c = report_chart_find (charts, id);
+
+  if (c == NULL)
+    return;
+  if (c->svg != NULL)
+    {
+      g_string_append_printf (out, "<figure id=\"chart-%s\">\n", c->id);
+      g_string_append (out, c->svg);
+      g_string_append (out, "</figure>\n");
+    }
+  else if (c->note != NULL)
+    {
+      g_string_append (out, "<p class=\"note-text\">");
+      append_text (out, c->note);
+      g_string_append (out, "</p>\n");
+    }
+}
+
+static const char *
+severity_class (ReportSeverity s)
+{
+  switch (s)
+    {
+    case REPORT_FINDING_BAD:
+      return "bad";
+    case REPORT_FINDING_NOTE:
+      return "note";
+    case REPORT_FINDING_OK:
+    default:
+      return "ok";
+    }
+}
+
+static const char *
+severity_label (ReportSeverity s)
+{
+  switch (s)
+    {
+    case REPORT_FINDING_BAD:
+      return "Problem";
+    case REPORT_FINDING_NOTE:
+      return "Note";
+    case REPORT_FINDING_OK:
+    default:
+      return "OK";
+    }
+}
+
+static void
+append_head (GString *out, const NatsimReport *r)
+{
+  const NatsimSummary *sum = r->summary;
+  guint reps = sum != NULL ? sum->replications : 0;
+  g_autoptr (GString) title = g_string_new ("natsim ");
+
+  g_string_append (title, r->command);
+  if (r->scenario != NULL)
+    g_string_append_printf (title, ": %s", r->scenario);
+
+  g_string_append (out, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
+                        "<meta charset=\"utf-8\">\n"
+                        "<meta name=\"viewport\" content=\"width=device-width, "
+                        "initial-scale=1\">\n"
+                        "<meta name=\"generator\" content=\"natsim "
+                        NATSIM_VERSION "\">\n<title>");
+  append_text (out, title->str);
+  g_string_append (out, "</title>\n<style>\n");
+  g_string_append (out, css);
+  g_string_append (out, "</style>\n</head>\n<body>\n<main>\n<header>\n<h1>");
+  append_text (out, title->str);
+  g_string_append (out, "</h1>\n<p class=\"meta\">");
+  if (r->traces != NULL && r->traces->len > 0)
+    {
+      g_string_append (out, "Traces: ");
+      for (guint i = 0; i < r->traces->len; i++)
+        {
+          if (i > 0)
+            g_string_append (out, ", ");
+          append_text (out, g_ptr_array_index (r->traces, i));
+        }
+      g_string_append (out, ". ");
+    }
+  g_string_append_printf (out, "Seed %" G_GUINT64_FORMAT ", %u %s, "
+                               "natsim %s.</p>\n</header>\n",
+                          r->seed, reps,
+                          reps == 1 ? "replication" : "replications",
+                          NATSIM_VERSION);
+}
+
+static void
+append_findings (GString *out, const NatsimReport *r)
+{
+  g_autoptr (GPtrArray) findings = report_findings (r);
+  g_autofree char *basis = report_basis_sentence (r);
+
+  g_string_append (out, "\n<section id=\"findings\">\n<h2>Findings</h2>\n"
+                        "<ul class=\"findings\">\n");
+  for (guint i = 0; i < findings->len; i++)
+    {
+      const ReportFinding *f = g_ptr_array_index (findings, i);
+
+      g_string_append_printf (out, "<li class=\"%s\"><span class=\"tag\">%s"
+                                   "</span> ",
+                              severity_class (f->severity),
+                              severity_label (f->severity));
+      append_text (out, f->text);
+      g_string_append (out, "</li>\n");
+    }
+  g_string_append (out, "</ul>\n");
+  if (*basis != '\0')
+    {
+      g_string_append (out, "<p class=\"basis\">");
+      append_text (out, basis);
+      g_string_append (out, "</p>\n");
+    }
+  g_string_append (out, "</section>\n");
+}
+
+static void
+append_recommendations (GString *out, const NatsimReport *r)
+{
+  g_autoptr (ReportTable) t = report_table_recommendations (r);
+
+  g_string_append (out, "\n<section id=\"recommendations\">\n"
+                        "<h2>Recommendations</h2>\n");
+  if (t == NULL)
+    g_string_append (out, "<p>No recommendations in this report "
+                          "(<code>natsim plan</code> computes them).</p>\n");
+  else
+    append_table (out, t, TRUE);
+  g_string_append (out, "</section>\n");
+}
+
+static void
+append_warnings (GString *out, const NatsimReport *r)
+{
+  g_string_append (out, "<h3 id=\"warnings\">Warnings</h3>\n");
+  if (r->warnings == NULL || r->warnings->len == 0)
+    {
+      g_string_append (out, "<p>The configuration passes every check.</p>\n");
+      return;
+    }
+  g_string_append (out, "<ul class=\"warnings\">\n");
+  for (guint i = 0; i < r->warnings->len; i++)
+    {
+      const NatsimWarning *w = &g_array_index (r->warnings, NatsimWarning, i);
+
+      g_string_append (out, "<li>");
+      append_code (out, w->id);
+      g_string_append (out, ": ");
+      append_text (out, w->message);
+      g_string_append (out, "</li>\n");
+    }
+  g_string_append (out, "</ul>\n");
+}
+
+static void
+append_evidence (GString *out, const NatsimReport *r, GPtrArray *charts,
+                 const char *skipped)
+{
+  g_string_append (out, "\n<section id=\"evidence\">\n<h2>Evidence</h2>\n");
+  if (skipped != NULL)
+    {
+      g_string_append (out, "<p class=\"skipped\">Charts were skipped: ");
+      append_text (out, skipped);
+      g_string_append (out, ". The tables below hold the same figures.</p>\n");
+    }
+
+  g_string_append (out, "<h3 id=\"configuration\">Configuration</h3>\n"
+                        "<h4>NAT</h4>\n");
+  append_kv (out, report_table_config (r, "nat"));
+  append_owned_table (out, "<h4>Populations</h4>\n",
+                      report_table_populations (r), TRUE);
+  g_string_append (out, "<h4>Simulation</h4>\n");
+  append_kv (out, report_table_config (r, "simulation"));
+
+  append_owned_table (out, "<h3 id=\"totals\">Totals</h3>\n",
+                      report_table_totals (r), FALSE);
+
+  append_owned_table (out, "<h3 id=\"per-class\">Per class</h3>\n",
+                      report_table_classes (r), FALSE);
+  append_chart (out, charts, "losses");
+
+  append_owned_table (out, "<h3 id=\"per-address\">Per address</h3>\n",
+                      report_table_addresses (r), FALSE);
+  append_chart (out, charts, "ports");
+
+  if (report_chart_find (charts, "bindings") != NULL
+      || report_chart_find (charts, "failures") != NULL)
+    {
+      g_string_append (out, "<h3 id=\"over-time\">Over time</h3>\n");
+      append_chart (out, charts, "bindings");
+      append_chart (out, charts, "failures");
+    }
+  append_warnings (out, r);
+  g_string_append (out, "</section>\n");
+}
+
+/* report.html as a string. */
+char *
+natsim_report_to_html (const NatsimReport *r, gboolean charts)
+{
+  g_autoptr (GPtrArray) drawn = NULL;
+  g_autofree char *skipped = NULL;
+  GString *out;
+
+  g_return_val_if_fail (r != NULL, NULL);
+
+  if (charts)
+    drawn = report_charts (r, &skipped);
+  else
+    skipped = g_strdup ("they were not requested");
+
+  out = g_string_new (NULL);
+  append_head (out, r);
+  append_findings (out, r);
+  append_recommendations (out, r);
+  append_evidence (out, r, drawn, skipped);
+  g_string_append (out, "\n<footer>\n<p>Written by natsim " NATSIM_VERSION
+                        ". report.json next to this page holds every figure "
+                        "(schema " NATSIM_REPORT_SCHEMA "); report.md holds "
+                        "this text without the charts.</p>\n</footer>\n"
+                        "</main>\n</body>\n</html>\n");
+  return g_string_free (out, FALSE);
+}

@@ -584,16 +584,15 @@ test_synth_replay_equals_simulate (void **state)
 {
   const char *const seed7[] = { "simulation.seed=7", NULL };
   const char *const tight[] = { "nat.port_range=1024-1030", "nat.udp_timeout=1m", NULL };
-  const char *const tcp[] = { "population.web.flows_per_second=2", "simulation.duration=4m",
-                              "simulation.warmup=0s", "nat.port_range=1024-1100",
-                              "nat.port_search=full", NULL };
+  g_autofree char *mixed = g_build_filename (g_getenv ("NATSIM_DATA"), "golden-traces",
+                                             "synth-mixed.ini", NULL);
 
   check_synth_replay_equals_simulate ("traces/synth-sip-udp.ini", NULL);
   check_synth_replay_equals_simulate ("traces/synth-sip-udp.ini", seed7);
   check_synth_replay_equals_simulate ("traces/synth-sip-udp.ini", tight);
   check_synth_replay_equals_simulate ("scenarios/classroom-exhaustion.ini", NULL);
-  /* TCP with handshakes and closes, UDP, random destinations, exhaustion. */
-  check_synth_replay_equals_simulate ("scenarios/default.ini", tcp);
+  /* TCP with handshakes and closes, UDP probes, ICMP, exhaustion. */
+  check_synth_replay_equals_simulate (mixed, NULL);
 }
 
 /* The capture reads back: packet count, SIP payloads, valid for tcpdump. */

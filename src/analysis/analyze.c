@@ -888,7 +888,10 @@ class_proto (guint cls)
 
 /* The idle timeout that keeps the long-lived flows of @proto alive: the
  * largest p99 refresh gap over the classes of that transport (NaN when no
- * class has 3 refresh gaps). */
+ * class has 3 refresh gaps).  DNS and NTP are left out: each query stands
+ * alone and expects only its answer, so a binding that dies between two
+ * queries costs nothing (a client polling NTP from port 123 every 17 min
+ * would otherwise ask for a 17 min UDP timeout). */
 static double
 recommended_timeout (const NatsimAnalysis *a, uint8_t proto, const char **ret_class)
 {
@@ -899,7 +902,7 @@ recommended_timeout (const NatsimAnalysis *a, uint8_t proto, const char **ret_cl
     {
       const NatsimClassAnalysis *f = &a->classes[c].fig;
 
-      if (class_proto (c) != proto)
+      if (class_proto (c) != proto || c == NATSIM_CLASS_DNS || c == NATSIM_CLASS_NTP)
         continue;
       if (f->refresh_gap.n >= 3 && (isnan (best) || f->refresh_gap.p99 > best))
         {

@@ -76,6 +76,7 @@ typedef struct
   uint16_t   calls;
   bool       booted;
   bool       registered; /* has been reachable once */
+  bool       stale;      /* the registrar knows a public address that is not the current mapping's */
 } Endpoint;
 
 typedef struct
@@ -352,6 +353,7 @@ sig_register_exchange (EndpointPopulation *e, guint i, NatsimTime now, bool reac
     {
       ep->reg_addr = res.ext_addr;
       ep->reg_port = res.ext_port;
+      ep->stale = false;
       reach_restored (e, i, now);
     }
 }
@@ -391,7 +393,11 @@ sig_request (EndpointPopulation *e, guint i, NatsimTime now, Request req)
   bool dead;
   bool answered;
   NatsimNatResult res;
-  uint16_t length = req == REQ_KEEPALIVE ? (s->keepalive == KEEPALIVE_STUN ? 48 : 32) : 900;
+  /* Sizes tell the requests apart in captures and tests. */
+  uint16_t length = req == REQ_KEEPALIVE ? (s->keepalive == KEEPALIVE_STUN ? 48 : 32)
+                    : req == REQ_INVITE  ? 1100
+                    : req == REQ_BYE     ? 600
+                                         : 900;
 
   if (ep->sig_port == 0)
     {
@@ -448,6 +454,7 @@ sig_request (EndpointPopulation *e, guint i, NatsimTime now, Request req)
     {
       ep->reg_addr = res.ext_addr;
       ep->reg_port = res.ext_port;
+      ep->stale = false;
       reach_restored (e, i, now);
     }
   else if (res.ext_addr == ep->reg_addr && res.ext_port == ep->reg_port)
@@ -457,7 +464,10 @@ sig_request (EndpointPopulation *e, guint i, NatsimTime now, Request req)
      * the UA registers again at once. */
     sig_register_exchange (e, i, now, reach);
   else
-    reach_lost (e, i, now);
+    {
+      ep->stale = true;
+      reach_lost (e, i, now);
+    }
 }
 
 /* A keepalive (or a reconnect) of the websocket / push connection. */
@@ -513,8 +523,8 @@ deliver_request (EndpointPopulation *e, guint i, NatsimTime now, uint16_t length
 
   if (!ep->registered || lport == 0)
     return false;
-  if (ep->down_since != NATSIM_TIME_INFINITY)
-    return false; /* the cloud only knows a stale address */
+  if (ep->stale)
+    return false; /* sent to an address that is no mapping of this flow any more */
   if (xmit (e, i, now, proto, false, lport, remote, NATSIM_TCP_ACK, dscp, length, NULL)
       != NATSIM_VERDICT_FORWARDED)
     {

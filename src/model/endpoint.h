@@ -147,7 +147,7 @@ const double *endpoint_curve (guint index);
   { "calls_per_hour", NATSIM_KEY_DOUBLE, cph,                                         \
     "calls per endpoint per hour at the busiest hour (Poisson)", 0, 3600, NULL },     \
   { "busy_hour_profile", NATSIM_KEY_ENUM, "flat",                                     \
-    "flat, or office: 24 hourly factors peaking at 10:00 (docs/nat-model.md)",       \
+    "flat, or office: 24 hourly factors peaking at 10:00 (src/model/endpoint.c)",       \
     0, 0, endpoint_curve_choices },                                                   \
   { "start_hour", NATSIM_KEY_DOUBLE, "10", "clock hour at simulated time 0", 0, 23.999, NULL }, \
   { "call_duration", NATSIM_KEY_DISTRIBUTION, "exponential(180s)",                    \

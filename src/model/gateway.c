@@ -44,7 +44,7 @@ static const NatsimKeySpec gateway_keys[] = {
   { "max_calls", NATSIM_KEY_UINT, "0", "concurrent calls per gateway, 0: unlimited", 0, 100000,
     NULL },
   { "busy_hour_profile", NATSIM_KEY_ENUM, "flat",
-    "flat, or office: 24 hourly factors peaking at 10:00 (docs/nat-model.md)", 0, 0,
+    "flat, or office: 24 hourly factors peaking at 10:00 (src/model/endpoint.c)", 0, 0,
     endpoint_curve_choices },
   { "start_hour", NATSIM_KEY_DOUBLE, "10", "clock hour at simulated time 0", 0, 23.999, NULL },
   { "call_duration", NATSIM_KEY_DISTRIBUTION, "exponential(180s)", "call holding time", 0, 0,

@@ -554,6 +554,9 @@ natsim_chart_line_svg (const NatsimLineChart *c, const char *id_prefix,
       with = "lines lw 2";
       break;
     }
+  /* A single series needs no key: the title says what it is. */
+  if (c->n_series == 1 && !limit)
+    g_string_append (gp, "unset key\n");
   g_string_append (gp, "plot ");
   for (guint s = 0; s < c->n_series; s++)
     {

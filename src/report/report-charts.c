@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "natsim/charts.h"
+#include "natsim/parse.h"
 
 #define MAX_POINTS 1500
 #define MAX_ADDRESS_SERIES 8
@@ -43,12 +44,16 @@ report_chart_find (GPtrArray *charts, const char *id)
   return NULL;
 }
 
-/* The time axis: bucket ends in a unit that suits the run's length. */
+/* The time axis in a unit that suits the run's length.  Gauges (ports,
+ * bindings) are sampled at the end of each bucket and start from the empty
+ * NAT at time 0, so their axis is 0 then the bucket ends; counts within a
+ * bucket (failures) are drawn at the bucket's middle. */
 typedef struct
 {
-  guint   group;    /* buckets per point */
-  guint   n;        /* points */
-  double *x;        /* [n] */
+  guint       group;   /* buckets per point */
+  guint       n;       /* points of a count series */
+  double     *x_gauge; /* [n + 1]: 0, then the ends of the groups */
+  double     *x_mid;   /* [n]: the middles of the groups */
   const char *label;
 } TimeAxis;
 
@@ -77,20 +82,32 @@ time_axis_init (TimeAxis *t, const NatsimSummary *sum, guint n_buckets)
       unit = 3600.0;
       t->label = "time since start (h)";
     }
-  t->x = g_new (double, MAX (t->n, 1));
+  t->x_gauge = g_new (double, t->n + 1);
+  t->x_mid = g_new (double, MAX (t->n, 1));
+  t->x_gauge[0] = 0.0;
   for (guint i = 0; i < t->n; i++)
     {
+      guint first = i * t->group;
       guint last = MIN ((i + 1) * t->group, n_buckets);
 
-      t->x[i] = sum->interval_s * last / unit;
+      t->x_gauge[i + 1] = sum->interval_s * last / unit;
+      t->x_mid[i] = sum->interval_s * (first + last) / 2.0 / unit;
     }
 }
 
-/* @a thinned onto the axis: the largest value (or the sum) per group. */
-static double *
-thin (const TimeAxis *t, const GArray *a, gboolean sum_counts)
+static void
+time_axis_clear (TimeAxis *t)
 {
-  double *y = g_new0 (double, MAX (t->n, 1));
+  g_clear_pointer (&t->x_gauge, g_free);
+  g_clear_pointer (&t->x_mid, g_free);
+}
+
+/* A gauge on the axis: 0 at time 0, then the largest value of each
+ * group (a peak must not vanish when thinning). */
+static double *
+thin_gauge (const TimeAxis *t, const GArray *a)
+{
+  double *y = g_new0 (double, t->n + 1);
 
   for (guint k = 0; k < a->len; k++)
     {
@@ -99,10 +116,25 @@ thin (const TimeAxis *t, const GArray *a, gboolean sum_counts)
 
       if (i >= t->n)
         break;
-      if (sum_counts)
-        y[i] += v;
-      else if (k % t->group == 0 || v > y[i])
-        y[i] = v;
+      if (k % t->group == 0 || v > y[i + 1])
+        y[i + 1] = v;
+    }
+  return y;
+}
+
+/* A count on the axis: the sum of each group. */
+static double *
+thin_count (const TimeAxis *t, const GArray *a)
+{
+  double *y = g_new0 (double, MAX (t->n, 1));
+
+  for (guint k = 0; k < a->len; k++)
+    {
+      guint i = k / t->group;
+
+      if (i >= t->n)
+        break;
+      y[i] += g_array_index (a, double, k);
     }
   return y;
 }
@@ -178,13 +210,13 @@ chart_ports (GPtrArray *out, const NatsimReport *r, const NatsimSummary *sum,
           = &g_array_index (sum->addresses, NatsimAddressSummary,
                             g_array_index (order, guint, i));
 
-        g_ptr_array_add (ys, thin (t, a->tl_ports, FALSE));
+        g_ptr_array_add (ys, thin_gauge (t, a->tl_ports));
         g_ptr_array_add (names, g_strdup (a->address));
       }
   else
     {
       /* No per-address timeline: the sum over the pool. */
-      g_ptr_array_add (ys, thin (t, sum->tl_ports, FALSE));
+      g_ptr_array_add (ys, thin_gauge (t, sum->tl_ports));
       g_ptr_array_add (names, g_strdup_printf ("all %u addresses", n_addr));
       pool *= MAX (n_addr, 1u);
     }
@@ -198,8 +230,8 @@ chart_ports (GPtrArray *out, const NatsimReport *r, const NatsimSummary *sum,
                   ? "Ports in use on the busiest public addresses" : title;
   chart.x_label = t->label;
   chart.y_label = "ports in use";
-  chart.x = t->x;
-  chart.n_x = t->n;
+  chart.x = t->x_gauge;
+  chart.n_x = t->n + 1;
   chart.series = series;
   chart.n_series = ys->len;
   chart.style = NATSIM_CHART_LINES;
@@ -221,7 +253,7 @@ static void
 chart_bindings (GPtrArray *out, const NatsimSummary *sum, const TimeAxis *t,
                 GError **failed)
 {
-  g_autofree double *y = thin (t, sum->tl_bindings, FALSE);
+  g_autofree double *y = thin_gauge (t, sum->tl_bindings);
   g_autoptr (GError) error = NULL;
   NatsimChartSeries series = { "live bindings", y };
   NatsimLineChart chart = { 0 };
@@ -230,8 +262,8 @@ chart_bindings (GPtrArray *out, const NatsimSummary *sum, const TimeAxis *t,
   chart.title = "Live bindings";
   chart.x_label = t->label;
   chart.y_label = "bindings";
-  chart.x = t->x;
-  chart.n_x = t->n;
+  chart.x = t->x_gauge;
+  chart.n_x = t->n + 1;
   chart.series = &series;
   chart.n_series = 1;
   chart.style = NATSIM_CHART_LINES;
@@ -260,14 +292,16 @@ chart_failures (GPtrArray *out, const NatsimSummary *sum, const TimeAxis *t,
                 "there is nothing to draw.");
       return;
     }
-  y = thin (t, sum->tl_failures, TRUE);
+  y = thin_count (t, sum->tl_failures);
   series.y = y;
-  y_label = g_strdup_printf ("refused flows per %s s",
-                             report_fmt_num (buf, sum->interval_s * t->group));
+  natsim_format_duration ((NatsimTime) llround (sum->interval_s * t->group
+                                                 * 1e9),
+                          buf, sizeof buf);
+  y_label = g_strdup_printf ("refused flows per %s", buf);
   chart.title = title;
   chart.x_label = t->label;
   chart.y_label = y_label;
-  chart.x = t->x;
+  chart.x = t->x_mid;
   chart.n_x = t->n;
   chart.series = &series;
   chart.n_series = 1;
@@ -349,7 +383,7 @@ report_charts (const NatsimReport *r, char **ret_skipped)
     chart_failures (out, sum, &t, &failed);
   if (failed == NULL && sum->classes != NULL && sum->classes->len > 0)
     chart_losses (out, sum, &failed);
-  g_free (t.x);
+  time_axis_clear (&t);
   if (failed != NULL)
     {
       *ret_skipped = g_strdup (failed->message);

@@ -178,6 +178,16 @@ report_measured_seconds (const NatsimReport *r)
   return duration > warmup ? duration - warmup : 0.0;
 }
 
+/* TRUE when the run had a warm-up (left out of the counts, but not of
+ * the timeline). */
+static gboolean
+has_warmup (const NatsimReport *r)
+{
+  double warmup = 0.0;
+
+  return config_seconds (r, "warmup", &warmup) && warmup > 0.0;
+}
+
 /* ---- findings ---- */
 
 static void
@@ -323,7 +333,8 @@ append_pool (GString *out, const NatsimReport *r, const NatsimSummary *sum)
 
 /* The timeline bucket with the most failures. */
 static void
-append_worst_interval (GString *out, const NatsimSummary *sum)
+append_worst_interval (GString *out, const NatsimReport *r,
+                       const NatsimSummary *sum)
 {
   guint best = 0;
   double most = 0.0, all = 0.0;
@@ -345,13 +356,23 @@ append_worst_interval (GString *out, const NatsimSummary *sum)
     }
   if (most <= 0.0)
     return;
+  /* Name the worst interval only when refusals cluster there (twice the
+   * mean per interval); a steady overload has no worst hour worth
+   * naming. */
+  if (most < 2.0 * all / sum->tl_failures->len)
+    {
+      g_string_append (out, " Refusals are spread over the whole run, not "
+                            "bunched in one busy interval.");
+      return;
+    }
   g_string_append_printf (out, " The worst interval was %s-%s after the "
                                "start, with %s of the %s refusals of the "
-                               "whole run.",
+                               "whole run%s.",
                           report_fmt_clock (a, best * sum->interval_s),
                           report_fmt_clock (b, (best + 1) * sum->interval_s),
                           report_fmt_num (c, most),
-                          report_fmt_num (d, all));
+                          report_fmt_num (d, all),
+                          has_warmup (r) ? " (warm-up included)" : "");
 }
 
 static void
@@ -388,6 +409,15 @@ find_blocking (GPtrArray *out, const NatsimReport *r, const NatsimSummary *sum)
                              "free port: %s of %s mapping attempts",
                           report_fmt_num (b, fails), report_fmt_num (c, flows));
   append_worst_class (t, sum, NATSIM_STAT_ALLOCATION_FAILURES);
+  {
+    const NatsimClassSummary *w
+      = worst_class (sum, NATSIM_STAT_ALLOCATION_FAILURES);
+
+    if (w != NULL && n_classes (sum) > 1)
+      g_string_append_printf (
+        t, " (%s %% of its flows)",
+        report_fmt_percent (a, w->mean.v[NATSIM_STAT_BLOCKING_PROBABILITY]));
+  }
   g_string_append (t, ".");
   if (block != NULL && strcmp (block, "0") != 0)
     g_string_append_printf (t, " Each subscriber may hold at most %s ports "
@@ -400,7 +430,7 @@ find_blocking (GPtrArray *out, const NatsimReport *r, const NatsimSummary *sum)
       append_headroom (t, r, sum, FALSE);
       g_string_append (t, ".");
     }
-  append_worst_interval (t, sum);
+  append_worst_interval (t, r, sum);
   add_finding (out, REPORT_FINDING_BAD, t);
 }
 
@@ -629,8 +659,7 @@ report_basis_sentence (const NatsimReport *r)
   if (duration != NULL)
     {
       g_string_append_printf (t, " The run lasted %s", duration);
-      if (warmup != NULL && strcmp (warmup, "0s") != 0
-          && strcmp (warmup, "0") != 0)
+      if (warmup != NULL && has_warmup (r))
         g_string_append_printf (t, "; counts leave out the first %s "
                                    "(warm-up)", warmup);
       g_string_append (t, ".");

@@ -299,8 +299,11 @@ report_table_classes (const NatsimReport *r)
 
       add_class_row (t, c->name, &c->mean);
     }
-  add_class_row (t, "all classes", &sum->totals);
-  t->total_row = TRUE;
+  if (sum->classes->len > 1)
+    {
+      add_class_row (t, "all classes", &sum->totals);
+      t->total_row = TRUE;
+    }
   return t;
 }
 

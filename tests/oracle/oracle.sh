@@ -32,11 +32,12 @@ PORTS=${2:?usage: oracle.sh TRAFFIC-PROGRAM PORTS-PROGRAM CASE}
 CASE=${3:?usage: oracle.sh TRAFFIC-PROGRAM PORTS-PROGRAM CASE}
 NATSIM=${NATSIM:?NATSIM must name the natsim executable}
 
-skip () { echo "SKIP: $*"; exit 77; }
+STATUS=1
+skip () { echo "SKIP: $*"; STATUS=77; exit 77; }
 note () { echo "oracle[$CASE]: $*"; }
 
 [ "$(id -u)" = 0 ] || skip "needs root (network namespaces, nftables)"
-for tool in ip nft tcpdump conntrack sysctl timeout; do
+for tool in ip nft tcpdump conntrack; do
   command -v "$tool" > /dev/null 2>&1 || skip "$tool is not installed (Debian: iproute2 nftables tcpdump conntrack)"
 done
 [ -x "$TRAFFIC" ] || { echo "oracle: $TRAFFIC is not executable"; exit 1; }
@@ -46,7 +47,6 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/natsim-oracle-$CASE.XXXXXX") || exit 1
 PFX="natsim-orc-$$"
 NAMESPACES=()
 PIDS=()
-STATUS=1
 
 cleanup () {
   local pid ns
@@ -62,7 +62,7 @@ cleanup () {
 finish () {
   trap - EXIT INT TERM
   cleanup
-  if [ "$STATUS" = 0 ] && [ "${ORACLE_KEEP:-0}" != 1 ]; then
+  if { [ "$STATUS" = 0 ] || [ "$STATUS" = 77 ]; } && [ "${ORACLE_KEEP:-0}" != 1 ]; then
     rm -rf "$WORK"
   else
     echo "oracle[$CASE]: files kept in $WORK"
@@ -208,6 +208,13 @@ esac
 # ---------------------------------------------------------------------------
 # Topology
 
+# nsctl NS KEY VALUE: a sysctl of that namespace (/proc/sys/net is the
+# reading process's own namespace's), without procps
+nsctl () {
+  ip netns exec "$1" sh -c 'echo "$2" > "/proc/sys/$1"' nsctl "$2" "$3" 2> "$WORK/sysctl.err" ||
+    { note "cannot set $2 in $1: $(cat "$WORK/sysctl.err")"; return 1; }
+}
+
 # setup RUN MODE: three namespaces; MODE nat adds the SNAT rule and timeouts
 setup () {
   local run=$1 mode=$2
@@ -221,8 +228,11 @@ setup () {
     ip -n "$ns" link set lo up || return 1
   done
   # both ends of each veth pair are created inside the namespaces
-  ip -n "$NAT_NS" link add nat-in type veth peer name eth0 netns "$IN_NS" || return 1
-  ip -n "$NAT_NS" link add nat-out type veth peer name eth0 netns "$SRV_NS" || return 1
+  ip -n "$NAT_NS" link add nat-in type veth peer name eth0 netns "$IN_NS" 2> "$WORK/veth.err" &&
+  ip -n "$NAT_NS" link add nat-out type veth peer name eth0 netns "$SRV_NS" 2>> "$WORK/veth.err" || {
+    if [ "$run" = r1 ]; then skip "cannot create veth pairs: $(cat "$WORK/veth.err")"; fi
+    return 1
+  }
   ip -n "$IN_NS" addr add "$A/24" dev eth0 && ip -n "$IN_NS" addr add "$B/24" dev eth0 &&
   ip -n "$IN_NS" link set eth0 up && ip -n "$IN_NS" route add default via 192.0.2.1 &&
   ip -n "$NAT_NS" addr add 192.0.2.1/24 dev nat-in &&
@@ -234,7 +244,7 @@ setup () {
   ip -n "$SRV_NS" addr add "$S1/32" dev eth0 && ip -n "$SRV_NS" addr add "$S2/32" dev eth0 &&
   ip -n "$SRV_NS" addr add "$S3/32" dev eth0 &&
   ip -n "$SRV_NS" link set eth0 up && ip -n "$SRV_NS" route add 192.0.2.0/24 via 203.0.113.1 &&
-  ip netns exec "$NAT_NS" sysctl -qw net.ipv4.ip_forward=1 || return 1
+  nsctl "$NAT_NS" net/ipv4/ip_forward 1 || return 1
   if [ "$mode" = nat ]; then
     ip netns exec "$NAT_NS" nft -f - > "$WORK/nft.err" 2>&1 << EOF || { [ "$run" = r1 ] && skip "nftables SNAT unavailable: $(cat "$WORK/nft.err")"; return 1; }
 table ip natsim_oracle {
@@ -244,10 +254,9 @@ table ip natsim_oracle {
   }
 }
 EOF
-    ip netns exec "$NAT_NS" sysctl -qw \
-      net.netfilter.nf_conntrack_udp_timeout="$UDP_T" \
-      net.netfilter.nf_conntrack_udp_timeout_stream="$UDP_STREAM_T" \
-      net.netfilter.nf_conntrack_tcp_timeout_established="$TCP_EST_T" || return 1
+    nsctl "$NAT_NS" net/netfilter/nf_conntrack_udp_timeout "$UDP_T" &&
+    nsctl "$NAT_NS" net/netfilter/nf_conntrack_udp_timeout_stream "$UDP_STREAM_T" &&
+    nsctl "$NAT_NS" net/netfilter/nf_conntrack_tcp_timeout_established "$TCP_EST_T" || return 1
   fi
   # permanent neighbour entries: no ARP delay in the timed traffic
   local mac_in mac_nin mac_nout mac_srv
@@ -325,7 +334,7 @@ setup r1 nat || { note "setting up the NAT namespaces failed"; exit 1; }
 setup r2 routed || { note "setting up the routed namespaces failed"; exit 1; }
 # --immediate-mode: without it packets still in the capture buffer when
 # tcpdump is stopped are counted but never written
-ip netns exec "$PFX-r2-nat" tcpdump -i nat-in -n -s 256 --immediate-mode -U \
+ip netns exec "$PFX-r2-nat" tcpdump -i nat-in -n -s 256 --immediate-mode -U -Z root \
   -w "$WORK/offered.pcap" 'udp or tcp' 2> "$WORK/tcpdump.err" &
 TPID=$!
 PIDS+=("$TPID")

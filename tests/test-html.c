@@ -1,0 +1,515 @@
+/* natsim: tests of the charts and of report.html in a browser.
+ *
+ * One binary, three modes (meson runs each as its own test):
+ *   test-html charts           charts drawn by gnuplot: SVG shape, series,
+ *                              escaping, id prefixes, determinism; exit 77
+ *                              when gnuplot is not installed;
+ *   test-html charts-fallback  gnuplot absent, failing, hanging or writing
+ *                              garbage: the report is still written and
+ *                              says why the charts were skipped;
+ *   test-html chromium         `natsim simulate` writes report.html, headless
+ *                              Chromium loads it (--dump-dom) and takes a
+ *                              screenshot; exit 77 when /usr/bin/chromium is
+ *                              absent.  Set NATSIM_SCREENSHOT_DIR to keep the
+ *                              PNGs and look at them. */
+#include "report-fixture.h"
+
+#include <glib/gstdio.h>
+#include <locale.h>
+#include <math.h>
+
+#include "natsim/charts.h"
+
+#define SKIP_STATUS 77
+#define CHROMIUM "/usr/bin/chromium"
+#define BROWSER_TIMEOUT "60"
+
+static guint
+count (const char *haystack, const char *needle)
+{
+  guint n = 0;
+
+  for (const char *p = strstr (haystack, needle); p != NULL;
+       p = strstr (p + 1, needle))
+    n++;
+  return n;
+}
+
+/* The SVG is ready to inline: no prolog, one element, prefixed ids. */
+static void
+check_svg (const char *svg, const char *prefix)
+{
+  g_autofree char *canvas = g_strdup_printf ("id=\"%s-gnuplot_canvas\"",
+                                             prefix);
+
+  assert_non_null (svg);
+  assert_true (g_str_has_prefix (svg, "<svg "));
+  assert_true (g_str_has_suffix (svg, "</svg>\n"));
+  assert_null (strstr (svg, "<?xml"));
+  assert_int_equal (count (svg, "<svg"), 1);
+  assert_int_equal (count (svg, "</svg>"), 1);
+  assert_non_null (strstr (svg, canvas));
+  assert_null (strstr (svg, "id=\"gnuplot_canvas\""));
+  assert_null (strstr (svg, "href='#gpPt"));
+  assert_null (strstr (svg, "<script"));
+}
+
+static const double xs[] = { 0.0, 1.0, 2.0, 3.0, 4.0 };
+static const double ya[] = { 0.0, 4.0, 9.0, 10.0, 6.0 };
+static const double yb[] = { 0.0, 2.5, 3.0, NAN, 1.0 };
+
+static char *
+line_chart (GError **error)
+{
+  const NatsimChartSeries series[] = {
+    { "203.0.113.1", ya },
+    { "odd <&> 'name' {x}_y^2", yb },
+  };
+  NatsimLineChart c = { 0 };
+
+  c.title = "Ports & <limits>";
+  c.x_label = "time since start (min)";
+  c.y_label = "ports in use";
+  c.x = xs;
+  c.n_x = G_N_ELEMENTS (xs);
+  c.series = series;
+  c.n_series = G_N_ELEMENTS (series);
+  c.limit_label = "pool limit (12 ports)";
+  c.limit = 12.0;
+  c.y_from_zero = TRUE;
+  return natsim_chart_line_svg (&c, "t1", error);
+}
+
+static void
+test_line_chart (void **state)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *svg = line_chart (&error);
+  g_autofree char *again = NULL;
+
+  g_assert_no_error (error);
+  check_svg (svg, "t1");
+  /* The series, the limit and the labels, escaped by gnuplot. */
+  assert_non_null (strstr (svg, ">203.0.113.1</text>"));
+  assert_non_null (strstr (svg, ">odd &lt;&amp;> 'name' {x}_y^2</text>"));
+  assert_non_null (strstr (svg, ">pool limit (12 ports)</text>"));
+  assert_non_null (strstr (svg, ">time since start (min)</text>"));
+  assert_non_null (strstr (svg, "<title>Ports &amp; &lt;limits&gt;</title>"));
+  assert_non_null (strstr (svg, "aria-label=\"Ports &amp; &lt;limits&gt;\""));
+  /* Three plotted elements: two series and the limit line. */
+  assert_non_null (strstr (svg, "id=\"t1-gnuplot_plot_3\""));
+
+  /* Deterministic: the same input gives the same bytes. */
+  again = line_chart (&error);
+  g_assert_no_error (error);
+  assert_string_equal (svg, again);
+}
+
+/* gnuplot's numbers do not follow the caller's LC_NUMERIC. */
+static void
+test_chart_locale (void **state)
+{
+  g_autofree char *saved = g_strdup (setlocale (LC_NUMERIC, NULL));
+  g_autoptr (GError) error = NULL;
+  g_autofree char *svg_c = NULL;
+  g_autofree char *svg_l = NULL;
+
+  setlocale (LC_NUMERIC, "C");
+  svg_c = line_chart (&error);
+  g_assert_no_error (error);
+  if (setlocale (LC_NUMERIC, "de_DE.UTF-8") == NULL
+      && setlocale (LC_NUMERIC, "de_DE.utf8") == NULL)
+    {
+      setlocale (LC_NUMERIC, saved);
+      skip ();
+      return;
+    }
+  svg_l = line_chart (&error);
+  setlocale (LC_NUMERIC, saved);
+  g_assert_no_error (error);
+  assert_string_equal (svg_l, svg_c);
+}
+
+static void
+test_bars_and_heatmap (void **state)
+{
+  const char *const cats[] = { "phones", "apps & <co>", "gateways" };
+  const double losses[] = { 12.0, 0.0, 3.5 };
+  const double rebinds[] = { 40.0, 1.0, 0.0 };
+  const NatsimChartSeries series[] = {
+    { "binding losses", losses },
+    { "rebindings", rebinds },
+  };
+  const double hx[] = { 1.0, 2.0, 4.0 };
+  const double hy[] = { 30.0, 60.0 };
+  const double hz[] = { 0.5, 0.25, 0.125, 0.05, 0.01, 0.001 };
+  NatsimBarChart b = { 0 };
+  NatsimHeatMap h = { 0 };
+  g_autoptr (GError) error = NULL;
+  g_autofree char *bars = NULL;
+  g_autofree char *heat = NULL;
+
+  b.title = "Binding losses per class";
+  b.y_label = "packets";
+  b.categories = cats;
+  b.n_categories = G_N_ELEMENTS (cats);
+  b.series = series;
+  b.n_series = G_N_ELEMENTS (series);
+  bars = natsim_chart_bars_svg (&b, "b", &error);
+  g_assert_no_error (error);
+  check_svg (bars, "b");
+  assert_non_null (strstr (bars, ">apps &amp; &lt;co></text>"));
+  assert_non_null (strstr (bars, ">rebindings</text>"));
+  assert_non_null (strstr (bars, ">3.5</text>")); /* value above its bar */
+
+  h.title = "Blocking";
+  h.x_label = "addresses";
+  h.y_label = "udp_timeout (s)";
+  h.z_label = "blocking probability";
+  h.x = hx;
+  h.n_x = G_N_ELEMENTS (hx);
+  h.y = hy;
+  h.n_y = G_N_ELEMENTS (hy);
+  h.z = hz;
+  h.show_values = TRUE;
+  heat = natsim_chart_heatmap_svg (&h, "h", &error);
+  g_assert_no_error (error);
+  check_svg (heat, "h");
+  assert_non_null (strstr (heat, ">udp_timeout (s)</text>"));
+  assert_non_null (strstr (heat, ">0.125</text>"));
+  assert_non_null (strstr (heat, "<image")); /* the cells */
+
+  /* Bad arguments are refused without running gnuplot. */
+  b.n_categories = 0;
+  assert_null (natsim_chart_bars_svg (&b, "b", &error));
+  g_assert_error (error, NATSIM_CHART_ERROR, NATSIM_CHART_ERROR_INVALID);
+  g_clear_error (&error);
+  b.n_categories = 1;
+  assert_null (natsim_chart_bars_svg (&b, "bad id", &error));
+  g_assert_error (error, NATSIM_CHART_ERROR, NATSIM_CHART_ERROR_INVALID);
+}
+
+static void
+test_report_charts (void **state)
+{
+  g_autoptr (NatsimReport) r = make_report ();
+  g_autofree char *json = natsim_report_to_json (r);
+  g_autofree char *html = natsim_report_to_html (r, TRUE);
+  g_autofree char *again = natsim_report_to_html (r, TRUE);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("natsim-html-XXXXXX", &error);
+  g_autofree char *json_path = NULL;
+  g_autofree char *got = NULL;
+
+  g_assert_no_error (error);
+  /* Ports per address, bindings, failures over time, losses per class. */
+  assert_int_equal (count (html, "<svg "), 4);
+  assert_non_null (strstr (html, "<figure id=\"chart-ports\">"));
+  assert_non_null (strstr (html, "<figure id=\"chart-bindings\">"));
+  assert_non_null (strstr (html, "<figure id=\"chart-failures\">"));
+  assert_non_null (strstr (html, "<figure id=\"chart-losses\">"));
+  assert_non_null (strstr (html, ">203.0.113.2</text>"));
+  assert_non_null (strstr (html, ">pool limit (10 ports)</text>"));
+  assert_null (strstr (html, "Charts were skipped"));
+  /* The page is deterministic, charts included. */
+  assert_string_equal (html, again);
+
+  /* report.json holds nothing of the charts. */
+  assert_true (natsim_report_write_dir (r, dir, "json,html", &error));
+  g_assert_no_error (error);
+  json_path = g_build_filename (dir, "report.json", NULL);
+  assert_true (g_file_get_contents (json_path, &got, NULL, NULL));
+  assert_string_equal (got, json);
+  assert_null (strstr (got, "svg"));
+  {
+    g_autofree char *p = g_build_filename (dir, "report.html", NULL);
+
+    g_unlink (p);
+  }
+  g_unlink (json_path);
+  g_rmdir (dir);
+}
+
+/* ---- without a working gnuplot ---- */
+
+static char *
+write_script (const char *dir, const char *name, const char *body)
+{
+  char *path = g_build_filename (dir, name, NULL);
+
+  assert_true (g_file_set_contents (path, body, -1, NULL));
+  assert_int_equal (g_chmod (path, 0755), 0);
+  return path;
+}
+
+static void
+test_fallback (void **state)
+{
+  g_autoptr (NatsimReport) r = make_report ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("natsim-nognuplot-XXXXXX", &error);
+  g_autofree char *missing = g_build_filename (dir, "no-such-gnuplot", NULL);
+  g_autofree char *failing = NULL;
+  g_autofree char *hanging = NULL;
+  g_autofree char *garbage = NULL;
+  g_autofree char *html = NULL;
+  g_autofree char *svg = NULL;
+  gint64 start;
+
+  g_assert_no_error (error);
+  failing = write_script (dir, "failing",
+                          "#!/bin/sh\ncat >/dev/null\n"
+                          "echo 'line 3: unknown terminal type' >&2\n"
+                          "exit 1\n");
+  hanging = write_script (dir, "hanging", "#!/bin/sh\nexec sleep 60\n");
+  garbage = write_script (dir, "garbage",
+                          "#!/bin/sh\ncat >/dev/null\necho hello\n");
+
+  /* Disabled. */
+  g_setenv ("NATSIM_NO_CHARTS", "1", TRUE);
+  assert_false (natsim_charts_available (&error));
+  g_assert_error (error, NATSIM_CHART_ERROR, NATSIM_CHART_ERROR_DISABLED);
+  g_clear_error (&error);
+  g_unsetenv ("NATSIM_NO_CHARTS");
+
+  /* Not installed: the report is complete and says so. */
+  g_setenv ("NATSIM_GNUPLOT", missing, TRUE);
+  assert_false (natsim_charts_available (&error));
+  g_assert_error (error, NATSIM_CHART_ERROR, NATSIM_CHART_ERROR_NO_GNUPLOT);
+  assert_string_equal (error->message, "gnuplot is not installed");
+  g_clear_error (&error);
+  html = natsim_report_to_html (r, TRUE);
+  assert_non_null (strstr (html, "Charts were skipped: gnuplot is not "
+                                 "installed."));
+  assert_null (strstr (html, "<svg"));
+  assert_non_null (strstr (html, "id=\"per-address\""));
+  g_free (html);
+
+  /* Failing: the reason, from gnuplot's message. */
+  g_setenv ("NATSIM_GNUPLOT", failing, TRUE);
+  svg = line_chart (&error);
+  assert_null (svg);
+  g_assert_error (error, NATSIM_CHART_ERROR, NATSIM_CHART_ERROR_FAILED);
+  assert_string_equal (error->message,
+                       "gnuplot failed: line 3: unknown terminal type");
+  g_clear_error (&error);
+  html = natsim_report_to_html (r, TRUE);
+  assert_non_null (strstr (html, "Charts were skipped: gnuplot failed: "
+                                 "line 3: unknown terminal type."));
+  g_free (html);
+
+  /* Writing something that is not SVG. */
+  g_setenv ("NATSIM_GNUPLOT", garbage, TRUE);
+  svg = line_chart (&error);
+  assert_null (svg);
+  g_assert_error (error, NATSIM_CHART_ERROR, NATSIM_CHART_ERROR_FAILED);
+  assert_string_equal (error->message, "gnuplot wrote no SVG document");
+  g_clear_error (&error);
+
+  /* Hanging: stopped at the time limit, once for the whole report. */
+  g_setenv ("NATSIM_GNUPLOT", hanging, TRUE);
+  g_setenv ("NATSIM_CHART_TIMEOUT", "1", TRUE);
+  start = g_get_monotonic_time ();
+  html = natsim_report_to_html (r, TRUE);
+  assert_true (g_get_monotonic_time () - start < 10 * G_USEC_PER_SEC);
+  assert_non_null (strstr (html, "Charts were skipped: gnuplot did not "
+                                 "finish within 1 s and was stopped."));
+
+  g_unsetenv ("NATSIM_CHART_TIMEOUT");
+  g_unsetenv ("NATSIM_GNUPLOT");
+  g_unlink (failing);
+  g_unlink (hanging);
+  g_unlink (garbage);
+  g_rmdir (dir);
+}
+
+/* ---- in a browser ---- */
+
+static void
+remove_tree (const char *path)
+{
+  GDir *d = g_dir_open (path, 0, NULL);
+
+  if (d != NULL)
+    {
+      const char *name;
+
+      while ((name = g_dir_read_name (d)) != NULL)
+        {
+          g_autofree char *child = g_build_filename (path, name, NULL);
+
+          remove_tree (child);
+        }
+      g_dir_close (d);
+      g_rmdir (path);
+    }
+  else
+    g_unlink (path);
+}
+
+/* Runs headless Chromium on @url with @action (--dump-dom or
+ * --screenshot=FILE), bounded by timeout(1); returns its stdout. */
+static char *
+chromium (const char *url, const char *action, char **ret_err)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *profile = g_dir_make_tmp ("natsim-chromium-XXXXXX",
+                                             &error);
+  g_autofree char *user_dir = NULL;
+  char *out = NULL;
+  int status = -1;
+
+  g_assert_no_error (error);
+  user_dir = g_strdup_printf ("--user-data-dir=%s", profile);
+  {
+    const char *argv[] = {
+      "timeout", "-k", "5", BROWSER_TIMEOUT, CHROMIUM, "--headless",
+      "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update",
+      "--disable-sync", "--hide-scrollbars", "--window-size=1280,1600",
+      user_dir, action, url, NULL,
+    };
+
+    g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL,
+                  NULL, &out, ret_err, &status, &error);
+  }
+  g_assert_no_error (error);
+  remove_tree (profile);
+  if (!g_spawn_check_wait_status (status, &error))
+    fail_msg ("chromium %s: %s\n%s", action, error->message,
+              ret_err != NULL && *ret_err != NULL ? *ret_err : "");
+  return out;
+}
+
+static void
+render_in_browser (const char *scenario, const char *name)
+{
+  const char *natsim = g_getenv ("NATSIM");
+  const char *root = g_getenv ("NATSIM_SOURCE_ROOT");
+  const char *keep = g_getenv ("NATSIM_SCREENSHOT_DIR");
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("natsim-browser-XXXXXX", &error);
+  g_autofree char *page = NULL;
+  g_autofree char *url = NULL;
+  g_autofree char *dom = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *shot = NULL;
+  g_autofree char *shot_arg = NULL;
+  g_autofree char *png = NULL;
+  g_autofree char *html = NULL;
+  gsize png_len = 0;
+  gboolean charts = natsim_charts_available (NULL);
+  int status = -1;
+
+  g_assert_no_error (error);
+  if (natsim == NULL || root == NULL)
+    fail_msg ("NATSIM and NATSIM_SOURCE_ROOT are not set (run through "
+              "meson test)");
+  {
+    g_autofree char *ini = g_build_filename (root, "scenarios", scenario,
+                                             NULL);
+    const char *argv[] = { natsim, "simulate", ini, "--quiet", "--out", dir,
+                           "--format", "json,html", NULL };
+
+    g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+                  NULL, NULL, &status, &error);
+    g_assert_no_error (error);
+    assert_true (g_spawn_check_wait_status (status, NULL));
+  }
+  page = g_build_filename (dir, "report.html", NULL);
+  assert_true (g_file_get_contents (page, &html, NULL, NULL));
+  url = g_filename_to_uri (page, NULL, &error);
+  g_assert_no_error (error);
+
+  /* The page loads and its DOM holds the sections and the charts. */
+  dom = chromium (url, "--dump-dom", &err);
+  assert_non_null (dom);
+  assert_non_null (strstr (dom, "<h2>Findings</h2>"));
+  assert_non_null (strstr (dom, "<h2>Recommendations</h2>"));
+  assert_non_null (strstr (dom, "<h2>Evidence</h2>"));
+  assert_non_null (strstr (dom, "id=\"per-class\""));
+  assert_non_null (strstr (dom, "id=\"per-address\""));
+  assert_non_null (strstr (dom, "</html>"));
+  if (charts)
+    {
+      assert_true (count (dom, "<svg ") >= 3);
+      assert_int_equal (count (dom, "<svg "), count (html, "<svg "));
+      assert_non_null (strstr (dom, "id=\"chart-ports\""));
+      assert_non_null (strstr (dom, "pool limit"));
+    }
+  else
+    assert_non_null (strstr (dom, "Charts were skipped"));
+  /* No script error, no failed load (the page has no script and loads
+   * nothing: anything here is a bug). */
+  assert_null (strstr (err, "Uncaught"));
+  assert_null (strstr (err, "net::ERR_"));
+
+  /* A screenshot. */
+  shot = keep != NULL ? g_build_filename (keep, name, NULL)
+                      : g_build_filename (dir, name, NULL);
+  shot_arg = g_strdup_printf ("--screenshot=%s", shot);
+  g_free (chromium (url, shot_arg, NULL));
+  assert_true (g_file_get_contents (shot, &png, &png_len, NULL));
+  assert_true (png_len > 1000);
+  assert_memory_equal (png, "\x89PNG\r\n\x1a\n", 8);
+  if (keep != NULL)
+    print_message ("screenshot: %s\n", shot);
+
+  remove_tree (dir);
+}
+
+static void
+test_browser_classroom (void **state)
+{
+  render_in_browser ("classroom-exhaustion.ini", "classroom-exhaustion.png");
+}
+
+static void
+test_browser_erlang (void **state)
+{
+  render_in_browser ("erlang-b.ini", "erlang-b.png");
+}
+
+int
+main (int argc, char **argv)
+{
+  const struct CMUnitTest chart_tests[] = {
+    cmocka_unit_test (test_line_chart),
+    cmocka_unit_test (test_chart_locale),
+    cmocka_unit_test (test_bars_and_heatmap),
+    cmocka_unit_test (test_report_charts),
+  };
+  const struct CMUnitTest fallback_tests[] = {
+    cmocka_unit_test (test_fallback),
+  };
+  const struct CMUnitTest browser_tests[] = {
+    cmocka_unit_test (test_browser_classroom),
+    cmocka_unit_test (test_browser_erlang),
+  };
+  const char *mode = argc > 1 ? argv[1] : "";
+
+  setlocale (LC_ALL, "");
+  g_unsetenv ("NATSIM_NO_CHARTS");
+  if (strcmp (mode, "charts") == 0)
+    {
+      if (!natsim_charts_available (NULL))
+        {
+          printf ("gnuplot is not installed; skipped\n");
+          return SKIP_STATUS;
+        }
+      return cmocka_run_group_tests (chart_tests, NULL, NULL);
+    }
+  if (strcmp (mode, "charts-fallback") == 0)
+    return cmocka_run_group_tests (fallback_tests, NULL, NULL);
+  if (strcmp (mode, "chromium") == 0)
+    {
+      if (!g_file_test (CHROMIUM, G_FILE_TEST_IS_EXECUTABLE))
+        {
+          printf (CHROMIUM " is not installed; skipped\n");
+          return SKIP_STATUS;
+        }
+      return cmocka_run_group_tests (browser_tests, NULL, NULL);
+    }
+  fprintf (stderr, "usage: test-html charts|charts-fallback|chromium\n");
+  return 2;
+}

@@ -1,0 +1,685 @@
+/* natsim: tests of the endpoint profiles (src/model): what each profile
+ * sends (ports, protocols, intervals, DSCP of REFERENCE.md section 1), and
+ * reachability against closed-form keepalive/timeout arithmetic.
+ *
+ * Two harnesses: record() runs the populations of a scenario straight on a
+ * NAT and keeps every packet with its verdict; figures() runs the real
+ * driver (natsim_simulate_replication) and returns report figures. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <math.h>
+#include <string.h>
+
+#include "natsim/model.h"
+#include "natsim/rng.h"
+#include "natsim/scenario.h"
+#include "natsim/simulate.h"
+
+typedef struct
+{
+  NatsimPacket  pkt;
+  NatsimVerdict verdict;
+  uint32_t      ext_addr;
+  uint16_t      ext_port;
+} Rec;
+
+typedef struct
+{
+  NatsimNat *nat;
+  GArray    *recs;
+  guint      missed;
+  double     unreachable;
+} Harness;
+
+static void
+harness_send (void *sim, const NatsimPacket *pkt, NatsimNatResult *ret)
+{
+  Harness *h = sim;
+  Rec r;
+
+  natsim_nat_process (h->nat, pkt, ret);
+  r.pkt = *pkt;
+  r.verdict = ret->verdict;
+  r.ext_addr = ret->ext_addr;
+  r.ext_port = ret->ext_port;
+  g_array_append_val (h->recs, r);
+}
+
+static void
+harness_missed (void *sim, uint16_t cls, NatsimTime t)
+{
+  ((Harness *) sim)->missed++;
+}
+
+static void
+harness_unreachable (void *sim, uint16_t cls, NatsimTime from, NatsimTime to)
+{
+  ((Harness *) sim)->unreachable += natsim_time_to_sec (to - from);
+}
+
+static NatsimScenario *
+load (const char *ini)
+{
+  g_autoptr (GError) error = NULL;
+  NatsimScenario *s = natsim_scenario_load_data (ini, (gsize) -1, "test.ini", &error);
+
+  if (s == NULL)
+    fail_msg ("%s", error->message);
+  return s;
+}
+
+/* Runs every population of @ini on one NAT; returns the packets of all. */
+static GArray *
+record (const char *ini, Harness *ret_h)
+{
+  g_autoptr (NatsimScenario) s = load (ini);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (gsl_rng) nat_rng = natsim_rng_new (1, 0, "nat");
+  g_autoptr (NatsimEventQueue) q = natsim_eventq_new ();
+  g_autoptr (GPtrArray) pops = g_ptr_array_new_with_free_func ((GDestroyNotify) natsim_population_free);
+  g_autoptr (GPtrArray) rngs = g_ptr_array_new_with_free_func ((GDestroyNotify) gsl_rng_free);
+  g_autofree NatsimPopulationContext *ctxs = g_new0 (NatsimPopulationContext, s->populations->len);
+  NatsimTime end = natsim_params_get_duration (s->simulation, "duration");
+  NatsimNatConfig cfg;
+  NatsimEvent ev;
+  uint32_t next_host = 1;
+
+  assert_true (natsim_nat_config_from_params (s->nat, &cfg, &error));
+  memset (ret_h, 0, sizeof *ret_h);
+  ret_h->nat = natsim_nat_new (&cfg, nat_rng);
+  natsim_nat_config_clear (&cfg);
+  ret_h->recs = g_array_new (FALSE, FALSE, sizeof (Rec));
+  for (guint i = 0; i < s->populations->len; i++)
+    {
+      const NatsimPopulationSpec *spec = g_ptr_array_index (s->populations, i);
+      g_autofree char *stream = g_strconcat ("population:", spec->name, NULL);
+      gsl_rng *rng = natsim_rng_new (1, 0, stream);
+
+      g_ptr_array_add (rngs, rng);
+      ctxs[i].queue = q;
+      ctxs[i].rng = rng;
+      ctxs[i].cls = (uint16_t) i;
+      ctxs[i].inside_base = UINT32_C (0x0a000000) + next_host;
+      next_host += spec->profile->n_hosts (spec->params);
+      ctxs[i].end = end;
+      ctxs[i].send = harness_send;
+      ctxs[i].unreachable = harness_unreachable;
+      ctxs[i].missed_call = harness_missed;
+      ctxs[i].nat = ret_h->nat;
+      ctxs[i].sim = ret_h;
+      g_ptr_array_add (pops, spec->profile->create (spec->params, &ctxs[i]));
+    }
+  for (guint i = 0; i < pops->len; i++)
+    {
+      NatsimPopulation *p = g_ptr_array_index (pops, i);
+      p->klass->start (p);
+    }
+  while (natsim_eventq_peek_time (q) < end && natsim_eventq_pop (q, &ev))
+    {
+      NatsimPopulation *p = g_ptr_array_index (pops, ev.aux);
+      natsim_nat_advance (ret_h->nat, ev.time);
+      p->klass->handle (p, &ev);
+    }
+  for (guint i = 0; i < pops->len; i++)
+    {
+      NatsimPopulation *p = g_ptr_array_index (pops, i);
+      p->klass->finish (p, end);
+    }
+  return ret_h->recs;
+}
+
+static void
+harness_clear (Harness *h)
+{
+  natsim_nat_free (h->nat);
+  g_array_unref (h->recs);
+}
+
+/* One replication through the driver. */
+static NatsimRunResult *
+figures (const char *ini, const char *const *overrides)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (NatsimScenario) s =
+    natsim_scenario_load_data_with_overrides (ini, (gsize) -1, "test.ini", overrides, &error);
+  NatsimRunResult *r;
+
+  if (s == NULL)
+    fail_msg ("%s", error->message);
+  r = natsim_simulate_replication (s, 0, NULL, &error);
+  if (r == NULL)
+    fail_msg ("%s", error->message);
+  return r;
+}
+
+static double
+stat (const NatsimRunResult *r, guint cls, NatsimStat st)
+{
+  return r->per_class[cls].v[st];
+}
+
+#define HEADER(duration) \
+  "[simulation]\nduration = " duration "\nwarmup = 0s\nseed = 1\nreplications = 1\n" \
+  "[nat]\npreset = linux\naddresses = 203.0.113.1-203.0.113.2\n"
+
+static bool
+is_out (const Rec *r)
+{
+  return r->pkt.dir == NATSIM_DIR_OUT;
+}
+
+/* The gaps between outbound packets of one endpoint matching @match are all
+ * within [lo, hi] seconds; returns how many gaps were seen. */
+static guint
+check_gaps (GArray *recs, uint32_t endpoint, bool (*match) (const Rec *), double lo, double hi)
+{
+  NatsimTime last = NATSIM_TIME_INFINITY;
+  guint n = 0;
+
+  for (guint i = 0; i < recs->len; i++)
+    {
+      const Rec *r = &g_array_index (recs, Rec, i);
+      if (r->pkt.endpoint != endpoint || !match (r))
+        continue;
+      if (last != NATSIM_TIME_INFINITY)
+        {
+          double gap = natsim_time_to_sec (r->pkt.time - last);
+          if (gap < lo - 1e-9 || gap > hi + 1e-9)
+            fail_msg ("gap %.3f s outside [%g, %g] at %.3f s", gap, lo, hi,
+                      natsim_time_to_sec (r->pkt.time));
+          n++;
+        }
+      last = r->pkt.time;
+    }
+  return n;
+}
+
+static bool
+is_mpp_register (const Rec *r)
+{
+  return is_out (r) && r->pkt.proto == NATSIM_PROTO_TCP && r->pkt.dst_port == 8934
+         && r->pkt.length == 900 && r->pkt.tcp_flags == NATSIM_TCP_ACK;
+}
+
+static bool
+is_udp_keepalive (const Rec *r)
+{
+  return is_out (r) && r->pkt.proto == NATSIM_PROTO_UDP && r->pkt.dst_port == 5060
+         && r->pkt.length < 100;
+}
+
+/* RTP on an even port with its RTCP on the next odd port toward the
+ * remote's next port, all within [lo, hi], with @dscp; returns the number
+ * of RTP packets seen. */
+static guint
+check_media (GArray *recs, uint16_t lo, uint16_t hi, uint8_t dscp, uint16_t rlo)
+{
+  guint rtp = 0, rtcp = 0;
+
+  for (guint i = 0; i < recs->len; i++)
+    {
+      const Rec *r = &g_array_index (recs, Rec, i);
+      if (!is_out (r) || r->pkt.proto != NATSIM_PROTO_UDP || r->pkt.src_port < lo
+          || r->pkt.src_port > hi || r->pkt.dst_port == 5004 || r->pkt.dst_port == 9000)
+        continue;
+      assert_int_equal (r->pkt.dscp, dscp);
+      assert_true (r->pkt.dst_port >= rlo);
+      if (r->pkt.length == 200)
+        {
+          /* RTP: even to even. */
+          assert_int_equal (r->pkt.src_port % 2, 0);
+          assert_int_equal (r->pkt.dst_port % 2, 0);
+          rtp++;
+        }
+      else
+        {
+          /* RTCP: odd to odd, right after the RTP of its pair. */
+          const Rec *prev = &g_array_index (recs, Rec, i - 2);
+          assert_int_equal (r->pkt.src_port % 2, 1);
+          assert_int_equal (prev->pkt.src_port + 1, r->pkt.src_port);
+          assert_int_equal (prev->pkt.dst_port + 1, r->pkt.dst_port);
+          rtcp++;
+        }
+    }
+  assert_true (rtcp > 0);
+  return rtp;
+}
+
+static void
+test_catalogue (void **state)
+{
+  const char *names[] = { "cisco-mpp", "room-device", "webex-desktop", "webex-mobile",
+                          "local-gateway", "sip-udp" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      const NatsimProfile *p = natsim_profile_lookup (names[i]);
+      assert_non_null (p);
+      assert_non_null (p->refresh_gaps);
+      assert_non_null (p->port_demand);
+      assert_non_null (strstr (natsim_profile_names (), names[i]));
+    }
+}
+
+static void
+test_mpp_packets (void **state)
+{
+  Harness h;
+  GArray *recs = record (HEADER ("2h")
+                         "[population ph]\nprofile = cisco-mpp\ncount = 20\n"
+                         "calls_per_hour = 3\nvideo_fraction = 0.5\nice_direct = 0\n"
+                         "config_interval = 20m..30m\nfirmware_interval = 30m..40m\n", &h);
+  guint gaps = 0, ntp = 0, https = 0, fw = 0, stun = 0, sig = 0;
+
+  for (uint32_t e = 0; e < 20; e++)
+    gaps += check_gaps (recs, e, is_mpp_register, 60, 120);
+  assert_true (gaps > 20 * 50);
+  for (guint i = 0; i < recs->len; i++)
+    {
+      const Rec *r = &g_array_index (recs, Rec, i);
+      if (!is_out (r))
+        continue;
+      if (r->pkt.dst_port == 8934)
+        {
+          assert_int_equal (r->pkt.proto, NATSIM_PROTO_TCP);
+          assert_true (r->pkt.src_port >= 5060 && r->pkt.src_port <= 5080);
+          assert_int_equal (r->pkt.dscp, 24); /* CS3 */
+          sig++;
+        }
+      else if (r->pkt.dst_port == 123)
+        {
+          assert_int_equal (r->pkt.proto, NATSIM_PROTO_UDP);
+          assert_int_equal (r->pkt.src_port, 51494);
+          ntp++;
+        }
+      else if (r->pkt.dst_port == 443)
+        https += r->pkt.proto == NATSIM_PROTO_TCP;
+      else if (r->pkt.dst_port == 6970)
+        fw += r->pkt.proto == NATSIM_PROTO_TCP;
+      else if (r->pkt.dst_port == 5004)
+        {
+          assert_true (r->pkt.src_port >= 19560 && r->pkt.src_port <= 19660);
+          stun++;
+        }
+    }
+  assert_true (sig > 0 && ntp >= 20 * 6 && https > 0 && fw > 0 && stun > 0);
+  harness_clear (&h);
+}
+
+static void
+test_mpp_media_pairs (void **state)
+{
+  Harness h;
+  GArray *recs = record (HEADER ("1h")
+                         "[population ph]\nprofile = cisco-mpp\ncount = 10\n"
+                         "calls_per_hour = 4\nvideo_fraction = 0\nice_direct = 0\n", &h);
+
+  assert_true (check_media (recs, 19560, 19660, 46, 19560) > 1000);
+  harness_clear (&h);
+}
+
+static void
+test_desktop_packets (void **state)
+{
+  Harness h;
+  GArray *recs = record (HEADER ("1h")
+                         "[population app]\nprofile = webex-desktop\ncount = 10\n"
+                         "calls_per_hour = 4\nvideo_fraction = 1\nice_direct = 0\n", &h);
+  guint sig = 0, ws = 0;
+
+  assert_true (check_media (recs, 8500, 8599, 46, 19560) > 500);
+  assert_true (check_media (recs, 8600, 8699, 34, 19560) > 500);
+  for (guint i = 0; i < recs->len; i++)
+    {
+      const Rec *r = &g_array_index (recs, Rec, i);
+      if (!is_out (r) || r->pkt.proto != NATSIM_PROTO_TCP)
+        continue;
+      if (r->pkt.dst_port == 8934)
+        {
+          assert_true (r->pkt.src_port >= 32768); /* ephemeral */
+          assert_int_equal (r->pkt.dscp, 0);      /* CS0 */
+          sig++;
+        }
+      else if (r->pkt.dst_port == 443)
+        ws++;
+    }
+  /* Keepalives every 96-120 s, websocket pings every 27-30 s. */
+  assert_true (sig >= 10 * 30);
+  assert_true (ws >= 10 * 110);
+  harness_clear (&h);
+}
+
+static bool
+is_push (const Rec *r)
+{
+  return is_out (r) && r->pkt.dst_port == 5223 && r->pkt.length == 80;
+}
+
+static void
+test_mobile_push (void **state)
+{
+  Harness h;
+  GArray *recs = record (HEADER ("4h")
+                         "[population mob]\nprofile = webex-mobile\ncount = 5\n"
+                         "calls_per_hour = 0\nnotify_per_hour = 0\n", &h);
+  guint gaps = 0;
+
+  for (uint32_t e = 0; e < 5; e++)
+    gaps += check_gaps (recs, e, is_push, 27 * 60, 28 * 60);
+  assert_true (gaps >= 5 * 7);
+  /* Without calls a mobile only talks to its push service. */
+  for (guint i = 0; i < recs->len; i++)
+    {
+      const Rec *r = &g_array_index (recs, Rec, i);
+      assert_int_equal (r->pkt.proto, NATSIM_PROTO_TCP);
+      assert_int_equal (is_out (r) ? r->pkt.dst_port : r->pkt.src_port, 5223);
+    }
+  harness_clear (&h);
+}
+
+static void
+test_gateway_packets (void **state)
+{
+  Harness h;
+  GArray *recs = record (HEADER ("30m")
+                         "[population lgw]\nprofile = local-gateway\nerlangs = 20\n", &h);
+  guint calls = 0;
+
+  assert_true (check_media (recs, 8000, 48199, 46, 19560) > 10000);
+  for (guint i = 0; i < recs->len; i++)
+    {
+      const Rec *r = &g_array_index (recs, Rec, i);
+      if (is_out (r) && r->pkt.proto == NATSIM_PROTO_UDP && r->pkt.dst_port == 5004)
+        calls++;
+    }
+  /* 20 erlangs of 180 s calls: 400 calls an hour, about 200 here. */
+  assert_true (calls > 140 && calls < 260);
+  harness_clear (&h);
+}
+
+static void
+test_sip_udp_keepalive (void **state)
+{
+  Harness h;
+  GArray *recs = record (HEADER ("1h")
+                         "[population sip]\nprofile = sip-udp\ncount = 5\nkeepalive = crlf\n", &h);
+  guint gaps = 0;
+
+  for (uint32_t e = 0; e < 5; e++)
+    gaps += check_gaps (recs, e, is_udp_keepalive, 24, 29);
+  assert_true (gaps >= 5 * 120);
+  for (guint i = 0; i < recs->len; i++)
+    {
+      const Rec *r = &g_array_index (recs, Rec, i);
+      if (is_udp_keepalive (r))
+        assert_int_equal (r->pkt.src_port, 5060);
+    }
+  harness_clear (&h);
+}
+
+#define SIP_UDP_ONE \
+  "[population sip]\nprofile = sip-udp\ncount = 1\nstart_spread = 0s\nkeepalive = crlf\n" \
+  "register_interval = 2h\ncalls_per_hour = 0\nnotify_per_hour = 0\n"
+
+/* Keepalives every 24-29 s behind a 20 s timeout (no replies: the stream
+ * timeout is 20 s too): every keepalive finds its mapping dead. */
+static void
+test_sip_udp_rebinds (void **state)
+{
+  const char *const t20[] = { "nat.udp_timeout=20s", "nat.udp_stream_timeout=20s", NULL };
+  const char *const t30[] = { "nat.udp_timeout=30s", "population.sip.notify_per_hour=60", NULL };
+  g_autoptr (NatsimRunResult) r = figures (HEADER ("1h") SIP_UDP_ONE, t20);
+  g_autoptr (NatsimRunResult) ok = NULL;
+  double out = stat (r, 0, NATSIM_STAT_PACKETS_OUT);
+
+  /* One REGISTER at boot, then keepalives: all rebind. */
+  assert_true (out > 120);
+  assert_int_equal ((int) stat (r, 0, NATSIM_STAT_REBINDINGS), (int) out - 1);
+  /* Unreachable (G - 20 s) per gap: 4 to 9 s each. */
+  assert_true (stat (r, 0, NATSIM_STAT_UNREACHABLE_SECONDS) >= 4.0 * (out - 1));
+  assert_true (stat (r, 0, NATSIM_STAT_UNREACHABLE_SECONDS) <= 9.0 * out);
+
+  ok = figures (HEADER ("1h") SIP_UDP_ONE, t30);
+  assert_int_equal ((int) stat (ok, 0, NATSIM_STAT_REBINDINGS), 0);
+  assert_int_equal ((int) stat (ok, 0, NATSIM_STAT_BINDING_LOSSES), 0);
+  assert_true (stat (ok, 0, NATSIM_STAT_PACKETS_IN) > 30);
+  assert_true (stat (ok, 0, NATSIM_STAT_UNREACHABLE_SECONDS) == 0.0);
+}
+
+/* Refreshes every G ~ uniform[24 s, 29 s], timeout T = 20 s, Poisson
+ * inbound requests: the lost share is E[(G-T)+]/E[G] = 6.5 / 26.5, and so
+ * is the unreachable share of time; none when T > 29 s. */
+static void
+test_closed_form_loss (void **state)
+{
+  const double expected = 6.5 / 26.5;
+  Harness h;
+  GArray *recs;
+  guint sent = 0, lost = 0;
+  double p, half;
+
+  recs = record ("[simulation]\nduration = 2h\nwarmup = 0s\nseed = 1\nreplications = 1\n"
+                 "[nat]\npreset = linux\naddresses = 203.0.113.1-203.0.113.2\n"
+                 "udp_timeout = 20s\nudp_stream_timeout = 20s\n"
+                 "[population sip]\nprofile = sip-udp\ncount = 200\nkeepalive = stun\n"
+                 "register_interval = 3h\ncalls_per_hour = 0\nnotify_per_hour = 4\n", &h);
+  for (guint i = 0; i < recs->len; i++)
+    {
+      const Rec *r = &g_array_index (recs, Rec, i);
+      if (r->pkt.dir != NATSIM_DIR_IN || r->pkt.length != 700)
+        continue;
+      sent++;
+      lost += r->verdict == NATSIM_VERDICT_BINDING_LOST;
+    }
+  assert_true (sent > 1200);
+  p = (double) lost / sent;
+  half = 1.96 * sqrt (expected * (1 - expected) / sent);
+  if (fabs (p - expected) > half)
+    fail_msg ("lost share %.4f outside %.4f +- %.4f (%u requests)", p, expected, half, sent);
+  /* Time: 200 endpoints over 2 h minus the boot spread. */
+  p = h.unreachable / (200.0 * 7200.0);
+  if (fabs (p - expected) > 0.01)
+    fail_msg ("unreachable share %.4f, expected %.4f", p, expected);
+  harness_clear (&h);
+
+  recs = record ("[simulation]\nduration = 2h\nwarmup = 0s\nseed = 1\nreplications = 1\n"
+                 "[nat]\npreset = linux\naddresses = 203.0.113.1-203.0.113.2\n"
+                 "udp_timeout = 30s\nudp_stream_timeout = 30s\n"
+                 "[population sip]\nprofile = sip-udp\ncount = 200\nkeepalive = stun\n"
+                 "register_interval = 3h\ncalls_per_hour = 0\nnotify_per_hour = 4\n", &h);
+  for (guint i = 0; i < recs->len; i++)
+    assert_int_not_equal (g_array_index (recs, Rec, i).verdict, NATSIM_VERDICT_BINDING_LOST);
+  assert_true (h.unreachable == 0.0);
+  harness_clear (&h);
+}
+
+#define MPP_ONE \
+  "[population ph]\nprofile = cisco-mpp\ncount = 1\nstart_spread = 0s\n" \
+  "register_interval = 120s\ncalls_per_hour = 0\nnotify_per_hour = 0\n"
+
+/* REGISTER over TCP every 120 s behind a 60 s established timeout: each
+ * refresh meets a reset and reconnects; unreachable 60 s per gap, the last
+ * gap until the end included: 30 x 60 s in an hour. */
+static void
+test_mpp_tcp_timeout (void **state)
+{
+  const char *const t60[] = { "nat.tcp_established_timeout=60s", NULL };
+  const char *const t7440[] = { "nat.tcp_established_timeout=7440s", NULL };
+  g_autoptr (NatsimRunResult) r = figures (HEADER ("1h") MPP_ONE, t60);
+  g_autoptr (NatsimRunResult) ok = figures (HEADER ("1h") MPP_ONE, t7440);
+  const char *const t60n[] = { "nat.tcp_established_timeout=60s",
+                               "population.ph.notify_per_hour=30", NULL };
+  const char *const t7440n[] = { "nat.tcp_established_timeout=7440s",
+                                 "population.ph.notify_per_hour=30", NULL };
+  g_autoptr (NatsimRunResult) rn = figures (HEADER ("1h") MPP_ONE, t60n);
+  g_autoptr (NatsimRunResult) okn = figures (HEADER ("1h") MPP_ONE, t7440n);
+
+  assert_float_equal (stat (r, 0, NATSIM_STAT_UNREACHABLE_SECONDS), 1800.0, 1e-6);
+  /* Inbound NOTIFYs find the mapping gone about half the time. */
+  assert_true (stat (rn, 0, NATSIM_STAT_BINDING_LOSSES) > 3);
+  assert_int_equal ((int) stat (okn, 0, NATSIM_STAT_BINDING_LOSSES), 0);
+  assert_true (stat (okn, 0, NATSIM_STAT_PACKETS_IN) > 30 + 10);
+  assert_int_equal ((int) stat (ok, 0, NATSIM_STAT_BINDING_LOSSES), 0);
+  assert_true (stat (ok, 0, NATSIM_STAT_UNREACHABLE_SECONDS) == 0.0);
+}
+
+#define MOBILES \
+  "[population mob]\nprofile = webex-mobile\ncount = 200\ncalls_per_hour = 2\n" \
+  "inbound_fraction = 1\nnotify_per_hour = 0\n"
+
+static void
+test_mobile_missed_calls (void **state)
+{
+  const char *const t15[] = { "nat.tcp_established_timeout=15m", NULL };
+  const char *const t30[] = { "nat.tcp_established_timeout=30m", NULL };
+  g_autoptr (NatsimRunResult) r = figures (HEADER ("3h") MOBILES, t15);
+  g_autoptr (NatsimRunResult) ok = figures (HEADER ("3h") MOBILES, t30);
+
+  assert_true (stat (r, 0, NATSIM_STAT_MISSED_CALLS) > 10);
+  assert_true (stat (r, 0, NATSIM_STAT_BINDING_LOSSES) > 10);
+  assert_true (stat (r, 0, NATSIM_STAT_UNREACHABLE_SECONDS) > 0);
+  assert_int_equal ((int) stat (ok, 0, NATSIM_STAT_MISSED_CALLS), 0);
+  assert_int_equal ((int) stat (ok, 0, NATSIM_STAT_BINDING_LOSSES), 0);
+  assert_true (stat (ok, 0, NATSIM_STAT_UNREACHABLE_SECONDS) == 0.0);
+}
+
+static const char *const mix =
+  "[population ph]\nprofile = cisco-mpp\ncount = 50\n"
+  "[population app]\nprofile = webex-desktop\ncount = 20\n"
+  "[population lgw]\nprofile = local-gateway\nerlangs = 5\n";
+
+static void
+test_determinism (void **state)
+{
+  g_autofree char *one = g_strconcat (HEADER ("30m"), mix, NULL);
+  g_autofree char *two = g_strconcat (HEADER ("30m"), mix,
+                                      "[population mob]\nprofile = webex-mobile\ncount = 30\n",
+                                      NULL);
+  g_autoptr (NatsimRunResult) a = figures (one, NULL);
+  g_autoptr (NatsimRunResult) b = figures (one, NULL);
+  g_autoptr (NatsimRunResult) c = figures (two, NULL);
+
+  assert_memory_equal (&a->totals, &b->totals, sizeof (NatsimStats));
+  /* Another population leaves the packets of the others as they were. */
+  for (guint k = 0; k < 3; k++)
+    {
+      assert_float_equal (stat (a, k, NATSIM_STAT_PACKETS_OUT), stat (c, k, NATSIM_STAT_PACKETS_OUT), 0);
+      assert_float_equal (stat (a, k, NATSIM_STAT_PACKETS_IN), stat (c, k, NATSIM_STAT_PACKETS_IN), 0);
+      assert_float_equal (stat (a, k, NATSIM_STAT_FLOWS), stat (c, k, NATSIM_STAT_FLOWS), 0);
+    }
+  assert_true (stat (a, 0, NATSIM_STAT_PACKETS_OUT) > 1000);
+}
+
+static bool
+has_check (GPtrArray *checks, const char *id, const char *needle)
+{
+  for (guint i = 0; i < checks->len; i++)
+    {
+      NatsimCheck *c = g_ptr_array_index (checks, i);
+      if (strcmp (c->id, id) == 0 && (needle == NULL || strstr (c->message, needle) != NULL))
+        return true;
+    }
+  return false;
+}
+
+static bool
+has_rec (GPtrArray *recs, const char *id, double value)
+{
+  for (guint i = 0; i < recs->len; i++)
+    {
+      NatsimCheckRecommendation *r = g_ptr_array_index (recs, i);
+      if (strcmp (r->id, id) == 0 && (value < 0 || r->value == value))
+        {
+          assert_string_equal (r->basis, "arithmetic");
+          return true;
+        }
+    }
+  return false;
+}
+
+static void
+test_checks (void **state)
+{
+  g_autofree char *ini = g_strconcat (HEADER ("1h"),
+    "[population sip]\nprofile = sip-udp\nkeepalive = crlf\n"
+    "[population mob]\nprofile = webex-mobile\n"
+    "[population lgw]\nprofile = local-gateway\nerlangs = 40\n", NULL);
+  const char *const bad[] = { "nat.udp_timeout=20s", "nat.tcp_established_timeout=15m",
+                              "nat.ports_per_subscriber=32", NULL };
+  const char *const good[] = { "nat.preset=rfc", NULL };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (NatsimScenario) s = natsim_scenario_load_data_with_overrides (ini, (gsize) -1, "t.ini",
+                                                                           bad, &error);
+  g_autoptr (NatsimScenario) g = natsim_scenario_load_data_with_overrides (ini, (gsize) -1, "t.ini",
+                                                                           good, &error);
+  g_autoptr (NatsimScenario) d = NULL;
+  g_autoptr (GPtrArray) checks = NULL, recs = NULL;
+
+  assert_non_null (s);
+  assert_non_null (g);
+  checks = natsim_check_scenario (s);
+  recs = natsim_check_recommendations (s);
+  assert_true (has_check (checks, "refresh.udp", "24s..29s"));
+  assert_true (has_check (checks, "refresh.tcp", "27m..28m"));
+  assert_true (has_check (checks, "pool.ports_per_subscriber", "lgw"));
+  assert_true (has_check (checks, "rfc4787.req4", "even/odd"));
+  /* 80 % of the 20 s timeout. */
+  assert_true (has_rec (recs, "keepalive.interval", 16));
+  assert_true (has_rec (recs, "timeout.udp", 120));
+  assert_true (has_rec (recs, "timeout.tcp_established", 7440));
+  assert_true (has_rec (recs, "pool.ports_per_subscriber", -1));
+  g_clear_pointer (&checks, g_ptr_array_unref);
+  g_clear_pointer (&recs, g_ptr_array_unref);
+
+  /* BCP 127 timeouts cover every refresh: silence. */
+  checks = natsim_check_scenario (g);
+  recs = natsim_check_recommendations (g);
+  assert_false (has_check (checks, "refresh.udp", NULL));
+  assert_false (has_check (checks, "refresh.tcp", NULL));
+  assert_int_equal (recs->len, 0);
+  g_clear_pointer (&checks, g_ptr_array_unref);
+  g_clear_pointer (&recs, g_ptr_array_unref);
+
+  /* The shipped default: only its intercoms (no keepalive by design). */
+  {
+    g_autofree char *path = g_build_filename (g_getenv ("NATSIM_SOURCE_ROOT") ? g_getenv ("NATSIM_SOURCE_ROOT") : ".",
+                                              "scenarios", "default.ini", NULL);
+    d = natsim_scenario_load (path, &error);
+    if (d == NULL)
+      fail_msg ("%s", error->message);
+    checks = natsim_check_scenario (d);
+    assert_false (has_check (checks, "refresh.tcp", NULL));
+    assert_true (has_check (checks, "refresh.udp", "intercoms"));
+    for (guint i = 0; i < checks->len; i++)
+      {
+        NatsimCheck *c = g_ptr_array_index (checks, i);
+        if (strcmp (c->id, "refresh.udp") == 0)
+          assert_non_null (strstr (c->message, "[population intercoms]"));
+      }
+  }
+}
+
+int
+main (void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test (test_catalogue),
+    cmocka_unit_test (test_mpp_packets),
+    cmocka_unit_test (test_mpp_media_pairs),
+    cmocka_unit_test (test_desktop_packets),
+    cmocka_unit_test (test_mobile_push),
+    cmocka_unit_test (test_gateway_packets),
+    cmocka_unit_test (test_sip_udp_keepalive),
+    cmocka_unit_test (test_sip_udp_rebinds),
+    cmocka_unit_test (test_closed_form_loss),
+    cmocka_unit_test (test_mpp_tcp_timeout),
+    cmocka_unit_test (test_mobile_missed_calls),
+    cmocka_unit_test (test_determinism),
+    cmocka_unit_test (test_checks),
+  };
+
+  return cmocka_run_group_tests (tests, NULL, NULL);
+}

@@ -283,8 +283,9 @@ analyse_endpoints (const NatsimScenario *s, GPtrArray *warnings, GPtrArray *recs
           double need = ceil ((exclusive ? total : one_service) / range);
           if (warnings != NULL)
             add (warnings, "pool.ports",
-                 "about %.0f ports per public address at the busy hour (%s) but port_range "
-                 "holds %.0f: PAT will run out of ports",
+                 "about %.0f ports per public address at the busy hour (%s; a high-quantile "
+                 "estimate from the counts, simulate for the real peak) but port_range holds "
+                 "%.0f: PAT may run out of ports",
                  per_addr,
                  exclusive ? "long-lived flows and media of every endpoint, port_reuse = "
                              "exclusive"

@@ -1018,8 +1018,10 @@ endpoint_port_demand (const EndpointSpec *s, NatsimPortDemand *out)
 
   memset (out, 0, sizeof *out);
   out->endpoints = s->count;
+  /* Background exchanges (NTP, HTTPS) hold a mapping for a timeout out of
+   * every period of minutes: about a tenth of a port per host. */
   out->long_lived = (s->sig_on_demand ? 0.0 : 1.0) + (s->aux_dst.port != 0 ? 1.0 : 0.0)
-                    + (s->n_background > 0 ? 1.0 : 0.0);
+                    + (s->n_background > 0 ? 0.1 : 0.0);
   /* A Poisson number of calls in progress: mean plus three standard
    * deviations covers the busy hour with room. */
   out->peak_calls = a > 0 ? ceil (a + 3.0 * sqrt (a)) : 0.0;

@@ -368,6 +368,8 @@ finish_svg (char *raw, const char *prefix, const char *title,
   g_autofree char *escaped = NULL;
   g_autofree char *title_el = NULL;
 
+  if (raw == NULL)
+    return NULL; /* run_gnuplot() has set @error */
   if (start == NULL || end == NULL || end < start)
     {
       g_set_error_literal (error, NATSIM_CHART_ERROR,
@@ -382,24 +384,20 @@ finish_svg (char *raw, const char *prefix, const char *title,
   for (guint i = 0; i < ids->len; i++)
     {
       const char *id = g_ptr_array_index (ids, i);
+      /* The declaration (id='x' or id="x") and the references to it
+       * (href='#x', url(#x)), each followed by its closing character. */
       static const char *const forms[][2] = {
-        { " id='%s'", " id='%s-%s'" },
-        { " id=\"%s\"", " id=\"%s-%s\"" },
-        { "#%s'", "#%s-%s'" },
-        { "#%s\"", "#%s-%s\"" },
-        { "#%s)", "#%s-%s)" },
+        { " id='", "'" }, { " id=\"", "\"" },
+        { "#", "'" }, { "#", "\"" }, { "#", ")" },
       };
 
       for (gsize k = 0; k < G_N_ELEMENTS (forms); k++)
         {
-          g_autofree char *from = NULL;
-          g_autofree char *to = NULL;
+          g_autofree char *from = g_strconcat (forms[k][0], id, forms[k][1],
+                                               NULL);
+          g_autofree char *to = g_strconcat (forms[k][0], prefix, "-", id,
+                                             forms[k][1], NULL);
 
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-          from = g_strdup_printf (forms[k][0], id);
-          to = g_strdup_printf (forms[k][1], prefix, id);
-#pragma GCC diagnostic pop
           replace_all (svg, from, to);
         }
     }

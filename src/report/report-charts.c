@@ -226,8 +226,12 @@ chart_ports (GPtrArray *out, const NatsimReport *r, const NatsimSummary *sum,
       series[i].name = g_ptr_array_index (names, i);
       series[i].y = g_ptr_array_index (ys, i);
     }
-  chart.title = per_address && n_addr > order->len
-                  ? "Ports in use on the busiest public addresses" : title;
+  if (!per_address)
+    chart.title = "Ports in use, all public addresses together";
+  else if (n_addr > order->len)
+    chart.title = "Ports in use on the busiest public addresses";
+  else
+    chart.title = title;
   chart.x_label = t->label;
   chart.y_label = "ports in use";
   chart.x = t->x_gauge;

@@ -447,11 +447,12 @@ find_losses (GPtrArray *out, const NatsimSummary *sum)
   t = g_string_new (NULL);
   g_string_append (t, report_fmt_num (a, lost));
   append_ci (t, sum, NATSIM_STAT_BINDING_LOSSES, FALSE);
-  g_string_append_printf (t, " inbound %s dropped because the binding they needed had "
-                             "expired or was never created (binding "
-                             "losses: %s %% of the inbound packets that "
-                             "should have arrived",
+  g_string_append_printf (t, " inbound %s dropped because the binding "
+                             "%s needed had expired or was never created "
+                             "(binding losses: %s %% of the inbound "
+                             "packets that should have arrived",
                           plural (lost, "packet was", "packets were"),
+                          plural (lost, "it", "they"),
                           report_fmt_percent (b, lost / (lost + in)));
   append_worst_class (t, sum, NATSIM_STAT_BINDING_LOSSES);
   g_string_append (t, ").");
@@ -603,6 +604,28 @@ find_warnings (GPtrArray *out, const NatsimReport *r)
   add_finding (out, REPORT_FINDING_NOTE, t);
 }
 
+static void
+sort_by_severity (GPtrArray *findings)
+{
+  g_autoptr (GPtrArray) sorted = g_ptr_array_new ();
+  static const ReportSeverity order[] = { REPORT_FINDING_BAD,
+                                          REPORT_FINDING_NOTE,
+                                          REPORT_FINDING_OK };
+
+  /* A stable partition (g_ptr_array_sort is not stable before GLib
+   * 2.76). */
+  for (gsize k = 0; k < G_N_ELEMENTS (order); k++)
+    for (guint i = 0; i < findings->len; i++)
+      {
+        ReportFinding *f = g_ptr_array_index (findings, i);
+
+        if (f->severity == order[k])
+          g_ptr_array_add (sorted, f);
+      }
+  for (guint i = 0; i < findings->len; i++)
+    findings->pdata[i] = sorted->pdata[i];
+}
+
 GPtrArray *
 report_findings (const NatsimReport *r)
 {
@@ -634,6 +657,9 @@ report_findings (const NatsimReport *r)
   find_unreachable (out, r, sum);
   find_other (out, r, sum);
   find_warnings (out, r);
+  /* Problems first, then notes, then what is fine; within a severity the
+   * order above (capacity, losses, rebindings, reachability, ...). */
+  sort_by_severity (out);
   return out;
 }
 

@@ -303,7 +303,7 @@ make_message (char *buf, size_t len, int ev)
   snprintf (buf, len, "%d %d\n", flows[events[ev].flow].id, ev);
 }
 
-/* Handles one received message; @sock is where it arrived. */
+/* Handles one received message; @to is where it arrived. */
 static void
 received (const char *msg, const struct sockaddr_in *from, const struct sockaddr_in *to,
           bool server)

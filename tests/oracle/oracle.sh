@@ -150,7 +150,7 @@ case "$CASE" in
     # reply, flow older than 2 s: stream, 10 s); the server's send 8 s later
     # is delivered, 11.3 s after it lost.  Flow 1: reply at 1 s and outbound at
     # 1.5 s (younger than 2 s: still 5 s); the send at 8 s is lost.
-    EXPECT="failures 0, delivered in 2, binding losses 2"
+    EXPECT="failures 0, delivered in 3, binding losses 2"
     { echo "flow 0 udp $A 43000 $S1 5000"
       echo "flow 1 udp $A 43001 $S1 5000"
       echo "out 0.2 0"; echo "out 0.3 1"
@@ -400,7 +400,7 @@ row () {  # row WHAT KERNEL NATSIM
   printf '  %-44s %8s %8s  %s\n' "$1" "$2" "$3" "$verdict"
 }
 echo "oracle case $CASE: SNAT to $PUB:$RANGE, udp ${UDP_T}s, udp stream ${UDP_STREAM_T}s, tcp established ${TCP_EST_T}s"
-echo "  REFERENCE.md expects: $EXPECT"
+echo "  expected from REFERENCE.md section 3: $EXPECT"
 printf '  %-44s %8s %8s\n' "figure" "kernel" "natsim"
 if [ "$k_out_lost" != "$insert_failed" ] && [ "$TCP" = 0 ]; then
   note "kernel: $k_out_lost outbound packets did not reach the server but insert_failed rose by $insert_failed (drop $drops)"

@@ -1,7 +1,8 @@
 /* natsim: charts for the HTML reports, drawn by gnuplot.
  *
- * Each function writes a gnuplot script (data inline, as datablocks) to the
- * stdin of a `gnuplot` subprocess and reads an SVG document from its stdout.
+ * Each function writes a gnuplot script (data inline, as datablocks) to a
+ * temporary file, runs `gnuplot -d FILE` as a subprocess and reads an SVG
+ * document from its stdout.
  * The SVG has no XML prolog (ready to inline into HTML), its ids carry a
  * prefix given by the caller (several charts can share one page), and it
  * depends only on the input and on gnuplot's version: fixed size and fonts,

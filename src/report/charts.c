@@ -4,8 +4,10 @@
  * everywhere, its SVG is small and deterministic, and a missing or broken
  * gnuplot must only cost the charts, never the report.  So:
  * - the script, with the data inline as datablocks ($d << EOD), goes to
- *   gnuplot's stdin and the SVG comes back on its stdout: no temporary
- *   files;
+ *   a temporary file that gnuplot reads (its stdin is /dev/null), and the
+ *   SVG comes back on its stdout.  Not stdin: a gnuplot that dies early
+ *   would leave us writing into a closed pipe (SIGPIPE kills the caller);
+ *   a file cannot;
  * - gnuplot runs with -d (no ~/.gnuplot or system init file) and LC_ALL=C
  *   (the numbers we write use '.' whatever the caller's locale), so the
  *   output depends only on the input and on gnuplot's version;
@@ -20,6 +22,8 @@
 #include "natsim/charts.h"
 
 #include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <unistd.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,32 +144,49 @@ run_gnuplot (const char *script, GError **error)
   g_autofree char *gnuplot = find_gnuplot (error);
   g_autoptr (GSubprocessLauncher) launcher = NULL;
   g_autoptr (GSubprocess) proc = NULL;
-  g_autoptr (GBytes) in = NULL;
   g_autoptr (GCancellable) cancel = NULL;
+  g_autofree char *script_path = NULL;
   g_autoptr (GMainContext) ctx = NULL;
   g_autoptr (GError) local = NULL;
   GSource *timer;
   RunState st = { 0 };
-  const char *argv[3];
+  const char *argv[4];
   char *out = NULL;
   double limit_s = chart_timeout_s ();
+  int fd;
 
   if (gnuplot == NULL)
     return NULL;
 
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE
-                                        | G_SUBPROCESS_FLAGS_STDOUT_PIPE
+  fd = g_file_open_tmp ("natsim-chart-XXXXXX.gp", &script_path, &local);
+  if (fd < 0)
+    {
+      g_set_error (error, NATSIM_CHART_ERROR, NATSIM_CHART_ERROR_FAILED,
+                   "no temporary file for gnuplot: %s", local->message);
+      return NULL;
+    }
+  close (fd);
+  if (!g_file_set_contents (script_path, script, -1, &local))
+    {
+      g_set_error (error, NATSIM_CHART_ERROR, NATSIM_CHART_ERROR_FAILED,
+                   "no temporary file for gnuplot: %s", local->message);
+      g_unlink (script_path);
+      return NULL;
+    }
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE
                                         | G_SUBPROCESS_FLAGS_STDERR_PIPE);
   g_subprocess_launcher_setenv (launcher, "LC_ALL", "C", TRUE);
-  g_subprocess_launcher_unsetenv (launcher, "GNUPLOT_DRIVER_DIR");
   argv[0] = gnuplot;
   argv[1] = "-d"; /* no init files: the output depends on the input only */
-  argv[2] = NULL;
+  argv[2] = script_path;
+  argv[3] = NULL;
   proc = g_subprocess_launcher_spawnv (launcher, argv, &local);
   if (proc == NULL)
     {
       g_set_error (error, NATSIM_CHART_ERROR, NATSIM_CHART_ERROR_FAILED,
                    "gnuplot could not be started: %s", local->message);
+      g_unlink (script_path);
       return NULL;
     }
 
@@ -174,8 +195,7 @@ run_gnuplot (const char *script, GError **error)
   ctx = g_main_context_new ();
   g_main_context_push_thread_default (ctx);
   cancel = g_cancellable_new ();
-  in = g_bytes_new (script, strlen (script));
-  g_subprocess_communicate_async (proc, in, cancel, on_communicated, &st);
+  g_subprocess_communicate_async (proc, NULL, cancel, on_communicated, &st);
   timer = g_timeout_source_new ((guint) (limit_s * 1000.0));
   g_source_set_callback (timer, on_timeout, &st, NULL);
   g_source_attach (timer, ctx);
@@ -196,6 +216,7 @@ run_gnuplot (const char *script, GError **error)
       g_subprocess_wait (proc, NULL, NULL);
     }
   g_main_context_pop_thread_default (ctx);
+  g_unlink (script_path);
 
   if (st.timed_out)
     g_set_error (error, NATSIM_CHART_ERROR, NATSIM_CHART_ERROR_FAILED,

@@ -662,6 +662,243 @@ test_checks (void **state)
   }
 }
 
+static guint
+count_checks (GPtrArray *checks, const char *id)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < checks->len; i++)
+    n += strcmp (((NatsimCheck *) g_ptr_array_index (checks, i))->id, id) == 0;
+  return n;
+}
+
+static NatsimScenario *
+load_default (const char *const *overrides)
+{
+  const char *root = g_getenv ("NATSIM_SOURCE_ROOT");
+  g_autofree char *path = g_build_filename (root != NULL ? root : ".", "scenarios",
+                                            "default.ini", NULL);
+  g_autoptr (GError) error = NULL;
+  NatsimScenario *s = natsim_scenario_load_with_overrides (path, overrides, &error);
+
+  if (s == NULL)
+    fail_msg ("%s", error->message);
+  return s;
+}
+
+/* The shipped default is a Linux NAT, and its report is meant to have
+ * something in it: exactly these warnings fire, each once, and the only
+ * endpoint warning is the intercoms' (hourly REGISTER, no keepalive, by
+ * design).  Every Webex population and the keepalive-driven adapters are
+ * sound: no refresh.* or pool.* warning names them.  Given RFC 5626
+ * keepalives, the intercoms are sound too, and the endpoint checks fall
+ * silent with no recommendation left. */
+static void
+test_checks_default (void **state)
+{
+  static const char *const expected[] = {
+    "rfc4787.req2",  /* arbitrary pooling over 2 addresses (Linux default) */
+    "rfc4787.req4",  /* parity off while media uses even/odd pairs */
+    "rfc4787.req5",  /* udp_timeout 30 s */
+    "rfc4787.req8",  /* address-and-port-dependent filtering */
+    "rfc5382.req5",  /* tcp_transitory_timeout 120 s */
+    "rfc5508.req",   /* icmp_timeout 30 s */
+    "refresh.udp",   /* the intercoms */
+  };
+  const char *const sound[] = { "population.intercoms.keepalive=stun", NULL };
+  const char *const pops[] = { "phones", "rooms", "desktops", "mobiles", "gateway", "atas" };
+  g_autoptr (NatsimScenario) d = load_default (NULL);
+  g_autoptr (NatsimScenario) ok = load_default (sound);
+  g_autoptr (GPtrArray) checks = natsim_check_scenario (d);
+  g_autoptr (GPtrArray) recs = natsim_check_recommendations (d);
+  g_autoptr (GPtrArray) ok_checks = natsim_check_scenario (ok);
+  g_autoptr (GPtrArray) ok_recs = natsim_check_recommendations (ok);
+
+  assert_int_equal (checks->len, G_N_ELEMENTS (expected));
+  for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
+    if (count_checks (checks, expected[i]) != 1)
+      fail_msg ("%s fired %u times on default.ini", expected[i],
+                count_checks (checks, expected[i]));
+  for (guint i = 0; i < checks->len; i++)
+    {
+      NatsimCheck *c = g_ptr_array_index (checks, i);
+      if (g_str_has_prefix (c->id, "refresh.") || g_str_has_prefix (c->id, "pool."))
+        {
+          assert_string_equal (c->id, "refresh.udp");
+          assert_true (g_str_has_prefix (c->message, "[population intercoms] "));
+          for (guint k = 0; k < G_N_ELEMENTS (pops); k++)
+            {
+              g_autofree char *tag = g_strdup_printf ("[population %s]", pops[k]);
+              assert_null (strstr (c->message, tag));
+            }
+        }
+    }
+  /* The recommendations are the intercoms' arithmetic: a keepalive at
+   * 80 % of the 30 s UDP timeout, or a timeout over their hour. */
+  assert_int_equal (recs->len, 2);
+  assert_true (has_rec (recs, "keepalive.interval", 24));
+  assert_true (has_rec (recs, "timeout.udp", 4500));
+  for (guint i = 0; i < recs->len; i++)
+    assert_non_null (strstr (((NatsimCheckRecommendation *) g_ptr_array_index (recs, i))->reason,
+                             "intercoms"));
+
+  /* Intercoms with STUN keepalives every 24-29 s: the same RFC warnings,
+   * nothing from the endpoints. */
+  assert_int_equal (ok_checks->len, G_N_ELEMENTS (expected) - 1);
+  assert_int_equal (count_checks (ok_checks, "refresh.udp"), 0);
+  assert_int_equal (count_checks (ok_checks, "refresh.tcp"), 0);
+  assert_int_equal (count_checks (ok_checks, "pool.ports"), 0);
+  assert_int_equal (count_checks (ok_checks, "pool.ports_per_subscriber"), 0);
+  assert_int_equal (ok_recs->len, 0);
+}
+
+/* Each endpoint warning on a configuration built to deserve it, and its
+ * sound twin silent. */
+static void
+test_checks_each_warning (void **state)
+{
+  /* refresh.tcp: MPP REGISTER every 60-120 s behind a 60 s TCP timeout. */
+  {
+    g_autofree char *ini = g_strconcat (HEADER ("1h"),
+                                        "[population ph]\nprofile = cisco-mpp\ncount = 10\n",
+                                        NULL);
+    const char *const bad[] = { "nat.tcp_established_timeout=60s", NULL };
+    const char *const good[] = { "nat.tcp_established_timeout=7440s", NULL };
+    g_autoptr (NatsimScenario) b = natsim_scenario_load_data_with_overrides (ini, (gsize) -1,
+                                                                             "t.ini", bad, NULL);
+    g_autoptr (NatsimScenario) g = natsim_scenario_load_data_with_overrides (ini, (gsize) -1,
+                                                                             "t.ini", good, NULL);
+    g_autoptr (GPtrArray) cb = NULL, cg = NULL, rb = NULL;
+
+    assert_non_null (b);
+    assert_non_null (g);
+    cb = natsim_check_scenario (b);
+    cg = natsim_check_scenario (g);
+    rb = natsim_check_recommendations (b);
+    assert_true (has_check (cb, "refresh.tcp", "[population ph]"));
+    assert_true (has_check (cb, "refresh.tcp", "SIP-TLS REGISTER refresh"));
+    assert_true (has_rec (rb, "timeout.tcp_established", 7440));
+    assert_int_equal (count_checks (cg, "refresh.tcp"), 0);
+  }
+
+  /* refresh.udp on an answered keepalive: STUN every 24-29 s is under the
+   * 30 s udp_timeout but not under a 25 s stream timeout. */
+  {
+    g_autofree char *ini = g_strconcat (HEADER ("1h"),
+                                        "[population sip]\nprofile = sip-udp\nkeepalive = stun\n",
+                                        NULL);
+    const char *const bad[] = { "nat.udp_timeout=30s", "nat.udp_stream_timeout=25s", NULL };
+    const char *const good[] = { "nat.udp_timeout=30s", "nat.udp_stream_timeout=120s", NULL };
+    g_autoptr (NatsimScenario) b = natsim_scenario_load_data_with_overrides (ini, (gsize) -1,
+                                                                             "t.ini", bad, NULL);
+    g_autoptr (NatsimScenario) g = natsim_scenario_load_data_with_overrides (ini, (gsize) -1,
+                                                                             "t.ini", good, NULL);
+    g_autoptr (GPtrArray) cb = NULL, cg = NULL;
+
+    assert_non_null (b);
+    assert_non_null (g);
+    cb = natsim_check_scenario (b);
+    cg = natsim_check_scenario (g);
+    assert_true (has_check (cb, "refresh.udp", "udp_stream_timeout = 25s"));
+    assert_int_equal (count_checks (cg, "refresh.udp"), 0);
+  }
+
+  /* pool.ports: 3000 phones on one address of 1024 ports, with exclusive
+   * ports (every binding its own port) and with port overlapping (one
+   * signalling connection each toward the same edges). */
+  {
+    g_autofree char *ini = g_strconcat (HEADER ("1h"),
+                                        "[population ph]\nprofile = cisco-mpp\ncount = 3000\n",
+                                        NULL);
+    const char *const excl[] = { "nat.preset=cisco-asa", "nat.addresses=203.0.113.1",
+                                 "nat.port_range=1024-2047", NULL };
+    const char *const over[] = { "nat.addresses=203.0.113.1", "nat.port_range=1024-2047",
+                                 NULL };
+    const char *const good[] = { "nat.addresses=203.0.113.1", NULL };
+    g_autoptr (NatsimScenario) e = natsim_scenario_load_data_with_overrides (ini, (gsize) -1,
+                                                                             "t.ini", excl, NULL);
+    g_autoptr (NatsimScenario) o = natsim_scenario_load_data_with_overrides (ini, (gsize) -1,
+                                                                             "t.ini", over, NULL);
+    g_autoptr (NatsimScenario) g = natsim_scenario_load_data_with_overrides (ini, (gsize) -1,
+                                                                             "t.ini", good, NULL);
+    g_autoptr (GPtrArray) ce = NULL, co = NULL, cg = NULL, re = NULL, rg = NULL;
+
+    assert_non_null (e);
+    assert_non_null (o);
+    assert_non_null (g);
+    ce = natsim_check_scenario (e);
+    co = natsim_check_scenario (o);
+    cg = natsim_check_scenario (g);
+    re = natsim_check_recommendations (e);
+    rg = natsim_check_recommendations (g);
+    assert_true (has_check (ce, "pool.ports", "exclusive"));
+    assert_true (has_check (co, "pool.ports", "one signalling connection"));
+    /* At least 3 x 1024 ports: three addresses or more. */
+    assert_true (has_rec (re, "pool.addresses", -1));
+    for (guint i = 0; i < re->len; i++)
+      {
+        NatsimCheckRecommendation *r = g_ptr_array_index (re, i);
+        if (strcmp (r->id, "pool.addresses") == 0)
+          assert_true (r->value >= 3);
+      }
+    assert_int_equal (count_checks (cg, "pool.ports"), 0);
+    assert_int_equal (rg->len, 0);
+  }
+
+  /* pool.ports_per_subscriber: a gateway with 40 erlangs in a 32-port
+   * block; 1024 ports hold it. */
+  {
+    g_autofree char *ini = g_strconcat (HEADER ("1h"),
+                                        "[population lgw]\nprofile = local-gateway\n"
+                                        "erlangs = 40\n", NULL);
+    const char *const bad[] = { "nat.ports_per_subscriber=32", NULL };
+    const char *const good[] = { "nat.ports_per_subscriber=1024", NULL };
+    g_autoptr (NatsimScenario) b = natsim_scenario_load_data_with_overrides (ini, (gsize) -1,
+                                                                             "t.ini", bad, NULL);
+    g_autoptr (NatsimScenario) g = natsim_scenario_load_data_with_overrides (ini, (gsize) -1,
+                                                                             "t.ini", good, NULL);
+    g_autoptr (GPtrArray) cb = NULL, cg = NULL;
+
+    assert_non_null (b);
+    assert_non_null (g);
+    cb = natsim_check_scenario (b);
+    cg = natsim_check_scenario (g);
+    assert_true (has_check (cb, "pool.ports_per_subscriber", "[population lgw]"));
+    assert_int_equal (count_checks (cg, "pool.ports_per_subscriber"), 0);
+  }
+
+  /* rfc4787.req4: with media it names the populations that need pairs;
+   * with generic flows only it is the plain RFC reminder; parity on
+   * silences it. */
+  {
+    g_autofree char *media = g_strconcat (HEADER ("1h"),
+                                          "[population ph]\nprofile = cisco-mpp\ncount = 5\n"
+                                          "[population web]\nprofile = generic\n", NULL);
+    g_autofree char *plain = g_strconcat (HEADER ("1h"),
+                                          "[population web]\nprofile = generic\n", NULL);
+    const char *const off[] = { "nat.parity=false", NULL };
+    const char *const on[] = { "nat.parity=true", NULL };
+    g_autoptr (NatsimScenario) m = natsim_scenario_load_data_with_overrides (media, (gsize) -1,
+                                                                             "t.ini", off, NULL);
+    g_autoptr (NatsimScenario) p = natsim_scenario_load_data_with_overrides (plain, (gsize) -1,
+                                                                             "t.ini", off, NULL);
+    g_autoptr (NatsimScenario) g = natsim_scenario_load_data_with_overrides (media, (gsize) -1,
+                                                                             "t.ini", on, NULL);
+    g_autoptr (GPtrArray) cm = NULL, cp = NULL, cg = NULL;
+
+    assert_non_null (m);
+    assert_non_null (p);
+    assert_non_null (g);
+    cm = natsim_check_scenario (m);
+    cp = natsim_check_scenario (p);
+    cg = natsim_check_scenario (g);
+    assert_true (has_check (cm, "rfc4787.req4", "populations ph send RTP/RTCP"));
+    assert_int_equal (count_checks (cp, "rfc4787.req4"), 1);
+    assert_false (has_check (cp, "rfc4787.req4", "even/odd port pairs"));
+    assert_int_equal (count_checks (cg, "rfc4787.req4"), 0);
+  }
+}
+
 int
 main (void)
 {
@@ -679,6 +916,8 @@ main (void)
     cmocka_unit_test (test_mobile_missed_calls),
     cmocka_unit_test (test_determinism),
     cmocka_unit_test (test_checks),
+    cmocka_unit_test (test_checks_default),
+    cmocka_unit_test (test_checks_each_warning),
   };
 
   return cmocka_run_group_tests (tests, NULL, NULL);

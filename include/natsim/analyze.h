@@ -112,6 +112,29 @@ typedef struct
 
 const NatsimClassAnalysis *natsim_analysis_class (const NatsimAnalysis *a, guint cls);
 
+/* The idle gaps of class @cls of a finished analysis, in seconds, sorted
+ * ascending (all of them, or the uniform sample the quantiles use when
+ * there were more than max_samples); stores their number in @ret_n.  The
+ * array belongs to @a.  NULL and 0 when the class has no gap. */
+const double *natsim_analysis_class_gaps (const NatsimAnalysis *a, guint cls, gsize *ret_n);
+
+/* The refresh gaps of class @cls (as natsim_analysis_class_gaps()). */
+const double *natsim_analysis_class_refresh_gaps (const NatsimAnalysis *a, guint cls,
+                                                  gsize *ret_n);
+
+/* The duration of the capture (first to last packet), seconds. */
+double natsim_analysis_duration_s (const NatsimAnalysis *a);
+
+/* The timeout analysis.json recommends for @proto (NATSIM_PROTO_UDP or
+ * NATSIM_PROTO_TCP; docs/analysis.md), NaN when no class qualifies; the
+ * deciding class name goes to @ret_class (may be NULL). */
+double natsim_analysis_recommended_timeout (const NatsimAnalysis *a, uint8_t proto,
+                                            const char **ret_class);
+
+/* The transport of a class's flows: NATSIM_PROTO_TCP, NATSIM_PROTO_UDP, or
+ * 0 for ICMP ("sip" counts as UDP, its usual transport). */
+uint8_t natsim_analysis_class_proto (guint cls);
+
 typedef struct
 {
   guint64         registers;          /* REGISTER requests */

@@ -65,6 +65,12 @@ typedef struct
   const char              *limit_label;
   double                   limit;
   gboolean                 y_from_zero; /* start the y axis at 0 */
+  /* Added later; zero-initialised charts draw as before. */
+  gboolean                 x_log;        /* logarithmic x axis (x values must be > 0) */
+  /* A vertical line at x = @marker_x (e.g. a timeout) when @marker_label
+   * is not NULL; the x axis then reaches it. */
+  const char              *marker_label;
+  double                   marker_x;
 } NatsimLineChart;
 
 typedef struct

@@ -11,6 +11,7 @@
 #include <glib.h>
 
 #include "natsim/analysis.h"
+#include "natsim/analyze.h"
 #include "natsim/metrics.h"
 #include "natsim/scenario.h"
 #include "natsim/simulate.h"
@@ -54,6 +55,17 @@ typedef struct
   NatsimUsageResult *usage;   /* usage over all measurement replications */
   GArray            *items;   /* NatsimPlanItem, in contract order */
   GArray            *notes;   /* NatsimPlanNote: caveats for the report's warnings */
+  /* Idle gaps left out of the timeout recommendations: those of flows that
+   * never received an inbound packet more than the reply window after
+   * their last outbound one (usage->gap_* hold only the counted gaps). */
+  double             ignored_gaps[NATSIM_GAP_N];
+  double            *ignored_class_gap_max; /* [classes * NATSIM_GAP_N], seconds */
+  double             exposed_flows;         /* flows with unsolicited inbound packets */
+  double             gap_flows;             /* flows followed, over all replications */
+  /* Plans from captures (natsim_plan_run_trace()): @grown and @usage are
+   * NULL, @runs holds the one replay through the configured NAT. */
+  NatsimParams      *nat;      /* the [nat] configuration replayed, or NULL */
+  NatsimAnalysis    *analysis; /* the captures' traffic analysis, or NULL */
 } NatsimPlan;
 
 /* Plans @s (validated).  Errors: invalid growth (NATSIM_ERROR_INVALID_INPUT),
@@ -61,6 +73,18 @@ typedef struct
 NatsimPlan *natsim_plan_run (const NatsimScenario *s, const NatsimPlanOptions *opts,
                              GError **error);
 void natsim_plan_free (NatsimPlan *p);
+
+/* Plans from captures: analyses @traces (@n paths; idle gaps per class,
+ * natsim/analyze.h) for timeout.* and keepalive.interval (basis "trace"),
+ * and replays them through a NAT of @nat with inside addresses @inside
+ * (natsim/replay.h) for pool.addresses (Erlang B on the measured load with
+ * growth, confirmed by replay: basis "erlang-b" or "trace") and
+ * pool.ports_per_subscriber (replays with port blocks, basis "trace").
+ * Errors: unreadable captures or an invalid configuration
+ * (NATSIM_ERROR_INVALID_INPUT). */
+NatsimPlan *natsim_plan_run_trace (const NatsimParams *nat, const char *const *traces,
+                                   guint n, const NatsimCidrSet *inside,
+                                   const NatsimPlanOptions *opts, GError **error);
 
 /* The recommendation @id of @p, or NULL. */
 const NatsimPlanItem *natsim_plan_find (const NatsimPlan *p, const char *id);

@@ -35,6 +35,8 @@ typedef struct
   char          *command;  /* "simulate", "replay", ... */
   char          *scenario; /* path as given, or NULL */
   GPtrArray     *traces;   /* char*, as given */
+  guint          scale;    /* replay --scale K: copies of the population;
+                            * 0 when not a replay (inputs.scale absent) */
   guint64        seed;
   JsonNode      *config;   /* from natsim_scenario_config_to_json() */
   NatsimSummary *summary;

@@ -550,6 +550,35 @@ natsim_analysis_class (const NatsimAnalysis *a, guint cls)
   return &a->classes[cls].fig;
 }
 
+const double *
+natsim_analysis_class_gaps (const NatsimAnalysis *a, guint cls, gsize *ret_n)
+{
+  const Reservoir *r;
+
+  g_return_val_if_fail (a != NULL && a->finished && cls < a->n_classes && ret_n != NULL, NULL);
+  r = &a->classes[cls].r[R_GAP];
+  *ret_n = r->v != NULL ? r->v->len : 0;
+  return *ret_n > 0 ? (const double *) r->v->data : NULL;
+}
+
+const double *
+natsim_analysis_class_refresh_gaps (const NatsimAnalysis *a, guint cls, gsize *ret_n)
+{
+  const Reservoir *r;
+
+  g_return_val_if_fail (a != NULL && a->finished && cls < a->n_classes && ret_n != NULL, NULL);
+  r = &a->classes[cls].r[R_REFRESH];
+  *ret_n = r->v != NULL ? r->v->len : 0;
+  return *ret_n > 0 ? (const double *) r->v->data : NULL;
+}
+
+double
+natsim_analysis_duration_s (const NatsimAnalysis *a)
+{
+  g_return_val_if_fail (a != NULL, 0.0);
+  return a->any ? natsim_time_to_sec (a->last_time - a->first_time) : 0.0;
+}
+
 const NatsimSipAnalysis *
 natsim_analysis_sip (const NatsimAnalysis *a)
 {
@@ -868,8 +897,8 @@ jo_dscp_list (GString *s, uint64_t set)
 /* The transport of a class's flows: TCP for the TCP services of the port
  * table, none for ICMP, else UDP (DNS and NTP included; "sip" may be
  * either, and is counted as UDP, its usual transport). */
-static uint8_t
-class_proto (guint cls)
+uint8_t
+natsim_analysis_class_proto (guint cls)
 {
   switch (cls)
     {
@@ -886,12 +915,24 @@ class_proto (guint cls)
     }
 }
 
+static double recommended_timeout (const NatsimAnalysis *a, uint8_t proto,
+                                   const char **ret_class);
+
 /* The idle timeout that keeps the long-lived flows of @proto alive: the
  * largest p99 refresh gap over the classes of that transport (NaN when no
  * class has 3 refresh gaps).  DNS and NTP are left out: each query stands
  * alone and expects only its answer, so a binding that dies between two
  * queries costs nothing (a client polling NTP from port 123 every 17 min
  * would otherwise ask for a 17 min UDP timeout). */
+double
+natsim_analysis_recommended_timeout (const NatsimAnalysis *a, uint8_t proto,
+                                     const char **ret_class)
+{
+  const char *unused = NULL;
+
+  return recommended_timeout (a, proto, ret_class != NULL ? ret_class : &unused);
+}
+
 static double
 recommended_timeout (const NatsimAnalysis *a, uint8_t proto, const char **ret_class)
 {
@@ -902,7 +943,7 @@ recommended_timeout (const NatsimAnalysis *a, uint8_t proto, const char **ret_cl
     {
       const NatsimClassAnalysis *f = &a->classes[c].fig;
 
-      if (class_proto (c) != proto || c == NATSIM_CLASS_DNS || c == NATSIM_CLASS_NTP)
+      if (natsim_analysis_class_proto (c) != proto || c == NATSIM_CLASS_DNS || c == NATSIM_CLASS_NTP)
         continue;
       if (f->refresh_gap.n >= 3 && (isnan (best) || f->refresh_gap.p99 > best))
         {

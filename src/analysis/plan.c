@@ -32,8 +32,12 @@
 #include <math.h>
 #include <string.h>
 
+#include <gsl/gsl_statistics_double.h>
+
+#include "natsim/analyze.h"
 #include "natsim/error.h"
 #include "natsim/plan.h"
+#include "natsim/replay.h"
 #include "natsim/sweep.h"
 
 /* Destinations evaluated one by one in Erlang B; the rest are bounded
@@ -83,6 +87,9 @@ natsim_plan_free (NatsimPlan *p)
   g_clear_pointer (&p->usage, natsim_usage_result_free);
   g_clear_pointer (&p->items, g_array_unref);
   g_clear_pointer (&p->notes, g_array_unref);
+  g_free (p->ignored_class_gap_max);
+  g_clear_pointer (&p->nat, natsim_params_free);
+  g_clear_pointer (&p->analysis, natsim_analysis_free);
   g_free (p);
 }
 
@@ -380,12 +387,315 @@ erlang_model_blocking (const ErlangModel *m, guint k)
                                       m->servers, k);
 }
 
-/* ---------- simulation ---------- */
+/* ---------- idle gaps that matter to reachability ---------- */
+
+/* A binding that lapses between two packets of a flow only costs
+ * something when a packet must come in through it after the lapse.  Replies
+ * to the flow's own requests arrive within a round trip of an outbound
+ * packet, which recreates the binding, so they always find it alive (every
+ * timeout worth considering is longer than the reply window).  Only flows
+ * that receive inbound packets more than REPLY_WINDOW after their last
+ * outbound packet (incoming calls, NOTIFYs, pushes, probes: traffic the
+ * remote starts) need their binding kept across their idle gaps; the gaps
+ * of the other flows (an NTP poll every 17 minutes from a fixed port, DNS,
+ * request/response over a reused 5-tuple) are left out of the timeout
+ * recommendation.  A flow is judged over its whole life: its gaps are held
+ * back until it first receives such a packet, then counted, and dropped
+ * unused when it ends without one.  Memory: one entry per gap of a live flow
+ * not yet known to receive unsolicited packets (freed when the flow ends,
+ * becomes exposed or idles past the horizon). */
+#define REPLY_WINDOW (5 * NATSIM_NSEC_PER_SEC)
 
 typedef struct
 {
-  NatsimUsageResult **slots; /* per replication */
+  uint32_t in_addr, rem_addr;
+  uint16_t in_port, rem_port;
+  uint32_t proto; /* widened: no padding in the hashed key */
+} GapKey;
+
+typedef struct
+{
+  double gap;
+  guint  kind;
+} PendingGap;
+
+typedef struct
+{
+  GapKey     key;
+  guint      cls;
+  guint      kind;         /* timer governing the current gap, or NATSIM_GAP_N */
+  bool       replied;      /* an inbound packet was forwarded */
+  bool       exposed;      /* an inbound packet came after the reply window */
+  NatsimTime first, last_out, last_refresh, last_packet;
+  GArray    *pending;      /* PendingGap, while not exposed */
+} GapFlow;
+
+typedef struct
+{
+  GHashTable *flows;       /* GapKey* -> GapFlow* (owned) */
+  NatsimTime  warmup, end, horizon, next_sweep;
+  bool        refresh_inbound;
+  guint       n_classes;
+  /* Counted gaps, as NatsimUsageResult's gap figures. */
+  double      hist[NATSIM_GAP_N][NATSIM_GAP_BINS];
+  double      count[NATSIM_GAP_N], max[NATSIM_GAP_N];
+  double     *class_max;   /* [n_classes * NATSIM_GAP_N] */
+  /* Gaps left out (flows without unsolicited inbound packets). */
+  double      ignored_count[NATSIM_GAP_N];
+  double     *ignored_class_max; /* [n_classes * NATSIM_GAP_N] */
+  double      exposed_flows, n_flows;
+} GapTracker;
+
+static guint
+gap_key_hash (gconstpointer k)
+{
+  const GapKey *g = k;
+  guint32 h = 2166136261u;
+  const uint32_t w[4] = { g->in_addr, g->rem_addr,
+                          ((uint32_t) g->in_port << 16) | g->rem_port, g->proto };
+
+  for (guint i = 0; i < 4; i++)
+    h = (h ^ w[i]) * 16777619u;
+  return h;
+}
+
+static gboolean
+gap_key_equal (gconstpointer a, gconstpointer b)
+{
+  return memcmp (a, b, sizeof (GapKey)) == 0;
+}
+
+static void
+gap_flow_free (gpointer p)
+{
+  GapFlow *f = p;
+
+  if (f->pending != NULL)
+    g_array_unref (f->pending);
+  g_free (f);
+}
+
+static guint
+gap_bin (double gap_s)
+{
+  double x;
+
+  if (gap_s <= NATSIM_GAP_BIN0)
+    return 0;
+  x = floor (log (gap_s / NATSIM_GAP_BIN0) / log (NATSIM_GAP_RATIO));
+  return x >= NATSIM_GAP_BINS - 1 ? NATSIM_GAP_BINS - 1 : (guint) x;
+}
+
+static void
+gap_tracker_init (GapTracker *t, const NatsimScenario *s)
+{
+  memset (t, 0, sizeof *t);
+  t->flows = g_hash_table_new_full (gap_key_hash, gap_key_equal, NULL, gap_flow_free);
+  t->warmup = natsim_params_get_duration (s->simulation, "warmup");
+  t->end = natsim_params_get_duration (s->simulation, "duration");
+  t->horizon = natsim_params_get_duration (s->nat, "tombstone");
+  if (t->horizon == 0)
+    t->horizon = 1;
+  t->next_sweep = t->horizon;
+  t->refresh_inbound = natsim_params_get_enum (s->nat, "refresh") == 0;
+  t->n_classes = MAX (s->populations->len, 1);
+  t->class_max = g_new0 (double, (gsize) t->n_classes * NATSIM_GAP_N);
+  t->ignored_class_max = g_new0 (double, (gsize) t->n_classes * NATSIM_GAP_N);
+}
+
+static void
+gap_tracker_clear (GapTracker *t)
+{
+  g_clear_pointer (&t->flows, g_hash_table_unref);
+  g_clear_pointer (&t->class_max, g_free);
+  g_clear_pointer (&t->ignored_class_max, g_free);
+}
+
+static void
+gap_count (GapTracker *t, const GapFlow *f, double gap, guint kind)
+{
+  t->hist[kind][gap_bin (gap)] += 1;
+  t->count[kind] += 1;
+  t->max[kind] = MAX (t->max[kind], gap);
+  if (f->cls < t->n_classes)
+    {
+      double *m = &t->class_max[f->cls * NATSIM_GAP_N + kind];
+      *m = MAX (*m, gap);
+    }
+}
+
+/* Forgets @f: its held-back gaps were harmless. */
+static void
+gap_flow_end (GapTracker *t, GapFlow *f)
+{
+  if (f->pending != NULL)
+    for (guint i = 0; i < f->pending->len; i++)
+      {
+        const PendingGap *g = &g_array_index (f->pending, PendingGap, i);
+
+        t->ignored_count[g->kind] += 1;
+        if (f->cls < t->n_classes)
+          {
+            double *m = &t->ignored_class_max[f->cls * NATSIM_GAP_N + g->kind];
+            *m = MAX (*m, g->gap);
+          }
+      }
+  t->n_flows += 1;
+  if (f->exposed)
+    t->exposed_flows += 1;
+  g_hash_table_remove (t->flows, &f->key);
+}
+
+/* Drops flows idle past the horizon, at most once per horizon (amortised
+ * O(1) per flow). */
+static void
+gap_sweep (GapTracker *t, NatsimTime now)
+{
+  GHashTableIter it;
+  gpointer value;
+  g_autoptr (GPtrArray) old = g_ptr_array_new ();
+
+  g_hash_table_iter_init (&it, t->flows);
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    if (now - ((GapFlow *) value)->last_packet > t->horizon)
+      g_ptr_array_add (old, value);
+  for (guint i = 0; i < old->len; i++)
+    gap_flow_end (t, g_ptr_array_index (old, i));
+  t->next_sweep = natsim_time_add (now, t->horizon);
+}
+
+/* The timer of a gap that starts now, as the usage tracker (and Linux)
+ * decides it. */
+static guint
+gap_kind_of (const GapFlow *f, NatsimTime now)
+{
+  if (f->key.proto == NATSIM_PROTO_UDP)
+    return f->replied && now - f->first > 2 * NATSIM_NSEC_PER_SEC ? NATSIM_GAP_UDP_STREAM
+                                                                   : NATSIM_GAP_UDP;
+  if (f->key.proto == NATSIM_PROTO_TCP && f->replied)
+    return NATSIM_GAP_TCP_ESTABLISHED;
+  return NATSIM_GAP_N;
+}
+
+static void
+gap_on_packet (GapTracker *t, const NatsimPacket *pkt, const NatsimNatResult *res)
+{
+  bool out = pkt->dir == NATSIM_DIR_OUT;
+  GapKey key;
+  GapFlow *f;
+
+  if (res->verdict == NATSIM_VERDICT_NOT_TRANSLATED || pkt->time >= t->end ||
+      pkt->proto == NATSIM_PROTO_ICMP)
+    return;
+  if (pkt->time >= t->next_sweep)
+    gap_sweep (t, pkt->time);
+  memset (&key, 0, sizeof key);
+  key.proto = pkt->proto;
+  key.in_addr = out ? pkt->src_addr : pkt->dst_addr;
+  key.in_port = out ? pkt->src_port : pkt->dst_port;
+  key.rem_addr = out ? pkt->dst_addr : pkt->src_addr;
+  key.rem_port = out ? pkt->dst_port : pkt->src_port;
+  f = g_hash_table_lookup (t->flows, &key);
+  if (f != NULL && pkt->time - f->last_packet > t->horizon)
+    {
+      gap_flow_end (t, f);
+      f = NULL;
+    }
+  if (f == NULL)
+    {
+      if (!out)
+        return; /* only an outbound packet starts a flow */
+      f = g_new0 (GapFlow, 1);
+      f->key = key;
+      f->cls = pkt->cls;
+      f->first = f->last_out = f->last_refresh = f->last_packet = pkt->time;
+      f->kind = gap_kind_of (f, pkt->time);
+      g_hash_table_insert (t->flows, &f->key, f);
+    }
+  else
+    {
+      if (!out && !f->exposed && pkt->time - f->last_out > REPLY_WINDOW)
+        {
+          /* Unsolicited: from now on, and for its past gaps, this flow
+           * needs its binding to outlive every idle gap. */
+          f->exposed = true;
+          if (f->pending != NULL)
+            {
+              for (guint i = 0; i < f->pending->len; i++)
+                {
+                  const PendingGap *g = &g_array_index (f->pending, PendingGap, i);
+                  gap_count (t, f, g->gap, g->kind);
+                }
+              g_clear_pointer (&f->pending, g_array_unref);
+            }
+        }
+      if (f->kind < NATSIM_GAP_N && pkt->time >= t->warmup)
+        {
+          double gap = natsim_time_to_sec (pkt->time - f->last_refresh);
+
+          if (f->exposed)
+            gap_count (t, f, gap, f->kind);
+          else
+            {
+              PendingGap g = { gap, f->kind };
+
+              if (f->pending == NULL)
+                f->pending = g_array_new (FALSE, FALSE, sizeof (PendingGap));
+              g_array_append_val (f->pending, g);
+            }
+        }
+      f->last_packet = pkt->time;
+      if (out)
+        f->last_out = pkt->time;
+      if (out || t->refresh_inbound)
+        {
+          f->kind = gap_kind_of (f, pkt->time);
+          f->last_refresh = pkt->time;
+        }
+      if (!out && res->verdict == NATSIM_VERDICT_FORWARDED)
+        f->replied = true;
+    }
+  if (pkt->proto == NATSIM_PROTO_TCP && (pkt->tcp_flags & (NATSIM_TCP_FIN | NATSIM_TCP_RST)))
+    gap_flow_end (t, f);
+}
+
+/* Ends every live flow. */
+static void
+gap_tracker_finish (GapTracker *t)
+{
+  GHashTableIter it;
+  gpointer value;
+  g_autoptr (GPtrArray) all = g_ptr_array_new ();
+
+  g_hash_table_iter_init (&it, t->flows);
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    g_ptr_array_add (all, value);
+  for (guint i = 0; i < all->len; i++)
+    gap_flow_end (t, g_ptr_array_index (all, i));
+}
+
+/* ---------- simulation ---------- */
+
+/* Per replication: the usage tracker's figures, its gap figures replaced by
+ * those of the gaps that matter, and what was left out. */
+typedef struct
+{
+  NatsimUsageResult *usage;
+  double             ignored_count[NATSIM_GAP_N];
+  double            *ignored_class_max;
+  double             exposed_flows, flows;
+} PlanSlot;
+
+typedef struct
+{
+  PlanSlot *slots; /* per replication */
 } UsageSlots;
+
+typedef struct
+{
+  NatsimUsage *usage;
+  GapTracker   gaps;
+} PlanState;
 
 static void *
 usage_begin (const NatsimScenario *s, guint replication, void *user_data)
@@ -394,28 +704,55 @@ usage_begin (const NatsimScenario *s, guint replication, void *user_data)
   NatsimTime warmup = natsim_params_get_duration (s->simulation, "warmup");
   NatsimTime horizon = natsim_params_get_duration (s->nat, "tombstone");
   bool both = natsim_params_get_enum (s->nat, "refresh") == 0;
+  PlanState *st = g_new0 (PlanState, 1);
 
-  return natsim_usage_new (s->populations->len, warmup, end, horizon, both);
+  st->usage = natsim_usage_new (s->populations->len, warmup, end, horizon, both);
+  gap_tracker_init (&st->gaps, s);
+  return st;
+}
+
+static void
+usage_nat_event (const NatsimNatEvent *ev, void *state)
+{
+  natsim_usage_on_nat_event (ev, ((PlanState *) state)->usage);
 }
 
 static void
 usage_packet (const NatsimPacket *pkt, const NatsimNatResult *res, void *state)
 {
-  natsim_usage_on_packet (state, pkt, res);
+  PlanState *st = state;
+
+  natsim_usage_on_packet (st->usage, pkt, res);
+  gap_on_packet (&st->gaps, pkt, res);
 }
 
 static void
 usage_end (void *state, guint replication, void *user_data)
 {
   UsageSlots *slots = user_data;
-  NatsimUsage *u = state;
+  PlanState *st = state;
+  PlanSlot *slot = &slots->slots[replication];
+  NatsimUsageResult *r = natsim_usage_finish (st->usage);
+  GapTracker *t = &st->gaps;
 
-  slots->slots[replication] = natsim_usage_finish (u);
-  natsim_usage_free (u);
+  gap_tracker_finish (t);
+  memcpy (r->gap_hist, t->hist, sizeof r->gap_hist);
+  memcpy (r->gap_count, t->count, sizeof r->gap_count);
+  memcpy (r->gap_max, t->max, sizeof r->gap_max);
+  memcpy (r->class_gap_max, t->class_max,
+          sizeof (double) * MIN (r->n_classes, t->n_classes) * NATSIM_GAP_N);
+  slot->usage = r;
+  memcpy (slot->ignored_count, t->ignored_count, sizeof slot->ignored_count);
+  slot->ignored_class_max = g_steal_pointer (&t->ignored_class_max);
+  slot->exposed_flows = t->exposed_flows;
+  slot->flows = t->n_flows;
+  natsim_usage_free (st->usage);
+  gap_tracker_clear (t);
+  g_free (st);
 }
 
 static const NatsimSimHooks usage_hooks = {
-  usage_begin, natsim_usage_on_nat_event, usage_packet, usage_end,
+  usage_begin, usage_nat_event, usage_packet, usage_end,
 };
 
 typedef struct
@@ -733,19 +1070,19 @@ plan_timeouts (NatsimPlan *p, const NatsimPlanOptions *opts)
       if (u->gap_count[kind] <= 0)
         {
           value = timers[i].rfc_min;
-          g_string_append_printf (why, "No flow went idle between packets under this timer; "
-                                  "the %s minimum of %.0f s is enough.", timers[i].rfc,
-                                  timers[i].rfc_min);
+          g_string_append_printf (why, "No flow that receives unsolicited inbound packets went "
+                                  "idle under this timer; the %s minimum of %.0f s is enough.",
+                                  timers[i].rfc, timers[i].rfc_min);
         }
       else
         {
           gap = natsim_usage_gap_quantile (u, kind, opts->target_loss);
           value = ceil (gap + MAX (0.1 * gap, 5.0));
           if (opts->target_loss > 0)
-            g_string_append_printf (why, "%.4g %% of idle gaps are longer than %.4g s", 
+            g_string_append_printf (why, "%.4g %% of counted idle gaps are longer than %.4g s",
                                     opts->target_loss * 100.0, gap);
           else
-            g_string_append_printf (why, "The longest idle gap of a live flow is %.4g s", gap);
+            g_string_append_printf (why, "The longest counted idle gap is %.4g s", gap);
           g_string_append (why, " (per class:");
           for (guint c = 0; c < u->n_classes; c++)
             {
@@ -755,6 +1092,28 @@ plan_timeouts (NatsimPlan *p, const NatsimPlanOptions *opts)
             }
           g_string_append_printf (why, "); with a margin of 10 %% (at least 5 s) the shortest "
                                   "timeout without binding loss is %.0f s.", value);
+        }
+      /* The rule, and what it left out. */
+      g_string_append_printf (why, " Only the gaps of flows that receive inbound packets more "
+                              "than %.0f s after their last outbound packet count (a binding "
+                              "that lapses matters only when the remote starts traffic through "
+                              "it; replies follow an outbound packet that recreates it): %.0f "
+                              "of %.0f flows.", natsim_time_to_sec (REPLY_WINDOW),
+                              p->exposed_flows, p->gap_flows);
+      if (p->ignored_gaps[kind] > 0)
+        {
+          g_string_append_printf (why, " Left out: %.0f gaps of the other flows (longest:",
+                                  p->ignored_gaps[kind]);
+          for (guint c = 0; c < u->n_classes; c++)
+            {
+              double m = p->ignored_class_gap_max[c * NATSIM_GAP_N + kind];
+              if (m > 0)
+                g_string_append_printf (why, " %s %.4g s", names[c], m);
+            }
+          g_string_append (why, ").");
+        }
+      if (u->gap_count[kind] > 0)
+        {
           if (value < timers[i].rfc_min)
             g_string_append_printf (why, " That is under the %s minimum of %.0f s: a NAT that "
                                     "follows the RFC keeps bindings longer.", timers[i].rfc,
@@ -819,7 +1178,7 @@ NatsimPlan *
 natsim_plan_run (const NatsimScenario *s, const NatsimPlanOptions *opts, GError **error)
 {
   g_autoptr (NatsimPlan) p = g_new0 (NatsimPlan, 1);
-  g_autofree NatsimUsageResult **slots = NULL;
+  g_autofree PlanSlot *slots = NULL;
   UsageSlots us;
   NatsimSimOptions so = { 0 };
   guint n;
@@ -853,18 +1212,32 @@ natsim_plan_run (const NatsimScenario *s, const NatsimPlanOptions *opts, GError 
 
   stage (opts, "measuring the grown load");
   n = (guint) natsim_params_get_uint (p->grown->simulation, "replications");
-  slots = g_new0 (NatsimUsageResult *, n);
+  slots = g_new0 (PlanSlot, n);
   us.slots = slots;
   so.jobs = opts->jobs;
   so.hooks = &usage_hooks;
   so.hooks_data = &us;
   p->runs = natsim_simulate (p->grown, &so, error);
   p->usage = natsim_usage_result_new (p->grown->populations->len);
+  p->ignored_class_gap_max = g_new0 (double, (gsize) MAX (p->grown->populations->len, 1)
+                                               * NATSIM_GAP_N);
   for (guint r = 0; r < n; r++)
     {
-      if (slots[r] != NULL && p->runs != NULL)
-        natsim_usage_result_merge (p->usage, slots[r]);
-      g_clear_pointer (&slots[r], natsim_usage_result_free);
+      PlanSlot *slot = &slots[r];
+
+      if (slot->usage != NULL && p->runs != NULL)
+        {
+          natsim_usage_result_merge (p->usage, slot->usage);
+          for (guint k = 0; k < NATSIM_GAP_N; k++)
+            p->ignored_gaps[k] += slot->ignored_count[k];
+          for (guint c = 0; c < MAX (p->grown->populations->len, 1) * NATSIM_GAP_N; c++)
+            p->ignored_class_gap_max[c] = MAX (p->ignored_class_gap_max[c],
+                                               slot->ignored_class_max[c]);
+          p->exposed_flows += slot->exposed_flows;
+          p->gap_flows += slot->flows;
+        }
+      g_clear_pointer (&slot->usage, natsim_usage_result_free);
+      g_clear_pointer (&slot->ignored_class_max, g_free);
     }
   if (p->runs == NULL)
     return NULL;
@@ -877,5 +1250,433 @@ natsim_plan_run (const NatsimScenario *s, const NatsimPlanOptions *opts, GError 
   plan_block (p, opts);
   plan_timeouts (p, opts);
   plan_keepalive (p);
+  return g_steal_pointer (&p);
+}
+
+/* ---------- from captures ---------- */
+
+static double
+gsl_quantile_sorted (const double *sorted, gsize n, double q)
+{
+  if (q >= 1.0)
+    return sorted[n - 1];
+  return gsl_stats_quantile_from_sorted_data (sorted, 1, n, q);
+}
+
+/* A copy of @nat with KEY=@value set. */
+static NatsimParams *
+nat_with (const NatsimParams *nat, const char *key, const char *value, GError **error)
+{
+  g_autoptr (NatsimParams) p = natsim_params_copy (nat);
+
+  if (!natsim_params_set (p, key, value, "plan", error))
+    return NULL;
+  return g_steal_pointer (&p);
+}
+
+/* A [nat] addresses value with @k addresses: @nat's own first, then the
+ * following ones. */
+static char *
+addresses_value (const NatsimParams *nat, guint k)
+{
+  g_autoptr (GArray) own = natsim_params_get_addresses (nat, "addresses");
+  g_autoptr (GHashTable) used = g_hash_table_new (g_direct_hash, g_direct_equal);
+  GString *out = g_string_new (NULL);
+  uint32_t next = 0;
+  guint n = 0;
+
+  for (guint i = 0; i < own->len && n < k; i++, n++)
+    {
+      uint32_t a = g_array_index (own, uint32_t, i);
+      char buf[16];
+
+      natsim_format_ipv4 (a, buf, sizeof buf);
+      g_string_append_printf (out, "%s%s", n ? "," : "", buf);
+      g_hash_table_add (used, GUINT_TO_POINTER (a));
+      next = MAX (next, a);
+    }
+  while (n < k)
+    {
+      char buf[16];
+
+      next++;
+      if (g_hash_table_contains (used, GUINT_TO_POINTER (next)))
+        continue;
+      natsim_format_ipv4 (next, buf, sizeof buf);
+      g_string_append_printf (out, ",%s", buf);
+      n++;
+    }
+  return g_string_free (out, FALSE);
+}
+
+/* Replays the captures through a NAT of @nat. */
+static NatsimRunResult *
+replay_with (const NatsimParams *nat, const char *const *traces, guint n,
+             const NatsimCidrSet *inside, GError **error)
+{
+  NatsimNatConfig cfg;
+  NatsimRunResult *run;
+
+  if (!natsim_nat_config_from_params (nat, &cfg, error))
+    return NULL;
+  run = natsim_replay (&cfg, traces, n, inside, 60 * NATSIM_NSEC_PER_SEC, 1, NULL, error);
+  natsim_nat_config_clear (&cfg);
+  return run;
+}
+
+static double
+run_blocking (const NatsimRunResult *r)
+{
+  return r->totals.v[NATSIM_STAT_FLOWS] > 0
+           ? r->totals.v[NATSIM_STAT_ALLOCATION_FAILURES] / r->totals.v[NATSIM_STAT_FLOWS]
+           : 0.0;
+}
+
+/* Replays with @key=@value and returns the blocking, or NaN and @error. */
+static double
+replay_blocking (const NatsimParams *nat, const char *key, const char *value,
+                 const char *const *traces, guint n, const NatsimCidrSet *inside,
+                 GError **error)
+{
+  g_autoptr (NatsimParams) p = nat_with (nat, key, value, error);
+  g_autoptr (NatsimRunResult) r = NULL;
+
+  if (p == NULL)
+    return NAN;
+  r = replay_with (p, traces, n, inside, error);
+  return r != NULL ? run_blocking (r) : NAN;
+}
+
+/* pool.addresses from the replay: the offered load (mapping attempts per
+ * second x mean holding time, Little's law over the timeline of live
+ * bindings) with growth, Erlang B for the fewest addresses with all remotes
+ * sharing each address's ports (exclusive reuse: an upper bound on
+ * blocking, as port overlapping only splits the load further), confirmed by
+ * replaying the capture with that many addresses. */
+static gboolean
+plan_trace_addresses (NatsimPlan *p, const NatsimParams *nat, const NatsimRunResult *run,
+                      const char *const *traces, guint n, const NatsimCidrSet *inside,
+                      const NatsimPlanOptions *opts, GError **error)
+{
+  double duration = run->n_intervals * run->interval_s, live = 0.0, created, attempts;
+  double holding, erlangs, lambda, b_k = 0.0, b_prev = NAN, measured = NAN;
+  g_autofree char *t = pct (opts->target_blocking);
+  uint16_t lo, hi;
+  guint servers, k = 0, k_erlang;
+  const char *basis = "erlang-b";
+
+  attempts = run->totals.v[NATSIM_STAT_FLOWS];
+  created = run->totals.v[NATSIM_STAT_BINDINGS_CREATED];
+  if (attempts <= 0 || created <= 0 || run->n_intervals == 0 || duration <= 0)
+    {
+      add_note (p, "plan.no_flows", "pool.addresses: the capture makes no mapping attempts "
+                "through the NAT; nothing to size");
+      return TRUE;
+    }
+  for (guint i = 0; i < run->n_intervals; i++)
+    live += run->tl_bindings[i];
+  live /= run->n_intervals;
+  lambda = created / duration;
+  holding = lambda > 0 ? live / lambda : 0.0;
+  erlangs = attempts / duration * holding * (1.0 + opts->growth);
+  natsim_params_get_port_range (nat, "port_range", &lo, &hi);
+  servers = (guint) hi - lo + 1;
+  if (natsim_params_get_bool (nat, "parity"))
+    servers /= 2;
+  for (k = 1; k <= NATSIM_NAT_MAX_ADDRESSES; k++)
+    {
+      b_k = erlang_b_fast (servers, erlangs / k);
+      if (b_k < opts->target_blocking)
+        break;
+      b_prev = b_k;
+    }
+  if (k > NATSIM_NAT_MAX_ADDRESSES)
+    k = NATSIM_NAT_MAX_ADDRESSES;
+  k_erlang = k;
+  /* Confirm on the capture itself (as captured, without growth). */
+  for (; k <= NATSIM_NAT_MAX_ADDRESSES && k < k_erlang + MAX_CONFIRM_STEPS; k++)
+    {
+      g_autofree char *v = addresses_value (nat, k);
+
+      stage (opts, "replaying the capture");
+      measured = replay_blocking (nat, "addresses", v, traces, n, inside, error);
+      if (isnan (measured))
+        return FALSE;
+      if (measured < opts->target_blocking)
+        break;
+      basis = "trace";
+    }
+  {
+    g_autofree char *bk = pct (b_k);
+    g_autofree char *bm = pct (measured);
+    g_autofree char *bp = isnan (b_prev) ? NULL : pct (b_prev);
+
+    add_item (p, "pool.addresses", k, "addresses", basis,
+              "Replaying the capture: %.0f mapping attempts in %.4g s, %.4g live bindings on "
+              "average, so a mean holding time of %.4g s (Little's law) and %.4g erlang at "
+              "%.0f %% growth. Erlang B with all remotes sharing the %u ports of an address "
+              "(an upper bound under port overlapping): %u address%s %s blocking%s%s%s "
+              "(target below %s). Replayed with %u address%s, the capture itself sees %s "
+              "blocking. %s",
+              attempts, duration, live, holding, erlangs, opts->growth * 100.0, servers,
+              k_erlang, k_erlang == 1 ? " gives" : "es give", bk,
+              bp != NULL ? ", one fewer gives " : "", bp != NULL ? bp : "",
+              bp != NULL ? "" : "", t, k, k == 1 ? "" : "es", bm,
+              k == k_erlang ? "Erlang B decided; the replay confirms it."
+                            : "The replay decided: Erlang B's answer refused too many of "
+                              "the captured flows.");
+  }
+  return TRUE;
+}
+
+/* pool.ports_per_subscriber from replays: the smallest multiple of the
+ * granularity with which the NAT (nat.ports_per_subscriber = block) refuses
+ * no more than the target fraction of the capture's mapping attempts beyond
+ * what it refuses without a block.  Blocking falls as the block grows, so
+ * a doubling search then a bisection needs O(log(range / granularity))
+ * replays. */
+static gboolean
+plan_trace_block (NatsimPlan *p, const NatsimParams *nat, const NatsimRunResult *run,
+                  const char *const *traces, guint n, const NatsimCidrSet *inside,
+                  const NatsimPlanOptions *opts, GError **error)
+{
+  g_autofree char *t = pct (opts->target_blocking);
+  double base, b = NAN;
+  uint16_t lo, hi;
+  guint range, steps, good, bad = 0, block, replays = 0;
+
+  if (run->totals.v[NATSIM_STAT_FLOWS] <= 0)
+    return TRUE;
+  natsim_params_get_port_range (nat, "port_range", &lo, &hi);
+  range = (guint) hi - lo + 1;
+  steps = MAX (range / opts->granularity, 1);
+  {
+    g_autoptr (NatsimRunResult) r0 = NULL;
+    g_autoptr (NatsimParams) p0 = nat_with (nat, "ports_per_subscriber", "0", error);
+
+    if (p0 == NULL || (r0 = replay_with (p0, traces, n, inside, error)) == NULL)
+      return FALSE;
+    base = run_blocking (r0);
+    replays++;
+  }
+  /* Doubling: the first multiple that passes. */
+  for (good = 1;; good = MIN (good * 2, steps))
+    {
+      char v[32];
+
+      g_snprintf (v, sizeof v, "%u", good * opts->granularity);
+      stage (opts, "replaying the capture with a port block");
+      b = replay_blocking (nat, "ports_per_subscriber", v, traces, n, inside, error);
+      replays++;
+      if (isnan (b))
+        return FALSE;
+      if (b - base < opts->target_blocking || good == steps)
+        break;
+      bad = good;
+    }
+  /* Bisection between the last failing and the first passing multiple. */
+  while (good - bad > 1)
+    {
+      guint mid = bad + (good - bad) / 2;
+      char v[32];
+      double bm;
+
+      g_snprintf (v, sizeof v, "%u", mid * opts->granularity);
+      bm = replay_blocking (nat, "ports_per_subscriber", v, traces, n, inside, error);
+      replays++;
+      if (isnan (bm))
+        return FALSE;
+      if (bm - base < opts->target_blocking)
+        good = mid;
+      else
+        bad = mid;
+    }
+  block = good * opts->granularity;
+  {
+    g_autofree char *bb = NULL;
+    double final;
+
+    {
+      char v[32];
+      g_snprintf (v, sizeof v, "%u", block);
+      final = replay_blocking (nat, "ports_per_subscriber", v, traces, n, inside, error);
+      if (isnan (final))
+        return FALSE;
+    }
+    bb = pct (MAX (final - base, 0.0));
+    add_item (p, "pool.ports_per_subscriber", block, "ports", "trace",
+              "Replaying the capture with per-subscriber port blocks (%u replays): a block of "
+              "%u ports (multiple of %u) refuses %s of the captured mapping attempts beyond "
+              "what the NAT refuses without a block (target below %s)%s. %u subscribers fit "
+              "per address (floor(%u / %u)). The capture's own subscribers are measured, "
+              "without growth.",
+              replays + 1, block, opts->granularity, bb, t,
+              final - base >= opts->target_blocking ? "; no block within the port range "
+                                                      "meets the target"
+                                                    : "",
+              block ? range / block : 0, range, block);
+  }
+  return TRUE;
+}
+
+/* timeout.* and keepalive.interval from the idle gaps of the capture:
+ * per transport, the (1 - target_loss) quantile of the refresh gaps (gaps
+ * of at least 1 s in flows already 60 s old: keepalives and refreshes) of
+ * the classes whose flows wait for the remote to reach them, plus a
+ * margin of 10 % (at least 5 s).  DNS and NTP are left out as in
+ * analysis.json: each query expects only its answer, so a binding that
+ * lapses between queries costs nothing. */
+static void
+plan_trace_timeouts (NatsimPlan *p, const NatsimParams *nat, const NatsimPlanOptions *opts)
+{
+  const char *const *names = natsim_replay_class_names ();
+  const NatsimAnalysis *a = p->analysis;
+  double udp_value = NAN;
+  gboolean any_udp = FALSE, any_tcp = FALSE;
+
+  for (guint i = 0; i < G_N_ELEMENTS (timers); i++)
+    {
+      uint8_t proto = timers[i].kind == NATSIM_GAP_TCP_ESTABLISHED ? NATSIM_PROTO_TCP
+                                                                     : NATSIM_PROTO_UDP;
+      double current = natsim_time_to_sec (natsim_params_get_duration (nat, timers[i].key));
+      double gap = NAN, value;
+      const char *decider = NULL;
+      GString *why = g_string_new (NULL);
+      guint64 flows = 0;
+
+      for (guint c = 0; c < natsim_replay_n_classes (); c++)
+        {
+          const NatsimClassAnalysis *f = natsim_analysis_class (a, c);
+          gsize nr = 0;
+          const double *r;
+          double q;
+
+          if (natsim_analysis_class_proto (c) != proto)
+            continue;
+          flows += f->flows;
+          if (c == NATSIM_CLASS_DNS || c == NATSIM_CLASS_NTP)
+            continue;
+          r = natsim_analysis_class_refresh_gaps (a, c, &nr);
+          if (nr == 0)
+            continue;
+          q = gsl_quantile_sorted (r, nr, 1.0 - opts->target_loss);
+          if (g_str_equal (why->str, ""))
+            g_string_append (why, "; per class:");
+          g_string_append_printf (why, " %s %.4g s", names[c], q);
+          if (isnan (gap) || q > gap)
+            {
+              gap = q;
+              decider = names[c];
+            }
+        }
+      if (flows == 0)
+        {
+          g_string_free (why, TRUE);
+          continue;
+        }
+      if (proto == NATSIM_PROTO_UDP)
+        any_udp = TRUE;
+      else
+        any_tcp = TRUE;
+      if (isnan (gap))
+        {
+          value = timers[i].rfc_min;
+          g_string_assign (why, "");
+          g_string_append_printf (why, "No long-lived %s flow (60 s or more) refreshed its "
+                                  "binding after an idle gap in the capture (DNS and NTP "
+                                  "left out); the %s minimum of %.0f s is enough.",
+                                  proto == NATSIM_PROTO_UDP ? "UDP" : "TCP", timers[i].rfc,
+                                  timers[i].rfc_min);
+        }
+      else
+        {
+          g_autofree char *per_class = g_strdup (why->str);
+
+          value = ceil (gap + MAX (0.1 * gap, 5.0));
+          g_string_assign (why, "");
+          if (opts->target_loss > 0)
+            g_string_append_printf (why, "%.4g %% of the refresh gaps of class %s are longer "
+                                    "than %.4g s (%s", opts->target_loss * 100.0, decider, gap, decider);
+          else
+            g_string_append_printf (why, "The longest refresh gap is %.4g s (class %s", gap,
+                                    decider);
+          g_string_append_printf (why, "%s); refresh gaps are the idle gaps of at least 1 s in "
+                                  "%s flows already 60 s old (keepalives, re-registrations, "
+                                  "polls), DNS and NTP left out (each query expects only its "
+                                  "answer, so a lapse between queries costs nothing). With a "
+                                  "margin of 10 %% (at least 5 s) the shortest timeout without "
+                                  "binding loss is %.0f s.", per_class,
+                                  proto == NATSIM_PROTO_UDP ? "UDP" : "TCP", value);
+          if (value < timers[i].rfc_min)
+            g_string_append_printf (why, " That is under the %s minimum of %.0f s: a NAT that "
+                                    "follows the RFC keeps bindings longer.", timers[i].rfc,
+                                    timers[i].rfc_min);
+        }
+      g_string_append_printf (why, " Currently %.0f s%s.", current,
+                              !isnan (gap) && gap >= current
+                                ? ", too short: bindings are lost between refreshes" : "");
+      if (timers[i].kind == NATSIM_GAP_UDP)
+        udp_value = value;
+      add_item (p, timers[i].id, value, "s", "trace", "%s", why->str);
+      g_string_free (why, TRUE);
+    }
+  (void) udp_value;
+  if (any_udp || any_tcp)
+    {
+      double timeout = any_udp
+                         ? MIN (natsim_time_to_sec (natsim_params_get_duration (nat, "udp_timeout")),
+                                natsim_time_to_sec (natsim_params_get_duration (nat, "udp_stream_timeout")))
+                         : natsim_time_to_sec (natsim_params_get_duration (nat, "tcp_established_timeout"));
+      double value = floor (0.8 * timeout * 1000.0) / 1000.0;
+
+      add_item (p, "keepalive.interval", value, "s", "trace",
+                "When the NAT cannot be changed: its shortest %s timeout is %.4g s, and RFC "
+                "5626 randomises keepalives between 80 and 100 %% of the interval, so "
+                "endpoints need a keepalive every %.4g s (80 %% of the timeout) at most.",
+                any_udp ? "UDP" : "TCP", timeout, value);
+    }
+}
+
+NatsimPlan *
+natsim_plan_run_trace (const NatsimParams *nat, const char *const *traces, guint n,
+                       const NatsimCidrSet *inside, const NatsimPlanOptions *opts,
+                       GError **error)
+{
+  g_autoptr (NatsimPlan) p = g_new0 (NatsimPlan, 1);
+  NatsimRunResult *run;
+
+  g_return_val_if_fail (nat != NULL && traces != NULL && n > 0 && inside != NULL, NULL);
+  g_return_val_if_fail (opts->granularity > 0, NULL);
+  if (!(opts->target_blocking > 0.0 && opts->target_blocking < 1.0) ||
+      !(opts->target_loss >= 0.0 && opts->target_loss < 1.0) ||
+      !isfinite (opts->growth) || opts->growth < 0.0 || opts->growth > 100.0)
+    {
+      g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
+                   "--target-blocking, --target-loss or --growth out of range");
+      return NULL;
+    }
+  p->items = g_array_new (FALSE, TRUE, sizeof (NatsimPlanItem));
+  g_array_set_clear_func (p->items, item_clear);
+  p->notes = g_array_new (FALSE, TRUE, sizeof (NatsimPlanNote));
+  g_array_set_clear_func (p->notes, note_clear);
+  p->nat = natsim_params_copy (nat);
+
+  stage (opts, "analysing the capture");
+  p->analysis = natsim_analyze (traces, n, inside, NULL, error);
+  if (p->analysis == NULL)
+    return NULL;
+  stage (opts, "replaying the capture");
+  run = replay_with (nat, traces, n, inside, error);
+  if (run == NULL)
+    return NULL;
+  p->runs = g_ptr_array_new_with_free_func ((GDestroyNotify) natsim_run_result_free);
+  g_ptr_array_add (p->runs, run);
+  add_note (p, "plan.one_replication", "a capture is one replication: there is no confidence "
+            "interval, and the replay confirms on what was captured");
+
+  if (!plan_trace_addresses (p, nat, run, traces, n, inside, opts, error) ||
+      !plan_trace_block (p, nat, run, traces, n, inside, opts, error))
+    return NULL;
+  plan_trace_timeouts (p, nat, opts);
   return g_steal_pointer (&p);
 }

@@ -103,6 +103,49 @@ natsim_replay_class_index (const char *name)
   return -1;
 }
 
+/* natsim_cidr_set_contains_ipv4() scans the prefix list with 16-byte
+ * compares, which cost a tenth of a replay with the default set; a trace
+ * asks about the same few thousand addresses millions of times.  Answers
+ * are kept in a direct-mapped cache of 4096 entries (32 KiB, whatever the
+ * size of the trace); a collision only costs a new lookup. */
+#define INSIDE_CACHE_BITS 12
+
+typedef struct
+{
+  uint32_t addr;
+  uint32_t state; /* 0: empty, 1: outside, 2: inside */
+} InsideCacheEntry;
+
+typedef struct
+{
+  const NatsimCidrSet *set;
+  InsideCacheEntry     entries[1u << INSIDE_CACHE_BITS];
+} InsideCache;
+
+static InsideCache *
+inside_cache_new (const NatsimCidrSet *set)
+{
+  InsideCache *c = g_new0 (InsideCache, 1);
+
+  c->set = set;
+  return c;
+}
+
+static inline bool
+inside_cache_contains (InsideCache *c, uint32_t addr)
+{
+  /* Fibonacci hashing: the top bits of addr * 2^32 / phi. */
+  InsideCacheEntry *e = &c->entries[(addr * UINT32_C (2654435769)) >> (32 - INSIDE_CACHE_BITS)];
+  bool in;
+
+  if (e->state != 0 && e->addr == addr)
+    return e->state == 2;
+  in = natsim_cidr_set_contains_ipv4 (c->set, addr);
+  e->addr = addr;
+  e->state = in ? 2 : 1;
+  return in;
+}
+
 /* The reader's pending error as a GError of ours (exit 2, naming the file). */
 static void
 set_read_error (const NatsimTraceReader *r, GError **error)
@@ -116,7 +159,7 @@ set_read_error (const NatsimTraceReader *r, GError **error)
 /* First pass: the time of the last decoded packet and, when @hosts is not
  * NULL, the inside IPv4 hosts numbered in order of first appearance. */
 static gboolean
-first_pass (const char *const *traces, guint n, const NatsimCidrSet *inside,
+first_pass (const char *const *traces, guint n, InsideCache *inside,
             GHashTable *hosts, NatsimTime *ret_last, gboolean *ret_any, GError **error)
 {
   g_autoptr (NatsimTraceReader) r = natsim_trace_reader_open (traces, n, error);
@@ -137,7 +180,7 @@ first_pass (const char *const *traces, guint n, const NatsimCidrSet *inside,
         {
           uint32_t a = k == 0 ? tp.src4 : tp.dst4;
 
-          if (natsim_cidr_set_contains_ipv4 (inside, a) &&
+          if (inside_cache_contains (inside, a) &&
               !g_hash_table_contains (hosts, GUINT_TO_POINTER (a)))
             {
               if ((a & NATSIM_REPLAY_CLONE_MASK) == NATSIM_REPLAY_CLONE_NET)
@@ -239,6 +282,7 @@ natsim_replay_scaled (const NatsimNatConfig *cfg, const char *const *traces, gui
   g_autoptr (NatsimCollector) collector = NULL;
   g_autoptr (GHashTable) hosts = NULL;
   g_autofree guint *heap = NULL;
+  g_autofree InsideCache *cache = NULL;
   Copy *copies = NULL;
   NatsimReplayInfo info = { 0 };
   NatsimTime last = 0, end, max_offset = 0;
@@ -261,9 +305,10 @@ natsim_replay_scaled (const NatsimNatConfig *cfg, const char *const *traces, gui
         return NULL;
       }
 
+  cache = inside_cache_new (inside);
   if (k > 1)
     hosts = g_hash_table_new (g_direct_hash, g_direct_equal);
-  if (!first_pass (traces, n, inside, hosts, &last, &any, error))
+  if (!first_pass (traces, n, cache, hosts, &last, &any, error))
     return NULL;
   if (k > 1)
     {
@@ -336,8 +381,8 @@ natsim_replay_scaled (const NatsimNatConfig *cfg, const char *const *traces, gui
         info.ipv6 += j == 0;
       else
         {
-          src_in = natsim_cidr_set_contains_ipv4 (inside, tp->src4);
-          dst_in = natsim_cidr_set_contains_ipv4 (inside, tp->dst4);
+          src_in = inside_cache_contains (cache, tp->src4);
+          dst_in = inside_cache_contains (cache, tp->dst4);
           if (src_in == dst_in)
             info.not_translated += j == 0;
           else if (!natsim_trace_packet_to_nat (tp, src_in, &pkt))

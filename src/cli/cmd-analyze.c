@@ -5,7 +5,9 @@
 #include <string.h>
 
 #include "cli-private.h"
+#include "natsim/analysis-html.h"
 #include "natsim/analyze.h"
+#include "natsim/nat.h"
 #include "natsim/error.h"
 #include "natsim/parse.h"
 
@@ -22,6 +24,21 @@ default_out_dir (const char *trace)
   return g_build_filename ("reports", name, NULL);
 }
 
+/* The UDP and TCP established timeouts of the default NAT (its preset
+ * applied), marked on the idle-gap charts. */
+static void
+default_timeouts (double *ret_udp, double *ret_tcp)
+{
+  g_autoptr (NatsimParams) p = natsim_params_new (natsim_nat_keys);
+  const NatsimNatPreset *preset = natsim_nat_preset_lookup (natsim_params_get (p, "preset"));
+
+  for (guint i = 0; preset != NULL && preset->values[i] != NULL && preset->values[i + 1] != NULL;
+       i += 2)
+    (void) natsim_params_set (p, preset->values[i], preset->values[i + 1], "preset", NULL);
+  *ret_udp = natsim_time_to_sec (natsim_params_get_duration (p, "udp_timeout"));
+  *ret_tcp = natsim_time_to_sec (natsim_params_get_duration (p, "tcp_established_timeout"));
+}
+
 int
 cmd_analyze (int argc, char **argv)
 {
@@ -34,7 +51,7 @@ cmd_analyze (int argc, char **argv)
   g_autofree char *formats = NULL;
   g_autofree char *flow_timeout = NULL;
   g_autofree char *text = NULL;
-  gboolean want_text = FALSE, want_json = FALSE, quiet = FALSE;
+  gboolean want_text = FALSE, want_json = FALSE, want_html = FALSE, quiet = FALSE;
   gint max_samples = 0;
   NatsimAnalyzeOptions opts = { 0 };
   GOptionEntry entries[] = {
@@ -45,7 +62,7 @@ cmd_analyze (int argc, char **argv)
       "Directory for analysis.json and analysis.txt (default reports/TRACE-NAME-analysis)",
       "DIR" },
     { "format", 'f', 0, G_OPTION_ARG_STRING, &formats,
-      "Files to write: text,json (default text,json)", "LIST" },
+      "Files to write: text,json,html (default text,json)", "LIST" },
     { "flow-timeout", 0, 0, G_OPTION_ARG_STRING, &flow_timeout,
       "A flow idle this long ends; its next packet starts a new flow (default 1h)",
       "DURATION" },
@@ -63,7 +80,9 @@ cmd_analyze (int argc, char **argv)
     "packets, bytes, durations and idle gaps (p50, p90, p99, max), keepalive periods, SIP\n"
     "REGISTER intervals and Expires, DSCP marking against the seed's QoS table, and how\n"
     "many flows go to the Webex Calling subnets.  Prints a summary and writes\n"
-    "DIR/analysis.json (schema natsim.analysis/1, docs/analysis.md) and DIR/analysis.txt.\n"
+    "DIR/analysis.json (schema natsim.analysis/1, docs/analysis.md) and DIR/analysis.txt;\n"
+    "--format html adds DIR/analysis.html (idle-gap CDF per class with the timeout of\n"
+    "the default NAT marked, drawn by gnuplot when installed, and the class table).\n"
     "\nExamples:\n"
     "  natsim analyze traces/ndpi-webex-client.pcap\n"
     "  natsim analyze traces/isa-sip-call-lab.pcap --inside 10.0.2.15/32 --out /tmp/a\n");
@@ -116,14 +135,16 @@ cmd_analyze (int argc, char **argv)
     for (guint i = 0; list[i] != NULL; i++)
       {
         g_strstrip (list[i]);
-        if (strcmp (list[i], "text") == 0)
+        if (g_ascii_strcasecmp (list[i], "text") == 0)
           want_text = TRUE;
-        else if (strcmp (list[i], "json") == 0)
+        else if (g_ascii_strcasecmp (list[i], "json") == 0)
           want_json = TRUE;
+        else if (g_ascii_strcasecmp (list[i], "html") == 0)
+          want_html = TRUE;
         else if (list[i][0] != '\0')
           {
             g_set_error (&error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
-                         "--format: unknown format '%s' (known formats: text, json)", list[i]);
+                         "--format: unknown format '%s' (known formats: text, json, html)", list[i]);
             return cli_fail (g_steal_pointer (&error));
           }
       }
@@ -137,12 +158,22 @@ cmd_analyze (int argc, char **argv)
     return cli_fail (g_steal_pointer (&error));
 
   text = natsim_analysis_to_text (analysis);
-  if (want_text || want_json)
+  if (want_text || want_json || want_html)
     {
       g_autofree char *json = want_json ? natsim_analysis_to_json (
                                             analysis, (const char *const *) argv + 1,
                                             (guint) argc - 1)
                                         : NULL;
+      g_autofree char *html = NULL;
+
+      if (want_html)
+        {
+          double udp, tcp;
+
+          default_timeouts (&udp, &tcp);
+          html = natsim_analysis_to_html (analysis, (const char *const *) argv + 1,
+                                          (guint) argc - 1, udp, tcp, TRUE);
+        }
 
       if (g_mkdir_with_parents (out_dir, 0777) != 0)
         {
@@ -157,6 +188,13 @@ cmd_analyze (int argc, char **argv)
           g_autofree char *path = g_build_filename (out_dir, "analysis.json", NULL);
 
           if (!natsim_write_file_atomic (path, json, -1, &error))
+            return cli_fail (g_steal_pointer (&error));
+        }
+      if (html != NULL)
+        {
+          g_autofree char *path = g_build_filename (out_dir, "analysis.html", NULL);
+
+          if (!natsim_write_file_atomic (path, html, -1, &error))
             return cli_fail (g_steal_pointer (&error));
         }
       if (want_text)

@@ -138,64 +138,6 @@ add_warnings (NatsimReport *report, const NatsimReplayInfo *info)
     }
 }
 
-/* report.json with "scale" appended to "inputs" (the contract's extension
- * for replay: inputs.scale, 1 when the capture is replayed as it is).
- * NatsimReport has no field for it yet, so the member is spliced into the
- * writer's fixed layout: the end of "inputs" is the first "\n  },\n  \"seed\""
- * (inside strings a newline is always escaped, so the sequence cannot occur
- * there).  FIXME: move into the report writer once NatsimReport carries it. */
-static char *
-report_json_with_scale (const NatsimReport *report, guint scale, GError **error)
-{
-  g_autofree char *json = natsim_report_to_json (report);
-  const char *anchor = "\n  },\n  \"seed\"";
-  const char *at = strstr (json, anchor);
-
-  if (at == NULL)
-    {
-      g_set_error_literal (error, NATSIM_ERROR, NATSIM_ERROR_FAILED,
-                           "report.json: unexpected layout of \"inputs\"");
-      return NULL;
-    }
-  return g_strdup_printf ("%.*s,\n    \"scale\": %u%s", (int) (at - json), json, scale, at);
-}
-
-/* Writes DIR/report.json and DIR/report.txt as natsim_report_write_dir()
- * does (atomically), with inputs.scale. */
-static gboolean
-write_reports (const NatsimReport *report, const char *dir, const char *formats, guint scale,
-               GError **error)
-{
-  g_auto (GStrv) list = g_strsplit (formats, ",", -1);
-
-  if (g_mkdir_with_parents (dir, 0755) != 0)
-    {
-      int e = errno;
-      g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_IO, "%s: %s", dir, g_strerror (e));
-      return FALSE;
-    }
-  for (guint i = 0; list[i] != NULL; i++)
-    {
-      g_autofree char *contents = NULL;
-      g_autofree char *path = NULL;
-
-      g_strstrip (list[i]);
-      if (strcmp (list[i], "json") == 0)
-        {
-          contents = report_json_with_scale (report, scale, error);
-          path = g_build_filename (dir, "report.json", NULL);
-        }
-      else
-        {
-          contents = natsim_report_to_text (report);
-          path = g_build_filename (dir, "report.txt", NULL);
-        }
-      if (contents == NULL || !natsim_write_file_atomic (path, contents, -1, error))
-        return FALSE;
-    }
-  return TRUE;
-}
-
 int
 cmd_replay (int argc, char **argv)
 {
@@ -233,7 +175,7 @@ cmd_replay (int argc, char **argv)
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out_dir,
       "Directory for the reports (default reports/TRACE-NAME)", "DIR" },
     { "format", 'f', 0, G_OPTION_ARG_STRING, &formats,
-      "Report formats to write: text,json (default text,json)", "LIST" },
+      "Report formats to write: text,json,md,html,csv (default text,json,md,html)", "LIST" },
     { "seed", 0, 0, G_OPTION_ARG_INT64, &seed,
       "Seed of the NAT's random port choices (default the scenario's, else 1)", "N" },
     { "scale", 'k', 0, G_OPTION_ARG_INT, &scale,
@@ -250,7 +192,8 @@ cmd_replay (int argc, char **argv)
     "Streams the captures (pcap or pcapng, merged by timestamp) through the NAT: packets\n"
     "from an inside address to an outside one are outbound, the reverse inbound (as seen\n"
     "inside the NAT); others are not translated.  Packets are classed by remote port.\n"
-    "Prints a summary and writes DIR/report.json (schema natsim.report/1) and DIR/report.txt.\n"
+    "Prints a summary and writes DIR/report.json (schema natsim.report/1), DIR/report.txt,\n"
+    "DIR/report.md and DIR/report.html (--format chooses).\n"
     "\n--scale K replays K copies of the capture through one NAT: copy j > 0 starts at a\n"
     "random offset (same seed, same offsets) and inside host number h (in order of first\n"
     "appearance) becomes 240.0.0.0 + 1 + h(K-1) + (j-1); inside hosts must not lie in\n"
@@ -322,21 +265,13 @@ cmd_replay (int argc, char **argv)
   if (out_dir == NULL)
     out_dir = default_out_dir (argv[1]);
   if (formats == NULL)
-    formats = g_strdup ("text,json");
-  {
-    g_auto (GStrv) list = g_strsplit (formats, ",", -1);
-    for (guint i = 0; list[i] != NULL; i++)
-      {
-        g_strstrip (list[i]);
-        if (strcmp (list[i], "text") != 0 && strcmp (list[i], "json") != 0)
-          {
-            g_set_error (&error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
-                         "--format: unknown report format '%s' (known formats: text, json)",
-                         list[i]);
-            return cli_fail (g_steal_pointer (&error));
-          }
-      }
-  }
+    formats = g_strdup (NATSIM_REPORT_DEFAULT_FORMATS);
+  /* Check the formats before spending time on the replay. */
+  if (!natsim_report_check_formats (formats, &error))
+    {
+      g_prefix_error (&error, "--format: ");
+      return cli_fail (g_steal_pointer (&error));
+    }
 
   if (!natsim_nat_config_from_params (nat_params, &cfg, &error))
     {
@@ -369,7 +304,8 @@ cmd_replay (int argc, char **argv)
                                " inside hosts cloned into 240.0.0.0/4, copies offset by up "
                                "to %g s", info.scale, info.inside_hosts,
                                (double) scaling.offset_max / NATSIM_NSEC_PER_SEC);
-  if (!write_reports (report, out_dir, formats, info.scale, &error))
+  report->scale = info.scale;
+  if (!natsim_report_write_dir (report, out_dir, formats, &error))
     return cli_fail (g_steal_pointer (&error));
   if (!quiet)
     {

@@ -232,26 +232,106 @@ sweep_html (const NatsimSweep *sw, gboolean charts)
   return g_string_free (out, FALSE);
 }
 
-static void
-print_table (const NatsimSweep *sw)
+/* The table printed on stdout (and sweep.txt). */
+static char *
+sweep_text (const NatsimSweep *sw)
 {
+  GString *out = g_string_new (NULL);
+
   for (guint i = 0; i < sw->axes->len; i++)
-    printf ("%-24s ", ((NatsimSweepAxis *) g_ptr_array_index (sw->axes, i))->key);
+    g_string_append_printf (out, "%-24s ", ((NatsimSweepAxis *) g_ptr_array_index (sw->axes, i))->key);
   for (guint k = 0; k < G_N_ELEMENTS (shown); k++)
-    printf ("%22s ", natsim_stat_name (shown[k]));
-  printf ("\n");
+    g_string_append_printf (out, "%22s ", natsim_stat_name (shown[k]));
+  g_string_append_c (out, '\n');
   for (guint p = 0; p < sw->n_points; p++)
     {
       for (guint i = 0; i < sw->axes->len; i++)
-        printf ("%-24s ", natsim_sweep_point_value (sw, p, i));
+        g_string_append_printf (out, "%-24s ", natsim_sweep_point_value (sw, p, i));
       for (guint k = 0; k < G_N_ELEMENTS (shown); k++)
         {
           char num[64];
           natsim_format_number (point_value (sw, p, shown[k]), num, sizeof num);
-          printf ("%22s ", num);
+          g_string_append_printf (out, "%22s ", num);
         }
-      printf ("\n");
+      g_string_append_c (out, '\n');
     }
+  return g_string_free (out, FALSE);
+}
+
+/* A Markdown table cell: '|' and newlines would break the row. */
+static void
+md_cell (GString *out, const char *s)
+{
+  g_string_append (out, " ");
+  for (const char *q = s; *q != '\0'; q++)
+    if (*q == '|')
+      g_string_append (out, "\\|");
+    else if (*q == '\n' || *q == '\r')
+      g_string_append_c (out, ' ');
+    else
+      g_string_append_c (out, *q);
+  g_string_append (out, " |");
+}
+
+/* sweep.md: the grid as a Markdown table, means ± 95 % CI half-widths. */
+static char *
+sweep_markdown (const NatsimSweep *sw)
+{
+  GString *out = g_string_new (NULL);
+
+  g_string_append (out, "# natsim sweep: ");
+  g_string_append (out, sw->scenario_path);
+  g_string_append_printf (out, "\n\n%u grid points; every point uses seed %" G_GUINT64_FORMAT
+                          " (common random numbers), so differences come from the "
+                          "parameters.\n\n|", sw->n_points, sw->seed);
+  for (guint i = 0; i < sw->axes->len; i++)
+    md_cell (out, ((NatsimSweepAxis *) g_ptr_array_index (sw->axes, i))->key);
+  for (guint k = 0; k < G_N_ELEMENTS (shown); k++)
+    md_cell (out, natsim_stat_name (shown[k]));
+  g_string_append (out, "\n|");
+  for (guint i = 0; i < sw->axes->len; i++)
+    g_string_append (out, " --- |");
+  for (guint k = 0; k < G_N_ELEMENTS (shown); k++)
+    g_string_append (out, " ---: |");
+  g_string_append_c (out, '\n');
+  for (guint p = 0; p < sw->n_points; p++)
+    {
+      const NatsimSummary *sum = g_ptr_array_index (sw->summaries, p);
+
+      g_string_append_c (out, '|');
+      for (guint i = 0; i < sw->axes->len; i++)
+        md_cell (out, natsim_sweep_point_value (sw, p, i));
+      for (guint k = 0; k < G_N_ELEMENTS (shown); k++)
+        {
+          char num[64], ci[64];
+          g_autofree char *cell = NULL;
+
+          natsim_format_number (sum->totals.v[shown[k]], num, sizeof num);
+          if (sum->replications > 1)
+            {
+              natsim_format_number (sum->ci95.v[shown[k]], ci, sizeof ci);
+              cell = g_strdup_printf ("%s ±%s", num, ci);
+            }
+          else
+            cell = g_strdup (num);
+          md_cell (out, cell);
+        }
+      g_string_append_c (out, '\n');
+    }
+  g_string_append (out, "\nAll figures: sweep.csv, sweep.json.\n");
+  return g_string_free (out, FALSE);
+}
+
+/* TRUE when the comma-separated @formats (already checked) names @name. */
+static gboolean
+wants_format (const char *formats, const char *name)
+{
+  g_auto (GStrv) list = g_strsplit (formats, ",", -1);
+
+  for (guint i = 0; list[i] != NULL; i++)
+    if (g_ascii_strcasecmp (g_strstrip (list[i]), name) == 0)
+      return TRUE;
+  return FALSE;
 }
 
 int
@@ -267,6 +347,9 @@ cmd_sweep (int argc, char **argv)
   g_autofree char *csv = NULL;
   g_autofree char *json = NULL;
   g_autofree char *html = NULL;
+  g_autofree char *md = NULL;
+  g_autofree char *txt = NULL;
+  g_autofree char *formats = NULL;
   gint jobs = 1;
   gboolean quiet = FALSE, no_html = FALSE;
   GOptionEntry entries[] = {
@@ -279,6 +362,9 @@ cmd_sweep (int argc, char **argv)
       "Directory for sweep.csv, sweep.json, sweep.html (default reports/SCENARIO-NAME-sweep)",
       "DIR" },
     { "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs, "Simulations run in parallel (default 1)", "N" },
+    { "format", 'f', 0, G_OPTION_ARG_STRING, &formats,
+      "Files besides sweep.csv: text (sweep.txt), json, md, html (default "
+      NATSIM_REPORT_DEFAULT_FORMATS ")", "LIST" },
     { "no-html", 0, 0, G_OPTION_ARG_NONE, &no_html, "Write no sweep.html", NULL },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print no table on stdout", NULL },
     { NULL }
@@ -293,8 +379,10 @@ cmd_sweep (int argc, char **argv)
     "point is checked before anything runs.  Every point uses the scenario's seed (common\n"
     "random numbers); results are identical for any --jobs.  Writes DIR/sweep.csv (one row\n"
     "per point: the varied keys, then each figure's mean and ci95 half-width),\n"
-    "DIR/sweep.json (schema natsim.sweep/1) and DIR/sweep.html (a line chart for one\n"
-    "varied key, heat maps for two, when gnuplot is installed).\n"
+    "and, as --format asks (default " NATSIM_REPORT_DEFAULT_FORMATS "), DIR/sweep.txt (the\n"
+    "table), DIR/sweep.json (schema natsim.sweep/1), DIR/sweep.md (the table in Markdown)\n"
+    "and DIR/sweep.html (a line chart for one varied key, heat maps for two, when gnuplot\n"
+    "is installed).\n"
     "\nExamples:\n"
     "  natsim sweep scenarios/sweep-timeout.ini --vary nat.udp_timeout=30s..300s:30s\n"
     "  natsim sweep scenarios/sweep-pool.ini --vary nat.port_range=1024-1073,1024-1123 \\\n"
@@ -313,6 +401,10 @@ cmd_sweep (int argc, char **argv)
                    "--jobs: expected 1 to 1024, got %d", jobs);
       return cli_fail (g_steal_pointer (&error));
     }
+  if (formats == NULL)
+    formats = g_strdup (NATSIM_REPORT_DEFAULT_FORMATS);
+  if (!natsim_report_check_formats (formats, &error))
+    return cli_fail (g_steal_pointer (&error));
   s = cli_load_scenario (argv[1], sets, &error);
   if (s == NULL)
     return cli_fail (g_steal_pointer (&error));
@@ -328,8 +420,12 @@ cmd_sweep (int argc, char **argv)
 
   /* Render everything, then write: the outputs appear complete or not. */
   csv = natsim_sweep_to_csv (sw);
-  json = natsim_sweep_to_json (sw);
-  if (!no_html)
+  txt = sweep_text (sw);
+  if (wants_format (formats, "json"))
+    json = natsim_sweep_to_json (sw);
+  if (wants_format (formats, "md"))
+    md = sweep_markdown (sw);
+  if (!no_html && wants_format (formats, "html"))
     html = sweep_html (sw, TRUE);
   if (g_mkdir_with_parents (out_dir, 0777) != 0)
     {
@@ -342,15 +438,19 @@ cmd_sweep (int argc, char **argv)
     g_autofree char *p_csv = g_build_filename (out_dir, "sweep.csv", NULL);
     g_autofree char *p_json = g_build_filename (out_dir, "sweep.json", NULL);
     g_autofree char *p_html = g_build_filename (out_dir, "sweep.html", NULL);
+    g_autofree char *p_md = g_build_filename (out_dir, "sweep.md", NULL);
+    g_autofree char *p_txt = g_build_filename (out_dir, "sweep.txt", NULL);
 
     if (!natsim_write_file_atomic (p_csv, csv, -1, &error) ||
-        !natsim_write_file_atomic (p_json, json, -1, &error) ||
+        (json != NULL && !natsim_write_file_atomic (p_json, json, -1, &error)) ||
+        (md != NULL && !natsim_write_file_atomic (p_md, md, -1, &error)) ||
+        (wants_format (formats, "text") && !natsim_write_file_atomic (p_txt, txt, -1, &error)) ||
         (html != NULL && !natsim_write_file_atomic (p_html, html, -1, &error)))
       return cli_fail (g_steal_pointer (&error));
   }
   if (!quiet)
     {
-      print_table (sw);
+      fputs (txt, stdout);
       printf ("\nSweep written to %s/\n", out_dir);
     }
   return EXIT_OK;

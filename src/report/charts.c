@@ -493,8 +493,8 @@ natsim_chart_line_svg (const NatsimLineChart *c, const char *id_prefix,
                        GError **error)
 {
   g_autoptr (GString) gp = NULL;
-  gboolean limit = FALSE;
-  double top;
+  gboolean limit = FALSE, marker = FALSE;
+  double top, x_lo, x_hi;
   const char *with;
 
   g_return_val_if_fail (c != NULL, NULL);
@@ -509,6 +509,17 @@ natsim_chart_line_svg (const NatsimLineChart *c, const char *id_prefix,
       return NULL;
     }
   limit = c->limit_label != NULL && isfinite (c->limit);
+  marker = c->marker_label != NULL && isfinite (c->marker_x)
+           && (!c->x_log || c->marker_x > 0.0);
+  if (c->x_log)
+    for (guint i = 0; i < c->n_x; i++)
+      if (!(c->x[i] > 0.0))
+        {
+          g_set_error_literal (error, NATSIM_CHART_ERROR,
+                               NATSIM_CHART_ERROR_INVALID,
+                               "a logarithmic x axis needs x values above 0");
+          return NULL;
+        }
 
   gp = g_string_new (NULL);
   append_preamble (gp, c->title, c->x_label, c->y_label);
@@ -527,7 +538,25 @@ natsim_chart_line_svg (const NatsimLineChart *c, const char *id_prefix,
 
   /* The x range is the data's (no rounding out to tics); a single point
    * gets some room. */
-  if (c->n_x == 1 || c->x[0] == c->x[c->n_x - 1])
+  if (c->x_log)
+    g_string_append (gp, "set logscale x 10\n");
+  x_lo = c->x[0];
+  x_hi = c->x[c->n_x - 1];
+  if (marker)
+    {
+      /* The marker inside the x range, with some room on a log axis. */
+      x_lo = MIN (x_lo, c->x_log ? c->marker_x / 1.5 : c->marker_x);
+      x_hi = MAX (x_hi, c->x_log ? c->marker_x * 1.5 : c->marker_x);
+    }
+  if (marker && c->style != NATSIM_CHART_BOXES && x_lo < x_hi)
+    {
+      g_string_append (gp, "set xrange [");
+      append_number (gp, x_lo);
+      g_string_append_c (gp, ':');
+      append_number (gp, x_hi);
+      g_string_append (gp, "]\n");
+    }
+  else if (c->n_x == 1 || c->x[0] == c->x[c->n_x - 1])
     g_string_append (gp, "set autoscale x\n");
   else
     {
@@ -574,8 +603,18 @@ natsim_chart_line_svg (const NatsimLineChart *c, const char *id_prefix,
       break;
     }
   /* A single series needs no key: the title says what it is. */
-  if (c->n_series == 1 && !limit)
+  if (c->n_series == 1 && !limit && !marker)
     g_string_append (gp, "unset key\n");
+  if (marker)
+    {
+      /* A vertical line drawn as an arrow without head; its key entry is
+       * an empty plot (NaN) in the same style. */
+      g_string_append (gp, "set arrow 1 from ");
+      append_number (gp, c->marker_x);
+      g_string_append (gp, ", graph 0 to ");
+      append_number (gp, c->marker_x);
+      g_string_append (gp, ", graph 1 nohead dt 2 lw 2 lc rgb '" LIMIT_COLOUR "' front\n");
+    }
   g_string_append (gp, "plot ");
   for (guint s = 0; s < c->n_series; s++)
     {
@@ -592,6 +631,12 @@ natsim_chart_line_svg (const NatsimLineChart *c, const char *id_prefix,
       g_string_append (gp, " with lines dt 2 lw 2 lc rgb '" LIMIT_COLOUR
                            "' title ");
       append_quoted (gp, c->limit_label);
+    }
+  if (marker)
+    {
+      g_string_append (gp, ", NaN with lines dt 2 lw 2 lc rgb '" LIMIT_COLOUR
+                           "' title ");
+      append_quoted (gp, c->marker_label);
     }
   g_string_append (gp, "\n");
 

@@ -212,6 +212,13 @@ build_document (const NatsimReport *r)
   for (guint i = 0; r->traces != NULL && i < r->traces->len; i++)
     json_builder_add_string_value (b, g_ptr_array_index (r->traces, i));
   json_builder_end_array (b);
+  /* Extension for replay: the copies of the population (1 when the
+   * capture is replayed as it is); absent for other commands. */
+  if (r->scale > 0)
+    {
+      json_builder_set_member_name (b, "scale");
+      json_builder_add_int_value (b, r->scale);
+    }
   json_builder_end_object (b);
 
   /* JSON int nodes are signed 64-bit; seeds above 2^63-1 would wrap. */

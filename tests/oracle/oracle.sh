@@ -178,13 +178,16 @@ case "$CASE" in
       echo "end 10.5"; } > "$PLAN" ;;
   port-preservation)
     # a source port inside the range is kept when free toward the server;
-    # B's 1025 toward the same server ip:port is taken by A's, so B's moves
+    # B's 1025 toward the same server ip:port is taken by A's, so B's moves.
+    # The flows whose ports must be kept go first: a moved flow takes a
+    # random port (REFERENCE.md section 3), which could otherwise be B's
+    # 1030 and make the kernel's answer depend on chance.
     CHECK_PORTS=1
     EXPECT="failures 0, delivered in 5, binding losses 0, ports kept 1025 1027 (A) and 1030 (B)"
     { echo "flow 0 udp $A 1025 $S1 5000"
       echo "flow 1 udp $A 1027 $S1 5000"
-      echo "flow 2 udp $B 1025 $S1 5000"
-      echo "flow 3 udp $B 1030 $S1 5000"
+      echo "flow 2 udp $B 1030 $S1 5000"
+      echo "flow 3 udp $B 1025 $S1 5000"
       echo "flow 4 udp $A 46000 $S1 5000"
       for f in 0 1 2 3 4; do echo "out $(t "$f" 0.1 0.2) $f"; done
       for f in 0 1 2 3 4; do echo "in $(t "$f" 0.1 1.5) $f"; done

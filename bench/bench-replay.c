@@ -286,6 +286,12 @@ run (const char *path, guint64 n_packets, guint rounds, bool replay_only)
   natsim_nat_config_clear (&cfg);
   if (status != 0)
     return status;
+  if (replay_only)
+    {
+      printf ("natsim replay end to end: %.2f Mpackets/s (best of %u)\n", best_replay / 1e6,
+              rounds);
+      return 0;
+    }
   printf ("raw libpcap loop: %.2f Mpackets/s (best of %u)\n", best_raw / 1e6, rounds);
   printf ("natsim replay end to end: %.2f Mpackets/s (best of %u; %" G_GUINT64_FORMAT
           " offered out, %" G_GUINT64_FORMAT " in)\n",

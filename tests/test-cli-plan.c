@@ -254,6 +254,132 @@ test_sweep_invalid (void **state)
   }
 }
 
+/* A plan from a capture: traces/synth-sip-udp.pcap holds SIP phones that
+ * re-REGISTER every 90 s (packet_interval in traces/synth-sip-udp.ini), so
+ * the recommended UDP timeout must exceed 90 s; the pool comes from the
+ * replay (one address, basis erlang-b or trace). */
+static void
+test_plan_trace (void **state)
+{
+  g_autofree char *dir = tmpdir ();
+  g_autoptr (JsonParser) p = NULL;
+  JsonObject *rec, *root, *inputs;
+  Run r = natsim ("plan", "--trace", "traces/synth-sip-udp.pcap", "--set",
+                  "nat.udp_timeout=30s", "--out", dir, "--quiet", NULL);
+
+  if (r.status != 0)
+    fail_msg ("exit %d: %s", r.status, r.err);
+  run_clear (&r);
+  p = load_report (dir);
+  root = json_node_get_object (json_parser_get_root (p));
+  assert_string_equal (json_object_get_string_member (root, "command"), "plan");
+  inputs = json_object_get_object_member (root, "inputs");
+  assert_int_equal (json_array_get_length (json_object_get_array_member (inputs, "traces")), 1);
+  rec = recommendation (p, "timeout.udp");
+  assert_true (json_object_get_double_member (rec, "value") > 90.0);
+  assert_string_equal (json_object_get_string_member (rec, "basis"), "trace");
+  assert_non_null (strstr (json_object_get_string_member (rec, "reason"), "sip"));
+  rec = recommendation (p, "pool.addresses");
+  assert_int_equal (json_object_get_int_member (rec, "value"), 1);
+  assert_true (strcmp (json_object_get_string_member (rec, "basis"), "erlang-b") == 0 ||
+               strcmp (json_object_get_string_member (rec, "basis"), "trace") == 0);
+  rec = recommendation (p, "pool.ports_per_subscriber");
+  assert_int_equal (json_object_get_int_member (rec, "value") % 64, 0);
+  rec = recommendation (p, "keepalive.interval");
+  assert_int_equal (json_object_get_int_member (rec, "value"), 24);
+  /* The default formats, as simulate writes them. */
+  {
+    const char *files[] = { "report.txt", "report.json", "report.md", "report.html" };
+
+    for (guint i = 0; i < G_N_ELEMENTS (files); i++)
+      {
+        g_autofree char *f = g_build_filename (dir, files[i], NULL);
+        assert_true (g_file_test (f, G_FILE_TEST_EXISTS));
+      }
+  }
+  remove_dir (dir);
+
+  /* A scenario and --trace together, a bad format, a non-nat --set: 2. */
+  {
+    const char *const bad[][8] = {
+      { "plan", "scenarios/plan-erlang.ini", "--trace", "traces/synth-sip-udp.pcap", NULL },
+      { "plan", "--trace", "traces/synth-sip-udp.pcap", "--format", "pdf", NULL },
+      { "plan", "--trace", "traces/synth-sip-udp.pcap", "--set", "simulation.seed=2", NULL },
+      { "plan", "--trace", "traces/no-such-file.pcap", NULL },
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+      {
+        Run b = natsim (bad[i][0], bad[i][1], bad[i][2], bad[i][3], bad[i][4], bad[i][5],
+                        NULL);
+        if (b.status != 2)
+          fail_msg ("case %u: exit %d: %s", i, b.status, b.err);
+        run_clear (&b);
+      }
+  }
+}
+
+/* Gaps of flows that never receive unsolicited inbound packets (NTP polls
+ * from a fixed port) do not drive the UDP timeouts: on the default
+ * scenario only the intercoms (hourly REGISTER, incoming calls) need an
+ * hour, and the reason says which flows were left out. */
+static void
+test_plan_reachability_gaps (void **state)
+{
+  g_autofree char *dir = tmpdir ();
+  g_autoptr (JsonParser) p = NULL;
+  JsonObject *rec;
+  const char *reason;
+  Run r = natsim ("plan", "scenarios/default.ini", "--set", "population.intercoms.count=0",
+                  "--replications", "2", "--growth", "0", "--out", dir, "--format", "json",
+                  "--quiet", NULL);
+
+  if (r.status != 0)
+    fail_msg ("exit %d: %s", r.status, r.err);
+  run_clear (&r);
+  p = load_report (dir);
+  rec = recommendation (p, "timeout.udp_stream");
+  /* The adapters' 24-29 s CRLF keepalives, not the phones' 17 min NTP. */
+  assert_true (json_object_get_double_member (rec, "value") < 300.0);
+  reason = json_object_get_string_member (rec, "reason");
+  assert_non_null (strstr (reason, "Left out"));
+  assert_non_null (strstr (reason, "after their last outbound packet"));
+  remove_dir (dir);
+}
+
+/* sweep --format: sweep.csv always, the others as asked; a bad format
+ * fails before running. */
+static void
+test_sweep_formats (void **state)
+{
+  g_autofree char *dir = tmpdir ();
+  g_autofree char *out = g_build_filename (dir, "s", NULL);
+  const char *present[] = { "sweep.csv", "sweep.json", "sweep.md", "sweep.txt" };
+  Run r = natsim ("sweep", "scenarios/sweep-timeout.ini", "--vary", "nat.udp_timeout=30s,60s",
+                  "--set", "simulation.replications=1", "--format", "text,json,md", "--out",
+                  out, "--quiet", NULL);
+
+  if (r.status != 0)
+    fail_msg ("exit %d: %s", r.status, r.err);
+  run_clear (&r);
+  for (guint i = 0; i < G_N_ELEMENTS (present); i++)
+    {
+      g_autofree char *f = g_build_filename (out, present[i], NULL);
+      assert_true (g_file_test (f, G_FILE_TEST_EXISTS));
+    }
+  {
+    g_autofree char *f = g_build_filename (out, "sweep.html", NULL);
+    assert_false (g_file_test (f, G_FILE_TEST_EXISTS));
+  }
+  remove_dir (out);
+  r = natsim ("sweep", "scenarios/sweep-timeout.ini", "--vary", "nat.udp_timeout=30s,60s",
+              "--format", "json,bogus", "--out", out, NULL);
+  assert_int_equal (r.status, 2);
+  assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+  run_clear (&r);
+  g_rmdir (dir);
+}
+
 int
 main (void)
 {
@@ -263,6 +389,9 @@ main (void)
     cmocka_unit_test (test_plan_bad_input),
     cmocka_unit_test (test_sweep_jobs),
     cmocka_unit_test (test_sweep_invalid),
+    cmocka_unit_test (test_plan_trace),
+    cmocka_unit_test (test_plan_reachability_gaps),
+    cmocka_unit_test (test_sweep_formats),
   };
 
   return cmocka_run_group_tests (tests, NULL, NULL);

@@ -742,6 +742,39 @@ test_replay_scale (void **state)
   run_clear (&r);
 }
 
+/* analyze --format html: analysis.html with the class table, and an idle-gap
+ * CDF chart (inline <svg>) when gnuplot is installed. */
+static void
+test_analyze_html (void **state)
+{
+  g_autofree char *dir = tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "analysis.html", NULL);
+  g_autofree char *json = g_build_filename (dir, "analysis.json", NULL);
+  g_autofree char *html = NULL;
+  g_autofree char *gnuplot = g_find_program_in_path ("gnuplot");
+
+  natsim_ok ("analyze", "traces/synth-sip-udp.pcap", "--format", "html", "--out", dir,
+             "--quiet", NULL);
+  html = read_file (path);
+  assert_false (g_file_test (json, G_FILE_TEST_EXISTS));
+  assert_non_null (strstr (html, "<!DOCTYPE html>"));
+  assert_non_null (strstr (html, "<td>sip</td>"));
+  if (gnuplot != NULL && g_getenv ("NATSIM_NO_CHARTS") == NULL)
+    {
+      assert_non_null (strstr (html, "<svg"));
+      assert_non_null (strstr (html, "NAT UDP timeout"));
+    }
+  else
+    assert_non_null (strstr (html, "Charts were skipped"));
+  g_unlink (path);
+  g_rmdir (dir);
+  {
+    Run r = natsim ("analyze", "traces/synth-sip-udp.pcap", "--format", "pdf", "--quiet", NULL);
+    assert_int_equal (r.status, 2);
+    run_clear (&r);
+  }
+}
+
 int
 main (void)
 {
@@ -761,6 +794,7 @@ main (void)
     cmocka_unit_test (test_synth_capture),
     cmocka_unit_test (test_synth_errors),
     cmocka_unit_test (test_replay_scale),
+    cmocka_unit_test (test_analyze_html),
   };
 
   return cmocka_run_group_tests (tests, NULL, NULL);

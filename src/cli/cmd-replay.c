@@ -1,6 +1,4 @@
 /* natsim replay: captures through the NAT model, and their reports. */
-#include <errno.h>
-#include <glib/gstdio.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>

@@ -14,7 +14,7 @@
  * record (header, then data) through a 4 KiB stdio buffer, copying every
  * byte twice; that alone costs as much per packet as the whole NAT.  For a
  * regular file in the plain pcap format (magic a1b2c3d4 or a1b23c4d in host
- * byte order, version 2.4) the reader instead pread()s 64 KiB blocks (more
+ * byte order, version 2.4) the reader instead pread()s 128 KiB blocks (more
  * for a record that does not fit) from the descriptor libpcap opened and
  * hands out records in place, with exactly the header and bytes libpcap
  * would give for such a record: the timestamp scaled to nanoseconds as
@@ -42,7 +42,7 @@
 
 /* The fast path's block size, and the sizes of the pcap file and record
  * headers. */
-#define FAST_BLOCK       (64u * 1024u)
+#define FAST_BLOCK       (128u * 1024u)
 #define PCAP_FILE_HDR    24u
 #define PCAP_RECORD_HDR  16u
 #define PCAP_MAGIC_USEC  UINT32_C (0xa1b2c3d4)

@@ -156,6 +156,14 @@ void natsim_trace_reader_free (NatsimTraceReader *r);
 NatsimTraceResult natsim_trace_reader_next (NatsimTraceReader *r,
                                             NatsimTracePacket *ret);
 
+/* Moves on one record without decoding it (a cheap pass over record
+ * headers, e.g. to find where a capture ends); PACKET for every record,
+ * decodable or not, with its time relative to the first record in
+ * @ret_time.  Reading decoded packets and record times from one reader may
+ * be mixed; statistics count records read, not decodes. */
+NatsimTraceResult natsim_trace_reader_next_time (NatsimTraceReader *r,
+                                                 NatsimTime *ret_time);
+
 /* The error of the last NATSIM_TRACE_ERROR (owned by the reader; valid until
  * the next call to next()), or NULL. */
 const GError *natsim_trace_reader_error (const NatsimTraceReader *r);

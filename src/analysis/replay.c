@@ -1,8 +1,9 @@
 /* natsim: the trace replay driver.
  *
  * Two passes over the captures: the first finds the end of the run (the
- * time of the last decoded packet), so the collector's window and timeline
- * are known before any packet is offered; the second offers every IPv4
+ * time of the last record; it only walks record headers, which costs about
+ * a tenth of the replay), so the collector's window and timeline are known
+ * before any packet is offered; the second offers every IPv4
  * packet with ports that crosses the inside/outside boundary to the NAT and
  * the collector, as natsim_simulate_replication() does for modelled
  * traffic.  The per-packet path allocates nothing and uses no GError.
@@ -156,8 +157,9 @@ set_read_error (const NatsimTraceReader *r, GError **error)
                        e != NULL ? e->message : "trace read error");
 }
 
-/* First pass: the time of the last decoded packet and, when @hosts is not
- * NULL, the inside IPv4 hosts numbered in order of first appearance. */
+/* First pass: the time of the last record and, when @hosts is not NULL,
+ * the inside IPv4 hosts numbered in order of first appearance (the time is
+ * then that of the last decoded packet, which --scale offsets). */
 static gboolean
 first_pass (const char *const *traces, guint n, InsideCache *inside,
             GHashTable *hosts, NatsimTime *ret_last, gboolean *ret_any, GError **error)
@@ -170,6 +172,24 @@ first_pass (const char *const *traces, guint n, InsideCache *inside,
     return FALSE;
   *ret_last = 0;
   *ret_any = FALSE;
+  if (hosts == NULL)
+    {
+      /* Only where the capture ends is needed: walk the record headers
+       * without decoding (the run covers every record, decodable or not). */
+      NatsimTime t;
+
+      while ((res = natsim_trace_reader_next_time (r, &t)) == NATSIM_TRACE_PACKET)
+        {
+          *ret_last = t;
+          *ret_any = TRUE;
+        }
+      if (res == NATSIM_TRACE_ERROR)
+        {
+          set_read_error (r, error);
+          return FALSE;
+        }
+      return TRUE;
+    }
   while ((res = natsim_trace_reader_next (r, &tp)) == NATSIM_TRACE_PACKET)
     {
       *ret_last = tp.time;

@@ -551,67 +551,82 @@ count_decoded (NatsimTraceStats *s, const NatsimTracePacket *p)
     s->truncated++;
 }
 
+/* Moves the merge on to the next record of all files (the earliest);
+ * fills @ret_idx with its file.  PACKET means a record is there. */
+static NatsimTraceResult
+reader_advance (NatsimTraceReader *r, guint *ret_idx)
+{
+  TraceFile *f;
+  guint      idx;
+
+  g_clear_error (&r->error);
+  /* The first record of every file, before choosing any, so that the
+   * first one handed out is the earliest of all. */
+  while (r->n_primed < r->n_files)
+    {
+      guint i = r->n_primed++;
+
+      switch (trace_file_fill (r, &r->files[i]))
+        {
+        case FILL_OK:
+          heap_push (r, i);
+          break;
+        case FILL_EOF:
+          break;
+        case FILL_ERROR:
+          return NATSIM_TRACE_ERROR;
+        }
+    }
+  if (r->root_consumed)
+    {
+      r->root_consumed = false;
+      switch (trace_file_fill (r, &r->files[r->heap[0]]))
+        {
+        case FILL_OK:
+          heap_sift_down (r, 0);
+          break;
+        case FILL_EOF:
+          heap_remove_root (r);
+          break;
+        case FILL_ERROR:
+          heap_remove_root (r);
+          return NATSIM_TRACE_ERROR;
+        }
+    }
+  if (r->heap_len == 0)
+    return NATSIM_TRACE_END;
+
+  idx = r->heap[0];
+  f = &r->files[idx];
+  r->root_consumed = true;
+  if (!r->have_first)
+    {
+      r->have_first = true;
+      r->first_ts = f->ts;
+    }
+  r->stats.packets_read++;
+  r->stats.bytes_captured += f->hdr->caplen;
+  r->stats.bytes_wire += f->hdr->len;
+  *ret_idx = idx;
+  return NATSIM_TRACE_PACKET;
+}
+
 NatsimTraceResult
 natsim_trace_reader_next (NatsimTraceReader *r, NatsimTracePacket *ret)
 {
   g_return_val_if_fail (r != NULL, NATSIM_TRACE_ERROR);
   g_return_val_if_fail (ret != NULL, NATSIM_TRACE_ERROR);
 
-  g_clear_error (&r->error);
   for (;;)
     {
-      TraceFile       *f;
-      guint            idx;
-      NatsimTraceSkip  skip;
+      TraceFile        *f;
+      guint             idx = 0;
+      NatsimTraceSkip   skip;
+      NatsimTraceResult res = reader_advance (r, &idx);
 
-      /* The first record of every file, before choosing any, so that the
-       * first one handed out is the earliest of all. */
-      while (r->n_primed < r->n_files)
-        {
-          guint i = r->n_primed++;
-
-          switch (trace_file_fill (r, &r->files[i]))
-            {
-            case FILL_OK:
-              heap_push (r, i);
-              break;
-            case FILL_EOF:
-              break;
-            case FILL_ERROR:
-              return NATSIM_TRACE_ERROR;
-            }
-        }
-      if (r->root_consumed)
-        {
-          r->root_consumed = false;
-          switch (trace_file_fill (r, &r->files[r->heap[0]]))
-            {
-            case FILL_OK:
-              heap_sift_down (r, 0);
-              break;
-            case FILL_EOF:
-              heap_remove_root (r);
-              break;
-            case FILL_ERROR:
-              heap_remove_root (r);
-              return NATSIM_TRACE_ERROR;
-            }
-        }
-      if (r->heap_len == 0)
-        return NATSIM_TRACE_END;
-
-      idx = r->heap[0];
+      if (res != NATSIM_TRACE_PACKET)
+        return res;
       f = &r->files[idx];
-      r->root_consumed = true;
-      if (!r->have_first)
-        {
-          r->have_first = true;
-          r->first_ts = f->ts;
-        }
-      r->stats.packets_read++;
-      r->stats.bytes_captured += f->hdr->caplen;
-      r->stats.bytes_wire += f->hdr->len;
-
       /* libpcap already cuts pcap records to the snaplen and refuses
        * larger pcapng ones; checked again because the decoder relies on
        * caplen being what the buffer holds. */
@@ -633,6 +648,24 @@ natsim_trace_reader_next (NatsimTraceReader *r, NatsimTracePacket *ret)
       r->stats.skipped[skip]++;
       r->stats.packets_skipped++;
     }
+}
+
+NatsimTraceResult
+natsim_trace_reader_next_time (NatsimTraceReader *r, NatsimTime *ret_time)
+{
+  guint             idx = 0;
+  NatsimTraceResult res;
+
+  g_return_val_if_fail (r != NULL, NATSIM_TRACE_ERROR);
+  g_return_val_if_fail (ret_time != NULL, NATSIM_TRACE_ERROR);
+
+  res = reader_advance (r, &idx);
+  if (res == NATSIM_TRACE_PACKET)
+    {
+      const TraceFile *f = &r->files[idx];
+      *ret_time = f->ts >= r->first_ts ? f->ts - r->first_ts : 0;
+    }
+  return res;
 }
 
 const GError *

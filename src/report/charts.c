@@ -539,7 +539,9 @@ natsim_chart_line_svg (const NatsimLineChart *c, const char *id_prefix,
   /* The x range is the data's (no rounding out to tics); a single point
    * gets some room. */
   if (c->x_log)
-    g_string_append (gp, "set logscale x 10\n");
+    /* Decade tics labelled plainly (0.001, 1, 1000), not with the
+     * fixed decimals gnuplot would copy from the data. */
+    g_string_append (gp, "set logscale x 10\nset format x \"%g\"\nset xtics 10\n");
   x_lo = c->x[0];
   x_hi = c->x[c->n_x - 1];
   if (marker)

@@ -14,52 +14,8 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
-typedef struct
-{
-  int   status;
-  char *out;
-  char *err;
-} Run;
-
-static void
-run_clear (Run *r)
-{
-  g_free (r->out);
-  g_free (r->err);
-}
-
-/* Runs natsim with the NULL-terminated arguments, from the source root. */
-static Run
-natsim (const char *first, ...)
-{
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr (GError) error = NULL;
-  Run r = { 0 };
-  int wait_status = 0;
-  va_list ap;
-
-  g_ptr_array_add (argv, (char *) g_getenv ("NATSIM"));
-  va_start (ap, first);
-  for (const char *a = first; a != NULL; a = va_arg (ap, const char *))
-    g_ptr_array_add (argv, (char *) a);
-  va_end (ap);
-  g_ptr_array_add (argv, NULL);
-  if (!g_spawn_sync (g_getenv ("NATSIM_SOURCE_ROOT"), (char **) argv->pdata, NULL, 0, NULL, NULL,
-                     &r.out, &r.err, &wait_status, &error))
-    fail_msg ("spawn: %s", error->message);
-  r.status = WIFEXITED (wait_status) ? WEXITSTATUS (wait_status) : 128;
-  return r;
-}
-
-static char *
-tmpdir (void)
-{
-  g_autoptr (GError) error = NULL;
-  char *d = g_dir_make_tmp ("natsim-plan-XXXXXX", &error);
-
-  assert_non_null (d);
-  return d;
-}
+#define CLI_HARNESS_TMPDIR "natsim-plan-XXXXXX"
+#include "cli-harness.h"
 
 /* Removes @dir and the files in it (one level). */
 static void
@@ -95,18 +51,6 @@ recommendation (JsonParser *p, const char *id)
   return NULL;
 }
 
-static JsonParser *
-load_report (const char *dir)
-{
-  g_autofree char *path = g_build_filename (dir, "report.json", NULL);
-  g_autoptr (GError) error = NULL;
-  JsonParser *p = json_parser_new ();
-
-  if (!json_parser_load_from_file (p, path, &error))
-    fail_msg ("%s: %s", path, error->message);
-  return p;
-}
-
 /* Erlang B: B(50, 80/2) = 1.9 %, B(50, 80/3) = 0.0017 %: three addresses,
  * decided by Erlang B and confirmed by simulation. */
 static void
@@ -121,7 +65,7 @@ test_plan_erlang (void **state)
   if (r.status != 0)
     fail_msg ("exit %d: %s", r.status, r.err);
   run_clear (&r);
-  p = load_report (dir);
+  load_report (dir, &p);
   root = json_node_get_object (json_parser_get_root (p));
   assert_string_equal (json_object_get_string_member (root, "command"), "plan");
   rec = recommendation (p, "pool.addresses");
@@ -146,7 +90,7 @@ test_plan_ports (void **state)
   if (r.status != 0)
     fail_msg ("exit %d: %s", r.status, r.err);
   run_clear (&r);
-  p = load_report (dir);
+  load_report (dir, &p);
   rec = recommendation (p, "pool.ports_per_subscriber");
   assert_int_equal (json_object_get_int_member (rec, "value"), 192);
   assert_string_equal (json_object_get_string_member (rec, "basis"), "simulation");
@@ -175,11 +119,8 @@ static char *
 read_text (const char *dir, const char *name)
 {
   g_autofree char *path = g_build_filename (dir, name, NULL);
-  char *text = NULL;
 
-  if (!g_file_get_contents (path, &text, NULL, NULL))
-    fail_msg ("cannot read %s", path);
-  return text;
+  return read_file (path);
 }
 
 static void
@@ -270,7 +211,7 @@ test_plan_trace (void **state)
   if (r.status != 0)
     fail_msg ("exit %d: %s", r.status, r.err);
   run_clear (&r);
-  p = load_report (dir);
+  load_report (dir, &p);
   root = json_node_get_object (json_parser_get_root (p));
   assert_string_equal (json_object_get_string_member (root, "command"), "plan");
   inputs = json_object_get_object_member (root, "inputs");
@@ -339,7 +280,7 @@ test_plan_reachability_gaps (void **state)
   if (r.status != 0)
     fail_msg ("exit %d: %s", r.status, r.err);
   run_clear (&r);
-  p = load_report (dir);
+  load_report (dir, &p);
   rec = recommendation (p, "timeout.udp_stream");
   /* The adapters' 24-29 s CRLF keepalives, not the phones' 17 min NTP. */
   assert_true (json_object_get_double_member (rec, "value") < 300.0);

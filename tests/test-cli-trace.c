@@ -23,105 +23,8 @@
 #include <math.h>
 #include <string.h>
 
-typedef struct
-{
-  int   status;
-  char *out;
-  char *err;
-} Run;
-
-static void
-run_clear (Run *r)
-{
-  g_free (r->out);
-  g_free (r->err);
-}
-
-/* Runs natsim with @args (NULL-terminated) from the source root. */
-static Run
-natsim_argv (const char *const *args)
-{
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr (GError) error = NULL;
-  Run r = { 0 };
-  int wait_status = 0;
-
-  g_ptr_array_add (argv, (char *) g_getenv ("NATSIM"));
-  for (guint i = 0; args[i] != NULL; i++)
-    g_ptr_array_add (argv, (char *) args[i]);
-  g_ptr_array_add (argv, NULL);
-  if (!g_spawn_sync (g_getenv ("NATSIM_SOURCE_ROOT"), (char **) argv->pdata, NULL, 0, NULL, NULL,
-                     &r.out, &r.err, &wait_status, &error))
-    fail_msg ("spawn: %s", error->message);
-  r.status = WIFEXITED (wait_status) ? WEXITSTATUS (wait_status) : 128 + WTERMSIG (wait_status);
-  return r;
-}
-
-static Run
-natsim (const char *first, ...)
-{
-  g_autoptr (GPtrArray) args = g_ptr_array_new ();
-  va_list ap;
-
-  va_start (ap, first);
-  for (const char *a = first; a != NULL; a = va_arg (ap, const char *))
-    g_ptr_array_add (args, (char *) a);
-  va_end (ap);
-  g_ptr_array_add (args, NULL);
-  return natsim_argv ((const char *const *) args->pdata);
-}
-
-/* Runs natsim and fails the test unless it exits 0. */
-static void
-natsim_ok (const char *first, ...)
-{
-  g_autoptr (GPtrArray) args = g_ptr_array_new ();
-  va_list ap;
-  Run r;
-
-  va_start (ap, first);
-  for (const char *a = first; a != NULL; a = va_arg (ap, const char *))
-    g_ptr_array_add (args, (char *) a);
-  va_end (ap);
-  g_ptr_array_add (args, NULL);
-  r = natsim_argv ((const char *const *) args->pdata);
-  if (r.status != 0)
-    fail_msg ("natsim %s: status %d, stderr '%s'", first, r.status, r.err);
-  run_clear (&r);
-}
-
-static char *
-tmpdir (void)
-{
-  g_autoptr (GError) error = NULL;
-  char *d = g_dir_make_tmp ("natsim-trace-XXXXXX", &error);
-
-  assert_non_null (d);
-  return d;
-}
-
-static char *
-read_file (const char *path)
-{
-  g_autoptr (GError) error = NULL;
-  char *contents = NULL;
-
-  if (!g_file_get_contents (path, &contents, NULL, &error))
-    fail_msg ("%s", error->message);
-  return contents;
-}
-
-static JsonObject *
-load_json (const char *path, JsonParser **ret_parser)
-{
-  g_autoptr (GError) error = NULL;
-  JsonParser *p = json_parser_new ();
-
-  if (!json_parser_load_from_file (p, path, &error))
-    fail_msg ("%s: %s", path, error->message);
-  *ret_parser = p;
-  return json_node_get_object (json_parser_get_root (p));
-}
+#define CLI_HARNESS_TMPDIR "natsim-trace-XXXXXX"
+#include "cli-harness.h"
 
 /* Compares @path with the golden file @name, or rewrites the golden file
  * when NATSIM_UPDATE_GOLDEN is set. */
@@ -673,9 +576,7 @@ test_synth_errors (void **state)
 static JsonObject *
 replay_totals (const char *dir, JsonParser **parser)
 {
-  g_autofree char *json = g_build_filename (dir, "report.json", NULL);
-
-  return json_object_get_object_member (load_json (json, parser), "totals");
+  return json_object_get_object_member (load_report (dir, parser), "totals");
 }
 
 static void

@@ -14,65 +14,7 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
-typedef struct
-{
-  int   status;
-  char *out;
-  char *err;
-} Run;
-
-static void
-run_clear (Run *r)
-{
-  g_free (r->out);
-  g_free (r->err);
-}
-
-/* Runs natsim with the NULL-terminated arguments, from the source root. */
-static Run
-natsim (const char *first, ...)
-{
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr (GError) error = NULL;
-  Run r = { 0 };
-  int wait_status = 0;
-  va_list ap;
-
-  g_ptr_array_add (argv, (char *) g_getenv ("NATSIM"));
-  va_start (ap, first);
-  for (const char *a = first; a != NULL; a = va_arg (ap, const char *))
-    g_ptr_array_add (argv, (char *) a);
-  va_end (ap);
-  g_ptr_array_add (argv, NULL);
-  if (!g_spawn_sync (g_getenv ("NATSIM_SOURCE_ROOT"), (char **) argv->pdata, NULL, 0, NULL, NULL,
-                     &r.out, &r.err, &wait_status, &error))
-    fail_msg ("spawn: %s", error->message);
-  r.status = WIFEXITED (wait_status) ? WEXITSTATUS (wait_status) : 128;
-  return r;
-}
-
-static char *
-tmpdir (void)
-{
-  g_autoptr (GError) error = NULL;
-  char *d = g_dir_make_tmp ("natsim-cli-XXXXXX", &error);
-
-  assert_non_null (d);
-  return d;
-}
-
-static JsonObject *
-load_report (const char *dir, JsonParser **ret_parser)
-{
-  g_autofree char *path = g_build_filename (dir, "report.json", NULL);
-  g_autoptr (GError) error = NULL;
-  JsonParser *p = json_parser_new ();
-
-  if (!json_parser_load_from_file (p, path, &error))
-    fail_msg ("%s: %s", path, error->message);
-  *ret_parser = p;
-  return json_node_get_object (json_parser_get_root (p));
-}
+#include "cli-harness.h"
 
 static double
 class_figure (JsonObject *report, const char *cls, const char *key)
@@ -227,10 +169,8 @@ static char *
 report_bytes (const char *dir)
 {
   g_autofree char *path = g_build_filename (dir, "report.json", NULL);
-  char *data = NULL;
 
-  assert_true (g_file_get_contents (path, &data, NULL, NULL));
-  return data;
+  return read_file (path);
 }
 
 static void

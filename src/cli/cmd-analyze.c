@@ -11,19 +11,6 @@
 #include "natsim/error.h"
 #include "natsim/parse.h"
 
-static char *
-default_out_dir (const char *trace)
-{
-  g_autofree char *base = g_path_get_basename (trace);
-  g_autofree char *name = NULL;
-  char *dot = strrchr (base, '.');
-
-  if (dot != NULL && dot != base)
-    *dot = '\0';
-  name = g_strconcat (base, "-analysis", NULL);
-  return g_build_filename ("reports", name, NULL);
-}
-
 /* The UDP and TCP established timeouts of the default NAT (its preset
  * applied), marked on the idle-gap charts. */
 static void
@@ -116,18 +103,9 @@ cmd_analyze (int argc, char **argv)
         }
     }
 
-  if (insides != NULL && insides[0] != NULL)
-    {
-      inside = natsim_cidr_set_new ();
-      for (guint i = 0; insides[i] != NULL; i++)
-        if (!natsim_cidr_set_add_string (inside, insides[i], &error))
-          {
-            g_prefix_error (&error, "--inside %s: ", insides[i]);
-            return cli_fail (g_steal_pointer (&error));
-          }
-    }
-  else
-    inside = natsim_cidr_set_new_default ();
+  inside = cli_inside_set (insides, &error);
+  if (inside == NULL)
+    return cli_fail (g_steal_pointer (&error));
 
   {
     g_auto (GStrv) list = g_strsplit (formats != NULL ? formats : "text,json", ",", -1);
@@ -150,7 +128,7 @@ cmd_analyze (int argc, char **argv)
       }
   }
   if (out_dir == NULL)
-    out_dir = default_out_dir (argv[1]);
+    out_dir = cli_default_out_dir (argv[1], "-analysis");
 
   analysis = natsim_analyze ((const char *const *) argv + 1, (guint) argc - 1, inside, &opts,
                              &error);

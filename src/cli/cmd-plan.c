@@ -41,98 +41,6 @@ stage (const char *message, void *user_data)
   fflush (stderr);
 }
 
-static char *
-default_out_dir (const char *scenario)
-{
-  g_autofree char *base = g_path_get_basename (scenario);
-  char *dot = strrchr (base, '.');
-
-  if (dot != NULL && dot != base)
-    *dot = '\0';
-  return g_strdup_printf ("reports/%s-plan", base);
-}
-
-/* [nat] for a plan from captures: key defaults, the preset (the last
- * --set nat.preset=NAME, else the default), then every --set nat.KEY=VALUE
- * in order.  Without a scenario only nat.* assignments make sense. */
-static NatsimParams *
-trace_nat_params (char **sets, GError **error)
-{
-  g_autoptr (NatsimParams) p = natsim_params_new (natsim_nat_keys);
-  g_autofree char *preset_name = g_strdup (natsim_params_get (p, "preset"));
-  g_autofree char *origin = NULL;
-  const NatsimNatPreset *preset;
-
-  for (guint i = 0; sets != NULL && sets[i] != NULL; i++)
-    {
-      const char *eq = strchr (sets[i], '=');
-
-      if (!g_str_has_prefix (sets[i], "nat.") || eq == NULL || eq == sets[i] + 4)
-        {
-          g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
-                       "--set %s: expected nat.KEY=VALUE (plan --trace configures only "
-                       "the NAT)", sets[i]);
-          return NULL;
-        }
-      if (strncmp (sets[i] + 4, "preset=", 7) == 0)
-        {
-          g_free (preset_name);
-          preset_name = g_strdup (eq + 1);
-        }
-    }
-  preset = natsim_nat_preset_lookup (preset_name);
-  if (preset == NULL)
-    {
-      g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
-                   "--set nat.preset=%s: unknown preset (natsim presets lists them)",
-                   preset_name);
-      return NULL;
-    }
-  origin = g_strdup_printf ("preset %s", preset->name);
-  for (guint i = 0; preset->values[i] != NULL && preset->values[i + 1] != NULL; i += 2)
-    if (!natsim_params_set (p, preset->values[i], preset->values[i + 1], origin, error))
-      {
-        g_prefix_error (error, "[nat] %s (preset %s): ", preset->values[i], preset->name);
-        return NULL;
-      }
-  for (guint i = 0; sets != NULL && sets[i] != NULL; i++)
-    {
-      const char *eq = strchr (sets[i], '=');
-      g_autofree char *key = g_strndup (sets[i] + 4, (gsize) (eq - sets[i] - 4));
-
-      if (!natsim_params_set (p, key, eq + 1, "--set", error))
-        {
-          g_prefix_error (error, "--set %s: ", sets[i]);
-          return NULL;
-        }
-    }
-  return g_steal_pointer (&p);
-}
-
-/* report.json "config" for a plan from captures: the [nat] keys. */
-static JsonNode *
-trace_config_json (const NatsimParams *p)
-{
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "nat");
-  json_builder_begin_object (b);
-  for (const NatsimKeySpec *k = natsim_params_specs (p); k->name != NULL; k++)
-    {
-      const char *v = natsim_params_get (p, k->name);
-
-      json_builder_set_member_name (b, k->name);
-      if (v != NULL)
-        json_builder_add_string_value (b, v);
-      else
-        json_builder_add_null_value (b);
-    }
-  json_builder_end_object (b);
-  json_builder_end_object (b);
-  return json_builder_get_root (b);
-}
-
 static void
 add_plan_items (NatsimReport *report, const NatsimPlan *plan)
 {
@@ -170,7 +78,7 @@ trace_report (const NatsimPlan *plan, char **traces, GError **error)
   for (guint i = 0; traces[i] != NULL; i++)
     g_ptr_array_add (report->traces, g_strdup (traces[i]));
   report->seed = 1;
-  report->config = trace_config_json (plan->nat);
+  report->config = cli_nat_config_json (plan->nat);
   add_plan_items (report, plan);
   add_plan_notes (report, plan);
   return g_steal_pointer (&report);
@@ -185,7 +93,6 @@ cmd_plan (int argc, char **argv)
   g_autoptr (NatsimPlan) plan = NULL;
   g_autoptr (NatsimReport) report = NULL;
   g_auto (GStrv) sets = NULL;
-  g_auto (GStrv) names = NULL;
   g_auto (GStrv) traces = NULL;
   g_auto (GStrv) insides = NULL;
   g_autofree char *out_dir = NULL;
@@ -197,7 +104,6 @@ cmd_plan (int argc, char **argv)
   gint jobs = 1, granularity = 64;
   gboolean quiet = FALSE;
   NatsimPlanOptions opts;
-  GArray *addrs;
   GOptionEntry entries[] = {
     { "target-blocking", 'b', 0, G_OPTION_ARG_STRING, &target_blocking,
       "Highest acceptable blocking probability of new flows, and of a subscriber needing "
@@ -265,12 +171,8 @@ cmd_plan (int argc, char **argv)
                    "plan: --inside applies only with --trace");
       return cli_fail (g_steal_pointer (&error));
     }
-  if (jobs < 1 || jobs > 1024)
-    {
-      g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "--jobs: expected 1 to 1024, got %d", jobs);
-      return cli_fail (g_steal_pointer (&error));
-    }
+  if (!cli_check_jobs (jobs, &error))
+    return cli_fail (g_steal_pointer (&error));
   if (granularity < 1 || granularity > 65535)
     {
       g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
@@ -286,107 +188,48 @@ cmd_plan (int argc, char **argv)
     return cli_fail (g_steal_pointer (&error));
   opts.granularity = (guint) granularity;
   opts.jobs = (guint) jobs;
-  if (formats == NULL)
-    formats = g_strdup (NATSIM_REPORT_DEFAULT_FORMATS);
-  if (!natsim_report_check_formats (formats, &error))
+  if (!cli_check_formats (&formats, &error))
     return cli_fail (g_steal_pointer (&error));
 
   if (isatty (STDERR_FILENO))
     opts.stage = stage;
   if (traces != NULL)
     {
-      g_autoptr (NatsimParams) nat = trace_nat_params (sets, &error);
+      g_autoptr (NatsimParams) nat = cli_nat_params_from_sets (sets, "plan --trace", &error);
       g_autoptr (NatsimCidrSet) inside = NULL;
 
-      if (nat == NULL)
+      if (nat == NULL || (inside = cli_inside_set (insides, &error)) == NULL)
         return cli_fail (g_steal_pointer (&error));
-      if (insides != NULL && insides[0] != NULL)
-        {
-          inside = natsim_cidr_set_new ();
-          for (guint i = 0; insides[i] != NULL; i++)
-            if (!natsim_cidr_set_add_string (inside, insides[i], &error))
-              {
-                g_prefix_error (&error, "--inside %s: ", insides[i]);
-                return cli_fail (g_steal_pointer (&error));
-              }
-        }
-      else
-        inside = natsim_cidr_set_new_default ();
       plan = natsim_plan_run_trace (nat, (const char *const *) traces, g_strv_length (traces),
                                     inside, &opts, &error);
       if (plan == NULL || (report = trace_report (plan, traces, &error)) == NULL)
         return cli_fail (g_steal_pointer (&error));
       if (out_dir == NULL)
-        {
-          g_autofree char *base = default_out_dir (traces[0]);
-          out_dir = g_steal_pointer (&base);
-        }
-      if (!natsim_report_write_dir (report, out_dir, formats, &error))
+        out_dir = cli_default_out_dir (traces[0], "-plan");
+      if (!cli_write_report (report, out_dir, formats, quiet, &error))
         return cli_fail (g_steal_pointer (&error));
-      if (!quiet)
-        {
-          natsim_report_write_text (report, stdout);
-          printf ("\nReports written to %s/\n", out_dir);
-        }
       return EXIT_OK;
     }
 
   s = cli_load_scenario (argv[1], sets, &error);
   if (s == NULL)
     return cli_fail (g_steal_pointer (&error));
-  if (replications != -1)
-    {
-      g_autofree char *a = g_strdup_printf ("simulation.replications=%" G_GINT64_FORMAT,
-                                            replications);
-      if (replications < 1 || !natsim_scenario_set (s, a, &error))
-        {
-          if (error == NULL)
-            g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                         "--replications: expected at least 1");
-          return cli_fail (g_steal_pointer (&error));
-        }
-      if (!natsim_scenario_validate (s, &error))
-        return cli_fail (g_steal_pointer (&error));
-    }
+  if (replications != -1 &&
+      (!cli_set_replications (s, replications, &error) || !natsim_scenario_validate (s, &error)))
+    return cli_fail (g_steal_pointer (&error));
   if (out_dir == NULL)
-    out_dir = default_out_dir (argv[1]);
+    out_dir = cli_default_out_dir (argv[1], "-plan");
 
   plan = natsim_plan_run (s, &opts, &error);
   if (plan == NULL)
     return cli_fail (g_steal_pointer (&error));
 
-  report = natsim_report_new ("plan");
-  names = natsim_scenario_class_names (plan->grown);
-  addrs = natsim_params_get_addresses (plan->grown->nat, "addresses");
-  report->summary = natsim_summarize ((NatsimRunResult *const *) plan->runs->pdata,
-                                      plan->runs->len, (const char *const *) names,
-                                      (const uint32_t *) addrs->data);
-  g_array_unref (addrs);
-  report->scenario = g_strdup (argv[1]);
-  report->seed = natsim_params_get_uint (plan->grown->simulation, "seed");
-  report->config = natsim_scenario_config_to_json (plan->grown);
-  for (guint i = 0; i < plan->items->len; i++)
-    {
-      const NatsimPlanItem *it = &g_array_index (plan->items, NatsimPlanItem, i);
-      natsim_report_add_recommendation (report, it->id, it->value, it->unit, it->basis, "%s",
-                                        it->reason);
-    }
-  {
-    g_autoptr (GPtrArray) checks = natsim_check_scenario (plan->grown);
-    for (guint i = 0; i < checks->len; i++)
-      {
-        NatsimCheck *c = g_ptr_array_index (checks, i);
-        natsim_report_add_warning (report, c->id, "%s", c->message);
-      }
-  }
+  report = cli_scenario_report ("plan", argv[1], plan->grown, plan->runs);
+  add_plan_items (report, plan);
+  cli_add_check_warnings (report, plan->grown);
   add_plan_notes (report, plan);
 
-  if (!natsim_report_write_dir (report, out_dir, formats, &error))
+  if (!cli_write_report (report, out_dir, formats, quiet, &error))
     return cli_fail (g_steal_pointer (&error));
-  if (!quiet)
-    {
-      natsim_report_write_text (report, stdout);
-      printf ("\nReports written to %s/\n", out_dir);
-    }
   return EXIT_OK;
 }

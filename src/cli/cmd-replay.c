@@ -1,108 +1,13 @@
 /* natsim replay: captures through the NAT model, and their reports. */
 #include <inttypes.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "cli-private.h"
-#include "natsim/error.h"
 #include "natsim/parse.h"
 #include "natsim/replay.h"
 
 /* The most copies --scale accepts (each is one reader per file). */
 #define REPLAY_MAX_SCALE 10000
-
-static char *
-default_out_dir (const char *trace)
-{
-  g_autofree char *base = g_path_get_basename (trace);
-  char *dot = strrchr (base, '.');
-
-  if (dot != NULL && dot != base)
-    *dot = '\0';
-  return g_build_filename ("reports", base, NULL);
-}
-
-/* [nat] without a scenario: key defaults, the preset (the last
- * --set nat.preset=NAME, else linux), then every --set nat.KEY=VALUE in
- * order.  Only nat.* assignments make sense without a scenario. */
-static NatsimParams *
-nat_params_from_sets (char **sets, GError **error)
-{
-  g_autoptr (NatsimParams) p = natsim_params_new (natsim_nat_keys);
-  const char *preset_name = natsim_params_get (p, "preset");
-  g_autofree char *preset_buf = NULL;
-  g_autofree char *origin = NULL;
-  const NatsimNatPreset *preset;
-
-  for (guint i = 0; sets != NULL && sets[i] != NULL; i++)
-    {
-      const char *eq = strchr (sets[i], '=');
-
-      if (!g_str_has_prefix (sets[i], "nat.") || eq == NULL || eq == sets[i] + 4)
-        {
-          g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
-                       "--set %s: expected nat.KEY=VALUE (replay without --scenario "
-                       "configures only the NAT)", sets[i]);
-          return NULL;
-        }
-      if (strncmp (sets[i] + 4, "preset=", 7) == 0)
-        {
-          g_free (preset_buf);
-          preset_buf = g_strdup (eq + 1);
-          preset_name = preset_buf;
-        }
-    }
-  preset = natsim_nat_preset_lookup (preset_name);
-  if (preset == NULL)
-    {
-      g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
-                   "--set nat.preset=%s: unknown preset (natsim presets lists them)",
-                   preset_name);
-      return NULL;
-    }
-  origin = g_strdup_printf ("preset %s", preset->name);
-  for (guint i = 0; preset->values[i] != NULL && preset->values[i + 1] != NULL; i += 2)
-    if (!natsim_params_set (p, preset->values[i], preset->values[i + 1], origin, error))
-      {
-        g_prefix_error (error, "[nat] %s (preset %s): ", preset->values[i], preset->name);
-        return NULL;
-      }
-  for (guint i = 0; sets != NULL && sets[i] != NULL; i++)
-    {
-      const char *eq = strchr (sets[i], '=');
-      g_autofree char *key = g_strndup (sets[i] + 4, (gsize) (eq - sets[i] - 4));
-
-      if (!natsim_params_set (p, key, eq + 1, "--set", error))
-        {
-          g_prefix_error (error, "--set %s: ", sets[i]);
-          return NULL;
-        }
-    }
-  return g_steal_pointer (&p);
-}
-
-static JsonNode *
-nat_config_to_json (const NatsimParams *p)
-{
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "nat");
-  json_builder_begin_object (b);
-  for (const NatsimKeySpec *k = natsim_params_specs (p); k->name != NULL; k++)
-    {
-      const char *v = natsim_params_get (p, k->name);
-
-      json_builder_set_member_name (b, k->name);
-      if (v != NULL)
-        json_builder_add_string_value (b, v);
-      else
-        json_builder_add_null_value (b);
-    }
-  json_builder_end_object (b);
-  json_builder_end_object (b);
-  return json_builder_get_root (b);
-}
 
 static void
 add_warnings (NatsimReport *report, const NatsimReplayInfo *info)
@@ -227,7 +132,7 @@ cmd_replay (int argc, char **argv)
     }
   else
     {
-      own_nat = nat_params_from_sets (sets, &error);
+      own_nat = cli_nat_params_from_sets (sets, "replay without --scenario", &error);
       if (own_nat == NULL)
         return cli_fail (g_steal_pointer (&error));
       nat_params = own_nat;
@@ -247,25 +152,14 @@ cmd_replay (int argc, char **argv)
       return cli_fail (g_steal_pointer (&error));
     }
 
-  if (insides != NULL && insides[0] != NULL)
-    {
-      inside = natsim_cidr_set_new ();
-      for (guint i = 0; insides[i] != NULL; i++)
-        if (!natsim_cidr_set_add_string (inside, insides[i], &error))
-          {
-            g_prefix_error (&error, "--inside %s: ", insides[i]);
-            return cli_fail (g_steal_pointer (&error));
-          }
-    }
-  else
-    inside = natsim_cidr_set_new_default ();
+  inside = cli_inside_set (insides, &error);
+  if (inside == NULL)
+    return cli_fail (g_steal_pointer (&error));
 
   if (out_dir == NULL)
-    out_dir = default_out_dir (argv[1]);
-  if (formats == NULL)
-    formats = g_strdup (NATSIM_REPORT_DEFAULT_FORMATS);
+    out_dir = cli_default_out_dir (argv[1], "");
   /* Check the formats before spending time on the replay. */
-  if (!natsim_report_check_formats (formats, &error))
+  if (!cli_check_formats (&formats, &error))
     {
       g_prefix_error (&error, "--format: ");
       return cli_fail (g_steal_pointer (&error));
@@ -293,7 +187,7 @@ cmd_replay (int argc, char **argv)
   for (int i = 1; i < argc; i++)
     g_ptr_array_add (report->traces, g_strdup (argv[i]));
   report->seed = seed_value;
-  report->config = nat_config_to_json (nat_params);
+  report->config = cli_nat_config_json (nat_params);
   add_warnings (report, &info);
 
   if (info.scale > 1)

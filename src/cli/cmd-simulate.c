@@ -30,32 +30,6 @@ add_recommendations (NatsimReport *report, const NatsimScenario *s)
     }
 }
 
-/* Adds the configuration checks of @s to @report as warnings, and the
- * recommendations that follow from them. */
-static void
-add_checks (NatsimReport *report, const NatsimScenario *s)
-{
-  g_autoptr (GPtrArray) checks = natsim_check_scenario (s);
-
-  for (guint i = 0; i < checks->len; i++)
-    {
-      NatsimCheck *c = g_ptr_array_index (checks, i);
-      natsim_report_add_warning (report, c->id, "%s", c->message);
-    }
-  add_recommendations (report, s);
-}
-
-static char *
-default_out_dir (const char *scenario)
-{
-  g_autofree char *base = g_path_get_basename (scenario);
-  char *dot = strrchr (base, '.');
-
-  if (dot != NULL && dot != base)
-    *dot = '\0';
-  return g_build_filename ("reports", base, NULL);
-}
-
 int
 cmd_simulate (int argc, char **argv)
 {
@@ -65,7 +39,6 @@ cmd_simulate (int argc, char **argv)
   g_autoptr (GPtrArray) runs = NULL;
   g_autoptr (NatsimReport) report = NULL;
   g_auto (GStrv) sets = NULL;
-  g_auto (GStrv) names = NULL;
   g_autofree char *out_dir = NULL;
   g_autofree char *formats = NULL;
   g_autofree char *events_path = NULL;
@@ -75,7 +48,6 @@ cmd_simulate (int argc, char **argv)
   gboolean quiet = FALSE;
   FILE *events = NULL;
   NatsimSimOptions opts = { 0 };
-  GArray *addrs;
   GOptionEntry entries[] = {
     { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Random seed (overrides [simulation] seed)", "N" },
     { "replications", 'r', 0, G_OPTION_ARG_INT64, &replications,
@@ -113,12 +85,8 @@ cmd_simulate (int argc, char **argv)
                    "simulate: expected one SCENARIO.ini (see 'natsim simulate --help')");
       return cli_fail (g_steal_pointer (&error));
     }
-  if (jobs < 1 || jobs > 1024)
-    {
-      g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "--jobs: expected 1 to 1024, got %d", jobs);
-      return cli_fail (g_steal_pointer (&error));
-    }
+  if (!cli_check_jobs (jobs, &error))
+    return cli_fail (g_steal_pointer (&error));
 
   s = cli_load_scenario (argv[1], sets, &error);
   if (s == NULL)
@@ -135,28 +103,15 @@ cmd_simulate (int argc, char **argv)
                    "--seed: expected a non-negative integer");
       return cli_fail (g_steal_pointer (&error));
     }
-  if (replications != -1)
-    {
-      g_autofree char *a = g_strdup_printf ("simulation.replications=%" G_GINT64_FORMAT,
-                                            replications);
-      if (replications < 1 || !natsim_scenario_set (s, a, &error))
-        {
-          if (error == NULL)
-            g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                         "--replications: expected at least 1");
-          return cli_fail (g_steal_pointer (&error));
-        }
-    }
+  if (replications != -1 && !cli_set_replications (s, replications, &error))
+    return cli_fail (g_steal_pointer (&error));
   if (!natsim_scenario_validate (s, &error))
     return cli_fail (g_steal_pointer (&error));
   if (out_dir == NULL)
-    out_dir = default_out_dir (argv[1]);
-  if (formats == NULL)
-    formats = g_strdup (NATSIM_REPORT_DEFAULT_FORMATS);
+    out_dir = cli_default_out_dir (argv[1], "");
 
   /* Check the formats before spending time on the run. */
-  report = natsim_report_new ("simulate");
-  if (!natsim_report_check_formats (formats, &error))
+  if (!cli_check_formats (&formats, &error))
     {
       g_prefix_error (&error, "--format: ");
       return cli_fail (g_steal_pointer (&error));
@@ -199,22 +154,11 @@ cmd_simulate (int argc, char **argv)
   if (runs == NULL)
     return cli_fail (g_steal_pointer (&error));
 
-  names = natsim_scenario_class_names (s);
-  addrs = natsim_params_get_addresses (s->nat, "addresses");
-  report->summary = natsim_summarize ((NatsimRunResult *const *) runs->pdata, runs->len,
-                                      (const char *const *) names, (const uint32_t *) addrs->data);
-  g_array_unref (addrs);
-  report->scenario = g_strdup (argv[1]);
-  report->seed = natsim_params_get_uint (s->simulation, "seed");
-  report->config = natsim_scenario_config_to_json (s);
-  add_checks (report, s);
+  report = cli_scenario_report ("simulate", argv[1], s, runs);
+  cli_add_check_warnings (report, s);
+  add_recommendations (report, s);
 
-  if (!natsim_report_write_dir (report, out_dir, formats, &error))
+  if (!cli_write_report (report, out_dir, formats, quiet, &error))
     return cli_fail (g_steal_pointer (&error));
-  if (!quiet)
-    {
-      natsim_report_write_text (report, stdout);
-      printf ("\nReports written to %s/\n", out_dir);
-    }
   return EXIT_OK;
 }

@@ -21,17 +21,6 @@ progress (guint done, guint total, void *user_data)
   fflush (stderr);
 }
 
-static char *
-default_out_dir (const char *scenario)
-{
-  g_autofree char *base = g_path_get_basename (scenario);
-  char *dot = strrchr (base, '.');
-
-  if (dot != NULL && dot != base)
-    *dot = '\0';
-  return g_strdup_printf ("reports/%s-sweep", base);
-}
-
 /* The figures charted and tabulated, in this order. */
 static const NatsimStat shown[] = {
   NATSIM_STAT_BLOCKING_PROBABILITY,
@@ -395,15 +384,7 @@ cmd_sweep (int argc, char **argv)
                    "sweep: expected one SCENARIO.ini (see 'natsim sweep --help')");
       return cli_fail (g_steal_pointer (&error));
     }
-  if (jobs < 1 || jobs > 1024)
-    {
-      g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "--jobs: expected 1 to 1024, got %d", jobs);
-      return cli_fail (g_steal_pointer (&error));
-    }
-  if (formats == NULL)
-    formats = g_strdup (NATSIM_REPORT_DEFAULT_FORMATS);
-  if (!natsim_report_check_formats (formats, &error))
+  if (!cli_check_jobs (jobs, &error) || !cli_check_formats (&formats, &error))
     return cli_fail (g_steal_pointer (&error));
   s = cli_load_scenario (argv[1], sets, &error);
   if (s == NULL)
@@ -412,7 +393,7 @@ cmd_sweep (int argc, char **argv)
   if (sw == NULL)
     return cli_fail (g_steal_pointer (&error));
   if (out_dir == NULL)
-    out_dir = default_out_dir (argv[1]);
+    out_dir = cli_default_out_dir (argv[1], "-sweep");
 
   if (!natsim_sweep_run (sw, (guint) jobs, isatty (STDERR_FILENO) ? progress : NULL, NULL,
                          &error))

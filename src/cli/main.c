@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "cli-private.h"
-#include "natsim/error.h"
 
 typedef struct
 {
@@ -46,36 +45,6 @@ usage (FILE *out)
            "  natsim presets\n"
            "\nRun 'natsim COMMAND --help' for the options of a command.\n"
            "Exit status: 0 success, 2 bad input or usage, 1 any other failure.\n");
-}
-
-int
-cli_fail (GError *error)
-{
-  int status = EXIT_FAILURE_OTHER;
-
-  if (error == NULL)
-    return status;
-  if ((error->domain == NATSIM_ERROR && error->code == NATSIM_ERROR_INVALID_INPUT) ||
-      error->domain == G_OPTION_ERROR || error->domain == G_KEY_FILE_ERROR)
-    status = EXIT_BAD_INPUT;
-  fprintf (stderr, "natsim: %s\n", error->message);
-  g_error_free (error);
-  return status;
-}
-
-NatsimScenario *
-cli_load_scenario (const char *path, char **sets, GError **error)
-{
-  g_autoptr (NatsimScenario) s = natsim_scenario_load (path, error);
-
-  if (s == NULL)
-    return NULL;
-  for (guint i = 0; sets != NULL && sets[i] != NULL; i++)
-    if (!natsim_scenario_set (s, sets[i], error))
-      return NULL;
-  if (!natsim_scenario_validate (s, error))
-    return NULL;
-  return g_steal_pointer (&s);
 }
 
 int

@@ -1,0 +1,221 @@
+/* natsim command line: helpers the subcommands share. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli-private.h"
+#include "natsim/error.h"
+
+int
+cli_fail (GError *error)
+{
+  int status = EXIT_FAILURE_OTHER;
+
+  if (error == NULL)
+    return status;
+  if ((error->domain == NATSIM_ERROR && error->code == NATSIM_ERROR_INVALID_INPUT) ||
+      error->domain == G_OPTION_ERROR || error->domain == G_KEY_FILE_ERROR)
+    status = EXIT_BAD_INPUT;
+  fprintf (stderr, "natsim: %s\n", error->message);
+  g_error_free (error);
+  return status;
+}
+
+NatsimScenario *
+cli_load_scenario (const char *path, char **sets, GError **error)
+{
+  g_autoptr (NatsimScenario) s = natsim_scenario_load (path, error);
+
+  if (s == NULL)
+    return NULL;
+  for (guint i = 0; sets != NULL && sets[i] != NULL; i++)
+    if (!natsim_scenario_set (s, sets[i], error))
+      return NULL;
+  if (!natsim_scenario_validate (s, error))
+    return NULL;
+  return g_steal_pointer (&s);
+}
+
+gboolean
+cli_check_jobs (gint jobs, GError **error)
+{
+  if (jobs < 1 || jobs > 1024)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--jobs: expected 1 to 1024, got %d", jobs);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+cli_check_formats (char **formats, GError **error)
+{
+  if (*formats == NULL)
+    *formats = g_strdup (NATSIM_REPORT_DEFAULT_FORMATS);
+  return natsim_report_check_formats (*formats, error);
+}
+
+gboolean
+cli_set_replications (NatsimScenario *s, gint64 replications, GError **error)
+{
+  g_autofree char *a = g_strdup_printf ("simulation.replications=%" G_GINT64_FORMAT,
+                                        replications);
+
+  if (replications < 1)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--replications: expected at least 1");
+      return FALSE;
+    }
+  return natsim_scenario_set (s, a, error);
+}
+
+char *
+cli_default_out_dir (const char *path, const char *suffix)
+{
+  g_autofree char *base = g_path_get_basename (path);
+  g_autofree char *name = NULL;
+  char *dot = strrchr (base, '.');
+
+  if (dot != NULL && dot != base)
+    *dot = '\0';
+  name = g_strconcat (base, suffix, NULL);
+  return g_build_filename ("reports", name, NULL);
+}
+
+NatsimCidrSet *
+cli_inside_set (char **insides, GError **error)
+{
+  g_autoptr (NatsimCidrSet) inside = NULL;
+
+  if (insides == NULL || insides[0] == NULL)
+    return natsim_cidr_set_new_default ();
+  inside = natsim_cidr_set_new ();
+  for (guint i = 0; insides[i] != NULL; i++)
+    if (!natsim_cidr_set_add_string (inside, insides[i], error))
+      {
+        g_prefix_error (error, "--inside %s: ", insides[i]);
+        return NULL;
+      }
+  return g_steal_pointer (&inside);
+}
+
+NatsimParams *
+cli_nat_params_from_sets (char **sets, const char *context, GError **error)
+{
+  g_autoptr (NatsimParams) p = natsim_params_new (natsim_nat_keys);
+  g_autofree char *preset_name = g_strdup (natsim_params_get (p, "preset"));
+  g_autofree char *origin = NULL;
+  const NatsimNatPreset *preset;
+
+  for (guint i = 0; sets != NULL && sets[i] != NULL; i++)
+    {
+      const char *eq = strchr (sets[i], '=');
+
+      if (!g_str_has_prefix (sets[i], "nat.") || eq == NULL || eq == sets[i] + 4)
+        {
+          g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
+                       "--set %s: expected nat.KEY=VALUE (%s configures only the NAT)",
+                       sets[i], context);
+          return NULL;
+        }
+      if (strncmp (sets[i] + 4, "preset=", 7) == 0)
+        {
+          g_free (preset_name);
+          preset_name = g_strdup (eq + 1);
+        }
+    }
+  preset = natsim_nat_preset_lookup (preset_name);
+  if (preset == NULL)
+    {
+      g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
+                   "--set nat.preset=%s: unknown preset (natsim presets lists them)",
+                   preset_name);
+      return NULL;
+    }
+  origin = g_strdup_printf ("preset %s", preset->name);
+  for (guint i = 0; preset->values[i] != NULL && preset->values[i + 1] != NULL; i += 2)
+    if (!natsim_params_set (p, preset->values[i], preset->values[i + 1], origin, error))
+      {
+        g_prefix_error (error, "[nat] %s (preset %s): ", preset->values[i], preset->name);
+        return NULL;
+      }
+  for (guint i = 0; sets != NULL && sets[i] != NULL; i++)
+    {
+      const char *eq = strchr (sets[i], '=');
+      g_autofree char *key = g_strndup (sets[i] + 4, (gsize) (eq - sets[i] - 4));
+
+      if (!natsim_params_set (p, key, eq + 1, "--set", error))
+        {
+          g_prefix_error (error, "--set %s: ", sets[i]);
+          return NULL;
+        }
+    }
+  return g_steal_pointer (&p);
+}
+
+JsonNode *
+cli_nat_config_json (const NatsimParams *p)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "nat");
+  json_builder_begin_object (b);
+  for (const NatsimKeySpec *k = natsim_params_specs (p); k->name != NULL; k++)
+    {
+      const char *v = natsim_params_get (p, k->name);
+
+      json_builder_set_member_name (b, k->name);
+      if (v != NULL)
+        json_builder_add_string_value (b, v);
+      else
+        json_builder_add_null_value (b);
+    }
+  json_builder_end_object (b);
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}
+
+NatsimReport *
+cli_scenario_report (const char *command, const char *path, const NatsimScenario *s,
+                     const GPtrArray *runs)
+{
+  NatsimReport *report = natsim_report_new (command);
+  g_auto (GStrv) names = natsim_scenario_class_names (s);
+  GArray *addrs = natsim_params_get_addresses (s->nat, "addresses");
+
+  report->summary = natsim_summarize ((NatsimRunResult *const *) runs->pdata, runs->len,
+                                      (const char *const *) names, (const uint32_t *) addrs->data);
+  g_array_unref (addrs);
+  report->scenario = g_strdup (path);
+  report->seed = natsim_params_get_uint (s->simulation, "seed");
+  report->config = natsim_scenario_config_to_json (s);
+  return report;
+}
+
+void
+cli_add_check_warnings (NatsimReport *report, const NatsimScenario *s)
+{
+  g_autoptr (GPtrArray) checks = natsim_check_scenario (s);
+
+  for (guint i = 0; i < checks->len; i++)
+    {
+      NatsimCheck *c = g_ptr_array_index (checks, i);
+      natsim_report_add_warning (report, c->id, "%s", c->message);
+    }
+}
+
+gboolean
+cli_write_report (const NatsimReport *report, const char *out_dir, const char *formats,
+                  gboolean quiet, GError **error)
+{
+  if (!natsim_report_write_dir (report, out_dir, formats, error))
+    return FALSE;
+  if (!quiet)
+    {
+      natsim_report_write_text (report, stdout);
+      printf ("\nReports written to %s/\n", out_dir);
+    }
+  return TRUE;
+}

@@ -96,6 +96,10 @@ NatsimScenario *natsim_scenario_copy (const NatsimScenario *s);
  * in table order. */
 JsonNode *natsim_scenario_config_to_json (const NatsimScenario *s);
 
+/* Adds every key of @p to the object being built in @b, in table order,
+ * with its value string (null when unset): how reports echo a group. */
+void natsim_params_to_json (JsonBuilder *b, const NatsimParams *p);
+
 void natsim_scenario_free (NatsimScenario *s);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NatsimScenario, natsim_scenario_free)

@@ -162,16 +162,7 @@ cli_nat_config_json (const NatsimParams *p)
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "nat");
   json_builder_begin_object (b);
-  for (const NatsimKeySpec *k = natsim_params_specs (p); k->name != NULL; k++)
-    {
-      const char *v = natsim_params_get (p, k->name);
-
-      json_builder_set_member_name (b, k->name);
-      if (v != NULL)
-        json_builder_add_string_value (b, v);
-      else
-        json_builder_add_null_value (b);
-    }
+  natsim_params_to_json (b, p);
   json_builder_end_object (b);
   json_builder_end_object (b);
   return json_builder_get_root (b);

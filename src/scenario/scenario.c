@@ -959,8 +959,8 @@ natsim_scenario_validate (NatsimScenario *s, GError **error)
 /* ---------------------------------------------------------------------- */
 /* JSON */
 
-static void
-params_to_json (JsonBuilder *b, const NatsimParams *p)
+void
+natsim_params_to_json (JsonBuilder *b, const NatsimParams *p)
 {
   for (const NatsimKeySpec *k = natsim_params_specs (p); k->name != NULL; k++)
     {
@@ -985,7 +985,7 @@ natsim_scenario_config_to_json (const NatsimScenario *s)
 
   json_builder_set_member_name (b, "nat");
   json_builder_begin_object (b);
-  params_to_json (b, s->nat);
+  natsim_params_to_json (b, s->nat);
   json_builder_end_object (b);
 
   json_builder_set_member_name (b, "populations");
@@ -999,14 +999,14 @@ natsim_scenario_config_to_json (const NatsimScenario *s)
       json_builder_add_string_value (b, p->name);
       json_builder_set_member_name (b, "profile");
       json_builder_add_string_value (b, p->profile->name);
-      params_to_json (b, p->params);
+      natsim_params_to_json (b, p->params);
       json_builder_end_object (b);
     }
   json_builder_end_array (b);
 
   json_builder_set_member_name (b, "simulation");
   json_builder_begin_object (b);
-  params_to_json (b, s->simulation);
+  natsim_params_to_json (b, s->simulation);
   json_builder_end_object (b);
 
   json_builder_end_object (b);

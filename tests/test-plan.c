@@ -164,7 +164,7 @@ test_usage (void **state)
 {
   g_autoptr (NatsimUsage) u = natsim_usage_new (1, 10 * NATSIM_NSEC_PER_SEC,
                                                 100 * NATSIM_NSEC_PER_SEC,
-                                                3600 * NATSIM_NSEC_PER_SEC, true);
+                                                3600 * NATSIM_NSEC_PER_SEC, true, 0);
   g_autoptr (NatsimUsageResult) r = NULL;
   NatsimNatEvent ev = { 0 };
   NatsimPacket pkt = { 0 };
@@ -214,6 +214,51 @@ test_usage (void **state)
   assert_float_equal (r->flows[NATSIM_GAP_UDP], 1.0, 0);
 }
 
+/* With a reply window, a flow's gaps count only once it receives an
+ * unsolicited inbound packet; the gaps of a flow that only gets replies
+ * are left out. */
+static void
+test_usage_unsolicited (void **state)
+{
+  g_autoptr (NatsimUsage) u = natsim_usage_new (1, 10 * NATSIM_NSEC_PER_SEC,
+                                                100 * NATSIM_NSEC_PER_SEC,
+                                                3600 * NATSIM_NSEC_PER_SEC, true,
+                                                5 * NATSIM_NSEC_PER_SEC);
+  g_autoptr (NatsimUsageResult) r = NULL;
+  NatsimNatResult res = { 0 };
+  /* Flow A (port 1000): out, out, out, then in 10 s after the last out.
+   * Flow B (port 2000): out, out, then a reply 1 s later. */
+  static const struct { uint16_t port; guint t; bool out; } pkts[] = {
+    { 1000, 20, true }, { 2000, 20, true }, { 1000, 50, true }, { 2000, 50, true },
+    { 2000, 51, false }, { 1000, 80, true }, { 1000, 90, false },
+  };
+
+  res.verdict = NATSIM_VERDICT_FORWARDED;
+  for (guint i = 0; i < G_N_ELEMENTS (pkts); i++)
+    {
+      NatsimPacket pkt = { 0 };
+      uint32_t in = 0x0a000002, rem = 0xc6336400;
+
+      pkt.proto = NATSIM_PROTO_UDP;
+      pkt.time = pkts[i].t * NATSIM_NSEC_PER_SEC;
+      pkt.dir = pkts[i].out ? NATSIM_DIR_OUT : NATSIM_DIR_IN;
+      pkt.src_addr = pkts[i].out ? in : rem;
+      pkt.dst_addr = pkts[i].out ? rem : in;
+      pkt.src_port = pkts[i].out ? pkts[i].port : 5000;
+      pkt.dst_port = pkts[i].out ? 5000 : pkts[i].port;
+      natsim_usage_on_packet (u, &pkt, &res);
+    }
+  r = natsim_usage_finish (u);
+  /* A: 30 s and 30 s held back, then counted with the 10 s gap. */
+  assert_float_equal (r->gap_count[NATSIM_GAP_UDP], 3.0, 0);
+  assert_float_equal (r->gap_max[NATSIM_GAP_UDP], 30.0, 1e-9);
+  /* B: 30 s and 1 s, left out. */
+  assert_float_equal (r->ignored_gap_count[NATSIM_GAP_UDP], 2.0, 0);
+  assert_float_equal (r->ignored_class_gap_max[NATSIM_GAP_UDP], 30.0, 1e-9);
+  assert_float_equal (r->exposed_flows, 1.0, 0);
+  assert_float_equal (r->gap_flows, 2.0, 0);
+}
+
 int
 main (void)
 {
@@ -225,6 +270,7 @@ main (void)
     cmocka_unit_test (test_grid),
     cmocka_unit_test (test_growth_and_addresses),
     cmocka_unit_test (test_usage),
+    cmocka_unit_test (test_usage_unsolicited),
   };
 
   return cmocka_run_group_tests (tests, NULL, NULL);

@@ -159,11 +159,19 @@ typedef struct
   double  port_acquired[NATSIM_USAGE_N_PROTO];
   double  port_seconds[NATSIM_USAGE_N_PROTO];  /* time integral of ports in use */
   /* Idle gaps between packets of a flow (time since the flow's last
-   * refreshing packet, at each later packet of the flow), by timer. */
+   * refreshing packet, at each later packet of the flow), by timer: the
+   * counted gaps (with a reply window, only those of flows that receive
+   * unsolicited inbound packets; see natsim_usage_new()). */
   double  gap_hist[NATSIM_GAP_N][NATSIM_GAP_BINS];
   double  gap_count[NATSIM_GAP_N];
   double  gap_max[NATSIM_GAP_N];               /* seconds, max over runs */
   double *class_gap_max;                       /* [n_classes * NATSIM_GAP_N] */
+  /* Gaps left out: those of flows that ended without an unsolicited
+   * inbound packet (always 0 without a reply window). */
+  double  ignored_gap_count[NATSIM_GAP_N];
+  double *ignored_class_gap_max;               /* [n_classes * NATSIM_GAP_N], seconds */
+  double  exposed_flows;                       /* flows whose gaps count */
+  double  gap_flows;                           /* flows followed */
   /* Flows that went idle for good (or were still open at the end) under
    * each timer: the flows whose bindings a longer timeout keeps longer.
    * TCP flows closed by FIN/RST are not counted. */
@@ -176,11 +184,17 @@ typedef struct NatsimUsage NatsimUsage;
  * than @horizon (the NAT's tombstone: after it the NAT, too, treats the
  * 5-tuple as new) are forgotten and their next packet starts a new flow.
  * @refresh_inbound: inbound packets refresh bindings (nat.refresh = both).
+ * @reply_window: 0, every idle gap counts; else a flow's gaps count only if
+ * it receives an inbound packet more than @reply_window after its last
+ * outbound packet (an unsolicited inbound: an incoming call, a NOTIFY, a
+ * push), its gaps held back until it does and left out (ignored_gap_*)
+ * when it ends without one.
  * Memory follows live subscribers, destinations and recent flows; a hash
- * entry is allocated per new flow, port or destination, never per packet. */
+ * entry is allocated per new flow, port or destination, never per packet
+ * (with a reply window, plus one entry per held-back gap of a live flow). */
 NatsimUsage *natsim_usage_new (guint n_classes, NatsimTime warmup,
                                NatsimTime end, NatsimTime horizon,
-                               bool refresh_inbound);
+                               bool refresh_inbound, NatsimTime reply_window);
 void natsim_usage_free (NatsimUsage *u);
 
 /* The NAT observer part (chain it after the collector); @user_data is the

@@ -52,16 +52,13 @@ typedef struct
 {
   NatsimScenario    *grown;   /* the scenario as measured (growth applied) */
   GPtrArray         *runs;    /* NatsimRunResult of the measurement, by replication */
-  NatsimUsageResult *usage;   /* usage over all measurement replications */
+  /* Usage over all measurement replications; its gap figures count only
+   * the idle gaps of flows that received an inbound packet more than the
+   * reply window (5 s) after their last outbound one (ignored_gap_*: what
+   * that left out). */
+  NatsimUsageResult *usage;
   GArray            *items;   /* NatsimPlanItem, in contract order */
   GArray            *notes;   /* NatsimPlanNote: caveats for the report's warnings */
-  /* Idle gaps left out of the timeout recommendations: those of flows that
-   * never received an inbound packet more than the reply window after
-   * their last outbound one (usage->gap_* hold only the counted gaps). */
-  double             ignored_gaps[NATSIM_GAP_N];
-  double            *ignored_class_gap_max; /* [classes * NATSIM_GAP_N], seconds */
-  double             exposed_flows;         /* flows with unsolicited inbound packets */
-  double             gap_flows;             /* flows followed, over all replications */
   /* Plans from captures (natsim_plan_run_trace()): @grown and @usage are
    * NULL, @runs holds the one replay through the configured NAT. */
   NatsimParams      *nat;      /* the [nat] configuration replayed, or NULL */

@@ -322,16 +322,21 @@ natsim_check_recommendations (const NatsimScenario *s)
   return recs;
 }
 
+/* Check @id: the duration @key of @n is at least @min_s seconds; else the
+ * warning "KEY = VALUE@consequence". */
+static void
+check_min_duration (GPtrArray *out, const NatsimParams *n, const char *key, double min_s,
+                    const char *id, const char *consequence)
+{
+  if (natsim_time_to_sec (natsim_params_get_duration (n, key)) < min_s)
+    add (out, id, "%s = %s%s", key, natsim_params_get (n, key), consequence);
+}
+
 GPtrArray *
 natsim_check_scenario (const NatsimScenario *s)
 {
   GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) check_free);
   const NatsimParams *n = s->nat;
-  double udp = natsim_time_to_sec (natsim_params_get_duration (n, "udp_timeout"));
-  double stream = natsim_time_to_sec (natsim_params_get_duration (n, "udp_stream_timeout"));
-  double est = natsim_time_to_sec (natsim_params_get_duration (n, "tcp_established_timeout"));
-  double trans = natsim_time_to_sec (natsim_params_get_duration (n, "tcp_transitory_timeout"));
-  double icmp = natsim_time_to_sec (natsim_params_get_duration (n, "icmp_timeout"));
   g_autoptr (GArray) addrs = natsim_params_get_addresses (n, "addresses");
 
   if (natsim_params_get_enum (n, "mapping") != NATSIM_MAPPING_EIM)
@@ -358,14 +363,10 @@ natsim_check_scenario (const NatsimScenario *s)
              "parity = false: RFC 4787 REQ-4 recommends port parity preservation "
              "(RTP on even, RTCP on the next odd port)");
     }
-  if (udp < 120.0)
-    add (out, "rfc4787.req5",
-         "udp_timeout = %s is under the 2 min that RFC 4787 REQ-5 requires",
-         natsim_params_get (n, "udp_timeout"));
-  if (stream < 120.0)
-    add (out, "rfc4787.req5",
-         "udp_stream_timeout = %s is under the 2 min that RFC 4787 REQ-5 requires",
-         natsim_params_get (n, "udp_stream_timeout"));
+  check_min_duration (out, n, "udp_timeout", 120.0, "rfc4787.req5",
+                      " is under the 2 min that RFC 4787 REQ-5 requires");
+  check_min_duration (out, n, "udp_stream_timeout", 120.0, "rfc4787.req5",
+                      " is under the 2 min that RFC 4787 REQ-5 requires");
   if (natsim_params_get_enum (n, "filtering") == NATSIM_FILTER_APDF)
     add (out, "rfc4787.req8",
          "filtering = address-port-dependent: RFC 4787 REQ-8 recommends endpoint-independent "
@@ -374,23 +375,15 @@ natsim_check_scenario (const NatsimScenario *s)
     add (out, "rfc4787.req10",
          "sip_alg = true: disable the SIP ALG (RFC 4787 REQ-10; the Webex Calling guidance "
          "says not to manipulate SIP on the NAT)");
-  if (est < 7440.0)
-    add (out, "rfc5382.req5",
-         "tcp_established_timeout = %s is under the 2 h 4 min (7440 s) of RFC 5382 REQ-5",
-         natsim_params_get (n, "tcp_established_timeout"));
-  if (trans < 240.0)
-    add (out, "rfc5382.req5",
-         "tcp_transitory_timeout = %s is under the 4 min (240 s) of RFC 5382 REQ-5",
-         natsim_params_get (n, "tcp_transitory_timeout"));
-  if (icmp < 60.0)
-    add (out, "rfc5508.req",
-         "icmp_timeout = %s is under the 60 s that RFC 5508 requires for ICMP query mappings",
-         natsim_params_get (n, "icmp_timeout"));
-  if (est < 1800.0)
-    add (out, "webex.tcp_timeout",
-         "tcp_established_timeout = %s: the Webex Calling guidance asks for at least "
-         "30 minutes on NAT and SPI devices (mobile keepalives are ~30 min)",
-         natsim_params_get (n, "tcp_established_timeout"));
+  check_min_duration (out, n, "tcp_established_timeout", 7440.0, "rfc5382.req5",
+                      " is under the 2 h 4 min (7440 s) of RFC 5382 REQ-5");
+  check_min_duration (out, n, "tcp_transitory_timeout", 240.0, "rfc5382.req5",
+                      " is under the 4 min (240 s) of RFC 5382 REQ-5");
+  check_min_duration (out, n, "icmp_timeout", 60.0, "rfc5508.req",
+                      " is under the 60 s that RFC 5508 requires for ICMP query mappings");
+  check_min_duration (out, n, "tcp_established_timeout", 1800.0, "webex.tcp_timeout",
+                      ": the Webex Calling guidance asks for at least 30 minutes on NAT and "
+                      "SPI devices (mobile keepalives are ~30 min)");
   analyse_endpoints (s, out, NULL);
   return out;
 }

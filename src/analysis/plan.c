@@ -87,10 +87,22 @@ natsim_plan_free (NatsimPlan *p)
   g_clear_pointer (&p->usage, natsim_usage_result_free);
   g_clear_pointer (&p->items, g_array_unref);
   g_clear_pointer (&p->notes, g_array_unref);
-  g_free (p->ignored_class_gap_max);
   g_clear_pointer (&p->nat, natsim_params_free);
   g_clear_pointer (&p->analysis, natsim_analysis_free);
   g_free (p);
+}
+
+/* An empty plan: no items, no notes. */
+static NatsimPlan *
+plan_new (void)
+{
+  NatsimPlan *p = g_new0 (NatsimPlan, 1);
+
+  p->items = g_array_new (FALSE, TRUE, sizeof (NatsimPlanItem));
+  g_array_set_clear_func (p->items, item_clear);
+  p->notes = g_array_new (FALSE, TRUE, sizeof (NatsimPlanNote));
+  g_array_set_clear_func (p->notes, note_clear);
+  return p;
 }
 
 const NatsimPlanItem *
@@ -200,10 +212,12 @@ natsim_plan_apply_growth (NatsimScenario *s, double growth, GError **error)
   return TRUE;
 }
 
-char *
-natsim_plan_addresses_value (const NatsimScenario *s, guint k)
+/* A [nat] addresses value with @k addresses: @nat's own first, then the
+ * following ones. */
+static char *
+addresses_value (const NatsimParams *nat, guint k)
 {
-  g_autoptr (GArray) own = natsim_params_get_addresses (s->nat, "addresses");
+  g_autoptr (GArray) own = natsim_params_get_addresses (nat, "addresses");
   g_autoptr (GHashTable) used = g_hash_table_new (g_direct_hash, g_direct_equal);
   GString *out = g_string_new (NULL);
   uint32_t next = 0;
@@ -231,6 +245,12 @@ natsim_plan_addresses_value (const NatsimScenario *s, guint k)
       n++;
     }
   return g_string_free (out, FALSE);
+}
+
+char *
+natsim_plan_addresses_value (const NatsimScenario *s, guint k)
+{
+  return addresses_value (s->nat, k);
 }
 
 /* ---------- Erlang B ---------- */
@@ -301,6 +321,22 @@ erlang_model_clear (ErlangModel *m)
   g_clear_pointer (&m->weights, g_array_unref);
 }
 
+/* The ports of one public address that one mapping can choose from: the
+ * port range, halved with parity (each parity class is a pool of half the
+ * range). */
+static guint
+pool_servers (const NatsimParams *nat)
+{
+  uint16_t lo, hi;
+  guint servers;
+
+  natsim_params_get_port_range (nat, "port_range", &lo, &hi);
+  servers = (guint) hi - lo + 1;
+  if (natsim_params_get_bool (nat, "parity"))
+    servers /= 2;
+  return servers;
+}
+
 /* The loss systems of the measured load, heaviest first; beyond
  * MAX_EXPLICIT_DESTINATIONS the rest become one system with their total
  * weight and the largest of their loads (an upper bound). */
@@ -308,17 +344,13 @@ static void
 erlang_model_build (ErlangModel *m, const NatsimScenario *s, const NatsimUsageResult *u)
 {
   g_autoptr (GArray) loads = g_array_new (FALSE, TRUE, sizeof (Load));
-  uint16_t lo, hi;
   double attempts = 0.0, weighted_holding = 0.0;
 
   memset (m, 0, sizeof *m);
   m->erlangs = g_array_new (FALSE, TRUE, sizeof (double));
   m->weights = g_array_new (FALSE, TRUE, sizeof (double));
-  natsim_params_get_port_range (s->nat, "port_range", &lo, &hi);
-  m->servers = (guint) hi - lo + 1;
+  m->servers = pool_servers (s->nat);
   m->per_destination = natsim_params_get_enum (s->nat, "port_reuse") == 0;
-  if (natsim_params_get_bool (s->nat, "parity"))
-    m->servers /= 2; /* each parity class is a pool of half the range */
   if (u->window_s <= 0)
     return;
   if (m->per_destination)
@@ -399,304 +431,13 @@ erlang_model_blocking (const ErlangModel *m, guint k)
  * remote starts) need their binding kept across their idle gaps; the gaps
  * of the other flows (an NTP poll every 17 minutes from a fixed port, DNS,
  * request/response over a reused 5-tuple) are left out of the timeout
- * recommendation.  A flow is judged over its whole life: its gaps are held
- * back until it first receives such a packet, then counted, and dropped
- * unused when it ends without one.  Memory: one entry per gap of a live flow
- * not yet known to receive unsolicited packets (freed when the flow ends,
- * becomes exposed or idles past the horizon). */
+ * recommendation.  The usage tracker applies the rule (natsim_usage_new()). */
 #define REPLY_WINDOW (5 * NATSIM_NSEC_PER_SEC)
-
-typedef struct
-{
-  uint32_t in_addr, rem_addr;
-  uint16_t in_port, rem_port;
-  uint32_t proto; /* widened: no padding in the hashed key */
-} GapKey;
-
-typedef struct
-{
-  double gap;
-  guint  kind;
-} PendingGap;
-
-typedef struct
-{
-  GapKey     key;
-  guint      cls;
-  guint      kind;         /* timer governing the current gap, or NATSIM_GAP_N */
-  bool       replied;      /* an inbound packet was forwarded */
-  bool       exposed;      /* an inbound packet came after the reply window */
-  NatsimTime first, last_out, last_refresh, last_packet;
-  GArray    *pending;      /* PendingGap, while not exposed */
-} GapFlow;
-
-typedef struct
-{
-  GHashTable *flows;       /* GapKey* -> GapFlow* (owned) */
-  NatsimTime  warmup, end, horizon, next_sweep;
-  bool        refresh_inbound;
-  guint       n_classes;
-  /* Counted gaps, as NatsimUsageResult's gap figures. */
-  double      hist[NATSIM_GAP_N][NATSIM_GAP_BINS];
-  double      count[NATSIM_GAP_N], max[NATSIM_GAP_N];
-  double     *class_max;   /* [n_classes * NATSIM_GAP_N] */
-  /* Gaps left out (flows without unsolicited inbound packets). */
-  double      ignored_count[NATSIM_GAP_N];
-  double     *ignored_class_max; /* [n_classes * NATSIM_GAP_N] */
-  double      exposed_flows, n_flows;
-} GapTracker;
-
-static guint
-gap_key_hash (gconstpointer k)
-{
-  const GapKey *g = k;
-  guint32 h = 2166136261u;
-  const uint32_t w[4] = { g->in_addr, g->rem_addr,
-                          ((uint32_t) g->in_port << 16) | g->rem_port, g->proto };
-
-  for (guint i = 0; i < 4; i++)
-    h = (h ^ w[i]) * 16777619u;
-  return h;
-}
-
-static gboolean
-gap_key_equal (gconstpointer a, gconstpointer b)
-{
-  return memcmp (a, b, sizeof (GapKey)) == 0;
-}
-
-static void
-gap_flow_free (gpointer p)
-{
-  GapFlow *f = p;
-
-  if (f->pending != NULL)
-    g_array_unref (f->pending);
-  g_free (f);
-}
-
-static guint
-gap_bin (double gap_s)
-{
-  double x;
-
-  if (gap_s <= NATSIM_GAP_BIN0)
-    return 0;
-  x = floor (log (gap_s / NATSIM_GAP_BIN0) / log (NATSIM_GAP_RATIO));
-  return x >= NATSIM_GAP_BINS - 1 ? NATSIM_GAP_BINS - 1 : (guint) x;
-}
-
-static void
-gap_tracker_init (GapTracker *t, const NatsimScenario *s)
-{
-  memset (t, 0, sizeof *t);
-  t->flows = g_hash_table_new_full (gap_key_hash, gap_key_equal, NULL, gap_flow_free);
-  t->warmup = natsim_params_get_duration (s->simulation, "warmup");
-  t->end = natsim_params_get_duration (s->simulation, "duration");
-  t->horizon = natsim_params_get_duration (s->nat, "tombstone");
-  if (t->horizon == 0)
-    t->horizon = 1;
-  t->next_sweep = t->horizon;
-  t->refresh_inbound = natsim_params_get_enum (s->nat, "refresh") == 0;
-  t->n_classes = MAX (s->populations->len, 1);
-  t->class_max = g_new0 (double, (gsize) t->n_classes * NATSIM_GAP_N);
-  t->ignored_class_max = g_new0 (double, (gsize) t->n_classes * NATSIM_GAP_N);
-}
-
-static void
-gap_tracker_clear (GapTracker *t)
-{
-  g_clear_pointer (&t->flows, g_hash_table_unref);
-  g_clear_pointer (&t->class_max, g_free);
-  g_clear_pointer (&t->ignored_class_max, g_free);
-}
-
-static void
-gap_count (GapTracker *t, const GapFlow *f, double gap, guint kind)
-{
-  t->hist[kind][gap_bin (gap)] += 1;
-  t->count[kind] += 1;
-  t->max[kind] = MAX (t->max[kind], gap);
-  if (f->cls < t->n_classes)
-    {
-      double *m = &t->class_max[f->cls * NATSIM_GAP_N + kind];
-      *m = MAX (*m, gap);
-    }
-}
-
-/* Forgets @f: its held-back gaps were harmless. */
-static void
-gap_flow_end (GapTracker *t, GapFlow *f)
-{
-  if (f->pending != NULL)
-    for (guint i = 0; i < f->pending->len; i++)
-      {
-        const PendingGap *g = &g_array_index (f->pending, PendingGap, i);
-
-        t->ignored_count[g->kind] += 1;
-        if (f->cls < t->n_classes)
-          {
-            double *m = &t->ignored_class_max[f->cls * NATSIM_GAP_N + g->kind];
-            *m = MAX (*m, g->gap);
-          }
-      }
-  t->n_flows += 1;
-  if (f->exposed)
-    t->exposed_flows += 1;
-  g_hash_table_remove (t->flows, &f->key);
-}
-
-/* Drops flows idle past the horizon, at most once per horizon (amortised
- * O(1) per flow). */
-static void
-gap_sweep (GapTracker *t, NatsimTime now)
-{
-  GHashTableIter it;
-  gpointer value;
-  g_autoptr (GPtrArray) old = g_ptr_array_new ();
-
-  g_hash_table_iter_init (&it, t->flows);
-  while (g_hash_table_iter_next (&it, NULL, &value))
-    if (now - ((GapFlow *) value)->last_packet > t->horizon)
-      g_ptr_array_add (old, value);
-  for (guint i = 0; i < old->len; i++)
-    gap_flow_end (t, g_ptr_array_index (old, i));
-  t->next_sweep = natsim_time_add (now, t->horizon);
-}
-
-/* The timer of a gap that starts now, as the usage tracker (and Linux)
- * decides it. */
-static guint
-gap_kind_of (const GapFlow *f, NatsimTime now)
-{
-  if (f->key.proto == NATSIM_PROTO_UDP)
-    return f->replied && now - f->first > 2 * NATSIM_NSEC_PER_SEC ? NATSIM_GAP_UDP_STREAM
-                                                                   : NATSIM_GAP_UDP;
-  if (f->key.proto == NATSIM_PROTO_TCP && f->replied)
-    return NATSIM_GAP_TCP_ESTABLISHED;
-  return NATSIM_GAP_N;
-}
-
-static void
-gap_on_packet (GapTracker *t, const NatsimPacket *pkt, const NatsimNatResult *res)
-{
-  bool out = pkt->dir == NATSIM_DIR_OUT;
-  GapKey key;
-  GapFlow *f;
-
-  if (res->verdict == NATSIM_VERDICT_NOT_TRANSLATED || pkt->time >= t->end ||
-      pkt->proto == NATSIM_PROTO_ICMP)
-    return;
-  if (pkt->time >= t->next_sweep)
-    gap_sweep (t, pkt->time);
-  memset (&key, 0, sizeof key);
-  key.proto = pkt->proto;
-  key.in_addr = out ? pkt->src_addr : pkt->dst_addr;
-  key.in_port = out ? pkt->src_port : pkt->dst_port;
-  key.rem_addr = out ? pkt->dst_addr : pkt->src_addr;
-  key.rem_port = out ? pkt->dst_port : pkt->src_port;
-  f = g_hash_table_lookup (t->flows, &key);
-  if (f != NULL && pkt->time - f->last_packet > t->horizon)
-    {
-      gap_flow_end (t, f);
-      f = NULL;
-    }
-  if (f == NULL)
-    {
-      if (!out)
-        return; /* only an outbound packet starts a flow */
-      f = g_new0 (GapFlow, 1);
-      f->key = key;
-      f->cls = pkt->cls;
-      f->first = f->last_out = f->last_refresh = f->last_packet = pkt->time;
-      f->kind = gap_kind_of (f, pkt->time);
-      g_hash_table_insert (t->flows, &f->key, f);
-    }
-  else
-    {
-      if (!out && !f->exposed && pkt->time - f->last_out > REPLY_WINDOW)
-        {
-          /* Unsolicited: from now on, and for its past gaps, this flow
-           * needs its binding to outlive every idle gap. */
-          f->exposed = true;
-          if (f->pending != NULL)
-            {
-              for (guint i = 0; i < f->pending->len; i++)
-                {
-                  const PendingGap *g = &g_array_index (f->pending, PendingGap, i);
-                  gap_count (t, f, g->gap, g->kind);
-                }
-              g_clear_pointer (&f->pending, g_array_unref);
-            }
-        }
-      if (f->kind < NATSIM_GAP_N && pkt->time >= t->warmup)
-        {
-          double gap = natsim_time_to_sec (pkt->time - f->last_refresh);
-
-          if (f->exposed)
-            gap_count (t, f, gap, f->kind);
-          else
-            {
-              PendingGap g = { gap, f->kind };
-
-              if (f->pending == NULL)
-                f->pending = g_array_new (FALSE, FALSE, sizeof (PendingGap));
-              g_array_append_val (f->pending, g);
-            }
-        }
-      f->last_packet = pkt->time;
-      if (out)
-        f->last_out = pkt->time;
-      if (out || t->refresh_inbound)
-        {
-          f->kind = gap_kind_of (f, pkt->time);
-          f->last_refresh = pkt->time;
-        }
-      if (!out && res->verdict == NATSIM_VERDICT_FORWARDED)
-        f->replied = true;
-    }
-  if (pkt->proto == NATSIM_PROTO_TCP && (pkt->tcp_flags & (NATSIM_TCP_FIN | NATSIM_TCP_RST)))
-    gap_flow_end (t, f);
-}
-
-/* Ends every live flow. */
-static void
-gap_tracker_finish (GapTracker *t)
-{
-  GHashTableIter it;
-  gpointer value;
-  g_autoptr (GPtrArray) all = g_ptr_array_new ();
-
-  g_hash_table_iter_init (&it, t->flows);
-  while (g_hash_table_iter_next (&it, NULL, &value))
-    g_ptr_array_add (all, value);
-  for (guint i = 0; i < all->len; i++)
-    gap_flow_end (t, g_ptr_array_index (all, i));
-}
 
 /* ---------- simulation ---------- */
 
-/* Per replication: the usage tracker's figures, its gap figures replaced by
- * those of the gaps that matter, and what was left out. */
-typedef struct
-{
-  NatsimUsageResult *usage;
-  double             ignored_count[NATSIM_GAP_N];
-  double            *ignored_class_max;
-  double             exposed_flows, flows;
-} PlanSlot;
-
-typedef struct
-{
-  PlanSlot *slots; /* per replication */
-} UsageSlots;
-
-typedef struct
-{
-  NatsimUsage *usage;
-  GapTracker   gaps;
-} PlanState;
-
+/* The usage tracker of each replication; its figures land in the slot of
+ * the replication (NatsimUsageResult*[replications], user data). */
 static void *
 usage_begin (const NatsimScenario *s, guint replication, void *user_data)
 {
@@ -704,51 +445,29 @@ usage_begin (const NatsimScenario *s, guint replication, void *user_data)
   NatsimTime warmup = natsim_params_get_duration (s->simulation, "warmup");
   NatsimTime horizon = natsim_params_get_duration (s->nat, "tombstone");
   bool both = natsim_params_get_enum (s->nat, "refresh") == 0;
-  PlanState *st = g_new0 (PlanState, 1);
 
-  st->usage = natsim_usage_new (s->populations->len, warmup, end, horizon, both);
-  gap_tracker_init (&st->gaps, s);
-  return st;
+  return natsim_usage_new (s->populations->len, warmup, end, horizon, both, REPLY_WINDOW);
 }
 
 static void
 usage_nat_event (const NatsimNatEvent *ev, void *state)
 {
-  natsim_usage_on_nat_event (ev, ((PlanState *) state)->usage);
+  natsim_usage_on_nat_event (ev, state);
 }
 
 static void
 usage_packet (const NatsimPacket *pkt, const NatsimNatResult *res, void *state)
 {
-  PlanState *st = state;
-
-  natsim_usage_on_packet (st->usage, pkt, res);
-  gap_on_packet (&st->gaps, pkt, res);
+  natsim_usage_on_packet (state, pkt, res);
 }
 
 static void
 usage_end (void *state, guint replication, void *user_data)
 {
-  UsageSlots *slots = user_data;
-  PlanState *st = state;
-  PlanSlot *slot = &slots->slots[replication];
-  NatsimUsageResult *r = natsim_usage_finish (st->usage);
-  GapTracker *t = &st->gaps;
+  NatsimUsageResult **slots = user_data;
 
-  gap_tracker_finish (t);
-  memcpy (r->gap_hist, t->hist, sizeof r->gap_hist);
-  memcpy (r->gap_count, t->count, sizeof r->gap_count);
-  memcpy (r->gap_max, t->max, sizeof r->gap_max);
-  memcpy (r->class_gap_max, t->class_max,
-          sizeof (double) * MIN (r->n_classes, t->n_classes) * NATSIM_GAP_N);
-  slot->usage = r;
-  memcpy (slot->ignored_count, t->ignored_count, sizeof slot->ignored_count);
-  slot->ignored_class_max = g_steal_pointer (&t->ignored_class_max);
-  slot->exposed_flows = t->exposed_flows;
-  slot->flows = t->n_flows;
-  natsim_usage_free (st->usage);
-  gap_tracker_clear (t);
-  g_free (st);
+  slots[replication] = natsim_usage_finish (state);
+  natsim_usage_free (state);
 }
 
 static const NatsimSimHooks usage_hooks = {
@@ -1099,14 +818,14 @@ plan_timeouts (NatsimPlan *p, const NatsimPlanOptions *opts)
                               "that lapses matters only when the remote starts traffic through "
                               "it; replies follow an outbound packet that recreates it): %.0f "
                               "of %.0f flows.", natsim_time_to_sec (REPLY_WINDOW),
-                              p->exposed_flows, p->gap_flows);
-      if (p->ignored_gaps[kind] > 0)
+                              u->exposed_flows, u->gap_flows);
+      if (u->ignored_gap_count[kind] > 0)
         {
           g_string_append_printf (why, " Left out: %.0f gaps of the other flows (longest:",
-                                  p->ignored_gaps[kind]);
+                                  u->ignored_gap_count[kind]);
           for (guint c = 0; c < u->n_classes; c++)
             {
-              double m = p->ignored_class_gap_max[c * NATSIM_GAP_N + kind];
+              double m = u->ignored_class_gap_max[c * NATSIM_GAP_N + kind];
               if (m > 0)
                 g_string_append_printf (why, " %s %.4g s", names[c], m);
             }
@@ -1177,9 +896,8 @@ plan_keepalive (NatsimPlan *p)
 NatsimPlan *
 natsim_plan_run (const NatsimScenario *s, const NatsimPlanOptions *opts, GError **error)
 {
-  g_autoptr (NatsimPlan) p = g_new0 (NatsimPlan, 1);
-  g_autofree PlanSlot *slots = NULL;
-  UsageSlots us;
+  g_autoptr (NatsimPlan) p = plan_new ();
+  g_autofree NatsimUsageResult **slots = NULL;
   NatsimSimOptions so = { 0 };
   guint n;
 
@@ -1198,10 +916,6 @@ natsim_plan_run (const NatsimScenario *s, const NatsimPlanOptions *opts, GError 
                    opts->target_loss);
       return NULL;
     }
-  p->items = g_array_new (FALSE, TRUE, sizeof (NatsimPlanItem));
-  g_array_set_clear_func (p->items, item_clear);
-  p->notes = g_array_new (FALSE, TRUE, sizeof (NatsimPlanNote));
-  g_array_set_clear_func (p->notes, note_clear);
   p->grown = natsim_scenario_copy (s);
   if (!natsim_plan_apply_growth (p->grown, opts->growth, error) ||
       !natsim_scenario_validate (p->grown, error))
@@ -1212,32 +926,17 @@ natsim_plan_run (const NatsimScenario *s, const NatsimPlanOptions *opts, GError 
 
   stage (opts, "measuring the grown load");
   n = (guint) natsim_params_get_uint (p->grown->simulation, "replications");
-  slots = g_new0 (PlanSlot, n);
-  us.slots = slots;
+  slots = g_new0 (NatsimUsageResult *, n);
   so.jobs = opts->jobs;
   so.hooks = &usage_hooks;
-  so.hooks_data = &us;
+  so.hooks_data = slots;
   p->runs = natsim_simulate (p->grown, &so, error);
   p->usage = natsim_usage_result_new (p->grown->populations->len);
-  p->ignored_class_gap_max = g_new0 (double, (gsize) MAX (p->grown->populations->len, 1)
-                                               * NATSIM_GAP_N);
   for (guint r = 0; r < n; r++)
     {
-      PlanSlot *slot = &slots[r];
-
-      if (slot->usage != NULL && p->runs != NULL)
-        {
-          natsim_usage_result_merge (p->usage, slot->usage);
-          for (guint k = 0; k < NATSIM_GAP_N; k++)
-            p->ignored_gaps[k] += slot->ignored_count[k];
-          for (guint c = 0; c < MAX (p->grown->populations->len, 1) * NATSIM_GAP_N; c++)
-            p->ignored_class_gap_max[c] = MAX (p->ignored_class_gap_max[c],
-                                               slot->ignored_class_max[c]);
-          p->exposed_flows += slot->exposed_flows;
-          p->gap_flows += slot->flows;
-        }
-      g_clear_pointer (&slot->usage, natsim_usage_result_free);
-      g_clear_pointer (&slot->ignored_class_max, g_free);
+      if (slots[r] != NULL && p->runs != NULL)
+        natsim_usage_result_merge (p->usage, slots[r]);
+      g_clear_pointer (&slots[r], natsim_usage_result_free);
     }
   if (p->runs == NULL)
     return NULL;
@@ -1272,41 +971,6 @@ nat_with (const NatsimParams *nat, const char *key, const char *value, GError **
   if (!natsim_params_set (p, key, value, "plan", error))
     return NULL;
   return g_steal_pointer (&p);
-}
-
-/* A [nat] addresses value with @k addresses: @nat's own first, then the
- * following ones. */
-static char *
-addresses_value (const NatsimParams *nat, guint k)
-{
-  g_autoptr (GArray) own = natsim_params_get_addresses (nat, "addresses");
-  g_autoptr (GHashTable) used = g_hash_table_new (g_direct_hash, g_direct_equal);
-  GString *out = g_string_new (NULL);
-  uint32_t next = 0;
-  guint n = 0;
-
-  for (guint i = 0; i < own->len && n < k; i++, n++)
-    {
-      uint32_t a = g_array_index (own, uint32_t, i);
-      char buf[16];
-
-      natsim_format_ipv4 (a, buf, sizeof buf);
-      g_string_append_printf (out, "%s%s", n ? "," : "", buf);
-      g_hash_table_add (used, GUINT_TO_POINTER (a));
-      next = MAX (next, a);
-    }
-  while (n < k)
-    {
-      char buf[16];
-
-      next++;
-      if (g_hash_table_contains (used, GUINT_TO_POINTER (next)))
-        continue;
-      natsim_format_ipv4 (next, buf, sizeof buf);
-      g_string_append_printf (out, ",%s", buf);
-      n++;
-    }
-  return g_string_free (out, FALSE);
 }
 
 /* Replays the captures through a NAT of @nat. */
@@ -1361,7 +1025,6 @@ plan_trace_addresses (NatsimPlan *p, const NatsimParams *nat, const NatsimRunRes
   double duration = run->n_intervals * run->interval_s, live = 0.0, created, attempts;
   double holding, erlangs, lambda, b_k = 0.0, b_prev = NAN, measured = NAN;
   g_autofree char *t = pct (opts->target_blocking);
-  uint16_t lo, hi;
   guint servers, k = 0, k_erlang;
   const char *basis = "erlang-b";
 
@@ -1379,10 +1042,7 @@ plan_trace_addresses (NatsimPlan *p, const NatsimParams *nat, const NatsimRunRes
   lambda = created / duration;
   holding = lambda > 0 ? live / lambda : 0.0;
   erlangs = attempts / duration * holding * (1.0 + opts->growth);
-  natsim_params_get_port_range (nat, "port_range", &lo, &hi);
-  servers = (guint) hi - lo + 1;
-  if (natsim_params_get_bool (nat, "parity"))
-    servers /= 2;
+  servers = pool_servers (nat);
   for (k = 1; k <= NATSIM_NAT_MAX_ADDRESSES; k++)
     {
       b_k = erlang_b_fast (servers, erlangs / k);
@@ -1642,7 +1302,7 @@ natsim_plan_run_trace (const NatsimParams *nat, const char *const *traces, guint
                        const NatsimCidrSet *inside, const NatsimPlanOptions *opts,
                        GError **error)
 {
-  g_autoptr (NatsimPlan) p = g_new0 (NatsimPlan, 1);
+  g_autoptr (NatsimPlan) p = plan_new ();
   NatsimRunResult *run;
 
   g_return_val_if_fail (nat != NULL && traces != NULL && n > 0 && inside != NULL, NULL);
@@ -1655,10 +1315,6 @@ natsim_plan_run_trace (const NatsimParams *nat, const char *const *traces, guint
                    "--target-blocking, --target-loss or --growth out of range");
       return NULL;
     }
-  p->items = g_array_new (FALSE, TRUE, sizeof (NatsimPlanItem));
-  g_array_set_clear_func (p->items, item_clear);
-  p->notes = g_array_new (FALSE, TRUE, sizeof (NatsimPlanNote));
-  g_array_set_clear_func (p->notes, note_clear);
   p->nat = natsim_params_copy (nat);
 
   stage (opts, "analysing the capture");

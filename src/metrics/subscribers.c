@@ -16,7 +16,14 @@
  *   system each destination forms under port overlapping (Little's law:
  *   mean holding time = binding-seconds / bindings created).
  * - Per flow (5-tuple): the time since the flow's last refreshing packet at
- *   each later packet, by the timer that governed that gap.
+ *   each later packet, by the timer that governed that gap.  With a reply
+ *   window, only the gaps of flows that receive an unsolicited inbound
+ *   packet (more than the window after their last outbound packet) count:
+ *   a flow's gaps are held back until it first receives one, then counted,
+ *   and left out (counted apart) when it ends without one.  A binding that
+ *   lapses between two packets of a flow only costs something when a packet
+ *   must come in through it after the lapse; replies to the flow's own
+ *   requests follow an outbound packet, which recreates the binding.
  *
  * Hash tables are keyed by packed integers; an entry is allocated when a
  * flow, a subscriber port or a destination first appears, never per packet.
@@ -52,18 +59,28 @@ typedef struct
 
 typedef struct
 {
+  double gap;
+  guint  kind;
+} PendingGap;
+
+typedef struct
+{
   FlowKey    key;
   uint16_t   cls;
   bool       replied;      /* an inbound packet was seen */
+  bool       exposed;      /* its gaps count (unsolicited inbound seen, or no reply window) */
   NatsimTime first;
+  NatsimTime last_out;     /* last outbound packet */
   NatsimTime last_refresh; /* last packet that refreshed the binding */
   NatsimTime last_packet;
   guint8     kind;         /* NatsimGapKind at the last refresh, or NATSIM_GAP_N */
+  GArray    *pending;      /* PendingGap held back while not exposed */
 } Flow;
 
 struct NatsimUsage
 {
   NatsimTime  warmup, end, horizon, next_sweep;
+  NatsimTime  reply_window; /* 0: every gap counts */
   bool        refresh_inbound;
   guint       n_classes;
   GHashTable *subs;      /* uint32 in_addr (pointer) -> Sub */
@@ -115,6 +132,7 @@ natsim_usage_result_new (guint n_classes)
   r->time_hist = g_array_new (FALSE, TRUE, sizeof (double));
   r->destinations = g_array_new (FALSE, TRUE, sizeof (NatsimDestinationLoad));
   r->class_gap_max = g_new0 (double, (gsize) MAX (n_classes, 1) * NATSIM_GAP_N);
+  r->ignored_class_gap_max = g_new0 (double, (gsize) MAX (n_classes, 1) * NATSIM_GAP_N);
   return r;
 }
 
@@ -127,12 +145,23 @@ natsim_usage_result_free (NatsimUsageResult *r)
   g_array_unref (r->time_hist);
   g_array_unref (r->destinations);
   g_free (r->class_gap_max);
+  g_free (r->ignored_class_gap_max);
   g_free (r);
+}
+
+static void
+flow_free (gpointer p)
+{
+  Flow *f = p;
+
+  if (f->pending != NULL)
+    g_array_unref (f->pending);
+  g_free (f);
 }
 
 NatsimUsage *
 natsim_usage_new (guint n_classes, NatsimTime warmup, NatsimTime end, NatsimTime horizon,
-                  bool refresh_inbound)
+                  bool refresh_inbound, NatsimTime reply_window)
 {
   NatsimUsage *u = g_new0 (NatsimUsage, 1);
 
@@ -142,11 +171,12 @@ natsim_usage_new (guint n_classes, NatsimTime warmup, NatsimTime end, NatsimTime
   u->horizon = horizon > 0 ? horizon : NATSIM_NSEC_PER_SEC * 3600;
   u->next_sweep = u->horizon;
   u->refresh_inbound = refresh_inbound;
+  u->reply_window = reply_window;
   u->n_classes = n_classes;
   u->subs = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
   u->sub_ports = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, g_free);
   u->dests = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
-  u->flows = g_hash_table_new_full (flow_key_hash, flow_key_equal, NULL, g_free);
+  u->flows = g_hash_table_new_full (flow_key_hash, flow_key_equal, NULL, flow_free);
   u->r = natsim_usage_result_new (n_classes);
   u->r->runs = 1;
   u->r->window_s = natsim_time_to_sec (end - warmup);
@@ -359,6 +389,47 @@ gap_bin (double gap_s)
   return x >= NATSIM_GAP_BINS - 1 ? NATSIM_GAP_BINS - 1 : (guint) x;
 }
 
+static void
+max_into (double *m, double v)
+{
+  *m = MAX (*m, v);
+}
+
+static void
+count_gap (NatsimUsage *u, const Flow *f, double gap, guint kind)
+{
+  NatsimUsageResult *r = u->r;
+
+  r->gap_hist[kind][gap_bin (gap)] += 1;
+  r->gap_count[kind] += 1;
+  max_into (&r->gap_max[kind], gap);
+  if (f->cls < u->n_classes)
+    max_into (&r->class_gap_max[f->cls * NATSIM_GAP_N + kind], gap);
+}
+
+/* The figures of a flow that ends (or is still open at the end of the run):
+ * the timer it idled under, and its held-back gaps, left out. */
+static void
+close_flow (NatsimUsage *u, const Flow *f)
+{
+  NatsimUsageResult *r = u->r;
+
+  if (f->kind < NATSIM_GAP_N && f->last_refresh >= u->warmup && f->last_refresh < u->end)
+    r->flows[f->kind] += 1;
+  if (f->pending != NULL)
+    for (guint i = 0; i < f->pending->len; i++)
+      {
+        const PendingGap *g = &g_array_index (f->pending, PendingGap, i);
+
+        r->ignored_gap_count[g->kind] += 1;
+        if (f->cls < u->n_classes)
+          max_into (&r->ignored_class_gap_max[f->cls * NATSIM_GAP_N + g->kind], g->gap);
+      }
+  r->gap_flows += 1;
+  if (f->exposed)
+    r->exposed_flows += 1;
+}
+
 /* Drops flows idle for longer than the horizon. */
 static void
 sweep_flows (NatsimUsage *u, NatsimTime now)
@@ -372,8 +443,7 @@ sweep_flows (NatsimUsage *u, NatsimTime now)
       Flow *f = value;
       if (now - f->last_packet > u->horizon)
         {
-          if (f->kind < NATSIM_GAP_N && f->last_refresh >= u->warmup)
-            u->r->flows[f->kind] += 1;
+          close_flow (u, f);
           g_hash_table_iter_remove (&it);
         }
     }
@@ -396,9 +466,28 @@ gap_kind (const Flow *f, NatsimTime now)
 static void
 end_flow (NatsimUsage *u, Flow *f)
 {
-  if (f->kind < NATSIM_GAP_N && f->last_refresh >= u->warmup && f->last_refresh < u->end)
-    u->r->flows[f->kind] += 1;
+  close_flow (u, f);
   g_hash_table_remove (u->flows, &f->key);
+}
+
+/* A flow receives @t: an unsolicited packet when it comes more than the
+ * reply window after the flow's last outbound packet.  From then on, and
+ * for its held-back gaps, the flow needs its binding to outlive every idle
+ * gap. */
+static void
+check_unsolicited (NatsimUsage *u, Flow *f, NatsimTime t)
+{
+  if (f->exposed || t - f->last_out <= u->reply_window)
+    return;
+  f->exposed = true;
+  if (f->pending == NULL)
+    return;
+  for (guint i = 0; i < f->pending->len; i++)
+    {
+      const PendingGap *g = &g_array_index (f->pending, PendingGap, i);
+      count_gap (u, f, g->gap, g->kind);
+    }
+  g_clear_pointer (&f->pending, g_array_unref);
 }
 
 void
@@ -433,29 +522,33 @@ natsim_usage_on_packet (NatsimUsage *u, const NatsimPacket *pkt, const NatsimNat
       f = g_new0 (Flow, 1);
       f->key = key;
       f->cls = pkt->cls;
-      f->first = pkt->time;
-      f->last_refresh = pkt->time;
-      f->last_packet = pkt->time;
+      f->exposed = u->reply_window == 0;
+      f->first = f->last_out = f->last_refresh = f->last_packet = pkt->time;
       f->kind = gap_kind (f, pkt->time);
       g_hash_table_insert (u->flows, &f->key, f);
     }
   else
     {
+      if (!out)
+        check_unsolicited (u, f, pkt->time);
       if (f->kind < NATSIM_GAP_N && pkt->time >= u->warmup)
         {
           double gap = natsim_time_to_sec (pkt->time - f->last_refresh);
-          NatsimUsageResult *r = u->r;
 
-          r->gap_hist[f->kind][gap_bin (gap)] += 1;
-          r->gap_count[f->kind] += 1;
-          r->gap_max[f->kind] = MAX (r->gap_max[f->kind], gap);
-          if (f->cls < u->n_classes)
+          if (f->exposed)
+            count_gap (u, f, gap, f->kind);
+          else
             {
-              double *m = &r->class_gap_max[f->cls * NATSIM_GAP_N + f->kind];
-              *m = MAX (*m, gap);
+              PendingGap g = { gap, f->kind };
+
+              if (f->pending == NULL)
+                f->pending = g_array_new (FALSE, FALSE, sizeof (PendingGap));
+              g_array_append_val (f->pending, g);
             }
         }
       f->last_packet = pkt->time;
+      if (out)
+        f->last_out = pkt->time;
       if (out || u->refresh_inbound)
         {
           f->kind = gap_kind (f, pkt->time);
@@ -525,11 +618,7 @@ natsim_usage_finish (NatsimUsage *u)
     ports_live (u, k, u->end, 0);
   g_hash_table_iter_init (&it, u->flows);
   while (g_hash_table_iter_next (&it, NULL, &value))
-    {
-      Flow *f = value;
-      if (f->kind < NATSIM_GAP_N && f->last_refresh >= u->warmup)
-        r->flows[f->kind] += 1;
-    }
+    close_flow (u, value);
   u->r = NULL;
   return r;
 }
@@ -593,9 +682,16 @@ natsim_usage_result_merge (NatsimUsageResult *into, const NatsimUsageResult *fro
       into->gap_count[k] += from->gap_count[k];
       into->gap_max[k] = MAX (into->gap_max[k], from->gap_max[k]);
       into->flows[k] += from->flows[k];
+      into->ignored_gap_count[k] += from->ignored_gap_count[k];
     }
   for (guint c = 0; c < into->n_classes * NATSIM_GAP_N; c++)
-    into->class_gap_max[c] = MAX (into->class_gap_max[c], from->class_gap_max[c]);
+    {
+      into->class_gap_max[c] = MAX (into->class_gap_max[c], from->class_gap_max[c]);
+      into->ignored_class_gap_max[c] = MAX (into->ignored_class_gap_max[c],
+                                            from->ignored_class_gap_max[c]);
+    }
+  into->exposed_flows += from->exposed_flows;
+  into->gap_flows += from->gap_flows;
 }
 
 double

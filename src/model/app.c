@@ -74,13 +74,7 @@ app_media (const NatsimParams *p, EndpointSpec *s)
   s->max_calls = 1;
   natsim_params_get_port_range (p, "audio_ports", &s->audio_lo, &s->audio_hi);
   natsim_params_get_port_range (p, "video_ports", &s->video_lo, &s->video_hi);
-  s->media_net = WEBEX_MEDIA_NET;
-  s->media_mask = 0xffff;
-  natsim_params_get_port_range (p, "cloud_media_ports", &s->media_port_lo, &s->media_port_hi);
-  s->stun.addr = WEBEX_STUN;
-  s->stun.port = (uint16_t) natsim_params_get_uint (p, "stun_port");
-  s->dscp_audio = DSCP_EF;
-  s->dscp_video = DSCP_AF41;
+  endpoint_webex_cloud_media (p, s, (uint16_t) natsim_params_get_uint (p, "stun_port"));
   s->sig_proto = NATSIM_PROTO_TCP;
   s->sig_server.addr = WEBEX_SIP_EDGE;
   s->sig_server.port = 8934;
@@ -123,12 +117,6 @@ mobile_spec (const NatsimParams *p, EndpointSpec *s)
   s->aux_what = fcm ? "FCM push keepalive" : "APNS push keepalive";
 }
 
-static guint
-app_n_hosts (const NatsimParams *p)
-{
-  return (guint) natsim_params_get_uint (p, "count");
-}
-
 static gboolean
 app_validate (const NatsimParams *p, GError **error)
 {
@@ -137,66 +125,16 @@ app_validate (const NatsimParams *p, GError **error)
          && endpoint_validate_media (p, "cloud_media_ports", error);
 }
 
-static NatsimPopulation *
-desktop_create (const NatsimParams *p, const NatsimPopulationContext *ctx)
-{
-  EndpointSpec s;
+ENDPOINT_PROFILE_CALLBACKS (desktop, desktop_spec)
 
-  desktop_spec (p, &s);
-  return endpoint_population_new (&s, ctx);
-}
-
-static void
-desktop_refresh_gaps (const NatsimParams *p, NatsimRefreshNeed *out, guint *n)
-{
-  EndpointSpec s;
-
-  desktop_spec (p, &s);
-  endpoint_refresh_gaps (&s, out, n);
-}
-
-static void
-desktop_port_demand (const NatsimParams *p, NatsimPortDemand *out)
-{
-  EndpointSpec s;
-
-  desktop_spec (p, &s);
-  endpoint_port_demand (&s, out);
-}
-
-static NatsimPopulation *
-mobile_create (const NatsimParams *p, const NatsimPopulationContext *ctx)
-{
-  EndpointSpec s;
-
-  mobile_spec (p, &s);
-  return endpoint_population_new (&s, ctx);
-}
-
-static void
-mobile_refresh_gaps (const NatsimParams *p, NatsimRefreshNeed *out, guint *n)
-{
-  EndpointSpec s;
-
-  mobile_spec (p, &s);
-  endpoint_refresh_gaps (&s, out, n);
-}
-
-static void
-mobile_port_demand (const NatsimParams *p, NatsimPortDemand *out)
-{
-  EndpointSpec s;
-
-  mobile_spec (p, &s);
-  endpoint_port_demand (&s, out);
-}
+ENDPOINT_PROFILE_CALLBACKS (mobile, mobile_spec)
 
 const NatsimProfile natsim_profile_webex_desktop = {
   "webex-desktop",
   "Webex app on a desktop: SIP-TLS to 8934 with keepalives, websocket to 443, "
   "audio 8500-8599 and video 8600-8699 pairs",
   desktop_keys,
-  app_n_hosts,
+  endpoint_n_hosts,
   app_validate,
   desktop_create,
   desktop_refresh_gaps,
@@ -208,7 +146,7 @@ const NatsimProfile natsim_profile_webex_mobile = {
   "Webex app on a phone: push connection (APNS 5223 / FCM 5228) with ~28 min keepalives; "
   "calls arrive by push",
   mobile_keys,
-  app_n_hosts,
+  endpoint_n_hosts,
   app_validate,
   mobile_create,
   mobile_refresh_gaps,

@@ -80,19 +80,7 @@ device_spec (const NatsimParams *p, EndpointSpec *s)
   s->ice_direct = natsim_params_get_double (p, "ice_direct");
   s->max_calls = 1;
   natsim_params_get_port_range (p, "media_ports", &s->audio_lo, &s->audio_hi);
-  s->media_net = WEBEX_MEDIA_NET;
-  s->media_mask = 0xffff;
-  natsim_params_get_port_range (p, "cloud_media_ports", &s->media_port_lo, &s->media_port_hi);
-  s->stun.addr = WEBEX_STUN;
-  s->stun.port = (uint16_t) natsim_params_get_uint (p, "stun_port");
-  s->dscp_audio = DSCP_EF;
-  s->dscp_video = DSCP_AF41;
-}
-
-static guint
-device_n_hosts (const NatsimParams *p)
-{
-  return (guint) natsim_params_get_uint (p, "count");
+  endpoint_webex_cloud_media (p, s, (uint16_t) natsim_params_get_uint (p, "stun_port"));
 }
 
 static gboolean
@@ -114,39 +102,14 @@ device_validate (const NatsimParams *p, GError **error)
   return TRUE;
 }
 
-static NatsimPopulation *
-device_create (const NatsimParams *p, const NatsimPopulationContext *ctx)
-{
-  EndpointSpec s;
-
-  device_spec (p, &s);
-  return endpoint_population_new (&s, ctx);
-}
-
-static void
-device_refresh_gaps (const NatsimParams *p, NatsimRefreshNeed *out, guint *n)
-{
-  EndpointSpec s;
-
-  device_spec (p, &s);
-  endpoint_refresh_gaps (&s, out, n);
-}
-
-static void
-device_port_demand (const NatsimParams *p, NatsimPortDemand *out)
-{
-  EndpointSpec s;
-
-  device_spec (p, &s);
-  endpoint_port_demand (&s, out);
-}
+ENDPOINT_PROFILE_CALLBACKS (device, device_spec)
 
 const NatsimProfile natsim_profile_cisco_mpp = {
   "cisco-mpp",
   "MPP desk phone: SIP-TLS 5060-5080 -> 8934, REGISTER every 60-120 s, NTP, HTTPS, "
   "SRTP pairs in 19560-19660",
   mpp_keys,
-  device_n_hosts,
+  endpoint_n_hosts,
   device_validate,
   device_create,
   device_refresh_gaps,
@@ -157,7 +120,7 @@ const NatsimProfile natsim_profile_room_device = {
   "room-device",
   "Board/Desk/Room series: as cisco-mpp with a video pair on every call",
   room_keys,
-  device_n_hosts,
+  endpoint_n_hosts,
   device_validate,
   device_create,
   device_refresh_gaps,

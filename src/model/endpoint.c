@@ -143,6 +143,25 @@ endpoint_read_call_keys (const NatsimParams *p, EndpointSpec *spec)
   spec->video_fraction = natsim_params_get_double (p, "video_fraction");
 }
 
+void
+endpoint_webex_cloud_media (const NatsimParams *p, EndpointSpec *spec, uint16_t stun_port)
+{
+  spec->media_net = WEBEX_MEDIA_NET;
+  spec->media_mask = 0xffff;
+  natsim_params_get_port_range (p, "cloud_media_ports", &spec->media_port_lo,
+                                &spec->media_port_hi);
+  spec->stun.addr = WEBEX_STUN;
+  spec->stun.port = stun_port;
+  spec->dscp_audio = DSCP_EF;
+  spec->dscp_video = DSCP_AF41;
+}
+
+guint
+endpoint_n_hosts (const NatsimParams *p)
+{
+  return (guint) natsim_params_get_uint (p, "count");
+}
+
 gboolean
 endpoint_validate_media (const NatsimParams *p, const char *key, GError **error)
 {

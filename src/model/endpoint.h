@@ -121,6 +121,46 @@ NatsimPopulation *endpoint_population_new (const EndpointSpec *spec,
 void endpoint_refresh_gaps (const EndpointSpec *spec, NatsimRefreshNeed *out, guint *n);
 void endpoint_port_demand (const EndpointSpec *spec, NatsimPortDemand *out);
 
+/* The Webex cloud media side of @spec: remote media on random hosts of
+ * WEBEX_MEDIA_NET at the cloud_media_ports key, STUN checks to WEBEX_STUN
+ * at @stun_port (0: none), audio EF and video AF41. */
+void endpoint_webex_cloud_media (const NatsimParams *p, EndpointSpec *spec, uint16_t stun_port);
+
+/* The n_hosts callback of the endpoint profiles: the "count" key
+ * (ENDPOINT_KEYS_COMMON). */
+guint endpoint_n_hosts (const NatsimParams *p);
+
+/* Defines the create, refresh_gaps and port_demand callbacks of a profile
+ * (PREFIX_create, PREFIX_refresh_gaps, PREFIX_port_demand) that read the
+ * profile's keys with @spec_fn (void spec_fn (const NatsimParams *,
+ * EndpointSpec *)) and hand the spec to the endpoint population. */
+#define ENDPOINT_PROFILE_CALLBACKS(prefix, spec_fn)                                   \
+  static NatsimPopulation *prefix##_create (const NatsimParams *p,                     \
+                                            const NatsimPopulationContext *ctx)        \
+  {                                                                                    \
+    EndpointSpec s;                                                                    \
+                                                                                       \
+    spec_fn (p, &s);                                                                   \
+    return endpoint_population_new (&s, ctx);                                          \
+  }                                                                                    \
+                                                                                       \
+  static void prefix##_refresh_gaps (const NatsimParams *p, NatsimRefreshNeed *out,    \
+                                     guint *n)                                         \
+  {                                                                                    \
+    EndpointSpec s;                                                                    \
+                                                                                       \
+    spec_fn (p, &s);                                                                   \
+    endpoint_refresh_gaps (&s, out, n);                                                \
+  }                                                                                    \
+                                                                                       \
+  static void prefix##_port_demand (const NatsimParams *p, NatsimPortDemand *out)      \
+  {                                                                                    \
+    EndpointSpec s;                                                                    \
+                                                                                       \
+    spec_fn (p, &s);                                                                   \
+    endpoint_port_demand (&s, out);                                                    \
+  }
+
 /* Shared key readers: the call keys (calls_per_hour, busy_hour_profile,
  * start_hour, call_duration, inbound_fraction, video_fraction) and the
  * media timing keys (media_packet_interval, rtcp_interval). */

@@ -107,13 +107,7 @@ gateway_spec (const NatsimParams *p, EndpointSpec *s)
   s->inbound_fraction = natsim_params_get_double (p, "inbound_fraction");
   s->max_calls = (guint) natsim_params_get_uint (p, "max_calls");
   natsim_params_get_port_range (p, "media_ports", &s->audio_lo, &s->audio_hi);
-  s->media_net = WEBEX_MEDIA_NET;
-  s->media_mask = 0xffff;
-  natsim_params_get_port_range (p, "cloud_media_ports", &s->media_port_lo, &s->media_port_hi);
-  s->stun.addr = WEBEX_STUN;
-  s->stun.port = 5004;
-  s->dscp_audio = DSCP_EF;
-  s->dscp_video = DSCP_AF41;
+  endpoint_webex_cloud_media (p, s, 5004);
 }
 
 static void
@@ -146,12 +140,6 @@ sip_udp_spec (const NatsimParams *p, EndpointSpec *s)
   s->dscp_video = DSCP_AF41;
 }
 
-static guint
-count_hosts (const NatsimParams *p)
-{
-  return (guint) natsim_params_get_uint (p, "count");
-}
-
 static gboolean
 gateway_validate (const NatsimParams *p, GError **error)
 {
@@ -165,66 +153,16 @@ sip_udp_validate (const NatsimParams *p, GError **error)
   return endpoint_validate_media (p, "media_ports", error);
 }
 
-static NatsimPopulation *
-gateway_create (const NatsimParams *p, const NatsimPopulationContext *ctx)
-{
-  EndpointSpec s;
+ENDPOINT_PROFILE_CALLBACKS (gateway, gateway_spec)
 
-  gateway_spec (p, &s);
-  return endpoint_population_new (&s, ctx);
-}
-
-static void
-gateway_refresh_gaps (const NatsimParams *p, NatsimRefreshNeed *out, guint *n)
-{
-  EndpointSpec s;
-
-  gateway_spec (p, &s);
-  endpoint_refresh_gaps (&s, out, n);
-}
-
-static void
-gateway_port_demand (const NatsimParams *p, NatsimPortDemand *out)
-{
-  EndpointSpec s;
-
-  gateway_spec (p, &s);
-  endpoint_port_demand (&s, out);
-}
-
-static NatsimPopulation *
-sip_udp_create (const NatsimParams *p, const NatsimPopulationContext *ctx)
-{
-  EndpointSpec s;
-
-  sip_udp_spec (p, &s);
-  return endpoint_population_new (&s, ctx);
-}
-
-static void
-sip_udp_refresh_gaps (const NatsimParams *p, NatsimRefreshNeed *out, guint *n)
-{
-  EndpointSpec s;
-
-  sip_udp_spec (p, &s);
-  endpoint_refresh_gaps (&s, out, n);
-}
-
-static void
-sip_udp_port_demand (const NatsimParams *p, NatsimPortDemand *out)
-{
-  EndpointSpec s;
-
-  sip_udp_spec (p, &s);
-  endpoint_port_demand (&s, out);
-}
+ENDPOINT_PROFILE_CALLBACKS (sip_udp, sip_udp_spec)
 
 const NatsimProfile natsim_profile_local_gateway = {
   "local-gateway",
   "Webex Calling local gateway: SIP-TLS trunk to 8934 (or 5062) kept alive, "
   "media pairs in 8000-48199, Erlang call load",
   gateway_keys,
-  count_hosts,
+  endpoint_n_hosts,
   gateway_validate,
   gateway_create,
   gateway_refresh_gaps,
@@ -236,7 +174,7 @@ const NatsimProfile natsim_profile_sip_udp = {
   "third-party SIP over UDP 5060: REGISTER Expires, RFC 5626 keepalives every 24-29 s "
   "(STUN or CRLF)",
   sip_udp_keys,
-  count_hosts,
+  endpoint_n_hosts,
   sip_udp_validate,
   sip_udp_create,
   sip_udp_refresh_gaps,

@@ -693,6 +693,47 @@ report_basis_sentence (const NatsimReport *r)
   return g_string_free (t, FALSE);
 }
 
+const char *
+report_severity_label (ReportSeverity s)
+{
+  switch (s)
+    {
+    case REPORT_FINDING_BAD:
+      return "Problem";
+    case REPORT_FINDING_NOTE:
+      return "Note";
+    case REPORT_FINDING_OK:
+    default:
+      return "OK";
+    }
+}
+
+char *
+report_traces_list (const NatsimReport *r)
+{
+  GString *t;
+
+  if (r->traces == NULL || r->traces->len == 0)
+    return NULL;
+  t = g_string_new (NULL);
+  for (guint i = 0; i < r->traces->len; i++)
+    {
+      if (i > 0)
+        g_string_append (t, ", ");
+      g_string_append (t, g_ptr_array_index (r->traces, i));
+    }
+  return g_string_free (t, FALSE);
+}
+
+char *
+report_run_sentence (const NatsimReport *r)
+{
+  guint reps = r->summary != NULL ? r->summary->replications : 0;
+
+  return g_strdup_printf ("Seed %" G_GUINT64_FORMAT ", %u %s, natsim %s.", r->seed, reps,
+                          reps == 1 ? "replication" : "replications", NATSIM_VERSION);
+}
+
 /* Busiest first; ties keep report order (the index decides). */
 static gint
 compare_busier (gconstpointer pa, gconstpointer pb, gpointer user_data)

@@ -193,27 +193,12 @@ severity_class (ReportSeverity s)
     }
 }
 
-static const char *
-severity_label (ReportSeverity s)
-{
-  switch (s)
-    {
-    case REPORT_FINDING_BAD:
-      return "Problem";
-    case REPORT_FINDING_NOTE:
-      return "Note";
-    case REPORT_FINDING_OK:
-    default:
-      return "OK";
-    }
-}
-
 static void
 append_head (GString *out, const NatsimReport *r)
 {
-  const NatsimSummary *sum = r->summary;
-  guint reps = sum != NULL ? sum->replications : 0;
   g_autoptr (GString) title = g_string_new ("natsim ");
+  g_autofree char *traces = report_traces_list (r);
+  g_autofree char *run = report_run_sentence (r);
 
   g_string_append (title, r->command);
   if (r->scenario != NULL)
@@ -231,22 +216,14 @@ append_head (GString *out, const NatsimReport *r)
   g_string_append (out, "</style>\n</head>\n<body>\n<main>\n<header>\n<h1>");
   append_text (out, title->str);
   g_string_append (out, "</h1>\n<p class=\"meta\">");
-  if (r->traces != NULL && r->traces->len > 0)
+  if (traces != NULL)
     {
       g_string_append (out, "Traces: ");
-      for (guint i = 0; i < r->traces->len; i++)
-        {
-          if (i > 0)
-            g_string_append (out, ", ");
-          append_text (out, g_ptr_array_index (r->traces, i));
-        }
+      append_text (out, traces);
       g_string_append (out, ". ");
     }
-  g_string_append_printf (out, "Seed %" G_GUINT64_FORMAT ", %u %s, "
-                               "natsim %s.</p>\n</header>\n",
-                          r->seed, reps,
-                          reps == 1 ? "replication" : "replications",
-                          NATSIM_VERSION);
+  g_string_append (out, run);
+  g_string_append (out, "</p>\n</header>\n");
 }
 
 static void
@@ -264,7 +241,7 @@ append_findings (GString *out, const NatsimReport *r)
       g_string_append_printf (out, "<li class=\"%s\"><span class=\"tag\">%s"
                                    "</span> ",
                               severity_class (f->severity),
-                              severity_label (f->severity));
+                              report_severity_label (f->severity));
       append_text (out, f->text);
       g_string_append (out, "</li>\n");
     }

@@ -104,26 +104,11 @@ append_section_table (GString *out, const char *heading, ReportTable *t,
   append_table (out, t, code_first);
 }
 
-static const char *
-severity_label (ReportSeverity s)
-{
-  switch (s)
-    {
-    case REPORT_FINDING_BAD:
-      return "Problem";
-    case REPORT_FINDING_NOTE:
-      return "Note";
-    case REPORT_FINDING_OK:
-    default:
-      return "OK";
-    }
-}
-
 static void
 append_title (GString *out, const NatsimReport *r)
 {
-  const NatsimSummary *sum = r->summary;
-  guint reps = sum != NULL ? sum->replications : 0;
+  g_autofree char *traces = report_traces_list (r);
+  g_autofree char *run = report_run_sentence (r);
 
   g_string_append (out, "# natsim ");
   append_md (out, r->command);
@@ -133,22 +118,14 @@ append_title (GString *out, const NatsimReport *r)
       append_md (out, r->scenario);
     }
   g_string_append (out, "\n\n");
-  if (r->traces != NULL && r->traces->len > 0)
+  if (traces != NULL)
     {
       g_string_append (out, "Traces: ");
-      for (guint i = 0; i < r->traces->len; i++)
-        {
-          if (i > 0)
-            g_string_append (out, ", ");
-          append_md (out, g_ptr_array_index (r->traces, i));
-        }
+      append_md (out, traces);
       g_string_append (out, ".  \n");
     }
-  g_string_append_printf (out, "Seed %" G_GUINT64_FORMAT ", %u %s, "
-                               "natsim %s.\n",
-                          r->seed, reps,
-                          reps == 1 ? "replication" : "replications",
-                          NATSIM_VERSION);
+  g_string_append (out, run);
+  g_string_append_c (out, '\n');
 }
 
 static void
@@ -162,7 +139,7 @@ append_findings (GString *out, const NatsimReport *r)
     {
       const ReportFinding *f = g_ptr_array_index (findings, i);
 
-      g_string_append_printf (out, "- **%s:** ", severity_label (f->severity));
+      g_string_append_printf (out, "- **%s:** ", report_severity_label (f->severity));
       append_md (out, f->text);
       g_string_append_c (out, '\n');
     }

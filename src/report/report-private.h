@@ -62,6 +62,15 @@ GPtrArray *report_findings (const NatsimReport *r);
 /* A paragraph about how to read the figures (replications, warm-up). */
 char *report_basis_sentence (const NatsimReport *r);
 
+/* The label of a finding's severity ("Problem", "Note", "OK"). */
+const char *report_severity_label (ReportSeverity s);
+
+/* The report's traces as "a.pcap, b.pcap", or NULL when it has none. */
+char *report_traces_list (const NatsimReport *r);
+
+/* "Seed S, N replications, natsim VERSION." */
+char *report_run_sentence (const NatsimReport *r);
+
 /* Addresses in the order the tables and charts show them: all of them
  * in report order when there are at most @max, else the @max busiest (by
  * peak ports, ties in report order).  Indices into summary->addresses. */

@@ -7,8 +7,9 @@
  * outside (NatsimCidrSet) and writes captures for `natsim synth`
  * (NatsimPcapWriter).
  *
- * Reading is streamed: memory is one libpcap buffer per open file plus a
- * heap of one index per file, whatever the size of the trace.  The per-packet
+ * Reading is streamed: memory is one read buffer per open file (libpcap's,
+ * and a 256 KiB block for native-order pcap files, read with pread()) plus
+ * a heap of one index per file, whatever the size of the trace.  The per-packet
  * path (natsim_trace_reader_next()) allocates nothing and never uses GError;
  * errors are reported at open (GError) or as NATSIM_TRACE_ERROR with the
  * message available from natsim_trace_reader_error().

@@ -42,7 +42,7 @@
 
 /* The fast path's block size, and the sizes of the pcap file and record
  * headers. */
-#define FAST_BLOCK       (128u * 1024u)
+#define FAST_BLOCK       (256u * 1024u)
 #define PCAP_FILE_HDR    24u
 #define PCAP_RECORD_HDR  16u
 #define PCAP_MAGIC_USEC  UINT32_C (0xa1b2c3d4)

@@ -12,8 +12,8 @@
  *   - the raw libpcap loop: pcap_open_offline() and pcap_next_ex() counting
  *     records, the most any reader built on libpcap can do;
  *   - natsim_replay() end to end on the same file (linux preset, the
- *     default inside set), wall time of the whole call: both of its passes,
- *     the NAT, the collector and its result;
+ *     default inside set), wall time of the whole call: its one pass over
+ *     the capture, the NAT, the collector and its result;
  *
  * and prints both in packets per second, with their ratio.  Each is the
  * best of a few rounds, so a busy machine disturbs the figures less.  The

@@ -643,6 +643,68 @@ test_replay_scale (void **state)
   run_clear (&r);
 }
 
+/* One pass: `natsim replay -` reads the capture from standard input and
+ * gives what the file gives; --scale, which reads twice, refuses it. */
+static void
+test_replay_stdin (void **state)
+{
+  g_autofree char *d1 = tmpdir ();
+  g_autofree char *d2 = tmpdir ();
+  g_autoptr (JsonParser) j1 = NULL;
+  g_autoptr (JsonParser) j2 = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GList) members = NULL;
+  JsonObject *t1, *t2;
+  const char *script = "exec \"$0\" replay - --inside 10.0.2.15/32 --out \"$1\" "
+                       "--format json -q < traces/isa-sip-call-lab.pcap";
+  const char *argv[] = { "/bin/sh", "-c", script, g_getenv ("NATSIM"), d2, NULL };
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  int wait_status = 0;
+  Run r;
+
+  natsim_ok ("replay", "traces/isa-sip-call-lab.pcap", "--inside", "10.0.2.15/32", "--out", d1,
+             "--format", "json", "-q", NULL);
+  if (!g_spawn_sync (g_getenv ("NATSIM_SOURCE_ROOT"), (char **) argv, NULL, 0, NULL, NULL,
+                     &out, &err, &wait_status, &error))
+    fail_msg ("spawn: %s", error->message);
+  if (!WIFEXITED (wait_status) || WEXITSTATUS (wait_status) != 0)
+    fail_msg ("replay - < traces/isa-sip-call-lab.pcap: wait status %d, stderr '%s'",
+              wait_status, err);
+  t1 = replay_totals (d1, &j1);
+  t2 = replay_totals (d2, &j2);
+  members = json_object_get_members (t1);
+  assert_true (g_list_length (members) > 0);
+  assert_int_equal (json_object_get_size (t1), json_object_get_size (t2));
+  for (GList *l = members; l != NULL; l = l->next)
+    {
+      const char *name = l->data;
+
+      assert_true (json_object_has_member (t2, name));
+      if (json_object_get_double_member (t1, name) != json_object_get_double_member (t2, name))
+        fail_msg ("totals.%s: %g from the file, %g from standard input", name,
+                  json_object_get_double_member (t1, name),
+                  json_object_get_double_member (t2, name));
+    }
+  assert_true (json_object_get_double_member (t2, "packets_out") > 0);
+  /* The timeline and the per-class figures too (same end, same buckets). */
+  for (guint i = 0; i < 2; i++)
+    {
+      const char *member = i == 0 ? "timeline" : "per_class";
+      JsonObject *o1 = json_node_get_object (json_parser_get_root (j1));
+      JsonObject *o2 = json_node_get_object (json_parser_get_root (j2));
+      g_autofree char *a = json_to_string (json_object_get_member (o1, member), FALSE);
+      g_autofree char *b = json_to_string (json_object_get_member (o2, member), FALSE);
+
+      assert_string_equal (a, b);
+    }
+
+  r = natsim ("replay", "-", "--scale", "2", NULL);
+  assert_int_equal (r.status, 2);
+  assert_non_null (strstr (r.err, "--scale"));
+  run_clear (&r);
+}
+
 /* analyze --format html: analysis.html with the class table, and an idle-gap
  * CDF chart (inline <svg>) when gnuplot is installed. */
 static void
@@ -695,6 +757,7 @@ main (void)
     cmocka_unit_test (test_synth_capture),
     cmocka_unit_test (test_synth_errors),
     cmocka_unit_test (test_replay_scale),
+    cmocka_unit_test (test_replay_stdin),
     cmocka_unit_test (test_analyze_html),
   };
 

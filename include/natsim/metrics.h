@@ -76,6 +76,20 @@ typedef struct NatsimCollector NatsimCollector;
 NatsimCollector *natsim_collector_new (NatsimNat *nat, guint n_classes,
                                        guint n_addresses, NatsimTime warmup,
                                        NatsimTime end, NatsimTime interval);
+
+/* An open-ended collector: the end of the run is given only when it is
+ * closed, by natsim_collector_finish_at().  No warm-up: statistics cover
+ * [0, end).  The timeline starts with buckets of @interval and grows as
+ * buckets are reached; when a time t with t / interval > @max_points is
+ * reached (or is the end), adjacent bucket pairs are merged and the
+ * interval doubled: a merged bucket's samples "at the end of the bucket"
+ * are those of its later half, its counts the sum of both.  The figures
+ * are those a natsim_collector_new() collector gives with the same end and
+ * the final interval (the smallest @interval * 2^j with
+ * end / (@interval * 2^j) <= @max_points). */
+NatsimCollector *natsim_collector_new_open (NatsimNat *nat, guint n_classes,
+                                            guint n_addresses, NatsimTime interval,
+                                            guint64 max_points);
 void natsim_collector_free (NatsimCollector *c);
 
 /* The NAT observer to install with natsim_nat_set_observer(); @user_data is
@@ -101,6 +115,11 @@ void natsim_collector_advance (NatsimCollector *c, NatsimTime now);
 
 /* Closes the run at its end time and returns the figures. */
 NatsimRunResult *natsim_collector_finish (NatsimCollector *c);
+
+/* Closes an open collector's run at @end, which must lie after every time
+ * given to it (the NAT's clock included), and returns the figures as
+ * natsim_collector_finish() does; the collector is then closed. */
+NatsimRunResult *natsim_collector_finish_at (NatsimCollector *c, NatsimTime end);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NatsimCollector, natsim_collector_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NatsimRunResult, natsim_run_result_free)

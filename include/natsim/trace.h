@@ -157,14 +157,6 @@ void natsim_trace_reader_free (NatsimTraceReader *r);
 NatsimTraceResult natsim_trace_reader_next (NatsimTraceReader *r,
                                             NatsimTracePacket *ret);
 
-/* Moves on one record without decoding it (a cheap pass over record
- * headers, e.g. to find where a capture ends); PACKET for every record,
- * decodable or not, with its time relative to the first record in
- * @ret_time.  Reading decoded packets and record times from one reader may
- * be mixed; statistics count records read, not decodes. */
-NatsimTraceResult natsim_trace_reader_next_time (NatsimTraceReader *r,
-                                                 NatsimTime *ret_time);
-
 /* The error of the last NATSIM_TRACE_ERROR (owned by the reader; valid until
  * the next call to next()), or NULL. */
 const GError *natsim_trace_reader_error (const NatsimTraceReader *r);
@@ -176,6 +168,13 @@ const NatsimTraceStats *natsim_trace_reader_stats (const NatsimTraceReader *r);
  * the first call to next(); FALSE before, or if the files hold no record. */
 gboolean natsim_trace_reader_first_time (const NatsimTraceReader *r,
                                          uint64_t *ret_unix_ns);
+
+/* The time of the last record read so far, decodable or not (relative to
+ * the first record of all files, as NatsimTracePacket.time): at the end,
+ * where the capture ends.  FALSE before the first record is read, or if the
+ * files hold none. */
+gboolean natsim_trace_reader_last_time (const NatsimTraceReader *r,
+                                        NatsimTime *ret_time);
 
 guint natsim_trace_reader_n_files (const NatsimTraceReader *r);
 const char *natsim_trace_reader_file_path (const NatsimTraceReader *r, guint i);

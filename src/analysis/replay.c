@@ -1,16 +1,18 @@
 /* natsim: the trace replay driver.
  *
- * Two passes over the captures: the first finds the end of the run (the
- * time of the last record; it only walks record headers, which costs about
- * a tenth of the replay), so the collector's window and timeline are known
- * before any packet is offered; the second offers every IPv4
- * packet with ports that crosses the inside/outside boundary to the NAT and
- * the collector, as natsim_simulate_replication() does for modelled
- * traffic.  The per-packet path allocates nothing and uses no GError.
+ * One pass over the captures: every IPv4 packet with ports that crosses the
+ * inside/outside boundary is offered to the NAT and the collector, as
+ * natsim_simulate_replication() does for modelled traffic.  The end of the
+ * run (the time of the last record, decodable or not) is known only at the
+ * end, so the collector is an open one (natsim_collector_new_open()), closed
+ * there; standard input ("-") can be replayed.  The per-packet path
+ * allocates nothing and uses no GError.
  *
- * With --scale K, K readers (one per copy of the population) are merged by
- * (time + copy offset, copy) in a small binary heap, so the NAT sees one
- * stream in time order: O(log K) per packet.
+ * With --scale K, a first pass numbers the inside hosts (the clones'
+ * addresses depend on it) and finds the end, then K readers (one per copy
+ * of the population) are merged by (time + copy offset, copy) in a small
+ * binary heap, so the NAT sees one stream in time order: O(log K) per
+ * packet.  Standard input cannot be read twice: --scale refuses it.
  */
 #include <string.h>
 
@@ -157,9 +159,9 @@ set_read_error (const NatsimTraceReader *r, GError **error)
                        e != NULL ? e->message : "trace read error");
 }
 
-/* First pass: the time of the last record and, when @hosts is not NULL,
- * the inside IPv4 hosts numbered in order of first appearance (the time is
- * then that of the last decoded packet, which --scale offsets). */
+/* First pass (--scale): the inside IPv4 hosts numbered in order of first
+ * appearance into @hosts, and the time of the last decoded packet (which
+ * --scale offsets). */
 static gboolean
 first_pass (const char *const *traces, guint n, InsideCache *inside,
             GHashTable *hosts, NatsimTime *ret_last, gboolean *ret_any, GError **error)
@@ -172,29 +174,11 @@ first_pass (const char *const *traces, guint n, InsideCache *inside,
     return FALSE;
   *ret_last = 0;
   *ret_any = FALSE;
-  if (hosts == NULL)
-    {
-      /* Only where the capture ends is needed: walk the record headers
-       * without decoding (the run covers every record, decodable or not). */
-      NatsimTime t;
-
-      while ((res = natsim_trace_reader_next_time (r, &t)) == NATSIM_TRACE_PACKET)
-        {
-          *ret_last = t;
-          *ret_any = TRUE;
-        }
-      if (res == NATSIM_TRACE_ERROR)
-        {
-          set_read_error (r, error);
-          return FALSE;
-        }
-      return TRUE;
-    }
   while ((res = natsim_trace_reader_next (r, &tp)) == NATSIM_TRACE_PACKET)
     {
       *ret_last = tp.time;
       *ret_any = TRUE;
-      if (hosts == NULL || tp.ip_version != 4)
+      if (tp.ip_version != 4)
         continue;
       for (guint k = 0; k < 2; k++)
         {
@@ -316,23 +300,24 @@ natsim_replay_scaled (const NatsimNatConfig *cfg, const char *const *traces, gui
 
   if (interval == 0)
     interval = 60 * NATSIM_NSEC_PER_SEC;
-  for (guint i = 0; i < n; i++)
+  for (guint i = 0; k > 1 && i < n; i++)
     if (strcmp (traces[i], "-") == 0)
       {
-        g_set_error_literal (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
-                             "-: replay reads its traces twice; standard input cannot be "
-                             "replayed (save it to a file first)");
+        g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
+                     "-: --scale %u reads the traces twice; standard input cannot be "
+                     "replayed with --scale (save it to a file first)", k);
         return NULL;
       }
 
   cache = inside_cache_new (inside);
   if (k > 1)
-    hosts = g_hash_table_new (g_direct_hash, g_direct_equal);
-  if (!first_pass (traces, n, cache, hosts, &last, &any, error))
-    return NULL;
-  if (k > 1)
     {
-      guint64 n_hosts = g_hash_table_size (hosts);
+      guint64 n_hosts;
+
+      hosts = g_hash_table_new (g_direct_hash, g_direct_equal);
+      if (!first_pass (traces, n, cache, hosts, &last, &any, error))
+        return NULL;
+      n_hosts = g_hash_table_size (hosts);
 
       if (n_hosts * (k - 1) > (~NATSIM_REPLAY_CLONE_MASK) - 1)
         {
@@ -376,13 +361,23 @@ natsim_replay_scaled (const NatsimNatConfig *cfg, const char *const *traces, gui
   for (guint i = heap_len; i-- > 0;)
     heap_sift_down (heap, heap_len, copies, i);
 
-  end = any ? natsim_time_add (last, max_offset) + 1 : 1;
-  while (end / interval > REPLAY_TIMELINE_MAX_POINTS)
-    interval *= 2;
-
   nat_rng = natsim_rng_new (seed, 0, "nat");
   nat = natsim_nat_new (cfg, nat_rng);
-  collector = natsim_collector_new (nat, NATSIM_CLASS_N, cfg->n_addresses, 0, end, interval);
+  if (k > 1)
+    {
+      end = any ? natsim_time_add (last, max_offset) + 1 : 1;
+      while (end / interval > REPLAY_TIMELINE_MAX_POINTS)
+        interval *= 2;
+      collector = natsim_collector_new (nat, NATSIM_CLASS_N, cfg->n_addresses, 0, end,
+                                        interval);
+    }
+  else
+    {
+      /* The end is known at the end (natsim_collector_finish_at()). */
+      end = 0;
+      collector = natsim_collector_new_open (nat, NATSIM_CLASS_N, cfg->n_addresses,
+                                             interval, REPLAY_TIMELINE_MAX_POINTS);
+    }
   natsim_nat_set_observer (nat, natsim_collector_on_nat_event, collector);
 
   while (heap_len > 0)
@@ -441,8 +436,8 @@ natsim_replay_scaled (const NatsimNatConfig *cfg, const char *const *traces, gui
       res = copy_advance (c);
       if (res == NATSIM_TRACE_ERROR)
         {
-          /* The first pass read the same files; a file that changed since
-           * is still an input error. */
+          /* With --scale the first pass read the same files; a file that
+           * changed since is still an input error. */
           set_read_error (c->reader, &read_error);
           break;
         }
@@ -465,12 +460,22 @@ natsim_replay_scaled (const NatsimNatConfig *cfg, const char *const *traces, gui
     info.packets_decoded = st->packets_decoded;
     info.skipped = st->packets_skipped;
     memcpy (info.skipped_by_reason, st->skipped, sizeof info.skipped_by_reason);
+    if (k == 1)
+      {
+        /* The run covers every record, decodable or not; the collector
+         * doubles its interval as natsim_collector_new()'s caller above. */
+        any = natsim_trace_reader_last_time (copies[0].reader, &last);
+        end = any ? last + 1 : 1;
+        while (end / interval > REPLAY_TIMELINE_MAX_POINTS)
+          interval *= 2;
+      }
   }
   copies_free (copies, k);
   info.end = end;
   info.interval = interval;
   info.scale = k;
-  result = natsim_collector_finish (collector);
+  result = k > 1 ? natsim_collector_finish (collector)
+                 : natsim_collector_finish_at (collector, end);
   if (ret_info != NULL)
     *ret_info = info;
   return result;

@@ -95,6 +95,7 @@ cmd_replay (int argc, char **argv)
     "Streams the captures (pcap or pcapng, merged by timestamp) through the NAT: packets\n"
     "from an inside address to an outside one are outbound, the reverse inbound (as seen\n"
     "inside the NAT); others are not translated.  Packets are classed by remote port.\n"
+    "TRACE - reads standard input (default --out reports/stdin; not with --scale).\n"
     "Prints a summary and writes DIR/report.json (schema natsim.report/1), DIR/report.txt,\n"
     "DIR/report.md and DIR/report.html (--format chooses).\n"
     "\n--scale K replays K copies of the capture through one NAT: copy j > 0 starts at a\n"
@@ -157,7 +158,8 @@ cmd_replay (int argc, char **argv)
     return cli_fail (g_steal_pointer (&error));
 
   if (out_dir == NULL)
-    out_dir = cli_default_out_dir (argv[1], "");
+    out_dir = strcmp (argv[1], "-") == 0 ? g_build_filename ("reports", "stdin", NULL)
+                                         : cli_default_out_dir (argv[1], "");
   /* Check the formats before spending time on the replay. */
   if (!cli_check_formats (&formats, &error))
     {

@@ -4,9 +4,21 @@
  *
  * Counts cover [warmup, end); peaks are taken over the same window, starting
  * from the gauges at the warm-up instant.  The timeline covers the whole run
- * [0, end) so the warm-up can be seen.  Nothing here allocates per packet.
+ * [0, end) so the warm-up can be seen.  Nothing here allocates per packet
+ * (an open collector's timeline grows by doubling, so allocations are
+ * logarithmic in the length of the run).
+ *
+ * An open collector (natsim_collector_new_open()) does not know its end
+ * until natsim_collector_finish_at(): its timeline arrays grow as buckets
+ * advance and, when a time t with t / interval > max_points is reached,
+ * adjacent bucket pairs are merged and the interval doubled (the sample
+ * "at the end of a bucket" of a merged pair is the later one, counts add).
+ * The buckets of a merged pair end where the merged bucket ends, so the
+ * result is the one a closed collector created with the same end and the
+ * final interval gives.
  */
 #include <math.h>
+#include <string.h>
 
 #include "natsim/metrics.h"
 
@@ -24,8 +36,19 @@ struct NatsimCollector
   guint       n_intervals;
   guint       next_bucket;
   double     *tl_bindings, *tl_ports, *tl_failures;
-  double     *tl_addr_ports; /* [n_addresses * n_intervals] or NULL */
+  double     *tl_addr_ports; /* [n_addresses * addr_stride] or NULL */
+  guint       addr_stride;   /* row length of tl_addr_ports (n_intervals when closed) */
+  /* Open mode (until natsim_collector_finish_at()): the end is unknown
+   * (c->end is G_MAXUINT64), n_intervals counts the buckets
+   * reached so far, cap the buckets allocated. */
+  bool        open;
+  guint64     max_points;
+  guint       cap;
+  NatsimTime  reached;       /* times below this need no open_reach() */
 };
+
+/* The first allocation of an open collector's timeline, in buckets. */
+#define OPEN_INITIAL_BUCKETS 64u
 
 NatsimCollector *
 natsim_collector_new (NatsimNat *nat, guint n_classes, guint n_addresses,
@@ -54,7 +77,42 @@ natsim_collector_new (NatsimNat *nat, guint n_classes, guint n_addresses,
   if (n_addresses > 0
       && (guint64) n_addresses * c->n_intervals <= NATSIM_TL_ADDR_MAX_CELLS)
     c->tl_addr_ports = g_new0 (double, (gsize) n_addresses * c->n_intervals);
+  c->addr_stride = c->n_intervals;
   c->counting = warmup == 0;
+  return c;
+}
+
+NatsimCollector *
+natsim_collector_new_open (NatsimNat *nat, guint n_classes, guint n_addresses,
+                           NatsimTime interval, guint64 max_points)
+{
+  NatsimCollector *c;
+
+  g_return_val_if_fail (interval > 0 && max_points > 0 && max_points < G_MAXUINT, NULL);
+  c = g_new0 (NatsimCollector, 1);
+  c->nat = nat;
+  c->warmup = 0;
+  c->end = G_MAXUINT64;
+  c->interval = interval;
+  c->n_classes = n_classes;
+  c->n_addresses = n_addresses;
+  c->per_class = g_new0 (NatsimStats, MAX (n_classes, 1));
+  c->class_live = g_new0 (guint64, MAX (n_classes, 1));
+  c->addr_peak = g_new0 (double, n_addresses);
+  c->addr_fail = g_new0 (double, n_addresses);
+  c->interval_s = natsim_time_to_sec (interval);
+  c->open = true;
+  c->max_points = max_points;
+  c->cap = OPEN_INITIAL_BUCKETS;
+  c->n_intervals = 0;
+  c->reached = 0;
+  c->tl_bindings = g_new0 (double, c->cap);
+  c->tl_ports = g_new0 (double, c->cap);
+  c->tl_failures = g_new0 (double, c->cap);
+  if (n_addresses > 0)
+    c->tl_addr_ports = g_new0 (double, (gsize) n_addresses * c->cap);
+  c->addr_stride = c->cap;
+  c->counting = true;
   return c;
 }
 
@@ -80,6 +138,111 @@ bump (NatsimCollector *c, guint cls, NatsimStat s)
   c->totals.v[s] += 1;
   if (cls < c->n_classes)
     c->per_class[cls].v[s] += 1;
+}
+
+/* Open mode: merges adjacent bucket pairs and doubles the interval.  A
+ * pair's sample is that of its later bucket (both end where the merged
+ * bucket ends), its failures add; a merged bucket whose later half was not
+ * sampled yet is not complete and is sampled again at its end. */
+static void
+open_merge (NatsimCollector *c)
+{
+  guint n = c->n_intervals, h = (n + 1) / 2;
+
+  for (guint m = 0; m < h; m++)
+    {
+      guint lo = 2 * m, hi = lo + 1 < n ? lo + 1 : lo;
+
+      c->tl_bindings[m] = c->tl_bindings[hi];
+      c->tl_ports[m] = c->tl_ports[hi];
+      c->tl_failures[m] = c->tl_failures[lo] + (hi != lo ? c->tl_failures[hi] : 0.0);
+    }
+  for (guint m = h; m < n; m++)
+    c->tl_bindings[m] = c->tl_ports[m] = c->tl_failures[m] = 0.0;
+  if (c->tl_addr_ports != NULL)
+    for (guint a = 0; a < c->n_addresses; a++)
+      {
+        double *row = c->tl_addr_ports + (gsize) a * c->addr_stride;
+
+        for (guint m = 0; m < h; m++)
+          row[m] = row[2 * m + 1 < n ? 2 * m + 1 : 2 * m];
+        for (guint m = h; m < n; m++)
+          row[m] = 0.0;
+      }
+  c->n_intervals = h;
+  c->next_bucket /= 2;
+  c->interval *= 2;
+  c->interval_s = natsim_time_to_sec (c->interval);
+}
+
+static double *
+grow_array (double *a, guint old_len, guint new_len)
+{
+  a = g_renew (double, a, new_len);
+  memset (a + old_len, 0, sizeof (double) * (new_len - old_len));
+  return a;
+}
+
+/* Open mode: makes the timeline hold @n buckets (n_intervals = @n). */
+static void
+open_grow (NatsimCollector *c, guint n)
+{
+  if (n > c->cap)
+    {
+      guint cap = c->cap;
+
+      while (cap < n)
+        cap = cap <= G_MAXUINT / 2 ? cap * 2 : n;
+      c->tl_bindings = grow_array (c->tl_bindings, c->cap, cap);
+      c->tl_ports = grow_array (c->tl_ports, c->cap, cap);
+      c->tl_failures = grow_array (c->tl_failures, c->cap, cap);
+      if (c->tl_addr_ports != NULL)
+        {
+          double *t = g_new0 (double, (gsize) c->n_addresses * cap);
+
+          for (guint a = 0; a < c->n_addresses; a++)
+            memcpy (t + (gsize) a * cap, c->tl_addr_ports + (gsize) a * c->addr_stride,
+                    sizeof (double) * c->n_intervals);
+          g_free (c->tl_addr_ports);
+          c->tl_addr_ports = t;
+          c->addr_stride = cap;
+        }
+      c->cap = cap;
+    }
+  if (n > c->n_intervals)
+    c->n_intervals = n;
+}
+
+/* Open mode: the per-address timeline is given up once it is sure to
+ * exceed NATSIM_TL_ADDR_MAX_CELLS at the end: with @n buckets now, the end
+ * has at least @n buckets if the interval stays, and at least
+ * ceil((max_points + 1) / 2) if it doubles again. */
+static void
+open_check_addr_cells (NatsimCollector *c, guint n)
+{
+  guint64 after_doubling = (c->max_points + 2) / 2;
+
+  if (c->tl_addr_ports != NULL
+      && (guint64) c->n_addresses * n > NATSIM_TL_ADDR_MAX_CELLS
+      && (guint64) c->n_addresses * after_doubling > NATSIM_TL_ADDR_MAX_CELLS)
+    g_clear_pointer (&c->tl_addr_ports, g_free);
+}
+
+/* Open mode: makes room for the bucket holding @t, doubling the interval
+ * while t / interval > max_points (as a closed collector's caller sizes
+ * the interval from its end). */
+static void
+open_reach (NatsimCollector *c, NatsimTime t)
+{
+  guint64 n;
+
+  while (t / c->interval > c->max_points)
+    open_merge (c);
+  n = t / c->interval + 1;
+  open_check_addr_cells (c, (guint) n);
+  open_grow (c, (guint) n);
+  /* The next bucket edge, or no more reach needed below it. */
+  c->reached = n * c->interval;
 }
 
 static inline bool
@@ -146,6 +309,8 @@ natsim_collector_on_nat_event (const NatsimNatEvent *ev, void *user_data)
         }
       break;
     case NATSIM_NAT_EV_ALLOC_FAILED:
+      if (c->open && ev->time >= c->reached)
+        open_reach (c, ev->time);
       if (ev->time < c->end)
         {
           guint b = (guint) (ev->time / c->interval);
@@ -227,7 +392,7 @@ sample_bucket (NatsimCollector *c)
   c->tl_ports[k] = (double) natsim_nat_ports_in_use_total (c->nat);
   if (c->tl_addr_ports != NULL)
     for (guint a = 0; a < c->n_addresses; a++)
-      c->tl_addr_ports[(gsize) a * c->n_intervals + k]
+      c->tl_addr_ports[(gsize) a * c->addr_stride + k]
         = (double) natsim_nat_ports_in_use (c->nat, a);
   c->next_bucket++;
 }
@@ -236,6 +401,8 @@ void
 natsim_collector_advance (NatsimCollector *c, NatsimTime now)
 {
   now = MIN (now, c->end);
+  if (c->open && now >= c->reached)
+    open_reach (c, now);
   for (;;)
     {
       NatsimTime edge = (NatsimTime) (c->next_bucket + 1) * c->interval;
@@ -291,10 +458,40 @@ natsim_collector_finish (NatsimCollector *c)
   r->tl_bindings = g_memdup2 (c->tl_bindings, sizeof (double) * c->n_intervals);
   r->tl_ports = g_memdup2 (c->tl_ports, sizeof (double) * c->n_intervals);
   r->tl_failures = g_memdup2 (c->tl_failures, sizeof (double) * c->n_intervals);
-  if (c->tl_addr_ports != NULL)
+  if (c->tl_addr_ports != NULL && c->addr_stride == c->n_intervals)
     r->tl_addr_ports = g_memdup2 (c->tl_addr_ports, sizeof (double) * c->n_addresses
                                                       * c->n_intervals);
+  else if (c->tl_addr_ports != NULL)
+    {
+      r->tl_addr_ports = g_new (double, (gsize) c->n_addresses * c->n_intervals);
+      for (guint a = 0; a < c->n_addresses; a++)
+        memcpy (r->tl_addr_ports + (gsize) a * c->n_intervals,
+                c->tl_addr_ports + (gsize) a * c->addr_stride,
+                sizeof (double) * c->n_intervals);
+    }
   return r;
+}
+
+NatsimRunResult *
+natsim_collector_finish_at (NatsimCollector *c, NatsimTime end)
+{
+  guint64 n;
+
+  g_return_val_if_fail (c != NULL && c->open, NULL);
+  g_return_val_if_fail (end > natsim_nat_now (c->nat), NULL);
+  /* The interval a closed collector's caller would choose for @end. */
+  while (end / c->interval > c->max_points)
+    open_merge (c);
+  n = (end + c->interval - 1) / c->interval;
+  g_return_val_if_fail (n >= c->n_intervals, NULL);
+  open_grow (c, (guint) n);
+  if (c->tl_addr_ports != NULL
+      && (guint64) c->n_addresses * n > NATSIM_TL_ADDR_MAX_CELLS)
+    g_clear_pointer (&c->tl_addr_ports, g_free);
+  /* From here on a closed collector over [0, end). */
+  c->open = false;
+  c->end = end;
+  return natsim_collector_finish (c);
 }
 
 void

@@ -83,6 +83,7 @@ struct NatsimTraceReader
   bool              root_consumed; /* heap[0]'s record was handed out */
   bool              have_first;
   uint64_t          first_ts;
+  uint64_t          last_ts;       /* the last record handed out (the merge never goes back) */
   NatsimTraceStats  stats;
   NatsimTracePacket scratch;       /* decoded here, copied out on success */
   GError           *error;
@@ -604,6 +605,7 @@ reader_advance (NatsimTraceReader *r, guint *ret_idx)
       r->have_first = true;
       r->first_ts = f->ts;
     }
+  r->last_ts = f->ts;
   r->stats.packets_read++;
   r->stats.bytes_captured += f->hdr->caplen;
   r->stats.bytes_wire += f->hdr->len;
@@ -650,24 +652,6 @@ natsim_trace_reader_next (NatsimTraceReader *r, NatsimTracePacket *ret)
     }
 }
 
-NatsimTraceResult
-natsim_trace_reader_next_time (NatsimTraceReader *r, NatsimTime *ret_time)
-{
-  guint             idx = 0;
-  NatsimTraceResult res;
-
-  g_return_val_if_fail (r != NULL, NATSIM_TRACE_ERROR);
-  g_return_val_if_fail (ret_time != NULL, NATSIM_TRACE_ERROR);
-
-  res = reader_advance (r, &idx);
-  if (res == NATSIM_TRACE_PACKET)
-    {
-      const TraceFile *f = &r->files[idx];
-      *ret_time = f->ts >= r->first_ts ? f->ts - r->first_ts : 0;
-    }
-  return res;
-}
-
 const GError *
 natsim_trace_reader_error (const NatsimTraceReader *r)
 {
@@ -690,6 +674,17 @@ natsim_trace_reader_first_time (const NatsimTraceReader *r, uint64_t *ret_unix_n
     return FALSE;
   if (ret_unix_ns != NULL)
     *ret_unix_ns = r->first_ts;
+  return TRUE;
+}
+
+gboolean
+natsim_trace_reader_last_time (const NatsimTraceReader *r, NatsimTime *ret_time)
+{
+  g_return_val_if_fail (r != NULL, FALSE);
+  if (!r->have_first)
+    return FALSE;
+  if (ret_time != NULL)
+    *ret_time = r->last_ts >= r->first_ts ? r->last_ts - r->first_ts : 0;
   return TRUE;
 }
 

@@ -428,8 +428,9 @@ subscriber_take_block (NatsimNat *nat, Subscriber *s)
       uint32_t blk = (a->next_block + i) % nat->n_blocks;
       if (a->block_owner[blk] == 0)
         {
+          /* block_used is kept while the block is free too: a held entry
+           * may keep one of its ports in use. */
           a->block_owner[blk] = subscriber_index (nat, s) + 1;
-          a->block_used[blk] = 0;
           a->free_blocks--;
           a->next_block = (blk + 1) % nat->n_blocks;
           s->blocks[s->n_blocks++] = blk;
@@ -449,10 +450,12 @@ block_port_changed (NatsimNat *nat, uint32_t addr_idx, uint16_t port, int delta)
   if (nat->cfg.ports_per_subscriber == 0)
     return;
   blk = (uint32_t) (port - nat->cfg.port_lo) / nat->cfg.ports_per_subscriber;
-  if (blk >= nat->n_blocks || a->block_owner[blk] == 0)
+  if (blk >= nat->n_blocks)
     return;
+  /* Counted whether or not the block has an owner: a held entry can take
+   * a port of a free block, which a subscriber may take next. */
   a->block_used[blk] = (uint32_t) ((int64_t) a->block_used[blk] + delta);
-  if (a->block_used[blk] != 0)
+  if (a->block_used[blk] != 0 || a->block_owner[blk] == 0)
     return;
   /* RFC 7422: the block goes back to the pool once none of its ports is
    * in use. */
@@ -666,6 +669,7 @@ allocate (NatsimNat *nat, const NatsimPacket *pkt, uint32_t e_idx,
   uint32_t addr_idx;
   Subscriber *sub = NULL;
   uint16_t port = 0;
+  uint32_t n_blocks_before = 0;
   bool preserve_ok;
 
   /* With a mapping to reuse, its address; else the pooling rule's. */
@@ -674,6 +678,7 @@ allocate (NatsimNat *nat, const NatsimPacket *pkt, uint32_t e_idx,
     {
       sub = subscriber_of (nat, in_addr, true, addr_idx);
       addr_idx = sub->addr_idx;
+      n_blocks_before = sub->n_blocks;
       if (sub->n_blocks == 0 && !subscriber_take_block (nat, sub))
         goto fail;
     }
@@ -739,6 +744,13 @@ fail:
       /* Return blocks taken during this attempt that hold no port; a
        * subscriber with no port in use keeps no block. */
       AddressState *a = &nat->addrs[sub->addr_idx];
+      /* Taken now: none holds a port of this subscriber (held entries may
+       * still keep some of their ports in use). */
+      while (sub->n_blocks > n_blocks_before)
+        {
+          a->block_owner[sub->blocks[--sub->n_blocks]] = 0;
+          a->free_blocks++;
+        }
       for (uint32_t i = 0; i < sub->n_blocks;)
         {
           uint32_t blk = sub->blocks[i];

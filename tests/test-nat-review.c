@@ -1,0 +1,139 @@
+/* Second-review regression tests for the NAT engine (src/nat) against
+ * docs/nat-model.md: per-subscriber port blocks combined with held
+ * entries (unsolicited_hold). */
+#include "nat-harness.h"
+
+#define PUB1  IP4 (203, 0, 113, 1)
+#define IN(n) IP4 (10, 0, 0, (n))
+#define REM_A IP4 (198, 51, 100, 1)
+#define REM_B IP4 (192, 0, 2, 1)
+
+/* Eight ports 5000-5007 = two blocks of four, one block per subscriber,
+ * Linux-like unsolicited hold. */
+static NatsimNatConfig
+hold_block_config (void)
+{
+  NatsimNatConfig cfg;
+
+  memset (&cfg, 0, sizeof cfg);
+  cfg.addresses = g_new (uint32_t, 1);
+  cfg.addresses[0] = PUB1;
+  cfg.n_addresses = 1;
+  cfg.port_lo = 5000;
+  cfg.port_hi = 5007;
+  cfg.mapping = NATSIM_MAPPING_EIM;
+  cfg.filtering = NATSIM_FILTER_APDF;
+  cfg.port_reuse = NATSIM_REUSE_PER_DESTINATION;
+  cfg.allocation = NATSIM_ALLOC_SEQUENTIAL;
+  cfg.port_search = NATSIM_SEARCH_FULL;
+  cfg.pooling = NATSIM_POOLING_PAIRED;
+  cfg.unsolicited_hold = true;
+  cfg.udp_timeout = NATSIM_SEC (30);
+  cfg.udp_stream_timeout = NATSIM_SEC (120);
+  cfg.tcp_established_timeout = NATSIM_SEC (7440);
+  cfg.tcp_transitory_timeout = NATSIM_SEC (240);
+  cfg.icmp_timeout = NATSIM_SEC (60);
+  cfg.refresh = NATSIM_REFRESH_BOTH;
+  cfg.ports_per_subscriber = 4;
+  cfg.blocks_per_subscriber = 1;
+  cfg.tombstone = NATSIM_SEC (600);
+  return cfg;
+}
+
+/* A takes block 0 (port 5000), C block 1 and keeps it.  A's binding dies
+ * at T0+30 s and block 0 goes back to the pool; R1's datagram to A at
+ * T0+31 s holds 5000 toward R1 until T0+61 s.  Returns the harness. */
+static Harness *
+setup_held_port_in_free_block (void)
+{
+  NatsimNatConfig cfg = hold_block_config ();
+  Harness        *h = harness_new_full (&cfg, false, 0, 200);
+  Ep              A = ep (IN (1), 4000), C = ep (IN (3), 4000);
+  Ep              R1 = ep (REM_A, 3478);
+  NatsimNatResult res;
+
+  assert_int_equal (udp_out (h, T0, A, R1, &res), NATSIM_VERDICT_FORWARDED);
+  assert_int_equal (res.ext_port, 5000);
+  assert_int_equal (udp_out (h, T0, C, R1, &res), NATSIM_VERDICT_FORWARDED);
+  assert_int_equal (res.ext_port, 5004);
+  /* C stays alive throughout (refreshed at T0+25 s and T0+50 s). */
+  assert_int_equal (udp_out (h, T0 + NATSIM_SEC (25), C, R1, NULL),
+                    NATSIM_VERDICT_FORWARDED);
+  return h;
+}
+
+static void
+keep_c (Harness *h)
+{
+  assert_int_equal (udp_out (h, T0 + NATSIM_SEC (50), ep (IN (3), 4000),
+                             ep (REM_A, 3478), NULL),
+                    NATSIM_VERDICT_FORWARDED);
+}
+
+/* B takes block 0 and lands on the held port 5000 (free toward R2).  When
+ * B's binding dies (held entry long gone) none of block 0's ports is in
+ * use: the block must go back to the pool and D must get it. */
+static void
+test_block_with_held_port_is_returned (void **state)
+{
+  Harness        *h = setup_held_port_in_free_block ();
+  Ep              A = ep (IN (1), 4000), B = ep (IN (2), 4000);
+  Ep              D = ep (IN (4), 4000);
+  Ep              R1 = ep (REM_A, 3478), R2 = ep (REM_B, 3478);
+  NatsimNatResult res;
+
+  assert_int_equal (udp_in (h, T0 + NATSIM_SEC (31), R1, A, NULL),
+                    NATSIM_VERDICT_BINDING_LOST);
+  assert_int_equal (natsim_nat_ports_in_use (h->nat, 0), 2); /* 5000 held, 5004 */
+  assert_int_equal (udp_out (h, T0 + NATSIM_SEC (32), B, R2, &res),
+                    NATSIM_VERDICT_FORWARDED);
+  assert_int_equal (res.ext_port, 5000);
+  keep_c (h);
+  /* Held entry dies at T0+61 s, B's binding at T0+62 s. */
+  assert_int_equal (udp_out (h, T0 + NATSIM_SEC (63), D, R1, &res),
+                    NATSIM_VERDICT_FORWARDED);
+  assert_in_range (res.ext_port, 5000, 5003);
+  assert_int_equal (natsim_nat_ports_in_use (h->nat, 0), 2);
+  harness_free (h);
+}
+
+/* B takes block 0 and gets 5001 (5000 is held toward R1).  When the held
+ * entry dies B's 5001 is still in use: block 0 stays B's, so D finds no
+ * block at all. */
+static void
+test_block_not_returned_while_in_use (void **state)
+{
+  Harness        *h = setup_held_port_in_free_block ();
+  Ep              A = ep (IN (1), 4000), B = ep (IN (2), 4000);
+  Ep              D = ep (IN (4), 4000);
+  Ep              R1 = ep (REM_A, 3478);
+  NatsimNatResult res;
+
+  assert_int_equal (udp_in (h, T0 + NATSIM_SEC (31), R1, A, NULL),
+                    NATSIM_VERDICT_BINDING_LOST);
+  assert_int_equal (udp_out (h, T0 + NATSIM_SEC (32), B, R1, &res),
+                    NATSIM_VERDICT_FORWARDED);
+  assert_int_equal (res.ext_port, 5001);
+  keep_c (h);
+  /* Held entry dies at T0+61 s; B's binding lives until T0+62 s. */
+  assert_int_equal (udp_out (h, T0 + NATSIM_SEC (61) + NATSIM_MSEC (500), D, R1,
+                             &res),
+                    NATSIM_VERDICT_ALLOC_FAILED);
+  /* B's own next binding still comes from its block. */
+  assert_int_equal (udp_out (h, T0 + NATSIM_SEC (61) + NATSIM_MSEC (600),
+                             ep (IN (2), 4001), R1, &res),
+                    NATSIM_VERDICT_FORWARDED);
+  assert_in_range (res.ext_port, 5000, 5003);
+  harness_free (h);
+}
+
+int
+main (void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test (test_block_with_held_port_is_returned),
+    cmocka_unit_test (test_block_not_returned_while_in_use),
+  };
+
+  return cmocka_run_group_tests (tests, NULL, NULL);
+}

@@ -96,7 +96,7 @@ expand_range (NatsimSweepAxis *a, const char *spec, const char *range, GError **
   g_autofree char *text = g_strdup (range);
   char *colon = strrchr (text, ':');
   char *dots = strstr (text, "..");
-  double lo, hi, step;
+  double lo, hi, step, count;
   gboolean dlo, dhi, dstep, duration;
   guint64 n;
 
@@ -120,14 +120,17 @@ expand_range (NatsimSweepAxis *a, const char *spec, const char *range, GError **
                    "--vary %s: expected A <= B and a STEP above 0", spec);
       return FALSE;
     }
-  n = (guint64) floor ((hi - lo) / step + 1e-9) + 1;
-  if (n > NATSIM_SWEEP_MAX_VALUES)
+  /* Count in double first: (hi - lo) / step may be far beyond any integer
+   * (0..9:1e-94), and converting that is undefined behaviour. */
+  count = floor ((hi - lo) / step + 1e-9) + 1;
+  if (!(count <= NATSIM_SWEEP_MAX_VALUES))
     {
       g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
-                   "--vary %s: %" G_GUINT64_FORMAT " values, more than %u", spec, n,
+                   "--vary %s: %.17g values, more than %u", spec, count,
                    NATSIM_SWEEP_MAX_VALUES);
       return FALSE;
     }
+  n = (guint64) count;
   a->x = g_new0 (double, n);
   for (guint64 i = 0; i < n; i++)
     {

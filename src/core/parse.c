@@ -57,7 +57,9 @@ span_uint (const char *p, const char *end, uint64_t max, uint64_t *ret)
       if (!g_ascii_isdigit (*p))
         return FALSE;
       d = (unsigned) (*p - '0');
-      if (v > (max - d) / 10)
+      /* v * 10 + d <= max; d > max first, or max - d wraps around (a
+       * single digit above a bound below 10 was accepted). */
+      if (d > max || v > (max - d) / 10)
         return FALSE;
       v = v * 10 + d;
     }

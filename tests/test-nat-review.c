@@ -3,40 +3,18 @@
  * entries (unsolicited_hold). */
 #include "nat-harness.h"
 
-#define PUB1  IP4 (203, 0, 113, 1)
-#define IN(n) IP4 (10, 0, 0, (n))
-#define REM_A IP4 (198, 51, 100, 1)
-#define REM_B IP4 (192, 0, 2, 1)
 
 /* Eight ports 5000-5007 = two blocks of four, one block per subscriber,
  * Linux-like unsolicited hold. */
 static NatsimNatConfig
 hold_block_config (void)
 {
-  NatsimNatConfig cfg;
+  NatsimNatConfig cfg = base_config ();
 
-  memset (&cfg, 0, sizeof cfg);
-  cfg.addresses = g_new (uint32_t, 1);
-  cfg.addresses[0] = PUB1;
-  cfg.n_addresses = 1;
-  cfg.port_lo = 5000;
   cfg.port_hi = 5007;
-  cfg.mapping = NATSIM_MAPPING_EIM;
-  cfg.filtering = NATSIM_FILTER_APDF;
-  cfg.port_reuse = NATSIM_REUSE_PER_DESTINATION;
-  cfg.allocation = NATSIM_ALLOC_SEQUENTIAL;
-  cfg.port_search = NATSIM_SEARCH_FULL;
-  cfg.pooling = NATSIM_POOLING_PAIRED;
   cfg.unsolicited_hold = true;
-  cfg.udp_timeout = NATSIM_SEC (30);
-  cfg.udp_stream_timeout = NATSIM_SEC (120);
-  cfg.tcp_established_timeout = NATSIM_SEC (7440);
-  cfg.tcp_transitory_timeout = NATSIM_SEC (240);
-  cfg.icmp_timeout = NATSIM_SEC (60);
-  cfg.refresh = NATSIM_REFRESH_BOTH;
   cfg.ports_per_subscriber = 4;
   cfg.blocks_per_subscriber = 1;
-  cfg.tombstone = NATSIM_SEC (600);
   return cfg;
 }
 

@@ -10,49 +10,10 @@
  */
 #include "nat-harness.h"
 
-#define PUB1  IP4 (203, 0, 113, 1)
-#define IN(n) IP4 (10, 0, 0, (n))
-#define REM_A IP4 (198, 51, 100, 1)
-#define REM_B IP4 (192, 0, 2, 1)
 #define REM_C IP4 (198, 51, 100, 77)
 
 /* ------------------------------------------------------------------ */
 /* Harness                                                              */
-
-/* A neutral generic NAT; every field is set, tests change what they
- * exercise.  One public address, ports 5000-5009. */
-static NatsimNatConfig
-base_config (void)
-{
-  NatsimNatConfig cfg;
-
-  memset (&cfg, 0, sizeof cfg);
-  cfg.addresses = g_new (uint32_t, 1);
-  cfg.addresses[0] = PUB1;
-  cfg.n_addresses = 1;
-  cfg.port_lo = 5000;
-  cfg.port_hi = 5009;
-  cfg.mapping = NATSIM_MAPPING_EIM;
-  cfg.filtering = NATSIM_FILTER_APDF;
-  cfg.port_reuse = NATSIM_REUSE_PER_DESTINATION;
-  cfg.allocation = NATSIM_ALLOC_SEQUENTIAL;
-  cfg.port_search = NATSIM_SEARCH_FULL;
-  cfg.pooling = NATSIM_POOLING_PAIRED;
-  cfg.parity = false;
-  cfg.unsolicited_hold = false;
-  cfg.udp_timeout = NATSIM_SEC (30);
-  cfg.udp_stream_timeout = NATSIM_SEC (120);
-  cfg.tcp_established_timeout = NATSIM_SEC (7440);
-  cfg.tcp_transitory_timeout = NATSIM_SEC (240);
-  cfg.icmp_timeout = NATSIM_SEC (60);
-  cfg.refresh = NATSIM_REFRESH_BOTH;
-  cfg.quarantine = 0;
-  cfg.ports_per_subscriber = 0;
-  cfg.blocks_per_subscriber = 0;
-  cfg.sip_alg = false;
-  cfg.tombstone = NATSIM_SEC (600);
-  return cfg;
-}
 
 /* Replaces the pool by 203.0.113.1 .. 203.0.113.n. */
 static void

@@ -154,20 +154,6 @@ cli_nat_params_from_sets (char **sets, const char *context, GError **error)
   return g_steal_pointer (&p);
 }
 
-JsonNode *
-cli_nat_config_json (const NatsimParams *p)
-{
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "nat");
-  json_builder_begin_object (b);
-  natsim_params_to_json (b, p);
-  json_builder_end_object (b);
-  json_builder_end_object (b);
-  return json_builder_get_root (b);
-}
-
 NatsimReport *
 cli_scenario_report (const char *command, const char *path, const NatsimScenario *s,
                      const GPtrArray *runs)

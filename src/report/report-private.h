@@ -120,4 +120,11 @@ ReportTable *report_table_classes (const NatsimReport *r);
 ReportTable *report_table_addresses (const NatsimReport *r);
 ReportTable *report_table_recommendations (const NatsimReport *r);
 
+/* The figures the sweep's tables and charts show, in this order. */
+#define REPORT_SWEEP_N_SHOWN 4
+extern const NatsimStat report_sweep_shown[REPORT_SWEEP_N_SHOWN];
+
+/* The mean of figure @k at grid point @point. */
+double report_sweep_value (const NatsimSweep *sw, guint point, NatsimStat k);
+
 G_END_DECLS

@@ -225,6 +225,34 @@ render (const NatsimReport *r, ReportFormat format)
     }
 }
 
+/* Writes @contents[k] (NULL: not wanted) to DIR/@files[k], creating @dir
+ * first; each file complete or absent. */
+static gboolean
+write_rendered (const char *dir, const char *const *files, char **contents, gsize n,
+                GError **error)
+{
+  gboolean ok = TRUE;
+
+  if (g_mkdir_with_parents (dir, 0777) != 0)
+    {
+      int saved = errno;
+
+      g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_IO,
+                   "cannot create directory %s: %s", dir, g_strerror (saved));
+      return FALSE;
+    }
+  for (gsize k = 0; ok && k < n; k++)
+    {
+      g_autofree char *path = NULL;
+
+      if (contents[k] == NULL)
+        continue;
+      path = g_build_filename (dir, files[k], NULL);
+      ok = natsim_write_file_atomic (path, contents[k], -1, error);
+    }
+  return ok;
+}
+
 /* Creates @dir and writes the reports named by @formats into it.  Every
  * format is rendered before the directory is created, so that a failure
  * leaves nothing new behind.  (A failure while writing the second file
@@ -235,7 +263,8 @@ natsim_report_write_dir (const NatsimReport *r, const char *dir,
 {
   unsigned set = 0;
   char *contents[G_N_ELEMENTS (known_formats)] = { NULL };
-  gboolean ok = TRUE;
+  const char *files[G_N_ELEMENTS (known_formats)];
+  gboolean ok;
 
   g_return_val_if_fail (r != NULL && dir != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
@@ -246,25 +275,42 @@ natsim_report_write_dir (const NatsimReport *r, const char *dir,
   for (gsize k = 0; k < G_N_ELEMENTS (known_formats); k++)
     if (set & known_formats[k].format)
       contents[k] = render (r, known_formats[k].format);
-
-  if (g_mkdir_with_parents (dir, 0777) != 0)
-    {
-      int saved = errno;
-
-      g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_IO,
-                   "cannot create directory %s: %s", dir, g_strerror (saved));
-      ok = FALSE;
-    }
-  for (gsize k = 0; ok && k < G_N_ELEMENTS (known_formats); k++)
-    {
-      g_autofree char *path = NULL;
-
-      if (contents[k] == NULL)
-        continue;
-      path = g_build_filename (dir, known_formats[k].file, NULL);
-      ok = natsim_write_file_atomic (path, contents[k], -1, error);
-    }
   for (gsize k = 0; k < G_N_ELEMENTS (known_formats); k++)
+    files[k] = known_formats[k].file;
+  ok = write_rendered (dir, files, contents, G_N_ELEMENTS (known_formats), error);
+  for (gsize k = 0; k < G_N_ELEMENTS (known_formats); k++)
+    g_free (contents[k]);
+  return ok;
+}
+
+/* sweep.csv always, then the other sweep files in the order of
+ * known_formats. */
+gboolean
+natsim_sweep_write_dir (const NatsimSweep *sw, const char *dir, const char *formats,
+                        GError **error)
+{
+  static const char *const files[] = { "sweep.csv", "sweep.txt", "sweep.json",
+                                       "sweep.md", "sweep.html" };
+  char *contents[G_N_ELEMENTS (files)] = { NULL };
+  unsigned set = 0;
+  gboolean ok;
+
+  g_return_val_if_fail (sw != NULL && dir != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!parse_formats (formats, &set, error))
+    return FALSE;
+  contents[0] = natsim_sweep_to_csv (sw);
+  if (set & FORMAT_TEXT)
+    contents[1] = natsim_sweep_to_text (sw);
+  if (set & FORMAT_JSON)
+    contents[2] = natsim_sweep_to_json (sw);
+  if (set & FORMAT_MD)
+    contents[3] = natsim_sweep_to_markdown (sw);
+  if (set & FORMAT_HTML)
+    contents[4] = natsim_sweep_to_html (sw, TRUE);
+  ok = write_rendered (dir, files, contents, G_N_ELEMENTS (files), error);
+  for (gsize k = 0; k < G_N_ELEMENTS (files); k++)
     g_free (contents[k]);
   return ok;
 }

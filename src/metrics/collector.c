@@ -140,6 +140,15 @@ bump (NatsimCollector *c, guint cls, NatsimStat s)
     c->per_class[cls].v[s] += 1;
 }
 
+/* Counts @base (rebindings or binding losses) again under the packet's
+ * flow kind; unclassified packets have no figure of their own. */
+static inline void
+bump_kind (NatsimCollector *c, guint cls, NatsimStat base, uint8_t kind)
+{
+  if (kind != NATSIM_FLOW_OTHER && kind < NATSIM_FLOW_N)
+    bump (c, cls, natsim_stat_by_kind (base, (NatsimFlowKind) kind));
+}
+
 /* Open mode: merges adjacent bucket pairs and doubles the interval.  A
  * pair's sample is that of its later bucket (both end where the merged
  * bucket ends), its failures add; a merged bucket whose later half was not
@@ -341,7 +350,10 @@ natsim_collector_on_packet (NatsimCollector *c, const NatsimPacket *pkt,
       if (out && res->new_binding)
         bump (c, cls, NATSIM_STAT_FLOWS);
       if (res->rebinding)
-        bump (c, cls, NATSIM_STAT_REBINDINGS);
+        {
+          bump (c, cls, NATSIM_STAT_REBINDINGS);
+          bump_kind (c, cls, NATSIM_STAT_REBINDINGS, pkt->kind);
+        }
       break;
     case NATSIM_VERDICT_ALLOC_FAILED:
       bump (c, cls, NATSIM_STAT_FLOWS);
@@ -350,6 +362,7 @@ natsim_collector_on_packet (NatsimCollector *c, const NatsimPacket *pkt,
       break;
     case NATSIM_VERDICT_BINDING_LOST:
       bump (c, cls, NATSIM_STAT_BINDING_LOSSES);
+      bump_kind (c, cls, NATSIM_STAT_BINDING_LOSSES, pkt->kind);
       bump (c, cls, NATSIM_STAT_PACKETS_DROPPED);
       break;
     case NATSIM_VERDICT_FILTERED:

@@ -231,9 +231,16 @@ append_findings (GString *out, const NatsimReport *r)
 {
   g_autoptr (GPtrArray) findings = report_findings (r);
   g_autofree char *basis = report_basis_sentence (r);
+  g_autofree char *headline = report_headline (r);
 
-  g_string_append (out, "\n<section id=\"findings\">\n<h2>Findings</h2>\n"
-                        "<ul class=\"findings\">\n");
+  g_string_append (out, "\n<section id=\"findings\">\n<h2>Findings</h2>\n");
+  if (headline != NULL)
+    {
+      g_string_append (out, "<p class=\"headline\"><strong>What matters:</strong> ");
+      append_text (out, headline);
+      g_string_append (out, "</p>\n");
+    }
+  g_string_append (out, "<ul class=\"findings\">\n");
   for (guint i = 0; i < findings->len; i++)
     {
       const ReportFinding *f = g_ptr_array_index (findings, i);
@@ -283,11 +290,12 @@ append_warnings (GString *out, const NatsimReport *r)
   for (guint i = 0; i < r->warnings->len; i++)
     {
       const NatsimWarning *w = &g_array_index (r->warnings, NatsimWarning, i);
+      g_autofree char *message = natsim_fmt_text_plain (w->message != NULL ? w->message : "");
 
       g_string_append (out, "<li>");
       append_code (out, w->id);
       g_string_append (out, ": ");
-      append_text (out, w->message);
+      append_text (out, message);
       g_string_append (out, "</li>\n");
     }
   g_string_append (out, "</ul>\n");
@@ -315,6 +323,8 @@ append_evidence (GString *out, const NatsimReport *r, GPtrArray *charts,
 
   append_owned_table (out, "<h3 id=\"totals\">Totals</h3>\n",
                       report_table_totals (r), FALSE);
+  append_owned_table (out, "<h3 id=\"by-kind\">By flow kind</h3>\n",
+                      report_table_kinds (r), FALSE);
 
   append_owned_table (out, "<h3 id=\"per-class\">Per class</h3>\n",
                       report_table_classes (r), FALSE);

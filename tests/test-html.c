@@ -177,7 +177,24 @@ test_bars_and_heatmap (void **state)
   check_svg (heat, "h");
   assert_non_null (strstr (heat, ">udp_timeout (s)</text>"));
   assert_non_null (strstr (heat, ">0.125</text>"));
-  assert_non_null (strstr (heat, "<image")); /* the cells */
+  /* Discrete cells drawn as shapes, not an image a viewer could smooth
+   * between grid points. */
+  assert_null (strstr (heat, "<image"));
+  assert_non_null (strstr (heat, ">blocking probability</text>")); /* the colour scale */
+  g_free (heat);
+
+  /* A constant metric: one colour, no invented scale around it. */
+  {
+    const double zero[] = { 0, 0, 0, 0, 0, 0 };
+
+    h.z = zero;
+    heat = natsim_chart_heatmap_svg (&h, "h", &error);
+    g_assert_no_error (error);
+    assert_non_null (strstr (heat, "Blocking (the same at every point)"));
+    assert_null (strstr (heat, ">blocking probability</text>"));
+    assert_null (strstr (heat, ">-1</text>"));
+    h.z = hz;
+  }
 
   /* Bad arguments are refused without running gnuplot. */
   b.n_categories = 0;
@@ -187,6 +204,57 @@ test_bars_and_heatmap (void **state)
   b.n_categories = 1;
   assert_null (natsim_chart_bars_svg (&b, "bad id", &error));
   g_assert_error (error, NATSIM_CHART_ERROR, NATSIM_CHART_ERROR_INVALID);
+}
+
+/* A line chart is scaled to its data: 414 ports against a pool of
+ * 64,512 gets an axis up to about 450, the pool as a share on a second
+ * axis, no limit line far above; tic labels by natsim's formatter; the
+ * warm-up shaded and labelled. */
+static void
+test_line_chart_scaled (void **state)
+{
+  static const double x[] = { 0.0, 10.0, 20.0, 30.0 };
+  static const double y[] = { 0.0, 1200.0, 1414.0, 1390.0 };
+  const NatsimChartSeries series[] = { { "203.0.113.1", y } };
+  NatsimLineChart c = { 0 };
+  g_autoptr (GError) error = NULL;
+  g_autofree char *svg = NULL;
+  g_autoptr (GRegex) exp = g_regex_new (">[^<]*[0-9][eE][-+]?[0-9][^<]*</text>", 0, 0, NULL);
+
+  c.title = "Ports";
+  c.x_label = "time since start (min)";
+  c.y_label = "ports in use";
+  c.x = x;
+  c.n_x = G_N_ELEMENTS (x);
+  c.series = series;
+  c.n_series = 1;
+  c.limit_label = "pool limit (64,512 ports)";
+  c.limit = 64512.0;
+  c.y_from_zero = TRUE;
+  c.y2_share_of = 64512.0;
+  c.y2_label = "share of the 64,512 pool";
+  c.shade_label = "warm-up";
+  c.shade_to = 5.0;
+  svg = natsim_chart_line_svg (&c, "s1", &error);
+  g_assert_no_error (error);
+  check_svg (svg, "s1");
+  assert_null (strstr (svg, ">pool limit (64,512 ports)</text>"));
+  assert_null (strstr (svg, ">60,000</text>"));
+  assert_non_null (strstr (svg, ">1,500</text>"));
+  assert_non_null (strstr (svg, ">share of the 64,512 pool</text>"));
+  assert_non_null (strstr (svg, ">2 %</text>"));
+  assert_non_null (strstr (svg, ">warm-up</text>"));
+  assert_false (g_regex_match (exp, svg, 0, NULL));
+  g_free (svg);
+
+  /* Near the pool the limit line is drawn and the axis reaches it. */
+  c.limit = 1500.0;
+  c.y2_share_of = 1500.0;
+  c.limit_label = "pool limit (1,500 ports)";
+  svg = natsim_chart_line_svg (&c, "s2", &error);
+  g_assert_no_error (error);
+  assert_non_null (strstr (svg, ">pool limit (1,500 ports)</text>"));
+  assert_non_null (strstr (svg, ">100 %</text>"));
 }
 
 static void
@@ -477,6 +545,7 @@ main (int argc, char **argv)
     cmocka_unit_test (test_line_chart),
     cmocka_unit_test (test_chart_locale),
     cmocka_unit_test (test_bars_and_heatmap),
+    cmocka_unit_test (test_line_chart_scaled),
     cmocka_unit_test (test_report_charts),
   };
   const struct CMUnitTest fallback_tests[] = {

@@ -92,16 +92,31 @@ char *natsim_report_to_html (const NatsimReport *r, gboolean charts);
 char *natsim_report_to_csv (const NatsimReport *r);
 
 /* Checks a comma-separated list of format names (text, json, md, html,
- * csv; case-insensitive, spaces and empty items ignored); sets
+ * csv, pdf; case-insensitive, spaces and empty items ignored); sets
  * NATSIM_ERROR_INVALID_INPUT naming the unknown one. */
 gboolean natsim_report_check_formats (const char *formats, GError **error);
 
 /* Writes DIR/report.json (and the other formats named in @formats, a
  * comma-separated list of text, json, md, html, csv; NULL means json)
  * atomically: report.txt, report.json, report.md, report.html,
- * report.csv.  Every file is rendered before the first is written. */
+ * report.csv.  Every file is rendered before the first is written.  A
+ * "pdf" is printed as natsim_report_write_dir_full() does, its reason for
+ * skipping dropped. */
 gboolean natsim_report_write_dir (const NatsimReport *r, const char *dir,
                                   const char *formats, GError **error);
+
+/* The same, and "pdf" in @formats also writes report.pdf: report.html
+ * printed on A4 by headless Chromium.  Without Chromium (or when it fails)
+ * report.pdf is skipped, the other files are written, and
+ * *@ret_skipped (when not NULL) holds a sentence saying why
+ * ("report.pdf was skipped: Chromium is not installed."), else NULL. */
+gboolean natsim_report_write_dir_full (const NatsimReport *r, const char *dir,
+                                       const char *formats, char **ret_skipped,
+                                       GError **error);
+
+/* NULL when report.pdf can be printed, else why not ("Chromium is not
+ * installed"); newly allocated. */
+char *natsim_report_pdf_unavailable (void);
 
 /* ---- The configuration as report.json echoes it ("config") ---- */
 

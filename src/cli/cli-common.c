@@ -187,8 +187,13 @@ gboolean
 cli_write_report (const NatsimReport *report, const char *out_dir, const char *formats,
                   gboolean quiet, GError **error)
 {
-  if (!natsim_report_write_dir (report, out_dir, formats, error))
+  g_autofree char *skipped = NULL;
+
+  if (!natsim_report_write_dir_full (report, out_dir, formats, &skipped, error))
     return FALSE;
+  /* Like charts without gnuplot: the other reports are complete. */
+  if (skipped != NULL)
+    fprintf (stderr, "natsim: %s\n", skipped);
   if (!quiet)
     {
       natsim_report_write_text (report, stdout);

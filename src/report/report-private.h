@@ -148,7 +148,27 @@ ReportTable *report_table_recommendations (const NatsimReport *r);
 #define REPORT_SWEEP_N_SHOWN 4
 extern const NatsimStat report_sweep_shown[REPORT_SWEEP_N_SHOWN];
 
+/* "mean ± half-width" of figure @k at one grid point (percent for the
+ * blocking probability), by the one number formatter; newly allocated. */
+char *report_sweep_cell (const NatsimSummary *sum, NatsimStat k);
+
 /* The mean of figure @k at grid point @point. */
 double report_sweep_value (const NatsimSweep *sw, guint point, NatsimStat k);
+
+/* The stylesheet every HTML page of natsim shares (report.html,
+ * sweep.html, analysis.html), screen and A4 print. */
+extern const char report_stylesheet[];
+
+/* Starts a page: doctype, head with @title and the stylesheet, then
+ * "<body><main><header><h1>@title</h1>" (the caller closes the header). */
+void report_html_begin (GString *out, const char *title);
+
+/* The browser that prints report.pdf (NATSIM_CHROMIUM, else chromium,
+ * chromium-browser or google-chrome in PATH), or NULL and the reason. */
+char *report_pdf_browser (char **ret_why);
+
+/* @html printed on A4 as a PDF by headless Chromium, or NULL and the
+ * reason in *@ret_why (newly allocated). */
+GBytes *report_html_to_pdf (const char *html, char **ret_why);
 
 G_END_DECLS

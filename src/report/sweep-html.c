@@ -31,7 +31,7 @@ static char *
 chart_svg (const NatsimSweep *sw, NatsimStat k, guint index, GError **error)
 {
   g_autofree char *prefix = g_strdup_printf ("s%u", index);
-  const char *name = natsim_stat_name (k);
+  const char *name = report_stat_label (k);
 
   if (sw->axes->len == 1)
     {
@@ -92,7 +92,8 @@ chart_svg (const NatsimSweep *sw, NatsimStat k, guint index, GError **error)
 static void
 html_text (GString *out, const char *s)
 {
-  g_autofree char *e = g_markup_escape_text (s, -1);
+  g_autofree char *valid = g_utf8_make_valid (s, -1);
+  g_autofree char *e = g_markup_escape_text (valid, -1);
 
   g_string_append (out, e);
 }
@@ -110,15 +111,12 @@ natsim_sweep_to_html (const NatsimSweep *sw, gboolean charts)
   out = g_string_new (NULL);
   svgs = g_string_new (NULL);
 
-  g_string_append (out, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-                        "<title>natsim sweep</title>\n<style>\n"
-                        "body{font-family:sans-serif;margin:2em;max-width:70em;color:#222}\n"
-                        "table{border-collapse:collapse;margin:1em 0}\n"
-                        "th,td{border:1px solid #ccc;padding:.25em .6em;text-align:right}\n"
-                        "th{background:#f3f3f3}\n.chart svg{max-width:100%;height:auto}\n"
-                        "</style>\n</head>\n<body>\n<h1>natsim sweep: ");
-  html_text (out, sw->scenario_path);
-  g_string_append (out, "</h1>\n<p>");
+  {
+    g_autofree char *title = g_strconcat ("natsim sweep: ", sw->scenario_path, NULL);
+
+    report_html_begin (out, title);
+  }
+  g_string_append (out, "<p class=\"meta\">");
   g_string_append_printf (out, "%u grid points over ", sw->n_points);
   for (guint i = 0; i < sw->axes->len; i++)
     {
@@ -129,7 +127,7 @@ natsim_sweep_to_html (const NatsimSweep *sw, gboolean charts)
     }
   g_string_append_printf (out, "; every point uses seed %" G_GUINT64_FORMAT
                           " (common random numbers), so differences come from the "
-                          "parameters.</p>\n",
+                          "parameters.</p>\n</header>\n",
                           sw->seed);
 
   if (charts && natsim_charts_available (&why))
@@ -138,7 +136,7 @@ natsim_sweep_to_html (const NatsimSweep *sw, gboolean charts)
         g_autofree char *svg = chart_svg (sw, report_sweep_shown[i], i, &why);
         if (svg == NULL)
           break;
-        g_string_append_printf (svgs, "<div class=\"chart\">\n%s\n</div>\n", svg);
+        g_string_append_printf (svgs, "<figure>\n%s</figure>\n", svg);
       }
   else if (!charts && why == NULL)
     g_set_error (&why, NATSIM_CHART_ERROR, NATSIM_CHART_ERROR_DISABLED, "charts disabled");
@@ -149,22 +147,23 @@ natsim_sweep_to_html (const NatsimSweep *sw, gboolean charts)
     }
   else
     {
-      g_string_append (out, "<p>Charts were skipped: ");
+      g_string_append (out, "<p class=\"skipped\">Charts were skipped: ");
       html_text (out, why->message);
       g_string_append (out, ".</p>\n");
     }
   g_string_free (svgs, TRUE);
 
-  g_string_append (out, "<h2>Points</h2>\n<table>\n<tr>");
+  g_string_append (out, "<h2>Points</h2>\n<div class=\"table-wrap\"><table>\n<thead><tr>");
   for (guint i = 0; i < sw->axes->len; i++)
     {
-      g_string_append (out, "<th>");
+      g_string_append (out, "<th scope=\"col\">");
       html_text (out, ((NatsimSweepAxis *) g_ptr_array_index (sw->axes, i))->key);
       g_string_append (out, "</th>");
     }
   for (guint k = 0; k < REPORT_SWEEP_N_SHOWN; k++)
-    g_string_append_printf (out, "<th>%s</th>", natsim_stat_name (report_sweep_shown[k]));
-  g_string_append (out, "</tr>\n");
+    g_string_append_printf (out, "<th scope=\"col\" class=\"num\">%s</th>",
+                            report_stat_label (report_sweep_shown[k]));
+  g_string_append (out, "</tr></thead>\n<tbody>\n");
   for (guint p = 0; p < sw->n_points; p++)
     {
       const NatsimSummary *sum = g_ptr_array_index (sw->summaries, p);
@@ -178,21 +177,17 @@ natsim_sweep_to_html (const NatsimSweep *sw, gboolean charts)
         }
       for (guint k = 0; k < REPORT_SWEEP_N_SHOWN; k++)
         {
-          char num[64], ci[64];
+          g_autofree char *cell = report_sweep_cell (sum, report_sweep_shown[k]);
 
-          natsim_format_number (sum->totals.v[report_sweep_shown[k]], num, sizeof num);
-          g_string_append_printf (out, "<td>%s", num);
-          if (sum->replications > 1)
-            {
-              natsim_format_number (sum->ci95.v[report_sweep_shown[k]], ci, sizeof ci);
-              g_string_append_printf (out, " ±%s", ci);
-            }
+          g_string_append (out, "<td class=\"num\">");
+          html_text (out, cell);
           g_string_append (out, "</td>");
         }
       g_string_append (out, "</tr>\n");
     }
-  g_string_append (out, "</table>\n<p>Means over the replications, ± the 95 % confidence "
-                        "half-width. All figures: sweep.csv, sweep.json.</p>\n</body>\n</html>\n");
+  g_string_append (out, "</tbody>\n</table></div>\n<p class=\"note-text\">Means over the "
+                        "replications, ± the 95 % confidence half-width. All figures: "
+                        "sweep.csv, sweep.json.</p>\n</main>\n</body>\n</html>\n");
   return g_string_free (out, FALSE);
 }
 

@@ -33,7 +33,7 @@ natsim_sweep_to_markdown (const NatsimSweep *sw)
   for (guint i = 0; i < sw->axes->len; i++)
     md_cell (out, ((NatsimSweepAxis *) g_ptr_array_index (sw->axes, i))->key);
   for (guint k = 0; k < REPORT_SWEEP_N_SHOWN; k++)
-    md_cell (out, natsim_stat_name (report_sweep_shown[k]));
+    md_cell (out, report_stat_label (report_sweep_shown[k]));
   g_string_append (out, "\n|");
   for (guint i = 0; i < sw->axes->len; i++)
     g_string_append (out, " --- |");
@@ -49,21 +49,13 @@ natsim_sweep_to_markdown (const NatsimSweep *sw)
         md_cell (out, natsim_sweep_point_value (sw, p, i));
       for (guint k = 0; k < REPORT_SWEEP_N_SHOWN; k++)
         {
-          char num[64], ci[64];
-          g_autofree char *cell = NULL;
+          g_autofree char *cell = report_sweep_cell (sum, report_sweep_shown[k]);
 
-          natsim_format_number (sum->totals.v[report_sweep_shown[k]], num, sizeof num);
-          if (sum->replications > 1)
-            {
-              natsim_format_number (sum->ci95.v[report_sweep_shown[k]], ci, sizeof ci);
-              cell = g_strdup_printf ("%s ±%s", num, ci);
-            }
-          else
-            cell = g_strdup (num);
           md_cell (out, cell);
         }
       g_string_append_c (out, '\n');
     }
-  g_string_append (out, "\nAll figures: sweep.csv, sweep.json.\n");
+  g_string_append (out, "\nMeans over the replications, ± the 95 % confidence half-width. "
+                        "All figures: sweep.csv, sweep.json.\n");
   return g_string_free (out, FALSE);
 }

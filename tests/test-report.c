@@ -688,6 +688,33 @@ test_write_dir (void **state)
   remove_tree (tmp);
 }
 
+/* Without a browser report.pdf is skipped with a sentence; the other
+ * reports are written all the same. */
+static void
+test_write_dir_pdf_skipped (void **state)
+{
+  g_autoptr (NatsimReport) r = make_report ();
+  g_autofree char *tmp = make_tmp_dir ();
+  g_autofree char *out = g_build_filename (tmp, "out", NULL);
+  g_autofree char *json = g_build_filename (out, "report.json", NULL);
+  g_autofree char *pdf = g_build_filename (out, "report.pdf", NULL);
+  g_autofree char *skipped = NULL;
+  g_autofree char *why = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_setenv ("NATSIM_CHROMIUM", "natsim-no-such-browser", TRUE);
+  why = natsim_report_pdf_unavailable ();
+  assert_string_equal (why, "natsim-no-such-browser (NATSIM_CHROMIUM) is not installed");
+  assert_true (natsim_report_write_dir_full (r, out, "json,pdf", &skipped, &error));
+  g_assert_no_error (error);
+  assert_string_equal (skipped, "report.pdf was skipped: natsim-no-such-browser "
+                                "(NATSIM_CHROMIUM) is not installed.");
+  assert_true (g_file_test (json, G_FILE_TEST_EXISTS));
+  assert_false (g_file_test (pdf, G_FILE_TEST_EXISTS));
+  g_unsetenv ("NATSIM_CHROMIUM");
+  remove_tree (tmp);
+}
+
 static void
 test_write_dir_unknown_format (void **state)
 {
@@ -696,16 +723,16 @@ test_write_dir_unknown_format (void **state)
   g_autofree char *out = g_build_filename (tmp, "out", NULL);
   g_autoptr (GError) error = NULL;
 
-  assert_false (natsim_report_write_dir (r, out, "json,md,pdf", &error));
+  assert_false (natsim_report_write_dir (r, out, "json,md,docx", &error));
   g_assert_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT);
-  assert_non_null (strstr (error->message, "'pdf'"));
-  assert_non_null (strstr (error->message, "text, json, md, html, csv"));
+  assert_non_null (strstr (error->message, "'docx'"));
+  assert_non_null (strstr (error->message, "text, json, md, html, csv, pdf"));
   g_clear_error (&error);
-  assert_false (natsim_report_check_formats ("html, pdf", &error));
+  assert_false (natsim_report_check_formats ("html, docx", &error));
   g_assert_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT);
   g_clear_error (&error);
   assert_true (natsim_report_check_formats (NATSIM_REPORT_DEFAULT_FORMATS
-                                            ",CSV, ,", &error));
+                                            ",CSV, ,PDF", &error));
   g_assert_no_error (error);
   /* Refused before anything was created. */
   assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
@@ -942,6 +969,7 @@ main (void)
     cmocka_unit_test (test_locale_independent),
     cmocka_unit_test (test_write_dir),
     cmocka_unit_test (test_write_dir_unknown_format),
+    cmocka_unit_test (test_write_dir_pdf_skipped),
     cmocka_unit_test (test_write_dir_failure),
     cmocka_unit_test (test_write_file_atomic),
   };

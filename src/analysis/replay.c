@@ -84,7 +84,7 @@ natsim_replay_classify_flow (uint8_t proto, uint16_t local_port, uint16_t remote
 
   /* Media toward the cloud relay or a peer goes to any port in
    * 19560-65535, so a remote port there says little; the endpoint's own
-   * port tells what it is (REFERENCE.md section 1: the app sends audio from
+   * port tells what it is (docs/reference.md section 1: the app sends audio from
    * 8500-8599, video from 8600-8699, devices from 19560-19660). */
   if (c == NATSIM_CLASS_OTHER_UDP || c == NATSIM_CLASS_DEVICE_MEDIA)
     {

@@ -171,7 +171,7 @@ natsim_simulate_replication_observed (const NatsimScenario *s, guint replication
   NatsimEvent ev;
   Sim sim = { 0 };
 
-  if (!natsim_nat_config_from_params (s->nat, &cfg, error))
+  if (!natsim_scenario_nat_config (s, &cfg, error))
     {
       g_prefix_error (error, "%s: [nat] ", s->path);
       return NULL;

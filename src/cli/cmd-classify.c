@@ -72,7 +72,7 @@ cmd_classify (int argc, char **argv)
       s = cli_load_scenario (argv[1], sets, &error);
       if (s == NULL)
         return cli_fail (g_steal_pointer (&error));
-      if (!natsim_nat_config_from_params (s->nat, &cfg, &error))
+      if (!natsim_scenario_nat_config (s, &cfg, &error))
         return cli_fail (g_steal_pointer (&error));
       config = cli_nat_config_json (s->nat);
       seed = natsim_params_get_uint (s->simulation, "seed");

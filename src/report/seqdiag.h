@@ -26,3 +26,9 @@ typedef struct
  * Messages whose @from is the NAT lane start there. */
 char *report_seq_diagram_svg (const SeqLane *lanes, guint n_lanes, guint nat_lane,
                               const SeqMessage *msgs, guint n_msgs);
+
+/* report.html's "Every packet" section: the packets of the first run as a
+ * sequence diagram, when the run kept them (NatsimSummary packets);
+ * nothing otherwise (report-packets.c). */
+#include "natsim/report.h"
+void report_html_packets (GString *out, const NatsimReport *r);

@@ -24,6 +24,14 @@ gboolean cli_check_jobs (gint jobs, GError **error);
  * checks it (the error is not prefixed). */
 gboolean cli_check_formats (char **formats, GError **error);
 
+/* False with an error when the comma-separated @formats names no format
+ * at all ("" or ","). */
+gboolean cli_format_list_nonempty (const char *formats, GError **error);
+
+/* --seed N: a non-negative decimal integer; anything else (-1, "x") is a
+ * usage error naming --seed. */
+gboolean cli_parse_seed (const char *arg, uint64_t *ret_seed, GError **error);
+
 /* --replications R (R at least 1) as simulation.replications=R; the
  * scenario still wants validating. */
 gboolean cli_set_replications (NatsimScenario *s, gint64 replications, GError **error);

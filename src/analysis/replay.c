@@ -562,5 +562,6 @@ natsim_replay (const NatsimNatConfig *cfg, const char *const *traces, guint n,
                const NatsimCidrSet *inside, NatsimTime interval, uint64_t seed,
                NatsimReplayInfo *ret_info, GError **error)
 {
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
   return natsim_replay_scaled (cfg, traces, n, inside, interval, seed, NULL, ret_info, error);
 }

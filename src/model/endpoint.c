@@ -167,6 +167,7 @@ endpoint_validate_media (const NatsimParams *p, const char *key, GError **error)
 {
   uint16_t lo, hi;
 
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
   natsim_params_get_port_range (p, key, &lo, &hi);
   if (((lo + 1u) & ~1u) + 1u > hi)
     {

@@ -265,6 +265,7 @@ natsim_nat_config_from_params (const NatsimParams *p, NatsimNatConfig *ret,
   g_autoptr (GArray) addrs = natsim_params_get_addresses (p, "addresses");
   guint64 range;
 
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
   if (addrs->len == 0)
     {
       natsim_set_key_error (error, "addresses", "at least one public address is needed");

@@ -604,6 +604,7 @@ natsim_scenario_load_data_with_overrides (const char *data, gsize length,
 
   g_return_val_if_fail (data != NULL || length == 0, NULL);
   g_return_val_if_fail (name != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   if (length == (gsize) -1)
     length = strlen (data);
@@ -622,6 +623,7 @@ NatsimScenario *
 natsim_scenario_load_data (const char *data, gsize length, const char *name,
                            GError **error)
 {
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
   return natsim_scenario_load_data_with_overrides (data, length, name, NULL,
                                                    error);
 }
@@ -708,6 +710,7 @@ natsim_scenario_load_with_overrides (const char *path,
   gsize len = 0;
 
   g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   if (!read_scenario_file (path, &data, &len, error))
     return NULL;
@@ -718,6 +721,7 @@ natsim_scenario_load_with_overrides (const char *path,
 NatsimScenario *
 natsim_scenario_load (const char *path, GError **error)
 {
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
   return natsim_scenario_load_with_overrides (path, NULL, error);
 }
 
@@ -818,6 +822,7 @@ natsim_scenario_set (NatsimScenario *s, const char *assignment,
 
   g_return_val_if_fail (s != NULL, FALSE);
   g_return_val_if_fail (assignment != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   for (const char *c = assignment; *c; c++)
     if ((unsigned char) *c < 0x20 || *c == 0x7f)
@@ -990,6 +995,7 @@ gboolean
 natsim_scenario_validate (NatsimScenario *s, GError **error)
 {
   g_return_val_if_fail (s != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   return validate_simulation (s, error) && validate_nat (s, error)
          && validate_populations (s, error);

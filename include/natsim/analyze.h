@@ -71,6 +71,7 @@ typedef struct
 {
   NatsimTime flow_timeout; /* a flow idle this long ends (0: 1 h) */
   guint      max_samples;  /* kept samples per class and figure (0: 262144) */
+  bool       outer;        /* study tunnels as captured, not their inner packets */
 } NatsimAnalyzeOptions;
 
 typedef struct NatsimAnalysis NatsimAnalysis;

@@ -181,6 +181,7 @@ struct NatsimAnalysis
   const NatsimCidrSet *inside;
   NatsimTime           flow_timeout;
   guint                max_samples;
+  bool                 outer;
   gsl_rng             *rng;
   GHashTable          *flows;     /* FlowKey* -> Flow* (owned) */
   GQueue               idle;      /* Flow links, least recently seen first */
@@ -273,6 +274,7 @@ natsim_analysis_new (const NatsimCidrSet *inside, const NatsimAnalyzeOptions *op
                                                            : DEFAULT_FLOW_TIMEOUT;
   a->max_samples = opts != NULL && opts->max_samples > 0 ? opts->max_samples
                                                          : DEFAULT_MAX_SAMPLES;
+  a->outer = opts != NULL && opts->outer;
   /* A fixed seed: the kept sample depends on the input only. */
   a->rng = natsim_rng_new (1, 0, "analyze:reservoir");
   a->flows = g_hash_table_new_full (flow_key_hash, flow_key_equal, NULL, g_free);
@@ -597,6 +599,7 @@ natsim_analyze (const char *const *traces, guint n, const NatsimCidrSet *inside,
 
   if (r == NULL)
     return NULL;
+  natsim_trace_reader_set_decapsulate (r, opts == NULL || !opts->outer);
   a = natsim_analysis_new (inside, opts);
   while ((res = natsim_trace_reader_next (r, &tp)) == NATSIM_TRACE_PACKET)
     natsim_analysis_add_packet (a, &tp);
@@ -995,6 +998,13 @@ natsim_analysis_to_json (const NatsimAnalysis *a, const char *const *traces, gui
   g_string_append_c (j.s, ']');
   jo_num (&j, "flow_timeout_s", natsim_time_to_sec (a->flow_timeout));
   jo_uint (&j, "max_samples", a->max_samples);
+  /* Only when asked for: the default (tunnels opened) keeps the document
+   * of a capture without tunnels as it always was. */
+  if (a->outer)
+    {
+      jo_key (&j, "outer");
+      g_string_append (j.s, "true");
+    }
   jo_close (&j, '}');
 
   jo_open (&j, "capture", '{');
@@ -1014,6 +1024,20 @@ natsim_analysis_to_json (const NatsimAnalysis *a, const char *const *traces, gui
   jo_uint (&j, "no_ports", a->no_ports);
   jo_uint (&j, "truncated", st->truncated);
   jo_uint (&j, "out_of_order", st->out_of_order);
+  {
+    guint64 any = 0;
+
+    for (guint k = 0; k < NATSIM_TRACE_TUNNEL_N; k++)
+      any += st->tunnels[k];
+    if (any > 0)
+      {
+        jo_open (&j, "decapsulated", '{');
+        for (guint k = 0; k < NATSIM_TRACE_TUNNEL_N; k++)
+          if (st->tunnels[k] > 0)
+            jo_uint (&j, natsim_trace_tunnel_name ((NatsimTraceTunnel) k), st->tunnels[k]);
+        jo_close (&j, '}');
+      }
+  }
   jo_num (&j, "duration_s", a->any ? natsim_time_to_sec (a->last_time - a->first_time) : 0.0);
   jo_close (&j, '}');
 

@@ -6,7 +6,7 @@
 #include <glib.h>
 #include <json-glib/json-glib.h>
 
-#include "natsim/classify.h"
+#include "natsim/nat-classify.h"
 
 G_BEGIN_DECLS
 

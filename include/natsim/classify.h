@@ -1,107 +1,56 @@
-/* natsim: NAT behaviour discovery (RFC 5780) against the simulated NAT.
+/* natsim: traffic classes by port and protocol.
  *
- * natsim_classify() runs the tests RFC 5780 runs against a real NAT, here
- * against a NatsimNat built from a config: a client behind the NAT
- * (192.0.2.10, a second inside host 192.0.2.11) and servers with two
- * addresses (198.51.100.1, 198.51.100.2) and two ports (3478, 3479).
- * Every test starts from a fresh NAT, so no test sees another's bindings,
- * and records its probe transcript (what was sent, from where, what the NAT
- * did with it, what came back) so that a reader can follow the reasoning.
- * docs/classroom.md explains the tests; docs/report.md documents
- * classification.json.
+ * The classifier replay, analyze and plan share (src/trace/classify.c):
+ * packets are put in classes by their remote port and protocol after the
+ * Webex port table (docs/reference.md section 1); the names keep the
+ * natsim_replay_ prefix they were introduced with.
  */
 #pragma once
 
 #include <glib.h>
-#include <stdbool.h>
-
-#include "natsim/nat.h"
+#include <stdint.h>
 
 G_BEGIN_DECLS
 
-/* The hosts of the test bench (host byte order). */
-#define NATSIM_CLASSIFY_CLIENT   0xC000020Au /* 192.0.2.10 */
-#define NATSIM_CLASSIFY_CLIENT2  0xC000020Bu /* 192.0.2.11 */
-#define NATSIM_CLASSIFY_BLOCKER  0xC0000214u /* 192.0.2.20 */
-#define NATSIM_CLASSIFY_SERVER1  0xC6336401u /* 198.51.100.1 */
-#define NATSIM_CLASSIFY_SERVER2  0xC6336402u /* 198.51.100.2 */
-#define NATSIM_CLASSIFY_PORT1    3478
-#define NATSIM_CLASSIFY_PORT2    3479
-
-/* One packet of a transcript. */
-typedef struct
-{
-  guint      trial;       /* 0, or the trial number of a lifetime test */
-  double     t;           /* seconds since the start of the test (or trial) */
-  uint8_t    proto;       /* NatsimProto */
-  uint8_t    tcp_flags;
-  bool       outbound;    /* sent by an inside host */
-  uint32_t   src_addr, dst_addr; /* as sent: the destination as addressed */
-  uint16_t   src_port, dst_port;
-  bool       delivered;
-  bool       hairpinned;  /* an inside host's packet looped back by the NAT */
-  uint32_t   seen_addr;   /* delivered: the source as the receiver saw it */
-  uint16_t   seen_port;
-  uint32_t   to_addr;     /* delivered: the host that received it */
-  uint16_t   to_port;
-  NatsimVerdict verdict;
-  char      *message;     /* what the packet says, e.g. "binding request" */
-  char      *reason;      /* dropped: why, in words; else NULL */
-} NatsimProbeStep;
-
-typedef struct
-{
-  char      *id;          /* "mapping", "filtering", "hairpinning", ... */
-  char      *title;
-  char      *reference;   /* "RFC 5780 section 4.3" */
-  char      *result;      /* the answer in words */
-  char      *reasoning;   /* how the transcript leads to it */
-  GPtrArray *steps;       /* NatsimProbeStep* */
-} NatsimProbeTest;
-
-/* What a direction-of-refresh test found. */
+/* Traffic classes by remote port, after the seed's port table
+ * (docs/reference.md section 1).  The order is the class index (and the order
+ * of per_class in report.json and classes in analysis.json). */
 typedef enum
 {
-  NATSIM_REFRESH_FOUND_UNKNOWN,  /* no lifetime to test with */
-  NATSIM_REFRESH_FOUND_BOTH,
-  NATSIM_REFRESH_FOUND_OUTBOUND,
-  NATSIM_REFRESH_FOUND_INBOUND,
-  NATSIM_REFRESH_FOUND_NEITHER,
-} NatsimRefreshFound;
+  NATSIM_CLASS_SIP_TLS,        /* TCP 8934 (registration trunk, devices, app) */
+  NATSIM_CLASS_SIP_TRUNK_TLS,  /* TCP 5062 (certificate-based trunk) */
+  NATSIM_CLASS_SIP,            /* 5060, 5061 (clear-text SIP, SIP to the PSTN gateway) */
+  NATSIM_CLASS_STUN,           /* UDP 5004, 9000 (and 3478) */
+  NATSIM_CLASS_APP_AUDIO,      /* UDP 8500-8599 */
+  NATSIM_CLASS_APP_VIDEO,      /* UDP 8600-8699 */
+  NATSIM_CLASS_DEVICE_MEDIA,   /* UDP 19560-19660 */
+  NATSIM_CLASS_NTP,            /* 123 */
+  NATSIM_CLASS_DNS,            /* 53 */
+  NATSIM_CLASS_HTTPS,          /* TCP 443, 8443 */
+  NATSIM_CLASS_PUSH,           /* TCP 2197, 5223, 5228-5230 */
+  NATSIM_CLASS_OTHER_UDP,
+  NATSIM_CLASS_OTHER_TCP,
+  NATSIM_CLASS_ICMP,
+  NATSIM_CLASS_N
+} NatsimTrafficClass;
 
-typedef struct
-{
-  const char        *mapping;       /* nat.mapping's words, or "unknown" */
-  const char        *filtering;     /* nat.filtering's words, or "unknown" */
-  bool               hairpinning;
-  bool               port_preservation;
-  bool               parity;
-  const char        *pooling;       /* "paired", "arbitrary", NULL: one address */
-  double             lifetime_udp;  /* seconds; < 0: longer than the longest gap tried */
-  double             lifetime_tcp;
-  NatsimRefreshFound refresh_udp, refresh_tcp;
-  const char        *rfc3489_name;  /* "full cone", ..., "symmetric", "unknown" */
-  GPtrArray         *tests;         /* NatsimProbeTest*, in the order run */
-} NatsimClassification;
+/* The traffic class names, in class order (static, NULL-terminated). */
+const char *const *natsim_replay_class_names (void);
+guint natsim_replay_n_classes (void);
 
-/* The longest idle gap the lifetime tests try (seconds): 2^22, more than
- * the 30 days a timeout key accepts. */
-#define NATSIM_CLASSIFY_MAX_GAP_S 4194304.0
+/* The class index of a packet by its remote port and protocol. */
+guint natsim_replay_classify (uint8_t proto, uint16_t remote_port);
 
-/* Runs every test against NATs built from @cfg.  @seed drives the NAT's
- * random port choices (the result is the same for the same seed). */
-NatsimClassification *natsim_classify (const NatsimNatConfig *cfg, guint64 seed);
-void natsim_classification_free (NatsimClassification *c);
+/* The class of a flow by both its ports: by the remote port first; UDP
+ * whose remote port is unknown or in the media range 19560-19660 (which the
+ * cloud's media ports 19560-65535 overlap) is classed by the local port
+ * when it lies in a range the seed assigns to endpoint media (app audio
+ * 8500-8599, app video 8600-8699, device media 19560-19660).  Replay and
+ * analyze use this one classifier. */
+guint natsim_replay_classify_flow (uint8_t proto, uint16_t local_port,
+                                   uint16_t remote_port);
 
-/* "both", "outbound", "inbound", "neither", "unknown". */
-const char *natsim_refresh_found_name (NatsimRefreshFound r);
-
-/* The RFC 3489 name of a mapping and filtering (nat.mapping and
- * nat.filtering words): EIM with EIF "full cone", EIM with ADF
- * "restricted cone", EIM with APDF "port-restricted cone", any other
- * known mapping "symmetric"; "unknown" otherwise. */
-const char *natsim_rfc3489_name (const char *mapping, const char *filtering);
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (NatsimClassification, natsim_classification_free)
+/* The index of class @name, or -1. */
+int natsim_replay_class_index (const char *name);
 
 G_END_DECLS

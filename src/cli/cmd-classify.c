@@ -4,7 +4,7 @@
 
 #include "cli-private.h"
 #include "natsim/classify-report.h"
-#include "natsim/classify.h"
+#include "natsim/nat-classify.h"
 #include "natsim/error.h"
 
 int

@@ -11,7 +11,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "natsim/classify.h"
+#include "natsim/nat-classify.h"
 #include "natsim/rng.h"
 
 typedef struct

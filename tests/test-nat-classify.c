@@ -9,7 +9,7 @@
 #include <cmocka.h>
 
 #include "natsim/classify-report.h"
-#include "natsim/classify.h"
+#include "natsim/nat-classify.h"
 #include "natsim/params.h"
 
 #define IP_PUB 0xCB007101u /* 203.0.113.1 */

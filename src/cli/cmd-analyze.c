@@ -39,6 +39,7 @@ cmd_analyze (int argc, char **argv)
   g_autofree char *flow_timeout = NULL;
   g_autofree char *text = NULL;
   gboolean want_text = FALSE, want_json = FALSE, want_html = FALSE, quiet = FALSE;
+  gboolean outer = FALSE;
   gint max_samples = 0;
   NatsimAnalyzeOptions opts = { 0 };
   GOptionEntry entries[] = {
@@ -55,6 +56,9 @@ cmd_analyze (int argc, char **argv)
       "DURATION" },
     { "max-samples", 0, 0, G_OPTION_ARG_INT, &max_samples,
       "Samples kept per class and figure for quantiles (default 262144)", "N" },
+    { "outer", 0, 0, G_OPTION_ARG_NONE, &outer,
+      "Study tunnels (GRE, ERSPAN, VXLAN, Geneve) as captured instead of the packets inside",
+      NULL },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print no summary on stdout", NULL },
     { NULL }
   };
@@ -88,6 +92,7 @@ cmd_analyze (int argc, char **argv)
       return cli_fail (g_steal_pointer (&error));
     }
   opts.max_samples = (guint) max_samples;
+  opts.outer = outer;
   if (flow_timeout != NULL)
     {
       if (!natsim_parse_duration (flow_timeout, &opts.flow_timeout, &error))

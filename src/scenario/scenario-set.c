@@ -34,6 +34,7 @@ scenario_resolve_nat (NatsimScenario *s, GError **error)
   g_autoptr (NatsimParams) p = NULL;
   g_autofree char *origin = NULL;
 
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
   if (preset_spec != NULL && preset_spec->default_value != NULL)
     preset_name = preset_spec->default_value;
   for (guint i = 0; i < s->nat_assignments->len; i++)

@@ -778,8 +778,10 @@ static const BadCase bad_cases[] = {
   { "natsim-truncated-global-header.pcap", "not a pcap or pcapng capture (truncated dump file", NULL, 0, 0, { { 0, 0 } }, 0, 0 },
   { "natsim-unsupported-linktype.pcap", "unsupported link type IEEE802_11 (802.11, DLT 105)", NULL, 0, 0, { { 0, 0 } }, 0, 0 },
   { "natsim-pcapng-bad-shb-length.pcapng", "not a pcap or pcapng capture (Section Header Block", NULL, 0, 0, { { 0, 0 } }, 0, 0 },
-  { "natsim-truncated-record.pcap", NULL, "natsim-truncated-record.pcap: packet 2: truncated dump file; tried to read 100 captured bytes, only got 40", 1, 1, { { 0, 0 } }, 0, 0 },
-  { "natsim-truncated-record-header.pcap", NULL, "packet 2: truncated dump file; tried to read 16 header bytes, only got 9", 1, 1, { { 0, 0 } }, 0, 0 },
+  /* Cut captures: read up to the cut by default (test_cut_capture for
+   * --strict and the counts). */
+  { "natsim-truncated-record.pcap", NULL, NULL, 1, 1, { { 0, 0 } }, 0, 0 },
+  { "natsim-truncated-record-header.pcap", NULL, NULL, 1, 1, { { 0, 0 } }, 0, 0 },
   { "natsim-caplen-huge.pcap", NULL, "packet 2: invalid packet capture length 4294967295", 1, 1, { { 0, 0 } }, 0, 0 },
   { "natsim-pcapng-bad-block-length.pcapng", NULL, "packet 2: block in pcapng dump file has a length of 13", 1, 1, { { 0, 0 } }, 0, 0 },
   /* libpcap cuts a pcap record to the file's snaplen (40): UDP header cut. */
@@ -907,9 +909,12 @@ test_error_then_continue (void **state)
   g_autofree char *bad = bad_path ("natsim-truncated-record.pcap");
   g_autofree char *good = sample_path ("tcpdump-sll-nanosecond.pcap");
   const char      *paths[] = { good, bad };
+  g_autoptr (NatsimTraceReader) r = natsim_trace_reader_open (paths, 2, NULL);
   Run run;
 
-  run_paths (paths, 2, &run);
+  assert_non_null (r);
+  natsim_trace_reader_set_strict (r, TRUE);
+  run_reader (r, &run);
   assert_int_equal (run.errors->len, 1);
   assert_true (contains (g_ptr_array_index (run.errors, 0), bad));
   assert_true (contains (g_ptr_array_index (run.errors, 0), "packet 2"));
@@ -919,6 +924,93 @@ test_error_then_continue (void **state)
   assert_int_equal (kept (&run, 3)->p.record, 1);
   assert_int_equal (run.stats.files_failed, 1);
   run_clear (&run);
+}
+
+/* Copies @name (a sample) into the fixture without its last @cut bytes, as
+ * a capture whose writer was killed. */
+static char *
+cut_copy (const Fixture *fx, const char *name, gsize cut)
+{
+  g_autofree char *src = sample_path (name);
+  g_autofree char *data = NULL;
+  char  *dst = g_build_filename (fx->dir, name, NULL);
+  gsize  n;
+
+  assert_true (g_file_get_contents (src, &data, &n, NULL));
+  assert_true (n > cut);
+  assert_true (g_file_set_contents (dst, data, (gssize) (n - cut), NULL));
+  return dst;
+}
+
+/* A capture whose last record is cut: every complete record is read, the
+ * cut is counted and named; --strict makes it an error.  pcap (the last
+ * record's data cut, or its header) and pcapng alike. */
+static void
+test_cut_capture (void **state)
+{
+  Fixture *fx = *state;
+  const struct
+  {
+    const char *name;
+    gsize       cut;
+    guint       complete; /* records before the cut one */
+  } cases[] = {
+    { "scapy-gre-sip.pcap", 10, 7 },          /* inside the last record's data */
+    { "isa-sip-call-lab.pcap", 46 + 8, 174 }, /* the last record: its 46 bytes, half its header */
+    { "isa-sip-call-lab.pcapng", 108 + 30, 174 }, /* its closing statistics block, then 30 bytes */
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *path = cut_copy (fx, cases[i].name, cases[i].cut);
+      g_autofree char *good = sample_path ("tcpdump-sll-nanosecond.pcap");
+      const char *paths[] = { good, path };
+      g_autoptr (NatsimTraceReader) r = natsim_trace_reader_open (paths, 2, NULL);
+      g_autoptr (NatsimTraceReader) strict = natsim_trace_reader_open (paths, 2, NULL);
+      g_autofree char *msg = NULL;
+      Run run, run_strict;
+
+      assert_non_null (r);
+      run_reader (r, &run);
+      assert_int_equal (run.errors->len, 0);
+      assert_int_equal (run.stats.packets_read, 3 + cases[i].complete);
+      assert_int_equal (run.stats.files_cut, 1);
+      assert_int_equal (run.stats.cut_file, 1);
+      assert_int_equal (run.stats.cut_record, cases[i].complete + 1);
+      assert_int_equal (run.stats.files_failed, 0);
+      msg = natsim_trace_cut_message (&run.stats, paths);
+      assert_non_null (msg);
+      assert_true (g_str_has_prefix (msg, path));
+      {
+        g_autofree char *want = g_strdup_printf ("ends inside record %u", cases[i].complete + 1);
+
+        assert_true (contains (msg, want));
+      }
+      assert_null (strchr (msg, '\n'));
+
+      natsim_trace_reader_set_strict (strict, TRUE);
+      run_reader (strict, &run_strict);
+      assert_int_equal (run_strict.errors->len, 1);
+      assert_true (contains (g_ptr_array_index (run_strict.errors, 0), path));
+      assert_true (contains (g_ptr_array_index (run_strict.errors, 0), "truncated"));
+      assert_int_equal (run_strict.stats.files_cut, 0);
+      assert_int_equal (run_strict.stats.packets_read, 3 + cases[i].complete);
+      run_clear (&run);
+      run_clear (&run_strict);
+    }
+  /* A whole capture: nothing to say. */
+  {
+    NatsimTraceStats st;
+
+    memset (&st, 0, sizeof st);
+    assert_null (natsim_trace_cut_message (&st, (const char *[]) { "x" }));
+    assert_null (natsim_trace_bad_time_message (&st));
+    st.bad_timestamps = 2;
+    {
+      g_autofree char *m = natsim_trace_bad_time_message (&st);
+      assert_true (contains (m, "2 records with an impossible timestamp"));
+    }
+  }
 }
 
 static void
@@ -2033,6 +2125,7 @@ main (void)
     cmocka_unit_test (test_sip_ipv4_tcp),
     cmocka_unit_test (test_bad_traces),
     cmocka_unit_test (test_error_then_continue),
+    cmocka_unit_test_setup_teardown (test_cut_capture, setup_dir, teardown_dir),
     cmocka_unit_test_setup_teardown (test_open_errors, setup_dir, teardown_dir),
     cmocka_unit_test_setup_teardown (test_merge, setup_dir, teardown_dir),
     cmocka_unit_test_setup_teardown (test_out_of_order, setup_dir, teardown_dir),

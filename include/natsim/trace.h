@@ -140,6 +140,9 @@ typedef struct
   guint64 files_failed;    /* files abandoned after a read error */
   guint64 tunnels[NATSIM_TRACE_TUNNEL_N]; /* decoded packets that came out of
                                            * each kind of tunnel */
+  guint64 files_cut;       /* files whose last record is cut short (read up to it) */
+  guint   cut_file;        /* the first such file (index into the paths) ... */
+  guint64 cut_record;      /* ... and its cut record's number (1-based) */
 } NatsimTraceStats;
 
 /* ------------------------------------------------------------------------ */
@@ -174,6 +177,23 @@ void natsim_trace_reader_free (NatsimTraceReader *r);
  * unsupported-proto).  MPLS is always popped: under it is the only IP
  * header.  Call before the first natsim_trace_reader_next(). */
 void natsim_trace_reader_set_decapsulate (NatsimTraceReader *r, gboolean decapsulate);
+
+/* What to do with a file whose last record is cut short (the capture ends
+ * inside it, as when tcpdump is killed while writing): by default the
+ * complete records before it are read and the file ends there, counted in
+ * stats.files_cut (the first one in cut_file and cut_record), as tshark
+ * does; when @strict, it is a NATSIM_TRACE_ERROR like any other damage.
+ * Call before the first natsim_trace_reader_next(). */
+void natsim_trace_reader_set_strict (NatsimTraceReader *r, gboolean strict);
+
+/* One line for a warning about @st's cut files ("PATH: the capture ends
+ * inside record N; ..."), @paths being the paths given to open; NULL when
+ * no file was cut.  Free with g_free(). */
+char *natsim_trace_cut_message (const NatsimTraceStats *st, const char *const *paths);
+
+/* One line about records with impossible timestamps (@st->bad_timestamps),
+ * or NULL when there were none.  Free with g_free(). */
+char *natsim_trace_bad_time_message (const NatsimTraceStats *st);
 
 /* Decodes the next packet into @ret, skipping (and counting) records that
  * cannot be decoded.  Timestamps: time = capture time - the earliest first

@@ -613,6 +613,13 @@ natsim_analysis_duration_s (const NatsimAnalysis *a)
   return a->any ? natsim_time_to_sec (a->last_time - a->first_time) : 0.0;
 }
 
+const NatsimTraceStats *
+natsim_analysis_trace_stats (const NatsimAnalysis *a)
+{
+  g_return_val_if_fail (a != NULL, NULL);
+  return &a->stats;
+}
+
 const NatsimSipAnalysis *
 natsim_analysis_sip (const NatsimAnalysis *a)
 {
@@ -934,6 +941,12 @@ natsim_analysis_to_json (const NatsimAnalysis *a, const char *const *traces, gui
   jo_uint (&j, "no_ports", a->no_ports);
   jo_uint (&j, "truncated", st->truncated);
   jo_uint (&j, "out_of_order", st->out_of_order);
+  /* Present when there are some, like the tunnels below: the document of
+   * an ordinary capture stays as it was. */
+  if (st->bad_timestamps > 0)
+    jo_uint (&j, "bad_timestamps", st->bad_timestamps);
+  if (st->files_cut > 0)
+    jo_uint (&j, "files_cut", st->files_cut);
   {
     guint64 any = 0;
 
@@ -1039,6 +1052,25 @@ natsim_analysis_to_json (const NatsimAnalysis *a, const char *const *traces, gui
   jo_close (&j, ']');
 
   jo_open (&j, "warnings", '[');
+  {
+    g_autofree char *cut = natsim_trace_cut_message (st, traces);
+    g_autofree char *bad_time = natsim_trace_bad_time_message (st);
+
+    if (cut != NULL)
+      {
+        jo_open (&j, NULL, '{');
+        jo_str (&j, "id", "trace.cut");
+        jo_str (&j, "message", cut);
+        jo_close (&j, '}');
+      }
+    if (bad_time != NULL)
+      {
+        jo_open (&j, NULL, '{');
+        jo_str (&j, "id", "trace.bad_timestamps");
+        jo_str (&j, "message", bad_time);
+        jo_close (&j, '}');
+      }
+  }
   if (st->packets_skipped > 0)
     {
       g_autoptr (GString) m = g_string_new (NULL);

@@ -89,6 +89,13 @@ static const Sample samples[] = {
   { "scapy-vxlan-sip.pcap", { "--inside", "10.1.1.0/24", NULL } },
   { "scapy-geneve-sip.pcap", { NULL } },
   { "scapy-mpls-sip.pcap", { "--inside", "10.1.1.0/24", NULL } },
+  /* Fragments (traces/gen-fragments.py) and SIP over TCP
+   * (traces/gen-sip-tcp.py). */
+  { "scapy-sip-fragments.pcap", { "--inside", "10.1.1.0/24", NULL } },
+  { "scapy-sip-fragments-reordered.pcap", { NULL } },
+  { "scapy-sip-fragments-overlap.pcap", { NULL } },
+  { "scapy-sip-tcp.pcap", { NULL } },
+  { "scapy-sip-tcp-gaps.pcap", { NULL } },
 };
 
 /* "x.pcapng" -> "x.pcapng.analysis.json" etc. */

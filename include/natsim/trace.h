@@ -63,6 +63,7 @@ typedef struct
   uint8_t        proto;       /* IP protocol (IPv6: after extension headers):
                                * 1, 6, 17 or 58 */
   uint8_t        tcp_flags;   /* as on the wire (NATSIM_TCP_*), TCP only */
+  uint32_t       tcp_seq;     /* sequence number, TCP only */
   uint8_t        dscp;        /* from the IPv4 TOS / IPv6 traffic class */
   uint8_t        icmp_type;   /* ICMP / ICMPv6 only */
   uint8_t        icmp_code;
@@ -85,6 +86,13 @@ typedef struct
   uint8_t        tunnels;     /* bit set of NatsimTraceTunnel opened to reach
                                * this packet (0: none); wire_length stays the
                                * outer frame's */
+  bool           frag_more;   /* fragments only: more fragments follow (MF) */
+  uint32_t       frag_offset; /* fragments only: offset of this piece, bytes */
+  uint32_t       frag_id;     /* fragments only: the datagram's identification
+                               * (IPv4 16 bits, IPv6 32 bits) */
+  uint32_t       frag_data;   /* fragments only: offset from @ip of the piece's
+                               * data (after the IPv4 header or the IPv6
+                               * fragment header) */
 } NatsimTracePacket;
 
 /* Why a record was skipped.  Names are stable (reports and tests use them). */

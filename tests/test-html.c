@@ -450,7 +450,7 @@ chromium (const char *url, const char *action, char **ret_err)
   }
   g_assert_no_error (error);
   remove_tree (profile);
-  if (!g_spawn_check_wait_status (status, &error))
+  if (!g_spawn_check_exit_status (status, &error))
     fail_msg ("chromium %s: %s\n%s", action, error->message,
               ret_err != NULL && *ret_err != NULL ? *ret_err : "");
   return out;
@@ -489,7 +489,7 @@ render_in_browser (const char *scenario, const char *name)
     g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL,
                   NULL, NULL, &status, &error);
     g_assert_no_error (error);
-    assert_true (g_spawn_check_wait_status (status, NULL));
+    assert_true (g_spawn_check_exit_status (status, NULL));
   }
   page = g_build_filename (dir, "report.html", NULL);
   assert_true (g_file_get_contents (page, &html, NULL, NULL));
@@ -567,7 +567,7 @@ run_natsim (const char *const *args)
   g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL,
                 &err, &status, &error);
   g_assert_no_error (error);
-  if (!g_spawn_check_wait_status (status, NULL))
+  if (!g_spawn_check_exit_status (status, NULL))
     fail_msg ("natsim %s failed: %s", args[0], err);
 }
 
@@ -740,7 +740,7 @@ pdf_text (const char *pdf)
   g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL,
                 NULL, NULL, &out, NULL, &status, &error);
   g_assert_no_error (error);
-  assert_true (g_spawn_check_wait_status (status, NULL));
+  assert_true (g_spawn_check_exit_status (status, NULL));
   return g_regex_replace_literal (space, out, -1, 0, " ", 0, NULL);
 }
 

@@ -20,6 +20,24 @@ natsim_params_to_json (JsonBuilder *b, const NatsimParams *p)
     }
 }
 
+/* "forwards": [{"name": ..., "protocol": ..., "public": ..., "inside": ...}] */
+static void
+forwards_to_json (JsonBuilder *b, const NatsimScenario *s)
+{
+  json_builder_begin_array (b);
+  for (guint i = 0; i < s->forwards->len; i++)
+    {
+      const NatsimForwardSpec *f = s->forwards->pdata[i];
+
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "name");
+      json_builder_add_string_value (b, f->name);
+      natsim_params_to_json (b, f->params);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+}
+
 JsonNode *
 natsim_scenario_config_to_json (const NatsimScenario *s)
 {
@@ -49,6 +67,14 @@ natsim_scenario_config_to_json (const NatsimScenario *s)
       json_builder_end_object (b);
     }
   json_builder_end_array (b);
+
+  /* Static port forwards only when there are some: reports of scenarios
+   * without them stay as they were. */
+  if (s->forwards != NULL && s->forwards->len > 0)
+    {
+      json_builder_set_member_name (b, "forwards");
+      forwards_to_json (b, s);
+    }
 
   json_builder_set_member_name (b, "simulation");
   json_builder_begin_object (b);

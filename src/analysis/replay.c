@@ -427,6 +427,7 @@ replay_close (Replay *r)
   r->info.packets_decoded = st->packets_decoded;
   r->info.skipped = st->packets_skipped;
   memcpy (r->info.skipped_by_reason, st->skipped, sizeof r->info.skipped_by_reason);
+  r->info.trace = *st;
   if (r->k == 1)
     {
       /* The run covers every record, decodable or not; the collector

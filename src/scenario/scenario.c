@@ -23,6 +23,7 @@
 
 #include "natsim/error.h"
 #include "scenario-private.h"
+#include "scenario-forward.h"
 
 /* Larger files are not scenarios; refuse them before reading them whole. */
 #define SCENARIO_MAX_FILE_BYTES (16u * 1024 * 1024)
@@ -93,6 +94,7 @@ scenario_new (const char *path)
       (GDestroyNotify) population_spec_free);
   s->nat_assignments = g_ptr_array_new_with_free_func (
       (GDestroyNotify) nat_assignment_free);
+  s->forwards = g_ptr_array_new_with_free_func ((GDestroyNotify) scenario_forward_free);
   return s;
 }
 
@@ -106,6 +108,7 @@ natsim_scenario_free (NatsimScenario *s)
   natsim_params_free (s->nat);
   g_clear_pointer (&s->populations, g_ptr_array_unref);
   g_clear_pointer (&s->nat_assignments, g_ptr_array_unref);
+  g_clear_pointer (&s->forwards, g_ptr_array_unref);
   g_free (s);
 }
 
@@ -142,6 +145,9 @@ natsim_scenario_copy (const NatsimScenario *s)
       g_ptr_array_add (c->nat_assignments,
                        scenario_nat_assignment_new (a->key, a->value, a->origin));
     }
+  c->forwards = g_ptr_array_new_with_free_func ((GDestroyNotify) scenario_forward_free);
+  for (guint i = 0; i < s->forwards->len; i++)
+    g_ptr_array_add (c->forwards, scenario_forward_copy (s->forwards->pdata[i]));
   return c;
 }
 
@@ -381,6 +387,8 @@ scenario_parse (const char *data, gsize length, const char *name,
         ok = load_nat (s, kf, g, error);
       else if (g_str_has_prefix (g->name, POPULATION_PREFIX))
         ok = load_population (s, kf, g, error);
+      else if (g_str_has_prefix (g->name, SCENARIO_FORWARD_PREFIX))
+        ok = scenario_load_forward (s, kf, g, error);
       else if (strcmp (g->name, "population") == 0)
         {
           g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
@@ -592,6 +600,11 @@ validate_nat (NatsimScenario *s, GError **error)
       scenario_prefix_check_place (error, s, s->nat, "nat", NULL);
       return FALSE;
     }
+  if (!scenario_validate_forwards (s, &cfg, error))
+    {
+      natsim_nat_config_clear (&cfg);
+      return FALSE;
+    }
   natsim_nat_config_clear (&cfg);
   return TRUE;
 }
@@ -709,6 +722,12 @@ natsim_scenario_config_to_json (const NatsimScenario *s)
       json_builder_end_object (b);
     }
   json_builder_end_array (b);
+
+  if (s->forwards->len > 0)
+    {
+      json_builder_set_member_name (b, "forwards");
+      scenario_forwards_to_json (b, s);
+    }
 
   json_builder_set_member_name (b, "simulation");
   json_builder_begin_object (b);

@@ -43,6 +43,26 @@ typedef struct
   double v[NATSIM_STAT_N];
 } NatsimStats;
 
+/* One packet as the NAT saw it (report.html draws the packets of small
+ * runs as a sequence diagram). */
+typedef struct
+{
+  NatsimTime time;
+  uint32_t   src_addr, dst_addr;   /* as offered (inside addressing) */
+  uint16_t   src_port, dst_port;
+  uint32_t   ext_addr;             /* forwarded: the public endpoint used */
+  uint16_t   ext_port;
+  uint16_t   cls;
+  uint32_t   in_addr;              /* hairpinned: the inside endpoint reached */
+  uint16_t   in_port;
+  uint8_t    proto, dir, verdict, tcp_flags;
+  bool       hairpinned;
+} NatsimPacketRecord;
+
+/* Runs with at most this many packets keep every packet (NatsimRunResult
+ * packets). */
+#define NATSIM_PACKET_LOG_MAX 300u
+
 /* The result of one replication (or one replay). */
 typedef struct
 {
@@ -61,6 +81,9 @@ typedef struct
    * major: [a * n_intervals + k].  NULL when n_addresses * n_intervals
    * exceeds NATSIM_TL_ADDR_MAX_CELLS (a /16 pool over a long run). */
   double      *tl_addr_ports;
+  /* Every packet offered to the NAT, in order, when the run had at most
+   * NATSIM_PACKET_LOG_MAX of them (NatsimPacketRecord); else NULL. */
+  GArray      *packets;
 } NatsimRunResult;
 
 /* The most cells (addresses x timeline buckets) of the per-address

@@ -57,6 +57,10 @@ void natsim_report_add_recommendation (NatsimReport *r, const char *id,
  * order, locale-independent numbers). */
 char *natsim_report_to_json (const NatsimReport *r);
 
+/* @root in report.json's deterministic layout (2-space indent, shortest
+ * round-tripping doubles, a final newline). */
+char *natsim_json_to_string (JsonNode *root);
+
 /* The human summary printed on stdout. */
 void natsim_report_write_text (const NatsimReport *r, FILE *out);
 

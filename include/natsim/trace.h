@@ -237,7 +237,6 @@ gboolean natsim_trace_reader_last_time (const NatsimTraceReader *r,
                                         NatsimTime *ret_time);
 
 guint natsim_trace_reader_n_files (const NatsimTraceReader *r);
-const char *natsim_trace_reader_file_path (const NatsimTraceReader *r, guint i);
 /* libpcap's name of the file's link type, e.g. "EN10MB", "LINUX_SLL". */
 const char *natsim_trace_reader_file_link_type (const NatsimTraceReader *r,
                                                 guint i);

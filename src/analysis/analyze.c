@@ -688,6 +688,7 @@ NatsimAnalysis *
 natsim_analyze (const char *const *traces, guint n, const NatsimCidrSet *inside,
                 const NatsimAnalyzeOptions *opts, GError **error)
 {
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
   g_autoptr (NatsimTraceReader) r = natsim_trace_reader_open (traces, n, error);
   g_autoptr (NatsimAnalysis) a = NULL;
   NatsimTracePacket tp;

@@ -388,6 +388,8 @@ static gboolean
 copies_open (Replay *r, uint64_t seed, const NatsimReplayScale *scale, GError **error)
 {
   g_autoptr (gsl_rng) scale_rng = natsim_rng_new (seed, 0, "scale");
+  /* Copies after the first exist only with a @scale. */
+  NatsimTime offset_max = scale != NULL ? scale->offset_max : 0;
 
   r->copies = g_new0 (Copy, r->k);
   r->heap = g_new (guint, r->k);
@@ -396,8 +398,8 @@ copies_open (Replay *r, uint64_t seed, const NatsimReplayScale *scale, GError **
       Copy *c = &r->copies[j];
       NatsimTraceResult res;
 
-      if (j > 0 && scale->offset_max > 0)
-        c->offset = (NatsimTime) (gsl_rng_uniform (scale_rng) * (double) scale->offset_max);
+      if (j > 0 && offset_max > 0)
+        c->offset = (NatsimTime) (gsl_rng_uniform (scale_rng) * (double) offset_max);
       r->max_offset = MAX (r->max_offset, c->offset);
       c->reader = natsim_trace_reader_open (r->traces, r->n, error);
       if (c->reader == NULL)
@@ -607,5 +609,6 @@ natsim_replay (const NatsimNatConfig *cfg, const char *const *traces, guint n,
                const NatsimCidrSet *inside, NatsimTime interval, uint64_t seed,
                NatsimReplayInfo *ret_info, GError **error)
 {
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
   return natsim_replay_scaled (cfg, traces, n, inside, interval, seed, NULL, ret_info, error);
 }

@@ -79,5 +79,6 @@ int cmd_synth (int argc, char **argv);
 int cmd_plan (int argc, char **argv);
 int cmd_sweep (int argc, char **argv);
 int cmd_check (int argc, char **argv);
+int cmd_classify (int argc, char **argv);
 int cmd_presets (int argc, char **argv);
 int cmd_profiles (int argc, char **argv);

@@ -53,5 +53,6 @@ natsim_run_result_free (NatsimRunResult *r)
   g_free (r->tl_ports);
   g_free (r->tl_failures);
   g_free (r->tl_addr_ports);
+  g_clear_pointer (&r->packets, g_array_unref);
   g_free (r);
 }

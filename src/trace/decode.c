@@ -330,9 +330,9 @@ decode_nflog (NatsimCursor *c, bool cut, NatsimTraceSkip *ret_skip)
     {
       size_t body, padded;
 
-      cursor_read_u16_host (c, &tlv_len);
-      cursor_read_u16_host (c, &tlv_type);
-      if (tlv_len < 4)
+      /* The loop condition leaves room for both; checked all the same. */
+      if (!cursor_read_u16_host (c, &tlv_len) || !cursor_read_u16_host (c, &tlv_type)
+          || tlv_len < 4)
         {
           *ret_skip = NATSIM_TRACE_SKIP_BAD_LINK;
           return false;

@@ -774,14 +774,6 @@ natsim_trace_reader_n_files (const NatsimTraceReader *r)
 }
 
 const char *
-natsim_trace_reader_file_path (const NatsimTraceReader *r, guint i)
-{
-  g_return_val_if_fail (r != NULL, NULL);
-  g_return_val_if_fail (i < r->n_files, NULL);
-  return r->files[i].path;
-}
-
-const char *
 natsim_trace_reader_file_link_type (const NatsimTraceReader *r, guint i)
 {
   const char *name;

@@ -17,6 +17,13 @@ add_warnings (NatsimReport *report, const NatsimReplayInfo *info, const char *co
 
   if (cut != NULL)
     natsim_report_add_warning (report, "trace.cut", "%s", cut);
+  if (info->fragments_forwarded + info->fragments_dropped > 0)
+    natsim_report_add_warning (report, "replay.fragments",
+                               "%" G_GUINT64_FORMAT " later IPv4 fragment(s) went with their "
+                               "first fragment through the NAT, %" G_GUINT64_FORMAT
+                               " were dropped (their first fragment was not translated or "
+                               "did not arrive within 30 s), as Linux reassembles before NAT",
+                               info->fragments_forwarded, info->fragments_dropped);
   if (bad_time != NULL)
     natsim_report_add_warning (report, "trace.bad_timestamps", "%s", bad_time);
   if (info->mid_stream_tcp > 0)

@@ -242,6 +242,7 @@ test_line_chart_scaled (void **state)
   c.y2_label = "share of the 64,512 pool";
   c.shade_label = "warm-up";
   c.shade_to = 5.0;
+  c.x_time = TRUE;
   svg = natsim_chart_line_svg (&c, "s1", &error);
   g_assert_no_error (error);
   check_svg (svg, "s1");
@@ -251,6 +252,8 @@ test_line_chart_scaled (void **state)
   assert_non_null (strstr (svg, ">share of the 64,512 pool</text>"));
   assert_non_null (strstr (svg, ">2 %</text>"));
   assert_non_null (strstr (svg, ">warm-up</text>"));
+  /* Minutes at clock steps: 0, 5, 10, 15, ... */
+  assert_non_null (strstr (svg, ">15</text>"));
   assert_false (g_regex_match (exp, svg, 0, NULL));
   g_free (svg);
 

@@ -265,6 +265,24 @@ test_line_chart_scaled (void **state)
   g_assert_no_error (error);
   assert_non_null (strstr (svg, ">pool limit (1,500 ports)</text>"));
   assert_non_null (strstr (svg, ">100 %</text>"));
+  g_free (svg);
+
+  /* A figure that never moves says so in its title. */
+  {
+    static const double flat[] = { 0.0, 0.0, 0.0, 0.0 };
+    const NatsimChartSeries zero[] = { { "blocking", flat } };
+    NatsimLineChart f = { 0 };
+
+    f.title = "blocking probability";
+    f.x = x;
+    f.n_x = G_N_ELEMENTS (x);
+    f.series = zero;
+    f.n_series = 1;
+    f.y_from_zero = TRUE;
+    svg = natsim_chart_line_svg (&f, "s3", &error);
+    g_assert_no_error (error);
+    assert_non_null (strstr (svg, ">blocking probability (the same at every point)</text>"));
+  }
 }
 
 static void

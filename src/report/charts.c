@@ -366,7 +366,7 @@ append_tics (GString *gp, const char *axis, double lo, double hi, double scale,
 {
   if (!(hi > lo) || !isfinite (lo) || !isfinite (hi))
     return 1;
-  return append_tics_step (gp, axis, lo, hi, scale, suffix, integers, nice_step (hi - lo, 5));
+  return append_tics_step (gp, axis, lo, hi, scale, suffix, integers, nice_step (hi - lo, 6));
 }
 
 static guint
@@ -696,7 +696,26 @@ natsim_chart_line_svg (const NatsimLineChart *c, const char *id_prefix,
         }
 
   gp = g_string_new (NULL);
-  append_preamble (gp, c->title, c->x_label, c->y_label);
+  {
+    /* A flat line on an axis says little: the title says it is flat. */
+    gboolean flat = TRUE;
+    double first = NAN;
+    g_autofree char *title = NULL;
+
+    for (guint s_ = 0; s_ < c->n_series && flat; s_++)
+      for (guint i = 0; i < c->n_x && flat; i++)
+        if (isfinite (c->series[s_].y[i]))
+          {
+            if (isnan (first))
+              first = c->series[s_].y[i];
+            else if (c->series[s_].y[i] != first)
+              flat = FALSE;
+          }
+    title = flat && c->n_x > 1 && c->title != NULL
+              ? g_strconcat (c->title, " (the same at every point)", NULL)
+              : g_strdup (c->title);
+    append_preamble (gp, title, c->x_label, c->y_label);
+  }
   g_string_append (gp, "$d << EOD\n");
   for (guint i = 0; i < c->n_x; i++)
     {

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "natsim/error.h"
+#include "natsim/report.h"
 #include "natsim/scenario.h"
 
 static void

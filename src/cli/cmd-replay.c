@@ -201,7 +201,7 @@ cmd_replay (int argc, char **argv)
   for (int i = 1; i < argc; i++)
     g_ptr_array_add (report->traces, g_strdup (argv[i]));
   report->seed = seed_value;
-  report->config = cli_nat_config_json (nat_params);
+  report->config = natsim_nat_config_to_json (nat_params);
   add_warnings (report, &info, (const char *const *) argv + 1);
 
   if (info.scale > 1)

@@ -2371,6 +2371,23 @@ test_sip_tcp_streams (void **state)
   assert_true (st.skipped > 0);
 }
 
+/* SIP over WebSocket (traces/gen-sip-websocket.py): the HTTP upgrade to
+ * the "sip" subprotocol, masked client frames (one split over two
+ * segments), a ping and its pong.  tshark decodes the same 3 REGISTERs and
+ * 3 200 OKs. */
+static void
+test_sip_websocket (void **state)
+{
+  NatsimSipStreamStats st;
+  g_autoptr (GPtrArray) a = stream_sample ("scapy-sip-websocket.pcap", &st);
+  g_autofree char *ja = joined (a);
+
+  assert_string_equal (ja, "REGISTER sip:e 1|SIP/2.0 200 OK 1|REGISTER sip:e 2|SIP/2.0 200 OK 2|"
+                           "REGISTER sip:e 3|SIP/2.0 200 OK 3");
+  assert_int_equal (st.keepalives, 2);
+  assert_int_equal (st.gaps, 0);
+}
+
 int
 main (void)
 {
@@ -2410,6 +2427,7 @@ main (void)
     cmocka_unit_test (test_reasm_samples),
     cmocka_unit_test (test_reasm_rules),
     cmocka_unit_test (test_sip_tcp_streams),
+    cmocka_unit_test (test_sip_websocket),
   };
 
   return cmocka_run_group_tests_name ("trace", tests, NULL, NULL);

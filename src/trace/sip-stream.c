@@ -40,6 +40,7 @@ struct NatsimSipStreams
 {
   Stream              *streams;
   guint                n;
+  guint                n_used;  /* streams in use: none, no scan */
   size_t               size;
   uint8_t             *arena;
   NatsimSipStreamStats stats;
@@ -98,6 +99,13 @@ find_start (const uint8_t *buf, size_t from, size_t len)
     if ((i == 0 || buf[i - 1] == '\n') && natsim_sip_is_start (buf + i, len - i))
       return i;
   return len;
+}
+
+static void
+stream_release (NatsimSipStreams *s, Stream *st)
+{
+  st->used = false;
+  s->n_used--;
 }
 
 static bool
@@ -164,7 +172,7 @@ ws_drain (NatsimSipStreams *s, Stream *st, const NatsimTracePacket *tp,
       if (plen > s->size - hdr)
         {
           s->stats.overflows++;
-          st->used = false;
+          stream_release (s, st);
           return st->len;
         }
       if (st->len - pos < hdr + plen)
@@ -203,7 +211,7 @@ stream_drain (NatsimSipStreams *s, Stream *st, const NatsimTracePacket *tp,
       if (st->len == s->size)
         {
           s->stats.overflows++;
-          st->used = false;
+          stream_release (s, st);
         }
       return;
     }
@@ -306,30 +314,38 @@ natsim_sip_streams_feed (NatsimSipStreams *s, const NatsimTracePacket *tp,
   Stream        *st, *free_st, *oldest;
   const uint8_t *data = tp->payload;
   size_t         n = tp->payload_len;
-  bool           syn, end;
+  bool           syn, end, creatable;
 
   g_return_if_fail (s != NULL && tp != NULL && func != NULL);
   if (tp->proto != NATSIM_PROTO_TCP || !tp->has_ports || tp->fragment)
     return;
   syn = (tp->tcp_flags & NATSIM_TCP_SYN) != 0;
   end = (tp->tcp_flags & (NATSIM_TCP_FIN | NATSIM_TCP_RST)) != 0;
+  /* Whether this segment may start following a direction: most TCP of a
+   * capture is not SIP, and with no stream in use it costs nothing. */
+  creatable = !end && (syn || n > 0)
+              && (tp->src_port == 5060 || tp->dst_port == 5060
+                  || (n > 0 && (natsim_sip_is_start (data, n) || ws_upgrade_start (data, n))));
+  if (s->n_used == 0 && !creatable)
+    return;
   hash = direction_hash (tp);
   st = stream_lookup (s, tp, hash, &free_st, &oldest);
   if (st == NULL)
     {
-      bool sip_port = tp->src_port == 5060 || tp->dst_port == 5060;
-
-      if (end || (!syn && n == 0))
+      if (!creatable)
         return;
-      if (!sip_port && !(n > 0 && (natsim_sip_is_start (data, n) || ws_upgrade_start (data, n))))
-        return;
+      if (free_st == NULL && oldest == NULL)
+        return; /* no slot at all: cannot happen with n > 0 */
       if (free_st == NULL)
         {
           s->stats.evicted++;
           free_st = oldest;
+          free_st->used = false;
+          s->n_used--;
         }
       st = free_st;
       st->used = true;
+      s->n_used++;
       st->hash = hash;
       st->sport = tp->src_port;
       st->dport = tp->dst_port;
@@ -365,7 +381,7 @@ natsim_sip_streams_feed (NatsimSipStreams *s, const NatsimTracePacket *tp,
           st->resync = true;
           if (st->mode == MODE_WS)
             {
-              st->used = false;
+              stream_release (s, st);
               return;
             }
         }
@@ -408,6 +424,6 @@ natsim_sip_streams_feed (NatsimSipStreams *s, const NatsimTracePacket *tp,
           stream_drain (s, st, tp, func, user_data);
         }
     }
-  if (end)
-    st->used = false;
+  if (end && st->used)
+    stream_release (s, st);
 }

@@ -293,6 +293,9 @@ test_stat_names (void **state)
     "peak_ports_per_address", "allocation_failures", "blocking_probability",
     "binding_losses", "filtered", "rebindings", "unreachable_seconds",
     "packets_out", "packets_in", "packets_dropped", "missed_calls",
+    "no_free_port", "no_free_block", "subscriber_block_limit",
+    "subscriber_port_limit", "address_fallbacks", "peak_blocks_per_address",
+    "peak_subscribers_with_blocks",
   };
 
   assert_int_equal (G_N_ELEMENTS (keys), NATSIM_STAT_N);

@@ -136,7 +136,8 @@ test_json_contract (void **state)
   assert_int_equal (json_array_get_length (a), 2);
   {
     static const char *const keys[] = { "address", "peak_ports",
-                                        "allocation_failures" };
+                                        "allocation_failures", "blocks",
+                                        "peak_blocks", "address_fallbacks" };
 
     o = json_array_get_object_element (a, 1);
     check_members (o, keys, G_N_ELEMENTS (keys));
@@ -149,7 +150,10 @@ test_json_contract (void **state)
     static const char *const keys[] = { "interval_s", "bindings",
                                         "ports_in_use",
                                         "allocation_failures",
-                                        "ports_in_use_per_address" };
+                                        "ports_in_use_per_address",
+                                        "blocks_in_use",
+                                        "subscribers_with_blocks",
+                                        "blocks_in_use_per_address" };
 
     check_members (timeline, keys, G_N_ELEMENTS (keys));
   }

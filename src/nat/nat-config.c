@@ -19,6 +19,9 @@ static const char *const allocation_choices[] = { "preserve", "sequential", "ran
 static const char *const search_choices[] = { "full", "linux", NULL };
 static const char *const pooling_choices[] = { "paired", "arbitrary", NULL };
 static const char *const refresh_choices[] = { "both", "outbound", NULL };
+static const char *const selection_choices[] = {
+  "hash", "first-fit", "round-robin", "least-loaded", NULL
+};
 static const char *const preset_choices[] = {
   "linux", "rfc", "cisco-ios", "cisco-asa", "pf", "juniper-pba", NULL
 };
@@ -83,6 +86,21 @@ const NatsimKeySpec natsim_nat_keys[] = {
   { "tombstone", NATSIM_KEY_DURATION, "1h",
     "how long an expired binding is remembered to classify binding losses and rebindings",
     0, 30 * DAY, NULL },
+  { "address_selection", NATSIM_KEY_ENUM, "hash",
+    "which public address a new binding (or first port block) takes: hash (Linux, no "
+    "fall-back), first-fit (Cisco IOS/ASA), round-robin (ASA option), least-loaded "
+    "(most free ports or blocks)", 0, 0, selection_choices },
+  { "block_timeout", NATSIM_KEY_DURATION, "0s",
+    "after a port block has been a subscriber's active block this long, new ports come "
+    "from a new block; 0 = never (Juniper active-block-timeout, Fortinet pba-timeout)",
+    0, 30 * DAY, NULL },
+  { "deterministic", NATSIM_KEY_BOOL, "false",
+    "deterministic NAT (RFC 7422, Fortinet fixed-port-range): each of inside_addresses "
+    "owns a port range computed from its position; ports_per_subscriber sets its size "
+    "(0: the range shared evenly)", 0, 0, NULL },
+  { "inside_addresses", NATSIM_KEY_ADDRESSES, "10.0.0.0/16",
+    "the subscribers of deterministic NAT, in ascending order (simulated inside hosts are "
+    "numbered from 10.0.0.0)", 1, 16777216, NULL },
   { NULL, 0, NULL, NULL, 0, 0, NULL }
 };
 
@@ -104,6 +122,9 @@ static const char *const preset_linux[] = {
   "quarantine", "0s",
   "ports_per_subscriber", "0",
   "blocks_per_subscriber", "1",
+  "address_selection", "hash",
+  "block_timeout", "0s",
+  "deterministic", "false",
   NULL
 };
 
@@ -129,6 +150,9 @@ static const char *const preset_rfc[] = {
   "quarantine", "120s",
   "ports_per_subscriber", "0",
   "blocks_per_subscriber", "1",
+  "address_selection", "hash",
+  "block_timeout", "0s",
+  "deterministic", "false",
   NULL
 };
 
@@ -151,6 +175,9 @@ static const char *const preset_cisco_ios[] = {
   "quarantine", "0s",
   "ports_per_subscriber", "0",
   "blocks_per_subscriber", "1",
+  "address_selection", "first-fit",
+  "block_timeout", "0s",
+  "deterministic", "false",
   NULL
 };
 
@@ -174,6 +201,9 @@ static const char *const preset_cisco_asa[] = {
   "quarantine", "0s",
   "ports_per_subscriber", "0",
   "blocks_per_subscriber", "1",
+  "address_selection", "first-fit",
+  "block_timeout", "0s",
+  "deterministic", "false",
   NULL
 };
 
@@ -198,6 +228,9 @@ static const char *const preset_pf[] = {
   "quarantine", "0s",
   "ports_per_subscriber", "0",
   "blocks_per_subscriber", "1",
+  "address_selection", "hash",
+  "block_timeout", "0s",
+  "deterministic", "false",
   NULL
 };
 
@@ -221,6 +254,9 @@ static const char *const preset_juniper_pba[] = {
   "quarantine", "0s",
   "ports_per_subscriber", "128",
   "blocks_per_subscriber", "8",
+  "address_selection", "least-loaded",
+  "block_timeout", "0s",
+  "deterministic", "false",
   NULL
 };
 
@@ -291,6 +327,9 @@ natsim_nat_config_from_params (const NatsimParams *p, NatsimNatConfig *ret,
   cfg.blocks_per_subscriber = (uint32_t) natsim_params_get_uint (p, "blocks_per_subscriber");
   cfg.sip_alg = natsim_params_get_bool (p, "sip_alg");
   cfg.tombstone = natsim_params_get_duration (p, "tombstone");
+  cfg.address_selection = natsim_params_get_enum (p, "address_selection");
+  cfg.block_timeout = natsim_params_get_duration (p, "block_timeout");
+  cfg.deterministic = natsim_params_get_bool (p, "deterministic");
 
   range = (guint64) cfg.port_hi - cfg.port_lo + 1;
   if (cfg.ports_per_subscriber > range)
@@ -309,9 +348,73 @@ natsim_nat_config_from_params (const NatsimParams *p, NatsimNatConfig *ret,
       return FALSE;
     }
   cfg.n_addresses = addrs->len;
+  if (cfg.deterministic)
+    {
+      g_autoptr (GArray) inside = natsim_params_get_addresses (p, "inside_addresses");
+      NatsimDeterministicPlan plan;
+
+      cfg.n_inside = inside->len;
+      cfg.inside_addresses = (uint32_t *) g_array_steal (inside, NULL);
+      if (!natsim_nat_deterministic_plan (&cfg, &plan))
+        {
+          if (plan.ports == 0)
+            g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
+                         "deterministic: %" G_GUINT64_FORMAT " inside_addresses on %u "
+                         "public addresses leave less than one port each (port_range "
+                         "%u-%u has %" G_GUINT64_FORMAT " ports per address)",
+                         plan.subscribers, cfg.n_addresses, cfg.port_lo, cfg.port_hi,
+                         plan.range);
+          else
+            g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
+                         "deterministic: %" G_GUINT64_FORMAT " inside_addresses need %"
+                         G_GUINT64_FORMAT " public addresses at %" G_GUINT64_FORMAT
+                         " ports each (%" G_GUINT64_FORMAT " subscribers per address), "
+                         "addresses has %u",
+                         plan.subscribers, plan.addresses_needed, plan.ports,
+                         plan.per_address, cfg.n_addresses);
+          g_free (cfg.inside_addresses);
+          return FALSE;
+        }
+    }
   cfg.addresses = (uint32_t *) g_array_steal (addrs, NULL);
   *ret = cfg;
   return TRUE;
+}
+
+gboolean
+natsim_nat_deterministic_plan (const NatsimNatConfig *cfg, NatsimDeterministicPlan *ret)
+{
+  NatsimDeterministicPlan d = { 0 };
+  guint64 n_addr = MAX (cfg->n_addresses, 1u);
+
+  d.subscribers = cfg->n_inside;
+  d.range = (guint64) cfg->port_hi - cfg->port_lo + 1;
+  if (cfg->ports_per_subscriber > 0)
+    d.ports = cfg->ports_per_subscriber;
+  else
+    {
+      /* The range shared evenly by the subscribers of one address. */
+      guint64 per = (d.subscribers + n_addr - 1) / n_addr;
+      d.ports = per > 0 ? d.range / per : d.range;
+    }
+  d.per_address = d.ports > 0 ? d.range / d.ports : d.range;
+  d.capacity = d.per_address * cfg->n_addresses;
+  d.addresses_needed = d.per_address > 0 ? (d.subscribers + d.per_address - 1) / d.per_address : 0;
+  *ret = d;
+  return d.ports > 0 && d.ports <= d.range && d.subscribers <= d.capacity;
+}
+
+const char *
+natsim_alloc_failure_name (NatsimAllocFailure cause)
+{
+  static const char *const names[NATSIM_FAIL_N] = {
+    [NATSIM_FAIL_NO_FREE_PORT] = "no_free_port",
+    [NATSIM_FAIL_NO_FREE_BLOCK] = "no_free_block",
+    [NATSIM_FAIL_SUBSCRIBER_BLOCK_LIMIT] = "subscriber_block_limit",
+    [NATSIM_FAIL_SUBSCRIBER_PORT_LIMIT] = "subscriber_port_limit",
+  };
+
+  return (guint) cause < NATSIM_FAIL_N ? names[cause] : "unknown";
 }
 
 void
@@ -321,4 +424,6 @@ natsim_nat_config_clear (NatsimNatConfig *cfg)
     return;
   g_clear_pointer (&cfg->addresses, g_free);
   cfg->n_addresses = 0;
+  g_clear_pointer (&cfg->inside_addresses, g_free);
+  cfg->n_inside = 0;
 }

@@ -216,6 +216,8 @@ report_table_totals (const NatsimReport *r)
       g_autofree char *half = NULL;
       const char *cells[3];
 
+      if (report_stat_hidden (sum, s))
+        continue;
       if (s == NATSIM_STAT_BLOCKING_PROBABILITY)
         {
           value = g_strdup_printf ("%s %%",

@@ -88,7 +88,7 @@ append_totals (GString *out, const NatsimSummary *sum)
       char v[NUM_BUF], h[NUM_BUF], p[NUM_BUF];
 
       /* Blocking is shown beside the failures it is the share of. */
-      if (s == NATSIM_STAT_BLOCKING_PROBABILITY)
+      if (s == NATSIM_STAT_BLOCKING_PROBABILITY || report_stat_hidden (sum, s))
         continue;
       g_string_append (out, "  ");
       /* A figure added to NatsimStat without a label shows its key. */

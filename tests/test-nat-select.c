@@ -544,6 +544,32 @@ test_deterministic_arithmetic (void **state)
   natsim_nat_config_clear (&cfg);
 }
 
+/* natsim check shows the arithmetic. */
+static void
+test_describe (void **state)
+{
+  NatsimNatConfig cfg = det_config (4, 1024, 0);
+  g_autofree char *det = natsim_nat_config_describe (&cfg);
+  g_autofree char *pba = NULL;
+
+  assert_non_null (strstr (det, "subscribers              1024 (inside_addresses)\n"));
+  assert_non_null (strstr (det, "ports per subscriber     252 = floor(64512 / ceil(1024 / 4))\n"));
+  assert_non_null (strstr (det, "subscribers per address  256 = floor(64512 / 252)\n"));
+  assert_non_null (strstr (det, "capacity                 1024 = 256 x 4 addresses\n"));
+  assert_non_null (strstr (det, "addresses needed         4 = ceil(1024 / 256)\n"));
+  natsim_nat_config_clear (&cfg);
+
+  cfg = pool_config (8, 1024, 65535, NATSIM_SELECT_LEAST_LOADED, NATSIM_POOLING_PAIRED);
+  cfg.ports_per_subscriber = 512;
+  cfg.blocks_per_subscriber = 8;
+  pba = natsim_nat_config_describe (&cfg);
+  assert_non_null (strstr (pba, "blocks per address       126 = floor(64512 / 512)\n"));
+  assert_non_null (strstr (pba, "blocks in the pool       1008 = 126 x 8"));
+  assert_non_null (strstr (pba, "ports per subscriber     at most 4096 = 8 blocks x 512\n"));
+  assert_non_null (strstr (pba, "least-loaded"));
+  natsim_nat_config_clear (&cfg);
+}
+
 /* A subscriber's range is its limit: it is refused while its neighbour's
  * range has room; an address outside the subscribers owns no range. */
 static void
@@ -743,6 +769,7 @@ main (void)
     cmocka_unit_test (test_fallbacks_collected),
     cmocka_unit_test (test_deterministic_arithmetic),
     cmocka_unit_test (test_deterministic_exhaustion),
+    cmocka_unit_test (test_describe),
     cmocka_unit_test (test_keys),
     cmocka_unit_test (test_presets),
   };

@@ -285,6 +285,12 @@ guint64 natsim_nat_blocks_per_address (const NatsimNat *nat);
 guint64 natsim_nat_blocks_in_use (const NatsimNat *nat, guint addr_index);
 guint64 natsim_nat_block_holders (const NatsimNat *nat);
 
+/* The port arithmetic of @cfg for `natsim check`: ports per address and
+ * pool, with port blocks blocks per address and per subscriber, with
+ * deterministic NAT subscribers per address and ports per subscriber
+ * (RFC 7422).  Lines of text, each ending in a newline. */
+char *natsim_nat_config_describe (const NatsimNatConfig *cfg);
+
 /* The name of a failure cause as in report.json ("no_free_port" ...). */
 const char *natsim_alloc_failure_name (NatsimAllocFailure cause);
 

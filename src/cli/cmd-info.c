@@ -89,6 +89,17 @@ cmd_check (int argc, char **argv)
       printf ("\n");
       print_params (group, p->params, TRUE);
     }
+  {
+    NatsimNatConfig cfg;
+
+    /* The port arithmetic of the NAT (blocks, deterministic NAT). */
+    if (natsim_nat_config_from_params (s->nat, &cfg, NULL))
+      {
+        g_autofree char *ports = natsim_nat_config_describe (&cfg);
+        printf ("\n# port arithmetic\n%s", ports);
+        natsim_nat_config_clear (&cfg);
+      }
+  }
   checks = natsim_check_scenario (s);
   printf ("\n# %u warning%s\n", checks->len, checks->len == 1 ? "" : "s");
   for (guint i = 0; i < checks->len; i++)

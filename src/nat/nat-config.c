@@ -427,3 +427,83 @@ natsim_nat_config_clear (NatsimNatConfig *cfg)
   g_clear_pointer (&cfg->inside_addresses, g_free);
   cfg->n_inside = 0;
 }
+
+static const char *
+selection_text (NatsimAddressSelection sel)
+{
+  switch (sel)
+    {
+    case NATSIM_SELECT_FIRST_FIT: return "first-fit: the lowest address that can serve a flow";
+    case NATSIM_SELECT_ROUND_ROBIN: return "round-robin: new hosts in turn, fall-back to the next";
+    case NATSIM_SELECT_LEAST_LOADED: return "least-loaded: the address with the most free ports or blocks";
+    default: return "hash: one address per host (and remote), no fall-back";
+    }
+}
+
+char *
+natsim_nat_config_describe (const NatsimNatConfig *cfg)
+{
+  GString *out = g_string_new (NULL);
+  guint64 range = (guint64) cfg->port_hi - cfg->port_lo + 1;
+  guint n = cfg->n_addresses;
+
+  g_string_append_printf (out, "ports per address        %" G_GUINT64_FORMAT
+                               " (port_range %u-%u)\n", range, cfg->port_lo, cfg->port_hi);
+  g_string_append_printf (out, "ports in the pool        %" G_GUINT64_FORMAT " = %"
+                               G_GUINT64_FORMAT " x %u address%s\n",
+                          range * n, range, n, n == 1 ? "" : "es");
+  if (cfg->deterministic)
+    {
+      NatsimDeterministicPlan d;
+      gboolean fits = natsim_nat_deterministic_plan (cfg, &d);
+
+      g_string_append (out, "deterministic NAT (RFC 7422): no allocation state, nothing to log\n");
+      g_string_append_printf (out, "subscribers              %" G_GUINT64_FORMAT
+                                   " (inside_addresses)\n", d.subscribers);
+      if (cfg->ports_per_subscriber > 0)
+        g_string_append_printf (out, "ports per subscriber     %" G_GUINT64_FORMAT
+                                     " (ports_per_subscriber)\n", d.ports);
+      else
+        g_string_append_printf (out, "ports per subscriber     %" G_GUINT64_FORMAT " = floor(%"
+                                     G_GUINT64_FORMAT " / ceil(%" G_GUINT64_FORMAT " / %u))\n",
+                                d.ports, d.range, d.subscribers, n);
+      g_string_append_printf (out, "subscribers per address  %" G_GUINT64_FORMAT " = floor(%"
+                                   G_GUINT64_FORMAT " / %" G_GUINT64_FORMAT ")\n",
+                              d.per_address, d.range, d.ports);
+      g_string_append_printf (out, "capacity                 %" G_GUINT64_FORMAT " = %"
+                                   G_GUINT64_FORMAT " x %u address%s%s\n",
+                              d.capacity, d.per_address, n, n == 1 ? "" : "es",
+                              fits ? "" : " (too few)");
+      g_string_append_printf (out, "addresses needed         %" G_GUINT64_FORMAT " = ceil(%"
+                                   G_GUINT64_FORMAT " / %" G_GUINT64_FORMAT ")\n",
+                              d.addresses_needed, d.subscribers, d.per_address);
+      g_string_append_printf (out, "subscriber i             address i / %" G_GUINT64_FORMAT
+                                   ", ports %u + (i mod %" G_GUINT64_FORMAT ") x %"
+                                   G_GUINT64_FORMAT " .. + %" G_GUINT64_FORMAT "\n",
+                              d.per_address, cfg->port_lo, d.per_address, d.ports,
+                              d.ports > 0 ? d.ports - 1 : 0);
+      return g_string_free (out, FALSE);
+    }
+  g_string_append_printf (out, "address selection        %s\n",
+                          selection_text (cfg->address_selection));
+  if (cfg->ports_per_subscriber > 0)
+    {
+      guint64 blocks = range / cfg->ports_per_subscriber;
+      guint per_sub = MAX (cfg->blocks_per_subscriber, 1u);
+
+      g_string_append_printf (out, "blocks per address       %" G_GUINT64_FORMAT " = floor(%"
+                                   G_GUINT64_FORMAT " / %u)\n",
+                              blocks, range, cfg->ports_per_subscriber);
+      g_string_append_printf (out, "blocks in the pool       %" G_GUINT64_FORMAT " = %"
+                                   G_GUINT64_FORMAT " x %u: at most that many subscribers "
+                                   "hold a block at once\n", blocks * n, blocks, n);
+      g_string_append_printf (out, "ports per subscriber     at most %" G_GUINT64_FORMAT
+                                   " = %u block%s x %u\n",
+                              (guint64) per_sub * cfg->ports_per_subscriber, per_sub,
+                              per_sub == 1 ? "" : "s", cfg->ports_per_subscriber);
+      if (cfg->block_timeout > 0)
+        g_string_append_printf (out, "active block timeout     %g s: then new ports come from "
+                                     "a new block\n", natsim_time_to_sec (cfg->block_timeout));
+    }
+  return g_string_free (out, FALSE);
+}

@@ -62,6 +62,9 @@ typedef struct
    * in use and the subscribers holding one (NULL without blocks). */
   double       blocks_per_address;
   GArray      *tl_blocks, *tl_block_subscribers;
+  /* The packets of the first run when it kept them (NatsimPacketRecord,
+   * see NatsimRunResult), else NULL. */
+  GArray      *packets;
 } NatsimSummary;
 
 NatsimSummary *natsim_summarize (NatsimRunResult *const *runs, guint n,

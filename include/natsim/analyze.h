@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "natsim/sip.h"
 #include "natsim/time.h"
 #include "natsim/trace.h"
 
@@ -44,33 +45,14 @@ void natsim_quantiles_from_sorted (const double *sorted, size_t n,
 
 /* The Webex subnet @addr (IPv4, host order) lies in: "calling" (Webex
  * Calling cloud subnets) or "app-config" (app configuration), after
- * REFERENCE.md section 1; NULL if none. */
+ * docs/reference.md section 1; NULL if none. */
 const char *natsim_webex_subnet (uint32_t addr);
-
-/* What a clear-text SIP message says about registration. */
-typedef enum
-{
-  NATSIM_SIP_NONE,          /* not SIP, or neither of the below */
-  NATSIM_SIP_REGISTER,      /* a REGISTER request */
-  NATSIM_SIP_REGISTER_OK,   /* a 2xx response whose CSeq method is REGISTER */
-} NatsimSipKind;
-
-typedef struct
-{
-  NatsimSipKind kind;
-  gint64        expires;  /* Expires header or ;expires= of the first Contact; -1 if none */
-  gint64        cseq;     /* CSeq number, -1 if none */
-} NatsimSipInfo;
-
-/* Peeks at a transport payload.  Reads only @len bytes (no terminator
- * needed); header names are case-insensitive, "m" is Contact's compact
- * form; a value out of range is "none".  Returns ret->kind != NONE. */
-bool natsim_sip_peek (const uint8_t *payload, size_t len, NatsimSipInfo *ret);
 
 typedef struct
 {
   NatsimTime flow_timeout; /* a flow idle this long ends (0: 1 h) */
   guint      max_samples;  /* kept samples per class and figure (0: 262144) */
+  bool       outer;        /* study tunnels as captured, not their inner packets */
 } NatsimAnalyzeOptions;
 
 typedef struct NatsimAnalysis NatsimAnalysis;
@@ -147,6 +129,9 @@ typedef struct
 } NatsimSipAnalysis;
 
 const NatsimSipAnalysis *natsim_analysis_sip (const NatsimAnalysis *a);
+
+/* The reader's counts given to natsim_analysis_finish() (zero if none). */
+const NatsimTraceStats *natsim_analysis_trace_stats (const NatsimAnalysis *a);
 
 /* analysis.json (deterministic, locale-independent; @traces as given). */
 char *natsim_analysis_to_json (const NatsimAnalysis *a, const char *const *traces,

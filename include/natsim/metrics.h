@@ -1,7 +1,7 @@
 /* natsim: the figures every run produces, and the observer that counts them.
  *
  * The NatsimStat order is the order of the report.json "totals" object
- * (DESIGN.md contract); new figures are appended, never inserted. */
+ * (docs/report.md contract); new figures are appended, never inserted. */
 #pragma once
 
 #include <glib.h>
@@ -52,6 +52,26 @@ typedef struct
   double v[NATSIM_STAT_N];
 } NatsimStats;
 
+/* One packet as the NAT saw it (report.html draws the packets of small
+ * runs as a sequence diagram). */
+typedef struct
+{
+  NatsimTime time;
+  uint32_t   src_addr, dst_addr;   /* as offered (inside addressing) */
+  uint16_t   src_port, dst_port;
+  uint32_t   ext_addr;             /* forwarded: the public endpoint used */
+  uint16_t   ext_port;
+  uint16_t   cls;
+  uint32_t   in_addr;              /* hairpinned: the inside endpoint reached */
+  uint16_t   in_port;
+  uint8_t    proto, dir, verdict, tcp_flags;
+  bool       hairpinned;
+} NatsimPacketRecord;
+
+/* Runs with at most this many packets keep every packet (NatsimRunResult
+ * packets). */
+#define NATSIM_PACKET_LOG_MAX 300u
+
 /* The result of one replication (or one replay). */
 typedef struct
 {
@@ -79,6 +99,9 @@ typedef struct
   double      *tl_blocks;
   double      *tl_block_subscribers;
   double      *tl_addr_blocks;
+  /* Every packet offered to the NAT, in order, when the run had at most
+   * NATSIM_PACKET_LOG_MAX of them (NatsimPacketRecord); else NULL. */
+  GArray      *packets;
 } NatsimRunResult;
 
 /* The most cells (addresses x timeline buckets) of the per-address

@@ -70,7 +70,7 @@ typedef enum
   NATSIM_VERDICT_BINDING_LOST,   /* inbound, its mapping had existed but is gone */
   NATSIM_VERDICT_FILTERED,       /* inbound refused by the filtering rule */
   NATSIM_VERDICT_UNSOLICITED,    /* inbound, no mapping ever */
-  NATSIM_VERDICT_NOT_TRANSLATED, /* not for this NAT (e.g. inside to inside) */
+  NATSIM_VERDICT_NOT_TRANSLATED, /* for the NAT itself (a public endpoint without hairpinning) */
 } NatsimVerdict;
 
 typedef struct
@@ -80,6 +80,13 @@ typedef struct
   uint16_t      ext_port;
   bool          new_binding; /* this packet created the binding */
   bool          rebinding;   /* ... of a flow whose earlier binding expired */
+  /* An outbound packet to a public endpoint of this NAT that the NAT looped
+   * back to the inside (hairpinning, RFC 4787 REQ-9); the verdict is then
+   * the inbound leg's.  For it and for natsim_nat_process_public(): the
+   * inside endpoint the packet was delivered (or offered) to. */
+  bool          hairpinned;
+  uint32_t      in_addr;
+  uint16_t      in_port;
 } NatsimNatResult;
 
 typedef enum
@@ -147,6 +154,18 @@ typedef enum
   NATSIM_REFRESH_OUTBOUND, /* RFC 4787 REQ-6: outbound MUST, inbound MAY */
 } NatsimRefresh;
 
+/* A static port forward ([forward NAME]): packets to the public endpoint
+ * reach the inside endpoint, whoever sends them, and the inside endpoint's
+ * own outbound packets leave from the public endpoint. */
+typedef struct
+{
+  uint8_t  proto;              /* NatsimProto: UDP or TCP */
+  uint32_t ext_addr;           /* one of the NAT's addresses */
+  uint16_t ext_port;           /* inside the port range */
+  uint32_t in_addr;
+  uint16_t in_port;
+} NatsimNatForward;
+
 /* The maximum number of public addresses modelled (memory is per port). */
 #define NATSIM_NAT_MAX_ADDRESSES 1024
 
@@ -179,6 +198,9 @@ typedef struct
   bool             deterministic;        /* RFC 7422: port range computed from the inside address */
   uint32_t        *inside_addresses;     /* deterministic: the subscribers, in order (owned) */
   guint            n_inside;
+  bool             hairpinning;          /* RFC 4787 REQ-9, RFC 5382 REQ-8 */
+  NatsimNatForward *forwards;            /* static port forwards, owned */
+  guint            n_forwards;
 } NatsimNatConfig;
 
 /* Deterministic NAT arithmetic (RFC 7422): subscribers per public address
@@ -210,7 +232,7 @@ typedef struct
   const char *const *values; /* key, value pairs, NULL-terminated */
 } NatsimNatPreset;
 
-/* Presets from REFERENCE.md section 3, NULL-name terminated. */
+/* Presets from docs/reference.md section 3, NULL-name terminated. */
 extern const NatsimNatPreset natsim_nat_presets[];
 
 const NatsimNatPreset *natsim_nat_preset_lookup (const char *name);
@@ -274,6 +296,20 @@ void natsim_nat_advance (NatsimNat *nat, NatsimTime now);
  * then translates or drops it.  @ret may be NULL. */
 NatsimVerdict natsim_nat_process (NatsimNat *nat, const NatsimPacket *pkt,
                                   NatsimNatResult *ret);
+
+/* Offers one inbound packet addressed to a public endpoint of the NAT
+ * (outside addressing: @pkt->dir is NATSIM_DIR_IN, dst is the public
+ * address and port, as the remote sends it).  The NAT finds the inside
+ * endpoint: the binding of that exact 5-tuple, else the inside endpoint
+ * that holds the public endpoint (its filtering rule decides), else a
+ * static forward.  On delivery @ret->in_addr/in_port name the inside
+ * endpoint and @ret->ext_* the public endpoint.  What natsim_nat_process()
+ * does for inside-addressed packets, otherwise. */
+NatsimVerdict natsim_nat_process_public (NatsimNat *nat, const NatsimPacket *pkt,
+                                         NatsimNatResult *ret);
+
+/* True if @addr is one of the NAT's public addresses. */
+bool natsim_nat_is_public (const NatsimNat *nat, uint32_t addr);
 
 /* Gauges. */
 guint64 natsim_nat_live_bindings (const NatsimNat *nat);

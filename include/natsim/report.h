@@ -1,6 +1,6 @@
 /* natsim: reports.  One NatsimReport, several writers (text, JSON,
  * Markdown, HTML, CSV) behind one small interface.  report.json follows
- * the contract in DESIGN.md, schema "natsim.report/1". */
+ * the contract in docs/report.md, schema "natsim.report/1". */
 #pragma once
 
 #include <glib.h>
@@ -56,6 +56,10 @@ void natsim_report_add_recommendation (NatsimReport *r, const char *id,
 /* The report.json document (deterministic: no time, no host, fixed key
  * order, locale-independent numbers). */
 char *natsim_report_to_json (const NatsimReport *r);
+
+/* @root in report.json's deterministic layout (2-space indent, shortest
+ * round-tripping doubles, a final newline). */
+char *natsim_json_to_string (JsonNode *root);
 
 /* The human summary printed on stdout. */
 void natsim_report_write_text (const NatsimReport *r, FILE *out);

@@ -34,6 +34,17 @@ typedef struct
   char                *origin;  /* "FILE:LINE" of its [population NAME] header */
 } NatsimPopulationSpec;
 
+/* A [forward NAME] group: a static port forward (docs/nat-model.md). */
+typedef struct
+{
+  char         *name;
+  NatsimParams *params; /* natsim_forward_keys */
+  char         *origin; /* "FILE:LINE" of its header */
+} NatsimForwardSpec;
+
+/* [forward NAME] keys: protocol, public, inside. */
+extern const NatsimKeySpec natsim_forward_keys[];
+
 /* Inside hosts of all populations together: 10.0.0.1 to 10.255.255.254. */
 #define NATSIM_SCENARIO_MAX_HOSTS ((1u << 24) - 2)
 
@@ -45,6 +56,7 @@ typedef struct
   GPtrArray    *populations; /* NatsimPopulationSpec*, in file order */
   /* private: what the file and --set said of [nat], to re-resolve presets */
   GPtrArray    *nat_assignments;
+  GPtrArray    *forwards;    /* NatsimForwardSpec*, in file order */
 } NatsimScenario;
 
 /* Loads and validates a scenario file.  Comments: a line whose first
@@ -87,6 +99,11 @@ gboolean natsim_scenario_set (NatsimScenario *s, const char *assignment,
 /* Cross-group checks (warmup < duration, at least one population, the
  * nat config builds, inside addresses suffice, ...). */
 gboolean natsim_scenario_validate (NatsimScenario *s, GError **error);
+
+/* The NAT config of @s: its [nat] keys and its [forward NAME] groups
+ * (checked against the pool).  Clear with natsim_nat_config_clear(). */
+gboolean natsim_scenario_nat_config (const NatsimScenario *s, NatsimNatConfig *ret,
+                                     GError **error);
 
 /* A deep copy (for sweep points). */
 NatsimScenario *natsim_scenario_copy (const NatsimScenario *s);

@@ -21,6 +21,8 @@
 #include "natsim/error.h"
 #include "natsim/nat.h"
 #include "natsim/parse.h"
+#include "natsim/reasm.h"
+#include "natsim/sip-stream.h"
 #include "natsim/replay.h"
 #include "natsim/rng.h"
 
@@ -35,7 +37,7 @@
 #define REGISTER_SAME_ATTEMPT (5 * NATSIM_NSEC_PER_SEC)
 
 /* ------------------------------------------------------------------------ */
-/* The seed's tables (REFERENCE.md section 1)                               */
+/* The seed's tables (docs/reference.md section 1)                          */
 
 typedef struct
 {
@@ -166,6 +168,8 @@ typedef struct
 {
   SipKey     key;
   NatsimTime attempt;     /* start of the last registration attempt */
+  uint32_t   call_id;     /* of its last REGISTER */
+  gint64     challenged;  /* CSeq of that REGISTER if a 401/407 answered it, else -1 */
 } SipEndpoint;
 
 enum { R_DURATION, R_GAP, R_REFRESH, R_N };
@@ -181,6 +185,7 @@ struct NatsimAnalysis
   const NatsimCidrSet *inside;
   NatsimTime           flow_timeout;
   guint                max_samples;
+  bool                 outer;
   gsl_rng             *rng;
   GHashTable          *flows;     /* FlowKey* -> Flow* (owned) */
   GQueue               idle;      /* Flow links, least recently seen first */
@@ -190,6 +195,9 @@ struct NatsimAnalysis
   NatsimSipAnalysis    sip;
   Reservoir            sip_interval, sip_req, sip_ok;
   NatsimTraceStats     stats;
+  NatsimReasm         *reasm;     /* fragments, bounded pool */
+  NatsimSipStreams    *streams;   /* SIP over TCP, bounded pool */
+  bool                 any_fragment;
   guint64              flows_total, packets_total, bytes_total, no_ports;
   guint64              peak_live_flows;
   NatsimTime           first_time, last_time;
@@ -273,6 +281,7 @@ natsim_analysis_new (const NatsimCidrSet *inside, const NatsimAnalyzeOptions *op
                                                            : DEFAULT_FLOW_TIMEOUT;
   a->max_samples = opts != NULL && opts->max_samples > 0 ? opts->max_samples
                                                          : DEFAULT_MAX_SAMPLES;
+  a->outer = opts != NULL && opts->outer;
   /* A fixed seed: the kept sample depends on the input only. */
   a->rng = natsim_rng_new (1, 0, "analyze:reservoir");
   a->flows = g_hash_table_new_full (flow_key_hash, flow_key_equal, NULL, g_free);
@@ -280,6 +289,8 @@ natsim_analysis_new (const NatsimCidrSet *inside, const NatsimAnalyzeOptions *op
   a->sip_eps = g_hash_table_new_full (sip_key_hash, sip_key_equal, NULL, g_free);
   a->n_classes = natsim_replay_n_classes ();
   a->classes = g_new0 (ClassState, a->n_classes);
+  a->reasm = natsim_reasm_new (0);
+  a->streams = natsim_sip_streams_new (0, 0);
   return a;
 }
 
@@ -290,6 +301,8 @@ natsim_analysis_free (NatsimAnalysis *a)
     return;
   g_hash_table_unref (a->flows);
   g_hash_table_unref (a->sip_eps);
+  natsim_reasm_free (a->reasm);
+  natsim_sip_streams_free (a->streams);
   for (guint c = 0; c < a->n_classes; c++)
     for (guint i = 0; i < R_N; i++)
       if (a->classes[c].r[i].v != NULL)
@@ -382,12 +395,27 @@ flow_classify (const NatsimAnalysis *a, Flow *f, const NatsimTracePacket *tp,
   }
 }
 
+static SipEndpoint *
+sip_endpoint (NatsimAnalysis *a, const uint8_t addr[16], uint16_t port, uint8_t proto)
+{
+  SipKey key;
+
+  memset (&key, 0, sizeof key);
+  memcpy (key.addr, addr, 16);
+  key.port = port;
+  key.proto = proto;
+  return g_hash_table_lookup (a->sip_eps, &key);
+}
+
+/* One SIP message (a UDP payload, or a message framed from a TCP stream)
+ * sent by @tp's source. */
 static void
-sip_observe (NatsimAnalysis *a, const NatsimTracePacket *tp)
+sip_observe (NatsimAnalysis *a, const NatsimTracePacket *tp, const uint8_t *msg, size_t len)
 {
   NatsimSipInfo info;
+  SipEndpoint *ep;
 
-  if (!natsim_sip_peek (tp->payload, tp->payload_len, &info))
+  if (!natsim_sip_peek (msg, len, &info))
     return;
   if (info.kind == NATSIM_SIP_REGISTER_OK)
     {
@@ -396,38 +424,61 @@ sip_observe (NatsimAnalysis *a, const NatsimTracePacket *tp)
         reservoir_add (a, &a->sip_ok, (double) info.expires);
       return;
     }
+  if (info.kind == NATSIM_SIP_REGISTER_CHALLENGE)
+    {
+      /* The registrar asks for credentials; the endpoint it answers is the
+       * destination.  Remember which REGISTER was challenged. */
+      ep = sip_endpoint (a, tp->dst, tp->dst_port, tp->proto);
+      if (ep != NULL && info.call_id != 0 && info.call_id == ep->call_id)
+        ep->challenged = info.cseq;
+      return;
+    }
   a->sip.registers++;
   if (info.expires == 0)
     a->sip.unregisters++;
   else if (info.expires > 0)
     reservoir_add (a, &a->sip_req, (double) info.expires);
-  {
-    SipKey key;
-    SipEndpoint *ep;
-
-    memset (&key, 0, sizeof key);
-    memcpy (key.addr, tp->src, 16);
-    key.port = tp->src_port;
-    key.proto = tp->proto;
-    ep = g_hash_table_lookup (a->sip_eps, &key);
-    if (ep == NULL)
-      {
-        ep = g_new0 (SipEndpoint, 1);
-        ep->key = key;
-        ep->attempt = tp->time;
-        g_hash_table_insert (a->sip_eps, &ep->key, ep);
-        return;
-      }
-    if (tp->time - ep->attempt >= REGISTER_SAME_ATTEMPT)
-      {
-        reservoir_add (a, &a->sip_interval, natsim_time_to_sec (tp->time - ep->attempt));
-        ep->attempt = tp->time;
-      }
-  }
+  ep = sip_endpoint (a, tp->src, tp->src_port, tp->proto);
+  if (ep == NULL)
+    {
+      ep = g_new0 (SipEndpoint, 1);
+      memcpy (ep->key.addr, tp->src, 16);
+      ep->key.port = tp->src_port;
+      ep->key.proto = tp->proto;
+      ep->attempt = tp->time;
+      ep->call_id = info.call_id;
+      ep->challenged = -1;
+      g_hash_table_insert (a->sip_eps, &ep->key, ep);
+      return;
+    }
+  /* RFC 3261 22.2: the REGISTER that answers a 401/407 carries the same
+   * Call-ID and the next CSeq; however late it comes, it completes the
+   * challenged attempt rather than starting a refresh. */
+  if (ep->challenged >= 0 && info.call_id != 0 && info.call_id == ep->call_id
+      && info.cseq == ep->challenged + 1)
+    {
+      ep->challenged = -1;
+      return;
+    }
+  ep->call_id = info.call_id;
+  ep->challenged = -1;
+  if (tp->time - ep->attempt >= REGISTER_SAME_ATTEMPT)
+    {
+      reservoir_add (a, &a->sip_interval, natsim_time_to_sec (tp->time - ep->attempt));
+      ep->attempt = tp->time;
+    }
 }
 
-void
-natsim_analysis_add_packet (NatsimAnalysis *a, const NatsimTracePacket *tp)
+static void
+sip_stream_message (const NatsimTracePacket *tp, const uint8_t *msg, size_t len, void *user_data)
+{
+  sip_observe (user_data, tp, msg, len);
+}
+
+/* Adds @tp, a packet with ports or a reassembled datagram of @packets
+ * fragments and @bytes IP bytes, to its flow. */
+static void
+flow_account (NatsimAnalysis *a, const NatsimTracePacket *tp, guint64 packets, guint64 bytes)
 {
   FlowKey key;
   Flow *f;
@@ -435,31 +486,8 @@ natsim_analysis_add_packet (NatsimAnalysis *a, const NatsimTracePacket *tp)
   uint64_t expected;
   bool from_local;
 
-  g_return_if_fail (a != NULL && tp != NULL && !a->finished);
-
-  if (!a->any)
-    a->first_time = tp->time;
-  a->any = true;
-  a->last_time = MAX (a->last_time, tp->time);
-
-  /* Close flows idle for the flow timeout (the queue's head is the least
-   * recently seen). */
-  while (a->idle.head != NULL)
-    {
-      Flow *old = a->idle.head->data;
-
-      if (tp->time < old->last || tp->time - old->last < a->flow_timeout)
-        break;
-      flow_close (a, old);
-    }
-
-  if (!tp->has_ports)
-    {
-      a->no_ports++;
-      return;
-    }
-  a->packets_total++;
-  a->bytes_total += tp->ip_length;
+  a->packets_total += packets;
+  a->bytes_total += bytes;
 
   memset (&key, 0, sizeof key);
   key.proto = tp->proto;
@@ -492,8 +520,8 @@ natsim_analysis_add_packet (NatsimAnalysis *a, const NatsimTracePacket *tp)
       f->last = tp->time;
     }
   g_queue_push_tail_link (&a->idle, &f->link);
-  f->packets++;
-  f->bytes += tp->ip_length;
+  f->packets += packets;
+  f->bytes += bytes;
 
   /* QoS: what the local end marks. */
   from_local = (f->local == 0) == src_is_a;
@@ -501,20 +529,81 @@ natsim_analysis_add_packet (NatsimAnalysis *a, const NatsimTracePacket *tp)
     {
       ClassState *cs = &a->classes[f->cls];
 
-      cs->fig.dscp_observed[tp->dscp & 63]++;
+      cs->fig.dscp_observed[tp->dscp & 63] += packets;
       expected = dscp_expected (f->cls, f->local_port);
       if (expected != 0)
         {
-          cs->fig.dscp_checked++;
+          cs->fig.dscp_checked += packets;
           if (expected & (UINT64_C (1) << (tp->dscp & 63)))
-            cs->fig.dscp_expected++;
+            cs->fig.dscp_expected += packets;
           else
-            cs->fig.dscp_other++;
+            cs->fig.dscp_other += packets;
         }
     }
 
-  if ((tp->proto == NATSIM_PROTO_UDP || tp->proto == NATSIM_PROTO_TCP) && tp->payload_len >= 8)
-    sip_observe (a, tp);
+  if (tp->proto == NATSIM_PROTO_TCP)
+    natsim_sip_streams_feed (a->streams, tp, sip_stream_message, a);
+  else if (tp->proto == NATSIM_PROTO_UDP && tp->payload_len >= 8)
+    sip_observe (a, tp, tp->payload, tp->payload_len);
+}
+
+void
+natsim_analysis_add_packet (NatsimAnalysis *a, const NatsimTracePacket *tp)
+{
+  g_return_if_fail (a != NULL && tp != NULL && !a->finished);
+
+  if (!a->any)
+    a->first_time = tp->time;
+  a->any = true;
+  a->last_time = MAX (a->last_time, tp->time);
+
+  /* Close flows idle for the flow timeout (the queue's head is the least
+   * recently seen). */
+  while (a->idle.head != NULL)
+    {
+      Flow *old = a->idle.head->data;
+
+      if (tp->time < old->last || tp->time - old->last < a->flow_timeout)
+        break;
+      flow_close (a, old);
+    }
+
+  if (tp->fragment)
+    {
+      /* A datagram counts when its last piece is in, with every piece;
+       * pieces of datagrams that never complete count as packets without
+       * ports (natsim_analysis_finish()). */
+      NatsimReasmDatagram d;
+
+      a->any_fragment = true;
+      if (natsim_reasm_add (a->reasm, tp, &d) == NATSIM_REASM_COMPLETE)
+        {
+          NatsimTracePacket whole = *tp;
+
+          if (!d.has_ports)
+            {
+              a->no_ports += d.fragments;
+              return;
+            }
+          whole.fragment = false;
+          whole.has_ports = true;
+          whole.src_port = d.src_port;
+          whole.dst_port = d.dst_port;
+          whole.tcp_flags = d.tcp_flags;
+          whole.payload = d.payload;
+          whole.payload_len = d.payload_len;
+          whole.ip = NULL;
+          whole.ip_caplen = 0;
+          flow_account (a, &whole, d.fragments, d.bytes);
+        }
+      return;
+    }
+  if (!tp->has_ports)
+    {
+      a->no_ports++;
+      return;
+    }
+  flow_account (a, tp, 1, tp->ip_length);
 }
 
 void
@@ -524,6 +613,8 @@ natsim_analysis_finish (NatsimAnalysis *a, const NatsimTraceStats *stats)
 
   if (stats != NULL)
     a->stats = *stats;
+  natsim_reasm_flush (a->reasm);
+  a->no_ports += natsim_reasm_stats (a->reasm)->lost;
   /* Least recently seen first: a fixed order for a fixed input. */
   while (a->idle.head != NULL)
     flow_close (a, a->idle.head->data);
@@ -579,6 +670,13 @@ natsim_analysis_duration_s (const NatsimAnalysis *a)
   return a->any ? natsim_time_to_sec (a->last_time - a->first_time) : 0.0;
 }
 
+const NatsimTraceStats *
+natsim_analysis_trace_stats (const NatsimAnalysis *a)
+{
+  g_return_val_if_fail (a != NULL, NULL);
+  return &a->stats;
+}
+
 const NatsimSipAnalysis *
 natsim_analysis_sip (const NatsimAnalysis *a)
 {
@@ -590,6 +688,7 @@ NatsimAnalysis *
 natsim_analyze (const char *const *traces, guint n, const NatsimCidrSet *inside,
                 const NatsimAnalyzeOptions *opts, GError **error)
 {
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
   g_autoptr (NatsimTraceReader) r = natsim_trace_reader_open (traces, n, error);
   g_autoptr (NatsimAnalysis) a = NULL;
   NatsimTracePacket tp;
@@ -597,6 +696,7 @@ natsim_analyze (const char *const *traces, guint n, const NatsimCidrSet *inside,
 
   if (r == NULL)
     return NULL;
+  natsim_trace_reader_set_decapsulate (r, opts == NULL || !opts->outer);
   a = natsim_analysis_new (inside, opts);
   while ((res = natsim_trace_reader_next (r, &tp)) == NATSIM_TRACE_PACKET)
     natsim_analysis_add_packet (a, &tp);
@@ -610,128 +710,6 @@ natsim_analyze (const char *const *traces, guint n, const NatsimCidrSet *inside,
     }
   natsim_analysis_finish (a, natsim_trace_reader_stats (r));
   return g_steal_pointer (&a);
-}
-
-/* ------------------------------------------------------------------------ */
-/* SIP peeking                                                              */
-
-static bool
-has_prefix_ci (const uint8_t *p, size_t len, const char *prefix)
-{
-  size_t n = strlen (prefix);
-
-  return len >= n && g_ascii_strncasecmp ((const char *) p, prefix, n) == 0;
-}
-
-/* Parses decimal digits at @p (after blanks); -1 if none or more than 10. */
-static gint64
-parse_number (const uint8_t *p, size_t len, size_t *ret_used)
-{
-  size_t i = 0, start;
-  gint64 v = 0;
-
-  while (i < len && (p[i] == ' ' || p[i] == '\t'))
-    i++;
-  start = i;
-  while (i < len && g_ascii_isdigit (p[i]) && i - start < 10)
-    v = v * 10 + (p[i++] - '0');
-  if (ret_used != NULL)
-    *ret_used = i;
-  if (i == start || (i < len && g_ascii_isdigit (p[i])) || v > G_MAXUINT32)
-    return -1;
-  return v;
-}
-
-static bool
-name_is (const uint8_t *name, size_t len, const char *want)
-{
-  return len == strlen (want) && g_ascii_strncasecmp ((const char *) name, want, len) == 0;
-}
-
-bool
-natsim_sip_peek (const uint8_t *p, size_t len, NatsimSipInfo *ret)
-{
-  bool request, ok = false, cseq_register = false, have_contact = false;
-  gint64 header_expires = -1, contact_expires = -1;
-  size_t pos = 0;
-
-  g_return_val_if_fail (ret != NULL, false);
-  ret->kind = NATSIM_SIP_NONE;
-  ret->expires = -1;
-  ret->cseq = -1;
-  if (p == NULL)
-    return false;
-
-  if (len >= 9 && memcmp (p, "REGISTER ", 9) == 0)
-    request = true;
-  else if (len >= 12 && memcmp (p, "SIP/2.0 ", 8) == 0)
-    {
-      request = false;
-      ok = p[8] == '2' && g_ascii_isdigit (p[9]) && g_ascii_isdigit (p[10]) && p[11] == ' ';
-      if (!ok)
-        return false;
-    }
-  else
-    return false;
-
-  /* Header lines, up to the blank line or the end of the captured bytes. */
-  while (pos < len && p[pos] != '\n')
-    pos++;
-  while (++pos < len)
-    {
-      const uint8_t *line = p + pos;
-      size_t n = 0, colon, name_end;
-
-      while (pos + n < len && line[n] != '\n')
-        n++;
-      pos += n;
-      if (n > 0 && line[n - 1] == '\r')
-        n--;
-      if (n == 0)
-        break; /* end of headers */
-      if (line[0] == ' ' || line[0] == '\t')
-        continue; /* a folded continuation */
-      for (colon = 0; colon < n && line[colon] != ':'; colon++)
-        ;
-      if (colon == n)
-        continue;
-      for (name_end = colon; name_end > 0 && (line[name_end - 1] == ' ' || line[name_end - 1] == '\t');)
-        name_end--;
-      colon++;
-      if (name_is (line, name_end, "expires"))
-        header_expires = parse_number (line + colon, n - colon, NULL);
-      else if ((name_is (line, name_end, "contact") || name_is (line, name_end, "m")) && !have_contact)
-        {
-          have_contact = true;
-          for (size_t i = colon; i < n; i++)
-            if (line[i] == ',')
-              break; /* only the first contact */
-            else if (line[i] == ';' && has_prefix_ci (line + i + 1, n - i - 1, "expires="))
-              {
-                contact_expires = parse_number (line + i + 9, n - i - 9, NULL);
-                break;
-              }
-        }
-      else if (name_is (line, name_end, "cseq"))
-        {
-          size_t used = 0;
-          gint64 num = parse_number (line + colon, n - colon, &used);
-          size_t i = colon + used;
-
-          ret->cseq = num;
-          while (i < n && (line[i] == ' ' || line[i] == '\t'))
-            i++;
-          cseq_register = n - i >= 8 && memcmp (line + i, "REGISTER", 8) == 0 &&
-                          (n - i == 8 || line[i + 8] == ' ' || line[i + 8] == '\t');
-        }
-    }
-  /* RFC 3261 10.2.1.1: a Contact's expires parameter overrides Expires. */
-  ret->expires = contact_expires >= 0 ? contact_expires : header_expires;
-  if (request)
-    ret->kind = NATSIM_SIP_REGISTER;
-  else if (ok && cseq_register)
-    ret->kind = NATSIM_SIP_REGISTER_OK;
-  return ret->kind != NATSIM_SIP_NONE;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -995,6 +973,13 @@ natsim_analysis_to_json (const NatsimAnalysis *a, const char *const *traces, gui
   g_string_append_c (j.s, ']');
   jo_num (&j, "flow_timeout_s", natsim_time_to_sec (a->flow_timeout));
   jo_uint (&j, "max_samples", a->max_samples);
+  /* Only when asked for: the default (tunnels opened) keeps the document
+   * of a capture without tunnels as it always was. */
+  if (a->outer)
+    {
+      jo_key (&j, "outer");
+      g_string_append (j.s, "true");
+    }
   jo_close (&j, '}');
 
   jo_open (&j, "capture", '{');
@@ -1014,6 +999,41 @@ natsim_analysis_to_json (const NatsimAnalysis *a, const char *const *traces, gui
   jo_uint (&j, "no_ports", a->no_ports);
   jo_uint (&j, "truncated", st->truncated);
   jo_uint (&j, "out_of_order", st->out_of_order);
+  /* Present when there are some, like the tunnels below: the document of
+   * an ordinary capture stays as it was. */
+  if (st->bad_timestamps > 0)
+    jo_uint (&j, "bad_timestamps", st->bad_timestamps);
+  if (st->files_cut > 0)
+    jo_uint (&j, "files_cut", st->files_cut);
+  if (a->any_fragment)
+    {
+      const NatsimReasmStats *rs = natsim_reasm_stats (a->reasm);
+
+      jo_open (&j, "reassembly", '{');
+      jo_uint (&j, "datagrams", rs->datagrams);
+      jo_uint (&j, "fragments", rs->fragments);
+      jo_uint (&j, "fragments_lost", rs->lost);
+      jo_uint (&j, "overlapping", rs->overlapping);
+      jo_uint (&j, "timed_out", rs->timed_out);
+      jo_uint (&j, "evicted", rs->evicted);
+      jo_uint (&j, "invalid", rs->invalid);
+      jo_uint (&j, "duplicates", rs->duplicates);
+      jo_close (&j, '}');
+    }
+  {
+    guint64 any = 0;
+
+    for (guint k = 0; k < NATSIM_TRACE_TUNNEL_N; k++)
+      any += st->tunnels[k];
+    if (any > 0)
+      {
+        jo_open (&j, "decapsulated", '{');
+        for (guint k = 0; k < NATSIM_TRACE_TUNNEL_N; k++)
+          if (st->tunnels[k] > 0)
+            jo_uint (&j, natsim_trace_tunnel_name ((NatsimTraceTunnel) k), st->tunnels[k]);
+        jo_close (&j, '}');
+      }
+  }
   jo_num (&j, "duration_s", a->any ? natsim_time_to_sec (a->last_time - a->first_time) : 0.0);
   jo_close (&j, '}');
 
@@ -1075,6 +1095,23 @@ natsim_analysis_to_json (const NatsimAnalysis *a, const char *const *traces, gui
   jo_quantiles (&j, "register_interval_s", &a->sip.interval);
   jo_quantiles (&j, "expires_requested_s", &a->sip.expires_requested);
   jo_quantiles (&j, "expires_granted_s", &a->sip.expires_granted);
+  {
+    /* SIP over TCP, when the capture has it (absent otherwise, so the
+     * document of a UDP-only capture is as it was). */
+    const NatsimSipStreamStats *ts = natsim_sip_streams_stats (a->streams);
+
+    if (ts->messages + ts->keepalives + ts->gaps + ts->overflows > 0)
+      {
+        jo_open (&j, "tcp_streams", '{');
+        jo_uint (&j, "messages", ts->messages);
+        jo_uint (&j, "keepalives", ts->keepalives);
+        jo_uint (&j, "gaps", ts->gaps);
+        jo_uint (&j, "overflows", ts->overflows);
+        jo_uint (&j, "evicted", ts->evicted);
+        jo_uint (&j, "bytes_skipped", ts->skipped);
+        jo_close (&j, '}');
+      }
+  }
   jo_close (&j, '}');
 
   jo_open (&j, "recommendations", '[');
@@ -1105,6 +1142,25 @@ natsim_analysis_to_json (const NatsimAnalysis *a, const char *const *traces, gui
   jo_close (&j, ']');
 
   jo_open (&j, "warnings", '[');
+  {
+    g_autofree char *cut = natsim_trace_cut_message (st, traces);
+    g_autofree char *bad_time = natsim_trace_bad_time_message (st);
+
+    if (cut != NULL)
+      {
+        jo_open (&j, NULL, '{');
+        jo_str (&j, "id", "trace.cut");
+        jo_str (&j, "message", cut);
+        jo_close (&j, '}');
+      }
+    if (bad_time != NULL)
+      {
+        jo_open (&j, NULL, '{');
+        jo_str (&j, "id", "trace.bad_timestamps");
+        jo_str (&j, "message", bad_time);
+        jo_close (&j, '}');
+      }
+  }
   if (st->packets_skipped > 0)
     {
       g_autoptr (GString) m = g_string_new (NULL);

@@ -12,6 +12,7 @@
 #include "natsim/eventq.h"
 #include "natsim/rng.h"
 #include "natsim/simulate.h"
+#include "step.h"
 
 typedef struct
 {
@@ -128,8 +129,10 @@ sim_send (void *data, const NatsimPacket *pkt, NatsimNatResult *ret)
 {
   Sim *sim = data;
 
-  natsim_nat_process (sim->nat, pkt, ret);
-  natsim_collector_on_packet (sim->collector, pkt, ret);
+  /* Models send at the time of the event they handle, to which the event
+   * loop has already brought the collector: the step's advance is then a
+   * no-op (no NAT timer is ever due at the time it is armed). */
+  natsim_step_packet (sim->nat, sim->collector, pkt, ret);
   if (sim->hooks != NULL && sim->hooks->packet != NULL)
     sim->hooks->packet (pkt, ret, sim->hook_state);
   if (sim->events != NULL && ret->verdict == NATSIM_VERDICT_FORWARDED && !ret->new_binding)
@@ -165,6 +168,7 @@ NatsimRunResult *
 natsim_simulate_replication (const NatsimScenario *s, guint replication, FILE *events,
                              GError **error)
 {
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
   return natsim_simulate_replication_observed (s, replication, events, NULL, NULL, error);
 }
 
@@ -190,7 +194,8 @@ natsim_simulate_replication_observed (const NatsimScenario *s, guint replication
   NatsimEvent ev;
   Sim sim = { 0 };
 
-  if (!natsim_nat_config_from_params (s->nat, &cfg, error))
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+  if (!natsim_scenario_nat_config (s, &cfg, error))
     {
       g_prefix_error (error, "%s: [nat] ", s->path);
       return NULL;
@@ -249,6 +254,9 @@ natsim_simulate_replication_observed (const NatsimScenario *s, guint replication
   while (natsim_eventq_peek_time (queue) < end && natsim_eventq_pop (queue, &ev))
     {
       NatsimPopulation *pop = g_ptr_array_index (pops, ev.aux);
+
+      /* Every event moves the clock, packets or not: the models may look
+       * at the NAT's state (natsim_nat_flow_state()). */
       natsim_collector_advance (collector, ev.time);
       pop->klass->handle (pop, &ev);
     }
@@ -290,6 +298,8 @@ run_job (gpointer data, gpointer user_data)
 GPtrArray *
 natsim_simulate (const NatsimScenario *s, const NatsimSimOptions *opts, GError **error)
 {
+  /* Before the declarations below allocate. */
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
   guint n = (guint) natsim_params_get_uint (s->simulation, "replications");
   guint jobs = MAX (opts != NULL ? opts->jobs : 1, 1);
   g_autofree NatsimRunResult **results = g_new0 (NatsimRunResult *, n);

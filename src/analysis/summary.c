@@ -2,7 +2,7 @@
 #include "natsim/analysis.h"
 
 /* Blocking probability of one run: its failures over its mapping attempts,
- * 0 when it made none (DESIGN.md: blocking_probability =
+ * 0 when it made none (docs/report.md: blocking_probability =
  * allocation_failures / flows). */
 static double
 run_blocking (const NatsimStats *st)
@@ -223,6 +223,8 @@ natsim_summarize (NatsimRunResult *const *runs, guint n,
         = mean_series (runs, n, G_STRUCT_OFFSET (NatsimRunResult, tl_block_subscribers),
                        n_intervals);
     }
+  if (n > 0 && runs[0]->packets != NULL)
+    s->packets = g_array_ref (runs[0]->packets);
   return s;
 }
 
@@ -239,5 +241,6 @@ natsim_summary_free (NatsimSummary *s)
   g_clear_pointer (&s->tl_failures, g_array_unref);
   g_clear_pointer (&s->tl_blocks, g_array_unref);
   g_clear_pointer (&s->tl_block_subscribers, g_array_unref);
+  g_clear_pointer (&s->packets, g_array_unref);
   g_free (s);
 }

@@ -8,11 +8,18 @@
 #include "natsim/simulate.h"
 #include "natsim/trace.h"
 
-/* Exit statuses (DESIGN.md): 0 success, 2 bad input or usage, 1 other. */
+/* Exit statuses (README.md, "Commands"): 0 success, 2 bad input or usage, 1 other. */
 enum { EXIT_OK = 0, EXIT_FAILURE_OTHER = 1, EXIT_BAD_INPUT = 2 };
 
 /* Prints "natsim: MESSAGE" and returns the exit status for @error. */
 int cli_fail (GError *error);
+
+/* What the reader met in the captures @paths (counts @st): a cut last
+ * record fails with NATSIM_ERROR_INVALID_INPUT when @strict, else it and
+ * impossible timestamps are warned about on stderr ("natsim: warning: ..."),
+ * as tshark does; the report carries them as warnings too. */
+gboolean cli_trace_warnings (const NatsimTraceStats *st, const char *const *paths,
+                             gboolean strict, GError **error);
 
 /* Loads @path, applies --set assignments and validates. */
 NatsimScenario *cli_load_scenario (const char *path, char **sets, GError **error);
@@ -23,6 +30,14 @@ gboolean cli_check_jobs (gint jobs, GError **error);
 /* --format: defaults *@formats to NATSIM_REPORT_DEFAULT_FORMATS, then
  * checks it (the error is not prefixed). */
 gboolean cli_check_formats (char **formats, GError **error);
+
+/* False with an error when the comma-separated @formats names no format
+ * at all ("" or ","). */
+gboolean cli_format_list_nonempty (const char *formats, GError **error);
+
+/* --seed N: a non-negative decimal integer; anything else (-1, "x") is a
+ * usage error naming --seed. */
+gboolean cli_parse_seed (const char *arg, uint64_t *ret_seed, GError **error);
 
 /* --replications R (R at least 1) as simulation.replications=R; the
  * scenario still wants validating. */
@@ -64,5 +79,6 @@ int cmd_synth (int argc, char **argv);
 int cmd_plan (int argc, char **argv);
 int cmd_sweep (int argc, char **argv);
 int cmd_check (int argc, char **argv);
+int cmd_classify (int argc, char **argv);
 int cmd_presets (int argc, char **argv);
 int cmd_profiles (int argc, char **argv);

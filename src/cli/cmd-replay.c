@@ -10,8 +10,15 @@
 #define REPLAY_MAX_SCALE 10000
 
 static void
-add_warnings (NatsimReport *report, const NatsimReplayInfo *info)
+add_warnings (NatsimReport *report, const NatsimReplayInfo *info, const char *const *traces)
 {
+  g_autofree char *cut = natsim_trace_cut_message (&info->trace, traces);
+  g_autofree char *bad_time = natsim_trace_bad_time_message (&info->trace);
+
+  if (cut != NULL)
+    natsim_report_add_warning (report, "trace.cut", "%s", cut);
+  if (bad_time != NULL)
+    natsim_report_add_warning (report, "trace.bad_timestamps", "%s", bad_time);
   if (info->mid_stream_tcp > 0)
     natsim_report_add_warning (report, "replay.mid_stream",
                                "%" G_GUINT64_FORMAT " TCP connection(s) began before the "
@@ -61,11 +68,11 @@ cmd_replay (int argc, char **argv)
   NatsimReplayInfo info;
   NatsimTime interval = 60 * NATSIM_NSEC_PER_SEC;
   uint64_t seed_value = 1;
-  gint64 seed = -1;
+  g_autofree char *seed_arg = NULL;
   gint scale = 1;
   g_autofree char *scale_offset = NULL;
   NatsimReplayScale scaling = { 1, 60 * NATSIM_NSEC_PER_SEC };
-  gboolean quiet = FALSE;
+  gboolean quiet = FALSE, strict = FALSE;
   GOptionEntry entries[] = {
     { "scenario", 0, 0, G_OPTION_ARG_FILENAME, &scenario,
       "Take the NAT configuration ([nat]) from this scenario", "S.ini" },
@@ -79,12 +86,15 @@ cmd_replay (int argc, char **argv)
       "Directory for the reports (default reports/TRACE-NAME)", "DIR" },
     { "format", 'f', 0, G_OPTION_ARG_STRING, &formats,
       "Report formats to write: text,json,md,html,csv (default text,json,md,html)", "LIST" },
-    { "seed", 0, 0, G_OPTION_ARG_INT64, &seed,
+    { "seed", 0, 0, G_OPTION_ARG_STRING, &seed_arg,
       "Seed of the NAT's random port choices (default the scenario's, else 1)", "N" },
     { "scale", 'k', 0, G_OPTION_ARG_INT, &scale,
       "Predict K times the population: clone every inside host K-1 times (default 1)", "K" },
     { "scale-offset", 0, 0, G_OPTION_ARG_STRING, &scale_offset,
       "Clones start at a random offset below this duration (default 60s)", "DURATION" },
+    { "strict", 0, 0, G_OPTION_ARG_NONE, &strict,
+      "Refuse a capture whose last record is cut short (default: read up to it and warn)",
+      NULL },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print no summary on stdout", NULL },
     { NULL }
   };
@@ -115,12 +125,6 @@ cmd_replay (int argc, char **argv)
                    "replay: expected at least one TRACE (see 'natsim replay --help')");
       return cli_fail (g_steal_pointer (&error));
     }
-  if (seed < -1)
-    {
-      g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "--seed: expected a non-negative integer");
-      return cli_fail (g_steal_pointer (&error));
-    }
 
   if (scenario != NULL)
     {
@@ -138,8 +142,8 @@ cmd_replay (int argc, char **argv)
         return cli_fail (g_steal_pointer (&error));
       nat_params = own_nat;
     }
-  if (seed >= 0)
-    seed_value = (uint64_t) seed;
+  if (seed_arg != NULL && !cli_parse_seed (seed_arg, &seed_value, &error))
+    return cli_fail (g_steal_pointer (&error));
   if (scale < 1 || scale > REPLAY_MAX_SCALE)
     {
       g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
@@ -176,7 +180,8 @@ cmd_replay (int argc, char **argv)
     }
   run = natsim_replay_scaled (&cfg, (const char *const *) argv + 1, (guint) argc - 1, inside,
                               interval, seed_value, &scaling, &info, &error);
-  if (run == NULL)
+  if (run == NULL
+      || !cli_trace_warnings (&info.trace, (const char *const *) argv + 1, strict, &error))
     {
       natsim_nat_config_clear (&cfg);
       return cli_fail (g_steal_pointer (&error));
@@ -190,7 +195,7 @@ cmd_replay (int argc, char **argv)
     g_ptr_array_add (report->traces, g_strdup (argv[i]));
   report->seed = seed_value;
   report->config = cli_nat_config_json (nat_params);
-  add_warnings (report, &info);
+  add_warnings (report, &info, (const char *const *) argv + 1);
 
   if (info.scale > 1)
     natsim_report_add_warning (report, "replay.scale",

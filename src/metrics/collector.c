@@ -50,6 +50,7 @@ struct NatsimCollector
   guint64     max_points;
   guint       cap;
   NatsimTime  reached;       /* times below this need no open_reach() */
+  GArray     *packets;       /* NatsimPacketRecord until more than the log holds */
 };
 
 /* The first allocation of an open collector's timeline, in buckets. */
@@ -74,9 +75,10 @@ NatsimCollector *
 natsim_collector_new (NatsimNat *nat, guint n_classes, guint n_addresses,
                       NatsimTime warmup, NatsimTime end, NatsimTime interval)
 {
-  NatsimCollector *c = g_new0 (NatsimCollector, 1);
+  NatsimCollector *c;
 
   g_return_val_if_fail (interval > 0 && end > 0 && warmup < end, NULL);
+  c = g_new0 (NatsimCollector, 1);
   c->nat = nat;
   c->warmup = warmup;
   c->end = end;
@@ -100,6 +102,7 @@ natsim_collector_new (NatsimNat *nat, guint n_classes, guint n_addresses,
   c->addr_stride = c->n_intervals;
   c->counting = warmup == 0;
   init_block_figures (c, c->n_intervals);
+  c->packets = g_array_new (FALSE, FALSE, sizeof (NatsimPacketRecord));
   return c;
 }
 
@@ -135,6 +138,7 @@ natsim_collector_new_open (NatsimNat *nat, guint n_classes, guint n_addresses,
   c->addr_stride = c->cap;
   c->counting = true;
   init_block_figures (c, c->cap);
+  c->packets = g_array_new (FALSE, FALSE, sizeof (NatsimPacketRecord));
   return c;
 }
 
@@ -156,7 +160,37 @@ natsim_collector_free (NatsimCollector *c)
   g_free (c->tl_blocks);
   g_free (c->tl_block_subs);
   g_free (c->tl_addr_blocks);
+  g_clear_pointer (&c->packets, g_array_unref);
   g_free (c);
+}
+
+/* Keeps the packet for the sequence diagram of small runs; the log is
+ * dropped (once) when the run outgrows it, so a large run pays one test
+ * per packet. */
+static void
+log_packet (NatsimCollector *c, const NatsimPacket *pkt, const NatsimNatResult *res)
+{
+  NatsimPacketRecord rec = { 0 };
+
+  if (c->packets == NULL)
+    return;
+  if (c->packets->len >= NATSIM_PACKET_LOG_MAX)
+    {
+      g_clear_pointer (&c->packets, g_array_unref);
+      return;
+    }
+  rec.time = pkt->time;
+  rec.src_addr = pkt->src_addr, rec.src_port = pkt->src_port;
+  rec.dst_addr = pkt->dst_addr, rec.dst_port = pkt->dst_port;
+  rec.ext_addr = res->ext_addr, rec.ext_port = res->ext_port;
+  rec.in_addr = res->in_addr, rec.in_port = res->in_port;
+  rec.cls = pkt->cls;
+  rec.proto = pkt->proto;
+  rec.dir = pkt->dir;
+  rec.verdict = (uint8_t) res->verdict;
+  rec.tcp_flags = pkt->tcp_flags;
+  rec.hairpinned = res->hairpinned;
+  g_array_append_val (c->packets, rec);
 }
 
 static inline void
@@ -428,6 +462,7 @@ natsim_collector_on_packet (NatsimCollector *c, const NatsimPacket *pkt,
   guint cls = pkt->cls;
   bool out = pkt->dir == NATSIM_DIR_OUT;
 
+  log_packet (c, pkt, res);
   if (!in_window (c, pkt->time))
     return;
   switch (res->verdict)
@@ -455,7 +490,6 @@ natsim_collector_on_packet (NatsimCollector *c, const NatsimPacket *pkt,
     case NATSIM_VERDICT_UNSOLICITED:
       bump (c, cls, NATSIM_STAT_PACKETS_DROPPED);
       break;
-    case NATSIM_VERDICT_NOT_TRANSLATED:
     default:
       break;
     }
@@ -558,6 +592,7 @@ natsim_collector_finish (NatsimCollector *c)
   NatsimRunResult *r = g_new0 (NatsimRunResult, 1);
 
   natsim_collector_advance (c, c->end);
+  r->packets = g_steal_pointer (&c->packets);
   if (c->next_bucket < c->n_intervals)
     {
       /* The partial last bucket ends at c->end. */

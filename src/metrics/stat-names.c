@@ -1,6 +1,6 @@
 /* natsim: names of the figures, and freeing a run's result.
  *
- * The names are the report.json keys of the "totals" object (DESIGN.md,
+ * The names are the report.json keys of the "totals" object (docs/report.md,
  * schema natsim.report/1), in NatsimStat order. */
 #include "natsim/metrics.h"
 
@@ -65,5 +65,6 @@ natsim_run_result_free (NatsimRunResult *r)
   g_free (r->tl_blocks);
   g_free (r->tl_block_subscribers);
   g_free (r->tl_addr_blocks);
+  g_clear_pointer (&r->packets, g_array_unref);
   g_free (r);
 }

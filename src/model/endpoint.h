@@ -1,8 +1,8 @@
 /* natsim: the endpoint engine shared by the VoIP profiles (private).
  *
  * Every VoIP profile (cisco-mpp, room-device, webex-desktop, webex-mobile,
- * local-gateway, sip-udp) is one EndpointSpec filled from its keys; the
- * engine in endpoint.c runs it.  An endpoint has up to four kinds of
+ * local-gateway, sip-udp) is one EndpointSpec filled from its keys (shared
+ * readers in endpoint-spec.c); the engine in endpoint.c runs it.  An endpoint has up to four kinds of
  * "channels":
  * - a signalling connection (SIP over TCP/TLS or UDP) with REGISTER
  *   refreshes, optional keepalives, and requests from the cloud (OPTIONS,
@@ -20,7 +20,7 @@
 #include "natsim/error.h"
 #include "natsim/parse.h"
 
-/* DSCP code points of REFERENCE.md section 1. */
+/* DSCP code points of docs/reference.md section 1. */
 #define DSCP_CS0  0
 #define DSCP_CS3  24
 #define DSCP_AF41 34
@@ -32,7 +32,7 @@
 #define IPV4(a, b, c, d) \
   ((uint32_t) (a) << 24 | (uint32_t) (b) << 16 | (uint32_t) (c) << 8 | (uint32_t) (d))
 
-/* Where the Webex Calling cloud is (REFERENCE.md section 1 subnets): SIP
+/* Where the Webex Calling cloud is (docs/reference.md section 1): SIP
  * edges in 85.119.56.0/23, media relays and STUN in 144.196.0.0/16,
  * device NTP in 23.89.0.0/16, device configuration in 170.72.0.0/16, the
  * apps' websocket in 62.109.192.0/18.  Push services and third-party SIP

@@ -1,6 +1,6 @@
 /* natsim: the [nat] keys, the behaviour presets, and config building.
  *
- * Preset values come from REFERENCE.md section 3 (Linux netfilter as
+ * Preset values come from docs/reference.md section 3 (Linux netfilter as
  * measured on a real kernel, vendor defaults) and section 2 (the BCP 127
  * requirements for the "rfc" preset).  Where a vendor's behaviour is not
  * documented there, the preset says so in its description.
@@ -86,6 +86,9 @@ const NatsimKeySpec natsim_nat_keys[] = {
   { "tombstone", NATSIM_KEY_DURATION, "1h",
     "how long an expired binding is remembered to classify binding losses and rebindings",
     0, 30 * DAY, NULL },
+  { "hairpinning", NATSIM_KEY_BOOL, "false",
+    "an inside host reaches another through its public address and port (RFC 4787 REQ-9, "
+    "RFC 5382 REQ-8); Linux needs explicit rules for it", 0, 0, NULL },
   { "address_selection", NATSIM_KEY_ENUM, "hash",
     "which public address a new binding (or first port block) takes: hash (Linux, no "
     "fall-back), first-fit (Cisco IOS/ASA), round-robin (ASA option), least-loaded "
@@ -122,6 +125,7 @@ static const char *const preset_linux[] = {
   "quarantine", "0s",
   "ports_per_subscriber", "0",
   "blocks_per_subscriber", "1",
+  "hairpinning", "false",
   "address_selection", "hash",
   "block_timeout", "0s",
   "deterministic", "false",
@@ -150,6 +154,7 @@ static const char *const preset_rfc[] = {
   "quarantine", "120s",
   "ports_per_subscriber", "0",
   "blocks_per_subscriber", "1",
+  "hairpinning", "true",
   "address_selection", "hash",
   "block_timeout", "0s",
   "deterministic", "false",
@@ -175,6 +180,7 @@ static const char *const preset_cisco_ios[] = {
   "quarantine", "0s",
   "ports_per_subscriber", "0",
   "blocks_per_subscriber", "1",
+  "hairpinning", "false",
   "address_selection", "first-fit",
   "block_timeout", "0s",
   "deterministic", "false",
@@ -201,6 +207,7 @@ static const char *const preset_cisco_asa[] = {
   "quarantine", "0s",
   "ports_per_subscriber", "0",
   "blocks_per_subscriber", "1",
+  "hairpinning", "false",
   "address_selection", "first-fit",
   "block_timeout", "0s",
   "deterministic", "false",
@@ -228,6 +235,7 @@ static const char *const preset_pf[] = {
   "quarantine", "0s",
   "ports_per_subscriber", "0",
   "blocks_per_subscriber", "1",
+  "hairpinning", "false",
   "address_selection", "hash",
   "block_timeout", "0s",
   "deterministic", "false",
@@ -254,6 +262,7 @@ static const char *const preset_juniper_pba[] = {
   "quarantine", "0s",
   "ports_per_subscriber", "128",
   "blocks_per_subscriber", "8",
+  "hairpinning", "true",
   "address_selection", "least-loaded",
   "block_timeout", "0s",
   "deterministic", "false",
@@ -301,10 +310,10 @@ natsim_nat_config_from_params (const NatsimParams *p, NatsimNatConfig *ret,
   g_autoptr (GArray) addrs = natsim_params_get_addresses (p, "addresses");
   guint64 range;
 
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
   if (addrs->len == 0)
     {
-      g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
-                   "addresses: at least one public address is needed");
+      natsim_set_key_error (error, "addresses", "at least one public address is needed");
       return FALSE;
     }
   natsim_params_get_port_range (p, "port_range", &cfg.port_lo, &cfg.port_hi);
@@ -327,6 +336,7 @@ natsim_nat_config_from_params (const NatsimParams *p, NatsimNatConfig *ret,
   cfg.blocks_per_subscriber = (uint32_t) natsim_params_get_uint (p, "blocks_per_subscriber");
   cfg.sip_alg = natsim_params_get_bool (p, "sip_alg");
   cfg.tombstone = natsim_params_get_duration (p, "tombstone");
+  cfg.hairpinning = natsim_params_get_bool (p, "hairpinning");
   cfg.address_selection = natsim_params_get_enum (p, "address_selection");
   cfg.block_timeout = natsim_params_get_duration (p, "block_timeout");
   cfg.deterministic = natsim_params_get_bool (p, "deterministic");
@@ -334,16 +344,16 @@ natsim_nat_config_from_params (const NatsimParams *p, NatsimNatConfig *ret,
   range = (guint64) cfg.port_hi - cfg.port_lo + 1;
   if (cfg.ports_per_subscriber > range)
     {
-      g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
-                   "ports_per_subscriber: a block of %u ports does not fit in "
-                   "port_range %u-%u (%" G_GUINT64_FORMAT " ports)",
+      natsim_set_key_error (error, "ports_per_subscriber",
+                            "a block of %u ports does not fit in "
+                            "port_range %u-%u (%" G_GUINT64_FORMAT " ports)",
                    cfg.ports_per_subscriber, cfg.port_lo, cfg.port_hi, range);
       return FALSE;
     }
   if (cfg.parity && range < 2)
     {
-      g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
-                   "parity: port_range %u-%u has a single port, parity cannot be kept",
+      natsim_set_key_error (error, "parity",
+                            "port_range %u-%u has a single port, parity cannot be kept",
                    cfg.port_lo, cfg.port_hi);
       return FALSE;
     }
@@ -358,15 +368,15 @@ natsim_nat_config_from_params (const NatsimParams *p, NatsimNatConfig *ret,
       if (!natsim_nat_deterministic_plan (&cfg, &plan))
         {
           if (plan.ports == 0)
-            g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
-                         "deterministic: %" G_GUINT64_FORMAT " inside_addresses on %u "
+            natsim_set_key_error (error, "deterministic",
+                         "%" G_GUINT64_FORMAT " inside_addresses on %u "
                          "public addresses leave less than one port each (port_range "
                          "%u-%u has %" G_GUINT64_FORMAT " ports per address)",
                          plan.subscribers, cfg.n_addresses, cfg.port_lo, cfg.port_hi,
                          plan.range);
           else
-            g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
-                         "deterministic: %" G_GUINT64_FORMAT " inside_addresses need %"
+            natsim_set_key_error (error, "deterministic",
+                         "%" G_GUINT64_FORMAT " inside_addresses need %"
                          G_GUINT64_FORMAT " public addresses at %" G_GUINT64_FORMAT
                          " ports each (%" G_GUINT64_FORMAT " subscribers per address), "
                          "addresses has %u",
@@ -424,6 +434,8 @@ natsim_nat_config_clear (NatsimNatConfig *cfg)
     return;
   g_clear_pointer (&cfg->addresses, g_free);
   cfg->n_addresses = 0;
+  g_clear_pointer (&cfg->forwards, g_free);
+  cfg->n_forwards = 0;
   g_clear_pointer (&cfg->inside_addresses, g_free);
   cfg->n_inside = 0;
 }

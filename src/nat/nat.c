@@ -99,6 +99,7 @@ natsim_nat_new (const NatsimNatConfig *cfg, gsl_rng *rng)
     for (int p = 0; p < N_PROTO_IDX; p++)
       nat->addrs[i].last_alloc[p] = nat->range - 1;
   nat->timers = natsim_eventq_new ();
+  nat_forwards_init (nat);
   return nat;
 }
 
@@ -131,6 +132,7 @@ natsim_nat_free (NatsimNat *nat)
   g_array_unref (nat->hosts);
   g_array_unref (nat->free_hosts);
   natsim_eventq_free (nat->timers);
+  nat_forwards_clear (nat);
   g_free (nat->cfg.addresses);
   g_free (nat->cfg.inside_addresses);
   g_free (nat);

@@ -6,6 +6,7 @@
  * text that comes from the input goes through g_markup_escape_text(); the
  * SVG comes from gnuplot, which escapes the labels it draws. */
 #include "report-private.h"
+#include "seqdiag.h"
 
 #include <string.h>
 
@@ -355,6 +356,7 @@ natsim_report_to_html (const NatsimReport *r, gboolean charts)
   append_findings (out, r);
   append_recommendations (out, r);
   append_evidence (out, r, drawn, skipped);
+  report_html_packets (out, r);
   g_string_append (out, "\n<footer>\n<p>Written by natsim " NATSIM_VERSION
                         ". report.json next to this page holds every figure "
                         "(schema " NATSIM_REPORT_SCHEMA "); report.md holds "

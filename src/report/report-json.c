@@ -1,4 +1,4 @@
-/* natsim: report.json (DESIGN.md, schema "natsim.report/1").
+/* natsim: report.json (docs/report.md, schema "natsim.report/1").
  *
  * The document is built as a JsonNode tree with JsonBuilder, keys in the
  * contract's order, and then serialized by the small writer below instead
@@ -544,6 +544,20 @@ natsim_report_to_json (const NatsimReport *r)
   g_return_val_if_fail (r != NULL, NULL);
 
   root = build_document (r);
+  out = g_string_new (NULL);
+  append_node (out, root, 0);
+  g_string_append_c (out, '\n');
+  return g_string_free (out, FALSE);
+}
+
+/* Any document in report.json's deterministic layout (classification.json
+ * uses it too). */
+char *
+natsim_json_to_string (JsonNode *root)
+{
+  GString *out;
+
+  g_return_val_if_fail (root != NULL, NULL);
   out = g_string_new (NULL);
   append_node (out, root, 0);
   g_string_append_c (out, '\n');

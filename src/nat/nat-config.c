@@ -101,9 +101,9 @@ const NatsimKeySpec natsim_nat_keys[] = {
     "deterministic NAT (RFC 7422, Fortinet fixed-port-range): each of inside_addresses "
     "owns a port range computed from its position; ports_per_subscriber sets its size "
     "(0: the range shared evenly)", 0, 0, NULL },
-  { "inside_addresses", NATSIM_KEY_ADDRESSES, "10.0.0.0/16",
+  { "inside_addresses", NATSIM_KEY_ADDRESSES, "10.0.0.1-10.0.255.255",
     "the subscribers of deterministic NAT, in ascending order (simulated inside hosts are "
-    "numbered from 10.0.0.0)", 1, 16777216, NULL },
+    "numbered from 10.0.0.1)", 1, 16777216, NULL },
   { NULL, 0, NULL, NULL, 0, 0, NULL }
 };
 
@@ -281,14 +281,17 @@ const NatsimNatPreset natsim_nat_presets[] = {
   { "rfc", "BCP 127 as written (RFC 4787, 5382, 5508, 6888): EIM, address-dependent "
     "filtering, no port overloading, parity, UDP 300 s, TCP 7440 s, 120 s quarantine",
     preset_rfc },
-  { "cisco-ios", "Cisco IOS NAT overload defaults: UDP 300 s, TCP 86400 s, finrst 60 s, ICMP 60 s",
+  { "cisco-ios", "Cisco IOS NAT overload defaults: UDP 300 s, TCP 86400 s, finrst 60 s, ICMP 60 s; "
+    "first-fit: the next pool address only when the first has no free port",
     preset_cisco_ios },
-  { "cisco-asa", "Cisco ASA / FTD PAT defaults: UDP 120 s, conn 3600 s, random ports",
+  { "cisco-asa", "Cisco ASA / FTD PAT defaults: UDP 120 s, conn 3600 s, random ports; first-fit "
+    "across a PAT pool (address_selection = round-robin for the round-robin option)",
     preset_cisco_asa },
   { "pf", "pf / pfSense: ports 50001-65535 at random, symmetric mapping, UDP 60 s, TCP 86400 s",
     preset_pf },
   { "juniper-pba", "Juniper MX port block allocation: 128-port blocks, at most 8 per "
-    "subscriber, no parity; Junos default inactivity timeouts UDP 60 s, TCP 1800 s",
+    "subscriber, no parity; Junos default inactivity timeouts UDP 60 s, TCP 1800 s; a "
+    "subscriber's block on the address with the most free blocks",
     preset_juniper_pba },
   { NULL, NULL, NULL }
 };

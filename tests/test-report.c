@@ -470,6 +470,39 @@ test_csv (void **state)
   assert_non_null (strstr (csv, "\r\n\"a,\"\"b\"\"\",0,"));
 }
 
+/* The blocking finding names the true causes of the refusals. */
+static void
+test_finding_causes (void **state)
+{
+  g_autoptr (NatsimReport) r = make_report ();
+  g_autofree char *md = NULL;
+  NatsimStats *t = &r->summary->totals;
+
+  /* make_report: 20 refusals without a cause split: the classic text. */
+  md = natsim_report_to_markdown (r);
+  assert_non_null (strstr (md, "of new flows were refused for want of a free port"));
+  assert_null (strstr (md, " Why:"));
+  g_clear_pointer (&md, g_free);
+
+  t->v[NATSIM_STAT_NO_FREE_BLOCK] = 15.0;
+  t->v[NATSIM_STAT_SUBSCRIBER_BLOCK_LIMIT] = 5.0;
+  md = natsim_report_to_markdown (r);
+  assert_null (strstr (md, "for want of a free port"));
+  assert_non_null (strstr (md, " Why: 15 found no free port block on the addresses they "
+                               "could use (the pool ran out of blocks: add addresses or "
+                               "use smaller blocks); 5 came from subscribers already "
+                               "holding all ? of their blocks (nat.blocks\\_per\\_subscriber) "
+                               "with every port in use."));
+  g_clear_pointer (&md, g_free);
+
+  t->v[NATSIM_STAT_NO_FREE_BLOCK] = 0.0;
+  t->v[NATSIM_STAT_SUBSCRIBER_BLOCK_LIMIT] = 0.0;
+  t->v[NATSIM_STAT_SUBSCRIBER_PORT_LIMIT] = 20.0;
+  md = natsim_report_to_markdown (r);
+  assert_non_null (strstr (md, " Why: 20 came from subscribers whose fixed port range "
+                               "(deterministic NAT, "));
+}
+
 /* Findings are derived from the figures: a clean run says so. */
 static void
 test_findings (void **state)
@@ -820,6 +853,7 @@ main (void)
     cmocka_unit_test (test_html_escapes_names),
     cmocka_unit_test (test_csv),
     cmocka_unit_test (test_findings),
+    cmocka_unit_test (test_finding_causes),
     cmocka_unit_test (test_locale_independent),
     cmocka_unit_test (test_write_dir),
     cmocka_unit_test (test_write_dir_unknown_format),

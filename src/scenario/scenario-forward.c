@@ -196,20 +196,3 @@ natsim_scenario_nat_config (const NatsimScenario *s, NatsimNatConfig *ret, GErro
   *ret = cfg;
   return TRUE;
 }
-
-void
-scenario_forwards_to_json (JsonBuilder *b, const NatsimScenario *s)
-{
-  json_builder_begin_array (b);
-  for (guint i = 0; i < s->forwards->len; i++)
-    {
-      const NatsimForwardSpec *f = s->forwards->pdata[i];
-
-      json_builder_begin_object (b);
-      json_builder_set_member_name (b, "name");
-      json_builder_add_string_value (b, f->name);
-      natsim_params_to_json (b, f->params);
-      json_builder_end_object (b);
-    }
-  json_builder_end_array (b);
-}

@@ -391,6 +391,8 @@ update_block_peaks (NatsimCollector *c, guint a)
     }
   if (subs > c->totals.v[NATSIM_STAT_PEAK_BLOCK_SUBSCRIBERS])
     c->totals.v[NATSIM_STAT_PEAK_BLOCK_SUBSCRIBERS] = subs;
+}
+
 /* One (class, address, protocol, port) in port_refs: the key first, so
  * that g_int64_hash() and g_int64_equal() read it. */
 typedef struct

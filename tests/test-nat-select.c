@@ -7,6 +7,7 @@
 
 #include "natsim/metrics.h"
 #include "natsim/scenario.h"
+#include "natsim/simulate.h"
 
 #define PUB(i) IP4 (203, 0, 113, 1 + (i))
 #define R_SIP  ep (REM_A, 5060)
@@ -749,6 +750,42 @@ test_presets (void **state)
   harness_free (h);
 }
 
+/* --events narrates fall-backs, blocks and the cause of a refusal. */
+static void
+test_events_narration (void **state)
+{
+  const char *ini =
+    "[simulation]\nduration = 20s\nseed = 1\n"
+    "[nat]\npreset = juniper-pba\naddresses = 203.0.113.1-203.0.113.2\n"
+    "port_range = 20000-20255\naddress_selection = first-fit\n"
+    "[population p]\nprofile = generic\ncount = 5\nflows = 5\nflow_spacing = 1s\n"
+    "packets_per_flow = 1\nsource_ports = fixed\nsource_port = 40000\n"
+    "destinations = 198.51.100.1:53\n";
+  g_autoptr (GError) error = NULL;
+  g_autoptr (NatsimScenario) s = natsim_scenario_load_data (ini, strlen (ini), "t.ini", &error);
+  g_autoptr (NatsimRunResult) r = NULL;
+  g_autofree char *text = NULL;
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *events;
+
+  g_assert_no_error (error);
+  events = open_memstream (&buf, &len);
+  r = natsim_simulate_replication (s, 0, events, &error);
+  fclose (events);
+  g_assert_no_error (error);
+  text = buf;
+  /* Hosts 1 and 2 fill address 1's two blocks, 3 and 4 fall back to
+   * address 2, host 5 finds no block. */
+  assert_non_null (strstr (text, ": port block taken\n"));
+  assert_non_null (strstr (text, "via 203.0.113.2:-: address fall-back: 203.0.113.1 could not "
+                                 "serve it\n"));
+  assert_non_null (strstr (text, ": allocation failed (no_free_block), packet dropped\n"));
+  assert_int_equal ((int) r->totals.v[NATSIM_STAT_ADDRESS_FALLBACKS], 2);
+  assert_int_equal ((int) r->totals.v[NATSIM_STAT_NO_FREE_BLOCK], 1);
+  assert_int_equal ((int) r->addr_fallbacks[1], 2);
+}
+
 int
 main (void)
 {
@@ -772,6 +809,7 @@ main (void)
     cmocka_unit_test (test_describe),
     cmocka_unit_test (test_keys),
     cmocka_unit_test (test_presets),
+    cmocka_unit_test (test_events_narration),
   };
 
   return cmocka_run_group_tests (tests, NULL, NULL);

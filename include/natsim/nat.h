@@ -70,7 +70,8 @@ typedef enum
   NATSIM_VERDICT_BINDING_LOST,   /* inbound, its mapping had existed but is gone */
   NATSIM_VERDICT_FILTERED,       /* inbound refused by the filtering rule */
   NATSIM_VERDICT_UNSOLICITED,    /* inbound, no mapping ever */
-  NATSIM_VERDICT_NOT_TRANSLATED, /* not for this NAT (e.g. inside to inside) */
+  NATSIM_VERDICT_NOT_TRANSLATED, /* to a public address of the NAT itself with
+                                  * hairpinning off, or no NAT rule applies */
 } NatsimVerdict;
 
 typedef struct

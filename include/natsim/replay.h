@@ -58,6 +58,8 @@ typedef struct
   NatsimTime interval;       /* timeline interval used (widened for long traces) */
   guint   scale;             /* copies of the population (1: as captured) */
   guint64 inside_hosts;      /* distinct inside IPv4 hosts of the capture (scale > 1) */
+  NatsimTraceStats trace;    /* the reader's counts for the capture (copy 0): cut
+                              * files, bad timestamps, tunnels opened, ... */
 } NatsimReplayInfo;
 
 /* How to scale the population of a capture. */

@@ -274,6 +274,8 @@ static gboolean
 copies_open (Replay *r, uint64_t seed, const NatsimReplayScale *scale, GError **error)
 {
   g_autoptr (gsl_rng) scale_rng = natsim_rng_new (seed, 0, "scale");
+  /* Copies after the first exist only with a @scale. */
+  NatsimTime offset_max = scale != NULL ? scale->offset_max : 0;
 
   r->copies = g_new0 (Copy, r->k);
   r->heap = g_new (guint, r->k);
@@ -282,8 +284,8 @@ copies_open (Replay *r, uint64_t seed, const NatsimReplayScale *scale, GError **
       Copy *c = &r->copies[j];
       NatsimTraceResult res;
 
-      if (j > 0 && scale->offset_max > 0)
-        c->offset = (NatsimTime) (gsl_rng_uniform (scale_rng) * (double) scale->offset_max);
+      if (j > 0 && offset_max > 0)
+        c->offset = (NatsimTime) (gsl_rng_uniform (scale_rng) * (double) offset_max);
       r->max_offset = MAX (r->max_offset, c->offset);
       c->reader = natsim_trace_reader_open (r->traces, r->n, error);
       if (c->reader == NULL)
@@ -425,6 +427,7 @@ replay_close (Replay *r)
   r->info.packets_decoded = st->packets_decoded;
   r->info.skipped = st->packets_skipped;
   memcpy (r->info.skipped_by_reason, st->skipped, sizeof r->info.skipped_by_reason);
+  r->info.trace = *st;
   if (r->k == 1)
     {
       /* The run covers every record, decodable or not; the collector

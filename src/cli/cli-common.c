@@ -251,3 +251,24 @@ cli_write_report (const NatsimReport *report, const char *out_dir, const char *f
     }
   return TRUE;
 }
+
+gboolean
+cli_trace_warnings (const NatsimTraceStats *st, const char *const *paths, gboolean strict,
+                    GError **error)
+{
+  g_autofree char *cut = natsim_trace_cut_message (st, paths);
+  g_autofree char *bad_time = natsim_trace_bad_time_message (st);
+
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+  if (cut != NULL && strict)
+    {
+      g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
+                   "%s; --strict refuses a cut capture", cut);
+      return FALSE;
+    }
+  if (cut != NULL)
+    fprintf (stderr, "natsim: warning: %s\n", cut);
+  if (bad_time != NULL)
+    fprintf (stderr, "natsim: warning: %s\n", bad_time);
+  return TRUE;
+}

@@ -14,6 +14,13 @@ enum { EXIT_OK = 0, EXIT_FAILURE_OTHER = 1, EXIT_BAD_INPUT = 2 };
 /* Prints "natsim: MESSAGE" and returns the exit status for @error. */
 int cli_fail (GError *error);
 
+/* What the reader met in the captures @paths (counts @st): a cut last
+ * record fails with NATSIM_ERROR_INVALID_INPUT when @strict, else it and
+ * impossible timestamps are warned about on stderr ("natsim: warning: ..."),
+ * as tshark does; the report carries them as warnings too. */
+gboolean cli_trace_warnings (const NatsimTraceStats *st, const char *const *paths,
+                             gboolean strict, GError **error);
+
 /* Loads @path, applies --set assignments and validates. */
 NatsimScenario *cli_load_scenario (const char *path, char **sets, GError **error);
 

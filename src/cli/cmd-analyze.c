@@ -39,7 +39,7 @@ cmd_analyze (int argc, char **argv)
   g_autofree char *flow_timeout = NULL;
   g_autofree char *text = NULL;
   gboolean want_text = FALSE, want_json = FALSE, want_html = FALSE, quiet = FALSE;
-  gboolean outer = FALSE;
+  gboolean outer = FALSE, strict = FALSE;
   gint max_samples = 0;
   NatsimAnalyzeOptions opts = { 0 };
   GOptionEntry entries[] = {
@@ -58,6 +58,9 @@ cmd_analyze (int argc, char **argv)
       "Samples kept per class and figure for quantiles (default 262144)", "N" },
     { "outer", 0, 0, G_OPTION_ARG_NONE, &outer,
       "Study tunnels (GRE, ERSPAN, VXLAN, Geneve) as captured instead of the packets inside",
+      NULL },
+    { "strict", 0, 0, G_OPTION_ARG_NONE, &strict,
+      "Refuse a capture whose last record is cut short (default: read up to it and warn)",
       NULL },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print no summary on stdout", NULL },
     { NULL }
@@ -143,6 +146,9 @@ cmd_analyze (int argc, char **argv)
   analysis = natsim_analyze ((const char *const *) argv + 1, (guint) argc - 1, inside, &opts,
                              &error);
   if (analysis == NULL)
+    return cli_fail (g_steal_pointer (&error));
+  if (!cli_trace_warnings (natsim_analysis_trace_stats (analysis),
+                           (const char *const *) argv + 1, strict, &error))
     return cli_fail (g_steal_pointer (&error));
 
   text = natsim_analysis_to_text (analysis);

@@ -55,9 +55,10 @@ NatsimCollector *
 natsim_collector_new (NatsimNat *nat, guint n_classes, guint n_addresses,
                       NatsimTime warmup, NatsimTime end, NatsimTime interval)
 {
-  NatsimCollector *c = g_new0 (NatsimCollector, 1);
+  NatsimCollector *c;
 
   g_return_val_if_fail (interval > 0 && end > 0 && warmup < end, NULL);
+  c = g_new0 (NatsimCollector, 1);
   c->nat = nat;
   c->warmup = warmup;
   c->end = end;

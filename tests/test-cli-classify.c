@@ -283,6 +283,46 @@ test_classroom_lessons (void **state)
   assert_int_equal (system (cmd), 0);
 }
 
+/* A certificate trunk's incoming calls need a static forward of its
+ * listen port; a registration trunk's arrive over its own connection. */
+static void
+test_certificate_trunk_forward (void **state)
+{
+  static const char *const base =
+    "[simulation]\nduration = 10m\nseed = 1\nreplications = 1\n\n[nat]\npreset = linux\n"
+    "addresses = 203.0.113.1\n\n%s[population lgw]\nprofile = local-gateway\ncount = 1\n"
+    "trunk = %s\nerlangs = 5\ninbound_fraction = 1\n";
+  static const char *const fw =
+    "[forward trunk]\nprotocol = tcp\npublic = 203.0.113.1:5062\ninside = 10.0.0.1:5062\n\n";
+  g_autofree char *dir = tmpdir ();
+  g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", dir);
+  g_autofree char *d = g_build_filename (dir, "r", NULL);
+  g_autofree char *p = g_build_filename (dir, "gw.ini", NULL);
+  double missed_without;
+
+  {
+    g_autofree char *t = g_strdup_printf (base, "", "certificate");
+    assert_true (g_file_set_contents (p, t, -1, NULL));
+  }
+  natsim_ok ("simulate", p, "-q", "-o", d, "--format", "json", NULL);
+  missed_without = figure (d, NULL, "missed_calls");
+  assert_true (missed_without > 0);
+  assert_true (figure (d, NULL, "packets_dropped") >= missed_without);
+  {
+    g_autofree char *t = g_strdup_printf (base, fw, "certificate");
+    assert_true (g_file_set_contents (p, t, -1, NULL));
+  }
+  natsim_ok ("simulate", p, "-q", "-o", d, "--format", "json", NULL);
+  assert_int_equal (figure (d, NULL, "missed_calls"), 0);
+  {
+    g_autofree char *t = g_strdup_printf (base, "", "registration");
+    assert_true (g_file_set_contents (p, t, -1, NULL));
+  }
+  natsim_ok ("simulate", p, "-q", "-o", d, "--format", "json", NULL);
+  assert_int_equal (figure (d, NULL, "missed_calls"), 0);
+  assert_int_equal (system (cmd), 0);
+}
+
 /* Only runs of at most 300 packets get the packet diagram. */
 static void
 test_packet_diagram_only_small (void **state)
@@ -312,6 +352,7 @@ main (void)
     cmocka_unit_test (test_bad_input),
     cmocka_unit_test (test_forward_groups),
     cmocka_unit_test (test_classroom_lessons),
+    cmocka_unit_test (test_certificate_trunk_forward),
     cmocka_unit_test (test_packet_diagram_only_small),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);

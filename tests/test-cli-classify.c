@@ -163,6 +163,13 @@ test_forward_groups (void **state)
     json = read_file (p);
   }
   assert_non_null (strstr (json, "\"public\": \"203.0.113.1:5062\""));
+  {
+    Run r = natsim ("check", good, NULL);
+    assert_int_equal (r.status, 0);
+    assert_non_null (strstr (r.out, "[forward trunk]"));
+    assert_non_null (strstr (r.out, "203.0.113.1:5062"));
+    run_clear (&r);
+  }
   for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
     {
       g_autofree char *path = write_scenario (dir, "bad.ini", bad[i].body);

@@ -249,6 +249,54 @@ test_bad_timestamps (void **state)
   assert_true (found);
 }
 
+/* Replay of fragments: later pieces go with their first through the NAT
+ * (waiting for it when they come first), and are dropped when the first
+ * was not translated: the REGISTERs of the reordered sample sent by an
+ * inside phone (forwarded), then seen as unsolicited inbound traffic to an
+ * inside registrar (dropped). */
+static void
+test_replay_fragments (void **state)
+{
+  const struct
+  {
+    const char *inside;
+    gint64      out, in, dropped;
+    const char *warning;
+  } cases[] = {
+    { "10.1.1.0/24", 12, 4, 0, "8 later IPv4 fragment(s) went with their first fragment through "
+                               "the NAT, 0 were dropped" },
+    { "203.0.113.5/32", 4, 0, 4, "0 later IPv4 fragment(s) went with their first fragment "
+                                 "through the NAT, 8 were dropped" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *dir = tmpdir ();
+      g_autoptr (JsonParser) parser = NULL;
+      JsonObject *root, *totals;
+      JsonArray *warnings;
+      bool found = false;
+
+      natsim_ok ("replay", "traces/scapy-sip-fragments-reordered.pcap", "--inside",
+                 cases[i].inside, "--out", dir, "--format", "json", "-q", NULL);
+      root = load_report (dir, &parser);
+      totals = json_object_get_object_member (root, "totals");
+      assert_int_equal (json_object_get_int_member (totals, "packets_out"), cases[i].out);
+      assert_int_equal (json_object_get_int_member (totals, "packets_in"), cases[i].in);
+      assert_int_equal (json_object_get_int_member (totals, "packets_dropped"), cases[i].dropped);
+      warnings = json_object_get_array_member (root, "warnings");
+      for (guint k = 0; k < json_array_get_length (warnings); k++)
+        {
+          JsonObject *w = json_array_get_object_element (warnings, k);
+
+          if (strcmp (json_object_get_string_member (w, "id"), "replay.fragments") == 0)
+            found = g_str_has_prefix (json_object_get_string_member (w, "message"),
+                                      cases[i].warning);
+        }
+      assert_true (found);
+    }
+}
+
 static void
 test_golden_replay (void **state)
 {
@@ -868,6 +916,7 @@ main (void)
     cmocka_unit_test (test_analyze_outer),
     cmocka_unit_test (test_cut_capture),
     cmocka_unit_test (test_bad_timestamps),
+    cmocka_unit_test (test_replay_fragments),
     cmocka_unit_test (test_golden_replay),
     cmocka_unit_test (test_golden_replay_scaled),
     cmocka_unit_test (test_pcap_pcapng_identical),

@@ -29,11 +29,31 @@ typedef enum
   NATSIM_STAT_PACKETS_IN,
   NATSIM_STAT_PACKETS_DROPPED,
   NATSIM_STAT_MISSED_CALLS,        /* incoming calls lost to a dead or filtered binding (extension) */
+  /* Rebindings and binding losses by what the packet was for
+   * (NatsimFlowKind; extension).  Unclassified packets (generic flows,
+   * captures) count in none of them. */
+  NATSIM_STAT_REBINDINGS_SIGNALLING,
+  NATSIM_STAT_REBINDINGS_MEDIA,
+  NATSIM_STAT_REBINDINGS_KEEPALIVE,
+  NATSIM_STAT_REBINDINGS_HOUSEKEEPING,
+  NATSIM_STAT_BINDING_LOSSES_SIGNALLING,
+  NATSIM_STAT_BINDING_LOSSES_MEDIA,
+  NATSIM_STAT_BINDING_LOSSES_KEEPALIVE,
+  NATSIM_STAT_BINDING_LOSSES_HOUSEKEEPING,
   NATSIM_STAT_N
 } NatsimStat;
 
 /* The report.json key of a figure ("flows", "peak_bindings", ...). */
 const char *natsim_stat_name (NatsimStat s);
+
+/* The figure counting @base (NATSIM_STAT_REBINDINGS or
+ * NATSIM_STAT_BINDING_LOSSES) of packets of @kind; NATSIM_STAT_N for
+ * NATSIM_FLOW_OTHER, which has no figure of its own. */
+NatsimStat natsim_stat_by_kind (NatsimStat base, NatsimFlowKind kind);
+
+/* The name of a flow kind as the report keys use it ("signalling",
+ * "media", "keepalive", "housekeeping", "other"). */
+const char *natsim_flow_kind_name (NatsimFlowKind kind);
 
 /* True for counts (printed as integers when the value is integral). */
 bool natsim_stat_is_count (NatsimStat s);

@@ -46,6 +46,19 @@ enum
   NATSIM_TCP_ACK = 0x10,
 };
 
+/* What a packet is for, as the traffic model knows it (metrics split
+ * rebindings and binding losses by it; the NAT ignores it).  A capture's
+ * packets and generic flows are NATSIM_FLOW_OTHER. */
+typedef enum
+{
+  NATSIM_FLOW_OTHER = 0,    /* not classified */
+  NATSIM_FLOW_SIGNALLING,   /* registration and call signalling (REGISTER, INVITE, OPTIONS, NOTIFY, push messages) */
+  NATSIM_FLOW_MEDIA,        /* RTP, RTCP, the STUN checks of a call */
+  NATSIM_FLOW_KEEPALIVE,    /* keepalives of a signalling, websocket or push connection */
+  NATSIM_FLOW_HOUSEKEEPING, /* NTP, configuration and firmware checks */
+  NATSIM_FLOW_N
+} NatsimFlowKind;
+
 /* One packet as offered to the NAT.  For NATSIM_DIR_OUT, src is the inside
  * endpoint and dst the remote; for NATSIM_DIR_IN, src is the remote and dst
  * the inside endpoint.  For ICMP echo, the ports hold the query id (RFC 5508). */
@@ -61,6 +74,7 @@ typedef struct
   uint8_t    tcp_flags;
   uint8_t    dscp;
   uint32_t   endpoint;           /* endpoint id within the class (metrics) */
+  uint8_t    kind;               /* NatsimFlowKind (metrics) */
 } NatsimPacket;
 
 typedef enum

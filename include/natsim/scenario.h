@@ -15,7 +15,6 @@
 #pragma once
 
 #include <glib.h>
-#include <json-glib/json-glib.h>
 
 #include "natsim/model.h"
 #include "natsim/nat.h"
@@ -107,15 +106,6 @@ gboolean natsim_scenario_nat_config (const NatsimScenario *s, NatsimNatConfig *r
 
 /* A deep copy (for sweep points). */
 NatsimScenario *natsim_scenario_copy (const NatsimScenario *s);
-
-/* {"nat": {...}, "populations": [{"name":..., "profile":..., ...}],
- *  "simulation": {...}}: every effective key with its value string,
- * in table order. */
-JsonNode *natsim_scenario_config_to_json (const NatsimScenario *s);
-
-/* Adds every key of @p to the object being built in @b, in table order,
- * with its value string (null when unset): how reports echo a group. */
-void natsim_params_to_json (JsonBuilder *b, const NatsimParams *p);
 
 void natsim_scenario_free (NatsimScenario *s);
 

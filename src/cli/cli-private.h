@@ -56,9 +56,6 @@ NatsimCidrSet *cli_inside_set (char **insides, GError **error);
  * error for others reads "(@context configures only the NAT)". */
 NatsimParams *cli_nat_params_from_sets (char **sets, const char *context, GError **error);
 
-/* report.json "config" without a scenario: the [nat] keys of @p. */
-JsonNode *cli_nat_config_json (const NatsimParams *p);
-
 /* A @command report of @runs of scenario @s (loaded from @path): summary,
  * scenario, seed and config. */
 NatsimReport *cli_scenario_report (const char *command, const char *path, const NatsimScenario *s,

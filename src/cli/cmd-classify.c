@@ -74,7 +74,7 @@ cmd_classify (int argc, char **argv)
         return cli_fail (g_steal_pointer (&error));
       if (!natsim_scenario_nat_config (s, &cfg, &error))
         return cli_fail (g_steal_pointer (&error));
-      config = cli_nat_config_json (s->nat);
+      config = natsim_nat_config_to_json (s->nat);
       seed = natsim_params_get_uint (s->simulation, "seed");
       in.scenario = argv[1];
       if (out_dir == NULL)
@@ -90,7 +90,7 @@ cmd_classify (int argc, char **argv)
           g_prefix_error (&error, "[nat] ");
           return cli_fail (g_steal_pointer (&error));
         }
-      config = cli_nat_config_json (params);
+      config = natsim_nat_config_to_json (params);
       if (out_dir == NULL)
         out_dir = g_build_filename ("reports", "classify", NULL);
     }

@@ -17,6 +17,13 @@ add_warnings (NatsimReport *report, const NatsimReplayInfo *info, const char *co
 
   if (cut != NULL)
     natsim_report_add_warning (report, "trace.cut", "%s", cut);
+  if (info->fragments_forwarded + info->fragments_dropped > 0)
+    natsim_report_add_warning (report, "replay.fragments",
+                               "%" G_GUINT64_FORMAT " later IPv4 fragment(s) went with their "
+                               "first fragment through the NAT, %" G_GUINT64_FORMAT
+                               " were dropped (their first fragment was not translated or "
+                               "did not arrive within 30 s), as Linux reassembles before NAT",
+                               info->fragments_forwarded, info->fragments_dropped);
   if (bad_time != NULL)
     natsim_report_add_warning (report, "trace.bad_timestamps", "%s", bad_time);
   if (info->mid_stream_tcp > 0)
@@ -196,7 +203,7 @@ cmd_replay (int argc, char **argv)
   for (int i = 1; i < argc; i++)
     g_ptr_array_add (report->traces, g_strdup (argv[i]));
   report->seed = seed_value;
-  report->config = cli_nat_config_json (nat_params);
+  report->config = natsim_nat_config_to_json (nat_params);
   add_warnings (report, &info, (const char *const *) argv + 1);
 
   if (info.scale > 1)

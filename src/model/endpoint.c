@@ -101,6 +101,10 @@ typedef struct
   GArray          *free_calls; /* uint32_t */
   double           max_rate;   /* population call arrivals per second, busiest hour */
   guint            rtcp_every;
+  /* What the packets sent now are for (NatsimFlowKind): set by the
+   * exchange that sends them, so that metrics can tell a harmless NTP
+   * rebinding from a lost REGISTER. */
+  uint8_t          kind;
 } EndpointPopulation;
 
 const char *const endpoint_curve_choices[] = { "flat", "office", NULL };
@@ -157,6 +161,7 @@ xmit (EndpointPopulation *e, guint i, NatsimTime now, uint8_t proto, bool out,
   pkt.length = length;
   pkt.tcp_flags = proto == NATSIM_PROTO_TCP ? flags : 0;
   pkt.dscp = dscp;
+  pkt.kind = e->kind;
   if (out)
     {
       pkt.src_addr = host_of (e, i);
@@ -303,6 +308,7 @@ sig_register_exchange (EndpointPopulation *e, guint i, NatsimTime now, bool reac
   NatsimEndpoint remote = sig_remote (e, i);
   NatsimNatResult res;
 
+  e->kind = NATSIM_FLOW_SIGNALLING;
   if (xmit (e, i, now, s->sig_proto, true, ep->sig_port, remote, NATSIM_TCP_ACK, s->sig_dscp,
             900, &res) != NATSIM_VERDICT_FORWARDED)
     {
@@ -330,6 +336,7 @@ sig_connect (EndpointPopulation *e, guint i, NatsimTime now, bool reach)
   uint16_t port = s->sig_proto == NATSIM_PROTO_TCP || ep->sig_port == 0
                     ? next_sig_port (e, ep) : ep->sig_port;
 
+  e->kind = NATSIM_FLOW_SIGNALLING;
   if (s->sig_proto == NATSIM_PROTO_TCP
       && !tcp_open (e, i, now, sig_remote (e, i), port, s->sig_dscp))
     {
@@ -361,12 +368,16 @@ sig_request (EndpointPopulation *e, guint i, NatsimTime now, Request req)
                     : req == REQ_INVITE  ? 1100
                     : req == REQ_BYE     ? 600
                                          : 900;
+  /* A keepalive is not signalling: its rebindings are told apart. */
+  uint8_t kind = req == REQ_KEEPALIVE ? NATSIM_FLOW_KEEPALIVE : NATSIM_FLOW_SIGNALLING;
 
+  e->kind = kind;
   if (ep->sig_port == 0)
     {
       sig_connect (e, i, now, reach);
       if (req == REQ_REGISTER || ep->sig_port == 0)
         return;
+      e->kind = kind;
     }
   dead = flow_dead (e, i, s->sig_proto, ep->sig_port, remote, &died);
   if (s->sig_proto == NATSIM_PROTO_TCP)
@@ -384,6 +395,7 @@ sig_request (EndpointPopulation *e, guint i, NatsimTime now, Request req)
           if (!sig_connect (e, i, now, reach) || req == REQ_REGISTER || req == REQ_KEEPALIVE)
             return;
           /* The request itself goes over the new connection. */
+          e->kind = kind;
         }
       else if (req == REQ_REGISTER)
         {
@@ -441,6 +453,7 @@ aux_keepalive (EndpointPopulation *e, guint i, NatsimTime now)
   Endpoint *ep = &e->eps[i];
   NatsimTime died = 0;
 
+  e->kind = NATSIM_FLOW_KEEPALIVE;
   if (ep->aux_port != 0 && flow_dead (e, i, NATSIM_PROTO_TCP, ep->aux_port, s->aux_dst, &died))
     {
       if (xmit (e, i, now, NATSIM_PROTO_TCP, true, ep->aux_port, s->aux_dst, NATSIM_TCP_ACK,
@@ -486,6 +499,7 @@ deliver_request (EndpointPopulation *e, guint i, NatsimTime now, uint16_t length
 
   if (!ep->registered || lport == 0)
     return false;
+  e->kind = NATSIM_FLOW_SIGNALLING;
   if (ep->stale)
     return false; /* sent to an address that is no mapping of this flow any more */
   if (xmit (e, i, now, proto, false, lport, remote, NATSIM_TCP_ACK, dscp, length, NULL)
@@ -528,6 +542,7 @@ background (EndpointPopulation *e, guint i, guint j, NatsimTime now)
   Endpoint *ep = &e->eps[i];
   uint16_t port = b->src_port != 0 ? b->src_port : next_ephemeral (ep);
 
+  e->kind = NATSIM_FLOW_HOUSEKEEPING;
   if (b->proto == NATSIM_PROTO_UDP)
     {
       if (xmit (e, i, now, NATSIM_PROTO_UDP, true, port, b->dst, 0, b->dscp, 76, NULL)
@@ -621,6 +636,7 @@ stun_check (EndpointPopulation *e, guint i, NatsimTime now, uint16_t port)
 
   if (s->stun.port == 0 || port == 0)
     return;
+  e->kind = NATSIM_FLOW_MEDIA;
   if (xmit (e, i, now, NATSIM_PROTO_UDP, true, port, s->stun, 0, s->dscp_audio, 48, NULL)
       == NATSIM_VERDICT_FORWARDED)
     xmit (e, i, now, NATSIM_PROTO_UDP, false, port, s->stun, 0, s->dscp_audio, 60, NULL);
@@ -649,6 +665,7 @@ start_call (EndpointPopulation *e, guint i, NatsimTime now)
 
   if (!ep->booted || (s->max_calls > 0 && ep->calls >= s->max_calls))
     return; /* busy: the call goes elsewhere (not a NAT matter) */
+  e->kind = NATSIM_FLOW_SIGNALLING;
   if (inbound)
     {
       if (s->listen_port != 0 ? !deliver_listen (e, i, now)
@@ -704,6 +721,7 @@ static void
 media_stream (EndpointPopulation *e, guint i, NatsimTime now, uint16_t port, NatsimEndpoint r,
               uint8_t dscp, bool rtcp)
 {
+  e->kind = NATSIM_FLOW_MEDIA;
   xmit (e, i, now, NATSIM_PROTO_UDP, true, port, r, 0, dscp, 200, NULL);
   xmit (e, i, now, NATSIM_PROTO_UDP, false, port, r, 0, dscp, 200, NULL);
   if (rtcp)
@@ -740,6 +758,7 @@ end_call (EndpointPopulation *e, uint32_t id, NatsimTime now)
   if (c.video != 0)
     pair_free (e, c.ep, true, c.video);
   ep->calls--;
+  e->kind = NATSIM_FLOW_SIGNALLING;
   if (ep->sig_port != 0)
     sig_request (e, c.ep, now, REQ_BYE);
   if (c.on_demand_sig && ep->calls == 0 && ep->sig_port != 0)

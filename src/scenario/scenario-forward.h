@@ -21,6 +21,3 @@ gboolean scenario_load_forward (NatsimScenario *s, GKeyFile *kf, const ScanGroup
  * no two forwards of one endpoint. */
 gboolean scenario_validate_forwards (const NatsimScenario *s, const NatsimNatConfig *cfg,
                                      GError **error);
-
-/* "forwards": [{"name": ..., "protocol": ..., "public": ..., "inside": ...}] */
-void scenario_forwards_to_json (JsonBuilder *b, const NatsimScenario *s);

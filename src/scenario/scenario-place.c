@@ -11,6 +11,14 @@
 #include "natsim/scenario.h"
 #include "scenario-private.h"
 
+void
+scenario_set_place (GError **error, const char *file, guint line, const char *group,
+                    const char *key)
+{
+  if (error != NULL && *error != NULL)
+    natsim_error_set_place (*error, file, line, group, key);
+}
+
 /* The line of an origin "FILE:LINE" of the scenario file (the loader writes
  * them so, in natsim_params_set()), 0 for any other origin (a preset,
  * --set, a default). */

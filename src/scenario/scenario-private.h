@@ -65,6 +65,11 @@ gboolean scenario_resolve_nat (NatsimScenario *s, GError **error);
 
 /* Places in messages (scenario-place.c). */
 
+/* Records the place of the error just set in @error, if any (its message
+ * names the place too): natsim_error_set_place(). */
+void scenario_set_place (GError **error, const char *file, guint line, const char *group,
+                         const char *key);
+
 /* The line of an origin "FILE:LINE" of the scenario file, 0 for any other
  * origin (a preset, --set, a default). */
 guint scenario_origin_line (const NatsimScenario *s, const char *origin);

@@ -255,6 +255,7 @@ load_population (NatsimScenario *s, GKeyFile *kf, const ScanGroup *g,
                    "%s:%u: [%s]: expected [population NAME] with one NAME made "
                    "of letters, digits, '-' and '_'", s->path, g->line,
                    g->name);
+      scenario_set_place (error, s->path, g->line, g->name, NULL);
       return FALSE;
     }
   if (pk == NULL)
@@ -262,6 +263,7 @@ load_population (NatsimScenario *s, GKeyFile *kf, const ScanGroup *g,
       g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
                    "%s:%u: [%s] profile: required key missing; expected one "
                    "of %s", s->path, g->line, g->name, natsim_profile_names ());
+      scenario_set_place (error, s->path, g->line, g->name, "profile");
       return FALSE;
     }
   profile_value = g_key_file_get_value (kf, g->name, "profile", NULL);
@@ -282,6 +284,7 @@ load_population (NatsimScenario *s, GKeyFile *kf, const ScanGroup *g,
                    s->path, pk->line, g->name, natsim_profile_names (),
                    profile_value, hint ? "; did you mean " : "",
                    hint ? hint : "", hint ? "?" : "");
+      scenario_set_place (error, s->path, pk->line, g->name, "profile");
       return FALSE;
     }
 
@@ -338,6 +341,7 @@ unknown_group_error (const NatsimScenario *s, const ScanGroup *g,
     g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
                  "%s:%u: [%s]: unknown group; expected [simulation], [nat] or "
                  "[population NAME]", s->path, g->line, g->name);
+  scenario_set_place (error, s->path, g->line, g->name, NULL);
   return FALSE;
 }
 
@@ -391,6 +395,7 @@ scenario_parse (const char *data, gsize length, const char *name,
                        "%s:%u: [population]: expected [population NAME] with "
                        "a NAME made of letters, digits, '-' and '_'", name,
                        g->line);
+          scenario_set_place (error, name, g->line, g->name, NULL);
           ok = FALSE;
         }
       else
@@ -632,9 +637,8 @@ validate_populations (NatsimScenario *s, GError **error)
                        "%s: [%s] %s: required key missing; expected %s",
                        scenario_origin_is_file (s, p->origin) ? p->origin : s->path,
                        group, missing, what);
-          if (error != NULL)
-            natsim_error_set_place (*error, s->path, scenario_origin_line (s, p->origin), group,
-                                    missing);
+          scenario_set_place (error, s->path, scenario_origin_line (s, p->origin), group,
+                              missing);
           return FALSE;
         }
       if (p->profile->validate != NULL
@@ -669,67 +673,4 @@ natsim_scenario_validate (NatsimScenario *s, GError **error)
 
   return validate_simulation (s, error) && validate_nat (s, error)
          && validate_populations (s, error);
-}
-
-/* ---------------------------------------------------------------------- */
-/* JSON */
-
-void
-natsim_params_to_json (JsonBuilder *b, const NatsimParams *p)
-{
-  for (const NatsimKeySpec *k = natsim_params_specs (p); k->name != NULL; k++)
-    {
-      const char *v = natsim_params_get (p, k->name);
-
-      json_builder_set_member_name (b, k->name);
-      if (v != NULL)
-        json_builder_add_string_value (b, v);
-      else
-        json_builder_add_null_value (b);
-    }
-}
-
-JsonNode *
-natsim_scenario_config_to_json (const NatsimScenario *s)
-{
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-
-  g_return_val_if_fail (s != NULL, NULL);
-
-  json_builder_begin_object (b);
-
-  json_builder_set_member_name (b, "nat");
-  json_builder_begin_object (b);
-  natsim_params_to_json (b, s->nat);
-  json_builder_end_object (b);
-
-  json_builder_set_member_name (b, "populations");
-  json_builder_begin_array (b);
-  for (guint i = 0; i < s->populations->len; i++)
-    {
-      const NatsimPopulationSpec *p = s->populations->pdata[i];
-
-      json_builder_begin_object (b);
-      json_builder_set_member_name (b, "name");
-      json_builder_add_string_value (b, p->name);
-      json_builder_set_member_name (b, "profile");
-      json_builder_add_string_value (b, p->profile->name);
-      natsim_params_to_json (b, p->params);
-      json_builder_end_object (b);
-    }
-  json_builder_end_array (b);
-
-  if (s->forwards->len > 0)
-    {
-      json_builder_set_member_name (b, "forwards");
-      scenario_forwards_to_json (b, s);
-    }
-
-  json_builder_set_member_name (b, "simulation");
-  json_builder_begin_object (b);
-  natsim_params_to_json (b, s->simulation);
-  json_builder_end_object (b);
-
-  json_builder_end_object (b);
-  return json_builder_get_root (b);
 }

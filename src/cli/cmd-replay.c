@@ -178,7 +178,9 @@ cmd_replay (int argc, char **argv)
       return cli_fail (g_steal_pointer (&error));
     }
 
-  if (!natsim_nat_config_from_params (nat_params, &cfg, &error))
+  /* A scenario's [forward NAME] groups apply to the replay too. */
+  if (s != NULL ? !natsim_scenario_nat_config (s, &cfg, &error)
+                : !natsim_nat_config_from_params (nat_params, &cfg, &error))
     {
       g_prefix_error (&error, "%s[nat] ", scenario != NULL ? scenario : "");
       if (scenario != NULL)

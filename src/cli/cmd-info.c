@@ -83,6 +83,12 @@ cmd_check (int argc, char **argv)
   print_params ("simulation", s->simulation, TRUE);
   printf ("\n");
   print_params ("nat", s->nat, TRUE);
+  for (guint i = 0; i < s->forwards->len; i++)
+    {
+      const NatsimForwardSpec *f = g_ptr_array_index (s->forwards, i);
+      printf ("\n[forward %s]\n", f->name);
+      print_params (NULL, f->params, TRUE);
+    }
   for (guint i = 0; i < s->populations->len; i++)
     {
       const NatsimPopulationSpec *p = g_ptr_array_index (s->populations, i);

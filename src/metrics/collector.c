@@ -585,6 +585,11 @@ natsim_collector_on_packet (NatsimCollector *c, const NatsimPacket *pkt,
       bump (c, cls, NATSIM_STAT_PACKETS_DROPPED);
       break;
     case NATSIM_VERDICT_NOT_TRANSLATED:
+      /* The engine returns it only for an inside host's packet to the
+       * NAT's own public endpoint without hairpinning: it reaches nobody. */
+      if (out)
+        bump (c, cls, NATSIM_STAT_PACKETS_DROPPED);
+      break;
     default:
       break;
     }

@@ -92,7 +92,7 @@ cmd_replay (int argc, char **argv)
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out_dir,
       "Directory for the reports (default reports/TRACE-NAME)", "DIR" },
     { "format", 'f', 0, G_OPTION_ARG_STRING, &formats,
-      "Report formats to write: text,json,md,html,csv (default text,json,md,html)", "LIST" },
+      "Report formats to write: text,json,md,html,csv,pdf (default text,json,md,html; pdf needs Chromium)", "LIST" },
     { "seed", 0, 0, G_OPTION_ARG_STRING, &seed_arg,
       "Seed of the NAT's random port choices (default the scenario's, else 1)", "N" },
     { "scale", 'k', 0, G_OPTION_ARG_INT, &scale,

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "natsim/analyze.h"
+#include "natsim/recommend.h"
 #include "natsim/error.h"
 #include "natsim/nat.h"
 #include "natsim/parse.h"
@@ -919,8 +920,8 @@ static double recommended_timeout (const NatsimAnalysis *a, uint8_t proto,
                                    const char **ret_class);
 
 /* The idle timeout that keeps the long-lived flows of @proto alive: the
- * largest p99 refresh gap over the classes of that transport (NaN when no
- * class has 3 refresh gaps).  DNS and NTP are left out: each query stands
+ * longest refresh gap over the classes of that transport with its margin
+ * (natsim_timeout_for_gap(); NaN when no class has 3 refresh gaps).  DNS and NTP are left out: each query stands
  * alone and expects only its answer, so a binding that dies between two
  * queries costs nothing (a client polling NTP from port 123 every 17 min
  * would otherwise ask for a 17 min UDP timeout). */
@@ -945,13 +946,14 @@ recommended_timeout (const NatsimAnalysis *a, uint8_t proto, const char **ret_cl
 
       if (natsim_analysis_class_proto (c) != proto || c == NATSIM_CLASS_DNS || c == NATSIM_CLASS_NTP)
         continue;
-      if (f->refresh_gap.n >= 3 && (isnan (best) || f->refresh_gap.p99 > best))
+      if (f->refresh_gap.n >= 3 && (isnan (best) || f->refresh_gap.max > best))
         {
-          best = f->refresh_gap.p99;
+          best = f->refresh_gap.max;
           *ret_class = names[c];
         }
     }
-  return best;
+  /* The one timeout-from-gap rule, as natsim plan --trace applies it. */
+  return natsim_timeout_for_gap (best);
 }
 
 char *
@@ -1090,9 +1092,9 @@ natsim_analysis_to_json (const NatsimAnalysis *a, const char *const *traces, gui
 
         if (isnan (v))
           continue;
-        reason = g_strdup_printf ("longest p99 refresh gap of long-lived %s flows (class %s); "
-                                  "a shorter idle timeout drops their bindings between "
-                                  "refreshes", i == 0 ? "UDP" : "TCP", cls);
+        reason = g_strdup_printf ("longest refresh gap of long-lived %s flows (class %s) plus "
+                                  NATSIM_TIMEOUT_RULE_TEXT "; a shorter idle timeout drops "
+                                  "their bindings between refreshes", i == 0 ? "UDP" : "TCP", cls);
         jo_open (&j, NULL, '{');
         jo_str (&j, "id", ids[i]);
         jo_num (&j, "value", ceil (v));
@@ -1242,7 +1244,7 @@ natsim_analysis_to_text (const NatsimAnalysis *a)
       if (shown++ == 0)
         g_string_append_c (s, '\n');
       g_string_append_printf (s, "A %s idle timeout of at least %s s keeps the long-lived "
-                                 "%s flows alive (class %s, p99 refresh gap)\n",
+                                 "%s flows alive (class %s: longest refresh gap plus margin)\n",
                               i == 0 ? "UDP" : "TCP",
                               g_ascii_formatd (buf, sizeof buf, "%.0f", ceil (v)),
                               i == 0 ? "UDP" : "TCP", cls);

@@ -44,12 +44,9 @@ stage (const char *message, void *user_data)
 static void
 add_plan_items (NatsimReport *report, const NatsimPlan *plan)
 {
-  for (guint i = 0; i < plan->items->len; i++)
-    {
-      const NatsimPlanItem *it = &g_array_index (plan->items, NatsimPlanItem, i);
-      natsim_report_add_recommendation (report, it->id, it->value, it->unit, it->basis, "%s",
-                                        it->reason);
-    }
+  natsim_recommendations_extend (report->recommendations, plan->recommendations);
+  g_clear_pointer (&report->verification, natsim_verification_free);
+  report->verification = natsim_verification_copy (plan->verification);
 }
 
 static void
@@ -102,7 +99,7 @@ cmd_plan (int argc, char **argv)
   g_autofree char *growth = NULL;
   gint64 replications = -1;
   gint jobs = 1, granularity = 64;
-  gboolean quiet = FALSE;
+  gboolean quiet = FALSE, allow_below_rfc = FALSE;
   NatsimPlanOptions opts;
   GOptionEntry entries[] = {
     { "target-blocking", 'b', 0, G_OPTION_ARG_STRING, &target_blocking,
@@ -114,6 +111,9 @@ cmd_plan (int argc, char **argv)
       "Plan for this much more endpoints and flows (default 20%)", "F" },
     { "granularity", 0, 0, G_OPTION_ARG_INT, &granularity,
       "Port blocks are multiples of this (default 64)", "N" },
+    { "allow-below-rfc", 0, 0, G_OPTION_ARG_NONE, &allow_below_rfc,
+      "Let timeouts go below the RFC minimums (RFC 4787 REQ-5: 120 s for UDP, RFC 5382 "
+      "REQ-5: 7440 s for established TCP)", NULL },
     { "replications", 'r', 0, G_OPTION_ARG_INT64, &replications,
       "Independent replications per run (overrides [simulation] replications)", "R" },
     { "trace", 't', 0, G_OPTION_ARG_FILENAME_ARRAY, &traces,
@@ -187,6 +187,7 @@ cmd_plan (int argc, char **argv)
       (growth != NULL && !parse_fraction ("--growth", growth, &opts.growth, &error)))
     return cli_fail (g_steal_pointer (&error));
   opts.granularity = (guint) granularity;
+  opts.allow_below_rfc = allow_below_rfc;
   opts.jobs = (guint) jobs;
   if (!cli_check_formats (&formats, &error))
     return cli_fail (g_steal_pointer (&error));

@@ -1,5 +1,5 @@
 /* natsim: tests of the endpoint profiles (src/model): what each profile
- * sends (ports, protocols, intervals, DSCP of REFERENCE.md section 1), and
+ * sends (ports, protocols, intervals, DSCP of docs/reference.md section 1), and
  * reachability against closed-form keepalive/timeout arithmetic.
  *
  * Two harnesses: record() runs the populations of a scenario straight on a
@@ -903,6 +903,54 @@ test_checks_each_warning (void **state)
   }
 }
 
+/* A remote answers only packets that reached it: with 10 ports and 30
+ * single-packet flows to one server (the classroom exhaustion case), the
+ * 20 refused flows get no reply, so the run shows 20 allocation failures
+ * and no binding loss; every inbound packet follows a forwarded outbound
+ * packet of its flow.  Without the rule each refused flow's reply would be
+ * counted as a binding loss. */
+static void
+test_generic_no_reply_to_dropped (void **state)
+{
+  const char *ini =
+    "[simulation]\nduration = 30s\nwarmup = 0s\nseed = 1\nreplications = 1\n"
+    "[nat]\npreset = linux\naddresses = 203.0.113.1\nport_range = 1024-1033\n"
+    "[population p]\nprofile = generic\nflows = 30\nflow_spacing = 10ms\nstart = 0s\n"
+    "destinations = 198.51.100.10:5000\nreply = every\npackets_per_flow = 2\n"
+    "packet_interval = 1s\n";
+  Harness h;
+  GArray *recs = record (ini, &h);
+  g_autoptr (GHashTable) forwarded = g_hash_table_new (g_direct_hash, g_direct_equal);
+  guint refused = 0, inbound = 0;
+  g_autoptr (NatsimRunResult) r = figures (ini, NULL);
+
+  for (guint i = 0; i < recs->len; i++)
+    {
+      const Rec *x = &g_array_index (recs, Rec, i);
+
+      if (x->pkt.dir == NATSIM_DIR_OUT)
+        {
+          if (x->verdict == NATSIM_VERDICT_FORWARDED)
+            g_hash_table_add (forwarded, GUINT_TO_POINTER ((guint) x->pkt.src_port));
+          else
+            refused++;
+        }
+      else
+        {
+          inbound++;
+          assert_true (g_hash_table_contains (forwarded,
+                                              GUINT_TO_POINTER ((guint) x->pkt.dst_port)));
+          assert_int_equal (x->verdict, NATSIM_VERDICT_FORWARDED);
+        }
+    }
+  /* 10 flows of 2 packets got through and were answered, 20 x 2 refused. */
+  assert_int_equal (refused, 40);
+  assert_int_equal (inbound, 20);
+  assert_int_equal ((int) stat (r, 0, NATSIM_STAT_ALLOCATION_FAILURES), 40);
+  assert_int_equal ((int) stat (r, 0, NATSIM_STAT_BINDING_LOSSES), 0);
+  harness_clear (&h);
+}
+
 int
 main (void)
 {
@@ -922,6 +970,7 @@ main (void)
     cmocka_unit_test (test_checks),
     cmocka_unit_test (test_checks_default),
     cmocka_unit_test (test_checks_each_warning),
+    cmocka_unit_test (test_generic_no_reply_to_dropped),
   };
 
   return cmocka_run_group_tests (tests, NULL, NULL);

@@ -12,6 +12,7 @@
 #include "natsim/eventq.h"
 #include "natsim/rng.h"
 #include "natsim/simulate.h"
+#include "step.h"
 
 typedef struct
 {
@@ -106,8 +107,10 @@ sim_send (void *data, const NatsimPacket *pkt, NatsimNatResult *ret)
 {
   Sim *sim = data;
 
-  natsim_nat_process (sim->nat, pkt, ret);
-  natsim_collector_on_packet (sim->collector, pkt, ret);
+  /* Models send at the time of the event they handle, to which the event
+   * loop has already brought the collector: the step's advance is then a
+   * no-op (no NAT timer is ever due at the time it is armed). */
+  natsim_step_packet (sim->nat, sim->collector, pkt, ret);
   if (sim->hooks != NULL && sim->hooks->packet != NULL)
     sim->hooks->packet (pkt, ret, sim->hook_state);
   if (sim->events != NULL && ret->verdict == NATSIM_VERDICT_FORWARDED && !ret->new_binding)
@@ -227,6 +230,9 @@ natsim_simulate_replication_observed (const NatsimScenario *s, guint replication
   while (natsim_eventq_peek_time (queue) < end && natsim_eventq_pop (queue, &ev))
     {
       NatsimPopulation *pop = g_ptr_array_index (pops, ev.aux);
+
+      /* Every event moves the clock, packets or not: the models may look
+       * at the NAT's state (natsim_nat_flow_state()). */
       natsim_collector_advance (collector, ev.time);
       pop->klass->handle (pop, &ev);
     }

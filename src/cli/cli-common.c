@@ -4,6 +4,7 @@
 
 #include "cli-private.h"
 #include "natsim/error.h"
+#include "natsim/parse.h"
 
 int
 cli_fail (GError *error)
@@ -52,7 +53,38 @@ cli_check_formats (char **formats, GError **error)
 {
   if (*formats == NULL)
     *formats = g_strdup (NATSIM_REPORT_DEFAULT_FORMATS);
+  if (!cli_format_list_nonempty (*formats, error))
+    return FALSE;
   return natsim_report_check_formats (*formats, error);
+}
+
+gboolean
+cli_format_list_nonempty (const char *formats, GError **error)
+{
+  g_auto (GStrv) list = g_strsplit (formats, ",", -1);
+
+  /* "--format ''" (or ",,") would otherwise write nothing and exit 0: a
+   * run that produces no report is a usage error, not a success. */
+  for (guint i = 0; list[i] != NULL; i++)
+    if (g_strstrip (list[i])[0] != '\0')
+      return TRUE;
+  g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+               "expected at least one format, got '%s'", formats);
+  return FALSE;
+}
+
+gboolean
+cli_parse_seed (const char *arg, uint64_t *ret_seed, GError **error)
+{
+  uint64_t v;
+
+  if (!natsim_parse_uint (arg, G_MAXUINT64, &v, error))
+    {
+      g_prefix_error (error, "--seed %s: ", arg);
+      return FALSE;
+    }
+  *ret_seed = v;
+  return TRUE;
 }
 
 gboolean

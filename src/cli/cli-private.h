@@ -8,7 +8,7 @@
 #include "natsim/simulate.h"
 #include "natsim/trace.h"
 
-/* Exit statuses (DESIGN.md): 0 success, 2 bad input or usage, 1 other. */
+/* Exit statuses (README.md, "Commands"): 0 success, 2 bad input or usage, 1 other. */
 enum { EXIT_OK = 0, EXIT_FAILURE_OTHER = 1, EXIT_BAD_INPUT = 2 };
 
 /* Prints "natsim: MESSAGE" and returns the exit status for @error. */
@@ -23,6 +23,14 @@ gboolean cli_check_jobs (gint jobs, GError **error);
 /* --format: defaults *@formats to NATSIM_REPORT_DEFAULT_FORMATS, then
  * checks it (the error is not prefixed). */
 gboolean cli_check_formats (char **formats, GError **error);
+
+/* False with an error when the comma-separated @formats names no format
+ * at all ("" or ","). */
+gboolean cli_format_list_nonempty (const char *formats, GError **error);
+
+/* --seed N: a non-negative decimal integer; anything else (-1, "x") is a
+ * usage error naming --seed. */
+gboolean cli_parse_seed (const char *arg, uint64_t *ret_seed, GError **error);
 
 /* --replications R (R at least 1) as simulation.replications=R; the
  * scenario still wants validating. */

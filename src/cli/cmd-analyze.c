@@ -107,6 +107,11 @@ cmd_analyze (int argc, char **argv)
   if (inside == NULL)
     return cli_fail (g_steal_pointer (&error));
 
+  if (formats != NULL && !cli_format_list_nonempty (formats, &error))
+    {
+      g_prefix_error (&error, "--format: ");
+      return cli_fail (g_steal_pointer (&error));
+    }
   {
     g_auto (GStrv) list = g_strsplit (formats != NULL ? formats : "text,json", ",", -1);
 

@@ -29,7 +29,8 @@ print_params (const char *group, const NatsimParams *p, gboolean origins)
 {
   const NatsimKeySpec *specs = natsim_params_specs (p);
 
-  printf ("[%s]\n", group);
+  if (group != NULL)
+    printf ("[%s]\n", group);
   for (const NatsimKeySpec *k = specs; k->name != NULL; k++)
     {
       const char *v = natsim_params_get (p, k->name);
@@ -85,9 +86,13 @@ cmd_check (int argc, char **argv)
   for (guint i = 0; i < s->populations->len; i++)
     {
       const NatsimPopulationSpec *p = g_ptr_array_index (s->populations, i);
-      g_autofree char *group = g_strdup_printf ("population %s", p->name);
-      printf ("\n");
-      print_params (group, p->params, TRUE);
+      printf ("\n[population %s]\n", p->name);
+      /* The profile is not one of the profile's own keys, but it decides
+       * what the group is: print it first, placed at the group's header
+       * (a population's profile cannot be overridden). */
+      printf ("%-24s = %-28s # %s\n", "profile", p->profile->name,
+              p->origin != NULL ? p->origin : "");
+      print_params (NULL, p->params, TRUE);
     }
   checks = natsim_check_scenario (s);
   printf ("\n# %u warning%s\n", checks->len, checks->len == 1 ? "" : "s");

@@ -61,7 +61,7 @@ cmd_replay (int argc, char **argv)
   NatsimReplayInfo info;
   NatsimTime interval = 60 * NATSIM_NSEC_PER_SEC;
   uint64_t seed_value = 1;
-  gint64 seed = -1;
+  g_autofree char *seed_arg = NULL;
   gint scale = 1;
   g_autofree char *scale_offset = NULL;
   NatsimReplayScale scaling = { 1, 60 * NATSIM_NSEC_PER_SEC };
@@ -79,7 +79,7 @@ cmd_replay (int argc, char **argv)
       "Directory for the reports (default reports/TRACE-NAME)", "DIR" },
     { "format", 'f', 0, G_OPTION_ARG_STRING, &formats,
       "Report formats to write: text,json,md,html,csv (default text,json,md,html)", "LIST" },
-    { "seed", 0, 0, G_OPTION_ARG_INT64, &seed,
+    { "seed", 0, 0, G_OPTION_ARG_STRING, &seed_arg,
       "Seed of the NAT's random port choices (default the scenario's, else 1)", "N" },
     { "scale", 'k', 0, G_OPTION_ARG_INT, &scale,
       "Predict K times the population: clone every inside host K-1 times (default 1)", "K" },
@@ -115,12 +115,6 @@ cmd_replay (int argc, char **argv)
                    "replay: expected at least one TRACE (see 'natsim replay --help')");
       return cli_fail (g_steal_pointer (&error));
     }
-  if (seed < -1)
-    {
-      g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "--seed: expected a non-negative integer");
-      return cli_fail (g_steal_pointer (&error));
-    }
 
   if (scenario != NULL)
     {
@@ -138,8 +132,8 @@ cmd_replay (int argc, char **argv)
         return cli_fail (g_steal_pointer (&error));
       nat_params = own_nat;
     }
-  if (seed >= 0)
-    seed_value = (uint64_t) seed;
+  if (seed_arg != NULL && !cli_parse_seed (seed_arg, &seed_value, &error))
+    return cli_fail (g_steal_pointer (&error));
   if (scale < 1 || scale > REPLAY_MAX_SCALE)
     {
       g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,

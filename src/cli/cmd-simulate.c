@@ -38,13 +38,14 @@ cmd_simulate (int argc, char **argv)
   g_autofree char *formats = NULL;
   g_autofree char *events_path = NULL;
   g_autofree char *events_tmp = NULL;
-  gint64 seed = -1, replications = -1;
+  g_autofree char *seed_arg = NULL;
+  gint64 replications = -1;
   gint jobs = 1;
   gboolean quiet = FALSE;
   FILE *events = NULL;
   NatsimSimOptions opts = { 0 };
   GOptionEntry entries[] = {
-    { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Random seed (overrides [simulation] seed)", "N" },
+    { "seed", 0, 0, G_OPTION_ARG_STRING, &seed_arg, "Random seed (overrides [simulation] seed)", "N" },
     { "replications", 'r', 0, G_OPTION_ARG_INT64, &replications,
       "Independent replications (overrides [simulation] replications)", "R" },
     { "set", 's', 0, G_OPTION_ARG_STRING_ARRAY, &sets,
@@ -86,17 +87,16 @@ cmd_simulate (int argc, char **argv)
   s = cli_load_scenario (argv[1], sets, &error);
   if (s == NULL)
     return cli_fail (g_steal_pointer (&error));
-  if (seed >= 0)
+  if (seed_arg != NULL)
     {
-      g_autofree char *a = g_strdup_printf ("simulation.seed=%" G_GINT64_FORMAT, seed);
+      uint64_t seed;
+      g_autofree char *a = NULL;
+
+      if (!cli_parse_seed (seed_arg, &seed, &error))
+        return cli_fail (g_steal_pointer (&error));
+      a = g_strdup_printf ("simulation.seed=%" G_GUINT64_FORMAT, seed);
       if (!natsim_scenario_set (s, a, &error))
         return cli_fail (g_steal_pointer (&error));
-    }
-  else if (seed != -1)
-    {
-      g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "--seed: expected a non-negative integer");
-      return cli_fail (g_steal_pointer (&error));
     }
   if (replications != -1 && !cli_set_replications (s, replications, &error))
     return cli_fail (g_steal_pointer (&error));

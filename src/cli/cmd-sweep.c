@@ -374,8 +374,8 @@ cmd_sweep (int argc, char **argv)
     "is installed).\n"
     "\nExamples:\n"
     "  natsim sweep scenarios/sweep-timeout.ini --vary nat.udp_timeout=30s..300s:30s\n"
-    "  natsim sweep scenarios/sweep-pool.ini --vary nat.port_range=1024-1073,1024-1123 \\\n"
-    "      --vary population.flows.flows_per_second=1,2,3 --jobs 4\n");
+    "  natsim sweep scenarios/sweep-timeout.ini --vary nat.port_range=1024-1073,1024-1123 \\\n"
+    "      --vary population.flows.flows_per_second=1,2,3 --jobs 2\n");
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
     return cli_fail (g_steal_pointer (&error));
   if (argc != 2)

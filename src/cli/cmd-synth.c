@@ -1,7 +1,8 @@
 /* natsim synth: the simulated packets of a scenario as a capture.
  *
- * Runs replication 0 of the scenario and writes every packet offered to
- * the NAT, in both directions and in inside addressing (what a capture on
+ * Runs the first replication of the scenario (replication 1: replications
+ * are numbered from 1 wherever a person reads them, as in --events and
+ * progress) and writes every packet offered to the NAT, in both directions and in inside addressing (what a capture on
  * the LAN side of the NAT shows), with NatsimPcapWriter: Ethernet, IPv4,
  * UDP / TCP / ICMP echo with real lengths and checksums.  UDP to port 5060
  * carries a clear-text SIP REGISTER (with Expires), UDP from port 5060 a
@@ -116,14 +117,15 @@ cmd_synth (int argc, char **argv)
   g_autoptr (GString) buf = g_string_new (NULL);
   g_auto (GStrv) user_sets = NULL;
   g_autofree char *out = NULL;
-  gint64 seed = -1;
+  g_autofree char *seed_arg = NULL;
+  uint64_t seed = 0;
   gint expires = 3600;
   gboolean quiet = FALSE;
   Synth sy = { 0 };
   GOptionEntry entries[] = {
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &out, "The capture to write (required)",
       "OUT.pcap" },
-    { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Seed (default the scenario's)", "N" },
+    { "seed", 0, 0, G_OPTION_ARG_STRING, &seed_arg, "Seed (default the scenario's)", "N" },
     { "set", 's', 0, G_OPTION_ARG_STRING_ARRAY, &user_sets,
       "Override a scenario key, e.g. population.phones.count=50 (repeatable)",
       "GROUP.KEY=VALUE" },
@@ -136,16 +138,17 @@ cmd_synth (int argc, char **argv)
   ctx = g_option_context_new ("SCENARIO -o OUT.pcap - the simulated packets as a capture");
   g_option_context_add_main_entries (ctx, entries, NULL);
   g_option_context_set_description (ctx,
-    "Runs replication 0 of the scenario and writes every packet offered to the NAT, both\n"
-    "directions, in inside addressing (a capture on the LAN side): Ethernet, IPv4, UDP/TCP/\n"
-    "ICMP echo with correct lengths and checksums, nanosecond pcap starting at\n"
-    "2024-01-01T00:00:00Z.  UDP to port 5060 carries a clear-text SIP REGISTER, UDP from\n"
+    "Runs replication 1 of the scenario (the one simulate --events narrates) and writes\n"
+    "every packet offered to the NAT, both directions, in inside addressing (a capture on\n"
+    "the LAN side): Ethernet, IPv4, UDP/TCP/ICMP echo with correct lengths and checksums,\n"
+    "nanosecond pcap starting at 2024-01-01T00:00:00Z.  UDP to port 5060 carries a clear-text SIP REGISTER, UDP from\n"
     "5060 a 200 OK.  The file appears complete or not at all.  Replaying it with the\n"
     "scenario's NAT (natsim replay OUT.pcap --scenario SCENARIO) gives the simulation's\n"
     "totals when the scenario has no warmup.\n"
     "\nExamples:\n"
     "  natsim synth scenarios/classroom-exhaustion.ini -o /tmp/classroom.pcap\n"
-    "  natsim synth scenarios/default.ini -o /tmp/site.pcap --set simulation.duration=10m\n");
+    "  natsim synth scenarios/default.ini -o /tmp/site.pcap --set simulation.duration=10m \\\n"
+    "      --set simulation.warmup=0s\n");
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
     return cli_fail (g_steal_pointer (&error));
   if (argc != 2)
@@ -160,12 +163,8 @@ cmd_synth (int argc, char **argv)
                    "synth: -o OUT.pcap is required");
       return cli_fail (g_steal_pointer (&error));
     }
-  if (seed < -1)
-    {
-      g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "--seed: expected a non-negative integer");
-      return cli_fail (g_steal_pointer (&error));
-    }
+  if (seed_arg != NULL && !cli_parse_seed (seed_arg, &seed, &error))
+    return cli_fail (g_steal_pointer (&error));
   if (expires < 0)
     {
       g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
@@ -175,8 +174,8 @@ cmd_synth (int argc, char **argv)
 
   for (guint i = 0; user_sets != NULL && user_sets[i] != NULL; i++)
     g_ptr_array_add (sets, g_strdup (user_sets[i]));
-  if (seed >= 0)
-    g_ptr_array_add (sets, g_strdup_printf ("simulation.seed=%" G_GINT64_FORMAT, seed));
+  if (seed_arg != NULL)
+    g_ptr_array_add (sets, g_strdup_printf ("simulation.seed=%" G_GUINT64_FORMAT, seed));
   g_ptr_array_add (sets, NULL);
   s = cli_load_scenario (argv[1], (char **) sets->pdata, &error);
   if (s == NULL)
@@ -203,7 +202,7 @@ cmd_synth (int argc, char **argv)
   if (!natsim_pcap_writer_close (writer, &error))
     return cli_fail (g_steal_pointer (&error));
   if (!quiet)
-    printf ("Wrote %" G_GUINT64_FORMAT " packets (replication 0, seed %" G_GUINT64_FORMAT
+    printf ("Wrote %" G_GUINT64_FORMAT " packets (replication 1, seed %" G_GUINT64_FORMAT
             ") to %s\n",
             natsim_pcap_writer_packets (writer),
             natsim_params_get_uint (s->simulation, "seed"), out);

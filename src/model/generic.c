@@ -81,6 +81,7 @@ typedef struct
   uint16_t   src_port;
   NatsimEndpoint dst;
   uint32_t   sent;     /* outbound packets so far */
+  uint32_t   delivered; /* ... of which the NAT forwarded */
   uint32_t   next_probe;
   uint32_t   pending;  /* events in the queue for this flow */
   NatsimTime last_out;
@@ -183,7 +184,8 @@ ip_proto (const GenericPopulation *g)
     }
 }
 
-static void
+/* Offers one packet of flow @f to the NAT; returns the NAT's verdict. */
+static NatsimVerdict
 send_packet (GenericPopulation *g, const Flow *f, NatsimTime now, bool outbound,
              const NatsimEndpoint *remote, uint8_t tcp_flags)
 {
@@ -221,6 +223,7 @@ send_packet (GenericPopulation *g, const Flow *f, NatsimTime now, bool outbound,
         pkt.src_port = pkt.dst_port;
     }
   ctx->send (ctx->sim, &pkt, &res);
+  return res.verdict;
 }
 
 static void
@@ -302,17 +305,22 @@ handle_send (GenericPopulation *g, uint32_t id, NatsimTime now)
 {
   Flow *f = &g_array_index (g->flows, Flow, id);
   uint8_t flags = 0;
-  bool last;
+  bool last, forwarded;
 
   if (g->protocol == PROTO_TCP)
     flags = f->sent == 0 ? NATSIM_TCP_SYN : NATSIM_TCP_ACK;
-  send_packet (g, f, now, true, &f->dst, flags);
+  forwarded = send_packet (g, f, now, true, &f->dst, flags) == NATSIM_VERDICT_FORWARDED;
   f = &g_array_index (g->flows, Flow, id);
   f->sent++;
+  f->delivered += forwarded;
   f->last_out = now;
   last = f->sent >= g->packets_per_flow;
 
-  if (g->reply == REPLY_EVERY || (g->reply == REPLY_FIRST && f->sent == 1))
+  /* The remote answers only what reached it: a packet the NAT dropped
+   * (no port free) never left the site, so it gets no reply; "first"
+   * answers the first packet that got through. */
+  if (forwarded &&
+      (g->reply == REPLY_EVERY || (g->reply == REPLY_FIRST && f->delivered == 1)))
     flow_schedule (g, id, now + g->reply_delay, EV_REPLY);
   if (!last)
     flow_schedule (g, id, now + g->interval, EV_SEND);

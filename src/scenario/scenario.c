@@ -853,6 +853,20 @@ validate_simulation (NatsimScenario *s, GError **error)
                                                     "timeline_interval");
   char buf[64];
 
+  /* A cross-key error is blamed on the key the user just changed: a
+   * --set duration that falls below the file's warmup names the --set. */
+  if (warmup >= duration &&
+      g_strcmp0 (natsim_params_origin (s->simulation, "duration"), "--set") == 0 &&
+      g_strcmp0 (natsim_params_origin (s->simulation, "warmup"), "--set") != 0)
+    {
+      natsim_format_duration (warmup, buf, sizeof buf);
+      g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
+                   "expected a duration longer than warmup (%s, %s), got '%s'",
+                   buf, natsim_params_origin (s->simulation, "warmup"),
+                   natsim_params_get (s->simulation, "duration"));
+      prefix_param_place (error, s, s->simulation, "simulation", "duration");
+      return FALSE;
+    }
   if (warmup >= duration)
     {
       natsim_format_duration (duration, buf, sizeof buf);

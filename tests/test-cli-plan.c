@@ -52,15 +52,16 @@ recommendation (JsonParser *p, const char *id)
 }
 
 /* Erlang B: B(50, 80/2) = 1.9 %, B(50, 80/3) = 0.0017 %: three addresses,
- * decided by Erlang B and confirmed by simulation. */
+ * decided by Erlang B and confirmed by simulation, when the 30 s UDP
+ * timeout may stay under the RFC minimum (--allow-below-rfc). */
 static void
 test_plan_erlang (void **state)
 {
   g_autofree char *dir = tmpdir ();
   g_autoptr (JsonParser) p = NULL;
-  JsonObject *rec, *root;
+  JsonObject *rec, *root, *v;
   Run r = natsim ("plan", "scenarios/plan-erlang.ini", "--out", dir, "--jobs", "2",
-                  "--format", "json", NULL);
+                  "--format", "json", "--allow-below-rfc", NULL);
 
   if (r.status != 0)
     fail_msg ("exit %d: %s", r.status, r.err);
@@ -75,6 +76,56 @@ test_plan_erlang (void **state)
   assert_non_null (strstr (json_object_get_string_member (rec, "reason"), "Erlang B"));
   rec = recommendation (p, "keepalive.interval");
   assert_int_equal (json_object_get_int_member (rec, "value"), 24);
+  /* Nothing needs a longer UDP timeout: today's 30 s stays. */
+  rec = recommendation (p, "timeout.udp");
+  assert_int_equal (json_object_get_int_member (rec, "value"), 30);
+  /* The verification is the simulation of 3 addresses. */
+  v = json_object_get_object_member (root, "verification");
+  assert_non_null (v);
+  assert_true (json_object_get_boolean_member (v, "blocking_ok"));
+  assert_true (json_object_get_double_member (v, "blocking_probability") < 0.001);
+  assert_int_equal (json_array_get_length (json_object_get_array_member (v, "settings")), 1);
+  assert_non_null (strstr (json_array_get_string_element (
+                             json_object_get_array_member (v, "settings"), 0),
+                           "nat.addresses=203.0.113.1,203.0.113.2,203.0.113.3"));
+  remove_dir (dir);
+}
+
+/* Without --allow-below-rfc the UDP timeout rises to RFC 4787's 120 s and
+ * the pool is sized for it, not for today's 30 s: 2.667/s x 120 s = 320
+ * erlang, B(50, 320/11) = 0.02 %, B(50, 320/10) = 0.11 %: eleven
+ * addresses.  The raise is priced by two simulations: about 2.667 x 90 =
+ * 240 more ports in use. */
+static void
+test_plan_erlang_rfc (void **state)
+{
+  g_autofree char *dir = tmpdir ();
+  g_autoptr (JsonParser) p = NULL;
+  JsonObject *rec, *root, *v;
+  const char *reason;
+  Run r = natsim ("plan", "scenarios/plan-erlang.ini", "--out", dir, "--jobs", "2",
+                  "--format", "json", NULL);
+
+  if (r.status != 0)
+    fail_msg ("exit %d: %s", r.status, r.err);
+  run_clear (&r);
+  load_report (dir, &p);
+  root = json_node_get_object (json_parser_get_root (p));
+  rec = recommendation (p, "timeout.udp");
+  assert_int_equal (json_object_get_int_member (rec, "value"), 120);
+  reason = json_object_get_string_member (rec, "reason");
+  assert_non_null (strstr (reason, "two simulations"));
+  {
+    /* "mean ports in use A instead of B (+D)": D near 240. */
+    const char *plus = strstr (reason, "(+");
+    assert_non_null (plus);
+    assert_true (g_ascii_strtod (plus + 2, NULL) > 200 && g_ascii_strtod (plus + 2, NULL) < 280);
+  }
+  rec = recommendation (p, "pool.addresses");
+  assert_int_equal (json_object_get_int_member (rec, "value"), 11);
+  v = json_object_get_object_member (root, "verification");
+  assert_true (json_object_get_boolean_member (v, "blocking_ok"));
+  assert_true (json_object_get_boolean_member (v, "losses_ok"));
   remove_dir (dir);
 }
 
@@ -98,6 +149,55 @@ test_plan_ports (void **state)
   rec = recommendation (p, "pool.addresses");
   assert_int_equal (json_object_get_int_member (rec, "value"), 1);
   remove_dir (dir);
+}
+
+/* Writes @ini to DIR/NAME and returns the path. */
+static char *
+write_ini (const char *dir, const char *name, const char *ini)
+{
+  char *path = g_build_filename (dir, name, NULL);
+
+  assert_true (g_file_set_contents (path, ini, -1, NULL));
+  return path;
+}
+
+/* One inside host sending to one remote through Linux's hash: every flow
+ * takes the same address whatever the pool, so pool.addresses has no
+ * value (null in report.json) and the reason says why and what helps; the
+ * search bound is never presented as an answer. */
+static void
+test_plan_one_host (void **state)
+{
+  g_autofree char *dir = tmpdir ();
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autofree char *ini = write_ini (dir, "one.ini",
+                                    "[simulation]\nduration = 20m\nwarmup = 2m\nseed = 1\n"
+                                    "replications = 2\n\n[nat]\npreset = linux\n"
+                                    "addresses = 203.0.113.1\nport_range = 1024-1073\n"
+                                    "udp_timeout = 120s\n\n[population flows]\n"
+                                    "profile = generic\ncount = 1\nflows_per_second = 1\n"
+                                    "packets_per_flow = 1\ndestinations = 198.51.100.10:5000\n");
+  g_autoptr (JsonParser) p = NULL;
+  JsonObject *rec, *root;
+  const char *reason;
+  Run r = natsim ("plan", ini, "--growth", "0", "--out", out, "--format", "json,text", NULL);
+
+  if (r.status != 0)
+    fail_msg ("exit %d: %s", r.status, r.err);
+  run_clear (&r);
+  load_report (out, &p);
+  root = json_node_get_object (json_parser_get_root (p));
+  rec = recommendation (p, "pool.addresses");
+  assert_true (JSON_NODE_HOLDS_NULL (json_object_get_member (rec, "value")));
+  reason = json_object_get_string_member (rec, "reason");
+  assert_non_null (strstr (reason, "1 inside host to 1 remote address"));
+  assert_non_null (strstr (reason, "first-fit"));
+  /* The verification ran the scenario as it is and says it fails. */
+  assert_false (json_object_get_boolean_member (
+    json_object_get_object_member (root, "verification"), "blocking_ok"));
+  remove_dir (out);
+  g_unlink (ini);
+  g_rmdir (dir);
 }
 
 static void
@@ -328,6 +428,8 @@ main (void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_plan_erlang),
+    cmocka_unit_test (test_plan_erlang_rfc),
+    cmocka_unit_test (test_plan_one_host),
     cmocka_unit_test (test_plan_ports),
     cmocka_unit_test (test_plan_bad_input),
     cmocka_unit_test (test_sweep_jobs),

@@ -452,10 +452,19 @@ plan_addresses (PlanCtx *c, GError **error)
       g_autofree char *v = plan_addresses_value (c->applied->nat, highest_tried);
       g_autofree char *a = g_strconcat ("nat.addresses=", v, NULL);
 
+      double keys = m.one_pool ? 0.0 : hash_keys (c->applied, c->usage);
+
       g_string_append_printf (why, "Simulation: %u to %u addresses all leave blocking at or "
                               "above the target (%u: %s, upper %s), so no address count is "
-                              "recommended. To help: %s.", k_erlang, highest_tried,
-                              lowest_failed, fm, fu, help_text (&m, sel));
+                              "recommended.", k_erlang, highest_tried, lowest_failed, fm, fu);
+      if (keys >= 1.0 && keys < highest_tried)
+        g_string_append_printf (why, " The hash has only %.0f inside host%s%s to spread over, "
+                                "so at most that many addresses carry traffic.", keys,
+                                keys == 1.0 ? "" : "s",
+                                natsim_params_get_enum (c->applied->nat, "pooling")
+                                    == NATSIM_POOLING_PAIRED
+                                  ? "" : " x remote addresses");
+      g_string_append_printf (why, " To help: %s.", help_text (&m, sel));
       plan_add_item (p, "pool.addresses", NAN, "addresses", "simulation", "%s", why->str);
       plan_add_note (p, "plan.unconfirmed", "pool.addresses: no address count from %u to %u "
                      "was confirmed below the blocking target by simulation", k_erlang,

@@ -2,10 +2,12 @@
  *
  * The planner runs a scenario with growth applied, watching who holds which
  * ports toward where and how long flows stay idle (natsim/metrics.h,
- * NatsimUsage), brackets the address count with Erlang B, confirms it by
- * simulation, and derives port blocks, timeouts and keepalives from the
- * measured distributions.  Recommendation ids and bases are those of the
- * report contract (docs/report.md). */
+ * NatsimUsage), decides the timeouts from the idle gaps (one rule,
+ * natsim/recommend.h), measures again with them, sizes port blocks and the
+ * address count (Erlang B, confirmed by simulation) for them, and verifies
+ * all recommendations together by simulation with the scenario's seeds.
+ * Recommendation ids and bases are those of the report contract
+ * (docs/report.md). */
 #pragma once
 
 #include <glib.h>

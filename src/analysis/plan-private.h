@@ -65,6 +65,10 @@ typedef struct
   guint                    addresses;    /* recommended count, 0: none */
   PlanFigures              at_addresses; /* the simulation of @applied with @addresses */
   gboolean                 verified;
+  /* @applied with today's timeouts: the baseline of their price. */
+  PlanFigures              without;
+  gboolean                 have_without;
+  guint                    n_changes;    /* timeouts that change */
 } PlanCtx;
 
 NatsimPlan *plan_new (void);

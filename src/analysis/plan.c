@@ -578,8 +578,10 @@ plan_steps (PlanCtx *c, GError **error)
 
       /* Sizing for the recommended timeouts: a longer timeout holds each
        * port longer, a shorter one frees it sooner. */
+      const char *unblocked[] = { "nat.ports_per_subscriber=0", NULL };
+
       plan_stage (c->opts, "measuring with the recommended timeouts");
-      if (!plan_simulate (c->applied, NULL, c->opts, &f, &usage2, error))
+      if (!plan_simulate (c->applied, unblocked, c->opts, &f, &usage2, error))
         return FALSE;
       c->usage = usage2;
     }
@@ -616,7 +618,24 @@ natsim_plan_run (const NatsimScenario *s, const NatsimPlanOptions *opts, GError 
     }
 
   plan_stage (opts, "measuring the grown load");
-  p->runs = run_measured (p->grown, opts, &p->usage, error);
+  {
+    /* Port blocks would cut each subscriber's demand at the configured
+     * block and refuse whole subscribers once the blocks run out: measure
+     * the demand without them, and size the blocks from it. */
+    g_autoptr (NatsimScenario) measured = natsim_scenario_copy (p->grown);
+
+    if (natsim_params_get_uint (p->grown->nat, "ports_per_subscriber") > 0)
+      {
+        if (!natsim_scenario_set (measured, "nat.ports_per_subscriber=0", error) ||
+            !natsim_scenario_validate (measured, error))
+          return NULL;
+        plan_add_note (p, "plan.demand_without_blocks", "the measurement (totals, "
+                       "per_class, timeline) ran without port blocks so that no subscriber's "
+                       "demand is cut by its blocks; the blocks are sized from that demand "
+                       "and the verification runs with them");
+      }
+    p->runs = run_measured (measured, opts, &p->usage, error);
+  }
   if (p->runs == NULL)
     return NULL;
   if (p->runs->len < 2)

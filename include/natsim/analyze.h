@@ -22,6 +22,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "natsim/reasm.h"
+#include "natsim/sip-stream.h"
+#include "natsim/sip.h"
 #include "natsim/time.h"
 #include "natsim/trace.h"
 
@@ -47,30 +50,11 @@ void natsim_quantiles_from_sorted (const double *sorted, size_t n,
  * docs/reference.md section 1; NULL if none. */
 const char *natsim_webex_subnet (uint32_t addr);
 
-/* What a clear-text SIP message says about registration. */
-typedef enum
-{
-  NATSIM_SIP_NONE,          /* not SIP, or neither of the below */
-  NATSIM_SIP_REGISTER,      /* a REGISTER request */
-  NATSIM_SIP_REGISTER_OK,   /* a 2xx response whose CSeq method is REGISTER */
-} NatsimSipKind;
-
-typedef struct
-{
-  NatsimSipKind kind;
-  gint64        expires;  /* Expires header or ;expires= of the first Contact; -1 if none */
-  gint64        cseq;     /* CSeq number, -1 if none */
-} NatsimSipInfo;
-
-/* Peeks at a transport payload.  Reads only @len bytes (no terminator
- * needed); header names are case-insensitive, "m" is Contact's compact
- * form; a value out of range is "none".  Returns ret->kind != NONE. */
-bool natsim_sip_peek (const uint8_t *payload, size_t len, NatsimSipInfo *ret);
-
 typedef struct
 {
   NatsimTime flow_timeout; /* a flow idle this long ends (0: 1 h) */
   guint      max_samples;  /* kept samples per class and figure (0: 262144) */
+  bool       outer;        /* study tunnels as captured, not their inner packets */
 } NatsimAnalyzeOptions;
 
 typedef struct NatsimAnalysis NatsimAnalysis;
@@ -148,12 +132,32 @@ typedef struct
 
 const NatsimSipAnalysis *natsim_analysis_sip (const NatsimAnalysis *a);
 
-/* analysis.json (deterministic, locale-independent; @traces as given). */
-char *natsim_analysis_to_json (const NatsimAnalysis *a, const char *const *traces,
-                               guint n);
+/* The reader's counts given to natsim_analysis_finish() (zero if none). */
+const NatsimTraceStats *natsim_analysis_trace_stats (const NatsimAnalysis *a);
 
-/* The text summary. */
-char *natsim_analysis_to_text (const NatsimAnalysis *a);
+/* What a finished analysis read and found, for its writers (src/report,
+ * natsim/analysis-report.h).  Pointers belong to the analysis. */
+typedef struct
+{
+  const NatsimCidrSet        *inside;
+  NatsimTime                  flow_timeout;
+  guint                       max_samples;
+  bool                        outer;        /* --outer */
+  guint64                     flows, packets, bytes, peak_live_flows;
+  guint64                     no_ports;     /* packets without ports, pieces of
+                                             * datagrams never reassembled */
+  double                      duration_s;
+  const NatsimTraceStats     *trace;        /* the reader's counts */
+  const NatsimReasmStats     *reassembly;   /* NULL when no fragment was seen */
+  const NatsimSipStreamStats *sip_tcp;      /* SIP over TCP */
+} NatsimAnalysisTotals;
+
+void natsim_analysis_totals (const NatsimAnalysis *a, NatsimAnalysisTotals *ret);
+
+/* The DSCP values the seed's QoS table prescribes for packets an endpoint
+ * sends in class @cls from @local_port: a bit set of DSCP values, 0 when
+ * the table says nothing. */
+uint64_t natsim_analysis_dscp_expected (guint cls, uint16_t local_port);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NatsimAnalysis, natsim_analysis_free)
 

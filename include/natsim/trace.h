@@ -33,6 +33,22 @@ G_BEGIN_DECLS
 /* ------------------------------------------------------------------------ */
 /* Decoded packets                                                          */
 
+/* Tunnels the decoder opens (unless told not to: --outer).  The inner
+ * packet is what a NatsimTracePacket describes; its `tunnels` bit set says
+ * which were opened on the way.  Names are stable (reports use them). */
+typedef enum
+{
+  NATSIM_TRACE_TUNNEL_GRE,    /* GRE carrying IP, Ethernet or MPLS (RFC 2784, 2890) */
+  NATSIM_TRACE_TUNNEL_ERSPAN, /* ERSPAN types I, II, III over GRE */
+  NATSIM_TRACE_TUNNEL_VXLAN,  /* VXLAN, UDP 4789 (RFC 7348) */
+  NATSIM_TRACE_TUNNEL_GENEVE, /* Geneve, UDP 6081 (RFC 8926) */
+  NATSIM_TRACE_TUNNEL_MPLS,   /* MPLS label stacks, ethertypes 0x8847 / 0x8848 (RFC 3032) */
+  NATSIM_TRACE_TUNNEL_N
+} NatsimTraceTunnel;
+
+/* "gre", "erspan", "vxlan", "geneve", "mpls"; NULL if out of range. */
+const char *natsim_trace_tunnel_name (NatsimTraceTunnel kind);
+
 /* One decoded IPv4 or IPv6 packet.  Pointers point into the reader's
  * buffers and stay valid until the next call to natsim_trace_reader_next()
  * or natsim_trace_reader_free(). */
@@ -47,6 +63,7 @@ typedef struct
   uint8_t        proto;       /* IP protocol (IPv6: after extension headers):
                                * 1, 6, 17 or 58 */
   uint8_t        tcp_flags;   /* as on the wire (NATSIM_TCP_*), TCP only */
+  uint32_t       tcp_seq;     /* sequence number, TCP only */
   uint8_t        dscp;        /* from the IPv4 TOS / IPv6 traffic class */
   uint8_t        icmp_type;   /* ICMP / ICMPv6 only */
   uint8_t        icmp_code;
@@ -66,6 +83,16 @@ typedef struct
   uint32_t       l4_offset;   /* transport header offset from @ip (0 if none) */
   const uint8_t *payload;     /* transport payload, captured bytes only */
   size_t         payload_len;
+  uint8_t        tunnels;     /* bit set of NatsimTraceTunnel opened to reach
+                               * this packet (0: none); wire_length stays the
+                               * outer frame's */
+  bool           frag_more;   /* fragments only: more fragments follow (MF) */
+  uint32_t       frag_offset; /* fragments only: offset of this piece, bytes */
+  uint32_t       frag_id;     /* fragments only: the datagram's identification
+                               * (IPv4 16 bits, IPv6 32 bits) */
+  uint32_t       frag_data;   /* fragments only: offset from @ip of the piece's
+                               * data (after the IPv4 header or the IPv6
+                               * fragment header) */
 } NatsimTracePacket;
 
 /* Why a record was skipped.  Names are stable (reports and tests use them). */
@@ -89,7 +116,11 @@ typedef enum
   NATSIM_TRACE_SKIP_TCP_TRUNCATED,       /* fixed TCP header not fully captured */
   NATSIM_TRACE_SKIP_TCP_BAD_OFFSET,      /* data offset < 5 or beyond the IP payload */
   NATSIM_TRACE_SKIP_ICMP_TRUNCATED,      /* ICMP header not fully captured */
-  NATSIM_TRACE_SKIP_UNSUPPORTED_PROTO,   /* not UDP, TCP, ICMP, ICMPv6 (e.g. GRE, ESP) */
+  NATSIM_TRACE_SKIP_UNSUPPORTED_PROTO,   /* not UDP, TCP, ICMP, ICMPv6 (e.g. ESP; GRE under --outer) */
+  NATSIM_TRACE_SKIP_TUNNEL_TRUNCATED,    /* GRE / ERSPAN / VXLAN / Geneve / MPLS header cut short */
+  NATSIM_TRACE_SKIP_TUNNEL_UNSUPPORTED,  /* a GRE version, payload or ERSPAN version not opened */
+  NATSIM_TRACE_SKIP_TUNNEL_FRAGMENT,     /* a fragment of a tunnel packet */
+  NATSIM_TRACE_SKIP_TUNNEL_TOO_DEEP,     /* more nested tunnels than followed */
   NATSIM_TRACE_SKIP_N
 } NatsimTraceSkip;
 
@@ -115,6 +146,11 @@ typedef struct
   guint64 out_of_order;    /* records whose timestamp went back; clamped */
   guint64 bad_timestamps;  /* fraction outside [0, 1 s) or time out of range */
   guint64 files_failed;    /* files abandoned after a read error */
+  guint64 tunnels[NATSIM_TRACE_TUNNEL_N]; /* decoded packets that came out of
+                                           * each kind of tunnel */
+  guint64 files_cut;       /* files whose last record is cut short (read up to it) */
+  guint   cut_file;        /* the first such file (index into the paths) ... */
+  guint64 cut_record;      /* ... and its cut record's number (1-based) */
 } NatsimTraceStats;
 
 /* ------------------------------------------------------------------------ */
@@ -142,6 +178,30 @@ NatsimTraceReader *natsim_trace_reader_open (const char *const *paths, guint n,
 
 /* NULL-safe. */
 void natsim_trace_reader_free (NatsimTraceReader *r);
+
+/* Whether tunnels (GRE, ERSPAN, VXLAN, Geneve) are opened, so that the
+ * inner packets are handed out (the default), or the outer packets are
+ * (false: `--outer`, to study the tunnel itself; GRE is then skipped as
+ * unsupported-proto).  MPLS is always popped: under it is the only IP
+ * header.  Call before the first natsim_trace_reader_next(). */
+void natsim_trace_reader_set_decapsulate (NatsimTraceReader *r, gboolean decapsulate);
+
+/* What to do with a file whose last record is cut short (the capture ends
+ * inside it, as when tcpdump is killed while writing): by default the
+ * complete records before it are read and the file ends there, counted in
+ * stats.files_cut (the first one in cut_file and cut_record), as tshark
+ * does; when @strict, it is a NATSIM_TRACE_ERROR like any other damage.
+ * Call before the first natsim_trace_reader_next(). */
+void natsim_trace_reader_set_strict (NatsimTraceReader *r, gboolean strict);
+
+/* One line for a warning about @st's cut files ("PATH: the capture ends
+ * inside record N; ..."), @paths being the paths given to open; NULL when
+ * no file was cut.  Free with g_free(). */
+char *natsim_trace_cut_message (const NatsimTraceStats *st, const char *const *paths);
+
+/* One line about records with impossible timestamps (@st->bad_timestamps),
+ * or NULL when there were none.  Free with g_free(). */
+char *natsim_trace_bad_time_message (const NatsimTraceStats *st);
 
 /* Decodes the next packet into @ret, skipping (and counting) records that
  * cannot be decoded.  Timestamps: time = capture time - the earliest first
@@ -177,7 +237,6 @@ gboolean natsim_trace_reader_last_time (const NatsimTraceReader *r,
                                         NatsimTime *ret_time);
 
 guint natsim_trace_reader_n_files (const NatsimTraceReader *r);
-const char *natsim_trace_reader_file_path (const NatsimTraceReader *r, guint i);
 /* libpcap's name of the file's link type, e.g. "EN10MB", "LINUX_SLL". */
 const char *natsim_trace_reader_file_link_type (const NatsimTraceReader *r,
                                                 guint i);

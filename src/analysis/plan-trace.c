@@ -391,6 +391,7 @@ natsim_plan_run_trace (const NatsimParams *nat, const char *const *traces, guint
   g_autoptr (NatsimPlan) p = plan_new ();
   NatsimRunResult *run;
 
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
   g_return_val_if_fail (nat != NULL && traces != NULL && n > 0 && inside != NULL, NULL);
   g_return_val_if_fail (opts->granularity > 0, NULL);
   if (!(opts->target_blocking > 0.0 && opts->target_blocking < 1.0) ||

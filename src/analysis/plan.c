@@ -127,6 +127,7 @@ natsim_plan_apply_growth (NatsimScenario *s, double growth, GError **error)
 {
   static const char *const count_keys[] = { "count", "flows" };
 
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
   if (!isfinite (growth) || growth < 0.0 || growth > 100.0)
     {
       g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
@@ -606,6 +607,7 @@ natsim_plan_run (const NatsimScenario *s, const NatsimPlanOptions *opts, GError 
   PlanCtx c = { 0 };
   gboolean ok;
 
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
   g_return_val_if_fail (opts->granularity > 0, NULL);
   if (!check_options (opts, error))
     return NULL;

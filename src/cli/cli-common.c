@@ -24,6 +24,7 @@ cli_fail (GError *error)
 NatsimScenario *
 cli_load_scenario (const char *path, char **sets, GError **error)
 {
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
   g_autoptr (NatsimScenario) s = natsim_scenario_load (path, error);
 
   if (s == NULL)
@@ -39,6 +40,7 @@ cli_load_scenario (const char *path, char **sets, GError **error)
 gboolean
 cli_check_jobs (gint jobs, GError **error)
 {
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
   if (jobs < 1 || jobs > 1024)
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
@@ -51,6 +53,7 @@ cli_check_jobs (gint jobs, GError **error)
 gboolean
 cli_check_formats (char **formats, GError **error)
 {
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
   if (*formats == NULL)
     *formats = g_strdup (NATSIM_REPORT_DEFAULT_FORMATS);
   if (!cli_format_list_nonempty (*formats, error))
@@ -61,6 +64,7 @@ cli_check_formats (char **formats, GError **error)
 gboolean
 cli_format_list_nonempty (const char *formats, GError **error)
 {
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
   g_auto (GStrv) list = g_strsplit (formats, ",", -1);
 
   /* "--format ''" (or ",,") would otherwise write nothing and exit 0: a
@@ -78,6 +82,7 @@ cli_parse_seed (const char *arg, uint64_t *ret_seed, GError **error)
 {
   uint64_t v;
 
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
   if (!natsim_parse_uint (arg, G_MAXUINT64, &v, error))
     {
       g_prefix_error (error, "--seed %s: ", arg);
@@ -93,6 +98,7 @@ cli_set_replications (NatsimScenario *s, gint64 replications, GError **error)
   g_autofree char *a = g_strdup_printf ("simulation.replications=%" G_GINT64_FORMAT,
                                         replications);
 
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
   if (replications < 1)
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
@@ -120,6 +126,7 @@ cli_inside_set (char **insides, GError **error)
 {
   g_autoptr (NatsimCidrSet) inside = NULL;
 
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
   if (insides == NULL || insides[0] == NULL)
     return natsim_cidr_set_new_default ();
   inside = natsim_cidr_set_new ();
@@ -135,6 +142,7 @@ cli_inside_set (char **insides, GError **error)
 NatsimParams *
 cli_nat_params_from_sets (char **sets, const char *context, GError **error)
 {
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
   g_autoptr (NatsimParams) p = natsim_params_new (natsim_nat_keys);
   g_autofree char *preset_name = g_strdup (natsim_params_get (p, "preset"));
   g_autofree char *origin = NULL;
@@ -186,20 +194,6 @@ cli_nat_params_from_sets (char **sets, const char *context, GError **error)
   return g_steal_pointer (&p);
 }
 
-JsonNode *
-cli_nat_config_json (const NatsimParams *p)
-{
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "nat");
-  json_builder_begin_object (b);
-  natsim_params_to_json (b, p);
-  json_builder_end_object (b);
-  json_builder_end_object (b);
-  return json_builder_get_root (b);
-}
-
 NatsimReport *
 cli_scenario_report (const char *command, const char *path, const NatsimScenario *s,
                      const GPtrArray *runs)
@@ -233,12 +227,39 @@ gboolean
 cli_write_report (const NatsimReport *report, const char *out_dir, const char *formats,
                   gboolean quiet, GError **error)
 {
-  if (!natsim_report_write_dir (report, out_dir, formats, error))
+  g_autofree char *skipped = NULL;
+
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+  if (!natsim_report_write_dir_full (report, out_dir, formats, &skipped, error))
     return FALSE;
+  /* Like charts without gnuplot: the other reports are complete. */
+  if (skipped != NULL)
+    fprintf (stderr, "natsim: %s\n", skipped);
   if (!quiet)
     {
       natsim_report_write_text (report, stdout);
       printf ("\nReports written to %s/\n", out_dir);
     }
+  return TRUE;
+}
+
+gboolean
+cli_trace_warnings (const NatsimTraceStats *st, const char *const *paths, gboolean strict,
+                    GError **error)
+{
+  g_autofree char *cut = natsim_trace_cut_message (st, paths);
+  g_autofree char *bad_time = natsim_trace_bad_time_message (st);
+
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+  if (cut != NULL && strict)
+    {
+      g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
+                   "%s; --strict refuses a cut capture", cut);
+      return FALSE;
+    }
+  if (cut != NULL)
+    fprintf (stderr, "natsim: warning: %s\n", cut);
+  if (bad_time != NULL)
+    fprintf (stderr, "natsim: warning: %s\n", bad_time);
   return TRUE;
 }

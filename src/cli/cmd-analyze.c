@@ -6,6 +6,7 @@
 
 #include "cli-private.h"
 #include "natsim/analysis-html.h"
+#include "natsim/analysis-report.h"
 #include "natsim/analyze.h"
 #include "natsim/nat.h"
 #include "natsim/error.h"
@@ -39,6 +40,7 @@ cmd_analyze (int argc, char **argv)
   g_autofree char *flow_timeout = NULL;
   g_autofree char *text = NULL;
   gboolean want_text = FALSE, want_json = FALSE, want_html = FALSE, quiet = FALSE;
+  gboolean outer = FALSE, strict = FALSE;
   gint max_samples = 0;
   NatsimAnalyzeOptions opts = { 0 };
   GOptionEntry entries[] = {
@@ -55,6 +57,12 @@ cmd_analyze (int argc, char **argv)
       "DURATION" },
     { "max-samples", 0, 0, G_OPTION_ARG_INT, &max_samples,
       "Samples kept per class and figure for quantiles (default 262144)", "N" },
+    { "outer", 0, 0, G_OPTION_ARG_NONE, &outer,
+      "Study tunnels (GRE, ERSPAN, VXLAN, Geneve) as captured instead of the packets inside",
+      NULL },
+    { "strict", 0, 0, G_OPTION_ARG_NONE, &strict,
+      "Refuse a capture whose last record is cut short (default: read up to it and warn)",
+      NULL },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print no summary on stdout", NULL },
     { NULL }
   };
@@ -88,6 +96,7 @@ cmd_analyze (int argc, char **argv)
       return cli_fail (g_steal_pointer (&error));
     }
   opts.max_samples = (guint) max_samples;
+  opts.outer = outer;
   if (flow_timeout != NULL)
     {
       if (!natsim_parse_duration (flow_timeout, &opts.flow_timeout, &error))
@@ -138,6 +147,9 @@ cmd_analyze (int argc, char **argv)
   analysis = natsim_analyze ((const char *const *) argv + 1, (guint) argc - 1, inside, &opts,
                              &error);
   if (analysis == NULL)
+    return cli_fail (g_steal_pointer (&error));
+  if (!cli_trace_warnings (natsim_analysis_trace_stats (analysis),
+                           (const char *const *) argv + 1, strict, &error))
     return cli_fail (g_steal_pointer (&error));
 
   text = natsim_analysis_to_text (analysis);

@@ -10,8 +10,22 @@
 #define REPLAY_MAX_SCALE 10000
 
 static void
-add_warnings (NatsimReport *report, const NatsimReplayInfo *info)
+add_warnings (NatsimReport *report, const NatsimReplayInfo *info, const char *const *traces)
 {
+  g_autofree char *cut = natsim_trace_cut_message (&info->trace, traces);
+  g_autofree char *bad_time = natsim_trace_bad_time_message (&info->trace);
+
+  if (cut != NULL)
+    natsim_report_add_warning (report, "trace.cut", "%s", cut);
+  if (info->fragments_forwarded + info->fragments_dropped > 0)
+    natsim_report_add_warning (report, "replay.fragments",
+                               "%" G_GUINT64_FORMAT " later IPv4 fragment(s) went with their "
+                               "first fragment through the NAT, %" G_GUINT64_FORMAT
+                               " were dropped (their first fragment was not translated or "
+                               "did not arrive within 30 s), as Linux reassembles before NAT",
+                               info->fragments_forwarded, info->fragments_dropped);
+  if (bad_time != NULL)
+    natsim_report_add_warning (report, "trace.bad_timestamps", "%s", bad_time);
   if (info->mid_stream_tcp > 0)
     natsim_report_add_warning (report, "replay.mid_stream",
                                "%" G_GUINT64_FORMAT " TCP connection(s) began before the "
@@ -65,7 +79,7 @@ cmd_replay (int argc, char **argv)
   gint scale = 1;
   g_autofree char *scale_offset = NULL;
   NatsimReplayScale scaling = { 1, 60 * NATSIM_NSEC_PER_SEC };
-  gboolean quiet = FALSE;
+  gboolean quiet = FALSE, strict = FALSE;
   GOptionEntry entries[] = {
     { "scenario", 0, 0, G_OPTION_ARG_FILENAME, &scenario,
       "Take the NAT configuration ([nat]) from this scenario", "S.ini" },
@@ -85,6 +99,9 @@ cmd_replay (int argc, char **argv)
       "Predict K times the population: clone every inside host K-1 times (default 1)", "K" },
     { "scale-offset", 0, 0, G_OPTION_ARG_STRING, &scale_offset,
       "Clones start at a random offset below this duration (default 60s)", "DURATION" },
+    { "strict", 0, 0, G_OPTION_ARG_NONE, &strict,
+      "Refuse a capture whose last record is cut short (default: read up to it and warn)",
+      NULL },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print no summary on stdout", NULL },
     { NULL }
   };
@@ -170,7 +187,8 @@ cmd_replay (int argc, char **argv)
     }
   run = natsim_replay_scaled (&cfg, (const char *const *) argv + 1, (guint) argc - 1, inside,
                               interval, seed_value, &scaling, &info, &error);
-  if (run == NULL)
+  if (run == NULL
+      || !cli_trace_warnings (&info.trace, (const char *const *) argv + 1, strict, &error))
     {
       natsim_nat_config_clear (&cfg);
       return cli_fail (g_steal_pointer (&error));
@@ -183,8 +201,8 @@ cmd_replay (int argc, char **argv)
   for (int i = 1; i < argc; i++)
     g_ptr_array_add (report->traces, g_strdup (argv[i]));
   report->seed = seed_value;
-  report->config = cli_nat_config_json (nat_params);
-  add_warnings (report, &info);
+  report->config = natsim_nat_config_to_json (nat_params);
+  add_warnings (report, &info, (const char *const *) argv + 1);
 
   if (info.scale > 1)
     natsim_report_add_warning (report, "replay.scale",

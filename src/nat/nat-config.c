@@ -83,6 +83,9 @@ const NatsimKeySpec natsim_nat_keys[] = {
   { "tombstone", NATSIM_KEY_DURATION, "1h",
     "how long an expired binding is remembered to classify binding losses and rebindings",
     0, 30 * DAY, NULL },
+  { "hairpinning", NATSIM_KEY_BOOL, "false",
+    "an inside host reaches another through its public address and port (RFC 4787 REQ-9, "
+    "RFC 5382 REQ-8); Linux needs explicit rules for it", 0, 0, NULL },
   { NULL, 0, NULL, NULL, 0, 0, NULL }
 };
 
@@ -104,6 +107,7 @@ static const char *const preset_linux[] = {
   "quarantine", "0s",
   "ports_per_subscriber", "0",
   "blocks_per_subscriber", "1",
+  "hairpinning", "false",
   NULL
 };
 
@@ -129,6 +133,7 @@ static const char *const preset_rfc[] = {
   "quarantine", "120s",
   "ports_per_subscriber", "0",
   "blocks_per_subscriber", "1",
+  "hairpinning", "true",
   NULL
 };
 
@@ -151,6 +156,7 @@ static const char *const preset_cisco_ios[] = {
   "quarantine", "0s",
   "ports_per_subscriber", "0",
   "blocks_per_subscriber", "1",
+  "hairpinning", "false",
   NULL
 };
 
@@ -174,6 +180,7 @@ static const char *const preset_cisco_asa[] = {
   "quarantine", "0s",
   "ports_per_subscriber", "0",
   "blocks_per_subscriber", "1",
+  "hairpinning", "false",
   NULL
 };
 
@@ -198,6 +205,7 @@ static const char *const preset_pf[] = {
   "quarantine", "0s",
   "ports_per_subscriber", "0",
   "blocks_per_subscriber", "1",
+  "hairpinning", "false",
   NULL
 };
 
@@ -221,6 +229,7 @@ static const char *const preset_juniper_pba[] = {
   "quarantine", "0s",
   "ports_per_subscriber", "128",
   "blocks_per_subscriber", "8",
+  "hairpinning", "true",
   NULL
 };
 
@@ -265,10 +274,10 @@ natsim_nat_config_from_params (const NatsimParams *p, NatsimNatConfig *ret,
   g_autoptr (GArray) addrs = natsim_params_get_addresses (p, "addresses");
   guint64 range;
 
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
   if (addrs->len == 0)
     {
-      g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
-                   "addresses: at least one public address is needed");
+      natsim_set_key_error (error, "addresses", "at least one public address is needed");
       return FALSE;
     }
   natsim_params_get_port_range (p, "port_range", &cfg.port_lo, &cfg.port_hi);
@@ -291,20 +300,21 @@ natsim_nat_config_from_params (const NatsimParams *p, NatsimNatConfig *ret,
   cfg.blocks_per_subscriber = (uint32_t) natsim_params_get_uint (p, "blocks_per_subscriber");
   cfg.sip_alg = natsim_params_get_bool (p, "sip_alg");
   cfg.tombstone = natsim_params_get_duration (p, "tombstone");
+  cfg.hairpinning = natsim_params_get_bool (p, "hairpinning");
 
   range = (guint64) cfg.port_hi - cfg.port_lo + 1;
   if (cfg.ports_per_subscriber > range)
     {
-      g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
-                   "ports_per_subscriber: a block of %u ports does not fit in "
-                   "port_range %u-%u (%" G_GUINT64_FORMAT " ports)",
+      natsim_set_key_error (error, "ports_per_subscriber",
+                            "a block of %u ports does not fit in "
+                            "port_range %u-%u (%" G_GUINT64_FORMAT " ports)",
                    cfg.ports_per_subscriber, cfg.port_lo, cfg.port_hi, range);
       return FALSE;
     }
   if (cfg.parity && range < 2)
     {
-      g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
-                   "parity: port_range %u-%u has a single port, parity cannot be kept",
+      natsim_set_key_error (error, "parity",
+                            "port_range %u-%u has a single port, parity cannot be kept",
                    cfg.port_lo, cfg.port_hi);
       return FALSE;
     }
@@ -321,4 +331,6 @@ natsim_nat_config_clear (NatsimNatConfig *cfg)
     return;
   g_clear_pointer (&cfg->addresses, g_free);
   cfg->n_addresses = 0;
+  g_clear_pointer (&cfg->forwards, g_free);
+  cfg->n_forwards = 0;
 }

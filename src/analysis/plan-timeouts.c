@@ -162,20 +162,15 @@ append_cost (GString *why, const PlanFigures *with, const PlanFigures *without)
                           with->binding_losses, without->binding_losses);
 }
 
-/* Simulates @c->applied with "nat.KEY=SECONDs" for @timer (G_MAXUINT:
- * none) or, when @pop is not NULL, every timer that @pop alone needs set to
- * what it needs and @pop's refresh key set back to the grown scenario's. */
+/* Simulates @c->applied with every timer that @pop alone needs set to
+ * what it needs and @pop's refresh key set back to the grown scenario's:
+ * the NAT-side alternative to the endpoint remedy. */
 static gboolean
-simulate_variant (const PlanCtx *c, guint timer, double seconds, const char *pop,
-                  PlanFigures *ret, GError **error)
+simulate_nat_side (const PlanCtx *c, const char *pop, PlanFigures *ret, GError **error)
 {
   g_autoptr (GPtrArray) sets = g_ptr_array_new_with_free_func (g_free);
 
-  if (timer != G_MAXUINT)
-    g_ptr_array_add (sets, g_strdup_printf ("nat.%s=%.0fs",
-                                            natsim_timer_info ((NatsimTimer) timer)->key,
-                                            seconds));
-  for (guint i = 0; pop != NULL && i < NATSIM_TIMER_N; i++)
+  for (guint i = 0; i < NATSIM_TIMER_N; i++)
     {
       const PlanTimeout *t = &c->timeouts[i];
       const NatsimPopulationSpec *gp;
@@ -189,7 +184,7 @@ simulate_variant (const PlanCtx *c, guint timer, double seconds, const char *pop
                                               natsim_params_get (gp->params, t->remedy_key)));
     }
   g_ptr_array_add (sets, NULL);
-  plan_stage (c->opts, "measuring the cost of a timeout");
+  plan_stage (c->opts, "measuring the NAT-side alternative");
   return plan_simulate (c->applied, (const char *const *) sets->pdata, c->opts, ret, NULL, error);
 }
 
@@ -347,7 +342,7 @@ report_remedy (PlanCtx *c, const PlanTimeout *t, GError **error)
       PlanFigures alt;
       g_autofree char *what = nat_side (c, t->remedy_pop);
 
-      if (!simulate_variant (c, G_MAXUINT, 0, t->remedy_pop, &alt, error))
+      if (!simulate_nat_side (c, t->remedy_pop, &alt, error))
         {
           g_string_free (why, TRUE);
           return FALSE;

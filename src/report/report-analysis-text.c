@@ -104,7 +104,7 @@ natsim_analysis_to_text (const NatsimAnalysis *a)
       if (shown++ == 0)
         g_string_append_c (s, '\n');
       g_string_append_printf (s, "A %s idle timeout of at least %s s keeps the long-lived "
-                                 "%s flows alive (class %s, p99 refresh gap)\n",
+                                 "%s flows alive (class %s: longest refresh gap plus margin)\n",
                               i == 0 ? "UDP" : "TCP",
                               natsim_fmt_int (buf, ceil (v)),
                               i == 0 ? "UDP" : "TCP", cls);

@@ -57,6 +57,7 @@ narrate_nat_event (const NatsimNatEvent *ev, void *user_data)
   Sim *sim = user_data;
   char t[32], in[32], rem[32], ext[32];
   const char *what = NULL;
+  char why[96];
 
   natsim_collector_on_nat_event (ev, sim->collector);
   switch (ev->type)
@@ -65,7 +66,28 @@ narrate_nat_event (const NatsimNatEvent *ev, void *user_data)
       what = ev->rebinding ? "rebinding" : ev->inbound ? "binding created by inbound" : "binding created";
       break;
     case NATSIM_NAT_EV_BINDING_EXPIRED: what = "binding expired"; break;
-    case NATSIM_NAT_EV_ALLOC_FAILED: what = "allocation failed, packet dropped"; break;
+    case NATSIM_NAT_EV_ALLOC_FAILED:
+      /* The classic cause keeps its short line; the others name theirs. */
+      if (ev->cause == NATSIM_FAIL_NO_FREE_PORT)
+        what = "allocation failed, packet dropped";
+      else
+        {
+          g_snprintf (why, sizeof why, "allocation failed (%s), packet dropped",
+                      natsim_alloc_failure_name (ev->cause));
+          what = why;
+        }
+      break;
+    case NATSIM_NAT_EV_ADDRESS_FALLBACK:
+      {
+        char from[16];
+
+        natsim_format_ipv4 (ev->from_addr, from, sizeof from);
+        g_snprintf (why, sizeof why, "address fall-back: %s could not serve it", from);
+        what = why;
+        break;
+      }
+    case NATSIM_NAT_EV_BLOCK_ACQUIRED: what = "port block taken"; break;
+    case NATSIM_NAT_EV_BLOCK_RELEASED: what = "port block returned"; break;
     case NATSIM_NAT_EV_BINDING_LOST: what = "binding lost, inbound packet dropped"; break;
     case NATSIM_NAT_EV_FILTERED: what = "filtered, inbound packet dropped"; break;
     case NATSIM_NAT_EV_UNSOLICITED: what = "unsolicited inbound packet dropped"; break;

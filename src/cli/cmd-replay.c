@@ -92,7 +92,7 @@ cmd_replay (int argc, char **argv)
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out_dir,
       "Directory for the reports (default reports/TRACE-NAME)", "DIR" },
     { "format", 'f', 0, G_OPTION_ARG_STRING, &formats,
-      "Report formats to write: text,json,md,html,csv (default text,json,md,html)", "LIST" },
+      "Report formats to write: text,json,md,html,csv,pdf (default text,json,md,html; pdf needs Chromium)", "LIST" },
     { "seed", 0, 0, G_OPTION_ARG_STRING, &seed_arg,
       "Seed of the NAT's random port choices (default the scenario's, else 1)", "N" },
     { "scale", 'k', 0, G_OPTION_ARG_INT, &scale,
@@ -112,6 +112,10 @@ cmd_replay (int argc, char **argv)
     "Streams the captures (pcap or pcapng, merged by timestamp) through the NAT: packets\n"
     "from an inside address to an outside one are outbound, the reverse inbound (as seen\n"
     "inside the NAT); others are not translated.  Packets are classed by remote port.\n"
+    "Tunnels (GRE, ERSPAN, VXLAN, Geneve, MPLS) are opened and the packets inside replayed;\n"
+    "later IPv4 fragments go with their first fragment, as Linux reassembles before NAT.\n"
+    "A capture whose last record is cut is read up to it with a warning (--strict refuses\n"
+    "it).\n"
     "TRACE - reads standard input (default --out reports/stdin; not with --scale).\n"
     "Prints a summary and writes DIR/report.json (schema natsim.report/1), DIR/report.txt,\n"
     "DIR/report.md and DIR/report.html (--format chooses).\n"
@@ -178,7 +182,9 @@ cmd_replay (int argc, char **argv)
       return cli_fail (g_steal_pointer (&error));
     }
 
-  if (!natsim_nat_config_from_params (nat_params, &cfg, &error))
+  /* A scenario's [forward NAME] groups apply to the replay too. */
+  if (s != NULL ? !natsim_scenario_nat_config (s, &cfg, &error)
+                : !natsim_nat_config_from_params (nat_params, &cfg, &error))
     {
       g_prefix_error (&error, "%s[nat] ", scenario != NULL ? scenario : "");
       if (scenario != NULL)

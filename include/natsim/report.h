@@ -42,6 +42,8 @@ typedef struct
   NatsimSummary *summary;
   GArray        *recommendations; /* NatsimRecommendation */
   GArray        *warnings;        /* NatsimWarning */
+  JsonNode      *coverage; /* replay: how much of the capture went through
+                            * the NAT (report.json "coverage"), else NULL */
 } NatsimReport;
 
 NatsimReport *natsim_report_new (const char *command);

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "natsim/error.h"
+#include "natsim/narrate.h"
 #include "natsim/parse.h"
 #include "natsim/replay.h"
 #include "natsim/rng.h"
@@ -274,12 +275,51 @@ copies_free (Copy *copies, guint n)
   g_free (copies);
 }
 
+/* Narration: lifecycle events go to the collector, then the narrator. */
+typedef struct
+{
+  NatsimCollector *collector;
+  NatsimNarrator  *narrator;
+} Narrated;
+
+static void
+narrate_nat_event (const NatsimNatEvent *ev, void *user_data)
+{
+  Narrated *nd = user_data;
+
+  natsim_collector_on_nat_event (ev, nd->collector);
+  natsim_narrator_nat_event (nd->narrator, ev);
+}
+
+/* Bytes of the capture consumed so far, for progress: captured bytes plus
+ * a 16-byte record header each. */
+static guint64
+bytes_read (const NatsimTraceReader *r)
+{
+  const NatsimTraceStats *st = natsim_trace_reader_stats (r);
+
+  return st->bytes_captured + 16 * st->packets_read;
+}
+
 NatsimRunResult *
 natsim_replay_scaled (const NatsimNatConfig *cfg, const char *const *traces, guint n,
                       const NatsimCidrSet *inside, NatsimTime interval, uint64_t seed,
                       const NatsimReplayScale *scale, NatsimReplayInfo *ret_info,
                       GError **error)
 {
+  return natsim_replay_observed (cfg, traces, n, inside, interval, seed, scale, NULL,
+                                 ret_info, error);
+}
+
+NatsimRunResult *
+natsim_replay_observed (const NatsimNatConfig *cfg, const char *const *traces, guint n,
+                        const NatsimCidrSet *inside, NatsimTime interval, uint64_t seed,
+                        const NatsimReplayScale *scale, const NatsimReplayObserver *obs,
+                        NatsimReplayInfo *ret_info, GError **error)
+{
+  g_autoptr (NatsimNarrator) narrator = NULL;
+  Narrated narrated = { 0 };
+  guint64 steps = 0;
   g_autoptr (gsl_rng) nat_rng = NULL;
   g_autoptr (gsl_rng) scale_rng = NULL;
   g_autoptr (NatsimNat) nat = NULL;
@@ -378,7 +418,16 @@ natsim_replay_scaled (const NatsimNatConfig *cfg, const char *const *traces, gui
       collector = natsim_collector_new_open (nat, NATSIM_CLASS_N, cfg->n_addresses,
                                              interval, REPLAY_TIMELINE_MAX_POINTS);
     }
-  natsim_nat_set_observer (nat, natsim_collector_on_nat_event, collector);
+  if (obs != NULL && obs->events != NULL)
+    {
+      narrator = natsim_narrator_new (obs->events, nat, cfg, class_names, NATSIM_CLASS_N);
+      natsim_narrator_legend (narrator);
+      narrated.collector = collector;
+      narrated.narrator = narrator;
+      natsim_nat_set_observer (nat, narrate_nat_event, &narrated);
+    }
+  else
+    natsim_nat_set_observer (nat, natsim_collector_on_nat_event, collector);
 
   while (heap_len > 0)
     {
@@ -399,7 +448,10 @@ natsim_replay_scaled (const NatsimNatConfig *cfg, const char *const *traces, gui
           src_in = inside_cache_contains (cache, tp->src4);
           dst_in = inside_cache_contains (cache, tp->dst4);
           if (src_in == dst_in)
-            info.not_translated += j == 0;
+            {
+              info.not_translated += j == 0;
+              info.inside_only += j == 0 && src_in;
+            }
           else if (!natsim_trace_packet_to_nat (tp, src_in, &pkt))
             info.untranslatable += j == 0;
           else
@@ -424,6 +476,8 @@ natsim_replay_scaled (const NatsimNatConfig *cfg, const char *const *traces, gui
               natsim_collector_advance (collector, pkt.time);
               natsim_nat_process (nat, &pkt, &nr);
               natsim_collector_on_packet (collector, &pkt, &nr);
+              if (narrator != NULL)
+                natsim_narrator_packet (narrator, &pkt, &nr);
               /* A TCP connection whose first packet seen is not a SYN: the
                * NAT picks it up mid-stream, as Linux conntrack's loose
                * tracking. */
@@ -433,6 +487,8 @@ natsim_replay_scaled (const NatsimNatConfig *cfg, const char *const *traces, gui
             }
         }
 
+      if (obs != NULL && obs->progress != NULL && (++steps & 4095) == 0)
+        obs->progress (bytes_read (copies[0].reader), obs->progress_data);
       res = copy_advance (c);
       if (res == NATSIM_TRACE_ERROR)
         {

@@ -10,6 +10,7 @@
 
 #include "natsim/error.h"
 #include "natsim/eventq.h"
+#include "natsim/narrate.h"
 #include "natsim/rng.h"
 #include "natsim/simulate.h"
 
@@ -18,73 +19,19 @@ typedef struct
   NatsimNat         *nat;
   NatsimCollector   *collector;
   FILE              *events;
+  NatsimNarrator    *narrator; /* with events */
   const NatsimSimHooks *hooks;
   void              *hook_state;
 } Sim;
 
-static const char *
-proto_name (uint8_t proto)
-{
-  switch (proto)
-    {
-    case NATSIM_PROTO_TCP: return "tcp";
-    case NATSIM_PROTO_ICMP: return "icmp";
-    default: return "udp";
-    }
-}
-
-static void
-fmt_ep (char *buf, size_t size, uint32_t addr, uint16_t port)
-{
-  char a[16];
-
-  natsim_format_ipv4 (addr, a, sizeof a);
-  g_snprintf (buf, size, "%s:%u", a, port);
-}
-
-static void
-fmt_time (char *buf, size_t size, NatsimTime t)
-{
-  g_snprintf (buf, size, "%" PRIu64 ".%06" PRIu64, t / NATSIM_NSEC_PER_SEC,
-              (t % NATSIM_NSEC_PER_SEC) / 1000);
-}
-
-/* Narrates binding lifecycle events, then hands them to the collector. */
+/* Narrates (--events), then hands lifecycle events to the collector. */
 static void
 narrate_nat_event (const NatsimNatEvent *ev, void *user_data)
 {
   Sim *sim = user_data;
-  char t[32], in[32], rem[32], ext[32];
-  const char *what = NULL;
 
   natsim_collector_on_nat_event (ev, sim->collector);
-  switch (ev->type)
-    {
-    case NATSIM_NAT_EV_BINDING_CREATED:
-      what = ev->rebinding ? "rebinding" : ev->inbound ? "binding created by inbound" : "binding created";
-      break;
-    case NATSIM_NAT_EV_BINDING_EXPIRED: what = "binding expired"; break;
-    case NATSIM_NAT_EV_ALLOC_FAILED: what = "allocation failed, packet dropped"; break;
-    case NATSIM_NAT_EV_BINDING_LOST: what = "binding lost, inbound packet dropped"; break;
-    case NATSIM_NAT_EV_FILTERED: what = "filtered, inbound packet dropped"; break;
-    case NATSIM_NAT_EV_UNSOLICITED: what = "unsolicited inbound packet dropped"; break;
-    default: return; /* port gauges are not narrated */
-    }
-  fmt_time (t, sizeof t, ev->time);
-  fmt_ep (in, sizeof in, ev->in_addr, ev->in_port);
-  fmt_ep (rem, sizeof rem, ev->rem_addr, ev->rem_port);
-  if (ev->ext_addr != 0 && ev->ext_port != 0)
-    fmt_ep (ext, sizeof ext, ev->ext_addr, ev->ext_port);
-  else if (ev->ext_addr != 0)
-    {
-      /* An allocation failure names the address that had no port. */
-      natsim_format_ipv4 (ev->ext_addr, ext, sizeof ext);
-      g_strlcat (ext, ":-", sizeof ext);
-    }
-  else
-    g_strlcpy (ext, "-", sizeof ext);
-  fprintf (sim->events, "%s %s %s <-> %s via %s: %s\n", t, proto_name (ev->proto), in, rem,
-           ext, what);
+  natsim_narrator_nat_event (sim->narrator, ev);
 }
 
 /* With extra observers: the collector (or narration) first, then them. */
@@ -110,17 +57,8 @@ sim_send (void *data, const NatsimPacket *pkt, NatsimNatResult *ret)
   natsim_collector_on_packet (sim->collector, pkt, ret);
   if (sim->hooks != NULL && sim->hooks->packet != NULL)
     sim->hooks->packet (pkt, ret, sim->hook_state);
-  if (sim->events != NULL && ret->verdict == NATSIM_VERDICT_FORWARDED && !ret->new_binding)
-    {
-      char t[32], src[32], dst[32], ext[32];
-      fmt_time (t, sizeof t, pkt->time);
-      fmt_ep (src, sizeof src, pkt->src_addr, pkt->src_port);
-      fmt_ep (dst, sizeof dst, pkt->dst_addr, pkt->dst_port);
-      fmt_ep (ext, sizeof ext, ret->ext_addr, ret->ext_port);
-      fprintf (sim->events, "%s %s %s -> %s via %s: %s\n", t, proto_name (pkt->proto), src, dst,
-               ext, pkt->dir == NATSIM_DIR_OUT ? "outbound, binding refreshed"
-                                               : "inbound delivered");
-    }
+  if (sim->narrator != NULL)
+    natsim_narrator_packet (sim->narrator, pkt, ret);
 }
 
 static void
@@ -160,6 +98,8 @@ natsim_simulate_replication_observed (const NatsimScenario *s, guint replication
   g_autoptr (GPtrArray) pops = NULL;
   g_autoptr (GPtrArray) rngs = NULL;
   g_autofree NatsimPopulationContext *ctxs = NULL;
+  g_autoptr (NatsimNarrator) narrator = NULL;
+  g_auto (GStrv) class_names = NULL;
   uint64_t seed = natsim_params_get_uint (s->simulation, "seed");
   NatsimTime end = natsim_params_get_duration (s->simulation, "duration");
   NatsimTime warmup = natsim_params_get_duration (s->simulation, "warmup");
@@ -177,11 +117,23 @@ natsim_simulate_replication_observed (const NatsimScenario *s, guint replication
   nat = natsim_nat_new (&cfg, nat_rng);
   collector = natsim_collector_new (nat, s->populations->len, cfg.n_addresses, warmup, end,
                                     interval);
+  if (events != NULL)
+    {
+      class_names = natsim_scenario_class_names (s);
+      narrator = natsim_narrator_new (events, nat, &cfg, (const char *const *) class_names,
+                                      s->populations->len);
+      /* Replications are numbered from 1 wherever people read them. */
+      fprintf (events, "# %s: replication %u of %" G_GUINT64_FORMAT ", seed %" G_GUINT64_FORMAT
+               "\n", s->path, replication + 1,
+               natsim_params_get_uint (s->simulation, "replications"), seed);
+      natsim_narrator_legend (narrator);
+    }
   natsim_nat_config_clear (&cfg);
   queue = natsim_eventq_new ();
   sim.nat = nat;
   sim.collector = collector;
   sim.events = events;
+  sim.narrator = narrator;
   sim.hooks = hooks;
   if (hooks != NULL)
     {

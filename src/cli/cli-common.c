@@ -1,6 +1,8 @@
 /* natsim command line: helpers the subcommands share. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli-private.h"
 #include "natsim/error.h"
@@ -229,6 +231,24 @@ cli_add_check_warnings (NatsimReport *report, const NatsimScenario *s)
     }
 }
 
+void
+cli_add_nat_check_warnings (NatsimReport *report, const NatsimParams *nat)
+{
+  g_autoptr (GPtrArray) none = g_ptr_array_new ();
+  g_autoptr (GPtrArray) checks = NULL;
+  /* The checks of the [nat] group alone: a scenario with this NAT and no
+   * population (a capture's endpoints are not modelled). */
+  NatsimScenario view = { .path = (char *) "", .nat = (NatsimParams *) nat,
+                          .populations = none };
+
+  checks = natsim_check_scenario (&view);
+  for (guint i = 0; i < checks->len; i++)
+    {
+      NatsimCheck *c = g_ptr_array_index (checks, i);
+      natsim_report_add_warning (report, c->id, "%s", c->message);
+    }
+}
+
 gboolean
 cli_write_report (const NatsimReport *report, const char *out_dir, const char *formats,
                   gboolean quiet, GError **error)
@@ -241,4 +261,65 @@ cli_write_report (const NatsimReport *report, const char *out_dir, const char *f
       printf ("\nReports written to %s/\n", out_dir);
     }
   return TRUE;
+}
+
+gboolean
+cli_events_open (CliEvents *ev, const char *path, GError **error)
+{
+  memset (ev, 0, sizeof *ev);
+  if (path == NULL)
+    return TRUE;
+  ev->path = g_strdup (path);
+  if (strcmp (path, "-") == 0)
+    {
+      ev->file = stdout;
+      return TRUE;
+    }
+  /* Narration goes to a temporary file renamed at the end, so a failed
+   * run leaves no half-written narration behind. */
+  ev->tmp = g_strconcat (path, ".tmp", NULL);
+  ev->file = fopen (ev->tmp, "w");
+  if (ev->file == NULL)
+    {
+      int saved = errno;
+
+      g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_IO, "--events %s: %s", path,
+                   g_strerror (saved));
+      g_clear_pointer (&ev->tmp, g_free);
+      g_clear_pointer (&ev->path, g_free);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+cli_events_close (CliEvents *ev, gboolean ok, GError **error)
+{
+  gboolean done = TRUE;
+
+  if (ev->file == stdout)
+    fflush (stdout);
+  else if (ev->file != NULL)
+    {
+      int saved = 0;
+
+      if (fclose (ev->file) != 0)
+        saved = errno;
+      else if (ok && rename (ev->tmp, ev->path) != 0)
+        saved = errno;
+      if (saved != 0 || !ok)
+        {
+          unlink (ev->tmp);
+          if (saved != 0 && ok)
+            {
+              g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_IO, "--events %s: %s", ev->path,
+                           g_strerror (saved));
+              done = FALSE;
+            }
+        }
+    }
+  ev->file = NULL;
+  g_clear_pointer (&ev->tmp, g_free);
+  g_clear_pointer (&ev->path, g_free);
+  return done;
 }

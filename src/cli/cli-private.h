@@ -60,10 +60,45 @@ NatsimReport *cli_scenario_report (const char *command, const char *path, const 
 /* The configuration checks of @s as warnings of @report. */
 void cli_add_check_warnings (NatsimReport *report, const NatsimScenario *s);
 
+/* The configuration checks of a [nat] group alone (replay) as warnings. */
+void cli_add_nat_check_warnings (NatsimReport *report, const NatsimParams *nat);
+
 /* Writes @report's @formats to @out_dir and, unless @quiet, prints its text
  * and "Reports written to OUT_DIR/" on stdout. */
 gboolean cli_write_report (const NatsimReport *report, const char *out_dir, const char *formats,
                            gboolean quiet, GError **error);
+
+/* --events FILE|-: narration to standard output, or to FILE through a
+ * temporary file renamed only when the run succeeded. */
+typedef struct
+{
+  FILE *file; /* NULL: no narration */
+  char *path;
+  char *tmp;
+} CliEvents;
+
+/* Opens @path (NULL: no narration; "-": standard output). */
+gboolean cli_events_open (CliEvents *ev, const char *path, GError **error);
+/* Closes; renames the temporary file into place when @ok, else removes
+ * it.  Fails only when @ok and the file could not be completed. */
+gboolean cli_events_close (CliEvents *ev, gboolean ok, GError **error);
+
+/* Progress with an ETA on standard error (progress.c): only when it is a
+ * terminal and not @quiet. */
+typedef struct
+{
+  gboolean enabled;
+  gint64   start_us, last_us;
+  gboolean drawn;
+} CliProgress;
+
+void cli_progress_init (CliProgress *p, gboolean quiet);
+/* Redraws "natsim: WHAT NN%, about T left" (at most 4 times a second). */
+void cli_progress_update (CliProgress *p, double fraction, const char *what);
+/* Clears the progress line. */
+void cli_progress_done (CliProgress *p);
+/* "45s", "3m07s", "1h02m". */
+void cli_progress_format_eta (double seconds, char *buf, gsize size);
 
 int cmd_simulate (int argc, char **argv);
 int cmd_replay (int argc, char **argv);

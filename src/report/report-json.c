@@ -276,6 +276,14 @@ build_document (const NatsimReport *r)
     }
   json_builder_end_array (b);
 
+  /* Extension for replay (appended): what share of the capture the NAT
+   * saw, and why the rest was not offered; absent for other commands. */
+  if (r->coverage != NULL)
+    {
+      json_builder_set_member_name (b, "coverage");
+      json_builder_add_value (b, json_node_copy (r->coverage));
+    }
+
   json_builder_end_object (b);
   return json_builder_get_root (b);
 }

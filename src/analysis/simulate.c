@@ -7,6 +7,7 @@
  * so the outcome does not depend on the number of threads.
  */
 #include <inttypes.h>
+#include <stdatomic.h>
 
 #include "natsim/error.h"
 #include "natsim/eventq.h"
@@ -84,11 +85,15 @@ natsim_simulate_replication (const NatsimScenario *s, guint replication, FILE *e
   return natsim_simulate_replication_observed (s, replication, events, NULL, NULL, error);
 }
 
-NatsimRunResult *
-natsim_simulate_replication_observed (const NatsimScenario *s, guint replication, FILE *events,
-                                      const NatsimSimHooks *hooks, void *hooks_data,
-                                      GError **error)
+/* One replication; with @clock, publishes the simulated time reached
+ * every 1024 events (read by natsim_simulate()'s progress, on another
+ * thread). */
+static NatsimRunResult *
+replication_run (const NatsimScenario *s, guint replication, FILE *events,
+                 const NatsimSimHooks *hooks, void *hooks_data, atomic_uint_fast64_t *clock,
+                 GError **error)
 {
+  guint64 n_events = 0;
   NatsimRunResult *result;
   NatsimNatConfig cfg;
   g_autoptr (gsl_rng) nat_rng = NULL;
@@ -181,6 +186,8 @@ natsim_simulate_replication_observed (const NatsimScenario *s, guint replication
       NatsimPopulation *pop = g_ptr_array_index (pops, ev.aux);
       natsim_collector_advance (collector, ev.time);
       pop->klass->handle (pop, &ev);
+      if (clock != NULL && (++n_events & 1023) == 0)
+        atomic_store_explicit (clock, ev.time, memory_order_relaxed);
     }
   for (guint i = 0; i < pops->len; i++)
     {
@@ -193,9 +200,18 @@ natsim_simulate_replication_observed (const NatsimScenario *s, guint replication
   return result;
 }
 
+NatsimRunResult *
+natsim_simulate_replication_observed (const NatsimScenario *s, guint replication, FILE *events,
+                                      const NatsimSimHooks *hooks, void *hooks_data,
+                                      GError **error)
+{
+  return replication_run (s, replication, events, hooks, hooks_data, NULL, error);
+}
+
 typedef struct
 {
   const NatsimScenario *scenario;
+  atomic_uint_fast64_t *clocks; /* per replication: simulated time reached */
   NatsimRunResult     **results;
   GError              **errors;
   GAsyncQueue          *done;
@@ -210,10 +226,10 @@ run_job (gpointer data, gpointer user_data)
   Job *job = user_data;
   guint rep = GPOINTER_TO_UINT (data) - 1;
 
-  job->results[rep] = natsim_simulate_replication_observed (job->scenario, rep,
-                                                            rep == 0 ? job->events : NULL,
-                                                            job->hooks, job->hooks_data,
-                                                            &job->errors[rep]);
+  job->results[rep] = replication_run (job->scenario, rep, rep == 0 ? job->events : NULL,
+                                       job->hooks, job->hooks_data,
+                                       job->clocks != NULL ? &job->clocks[rep] : NULL,
+                                       &job->errors[rep]);
   g_async_queue_push (job->done, GUINT_TO_POINTER (rep + 1));
 }
 
@@ -225,10 +241,46 @@ natsim_simulate (const NatsimScenario *s, const NatsimSimOptions *opts, GError *
   g_autofree NatsimRunResult **results = g_new0 (NatsimRunResult *, n);
   g_autofree GError **errors = g_new0 (GError *, n);
   GPtrArray *out;
-  Job job = { s, results, errors, g_async_queue_new (), opts ? opts->events : NULL,
+  g_autofree atomic_uint_fast64_t *clocks = NULL;
+  Job job = { s, NULL, results, errors, g_async_queue_new (), opts ? opts->events : NULL,
               opts ? opts->hooks : NULL, opts ? opts->hooks_data : NULL };
 
-  if (jobs == 1)
+  if (opts != NULL && opts->time_progress != NULL)
+    {
+      /* Progress within replications: they run on worker threads (one
+       * with --jobs 1, which changes nothing in the results) while this
+       * thread reads their clocks a few times a second. */
+      NatsimTime end = natsim_params_get_duration (s->simulation, "duration");
+      GThreadPool *pool;
+      guint done = 0;
+
+      clocks = g_new0 (atomic_uint_fast64_t, n);
+      for (guint r = 0; r < n; r++)
+        atomic_init (&clocks[r], 0);
+      job.clocks = clocks;
+      pool = g_thread_pool_new (run_job, &job, (gint) MIN (jobs, n), TRUE, NULL);
+      for (guint r = 0; r < n; r++)
+        g_thread_pool_push (pool, GUINT_TO_POINTER (r + 1), NULL);
+      while (done < n)
+        {
+          gpointer d = g_async_queue_timeout_pop (job.done, G_USEC_PER_SEC / 4);
+          double reached = 0;
+
+          if (d != NULL)
+            {
+              atomic_store_explicit (&clocks[GPOINTER_TO_UINT (d) - 1], end,
+                                     memory_order_relaxed);
+              done++;
+            }
+          for (guint r = 0; r < n; r++)
+            reached += (double) MIN (atomic_load_explicit (&clocks[r], memory_order_relaxed),
+                                     end);
+          opts->time_progress (end > 0 ? reached / ((double) end * n) : 1.0, done, n,
+                               opts->progress_data);
+        }
+      g_thread_pool_free (pool, FALSE, TRUE);
+    }
+  else if (jobs == 1)
     {
       for (guint r = 0; r < n; r++)
         {

@@ -1,5 +1,6 @@
 /* natsim command line: helpers the subcommands share. */
 #include <errno.h>
+#include <glib/gstdio.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -322,4 +323,20 @@ cli_events_close (CliEvents *ev, gboolean ok, GError **error)
   g_clear_pointer (&ev->tmp, g_free);
   g_clear_pointer (&ev->path, g_free);
   return done;
+}
+
+guint64
+cli_traces_size (const char *const *traces, guint n)
+{
+  guint64 total = 0;
+
+  for (guint i = 0; i < n; i++)
+    {
+      GStatBuf st;
+
+      if (strcmp (traces[i], "-") == 0 || g_stat (traces[i], &st) != 0)
+        return 0;
+      total += (guint64) st.st_size;
+    }
+  return total;
 }

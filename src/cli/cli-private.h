@@ -83,6 +83,10 @@ gboolean cli_events_open (CliEvents *ev, const char *path, GError **error);
  * it.  Fails only when @ok and the file could not be completed. */
 gboolean cli_events_close (CliEvents *ev, gboolean ok, GError **error);
 
+/* The total size of the files @traces, for progress; 0 when one is
+ * standard input or cannot be examined (progress then shows nothing). */
+guint64 cli_traces_size (const char *const *traces, guint n);
+
 /* Progress with an ETA on standard error (progress.c): only when it is a
  * terminal and not @quiet. */
 typedef struct
@@ -90,6 +94,7 @@ typedef struct
   gboolean enabled;
   gint64   start_us, last_us;
   gboolean drawn;
+  guint64  total; /* for the caller: the amount that makes 100 % */
 } CliProgress;
 
 void cli_progress_init (CliProgress *p, gboolean quiet);

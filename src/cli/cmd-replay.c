@@ -3,7 +3,6 @@
  * The command in four steps: parse and check the options (replay_parse),
  * find the NAT configuration (replay_nat_params), replay, then build the
  * report with its coverage and warnings (replay_report). */
-#include <glib/gstdio.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -322,35 +321,13 @@ replay_report (const ReplayArgs *a, NatsimRunResult *run, const NatsimNatConfig 
 
 /* Progress of a replay: bytes read against the size of the files (their
  * sum, once per copy of --scale; unknown for standard input). */
-typedef struct
-{
-  CliProgress bar;
-  guint64     total;
-} ReplayProgress;
-
 static void
 replay_progress (guint64 bytes, void *user_data)
 {
-  ReplayProgress *p = user_data;
+  CliProgress *bar = user_data;
 
-  if (p->total > 0)
-    cli_progress_update (&p->bar, (double) bytes / (double) p->total, "replaying the capture");
-}
-
-static guint64
-traces_size (const ReplayArgs *a)
-{
-  guint64 total = 0;
-
-  for (guint i = 0; i < a->n_traces; i++)
-    {
-      GStatBuf st;
-
-      if (strcmp (a->traces[i], "-") == 0 || g_stat (a->traces[i], &st) != 0)
-        return 0;
-      total += (guint64) st.st_size;
-    }
-  return total;
+  if (bar->total > 0)
+    cli_progress_update (bar, (double) bytes / (double) bar->total, "replaying the capture");
 }
 
 int
@@ -370,7 +347,7 @@ cmd_replay (int argc, char **argv)
   uint64_t seed;
   NatsimReplayScale scaling = { 1, 60 * NATSIM_NSEC_PER_SEC };
   CliEvents events;
-  ReplayProgress progress = { 0 };
+  CliProgress progress;
   NatsimReplayObserver obs = { 0 };
 
   if (!replay_parse (&argc, &argv, &a, &error))
@@ -401,14 +378,17 @@ cmd_replay (int argc, char **argv)
       return cli_fail (g_steal_pointer (&error));
     }
 
-  cli_progress_init (&progress.bar, a.quiet);
-  progress.total = traces_size (&a) * scaling.scale;
+  cli_progress_init (&progress, a.quiet);
+  progress.total = cli_traces_size ((const char *const *) a.traces, a.n_traces) * scaling.scale;
   obs.events = events.file;
-  obs.progress = replay_progress;
-  obs.progress_data = &progress;
+  if (progress.enabled)
+    {
+      obs.progress = replay_progress;
+      obs.progress_data = &progress;
+    }
   run = natsim_replay_observed (&cfg, (const char *const *) a.traces, a.n_traces, inside,
                                 interval, seed, &scaling, &obs, &info, &error);
-  cli_progress_done (&progress.bar);
+  cli_progress_done (&progress);
   if (!cli_events_close (&events, run != NULL, run != NULL ? &error : NULL) || run == NULL)
     {
       natsim_nat_config_clear (&cfg);

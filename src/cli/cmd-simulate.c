@@ -7,13 +7,15 @@
 #include "cli-private.h"
 #include "natsim/error.h"
 
+/* Progress in simulated time over all replications. */
 static void
-progress (guint done, guint total, void *user_data)
+progress (double fraction, guint done, guint total, void *user_data)
 {
-  fprintf (stderr, "\rnatsim: replication %u/%u", done, total);
-  if (done == total)
-    fputc ('\n', stderr);
-  fflush (stderr);
+  char what[64];
+
+  g_snprintf (what, sizeof what, "simulating, %u of %u replication%s done", done, total,
+              total == 1 ? "" : "s");
+  cli_progress_update (user_data, fraction, what);
 }
 
 /* Adds the recommendations that follow from arithmetic on @s. */
@@ -42,12 +44,12 @@ cmd_simulate (int argc, char **argv)
   g_autofree char *out_dir = NULL;
   g_autofree char *formats = NULL;
   g_autofree char *events_path = NULL;
-  g_autofree char *events_tmp = NULL;
   g_autofree char *seed_arg = NULL;
   gint64 replications = -1;
   gint jobs = 1;
   gboolean quiet = FALSE;
-  FILE *events = NULL;
+  CliEvents events;
+  CliProgress bar;
   NatsimSimOptions opts = { 0 };
   GOptionEntry entries[] = {
     { "seed", 0, 0, G_OPTION_ARG_STRING, &seed_arg, "Random seed (overrides [simulation] seed)", "N" },
@@ -117,41 +119,20 @@ cmd_simulate (int argc, char **argv)
       return cli_fail (g_steal_pointer (&error));
     }
 
-  if (events_path != NULL)
-    {
-      if (strcmp (events_path, "-") == 0)
-        events = stdout;
-      else
-        {
-          /* Narration goes to a temporary file renamed at the end, so a
-           * failed run leaves no half-written narration behind. */
-          events_tmp = g_strconcat (events_path, ".tmp", NULL);
-          events = fopen (events_tmp, "w");
-          if (events == NULL)
-            {
-              g_set_error (&error, NATSIM_ERROR, NATSIM_ERROR_IO, "%s: %s", events_path,
-                           g_strerror (errno));
-              return cli_fail (g_steal_pointer (&error));
-            }
-        }
-    }
+  if (!cli_events_open (&events, events_path, &error))
+    return cli_fail (g_steal_pointer (&error));
 
   opts.jobs = (guint) jobs;
-  opts.events = events;
-  if (isatty (STDERR_FILENO))
-    opts.progress = progress;
-  runs = natsim_simulate (s, &opts, &error);
-  if (events != NULL && events != stdout)
+  opts.events = events.file;
+  cli_progress_init (&bar, quiet);
+  if (bar.enabled)
     {
-      gboolean ok = fclose (events) == 0 && runs != NULL;
-      if (ok && rename (events_tmp, events_path) != 0)
-        ok = FALSE;
-      if (!ok)
-        unlink (events_tmp);
+      opts.time_progress = progress;
+      opts.progress_data = &bar;
     }
-  else if (events == stdout)
-    fflush (stdout);
-  if (runs == NULL)
+  runs = natsim_simulate (s, &opts, &error);
+  cli_progress_done (&bar);
+  if (!cli_events_close (&events, runs != NULL, runs != NULL ? &error : NULL) || runs == NULL)
     return cli_fail (g_steal_pointer (&error));
 
   report = cli_scenario_report ("simulate", argv[1], s, runs);

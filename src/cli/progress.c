@@ -19,6 +19,7 @@ cli_progress_init (CliProgress *p, gboolean quiet)
   p->start_us = g_get_monotonic_time ();
   p->last_us = 0;
   p->drawn = FALSE;
+  p->total = 0;
 }
 
 void

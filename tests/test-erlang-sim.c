@@ -3,7 +3,7 @@
  * Single-packet UDP flows to one destination, Poisson arrivals, N = 50
  * ports: every binding holds its port for exactly the UDP timeout, so the
  * pool is an Erlang loss system with offered load A = rate x udp_timeout
- * (REFERENCE.md section 4).  At 0.8, 1.0 and 1.2 erlang per port the
+ * (docs/reference.md section 4).  At 0.8, 1.0 and 1.2 erlang per port the
  * simulated blocking probability must contain Erlang B (by the standard
  * recursion) in its 95 % confidence interval.  Seeds are fixed, so the
  * test is deterministic. */

@@ -1,5 +1,5 @@
 /* natsim: tests of the endpoint profiles (src/model): what each profile
- * sends (ports, protocols, intervals, DSCP of REFERENCE.md section 1), and
+ * sends (ports, protocols, intervals, DSCP of docs/reference.md section 1), and
  * reachability against closed-form keepalive/timeout arithmetic.
  *
  * Two harnesses: record() runs the populations of a scenario straight on a

@@ -1,4 +1,4 @@
-/* REFERENCE.md section 3 (Linux netfilter) reproduced on the NAT engine.
+/* docs/reference.md section 3 (Linux netfilter) reproduced on the NAT engine.
  *
  * The facts were measured on a Linux 6.x kernel in network namespaces: SNAT
  * to one address with a port range of 10, and in places udp timeout 5 s or

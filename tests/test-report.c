@@ -1,6 +1,6 @@
 /* natsim: tests of report/ (report.json contract, text summary, writing).
  *
- * The golden files in tests/data/ were checked by hand against DESIGN.md.
+ * The golden files in tests/data/ were checked by hand against docs/report.md.
  * To regenerate them after a deliberate format change, run the test with
  * NATSIM_UPDATE_GOLDEN=1 and review the diff. */
 #include <stdarg.h>

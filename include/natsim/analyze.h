@@ -44,7 +44,7 @@ void natsim_quantiles_from_sorted (const double *sorted, size_t n,
 
 /* The Webex subnet @addr (IPv4, host order) lies in: "calling" (Webex
  * Calling cloud subnets) or "app-config" (app configuration), after
- * REFERENCE.md section 1; NULL if none. */
+ * docs/reference.md section 1; NULL if none. */
 const char *natsim_webex_subnet (uint32_t addr);
 
 /* What a clear-text SIP message says about registration. */

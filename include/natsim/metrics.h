@@ -1,7 +1,7 @@
 /* natsim: the figures every run produces, and the observer that counts them.
  *
  * The NatsimStat order is the order of the report.json "totals" object
- * (DESIGN.md contract); new figures are appended, never inserted. */
+ * (docs/report.md contract); new figures are appended, never inserted. */
 #pragma once
 
 #include <glib.h>

@@ -166,7 +166,7 @@ typedef struct
   const char *const *values; /* key, value pairs, NULL-terminated */
 } NatsimNatPreset;
 
-/* Presets from REFERENCE.md section 3, NULL-name terminated. */
+/* Presets from docs/reference.md section 3, NULL-name terminated. */
 extern const NatsimNatPreset natsim_nat_presets[];
 
 const NatsimNatPreset *natsim_nat_preset_lookup (const char *name);

@@ -73,7 +73,7 @@ typedef struct
 #define NATSIM_REPLAY_CLONE_MASK UINT32_C (0xf0000000)
 
 /* Traffic classes by remote port, after the seed's port table
- * (REFERENCE.md section 1).  The order is the class index (and the order
+ * (docs/reference.md section 1).  The order is the class index (and the order
  * of per_class in report.json and classes in analysis.json). */
 typedef enum
 {

@@ -1,6 +1,6 @@
 /* natsim: reports.  One NatsimReport, several writers (text, JSON,
  * Markdown, HTML, CSV) behind one small interface.  report.json follows
- * the contract in DESIGN.md, schema "natsim.report/1". */
+ * the contract in docs/report.md, schema "natsim.report/1". */
 #pragma once
 
 #include <glib.h>

@@ -1,6 +1,6 @@
 /* natsim: captures in and out.
  *
- * The trace module is the second packet source of the engine (DESIGN.md):
+ * The trace module is the second packet source of the engine (README.md, "Traces"):
  * it streams one or more pcap / pcapng files through libpcap, merges them by
  * timestamp, decodes link, IP and transport headers and hands out one
  * NatsimTracePacket at a time.  It also classifies addresses as inside or

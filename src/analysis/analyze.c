@@ -35,7 +35,7 @@
 #define REGISTER_SAME_ATTEMPT (5 * NATSIM_NSEC_PER_SEC)
 
 /* ------------------------------------------------------------------------ */
-/* The seed's tables (REFERENCE.md section 1)                               */
+/* The seed's tables (docs/reference.md section 1)                          */
 
 typedef struct
 {

@@ -1,5 +1,5 @@
 /* natsim: configuration checks against BCP 127 and the Webex Calling
- * guidance (REFERENCE.md sections 1 and 2).  Each check has a stable id
+ * guidance (docs/reference.md sections 1 and 2).  Each check has a stable id
  * that report.json "warnings" and `natsim check` use. */
 #include <math.h>
 #include <string.h>

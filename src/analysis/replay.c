@@ -21,6 +21,7 @@
 #include "natsim/parse.h"
 #include "natsim/replay.h"
 #include "natsim/rng.h"
+#include "step.h"
 
 /* The most timeline points (as the scenario's timeline_interval check). */
 #define REPLAY_TIMELINE_MAX_POINTS UINT64_C (1000000)
@@ -84,7 +85,7 @@ natsim_replay_classify_flow (uint8_t proto, uint16_t local_port, uint16_t remote
 
   /* Media toward the cloud relay or a peer goes to any port in
    * 19560-65535, so a remote port there says little; the endpoint's own
-   * port tells what it is (REFERENCE.md section 1: the app sends audio from
+   * port tells what it is (docs/reference.md section 1: the app sends audio from
    * 8500-8599, video from 8600-8699, devices from 19560-19660). */
   if (c == NATSIM_CLASS_OTHER_UDP || c == NATSIM_CLASS_DEVICE_MEDIA)
     {
@@ -275,20 +276,224 @@ copies_free (Copy *copies, guint n)
   g_free (copies);
 }
 
-/* Narration: lifecycle events go to the collector, then the narrator. */
+/* One replay: its inputs, the copies being merged, the NAT they feed and
+ * what is counted on the way. */
 typedef struct
 {
-  NatsimCollector *collector;
-  NatsimNarrator  *narrator;
-} Narrated;
+  const NatsimNatConfig *cfg;
+  const char *const     *traces;
+  guint                  n;
+  guint                  k;         /* copies of the population (--scale) */
+  InsideCache           *cache;
+  GHashTable            *hosts;     /* inside host -> its number (k > 1) */
+  Copy                  *copies;    /* k of them */
+  guint                 *heap;      /* copies with a pending packet */
+  guint                  heap_len;
+  gsl_rng               *nat_rng;
+  NatsimNat             *nat;
+  NatsimCollector       *collector;
+  NatsimTime             interval;
+  NatsimTime             last;      /* the last decoded packet (k > 1) */
+  gboolean               any;       /* any packet decoded (k > 1) */
+  NatsimTime             max_offset;
+  NatsimTime             end;
+  NatsimReplayInfo       info;
+  const NatsimReplayObserver *obs; /* may be NULL */
+  NatsimNarrator        *narrator; /* with obs->events */
+} Replay;
 
+static void
+replay_clear (Replay *r)
+{
+  copies_free (r->copies, r->k);
+  g_clear_pointer (&r->heap, g_free);
+  g_clear_pointer (&r->collector, natsim_collector_free);
+  g_clear_pointer (&r->nat, natsim_nat_free);
+  g_clear_pointer (&r->nat_rng, gsl_rng_free);
+  g_clear_pointer (&r->hosts, g_hash_table_unref);
+  g_clear_pointer (&r->cache, g_free);
+  g_clear_pointer (&r->narrator, natsim_narrator_free);
+}
+
+/* --scale reads the traces twice (first_pass(), then the copies). */
+static gboolean
+refuse_stdin_scaled (const char *const *traces, guint n, guint k, GError **error)
+{
+  for (guint i = 0; k > 1 && i < n; i++)
+    if (strcmp (traces[i], "-") == 0)
+      {
+        g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
+                     "-: --scale %u reads the traces twice; standard input cannot be "
+                     "replayed with --scale (save it to a file first)", k);
+        return FALSE;
+      }
+  return TRUE;
+}
+
+/* --scale: numbers the inside hosts and checks that their clones fit
+ * 240.0.0.0/4. */
+static gboolean
+number_hosts (Replay *r, GError **error)
+{
+  guint64 n_hosts;
+
+  r->hosts = g_hash_table_new (g_direct_hash, g_direct_equal);
+  if (!first_pass (r->traces, r->n, r->cache, r->hosts, &r->last, &r->any, error))
+    return FALSE;
+  n_hosts = g_hash_table_size (r->hosts);
+
+  if (n_hosts * (r->k - 1) > (~NATSIM_REPLAY_CLONE_MASK) - 1)
+    {
+      g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
+                   "--scale %u: %" G_GUINT64_FORMAT " inside hosts x %u clones do not "
+                   "fit 240.0.0.0/4 (at most %u clone addresses)",
+                   r->k, n_hosts, r->k - 1, (~NATSIM_REPLAY_CLONE_MASK) - 1);
+      return FALSE;
+    }
+  r->info.inside_hosts = n_hosts;
+  return TRUE;
+}
+
+/* Opens the k copies at their offsets (copy 0 is the capture as it is),
+ * reads the first packet of each and heaps those that have one. */
+static gboolean
+copies_open (Replay *r, uint64_t seed, const NatsimReplayScale *scale, GError **error)
+{
+  g_autoptr (gsl_rng) scale_rng = natsim_rng_new (seed, 0, "scale");
+
+  r->copies = g_new0 (Copy, r->k);
+  r->heap = g_new (guint, r->k);
+  for (guint j = 0; j < r->k; j++)
+    {
+      Copy *c = &r->copies[j];
+      NatsimTraceResult res;
+
+      if (j > 0 && scale->offset_max > 0)
+        c->offset = (NatsimTime) (gsl_rng_uniform (scale_rng) * (double) scale->offset_max);
+      r->max_offset = MAX (r->max_offset, c->offset);
+      c->reader = natsim_trace_reader_open (r->traces, r->n, error);
+      if (c->reader == NULL)
+        return FALSE;
+      res = copy_advance (c);
+      if (res == NATSIM_TRACE_ERROR)
+        {
+          set_read_error (c->reader, error);
+          return FALSE;
+        }
+      if (res == NATSIM_TRACE_PACKET)
+        r->heap[r->heap_len++] = j;
+    }
+  for (guint i = r->heap_len; i-- > 0;)
+    heap_sift_down (r->heap, r->heap_len, r->copies, i);
+  return TRUE;
+}
+
+/* The timeline's interval doubled until the run fits its most points. */
+static NatsimTime
+fit_interval (NatsimTime interval, NatsimTime end)
+{
+  while (end / interval > REPLAY_TIMELINE_MAX_POINTS)
+    interval *= 2;
+  return interval;
+}
+
+/* Narration (--events): lifecycle events go to the collector, then the
+ * narrator. */
 static void
 narrate_nat_event (const NatsimNatEvent *ev, void *user_data)
 {
-  Narrated *nd = user_data;
+  Replay *r = user_data;
 
-  natsim_collector_on_nat_event (ev, nd->collector);
-  natsim_narrator_nat_event (nd->narrator, ev);
+  natsim_collector_on_nat_event (ev, r->collector);
+  natsim_narrator_nat_event (r->narrator, ev);
+}
+
+/* The NAT and its collector.  With --scale the end is known from the first
+ * pass; without, only at the end (natsim_collector_finish_at()). */
+static void
+replay_nat_new (Replay *r, uint64_t seed)
+{
+  r->nat_rng = natsim_rng_new (seed, 0, "nat");
+  r->nat = natsim_nat_new (r->cfg, r->nat_rng);
+  if (r->k > 1)
+    {
+      r->end = r->any ? natsim_time_add (r->last, r->max_offset) + 1 : 1;
+      r->interval = fit_interval (r->interval, r->end);
+      r->collector = natsim_collector_new (r->nat, NATSIM_CLASS_N, r->cfg->n_addresses, 0,
+                                           r->end, r->interval);
+    }
+  else
+    {
+      r->end = 0;
+      r->collector = natsim_collector_new_open (r->nat, NATSIM_CLASS_N, r->cfg->n_addresses,
+                                                r->interval, REPLAY_TIMELINE_MAX_POINTS);
+    }
+  if (r->obs != NULL && r->obs->events != NULL)
+    {
+      r->narrator = natsim_narrator_new (r->obs->events, r->nat, r->cfg, class_names,
+                                         NATSIM_CLASS_N);
+      natsim_narrator_legend (r->narrator);
+      natsim_nat_set_observer (r->nat, narrate_nat_event, r);
+    }
+  else
+    natsim_nat_set_observer (r->nat, natsim_collector_on_nat_event, r->collector);
+}
+
+/* Offers the pending packet of copy @j to the NAT, or counts why not.
+ * Packets not offered are counted once, for the capture (copy 0), like the
+ * reader's counts. */
+static void
+replay_offer (Replay *r, guint j)
+{
+  const Copy *c = &r->copies[j];
+  const NatsimTracePacket *tp = &c->tp;
+  NatsimPacket pkt;
+  NatsimNatResult nr;
+  bool src_in, dst_in, outbound;
+
+  if (tp->ip_version != 4)
+    {
+      r->info.ipv6 += j == 0;
+      return;
+    }
+  src_in = inside_cache_contains (r->cache, tp->src4);
+  dst_in = inside_cache_contains (r->cache, tp->dst4);
+  if (src_in == dst_in)
+    {
+      r->info.not_translated += j == 0;
+      r->info.inside_only += j == 0 && src_in;
+      return;
+    }
+  if (!natsim_trace_packet_to_nat (tp, src_in, &pkt))
+    {
+      r->info.untranslatable += j == 0;
+      return;
+    }
+  outbound = src_in;
+  pkt.time = c->time;
+  if (j > 0)
+    {
+      uint32_t *in_addr = outbound ? &pkt.src_addr : &pkt.dst_addr;
+      guint64 h = GPOINTER_TO_UINT (g_hash_table_lookup (r->hosts,
+                                                         GUINT_TO_POINTER (*in_addr)));
+
+      *in_addr = clone_address (h, r->k, j);
+    }
+  pkt.cls = (uint16_t) natsim_replay_classify_flow (pkt.proto,
+                                                    outbound ? pkt.src_port : pkt.dst_port,
+                                                    outbound ? pkt.dst_port : pkt.src_port);
+  if (outbound)
+    r->info.offered_out++;
+  else
+    r->info.offered_in++;
+  natsim_step_packet (r->nat, r->collector, &pkt, &nr);
+  if (r->narrator != NULL)
+    natsim_narrator_packet (r->narrator, &pkt, &nr);
+  /* A TCP connection whose first packet seen is not a SYN: the NAT picks it
+   * up mid-stream, as Linux conntrack's loose tracking. */
+  if (outbound && pkt.proto == NATSIM_PROTO_TCP && nr.new_binding &&
+      (pkt.tcp_flags & NATSIM_TCP_SYN) == 0)
+    r->info.mid_stream_tcp++;
 }
 
 /* Bytes of the capture consumed so far, for progress: captured bytes plus
@@ -299,6 +504,60 @@ bytes_read (const NatsimTraceReader *r)
   const NatsimTraceStats *st = natsim_trace_reader_stats (r);
 
   return st->bytes_captured + 16 * st->packets_read;
+}
+
+/* Merges the copies in time order through the NAT. */
+static gboolean
+replay_merge (Replay *r, GError **error)
+{
+  guint64 steps = 0;
+
+  while (r->heap_len > 0)
+    {
+      guint j = r->heap[0];
+      Copy *c = &r->copies[j];
+      NatsimTraceResult res;
+
+      replay_offer (r, j);
+      if (r->obs != NULL && r->obs->progress != NULL && (++steps & 4095) == 0)
+        r->obs->progress (bytes_read (r->copies[0].reader), r->obs->progress_data);
+      res = copy_advance (c);
+      if (res == NATSIM_TRACE_ERROR)
+        {
+          /* With --scale the first pass read the same files; a file that
+           * changed since is still an input error. */
+          set_read_error (c->reader, error);
+          return FALSE;
+        }
+      if (res == NATSIM_TRACE_END)
+        r->heap[0] = r->heap[--r->heap_len];
+      heap_sift_down (r->heap, r->heap_len, r->copies, 0);
+    }
+  return TRUE;
+}
+
+/* The reader's counts, those of the capture (copy 0), not multiplied; and
+ * without --scale the end, now known. */
+static void
+replay_close (Replay *r)
+{
+  const NatsimTraceStats *st = natsim_trace_reader_stats (r->copies[0].reader);
+
+  r->info.packets_read = st->packets_read;
+  r->info.packets_decoded = st->packets_decoded;
+  r->info.skipped = st->packets_skipped;
+  memcpy (r->info.skipped_by_reason, st->skipped, sizeof r->info.skipped_by_reason);
+  if (r->k == 1)
+    {
+      /* The run covers every record, decodable or not; the collector
+       * doubles its interval as natsim_collector_new()'s caller above. */
+      r->any = natsim_trace_reader_last_time (r->copies[0].reader, &r->last);
+      r->end = r->any ? r->last + 1 : 1;
+      r->interval = fit_interval (r->interval, r->end);
+    }
+  r->info.end = r->end;
+  r->info.interval = r->interval;
+  r->info.scale = r->k;
 }
 
 NatsimRunResult *
@@ -317,223 +576,35 @@ natsim_replay_observed (const NatsimNatConfig *cfg, const char *const *traces, g
                         const NatsimReplayScale *scale, const NatsimReplayObserver *obs,
                         NatsimReplayInfo *ret_info, GError **error)
 {
-  g_autoptr (NatsimNarrator) narrator = NULL;
-  Narrated narrated = { 0 };
-  guint64 steps = 0;
-  g_autoptr (gsl_rng) nat_rng = NULL;
-  g_autoptr (gsl_rng) scale_rng = NULL;
-  g_autoptr (NatsimNat) nat = NULL;
-  g_autoptr (NatsimCollector) collector = NULL;
-  g_autoptr (GHashTable) hosts = NULL;
-  g_autofree guint *heap = NULL;
-  g_autofree InsideCache *cache = NULL;
-  Copy *copies = NULL;
-  NatsimReplayInfo info = { 0 };
-  NatsimTime last = 0, end, max_offset = 0;
-  gboolean any = FALSE;
-  guint k = scale != NULL ? MAX (scale->scale, 1u) : 1, heap_len = 0;
-  GError *read_error = NULL;
-  NatsimRunResult *result;
+  Replay r = { 0 };
+  NatsimRunResult *result = NULL;
 
   g_return_val_if_fail (cfg != NULL && inside != NULL, NULL);
   g_return_val_if_fail (n > 0 && traces != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  if (interval == 0)
-    interval = 60 * NATSIM_NSEC_PER_SEC;
-  for (guint i = 0; k > 1 && i < n; i++)
-    if (strcmp (traces[i], "-") == 0)
-      {
-        g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
-                     "-: --scale %u reads the traces twice; standard input cannot be "
-                     "replayed with --scale (save it to a file first)", k);
-        return NULL;
-      }
-
-  cache = inside_cache_new (inside);
-  if (k > 1)
+  r.cfg = cfg;
+  r.obs = obs;
+  r.traces = traces;
+  r.n = n;
+  r.k = scale != NULL ? MAX (scale->scale, 1u) : 1;
+  r.interval = interval != 0 ? interval : 60 * NATSIM_NSEC_PER_SEC;
+  if (!refuse_stdin_scaled (traces, n, r.k, error))
+    return NULL;
+  r.cache = inside_cache_new (inside);
+  if ((r.k == 1 || number_hosts (&r, error)) && copies_open (&r, seed, scale, error))
     {
-      guint64 n_hosts;
-
-      hosts = g_hash_table_new (g_direct_hash, g_direct_equal);
-      if (!first_pass (traces, n, cache, hosts, &last, &any, error))
-        return NULL;
-      n_hosts = g_hash_table_size (hosts);
-
-      if (n_hosts * (k - 1) > (~NATSIM_REPLAY_CLONE_MASK) - 1)
+      replay_nat_new (&r, seed);
+      if (replay_merge (&r, error))
         {
-          g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
-                       "--scale %u: %" G_GUINT64_FORMAT " inside hosts x %u clones do not "
-                       "fit 240.0.0.0/4 (at most %u clone addresses)",
-                       k, n_hosts, k - 1, (~NATSIM_REPLAY_CLONE_MASK) - 1);
-          return NULL;
+          replay_close (&r);
+          result = r.k > 1 ? natsim_collector_finish (r.collector)
+                           : natsim_collector_finish_at (r.collector, r.end);
+          if (ret_info != NULL)
+            *ret_info = r.info;
         }
-      info.inside_hosts = n_hosts;
     }
-
-  /* Copy j's offset; copy 0 is the capture as it is. */
-  copies = g_new0 (Copy, k);
-  heap = g_new (guint, k);
-  scale_rng = natsim_rng_new (seed, 0, "scale");
-  for (guint j = 0; j < k; j++)
-    {
-      NatsimTraceResult res;
-
-      if (j > 0 && scale->offset_max > 0)
-        copies[j].offset = (NatsimTime) (gsl_rng_uniform (scale_rng) *
-                                         (double) scale->offset_max);
-      max_offset = MAX (max_offset, copies[j].offset);
-      copies[j].reader = natsim_trace_reader_open (traces, n, error);
-      if (copies[j].reader == NULL)
-        {
-          copies_free (copies, k);
-          return NULL;
-        }
-      res = copy_advance (&copies[j]);
-      if (res == NATSIM_TRACE_ERROR)
-        {
-          set_read_error (copies[j].reader, error);
-          copies_free (copies, k);
-          return NULL;
-        }
-      if (res == NATSIM_TRACE_PACKET)
-        heap[heap_len++] = j;
-    }
-  for (guint i = heap_len; i-- > 0;)
-    heap_sift_down (heap, heap_len, copies, i);
-
-  nat_rng = natsim_rng_new (seed, 0, "nat");
-  nat = natsim_nat_new (cfg, nat_rng);
-  if (k > 1)
-    {
-      end = any ? natsim_time_add (last, max_offset) + 1 : 1;
-      while (end / interval > REPLAY_TIMELINE_MAX_POINTS)
-        interval *= 2;
-      collector = natsim_collector_new (nat, NATSIM_CLASS_N, cfg->n_addresses, 0, end,
-                                        interval);
-    }
-  else
-    {
-      /* The end is known at the end (natsim_collector_finish_at()). */
-      end = 0;
-      collector = natsim_collector_new_open (nat, NATSIM_CLASS_N, cfg->n_addresses,
-                                             interval, REPLAY_TIMELINE_MAX_POINTS);
-    }
-  if (obs != NULL && obs->events != NULL)
-    {
-      narrator = natsim_narrator_new (obs->events, nat, cfg, class_names, NATSIM_CLASS_N);
-      natsim_narrator_legend (narrator);
-      narrated.collector = collector;
-      narrated.narrator = narrator;
-      natsim_nat_set_observer (nat, narrate_nat_event, &narrated);
-    }
-  else
-    natsim_nat_set_observer (nat, natsim_collector_on_nat_event, collector);
-
-  while (heap_len > 0)
-    {
-      guint j = heap[0];
-      Copy *c = &copies[j];
-      const NatsimTracePacket *tp = &c->tp;
-      NatsimPacket pkt;
-      NatsimNatResult nr;
-      NatsimTraceResult res;
-      bool src_in, dst_in, outbound;
-
-      /* Packets not offered are counted once, for the capture (copy 0),
-       * like the reader's counts. */
-      if (tp->ip_version != 4)
-        info.ipv6 += j == 0;
-      else
-        {
-          src_in = inside_cache_contains (cache, tp->src4);
-          dst_in = inside_cache_contains (cache, tp->dst4);
-          if (src_in == dst_in)
-            {
-              info.not_translated += j == 0;
-              info.inside_only += j == 0 && src_in;
-            }
-          else if (!natsim_trace_packet_to_nat (tp, src_in, &pkt))
-            info.untranslatable += j == 0;
-          else
-            {
-              outbound = src_in;
-              pkt.time = c->time;
-              if (j > 0)
-                {
-                  uint32_t *in_addr = outbound ? &pkt.src_addr : &pkt.dst_addr;
-                  guint64 h = GPOINTER_TO_UINT (g_hash_table_lookup (hosts,
-                                                                     GUINT_TO_POINTER (*in_addr)));
-
-                  *in_addr = clone_address (h, k, j);
-                }
-              pkt.cls = (uint16_t) natsim_replay_classify_flow (
-                pkt.proto, outbound ? pkt.src_port : pkt.dst_port,
-                outbound ? pkt.dst_port : pkt.src_port);
-              if (outbound)
-                info.offered_out++;
-              else
-                info.offered_in++;
-              natsim_collector_advance (collector, pkt.time);
-              natsim_nat_process (nat, &pkt, &nr);
-              natsim_collector_on_packet (collector, &pkt, &nr);
-              if (narrator != NULL)
-                natsim_narrator_packet (narrator, &pkt, &nr);
-              /* A TCP connection whose first packet seen is not a SYN: the
-               * NAT picks it up mid-stream, as Linux conntrack's loose
-               * tracking. */
-              if (outbound && pkt.proto == NATSIM_PROTO_TCP && nr.new_binding &&
-                  (pkt.tcp_flags & NATSIM_TCP_SYN) == 0)
-                info.mid_stream_tcp++;
-            }
-        }
-
-      if (obs != NULL && obs->progress != NULL && (++steps & 4095) == 0)
-        obs->progress (bytes_read (copies[0].reader), obs->progress_data);
-      res = copy_advance (c);
-      if (res == NATSIM_TRACE_ERROR)
-        {
-          /* With --scale the first pass read the same files; a file that
-           * changed since is still an input error. */
-          set_read_error (c->reader, &read_error);
-          break;
-        }
-      if (res == NATSIM_TRACE_END)
-        heap[0] = heap[--heap_len];
-      heap_sift_down (heap, heap_len, copies, 0);
-    }
-  if (read_error != NULL)
-    {
-      g_propagate_error (error, read_error);
-      copies_free (copies, k);
-      return NULL;
-    }
-
-  /* Reader counts are those of the capture (copy 0), not multiplied. */
-  {
-    const NatsimTraceStats *st = natsim_trace_reader_stats (copies[0].reader);
-
-    info.packets_read = st->packets_read;
-    info.packets_decoded = st->packets_decoded;
-    info.skipped = st->packets_skipped;
-    memcpy (info.skipped_by_reason, st->skipped, sizeof info.skipped_by_reason);
-    if (k == 1)
-      {
-        /* The run covers every record, decodable or not; the collector
-         * doubles its interval as natsim_collector_new()'s caller above. */
-        any = natsim_trace_reader_last_time (copies[0].reader, &last);
-        end = any ? last + 1 : 1;
-        while (end / interval > REPLAY_TIMELINE_MAX_POINTS)
-          interval *= 2;
-      }
-  }
-  copies_free (copies, k);
-  info.end = end;
-  info.interval = interval;
-  info.scale = k;
-  result = k > 1 ? natsim_collector_finish (collector)
-                 : natsim_collector_finish_at (collector, end);
-  if (ret_info != NULL)
-    *ret_info = info;
+  replay_clear (&r);
   return result;
 }
 

@@ -14,6 +14,7 @@
 #include "natsim/narrate.h"
 #include "natsim/rng.h"
 #include "natsim/simulate.h"
+#include "step.h"
 
 typedef struct
 {
@@ -54,8 +55,10 @@ sim_send (void *data, const NatsimPacket *pkt, NatsimNatResult *ret)
 {
   Sim *sim = data;
 
-  natsim_nat_process (sim->nat, pkt, ret);
-  natsim_collector_on_packet (sim->collector, pkt, ret);
+  /* Models send at the time of the event they handle, to which the event
+   * loop has already brought the collector: the step's advance is then a
+   * no-op (no NAT timer is ever due at the time it is armed). */
+  natsim_step_packet (sim->nat, sim->collector, pkt, ret);
   if (sim->hooks != NULL && sim->hooks->packet != NULL)
     sim->hooks->packet (pkt, ret, sim->hook_state);
   if (sim->narrator != NULL)
@@ -184,6 +187,9 @@ replication_run (const NatsimScenario *s, guint replication, FILE *events,
   while (natsim_eventq_peek_time (queue) < end && natsim_eventq_pop (queue, &ev))
     {
       NatsimPopulation *pop = g_ptr_array_index (pops, ev.aux);
+
+      /* Every event moves the clock, packets or not: the models may look
+       * at the NAT's state (natsim_nat_flow_state()). */
       natsim_collector_advance (collector, ev.time);
       pop->klass->handle (pop, &ev);
       if (clock != NULL && (++n_events & 1023) == 0)

@@ -2,7 +2,7 @@
 #include "natsim/analysis.h"
 
 /* Blocking probability of one run: its failures over its mapping attempts,
- * 0 when it made none (DESIGN.md: blocking_probability =
+ * 0 when it made none (docs/report.md: blocking_probability =
  * allocation_failures / flows). */
 static double
 run_blocking (const NatsimStats *st)

@@ -8,7 +8,7 @@
 #include "natsim/simulate.h"
 #include "natsim/trace.h"
 
-/* Exit statuses (DESIGN.md): 0 success, 2 bad input or usage, 1 other. */
+/* Exit statuses (README.md, "Commands"): 0 success, 2 bad input or usage, 1 other. */
 enum { EXIT_OK = 0, EXIT_FAILURE_OTHER = 1, EXIT_BAD_INPUT = 2 };
 
 /* Prints "natsim: MESSAGE" and returns the exit status for @error. */

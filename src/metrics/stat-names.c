@@ -1,6 +1,6 @@
 /* natsim: names of the figures, and freeing a run's result.
  *
- * The names are the report.json keys of the "totals" object (DESIGN.md,
+ * The names are the report.json keys of the "totals" object (docs/report.md,
  * schema natsim.report/1), in NatsimStat order. */
 #include "natsim/metrics.h"
 

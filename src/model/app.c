@@ -1,5 +1,5 @@
 /* natsim: the Webex app on a desktop ("webex-desktop") and on a phone
- * ("webex-mobile"), from the Webex Calling port reference (REFERENCE.md
+ * ("webex-mobile"), from the Webex Calling port reference (docs/reference.md
  * section 1).
  *
  * Desktop: SIP-TLS from an ephemeral port to 8934 (DSCP CS0) with RFC 5626

@@ -1,6 +1,6 @@
 /* natsim: Cisco devices: the MPP desk phone ("cisco-mpp") and the
  * Board/Desk/Room series ("room-device"), from the Webex Calling port
- * reference (REFERENCE.md section 1).
+ * reference (docs/reference.md section 1).
  *
  * A device keeps one SIP-TLS connection from a port in 5060-5080 to a
  * cloud SIP edge on 8934 (DSCP CS3) and refreshes its REGISTER every 1-2

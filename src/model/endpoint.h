@@ -20,7 +20,7 @@
 #include "natsim/error.h"
 #include "natsim/parse.h"
 
-/* DSCP code points of REFERENCE.md section 1. */
+/* DSCP code points of docs/reference.md section 1. */
 #define DSCP_CS0  0
 #define DSCP_CS3  24
 #define DSCP_AF41 34
@@ -32,7 +32,7 @@
 #define IPV4(a, b, c, d) \
   ((uint32_t) (a) << 24 | (uint32_t) (b) << 16 | (uint32_t) (c) << 8 | (uint32_t) (d))
 
-/* Where the Webex Calling cloud is (REFERENCE.md section 1 subnets): SIP
+/* Where the Webex Calling cloud is (docs/reference.md section 1): SIP
  * edges in 85.119.56.0/23, media relays and STUN in 144.196.0.0/16,
  * device NTP in 23.89.0.0/16, device configuration in 170.72.0.0/16, the
  * apps' websocket in 62.109.192.0/18.  Push services and third-party SIP

@@ -1,7 +1,7 @@
 /* natsim: the Webex Calling local gateway ("local-gateway") and a
  * third-party SIP phone over UDP ("sip-udp").
  *
- * Local gateway (REFERENCE.md section 1): a registration-based trunk keeps
+ * Local gateway (docs/reference.md section 1): a registration-based trunk keeps
  * one SIP-TLS connection from its external interface (8000-65535) to a
  * cloud SIP edge on 8934, registered and kept alive with OPTIONS pings; a
  * certificate-based trunk talks to 5062 instead.  (With a certificate

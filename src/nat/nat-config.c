@@ -1,6 +1,6 @@
 /* natsim: the [nat] keys, the behaviour presets, and config building.
  *
- * Preset values come from REFERENCE.md section 3 (Linux netfilter as
+ * Preset values come from docs/reference.md section 3 (Linux netfilter as
  * measured on a real kernel, vendor defaults) and section 2 (the BCP 127
  * requirements for the "rfc" preset).  Where a vendor's behaviour is not
  * documented there, the preset says so in its description.

@@ -34,3 +34,240 @@ uint32_t nat_table_get (const NatTable *t, uint64_t k1, uint64_t k2);
 void     nat_table_put (NatTable *t, uint64_t k1, uint64_t k2, uint32_t value);
 /* Removes the key if present. */
 void     nat_table_del (NatTable *t, uint64_t k1, uint64_t k2);
+
+/* ---------- engine state (shared by the nat-*.c files) ---------- */
+
+#include <glib.h>
+
+#include "natsim/eventq.h"
+#include "natsim/nat.h"
+
+typedef enum
+{
+  B_FREE,
+  B_ALIVE,
+  B_DEAD,
+  B_FAILED,
+  B_HELD,
+} BindingStatus;
+
+typedef enum
+{
+  TCP_NONE,
+  TCP_SYN_SENT,
+  TCP_SYN_RECV,
+  TCP_ESTABLISHED,
+  TCP_CLOSING,
+} TcpState;
+
+#define NONE UINT32_MAX
+
+typedef struct
+{
+  uint32_t   in_addr, rem_addr;
+  uint16_t   in_port, rem_port;
+  uint8_t    proto;
+  uint8_t    status;
+  uint8_t    tcp;
+  uint8_t    replied;
+  uint16_t   ext_port;
+  uint16_t   cls;
+  uint32_t   addr_idx;
+  uint32_t   endpoint;
+  uint32_t   inside;     /* InsideEntry index (ALIVE, DEAD, FAILED) */
+  uint32_t   prev, next; /* links in the inside entry's list */
+  uint32_t   generation; /* bumped on every status change, for timers */
+  NatsimTime created;
+  NatsimTime expiry;     /* ALIVE/HELD: idle expiry; DEAD/FAILED: forget time */
+  NatsimTime timer_at;   /* time of the pending timer event */
+  NatsimTime died;       /* DEAD: when the binding expired */
+} Binding;
+
+/* The flow a binding belongs to, in inside addressing. */
+typedef struct
+{
+  uint32_t in_addr, rem_addr;
+  uint16_t in_port, rem_port;
+  uint8_t  proto;
+  uint16_t cls;
+  uint32_t endpoint;
+} NatFlow;
+
+typedef struct
+{
+  uint32_t in_addr;
+  uint16_t in_port;
+  uint8_t  proto;
+  uint32_t alive, dead; /* list heads */
+  uint32_t n;           /* bindings in both lists */
+} InsideEntry;
+
+typedef struct
+{
+  uint32_t   refs;       /* live bindings and held entries on this port */
+  uint32_t   owner_addr; /* inside endpoint that last held it */
+  uint16_t   owner_port;
+  uint16_t   pad;
+  NatsimTime released;   /* when refs last dropped to 0 */
+} PortState;
+
+typedef struct
+{
+  uint32_t  in_addr;
+  uint32_t  addr_idx;
+  uint32_t  n_blocks;
+  uint32_t *blocks; /* block indices, into the pool's block array */
+} Subscriber;
+
+enum { PROTO_IDX_UDP, PROTO_IDX_TCP, PROTO_IDX_ICMP, N_PROTO_IDX };
+
+typedef struct
+{
+  PortState *ports[N_PROTO_IDX];     /* [range] each, lazily */
+  uint32_t   in_use[N_PROTO_IDX];    /* ports with refs > 0 */
+  uint32_t   last_alloc[N_PROTO_IDX];/* offset of the last allocated port */
+  /* port blocks (ports_per_subscriber > 0) */
+  uint32_t  *block_owner;            /* subscriber index + 1, 0 = free */
+  uint32_t  *block_used;             /* ports in use in the block (all protocols) */
+  uint32_t   next_block;             /* where the next free-block search starts */
+  uint32_t   free_blocks;
+} AddressState;
+
+struct NatsimNat
+{
+  NatsimNatConfig   cfg;
+  gsl_rng          *rng;
+  uint32_t          range;       /* ports in the range */
+  uint32_t          n_blocks;    /* blocks per address */
+
+  GArray           *bindings;    /* Binding */
+  uint32_t          free_binding;
+  GArray           *insides;     /* InsideEntry */
+  GArray           *free_insides;/* uint32_t */
+  GArray           *subscribers; /* Subscriber */
+  GArray           *free_subscribers;
+  NatTable          flows, replies, inside_index, subscriber_index;
+  AddressState     *addrs;
+
+  NatsimEventQueue *timers;
+  NatsimTime        now;
+  guint64           live;        /* ALIVE bindings */
+
+  NatsimNatObserver observer;
+  void             *observer_data;
+};
+
+/* ---------- small helpers ---------- */
+
+static inline int
+proto_idx (uint8_t proto)
+{
+  switch (proto)
+    {
+    case NATSIM_PROTO_TCP: return PROTO_IDX_TCP;
+    case NATSIM_PROTO_ICMP: return PROTO_IDX_ICMP;
+    default: return PROTO_IDX_UDP;
+    }
+}
+
+static inline uint64_t
+key_endpoint (uint8_t proto, uint32_t addr, uint16_t port)
+{
+  return ((uint64_t) proto << 48) | ((uint64_t) port << 32) | addr;
+}
+
+static inline uint64_t
+key_remote (uint32_t addr, uint16_t port)
+{
+  return ((uint64_t) port << 32) | addr;
+}
+
+static inline Binding *
+binding (NatsimNat *nat, uint32_t idx)
+{
+  return &g_array_index (nat->bindings, Binding, idx);
+}
+
+static inline InsideEntry *
+inside (NatsimNat *nat, uint32_t idx)
+{
+  return &g_array_index (nat->insides, InsideEntry, idx);
+}
+
+static inline uint64_t
+hash32 (uint64_t x)
+{
+  x ^= x >> 33;
+  x *= UINT64_C (0xff51afd7ed558ccd);
+  x ^= x >> 33;
+  x *= UINT64_C (0xc4ceb9fe1a85ec53);
+  x ^= x >> 33;
+  return x;
+}
+
+static inline PortState *
+port_state (NatsimNat *nat, uint32_t addr_idx, uint8_t proto, uint16_t port)
+{
+  AddressState *a = &nat->addrs[addr_idx];
+  int p = proto_idx (proto);
+
+  if (a->ports[p] == NULL)
+    a->ports[p] = g_new0 (PortState, nat->range);
+  return &a->ports[p][port - nat->cfg.port_lo];
+}
+
+/* The flow of a packet, in inside addressing. */
+static inline void
+nat_flow_of_packet (const NatsimPacket *pkt, NatFlow *f)
+{
+  f->proto = pkt->proto;
+  f->cls = pkt->cls;
+  f->endpoint = pkt->endpoint;
+  if (pkt->dir == NATSIM_DIR_OUT)
+    {
+      f->in_addr = pkt->src_addr, f->in_port = pkt->src_port;
+      f->rem_addr = pkt->dst_addr, f->rem_port = pkt->dst_port;
+    }
+  else
+    {
+      f->in_addr = pkt->dst_addr, f->in_port = pkt->dst_port;
+      f->rem_addr = pkt->src_addr, f->rem_port = pkt->src_port;
+    }
+}
+
+/* nat-binding.c: binding records, inside entries, events. */
+void     nat_emit (NatsimNat *nat, NatsimNatEventType type, const Binding *b,
+                   bool rebinding, bool inbound);
+void     nat_emit_packet (NatsimNat *nat, NatsimNatEventType type,
+                          const NatsimPacket *pkt, uint32_t addr_idx);
+uint32_t nat_binding_alloc (NatsimNat *nat);
+void     nat_binding_init (NatsimNat *nat, Binding *b, BindingStatus status,
+                           const NatFlow *f, uint32_t addr_idx, uint16_t ext_port);
+void     nat_binding_release (NatsimNat *nat, uint32_t idx);
+uint32_t nat_inside_get (NatsimNat *nat, uint8_t proto, uint32_t addr,
+                         uint16_t port, bool create);
+void     nat_list_remove (NatsimNat *nat, uint32_t *head, uint32_t idx);
+void     nat_list_push (NatsimNat *nat, uint32_t *head, uint32_t idx);
+void     nat_inside_detach (NatsimNat *nat, uint32_t idx, bool from_alive);
+uint32_t nat_binding_create (NatsimNat *nat, const NatsimPacket *pkt,
+                             const NatFlow *f, uint32_t addr_idx,
+                             uint16_t ext_port, bool rebinding, bool inbound);
+void     nat_tombstone_replace (NatsimNat *nat, uint32_t idx);
+
+/* nat-blocks.c: port reference counts; nat-alloc.c: port choice. */
+void     nat_port_ref (NatsimNat *nat, Binding *b);
+void     nat_port_unref (NatsimNat *nat, Binding *b);
+bool     nat_allocate (NatsimNat *nat, const NatsimPacket *pkt, uint32_t e_idx,
+                       uint32_t *ret_addr_idx, uint16_t *ret_port);
+
+/* nat-timers.c: idle timers, expiry, TCP tracking. */
+void     nat_timer_start (NatsimNat *nat, uint32_t idx, NatsimTime expiry);
+void     nat_set_expiry (NatsimNat *nat, uint32_t idx, NatsimTime expiry);
+NatsimTime nat_timeout_for (const NatsimNat *nat, const Binding *b);
+void     nat_refresh (NatsimNat *nat, uint32_t idx, const NatsimPacket *pkt);
+
+/* nat-blocks.c: port blocks of subscribers (ports_per_subscriber > 0). */
+Subscriber *nat_subscriber_get (NatsimNat *nat, uint32_t in_addr, uint32_t addr_idx);
+bool     nat_subscriber_take_block (NatsimNat *nat, Subscriber *s);
+void     nat_subscriber_undo (NatsimNat *nat, Subscriber *sub, uint32_t n_blocks_before);
+bool     nat_in_blocks (const NatsimNat *nat, const Subscriber *s, uint16_t port);

@@ -1,4 +1,4 @@
-/* natsim: report.json (DESIGN.md, schema "natsim.report/1").
+/* natsim: report.json (docs/report.md, schema "natsim.report/1").
  *
  * The document is built as a JsonNode tree with JsonBuilder, keys in the
  * contract's order, and then serialized by the small writer below instead

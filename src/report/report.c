@@ -1,6 +1,6 @@
 /* natsim: the report object, and writing reports to a directory.
  *
- * Reports appear complete or not at all (DESIGN.md): every file is written
+ * Reports appear complete or not at all (README.md, "Commands"): every file is written
  * to a temporary file beside its target, flushed to disk, then renamed over
  * it.  All formats are rendered in memory before the first file is touched,
  * and an unknown format name is refused before anything is created. */

@@ -6,7 +6,7 @@
  * number, to refuse duplicates, and to strip inline comments; it then hands
  * GKeyFile a cleaned text with the same line numbering.
  *
- * Comment rules (documented in DESIGN.md's example): a line whose first
+ * Comment rules (README.md, "Scenario files"): a line whose first
  * non-blank character is '#' or ';' is a comment; within a value or after a
  * group header, a '#' that starts the value or follows a space or tab
  * starts a comment that runs to the end of the line.  So values cannot

@@ -5,8 +5,8 @@
  * capture reads back through natsim's own reader and opens cleanly in
  * Wireshark.  libpcap does the file format: a pcap_open_dead() handle with
  * nanosecond precision and pcap_dump_fopen() on a temporary file beside the
- * target, renamed over it by natsim_pcap_writer_close() (DESIGN.md: nothing
- * is written half).
+ * target, renamed over it by natsim_pcap_writer_close() (README.md,
+ * "Commands": nothing is written half).
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -81,7 +81,7 @@ RANGE="1024-1033"          # SNAT port range
 UDP_T=5                    # nf_conntrack_udp_timeout
 UDP_STREAM_T=10            # nf_conntrack_udp_timeout_stream
 TCP_EST_T=5                # nf_conntrack_tcp_timeout_established
-EXPECT=""                  # the kernel's figures REFERENCE.md section 3 states
+EXPECT=""                  # the kernel's figures docs/reference.md section 3 states
 CHECK_PORTS=0              # compare preserved source ports too
 
 PLAN="$WORK/plan"
@@ -180,7 +180,7 @@ case "$CASE" in
     # a source port inside the range is kept when free toward the server;
     # B's 1025 toward the same server ip:port is taken by A's, so B's moves.
     # The flows whose ports must be kept go first: a moved flow takes a
-    # random port (REFERENCE.md section 3), which could otherwise be B's
+    # random port (docs/reference.md section 3), which could otherwise be B's
     # 1030 and make the kernel's answer depend on chance.
     CHECK_PORTS=1
     EXPECT="failures 0, delivered in 5, binding losses 0, ports kept 1025 1027 (A) and 1030 (B)"
@@ -403,7 +403,7 @@ row () {  # row WHAT KERNEL NATSIM
   printf '  %-44s %8s %8s  %s\n' "$1" "$2" "$3" "$verdict"
 }
 echo "oracle case $CASE: SNAT to $PUB:$RANGE, udp ${UDP_T}s, udp stream ${UDP_STREAM_T}s, tcp established ${TCP_EST_T}s"
-echo "  expected from REFERENCE.md section 3: $EXPECT"
+echo "  expected from docs/reference.md section 3: $EXPECT"
 printf '  %-44s %8s %8s\n' "figure" "kernel" "natsim"
 if [ "$k_out_lost" != "$insert_failed" ] && [ "$TCP" = 0 ]; then
   note "kernel: $k_out_lost outbound packets did not reach the server but insert_failed rose by $insert_failed (drop $drops)"

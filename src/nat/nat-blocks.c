@@ -1,0 +1,196 @@
+/* natsim NAT engine: port reference counts and port blocks.
+ *
+ * ports: per (address, protocol) a dense array of PortState (reference
+ * count, last owner, release time), allocated on first use: about 1.5 MB
+ * per address and protocol for the full range.  With ports_per_subscriber
+ * > 0 (RFC 6888 REQ-4, RFC 7422) each address is cut into blocks that
+ * subscribers (inside addresses) take and return.
+ */
+#include "nat-private.h"
+
+static Subscriber *
+subscriber_of (NatsimNat *nat, uint32_t in_addr, bool create, uint32_t addr_idx)
+{
+  uint32_t idx = nat_table_get (&nat->subscriber_index, in_addr, 0);
+  Subscriber *s;
+
+  if (idx != NAT_TABLE_NONE)
+    return &g_array_index (nat->subscribers, Subscriber, idx);
+  if (!create)
+    return NULL;
+  if (nat->free_subscribers->len > 0)
+    {
+      idx = g_array_index (nat->free_subscribers, uint32_t, nat->free_subscribers->len - 1);
+      g_array_set_size (nat->free_subscribers, nat->free_subscribers->len - 1);
+    }
+  else
+    {
+      idx = nat->subscribers->len;
+      g_array_set_size (nat->subscribers, idx + 1);
+      g_array_index (nat->subscribers, Subscriber, idx).blocks =
+        g_new (uint32_t, nat->cfg.blocks_per_subscriber);
+    }
+  s = &g_array_index (nat->subscribers, Subscriber, idx);
+  s->in_addr = in_addr;
+  s->addr_idx = addr_idx;
+  s->n_blocks = 0;
+  nat_table_put (&nat->subscriber_index, in_addr, 0, idx);
+  return s;
+}
+
+/* The subscriber of @in_addr, created on @addr_idx if it holds no block. */
+Subscriber *
+nat_subscriber_get (NatsimNat *nat, uint32_t in_addr, uint32_t addr_idx)
+{
+  return subscriber_of (nat, in_addr, true, addr_idx);
+}
+
+static uint32_t
+subscriber_index (NatsimNat *nat, const Subscriber *s)
+{
+  return (uint32_t) (s - &g_array_index (nat->subscribers, Subscriber, 0));
+}
+
+/* Drops a subscriber that holds no block. */
+static void
+subscriber_forget (NatsimNat *nat, Subscriber *s)
+{
+  uint32_t idx = subscriber_index (nat, s);
+
+  nat_table_del (&nat->subscriber_index, s->in_addr, 0);
+  g_array_append_val (nat->free_subscribers, idx);
+}
+
+/* Takes a free block on the subscriber's address; false when none is left
+ * or the subscriber holds blocks_per_subscriber already. */
+bool
+nat_subscriber_take_block (NatsimNat *nat, Subscriber *s)
+{
+  AddressState *a = &nat->addrs[s->addr_idx];
+
+  if (s->n_blocks >= nat->cfg.blocks_per_subscriber || a->free_blocks == 0)
+    return false;
+  for (uint32_t i = 0; i < nat->n_blocks; i++)
+    {
+      uint32_t blk = (a->next_block + i) % nat->n_blocks;
+      if (a->block_owner[blk] == 0)
+        {
+          /* block_used is kept while the block is free too: a held entry
+           * may keep one of its ports in use. */
+          a->block_owner[blk] = subscriber_index (nat, s) + 1;
+          a->free_blocks--;
+          a->next_block = (blk + 1) % nat->n_blocks;
+          s->blocks[s->n_blocks++] = blk;
+          return true;
+        }
+    }
+  return false;
+}
+
+/* After a failed allocation: returns the blocks taken during the attempt
+ * (the first @n_blocks_before were held before) and every block that holds
+ * no port in use; a subscriber with no port in use keeps no block. */
+void
+nat_subscriber_undo (NatsimNat *nat, Subscriber *sub, uint32_t n_blocks_before)
+{
+  AddressState *a = &nat->addrs[sub->addr_idx];
+
+  /* Taken now: none holds a port of this subscriber (held entries may
+   * still keep some of their ports in use). */
+  while (sub->n_blocks > n_blocks_before)
+    {
+      a->block_owner[sub->blocks[--sub->n_blocks]] = 0;
+      a->free_blocks++;
+    }
+  for (uint32_t i = 0; i < sub->n_blocks;)
+    {
+      uint32_t blk = sub->blocks[i];
+      if (a->block_used[blk] == 0)
+        {
+          a->block_owner[blk] = 0;
+          a->free_blocks++;
+          sub->blocks[i] = sub->blocks[--sub->n_blocks];
+        }
+      else
+        i++;
+    }
+  if (sub->n_blocks == 0)
+    subscriber_forget (nat, sub);
+}
+
+/* Is @port inside one of the subscriber's blocks? */
+bool
+nat_in_blocks (const NatsimNat *nat, const Subscriber *s, uint16_t port)
+{
+  uint32_t blk = (uint32_t) (port - nat->cfg.port_lo) / nat->cfg.ports_per_subscriber;
+
+  for (uint32_t i = 0; i < s->n_blocks; i++)
+    if (s->blocks[i] == blk)
+      return true;
+  return false;
+}
+
+static void
+block_port_changed (NatsimNat *nat, uint32_t addr_idx, uint16_t port, int delta)
+{
+  AddressState *a = &nat->addrs[addr_idx];
+  uint32_t blk;
+  Subscriber *s;
+
+  if (nat->cfg.ports_per_subscriber == 0)
+    return;
+  blk = (uint32_t) (port - nat->cfg.port_lo) / nat->cfg.ports_per_subscriber;
+  if (blk >= nat->n_blocks)
+    return;
+  /* Counted whether or not the block has an owner: a held entry can take
+   * a port of a free block, which a subscriber may take next. */
+  a->block_used[blk] = (uint32_t) ((int64_t) a->block_used[blk] + delta);
+  if (a->block_used[blk] != 0 || a->block_owner[blk] == 0)
+    return;
+  /* RFC 7422: the block goes back to the pool once none of its ports is
+   * in use. */
+  s = &g_array_index (nat->subscribers, Subscriber, a->block_owner[blk] - 1);
+  a->block_owner[blk] = 0;
+  a->free_blocks++;
+  for (uint32_t i = 0; i < s->n_blocks; i++)
+    if (s->blocks[i] == blk)
+      {
+        s->blocks[i] = s->blocks[--s->n_blocks];
+        break;
+      }
+  if (s->n_blocks == 0)
+    subscriber_forget (nat, s);
+}
+
+void
+nat_port_ref (NatsimNat *nat, Binding *b)
+{
+  PortState *ps = port_state (nat, b->addr_idx, b->proto, b->ext_port);
+
+  if (ps->refs++ == 0)
+    {
+      nat->addrs[b->addr_idx].in_use[proto_idx (b->proto)]++;
+      block_port_changed (nat, b->addr_idx, b->ext_port, +1);
+      nat_emit (nat, NATSIM_NAT_EV_PORT_ACQUIRED, b, false, false);
+    }
+  if (b->status == B_ALIVE)
+    {
+      ps->owner_addr = b->in_addr;
+      ps->owner_port = b->in_port;
+    }
+}
+
+void
+nat_port_unref (NatsimNat *nat, Binding *b)
+{
+  PortState *ps = port_state (nat, b->addr_idx, b->proto, b->ext_port);
+
+  g_assert (ps->refs > 0);
+  if (--ps->refs == 0)
+    {
+      ps->released = nat->now;
+      nat->addrs[b->addr_idx].in_use[proto_idx (b->proto)]--;
+      nat_emit (nat, NATSIM_NAT_EV_PORT_RELEASED, b, false, false);
+      block_port_changed (nat, b->addr_idx, b->ext_port, -1);
+    }
+}

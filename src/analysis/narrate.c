@@ -335,7 +335,8 @@ print_inbound_drop (NatsimNarrator *n, const NatsimPacket *pkt, NatsimVerdict v)
                          "never created for want of a port)");
       break;
     default:
-      fprintf (n->out, "dropped, unsolicited: no binding ever existed for this flow");
+      fprintf (n->out, "dropped, unsolicited: the inside endpoint has no live binding, and "
+                       "none it had would have admitted this remote");
       break;
     }
 }
@@ -382,7 +383,7 @@ natsim_narrator_packet (NatsimNarrator *n, const NatsimPacket *pkt, const Natsim
           ext_addr = st.ext_addr;
           ext_port = st.ext_port;
         }
-      else if (m != NULL)
+      else if (!out && res->verdict == NATSIM_VERDICT_FILTERED && m != NULL)
         {
           ext_addr = (uint32_t) (*m >> 16);
           ext_port = (uint16_t) (*m & 0xffff);

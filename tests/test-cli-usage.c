@@ -387,6 +387,48 @@ test_progress (void **state)
   assert_string_equal (ja, jb);
 }
 
+/* A scenario that cannot fit in memory (a million UDP flows a second,
+ * each remembered for the hour of nat.tombstone: about 1.7 TB) is refused
+ * by check and by simulate before anything runs (exit 2, naming --force);
+ * check --force reports the estimate and exits 0; an ordinary scenario
+ * passes with its estimate printed. */
+static void
+test_memory_guard (void **state)
+{
+  static const char ini[] =
+    "[simulation]\nduration = 1h\nwarmup = 0s\nreplications = 1\n"
+    "[nat]\npreset = linux\naddresses = 203.0.113.1-203.0.113.16\n"
+    "[population flood]\nprofile = generic\ncount = 1000\nflows_per_second = 1000000\n";
+  g_autofree char *dir = tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "huge.ini", NULL);
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  Run r;
+
+  assert_true (g_file_set_contents (path, ini, -1, NULL));
+  r = natsim ("simulate", path, "--out", out, NULL);
+  assert_int_equal (r.status, 2);
+  assert_non_null (strstr (r.err, "of memory"));
+  assert_non_null (strstr (r.err, "--force"));
+  assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+  run_clear (&r);
+
+  r = natsim ("check", path, NULL);
+  assert_int_equal (r.status, 2);
+  assert_non_null (strstr (r.out, "# memory"));
+  assert_non_null (strstr (r.err, "of memory"));
+  run_clear (&r);
+
+  r = natsim ("check", path, "--force", NULL);
+  assert_int_equal (r.status, 0);
+  assert_non_null (strstr (r.out, "GiB"));
+  run_clear (&r);
+
+  r = natsim ("check", "scenarios/default.ini", NULL);
+  assert_int_equal (r.status, 0);
+  assert_non_null (strstr (r.out, "simulate needs about "));
+  run_clear (&r);
+}
+
 int
 main (void)
 {
@@ -400,6 +442,7 @@ main (void)
     cmocka_unit_test (test_usage_errors),
     cmocka_unit_test (test_set_blamed_and_check_profile),
     cmocka_unit_test (test_progress),
+    cmocka_unit_test (test_memory_guard),
   };
 
   if (g_getenv ("NATSIM") == NULL)

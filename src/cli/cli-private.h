@@ -87,6 +87,23 @@ gboolean cli_events_close (CliEvents *ev, gboolean ok, GError **error);
  * standard input or cannot be examined (progress then shows nothing). */
 guint64 cli_traces_size (const char *const *traces, guint n);
 
+/* The memory guard (memory.c): an estimate of what a run of @s needs. */
+typedef struct
+{
+  guint64 per_replication; /* bytes */
+  guint   parallel;        /* replications held at once (--jobs) */
+  guint64 total;           /* per_replication x parallel */
+  guint64 available;       /* the machine's available memory, 0 if unknown */
+} CliMemoryEstimate;
+
+void cli_memory_estimate (const NatsimScenario *s, guint jobs, CliMemoryEstimate *ret);
+/* False (exit 2) when the estimate exceeds the available memory, unless
+ * @force, which only warns on stderr. */
+gboolean cli_memory_guard (const NatsimScenario *s, guint jobs, gboolean force,
+                           GError **error);
+/* "512 MiB", "3.1 GiB". */
+void cli_format_bytes (guint64 bytes, char *buf, gsize size);
+
 /* Progress with an ETA on standard error (progress.c): only when it is a
  * terminal and not @quiet. */
 typedef struct

@@ -47,7 +47,7 @@ cmd_simulate (int argc, char **argv)
   g_autofree char *seed_arg = NULL;
   gint64 replications = -1;
   gint jobs = 1;
-  gboolean quiet = FALSE;
+  gboolean quiet = FALSE, force = FALSE;
   CliEvents events;
   CliProgress bar;
   NatsimSimOptions opts = { 0 };
@@ -65,6 +65,8 @@ cmd_simulate (int argc, char **argv)
       "Narrate the NAT's decisions of replication 1 in time order ('-' for stdout)", "FILE" },
     { "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs, "Replications run in parallel (default 1)", "N" },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print no summary on stdout", NULL },
+    { "force", 0, 0, G_OPTION_ARG_NONE, &force,
+      "Run even when the estimated memory exceeds what the machine has available", NULL },
     { NULL }
   };
 
@@ -75,7 +77,9 @@ cmd_simulate (int argc, char **argv)
     "a summary and writes DIR/report.json (schema natsim.report/1), DIR/report.txt,\n"
     "DIR/report.md and DIR/report.html (charts drawn by gnuplot when it is installed).\n"
     "Results are identical for any --jobs; the same inputs and seed give a byte-identical\n"
-    "report.json.\n"
+    "report.json.  Before running, the memory the run needs is estimated (as natsim\n"
+    "check shows); a run that would not fit the machine's available memory is refused\n"
+    "(exit 2) unless --force.\n"
     "\nExamples:\n"
     "  natsim simulate scenarios/default.ini\n"
     "  natsim simulate scenarios/erlang-b.ini --replications 20 --jobs 2 --out /tmp/erl\n"
@@ -118,6 +122,11 @@ cmd_simulate (int argc, char **argv)
       g_prefix_error (&error, "--format: ");
       return cli_fail (g_steal_pointer (&error));
     }
+
+  /* Before anything runs: a run that cannot fit in memory would only
+   * swap or be killed minutes later. */
+  if (!cli_memory_guard (s, (guint) jobs, force, &error))
+    return cli_fail (g_steal_pointer (&error));
 
   if (!cli_events_open (&events, events_path, &error))
     return cli_fail (g_steal_pointer (&error));

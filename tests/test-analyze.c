@@ -50,7 +50,29 @@ test_sip_peek (void **state)
   i = peek ("SIP/2.0 200 OK\r\nCSeq: 2 INVITE\r\n\r\n");
   assert_int_equal (i.kind, NATSIM_SIP_NONE);
   i = peek ("SIP/2.0 401 Unauthorized\r\nCSeq: 1 REGISTER\r\n\r\n");
+  assert_int_equal (i.kind, NATSIM_SIP_REGISTER_CHALLENGE);
+  assert_int_equal (i.status, 401);
+  i = peek ("SIP/2.0 407 Proxy Authentication Required\r\ni: abc@h \r\nCSeq: 4 REGISTER\r\n\r\n");
+  assert_int_equal (i.kind, NATSIM_SIP_REGISTER_CHALLENGE);
+  assert_int_equal (i.cseq, 4);
+  assert_int_equal (i.call_id, peek ("REGISTER sip:x SIP/2.0\r\nCall-ID:abc@h\r\n\r\n").call_id);
+  assert_int_not_equal (i.call_id, peek ("REGISTER sip:x SIP/2.0\r\nCall-ID: abd@h\r\n\r\n").call_id);
+  assert_int_equal (peek ("REGISTER sip:x SIP/2.0\r\n\r\n").call_id, 0);
+  i = peek ("SIP/2.0 403 Forbidden\r\nCSeq: 1 REGISTER\r\n\r\n");
   assert_int_equal (i.kind, NATSIM_SIP_NONE);
+
+  /* Contact parameters count only outside <...> (RFC 3261 20.10): a URI
+   * parameter named expires is not the contact's expiry. */
+  i = peek ("REGISTER sip:x SIP/2.0\r\nContact: <sip:p3@host;expires=5>\r\nExpires: 900\r\n\r\n");
+  assert_int_equal (i.expires, 900);
+  i = peek ("REGISTER sip:x SIP/2.0\r\nContact: <sip:p3@host;expires=5>;expires=60\r\n"
+            "Expires: 900\r\n\r\n");
+  assert_int_equal (i.expires, 60);
+  /* A quoted display name with ';', '<' and ',' in it, a comma inside the
+   * URI, spaces around '='. */
+  i = peek ("REGISTER sip:x SIP/2.0\r\nContact: \"A;expires=1 <b>, \\\"c\" "
+            "<sip:a@b;x=1,2> ; expires = 70, <sip:c@d>;expires=5\r\n\r\n");
+  assert_int_equal (i.expires, 70);
 
   /* Not SIP, or hostile. */
   i = peek ("INVITE sip:x SIP/2.0\r\n\r\n");
@@ -72,6 +94,36 @@ test_sip_peek (void **state)
     assert_int_equal (j.expires, 1);
   }
   assert_false (natsim_sip_peek (NULL, 0, &i));
+}
+
+/* Messages on a stream transport (RFC 3261 18.3). */
+static void
+test_sip_frame (void **state)
+{
+  const char *two = "REGISTER sip:x SIP/2.0\r\nContent-Length: 4\r\n\r\nbodySIP/2.0 200 OK\r\n"
+                    "l: 0\r\n\r\n";
+  size_t n = 0;
+
+  assert_int_equal (natsim_sip_frame ((const uint8_t *) two, strlen (two), &n),
+                    NATSIM_SIP_FRAME_COMPLETE);
+  assert_int_equal (n, strlen ("REGISTER sip:x SIP/2.0\r\nContent-Length: 4\r\n\r\nbody"));
+  assert_int_equal (natsim_sip_frame ((const uint8_t *) two + n, strlen (two) - n, &n),
+                    NATSIM_SIP_FRAME_COMPLETE);
+  assert_int_equal (n, strlen ("SIP/2.0 200 OK\r\nl: 0\r\n\r\n"));
+  /* Headers or body not all there yet. */
+  assert_int_equal (natsim_sip_frame ((const uint8_t *) two, 30, &n), NATSIM_SIP_FRAME_PARTIAL);
+  assert_int_equal (natsim_sip_frame ((const uint8_t *) two, 48, &n), NATSIM_SIP_FRAME_PARTIAL);
+  assert_int_equal (natsim_sip_frame ((const uint8_t *) "REG", 3, &n), NATSIM_SIP_FRAME_PARTIAL);
+  /* Not a start line, a bad length. */
+  assert_int_equal (natsim_sip_frame ((const uint8_t *) "hello world, not SIP", 20, &n),
+                    NATSIM_SIP_FRAME_INVALID);
+  assert_int_equal (natsim_sip_frame ((const uint8_t *) "GET / HTTP/1.1\r\n\r\n", 18, &n),
+                    NATSIM_SIP_FRAME_INVALID);
+  assert_int_equal (natsim_sip_frame ((const uint8_t *) "OPTIONS sip:a SIP/2.0\r\nl: -1\r\n\r\n",
+                                      34, &n),
+                    NATSIM_SIP_FRAME_INVALID);
+  assert_true (natsim_sip_is_start ((const uint8_t *) "INVITE tel:+1 SIP/2.0", 21));
+  assert_false (natsim_sip_is_start ((const uint8_t *) "\r\n\r\n", 4));
 }
 
 static void
@@ -250,6 +302,52 @@ test_sip_intervals (void **state)
   assert_true (sip->expires_requested.p50 == 300.0);
 }
 
+/* A REGISTER challenged with 401 and answered 17 s later (same Call-ID,
+ * next CSeq) is one attempt; the refresh interval is the 600 s between
+ * attempts, not 17 s.  A REGISTER with another Call-ID is not an answer. */
+static void
+test_sip_challenge (void **state)
+{
+  g_autoptr (NatsimCidrSet) inside = natsim_cidr_set_new_default ();
+  g_autoptr (NatsimAnalysis) a = natsim_analysis_new (inside, NULL);
+  const struct
+  {
+    double      t;
+    bool        from_phone;
+    const char *msg;
+  } seq[] = {
+    { 0.0, true, "REGISTER sip:r SIP/2.0\r\nCall-ID: c1\r\nCSeq: 1 REGISTER\r\n\r\n" },
+    { 0.05, false, "SIP/2.0 401 Unauthorized\r\nCall-ID: c1\r\nCSeq: 1 REGISTER\r\n\r\n" },
+    { 17.0, true, "REGISTER sip:r SIP/2.0\r\nCall-ID: c1\r\nCSeq: 2 REGISTER\r\n\r\n" },
+    { 17.05, false, "SIP/2.0 200 OK\r\nCall-ID: c1\r\nCSeq: 2 REGISTER\r\n\r\n" },
+    { 600.0, true, "REGISTER sip:r SIP/2.0\r\nCall-ID: c1\r\nCSeq: 3 REGISTER\r\n\r\n" },
+    { 600.05, false, "SIP/2.0 407 Proxy Auth\r\nCall-ID: c1\r\nCSeq: 3 REGISTER\r\n\r\n" },
+    { 620.0, true, "REGISTER sip:r SIP/2.0\r\nCall-ID: c1\r\nCSeq: 4 REGISTER\r\n\r\n" },
+    /* Not an answer: another Call-ID 20 s later starts an attempt. */
+    { 1200.0, true, "REGISTER sip:r SIP/2.0\r\nCall-ID: c1\r\nCSeq: 5 REGISTER\r\n\r\n" },
+    { 1200.05, false, "SIP/2.0 401 Unauthorized\r\nCall-ID: c1\r\nCSeq: 5 REGISTER\r\n\r\n" },
+    { 1220.0, true, "REGISTER sip:r SIP/2.0\r\nCall-ID: c2\r\nCSeq: 6 REGISTER\r\n\r\n" },
+  };
+  const NatsimSipAnalysis *sip;
+
+  for (guint i = 0; i < G_N_ELEMENTS (seq); i++)
+    {
+      NatsimTracePacket p = seq[i].from_phone ? packet (seq[i].t, PHONE, 5060, RELAY, 5060, 24)
+                                              : packet (seq[i].t, RELAY, 5060, PHONE, 5060, 24);
+
+      p.payload = (const uint8_t *) seq[i].msg;
+      p.payload_len = strlen (seq[i].msg);
+      natsim_analysis_add_packet (a, &p);
+    }
+  natsim_analysis_finish (a, NULL);
+  sip = natsim_analysis_sip (a);
+  assert_int_equal (sip->registers, 6);
+  assert_int_equal (sip->register_oks, 1);
+  assert_int_equal (sip->interval.n, 3);
+  assert_true (sip->interval.min == 20.0);
+  assert_true (sip->interval.p50 == 600.0 && sip->interval.max == 600.0);
+}
+
 static void
 test_json_deterministic (void **state)
 {
@@ -278,6 +376,8 @@ main (void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_sip_peek),
+    cmocka_unit_test (test_sip_frame),
+    cmocka_unit_test (test_sip_challenge),
     cmocka_unit_test (test_webex_subnets),
     cmocka_unit_test (test_quantiles),
     cmocka_unit_test (test_classify_flow),

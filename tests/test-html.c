@@ -375,7 +375,7 @@ chromium (const char *url, const char *action, char **ret_err)
   }
   g_assert_no_error (error);
   remove_tree (profile);
-  if (!g_spawn_check_wait_status (status, &error))
+  if (!g_spawn_check_exit_status (status, &error))
     fail_msg ("chromium %s: %s\n%s", action, error->message,
               ret_err != NULL && *ret_err != NULL ? *ret_err : "");
   return out;
@@ -414,7 +414,7 @@ render_in_browser (const char *scenario, const char *name)
     g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL,
                   NULL, NULL, &status, &error);
     g_assert_no_error (error);
-    assert_true (g_spawn_check_wait_status (status, NULL));
+    assert_true (g_spawn_check_exit_status (status, NULL));
   }
   page = g_build_filename (dir, "report.html", NULL);
   assert_true (g_file_get_contents (page, &html, NULL, NULL));

@@ -621,10 +621,47 @@ test_dist_sample (void **state)
   }
 }
 
+/* A GError that is already set is a programming error: the parsers refuse
+ * it with a critical (g_return_val_if_fail), leave their result and the
+ * pending error alone, and report failure. */
+static guint n_criticals;
+
+static void
+count_critical (const gchar *domain, GLogLevelFlags level, const gchar *message,
+                gpointer user_data)
+{
+  n_criticals++;
+}
+
+static void
+test_error_already_set (void **state)
+{
+  GLogLevelFlags fatal = g_log_set_always_fatal (G_LOG_FATAL_MASK);
+  guint handler = g_log_set_handler ("natsim-core", G_LOG_LEVEL_CRITICAL, count_critical, NULL);
+  g_autoptr (GError) error = g_error_new_literal (NATSIM_ERROR, NATSIM_ERROR_FAILED, "earlier");
+  uint64_t v = 7;
+  NatsimTime t = 5;
+  g_autoptr (GArray) list = NULL;
+
+  n_criticals = 0;
+  assert_false (natsim_parse_uint ("12", 100, &v, &error));
+  assert_false (natsim_parse_duration ("30s", &t, &error));
+  list = natsim_parse_address_list ("192.0.2.1", 0, &error);
+  assert_null (list);
+  natsim_set_key_error (&error, "key", "later");
+  assert_int_equal (n_criticals, 4);
+  assert_int_equal (v, 7);
+  assert_int_equal (t, 5);
+  assert_string_equal (error->message, "earlier");
+  g_log_remove_handler ("natsim-core", handler);
+  g_log_set_always_fatal (fatal);
+}
+
 int
 main (void)
 {
   const struct CMUnitTest tests[] = {
+    cmocka_unit_test (test_error_already_set),
     cmocka_unit_test (test_duration_good),
     cmocka_unit_test (test_duration_bad),
     cmocka_unit_test (test_duration_format),

@@ -490,6 +490,68 @@ test_set (void **state)
                          "65000 ports does not fit");
 }
 
+/* A cross-key check reports its key as data; the loader places the error
+ * at that key's line (or its --set) and records file, line, group and key
+ * in the error, the message unchanged in form. */
+static void
+test_error_place_as_data (void **state)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GError) copy = NULL;
+  g_autoptr (NatsimScenario) s = NULL;
+  g_autoptr (NatsimScenario) t = NULL;
+  const char *text = "[nat]\n"
+                     "port_range = 1024-2047\n"
+                     "ports_per_subscriber = 4000\n"
+                     "[population flows]\n"
+                     "profile = generic\n";
+  const char *media = "[population phones]\n"
+                      "profile = cisco-mpp\n"
+                      "count = 2\n"
+                      "media_ports = 19561-19561\n";
+
+  natsim_set_key_error (&error, "port_range", "detail %d", 7);
+  assert_invalid (error, "port_range: detail 7");
+  assert_string_equal (natsim_error_get_key (error), "port_range");
+  assert_string_equal (natsim_error_get_detail (error), "detail 7");
+  assert_null (natsim_error_get_file (error));
+  assert_int_equal (natsim_error_get_line (error), 0);
+  copy = g_error_copy (error);
+  assert_string_equal (natsim_error_get_detail (copy), "detail 7");
+  g_clear_error (&error);
+
+  /* The NAT's cross-key check, placed at the key's line. */
+  s = natsim_scenario_load_data (text, strlen (text), "test.ini", &error);
+  assert_null (s);
+  assert_invalid (error, "test.ini:3: [nat] ports_per_subscriber: a block of 4000 ports "
+                         "does not fit in port_range 1024-2047 (1024 ports)");
+  assert_string_equal (natsim_error_get_file (error), "test.ini");
+  assert_int_equal (natsim_error_get_line (error), 3);
+  assert_string_equal (natsim_error_get_group (error), "nat");
+  assert_string_equal (natsim_error_get_key (error), "ports_per_subscriber");
+  g_clear_error (&error);
+
+  /* A profile's cross-key check. */
+  t = natsim_scenario_load_data (media, strlen (media), "test.ini", &error);
+  assert_null (t);
+  assert_invalid (error, "test.ini:4: [population phones] media_ports: 19561-19561 holds "
+                         "no even/odd (RTP/RTCP) port pair");
+  assert_int_equal (natsim_error_get_line (error), 4);
+  assert_string_equal (natsim_error_get_group (error), "population phones");
+  assert_string_equal (natsim_error_get_key (error), "media_ports");
+  g_clear_error (&error);
+
+  /* A value from --set has no file line. */
+  t = load_string ("[population flows]\nprofile = generic\n");
+  assert_true (natsim_scenario_set (t, "nat.port_range=1024-1024", &error));
+  assert_true (natsim_scenario_set (t, "nat.parity=true", &error));
+  assert_false (natsim_scenario_validate (t, &error));
+  assert_invalid (error, "--set nat.parity=true: port_range 1024-1024 has a single port");
+  assert_null (natsim_error_get_file (error));
+  assert_int_equal (natsim_error_get_line (error), 0);
+  assert_string_equal (natsim_error_get_key (error), "parity");
+}
+
 /* Defaults < preset < file keys < --set, and a --set nat.preset swaps the
  * preset underneath the file's keys and earlier overrides. */
 static void
@@ -690,6 +752,7 @@ main (void)
     cmocka_unit_test (test_load_file_errors),
     cmocka_unit_test (test_set),
     cmocka_unit_test (test_set_preset_order),
+    cmocka_unit_test (test_error_place_as_data),
     cmocka_unit_test (test_load_with_overrides),
     cmocka_unit_test (test_config_to_json),
     cmocka_unit_test (test_copy),

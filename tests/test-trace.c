@@ -785,14 +785,15 @@ static const BadCase bad_cases[] = {
   /* libpcap cuts a pcap record to the file's snaplen (40): UDP header cut. */
   { "natsim-caplen-over-snaplen.pcap", NULL, NULL, 0, 2, { SK (UDP_TRUNCATED, 2) }, 0, 0 },
   { "natsim-caplen-over-len.pcap", NULL, NULL, 1, 2, { SK (CAPLEN_EXCEEDS_LEN, 1) }, 0, 0 },
-  { "natsim-non-ip-ethertypes.pcap", NULL, NULL, 0, 6, { SK (NON_IP, 6) }, 0, 0 },
+  /* The MPLS frame carries IPv4 under its label: decoded. */
+  { "natsim-non-ip-ethertypes.pcap", NULL, NULL, 1, 6, { SK (NON_IP, 5) }, 0, 0 },
   { "natsim-link-truncated.pcap", NULL, NULL, 0, 3, { SK (TRUNCATED_LINK, 2), SK (BAD_LINK, 1) }, 0, 0 },
   { "natsim-ipv4-bad-ihl.pcap", NULL, NULL, 0, 2, { SK (IPV4_BAD_IHL, 2) }, 0, 0 },
   { "natsim-ipv4-bad-length.pcap", NULL, NULL, 0, 5,
     { SK (IPV4_BAD_LENGTH, 3), SK (IP_BAD_VERSION, 1), SK (IPV4_TRUNCATED, 1) }, 0, 0 },
   { "natsim-tcp-bad-offset.pcap", NULL, NULL, 0, 3, { SK (TCP_BAD_OFFSET, 2), SK (TCP_TRUNCATED, 1) }, 0, 0 },
   { "natsim-udp-bad-length.pcap", NULL, NULL, 0, 5,
-    { SK (UDP_BAD_LENGTH, 2), SK (UDP_TRUNCATED, 1), SK (ICMP_TRUNCATED, 1), SK (UNSUPPORTED_PROTO, 1) }, 0, 0 },
+    { SK (UDP_BAD_LENGTH, 2), SK (UDP_TRUNCATED, 1), SK (ICMP_TRUNCATED, 1), SK (TUNNEL_UNSUPPORTED, 1) }, 0, 0 },
   { "natsim-ipv6-bad-ext.pcap", NULL, NULL, 0, 6,
     { SK (IPV6_BAD_EXT, 4), SK (IPV6_BAD_LENGTH, 1), SK (IPV6_TRUNCATED, 1) }, 0, 0 },
   { "natsim-nflog-bad-tlv.pcap", NULL, NULL, 0, 5, { SK (BAD_LINK, 4), SK (TRUNCATED_LINK, 1) }, 0, 0 },
@@ -1245,9 +1246,9 @@ test_ipv4_details (void **state)
   put_eth (&f[7], 0x0800);
   put_ipv4 (&f[7], 5, 0, 0, 0, 6, IP4 (10, 0, 0, 1), IP4 (203, 0, 113, 10));
   put_tcp (&f[7], 40000, 443, NATSIM_TCP_ACK, "tso-data");
-  /* 8: GRE: unsupported. */
+  /* 8: ESP: unsupported (GRE is opened: test-tunnels.c). */
   put_eth (&f[8], 0x0800);
-  put_ipv4 (&f[8], 5, 0, 24, 0, 47, IP4 (10, 0, 0, 1), IP4 (203, 0, 113, 10));
+  put_ipv4 (&f[8], 5, 0, 24, 0, 50, IP4 (10, 0, 0, 1), IP4 (203, 0, 113, 10));
   put32 (&f[8], 0x00000800);
   run_frames (fx, DLT_EN10MB, f, 9, &run);
 
@@ -1770,6 +1771,252 @@ test_tcpdump_cross_check (void **state)
     }
 }
 
+
+/* ------------------------------------------------------------------ */
+/* Tunnels                                                              */
+
+/* The tunnel samples (traces/gen-tunnels.py, written with scapy): the same
+ * 8 packets (3 REGISTER / 200 OK pairs, a DNS query and answer) through
+ * each encapsulation.  tshark 4.0 finds, in every one, 2 UDP conversations
+ * (10.1.1.10:5060 <-> 203.0.113.5:5060, 6 packets; 10.1.1.10:40000 <->
+ * 10.1.1.1:53, 2 packets); the inner IP datagrams total 1853 bytes. */
+static const struct
+{
+  const char *name;
+  guint       tunnel_bits;  /* NatsimTraceTunnel bits of every packet */
+  guint       outer_udp;    /* decoded packets with --outer */
+  guint       outer_gre;    /* ... and GRE packets skipped (unsupported-proto) */
+} tunnel_samples[] = {
+  { "scapy-gre-sip.pcap", 1u << NATSIM_TRACE_TUNNEL_GRE, 0, 8 },
+  { "scapy-gre-key-seq-sip.pcap", 1u << NATSIM_TRACE_TUNNEL_GRE, 0, 8 },
+  { "scapy-erspan1-sip.pcap", 1u << NATSIM_TRACE_TUNNEL_ERSPAN, 0, 8 },
+  { "scapy-erspan2-sip.pcap", 1u << NATSIM_TRACE_TUNNEL_ERSPAN, 0, 8 },
+  { "scapy-erspan3-sip.pcap", 1u << NATSIM_TRACE_TUNNEL_ERSPAN, 0, 8 },
+  { "scapy-vxlan-sip.pcap", 1u << NATSIM_TRACE_TUNNEL_VXLAN, 8, 0 },
+  { "scapy-geneve-sip.pcap", 1u << NATSIM_TRACE_TUNNEL_GENEVE, 8, 0 },
+  { "scapy-mpls-sip.pcap", 1u << NATSIM_TRACE_TUNNEL_MPLS, 8, 0 },
+};
+
+static void
+test_tunnel_samples (void **state)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (tunnel_samples); i++)
+    {
+      Run     run;
+      guint64 bytes = 0;
+      guint   registers = 0;
+
+      run_sample (tunnel_samples[i].name, &run);
+      if (run.stats.packets_decoded != 8 || run.stats.packets_skipped != 0)
+        fail_msg ("%s: %" G_GUINT64_FORMAT " decoded, %" G_GUINT64_FORMAT " skipped",
+                  tunnel_samples[i].name, run.stats.packets_decoded,
+                  run.stats.packets_skipped);
+      assert_int_equal (run.stats.udp, 8);
+      assert_int_equal (conversations (&run, 17), 2);
+      for (guint k = 0; k < NATSIM_TRACE_TUNNEL_N; k++)
+        assert_int_equal (run.stats.tunnels[k],
+                          (tunnel_samples[i].tunnel_bits & (1u << k)) ? 8 : 0);
+      for (guint j = 0; j < run.packets->len; j++)
+        {
+          const Kept *k = kept (&run, j);
+          gsize       n;
+          const char *payload = g_bytes_get_data (k->payload, &n);
+
+          assert_int_equal (k->p.tunnels, tunnel_samples[i].tunnel_bits);
+          assert_int_equal (k->p.ip_version, 4);
+          /* The inner datagram: inside addresses, fully captured. */
+          assert_int_equal (k->p.src4 >> 24 == 10 || k->p.dst4 >> 24 == 10, 1);
+          assert_int_equal (k->p.ip_caplen, k->p.ip_length);
+          assert_true (checksums_verify (k));
+          assert_true (k->p.wire_length > k->p.ip_length);
+          bytes += k->p.ip_length;
+          registers += n > 9 && memcmp (payload, "REGISTER ", 9) == 0;
+        }
+      assert_int_equal (bytes, 1853);
+      assert_int_equal (registers, 3);
+      assert_int_equal (kept (&run, 0)->p.src4, IP4 (10, 1, 1, 10));
+      assert_int_equal (kept (&run, 0)->p.dst4, IP4 (203, 0, 113, 5));
+      assert_int_equal (kept (&run, 0)->p.src_port, 5060);
+      run_clear (&run);
+    }
+}
+
+/* --outer: the tunnel as captured.  GRE has no ports and is skipped as
+ * before; VXLAN and Geneve are UDP datagrams to 4789 / 6081 from the
+ * switch; MPLS is popped anyway (the IP under it is the only one). */
+static void
+test_tunnel_outer (void **state)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (tunnel_samples); i++)
+    {
+      g_autofree char *path = sample_path (tunnel_samples[i].name);
+      const char      *paths[] = { path };
+      g_autoptr (GError) error = NULL;
+      g_autoptr (NatsimTraceReader) r = natsim_trace_reader_open (paths, 1, &error);
+      Run run;
+
+      assert_non_null (r);
+      natsim_trace_reader_set_decapsulate (r, FALSE);
+      run_reader (r, &run);
+      assert_int_equal (run.stats.packets_decoded, tunnel_samples[i].outer_udp);
+      assert_int_equal (run.stats.skipped[NATSIM_TRACE_SKIP_UNSUPPORTED_PROTO],
+                        tunnel_samples[i].outer_gre);
+      for (guint j = 0; j < run.packets->len; j++)
+        {
+          const NatsimTracePacket *p = &kept (&run, j)->p;
+
+          if (tunnel_samples[i].tunnel_bits == 1u << NATSIM_TRACE_TUNNEL_MPLS)
+            {
+              assert_int_equal (p->tunnels, 1u << NATSIM_TRACE_TUNNEL_MPLS);
+              continue;
+            }
+          assert_int_equal (p->tunnels, 0);
+          assert_int_equal (p->src4, IP4 (192, 0, 2, 1));
+          assert_int_equal (p->dst4, IP4 (192, 0, 2, 100));
+          assert_true (p->dst_port == 4789 || p->dst_port == 6081);
+        }
+      run_clear (&run);
+    }
+}
+
+/* An IPv4 + GRE header with @gflags and @type; @extra words follow it
+ * (checksum, key, sequence as the flags say); @inner bytes of payload. */
+static void
+put_gre (Frame *f, unsigned gflags, unsigned type, unsigned extra, unsigned inner,
+         unsigned frag)
+{
+  put_eth (f, 0x0800);
+  put_ipv4 (f, 5, 0, 20 + 4 + 4 * extra + inner, frag, 47, IP4 (192, 0, 2, 1),
+            IP4 (192, 0, 2, 100));
+  put16 (f, gflags);
+  put16 (f, type);
+  for (unsigned i = 0; i < extra; i++)
+    put32 (f, 0x01020304);
+}
+
+/* Header variants and hostile tunnels, one frame each. */
+static void
+test_tunnel_variants (void **state)
+{
+  Fixture *fx = *state;
+  Frame    f[14];
+  Run      run;
+
+  memset (f, 0, sizeof f);
+  /* 0: GRE with checksum, key and sequence (3 extra words), IPv4 inside. */
+  put_gre (&f[0], 0xb000, 0x0800, 3, 33, 0);
+  put_ipv4_udp (&f[0]);
+  /* 1: GRE with a key only, IPv6 inside. */
+  put_gre (&f[1], 0x2000, 0x86dd, 1, 40 + 8 + 5, 0);
+  put_ipv6 (&f[1], 0, 8 + 5, 17);
+  put_udp (&f[1], 5060, 5060, "hello");
+  /* 2: PPTP's enhanced GRE (version 1): not opened. */
+  put_gre (&f[2], 0x3001, 0x880b, 2, 4, 0);
+  put32 (&f[2], 0xff030021);
+  /* 3: GRE with the routing bit (RFC 1701): not opened. */
+  put_gre (&f[3], 0x4000, 0x0800, 1, 0, 0);
+  /* 4: GRE header cut in the middle of its key. */
+  put_eth (&f[4], 0x0800);
+  put_ipv4 (&f[4], 5, 0, 26, 0, 47, IP4 (192, 0, 2, 1), IP4 (192, 0, 2, 100));
+  put16 (&f[4], 0x2000);
+  put16 (&f[4], 0x0800);
+  put16 (&f[4], 7);
+  /* 5: the first fragment of a GRE packet. */
+  put_gre (&f[5], 0, 0x0800, 0, 33, 0x2000);
+  put_ipv4_udp (&f[5]);
+  /* 6: ERSPAN type II with version 2 in its header: not opened. */
+  put_gre (&f[6], 0x1000, 0x88be, 1, 8 + 14 + 33, 0);
+  put32 (&f[6], 0x20000001);
+  put32 (&f[6], 0);
+  put_eth (&f[6], 0x0800);
+  put_ipv4_udp (&f[6]);
+  /* 7: GRE in GRE in GRE in GRE in GRE: deeper than followed. */
+  put_gre (&f[7], 0, 0x0800, 0, 4 * (20 + 4) + 33, 0);
+  for (unsigned i = 0; i < 4; i++)
+    {
+      put_ipv4 (&f[7], 5, 0, (3 - i) * 24 + 24 + 33, 0, 47, IP4 (192, 0, 2, 1),
+                IP4 (192, 0, 2, 100));
+      put16 (&f[7], 0);
+      put16 (&f[7], 0x0800);
+    }
+  put_ipv4_udp (&f[7]);
+  /* 8: UDP to 4789 without the VXLAN I flag: an ordinary datagram. */
+  put_eth (&f[8], 0x0800);
+  put_ipv4 (&f[8], 5, 0, 20 + 8 + 8, 0, 17, IP4 (10, 0, 0, 1), IP4 (203, 0, 113, 10));
+  put_udp (&f[8], 40000, 4789, "\x01\x02\x03\x04\x05\x06\x07\x08");
+  /* 9: VXLAN whose inner frame says more than the outer UDP length holds. */
+  put_eth (&f[9], 0x0800);
+  put_ipv4 (&f[9], 5, 0, 20 + 8 + 8 + 14 + 33, 0, 17, IP4 (192, 0, 2, 1),
+            IP4 (192, 0, 2, 100));
+  put16 (&f[9], 50000);
+  put16 (&f[9], 4789);
+  put16 (&f[9], 8 + 8 + 14 + 33);
+  put16 (&f[9], 0);
+  put32 (&f[9], 0x08000000);
+  put32 (&f[9], 0x00138900);
+  put_eth (&f[9], 0x0800);
+  put_ipv4 (&f[9], 5, 0, 20 + 8 + 50, 0, 17, IP4 (10, 0, 0, 1), IP4 (203, 0, 113, 10));
+  put_udp (&f[9], 5060, 5070, "hello");
+  /* 10: MPLS, 17 labels without a bottom of stack. */
+  put_eth (&f[10], 0x8847);
+  for (unsigned i = 0; i < 17; i++)
+    put32 (&f[10], (16 + i) << 12);
+  put_ipv4_udp (&f[10]);
+  /* 11: MPLS pseudowire: a control word, then an Ethernet frame. */
+  put_eth (&f[11], 0x8847);
+  put32 (&f[11], (1000u << 12) | 0x100 | 64);
+  put32 (&f[11], 0);
+  put_eth (&f[11], 0x0800);
+  put_ipv4_udp (&f[11]);
+  /* 12: MPLS label stack cut before its bottom. */
+  put_eth (&f[12], 0x8847);
+  put32 (&f[12], 1000u << 12);
+  put16 (&f[12], 0);
+  /* 13: Geneve with one option word, IPv4 inside. */
+  put_eth (&f[13], 0x0800);
+  put_ipv4 (&f[13], 5, 0, 20 + 8 + 12 + 33, 0, 17, IP4 (192, 0, 2, 1),
+            IP4 (192, 0, 2, 100));
+  put16 (&f[13], 50000);
+  put16 (&f[13], 6081);
+  put16 (&f[13], 8 + 12 + 33);
+  put16 (&f[13], 0);
+  put8 (&f[13], 1);
+  put8 (&f[13], 0);
+  put16 (&f[13], 0x0800);
+  put32 (&f[13], 0x00004d00);
+  put32 (&f[13], 0x01020304);
+  put_ipv4_udp (&f[13]);
+  run_frames (fx, DLT_EN10MB, f, 14, &run);
+
+  assert_int_equal (run.stats.packets_read, 14);
+  assert_int_equal (run.packets->len, 5);
+  assert_int_equal (kept (&run, 0)->p.record, 1);
+  assert_int_equal (kept (&run, 0)->p.tunnels, 1u << NATSIM_TRACE_TUNNEL_GRE);
+  assert_int_equal (kept (&run, 0)->p.src4, IP4 (10, 0, 0, 1));
+  assert_int_equal (kept (&run, 0)->p.dst_port, 5070);
+  assert_int_equal (kept (&run, 0)->p.payload_len, 5);
+  assert_int_equal (kept (&run, 1)->p.record, 2);
+  assert_int_equal (kept (&run, 1)->p.ip_version, 6);
+  assert_int_equal (kept (&run, 1)->p.dst_port, 5060);
+  assert_int_equal (kept (&run, 2)->p.record, 9);
+  assert_int_equal (kept (&run, 2)->p.tunnels, 0);
+  assert_int_equal (kept (&run, 2)->p.dst_port, 4789);
+  assert_int_equal (kept (&run, 3)->p.record, 12);
+  assert_int_equal (kept (&run, 3)->p.tunnels, 1u << NATSIM_TRACE_TUNNEL_MPLS);
+  assert_int_equal (kept (&run, 3)->p.src_port, 5060);
+  assert_int_equal (kept (&run, 4)->p.record, 14);
+  assert_int_equal (kept (&run, 4)->p.tunnels, 1u << NATSIM_TRACE_TUNNEL_GENEVE);
+  assert_int_equal (kept (&run, 4)->p.dst_port, 5070);
+
+  assert_int_equal (run.stats.skipped[NATSIM_TRACE_SKIP_TUNNEL_UNSUPPORTED], 3); /* 2, 3, 6 */
+  assert_int_equal (run.stats.skipped[NATSIM_TRACE_SKIP_TUNNEL_TRUNCATED], 2);   /* 4, 12 */
+  assert_int_equal (run.stats.skipped[NATSIM_TRACE_SKIP_TUNNEL_FRAGMENT], 1);    /* 5 */
+  assert_int_equal (run.stats.skipped[NATSIM_TRACE_SKIP_TUNNEL_TOO_DEEP], 1);    /* 7 */
+  assert_int_equal (run.stats.skipped[NATSIM_TRACE_SKIP_IPV4_BAD_LENGTH], 1);    /* 9 */
+  assert_int_equal (run.stats.skipped[NATSIM_TRACE_SKIP_BAD_LINK], 1);           /* 10 */
+  run_clear (&run);
+}
+
 int
 main (void)
 {
@@ -1802,6 +2049,9 @@ main (void)
     cmocka_unit_test (test_cidr_parse),
     cmocka_unit_test (test_skip_names),
     cmocka_unit_test (test_tcpdump_cross_check),
+    cmocka_unit_test (test_tunnel_samples),
+    cmocka_unit_test (test_tunnel_outer),
+    cmocka_unit_test_setup_teardown (test_tunnel_variants, setup_dir, teardown_dir),
   };
 
   return cmocka_run_group_tests_name ("trace", tests, NULL, NULL);

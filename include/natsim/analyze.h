@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "natsim/sip.h"
 #include "natsim/time.h"
 #include "natsim/trace.h"
 
@@ -47,30 +48,11 @@ void natsim_quantiles_from_sorted (const double *sorted, size_t n,
  * docs/reference.md section 1; NULL if none. */
 const char *natsim_webex_subnet (uint32_t addr);
 
-/* What a clear-text SIP message says about registration. */
-typedef enum
-{
-  NATSIM_SIP_NONE,          /* not SIP, or neither of the below */
-  NATSIM_SIP_REGISTER,      /* a REGISTER request */
-  NATSIM_SIP_REGISTER_OK,   /* a 2xx response whose CSeq method is REGISTER */
-} NatsimSipKind;
-
-typedef struct
-{
-  NatsimSipKind kind;
-  gint64        expires;  /* Expires header or ;expires= of the first Contact; -1 if none */
-  gint64        cseq;     /* CSeq number, -1 if none */
-} NatsimSipInfo;
-
-/* Peeks at a transport payload.  Reads only @len bytes (no terminator
- * needed); header names are case-insensitive, "m" is Contact's compact
- * form; a value out of range is "none".  Returns ret->kind != NONE. */
-bool natsim_sip_peek (const uint8_t *payload, size_t len, NatsimSipInfo *ret);
-
 typedef struct
 {
   NatsimTime flow_timeout; /* a flow idle this long ends (0: 1 h) */
   guint      max_samples;  /* kept samples per class and figure (0: 262144) */
+  bool       outer;        /* study tunnels as captured, not their inner packets */
   /* natsim_analyze(): called every few thousand records with the bytes
    * of the captures read so far (captured bytes plus 16 per record, as
    * pcap stores them); may be NULL.  Never changes the analysis. */

@@ -33,6 +33,22 @@ G_BEGIN_DECLS
 /* ------------------------------------------------------------------------ */
 /* Decoded packets                                                          */
 
+/* Tunnels the decoder opens (unless told not to: --outer).  The inner
+ * packet is what a NatsimTracePacket describes; its `tunnels` bit set says
+ * which were opened on the way.  Names are stable (reports use them). */
+typedef enum
+{
+  NATSIM_TRACE_TUNNEL_GRE,    /* GRE carrying IP, Ethernet or MPLS (RFC 2784, 2890) */
+  NATSIM_TRACE_TUNNEL_ERSPAN, /* ERSPAN types I, II, III over GRE */
+  NATSIM_TRACE_TUNNEL_VXLAN,  /* VXLAN, UDP 4789 (RFC 7348) */
+  NATSIM_TRACE_TUNNEL_GENEVE, /* Geneve, UDP 6081 (RFC 8926) */
+  NATSIM_TRACE_TUNNEL_MPLS,   /* MPLS label stacks, ethertypes 0x8847 / 0x8848 (RFC 3032) */
+  NATSIM_TRACE_TUNNEL_N
+} NatsimTraceTunnel;
+
+/* "gre", "erspan", "vxlan", "geneve", "mpls"; NULL if out of range. */
+const char *natsim_trace_tunnel_name (NatsimTraceTunnel kind);
+
 /* One decoded IPv4 or IPv6 packet.  Pointers point into the reader's
  * buffers and stay valid until the next call to natsim_trace_reader_next()
  * or natsim_trace_reader_free(). */
@@ -66,6 +82,9 @@ typedef struct
   uint32_t       l4_offset;   /* transport header offset from @ip (0 if none) */
   const uint8_t *payload;     /* transport payload, captured bytes only */
   size_t         payload_len;
+  uint8_t        tunnels;     /* bit set of NatsimTraceTunnel opened to reach
+                               * this packet (0: none); wire_length stays the
+                               * outer frame's */
 } NatsimTracePacket;
 
 /* Why a record was skipped.  Names are stable (reports and tests use them). */
@@ -89,7 +108,11 @@ typedef enum
   NATSIM_TRACE_SKIP_TCP_TRUNCATED,       /* fixed TCP header not fully captured */
   NATSIM_TRACE_SKIP_TCP_BAD_OFFSET,      /* data offset < 5 or beyond the IP payload */
   NATSIM_TRACE_SKIP_ICMP_TRUNCATED,      /* ICMP header not fully captured */
-  NATSIM_TRACE_SKIP_UNSUPPORTED_PROTO,   /* not UDP, TCP, ICMP, ICMPv6 (e.g. GRE, ESP) */
+  NATSIM_TRACE_SKIP_UNSUPPORTED_PROTO,   /* not UDP, TCP, ICMP, ICMPv6 (e.g. ESP; GRE under --outer) */
+  NATSIM_TRACE_SKIP_TUNNEL_TRUNCATED,    /* GRE / ERSPAN / VXLAN / Geneve / MPLS header cut short */
+  NATSIM_TRACE_SKIP_TUNNEL_UNSUPPORTED,  /* a GRE version, payload or ERSPAN version not opened */
+  NATSIM_TRACE_SKIP_TUNNEL_FRAGMENT,     /* a fragment of a tunnel packet */
+  NATSIM_TRACE_SKIP_TUNNEL_TOO_DEEP,     /* more nested tunnels than followed */
   NATSIM_TRACE_SKIP_N
 } NatsimTraceSkip;
 
@@ -115,6 +138,8 @@ typedef struct
   guint64 out_of_order;    /* records whose timestamp went back; clamped */
   guint64 bad_timestamps;  /* fraction outside [0, 1 s) or time out of range */
   guint64 files_failed;    /* files abandoned after a read error */
+  guint64 tunnels[NATSIM_TRACE_TUNNEL_N]; /* decoded packets that came out of
+                                           * each kind of tunnel */
 } NatsimTraceStats;
 
 /* ------------------------------------------------------------------------ */
@@ -142,6 +167,13 @@ NatsimTraceReader *natsim_trace_reader_open (const char *const *paths, guint n,
 
 /* NULL-safe. */
 void natsim_trace_reader_free (NatsimTraceReader *r);
+
+/* Whether tunnels (GRE, ERSPAN, VXLAN, Geneve) are opened, so that the
+ * inner packets are handed out (the default), or the outer packets are
+ * (false: `--outer`, to study the tunnel itself; GRE is then skipped as
+ * unsupported-proto).  MPLS is always popped: under it is the only IP
+ * header.  Call before the first natsim_trace_reader_next(). */
+void natsim_trace_reader_set_decapsulate (NatsimTraceReader *r, gboolean decapsulate);
 
 /* Decodes the next packet into @ret, skipping (and counting) records that
  * cannot be decoded.  Timestamps: time = capture time - the earliest first

@@ -166,6 +166,8 @@ typedef struct
 {
   SipKey     key;
   NatsimTime attempt;     /* start of the last registration attempt */
+  uint32_t   call_id;     /* of its last REGISTER */
+  gint64     challenged;  /* CSeq of that REGISTER if a 401/407 answered it, else -1 */
 } SipEndpoint;
 
 enum { R_DURATION, R_GAP, R_REFRESH, R_N };
@@ -181,6 +183,7 @@ struct NatsimAnalysis
   const NatsimCidrSet *inside;
   NatsimTime           flow_timeout;
   guint                max_samples;
+  bool                 outer;
   gsl_rng             *rng;
   GHashTable          *flows;     /* FlowKey* -> Flow* (owned) */
   GQueue               idle;      /* Flow links, least recently seen first */
@@ -273,6 +276,7 @@ natsim_analysis_new (const NatsimCidrSet *inside, const NatsimAnalyzeOptions *op
                                                            : DEFAULT_FLOW_TIMEOUT;
   a->max_samples = opts != NULL && opts->max_samples > 0 ? opts->max_samples
                                                          : DEFAULT_MAX_SAMPLES;
+  a->outer = opts != NULL && opts->outer;
   /* A fixed seed: the kept sample depends on the input only. */
   a->rng = natsim_rng_new (1, 0, "analyze:reservoir");
   a->flows = g_hash_table_new_full (flow_key_hash, flow_key_equal, NULL, g_free);
@@ -382,12 +386,27 @@ flow_classify (const NatsimAnalysis *a, Flow *f, const NatsimTracePacket *tp,
   }
 }
 
+static SipEndpoint *
+sip_endpoint (NatsimAnalysis *a, const uint8_t addr[16], uint16_t port, uint8_t proto)
+{
+  SipKey key;
+
+  memset (&key, 0, sizeof key);
+  memcpy (key.addr, addr, 16);
+  key.port = port;
+  key.proto = proto;
+  return g_hash_table_lookup (a->sip_eps, &key);
+}
+
+/* One SIP message (a UDP payload, or a message framed from a TCP stream)
+ * sent by @tp's source. */
 static void
-sip_observe (NatsimAnalysis *a, const NatsimTracePacket *tp)
+sip_observe (NatsimAnalysis *a, const NatsimTracePacket *tp, const uint8_t *msg, size_t len)
 {
   NatsimSipInfo info;
+  SipEndpoint *ep;
 
-  if (!natsim_sip_peek (tp->payload, tp->payload_len, &info))
+  if (!natsim_sip_peek (msg, len, &info))
     return;
   if (info.kind == NATSIM_SIP_REGISTER_OK)
     {
@@ -396,34 +415,49 @@ sip_observe (NatsimAnalysis *a, const NatsimTracePacket *tp)
         reservoir_add (a, &a->sip_ok, (double) info.expires);
       return;
     }
+  if (info.kind == NATSIM_SIP_REGISTER_CHALLENGE)
+    {
+      /* The registrar asks for credentials; the endpoint it answers is the
+       * destination.  Remember which REGISTER was challenged. */
+      ep = sip_endpoint (a, tp->dst, tp->dst_port, tp->proto);
+      if (ep != NULL && info.call_id != 0 && info.call_id == ep->call_id)
+        ep->challenged = info.cseq;
+      return;
+    }
   a->sip.registers++;
   if (info.expires == 0)
     a->sip.unregisters++;
   else if (info.expires > 0)
     reservoir_add (a, &a->sip_req, (double) info.expires);
-  {
-    SipKey key;
-    SipEndpoint *ep;
-
-    memset (&key, 0, sizeof key);
-    memcpy (key.addr, tp->src, 16);
-    key.port = tp->src_port;
-    key.proto = tp->proto;
-    ep = g_hash_table_lookup (a->sip_eps, &key);
-    if (ep == NULL)
-      {
-        ep = g_new0 (SipEndpoint, 1);
-        ep->key = key;
-        ep->attempt = tp->time;
-        g_hash_table_insert (a->sip_eps, &ep->key, ep);
-        return;
-      }
-    if (tp->time - ep->attempt >= REGISTER_SAME_ATTEMPT)
-      {
-        reservoir_add (a, &a->sip_interval, natsim_time_to_sec (tp->time - ep->attempt));
-        ep->attempt = tp->time;
-      }
-  }
+  ep = sip_endpoint (a, tp->src, tp->src_port, tp->proto);
+  if (ep == NULL)
+    {
+      ep = g_new0 (SipEndpoint, 1);
+      memcpy (ep->key.addr, tp->src, 16);
+      ep->key.port = tp->src_port;
+      ep->key.proto = tp->proto;
+      ep->attempt = tp->time;
+      ep->call_id = info.call_id;
+      ep->challenged = -1;
+      g_hash_table_insert (a->sip_eps, &ep->key, ep);
+      return;
+    }
+  /* RFC 3261 22.2: the REGISTER that answers a 401/407 carries the same
+   * Call-ID and the next CSeq; however late it comes, it completes the
+   * challenged attempt rather than starting a refresh. */
+  if (ep->challenged >= 0 && info.call_id != 0 && info.call_id == ep->call_id
+      && info.cseq == ep->challenged + 1)
+    {
+      ep->challenged = -1;
+      return;
+    }
+  ep->call_id = info.call_id;
+  ep->challenged = -1;
+  if (tp->time - ep->attempt >= REGISTER_SAME_ATTEMPT)
+    {
+      reservoir_add (a, &a->sip_interval, natsim_time_to_sec (tp->time - ep->attempt));
+      ep->attempt = tp->time;
+    }
 }
 
 void
@@ -514,7 +548,7 @@ natsim_analysis_add_packet (NatsimAnalysis *a, const NatsimTracePacket *tp)
     }
 
   if ((tp->proto == NATSIM_PROTO_UDP || tp->proto == NATSIM_PROTO_TCP) && tp->payload_len >= 8)
-    sip_observe (a, tp);
+    sip_observe (a, tp, tp->payload, tp->payload_len);
 }
 
 void
@@ -590,6 +624,7 @@ NatsimAnalysis *
 natsim_analyze (const char *const *traces, guint n, const NatsimCidrSet *inside,
                 const NatsimAnalyzeOptions *opts, GError **error)
 {
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
   g_autoptr (NatsimTraceReader) r = natsim_trace_reader_open (traces, n, error);
   g_autoptr (NatsimAnalysis) a = NULL;
   NatsimTracePacket tp;
@@ -598,6 +633,7 @@ natsim_analyze (const char *const *traces, guint n, const NatsimCidrSet *inside,
 
   if (r == NULL)
     return NULL;
+  natsim_trace_reader_set_decapsulate (r, opts == NULL || !opts->outer);
   a = natsim_analysis_new (inside, opts);
   while ((res = natsim_trace_reader_next (r, &tp)) == NATSIM_TRACE_PACKET)
     {
@@ -619,128 +655,6 @@ natsim_analyze (const char *const *traces, guint n, const NatsimCidrSet *inside,
     }
   natsim_analysis_finish (a, natsim_trace_reader_stats (r));
   return g_steal_pointer (&a);
-}
-
-/* ------------------------------------------------------------------------ */
-/* SIP peeking                                                              */
-
-static bool
-has_prefix_ci (const uint8_t *p, size_t len, const char *prefix)
-{
-  size_t n = strlen (prefix);
-
-  return len >= n && g_ascii_strncasecmp ((const char *) p, prefix, n) == 0;
-}
-
-/* Parses decimal digits at @p (after blanks); -1 if none or more than 10. */
-static gint64
-parse_number (const uint8_t *p, size_t len, size_t *ret_used)
-{
-  size_t i = 0, start;
-  gint64 v = 0;
-
-  while (i < len && (p[i] == ' ' || p[i] == '\t'))
-    i++;
-  start = i;
-  while (i < len && g_ascii_isdigit (p[i]) && i - start < 10)
-    v = v * 10 + (p[i++] - '0');
-  if (ret_used != NULL)
-    *ret_used = i;
-  if (i == start || (i < len && g_ascii_isdigit (p[i])) || v > G_MAXUINT32)
-    return -1;
-  return v;
-}
-
-static bool
-name_is (const uint8_t *name, size_t len, const char *want)
-{
-  return len == strlen (want) && g_ascii_strncasecmp ((const char *) name, want, len) == 0;
-}
-
-bool
-natsim_sip_peek (const uint8_t *p, size_t len, NatsimSipInfo *ret)
-{
-  bool request, ok = false, cseq_register = false, have_contact = false;
-  gint64 header_expires = -1, contact_expires = -1;
-  size_t pos = 0;
-
-  g_return_val_if_fail (ret != NULL, false);
-  ret->kind = NATSIM_SIP_NONE;
-  ret->expires = -1;
-  ret->cseq = -1;
-  if (p == NULL)
-    return false;
-
-  if (len >= 9 && memcmp (p, "REGISTER ", 9) == 0)
-    request = true;
-  else if (len >= 12 && memcmp (p, "SIP/2.0 ", 8) == 0)
-    {
-      request = false;
-      ok = p[8] == '2' && g_ascii_isdigit (p[9]) && g_ascii_isdigit (p[10]) && p[11] == ' ';
-      if (!ok)
-        return false;
-    }
-  else
-    return false;
-
-  /* Header lines, up to the blank line or the end of the captured bytes. */
-  while (pos < len && p[pos] != '\n')
-    pos++;
-  while (++pos < len)
-    {
-      const uint8_t *line = p + pos;
-      size_t n = 0, colon, name_end;
-
-      while (pos + n < len && line[n] != '\n')
-        n++;
-      pos += n;
-      if (n > 0 && line[n - 1] == '\r')
-        n--;
-      if (n == 0)
-        break; /* end of headers */
-      if (line[0] == ' ' || line[0] == '\t')
-        continue; /* a folded continuation */
-      for (colon = 0; colon < n && line[colon] != ':'; colon++)
-        ;
-      if (colon == n)
-        continue;
-      for (name_end = colon; name_end > 0 && (line[name_end - 1] == ' ' || line[name_end - 1] == '\t');)
-        name_end--;
-      colon++;
-      if (name_is (line, name_end, "expires"))
-        header_expires = parse_number (line + colon, n - colon, NULL);
-      else if ((name_is (line, name_end, "contact") || name_is (line, name_end, "m")) && !have_contact)
-        {
-          have_contact = true;
-          for (size_t i = colon; i < n; i++)
-            if (line[i] == ',')
-              break; /* only the first contact */
-            else if (line[i] == ';' && has_prefix_ci (line + i + 1, n - i - 1, "expires="))
-              {
-                contact_expires = parse_number (line + i + 9, n - i - 9, NULL);
-                break;
-              }
-        }
-      else if (name_is (line, name_end, "cseq"))
-        {
-          size_t used = 0;
-          gint64 num = parse_number (line + colon, n - colon, &used);
-          size_t i = colon + used;
-
-          ret->cseq = num;
-          while (i < n && (line[i] == ' ' || line[i] == '\t'))
-            i++;
-          cseq_register = n - i >= 8 && memcmp (line + i, "REGISTER", 8) == 0 &&
-                          (n - i == 8 || line[i + 8] == ' ' || line[i + 8] == '\t');
-        }
-    }
-  /* RFC 3261 10.2.1.1: a Contact's expires parameter overrides Expires. */
-  ret->expires = contact_expires >= 0 ? contact_expires : header_expires;
-  if (request)
-    ret->kind = NATSIM_SIP_REGISTER;
-  else if (ok && cseq_register)
-    ret->kind = NATSIM_SIP_REGISTER_OK;
-  return ret->kind != NATSIM_SIP_NONE;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1004,6 +918,13 @@ natsim_analysis_to_json (const NatsimAnalysis *a, const char *const *traces, gui
   g_string_append_c (j.s, ']');
   jo_num (&j, "flow_timeout_s", natsim_time_to_sec (a->flow_timeout));
   jo_uint (&j, "max_samples", a->max_samples);
+  /* Only when asked for: the default (tunnels opened) keeps the document
+   * of a capture without tunnels as it always was. */
+  if (a->outer)
+    {
+      jo_key (&j, "outer");
+      g_string_append (j.s, "true");
+    }
   jo_close (&j, '}');
 
   jo_open (&j, "capture", '{');
@@ -1023,6 +944,20 @@ natsim_analysis_to_json (const NatsimAnalysis *a, const char *const *traces, gui
   jo_uint (&j, "no_ports", a->no_ports);
   jo_uint (&j, "truncated", st->truncated);
   jo_uint (&j, "out_of_order", st->out_of_order);
+  {
+    guint64 any = 0;
+
+    for (guint k = 0; k < NATSIM_TRACE_TUNNEL_N; k++)
+      any += st->tunnels[k];
+    if (any > 0)
+      {
+        jo_open (&j, "decapsulated", '{');
+        for (guint k = 0; k < NATSIM_TRACE_TUNNEL_N; k++)
+          if (st->tunnels[k] > 0)
+            jo_uint (&j, natsim_trace_tunnel_name ((NatsimTraceTunnel) k), st->tunnels[k]);
+        jo_close (&j, '}');
+      }
+  }
   jo_num (&j, "duration_s", a->any ? natsim_time_to_sec (a->last_time - a->first_time) : 0.0);
   jo_close (&j, '}');
 

@@ -166,6 +166,7 @@ natsim_plan_apply_growth (NatsimScenario *s, double growth, GError **error)
 {
   static const char *const count_keys[] = { "count", "flows" };
 
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
   if (!isfinite (growth) || growth < 0.0 || growth > 100.0)
     {
       g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
@@ -896,6 +897,7 @@ plan_keepalive (NatsimPlan *p)
 NatsimPlan *
 natsim_plan_run (const NatsimScenario *s, const NatsimPlanOptions *opts, GError **error)
 {
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
   g_autoptr (NatsimPlan) p = plan_new ();
   g_autofree NatsimUsageResult **slots = NULL;
   NatsimSimOptions so = { 0 };
@@ -1302,6 +1304,7 @@ natsim_plan_run_trace (const NatsimParams *nat, const char *const *traces, guint
                        const NatsimCidrSet *inside, const NatsimPlanOptions *opts,
                        GError **error)
 {
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
   g_autoptr (NatsimPlan) p = plan_new ();
   NatsimRunResult *run;
 

@@ -85,6 +85,7 @@ NatsimRunResult *
 natsim_simulate_replication (const NatsimScenario *s, guint replication, FILE *events,
                              GError **error)
 {
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
   return natsim_simulate_replication_observed (s, replication, events, NULL, NULL, error);
 }
 
@@ -116,6 +117,7 @@ replication_run (const NatsimScenario *s, guint replication, FILE *events,
   NatsimEvent ev;
   Sim sim = { 0 };
 
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
   if (!natsim_nat_config_from_params (s->nat, &cfg, error))
     {
       g_prefix_error (error, "%s: [nat] ", s->path);
@@ -242,6 +244,8 @@ run_job (gpointer data, gpointer user_data)
 GPtrArray *
 natsim_simulate (const NatsimScenario *s, const NatsimSimOptions *opts, GError **error)
 {
+  /* Before the declarations below allocate. */
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
   guint n = (guint) natsim_params_get_uint (s->simulation, "replications");
   guint jobs = MAX (opts != NULL ? opts->jobs : 1, 1);
   g_autofree NatsimRunResult **results = g_new0 (NatsimRunResult *, n);

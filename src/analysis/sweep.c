@@ -150,6 +150,7 @@ expand_range (NatsimSweepAxis *a, const char *spec, const char *range, GError **
 NatsimSweepAxis *
 natsim_sweep_axis_parse (const char *spec, GError **error)
 {
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
   g_autoptr (NatsimSweepAxis) a = g_new0 (NatsimSweepAxis, 1);
   const char *eq = strchr (spec, '=');
   g_autofree char *rest = NULL;
@@ -254,6 +255,7 @@ assignment (const NatsimSweepAxis *a, guint i)
 NatsimSweep *
 natsim_sweep_new (const NatsimScenario *s, const char *const *specs, GError **error)
 {
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
   g_autoptr (NatsimSweep) sw = g_new0 (NatsimSweep, 1);
   guint64 points = 1;
 
@@ -372,6 +374,7 @@ natsim_sweep_run (NatsimSweep *sw, guint jobs, NatsimProgressFunc progress, void
   guint n_units = 0, u = 0, points_done = 0;
   gboolean ok = TRUE;
 
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
   for (guint p = 0; p < sw->n_points; p++)
     {
       const NatsimScenario *s = g_ptr_array_index (sw->scenarios, p);

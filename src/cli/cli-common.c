@@ -27,6 +27,7 @@ cli_fail (GError *error)
 NatsimScenario *
 cli_load_scenario (const char *path, char **sets, GError **error)
 {
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
   g_autoptr (NatsimScenario) s = natsim_scenario_load (path, error);
 
   if (s == NULL)
@@ -42,6 +43,7 @@ cli_load_scenario (const char *path, char **sets, GError **error)
 gboolean
 cli_check_jobs (gint jobs, GError **error)
 {
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
   if (jobs < 1 || jobs > 1024)
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
@@ -54,6 +56,7 @@ cli_check_jobs (gint jobs, GError **error)
 gboolean
 cli_check_formats (char **formats, GError **error)
 {
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
   if (*formats == NULL)
     *formats = g_strdup (NATSIM_REPORT_DEFAULT_FORMATS);
   if (!cli_format_list_nonempty (*formats, error))
@@ -64,6 +67,7 @@ cli_check_formats (char **formats, GError **error)
 gboolean
 cli_format_list_nonempty (const char *formats, GError **error)
 {
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
   g_auto (GStrv) list = g_strsplit (formats, ",", -1);
 
   /* "--format ''" (or ",,") would otherwise write nothing and exit 0: a
@@ -81,6 +85,7 @@ cli_parse_seed (const char *arg, uint64_t *ret_seed, GError **error)
 {
   uint64_t v;
 
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
   if (!natsim_parse_uint (arg, G_MAXUINT64, &v, error))
     {
       g_prefix_error (error, "--seed %s: ", arg);
@@ -96,6 +101,7 @@ cli_set_replications (NatsimScenario *s, gint64 replications, GError **error)
   g_autofree char *a = g_strdup_printf ("simulation.replications=%" G_GINT64_FORMAT,
                                         replications);
 
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
   if (replications < 1)
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
@@ -123,6 +129,7 @@ cli_inside_set (char **insides, GError **error)
 {
   g_autoptr (NatsimCidrSet) inside = NULL;
 
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
   if (insides == NULL || insides[0] == NULL)
     return natsim_cidr_set_new_default ();
   inside = natsim_cidr_set_new ();
@@ -138,6 +145,7 @@ cli_inside_set (char **insides, GError **error)
 NatsimParams *
 cli_nat_params_from_sets (char **sets, const char *context, GError **error)
 {
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
   g_autoptr (NatsimParams) p = natsim_params_new (natsim_nat_keys);
   g_autofree char *preset_name = g_strdup (natsim_params_get (p, "preset"));
   g_autofree char *origin = NULL;
@@ -254,6 +262,7 @@ gboolean
 cli_write_report (const NatsimReport *report, const char *out_dir, const char *formats,
                   gboolean quiet, GError **error)
 {
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
   if (!natsim_report_write_dir (report, out_dir, formats, error))
     return FALSE;
   if (!quiet)

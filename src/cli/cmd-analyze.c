@@ -37,6 +37,7 @@ typedef struct
   char    *formats;
   char    *flow_timeout;
   gint     max_samples;
+  gboolean outer;
   gboolean quiet;
   /* derived */
   gboolean want_text, want_json, want_html;
@@ -106,6 +107,9 @@ analyze_parse (int *argc, char ***argv, AnalyzeArgs *a, GError **error)
       "DURATION" },
     { "max-samples", 0, 0, G_OPTION_ARG_INT, &a->max_samples,
       "Samples kept per class and figure for quantiles (default 262144)", "N" },
+    { "outer", 0, 0, G_OPTION_ARG_NONE, &a->outer,
+      "Study tunnels (GRE, ERSPAN, VXLAN, Geneve) as captured instead of the packets inside",
+      NULL },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &a->quiet, "Print no summary on stdout", NULL },
     { NULL }
   };
@@ -141,6 +145,7 @@ analyze_parse (int *argc, char ***argv, AnalyzeArgs *a, GError **error)
       return FALSE;
     }
   a->opts.max_samples = (guint) a->max_samples;
+  a->opts.outer = a->outer;
   if (a->flow_timeout != NULL)
     {
       if (!natsim_parse_duration (a->flow_timeout, &a->opts.flow_timeout, error))

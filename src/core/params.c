@@ -326,6 +326,7 @@ natsim_key_validate (const NatsimKeySpec *spec, const char *value,
 {
   g_return_val_if_fail (spec != NULL, FALSE);
   g_return_val_if_fail (value != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   switch (spec->type)
     {
@@ -488,6 +489,7 @@ natsim_params_set (NatsimParams *p, const char *key, const char *value,
   g_return_val_if_fail (p != NULL, FALSE);
   g_return_val_if_fail (key != NULL, FALSE);
   g_return_val_if_fail (value != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   i = params_index (p, key);
   if (i < 0)

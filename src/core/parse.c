@@ -219,6 +219,7 @@ natsim_parse_duration (const char *s, NatsimTime *ret, GError **error)
   DurStatus st;
 
   g_return_val_if_fail (s != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   st = span_duration (s, s + strlen (s), &v);
   if (st != DUR_OK)
@@ -240,6 +241,7 @@ natsim_parse_duration_range (const char *s, NatsimTime *ret_lo,
   DurStatus st;
 
   g_return_val_if_fail (s != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   end = s + strlen (s);
   dots = strstr (s, "..");
@@ -355,6 +357,7 @@ natsim_parse_port_range (const char *s, uint16_t *ret_lo, uint16_t *ret_hi,
   uint16_t lo, hi;
 
   g_return_val_if_fail (s != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   if (!span_port_range (s, s + strlen (s), &lo, &hi))
     {
@@ -409,6 +412,7 @@ natsim_parse_ipv4 (const char *s, uint32_t *ret, GError **error)
   uint32_t addr;
 
   g_return_val_if_fail (s != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   if (!span_ipv4 (s, s + strlen (s), &addr))
     {
@@ -517,6 +521,7 @@ natsim_parse_address_list (const char *s, guint max_count, GError **error)
   char a[16];
 
   g_return_val_if_fail (s != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   if (max_count == 0)
     max_count = NATSIM_ADDRESS_LIST_MAX;
@@ -610,6 +615,7 @@ natsim_parse_endpoint_list (const char *s, guint max_count, GError **error)
   const char *p, *end;
 
   g_return_val_if_fail (s != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   if (max_count == 0)
     max_count = NATSIM_ADDRESS_LIST_MAX;
@@ -694,6 +700,7 @@ natsim_parse_bool (const char *s, bool *ret, GError **error)
   size_t len;
 
   g_return_val_if_fail (s != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   p = s;
   end = s + strlen (s);
@@ -726,6 +733,7 @@ natsim_parse_uint (const char *s, uint64_t max, uint64_t *ret, GError **error)
   uint64_t v;
 
   g_return_val_if_fail (s != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   p = s;
   end = s + strlen (s);
@@ -776,6 +784,7 @@ natsim_parse_double (const char *s, double min, double max, double *ret,
   double v;
 
   g_return_val_if_fail (s != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   if (!span_double (s, s + strlen (s), &v) || v < min || v > max)
     {
@@ -875,6 +884,7 @@ natsim_parse_dist (const char *s, NatsimDist *ret, GError **error)
   NatsimDist d = { 0 };
 
   g_return_val_if_fail (s != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   switch (span_dist (s, s + strlen (s), &d))
     {

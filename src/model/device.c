@@ -95,8 +95,8 @@ device_validate (const NatsimParams *p, GError **error)
   natsim_params_get_port_range (p, "media_ports", &lo, &hi);
   if (natsim_params_get_double (p, "video_fraction") > 0 && ((lo + 1u) & ~1u) + 3u > hi)
     {
-      g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
-                   "media_ports: %u-%u holds one pair, video needs a second", lo, hi);
+      natsim_set_key_error (error, "media_ports", "%u-%u holds one pair, video needs a second",
+                            lo, hi);
       return FALSE;
     }
   return TRUE;

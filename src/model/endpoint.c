@@ -167,11 +167,11 @@ endpoint_validate_media (const NatsimParams *p, const char *key, GError **error)
 {
   uint16_t lo, hi;
 
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
   natsim_params_get_port_range (p, key, &lo, &hi);
   if (((lo + 1u) & ~1u) + 1u > hi)
     {
-      g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
-                   "%s: %u-%u holds no even/odd (RTP/RTCP) port pair", key, lo, hi);
+      natsim_set_key_error (error, key, "%u-%u holds no even/odd (RTP/RTCP) port pair", lo, hi);
       return FALSE;
     }
   return TRUE;

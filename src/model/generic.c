@@ -122,14 +122,14 @@ generic_validate (const NatsimParams *params, GError **error)
 
   if (flows == 0 && natsim_params_get_double (params, "flows_per_second") <= 0.0)
     {
-      g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
-                   "flows_per_second: must be above 0 when flows = 0 (Poisson arrivals)");
+      natsim_set_key_error (error, "flows_per_second",
+                            "must be above 0 when flows = 0 (Poisson arrivals)");
       return FALSE;
     }
   if (protocol == PROTO_ICMP && natsim_params_get_enum (params, "probe_from") != PROBE_SAME)
     {
-      g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
-                   "probe_from: ICMP echo probes can only come from the same remote");
+      natsim_set_key_error (error, "probe_from",
+                            "ICMP echo probes can only come from the same remote");
       return FALSE;
     }
   return TRUE;

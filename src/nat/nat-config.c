@@ -265,10 +265,10 @@ natsim_nat_config_from_params (const NatsimParams *p, NatsimNatConfig *ret,
   g_autoptr (GArray) addrs = natsim_params_get_addresses (p, "addresses");
   guint64 range;
 
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
   if (addrs->len == 0)
     {
-      g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
-                   "addresses: at least one public address is needed");
+      natsim_set_key_error (error, "addresses", "at least one public address is needed");
       return FALSE;
     }
   natsim_params_get_port_range (p, "port_range", &cfg.port_lo, &cfg.port_hi);
@@ -295,16 +295,16 @@ natsim_nat_config_from_params (const NatsimParams *p, NatsimNatConfig *ret,
   range = (guint64) cfg.port_hi - cfg.port_lo + 1;
   if (cfg.ports_per_subscriber > range)
     {
-      g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
-                   "ports_per_subscriber: a block of %u ports does not fit in "
-                   "port_range %u-%u (%" G_GUINT64_FORMAT " ports)",
+      natsim_set_key_error (error, "ports_per_subscriber",
+                            "a block of %u ports does not fit in "
+                            "port_range %u-%u (%" G_GUINT64_FORMAT " ports)",
                    cfg.ports_per_subscriber, cfg.port_lo, cfg.port_hi, range);
       return FALSE;
     }
   if (cfg.parity && range < 2)
     {
-      g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
-                   "parity: port_range %u-%u has a single port, parity cannot be kept",
+      natsim_set_key_error (error, "parity",
+                            "port_range %u-%u has a single port, parity cannot be kept",
                    cfg.port_lo, cfg.port_hi);
       return FALSE;
     }

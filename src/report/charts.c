@@ -70,6 +70,7 @@ find_gnuplot (GError **error)
 gboolean
 natsim_charts_available (GError **error)
 {
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
   g_autofree char *gnuplot = find_gnuplot (error);
 
   return gnuplot != NULL;

@@ -296,6 +296,7 @@ ScanResult *
 scenario_scan (const char *data, gsize length, const char *name,
                GError **error)
 {
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
   g_autoptr (ScanResult) r = g_new0 (ScanResult, 1);
   g_autoptr (GString) clean = g_string_new (NULL);
   ScanGroup *current = NULL;

@@ -172,14 +172,24 @@ natsim_scenario_find_population (const NatsimScenario *s, const char *name)
 /* ---------------------------------------------------------------------- */
 /* Places in messages */
 
-/* "FILE:LINE" origins are those that start with the scenario's path. */
-static gboolean
-origin_is_file (const NatsimScenario *s, const char *origin)
+/* The line of an origin "FILE:LINE" of the scenario file (the loader writes
+ * them so, in natsim_params_set()), 0 for any other origin (a preset,
+ * --set, a default). */
+static guint
+origin_line (const NatsimScenario *s, const char *origin)
 {
   size_t n = strlen (s->path);
 
-  return origin != NULL && strncmp (origin, s->path, n) == 0
-         && origin[n] == ':' && g_ascii_isdigit (origin[n + 1]);
+  if (origin == NULL || strncmp (origin, s->path, n) != 0 || origin[n] != ':'
+      || !g_ascii_isdigit (origin[n + 1]))
+    return 0;
+  return (guint) g_ascii_strtoull (origin + n + 1, NULL, 10);
+}
+
+static gboolean
+origin_is_file (const NatsimScenario *s, const char *origin)
+{
+  return origin_line (s, origin) != 0;
 }
 
 /* "population phones" -> "population.phones", as --set spells it. */
@@ -192,14 +202,21 @@ set_group_name (const char *group)
   return g_strdup (group);
 }
 
-/* Prefixes the place of @key of [@group], which came from @origin. */
+/* Prefixes the place of @key of [@group], which came from @origin, and
+ * records it in the error (natsim_error_get_line() ...). */
 static void
 prefix_key_place (GError **error, const NatsimScenario *s, const char *origin,
                   const char *group, const char *key, const char *value)
 {
-  if (origin_is_file (s, origin))
+  guint line = origin_line (s, origin);
+  gboolean from_set = g_strcmp0 (origin, "--set") == 0;
+
+  if (error == NULL || *error == NULL)
+    return;
+  natsim_error_set_place (*error, from_set ? NULL : s->path, line, group, key);
+  if (line != 0)
     g_prefix_error (error, "%s: [%s] %s: ", origin, group, key);
-  else if (g_strcmp0 (origin, "--set") == 0)
+  else if (from_set)
     {
       g_autofree char *sg = set_group_name (group);
 
@@ -221,38 +238,45 @@ prefix_param_place (GError **error, const NatsimScenario *s,
                     natsim_params_get (params, key));
 }
 
-/* A message from a cross-key check (profile validate(), nat config) that
- * starts with "KEY: " for a key of @params is placed at that key; any
- * other at @group (whose header is at @group_origin, or unknown). */
+/* Prefixes the place of [@group] as a whole, whose header is at
+ * @group_origin (or unknown: NULL), and records it in the error. */
+static void
+prefix_group_place (GError **error, const NatsimScenario *s, const char *group,
+                    const char *group_origin)
+{
+  guint line = origin_line (s, group_origin);
+
+  if (error == NULL || *error == NULL)
+    return;
+  natsim_error_set_place (*error, s->path, line, group, NULL);
+  g_prefix_error (error, "%s: [%s]: ", line != 0 ? group_origin : s->path, group);
+}
+
+/* An error of a cross-key check (profile validate(), nat config) about a
+ * key of @params (natsim_set_key_error()) is placed where that key was
+ * set; any other at [@group]. */
 static void
 prefix_check_place (GError **error, const NatsimScenario *s,
                     const NatsimParams *params, const char *group,
                     const char *group_origin)
 {
   GError *err = error ? *error : NULL;
-  const char *colon;
+  const char *key = natsim_error_get_key (err);
 
   if (err == NULL)
     return;
-  colon = strstr (err->message, ": ");
-  if (colon != NULL)
+  if (key != NULL && natsim_error_get_detail (err) != NULL
+      && natsim_key_lookup (natsim_params_specs (params), key) != NULL)
     {
-      g_autofree char *key = g_strndup (err->message,
-                                        (gsize) (colon - err->message));
+      g_autofree char *k = g_strdup (key);
 
-      if (natsim_key_lookup (natsim_params_specs (params), key) != NULL)
-        {
-          char *rest = g_strdup (colon + 2);
-
-          g_free (err->message);
-          err->message = rest;
-          prefix_param_place (error, s, params, group, key);
-          return;
-        }
+      /* The message without its "KEY: ", which the place repeats. */
+      g_free (err->message);
+      err->message = g_strdup (natsim_error_get_detail (err));
+      prefix_param_place (error, s, params, group, k);
+      return;
     }
-  g_prefix_error (error, "%s: [%s]: ",
-                  origin_is_file (s, group_origin) ? group_origin : s->path,
-                  group);
+  prefix_group_place (error, s, group, group_origin);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -580,6 +604,7 @@ natsim_scenario_load_data_with_overrides (const char *data, gsize length,
 
   g_return_val_if_fail (data != NULL || length == 0, NULL);
   g_return_val_if_fail (name != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   if (length == (gsize) -1)
     length = strlen (data);
@@ -598,6 +623,7 @@ NatsimScenario *
 natsim_scenario_load_data (const char *data, gsize length, const char *name,
                            GError **error)
 {
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
   return natsim_scenario_load_data_with_overrides (data, length, name, NULL,
                                                    error);
 }
@@ -684,6 +710,7 @@ natsim_scenario_load_with_overrides (const char *path,
   gsize len = 0;
 
   g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   if (!read_scenario_file (path, &data, &len, error))
     return NULL;
@@ -694,6 +721,7 @@ natsim_scenario_load_with_overrides (const char *path,
 NatsimScenario *
 natsim_scenario_load (const char *path, GError **error)
 {
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
   return natsim_scenario_load_with_overrides (path, NULL, error);
 }
 
@@ -794,6 +822,7 @@ natsim_scenario_set (NatsimScenario *s, const char *assignment,
 
   g_return_val_if_fail (s != NULL, FALSE);
   g_return_val_if_fail (assignment != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   for (const char *c = assignment; *c; c++)
     if ((unsigned char) *c < 0x20 || *c == 0x7f)
@@ -933,6 +962,9 @@ validate_populations (NatsimScenario *s, GError **error)
                        "%s: [%s] %s: required key missing; expected %s",
                        origin_is_file (s, p->origin) ? p->origin : s->path,
                        group, missing, what);
+          if (error != NULL)
+            natsim_error_set_place (*error, s->path, origin_line (s, p->origin), group,
+                                    missing);
           return FALSE;
         }
       if (p->profile->validate != NULL
@@ -952,9 +984,7 @@ validate_populations (NatsimScenario *s, GError **error)
           if (natsim_key_lookup (p->profile->keys, "count") != NULL)
             prefix_param_place (error, s, p->params, group, "count");
           else
-            g_prefix_error (error, "%s: [%s]: ",
-                            origin_is_file (s, p->origin) ? p->origin : s->path,
-                            group);
+            prefix_group_place (error, s, group, p->origin);
           return FALSE;
         }
     }
@@ -965,6 +995,7 @@ gboolean
 natsim_scenario_validate (NatsimScenario *s, GError **error)
 {
   g_return_val_if_fail (s != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   return validate_simulation (s, error) && validate_nat (s, error)
          && validate_populations (s, error);

@@ -166,6 +166,7 @@ natsim_cidr_set_add_string (NatsimCidrSet *set, const char *s, GError **error)
 
   g_return_val_if_fail (set != NULL, FALSE);
   g_return_val_if_fail (s != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   if (s[strspn (s, " \t")] == '\0')
     {

@@ -86,6 +86,7 @@ struct NatsimTraceReader
   uint64_t          last_ts;       /* the last record handed out (the merge never goes back) */
   NatsimTraceStats  stats;
   NatsimTracePacket scratch;       /* decoded here, copied out on success */
+  unsigned          decode_flags;  /* TRACE_DECODE_* */
   GError           *error;
 };
 
@@ -323,6 +324,7 @@ natsim_trace_reader_open (const char *const *paths, guint n, GError **error)
   r->files = g_new0 (TraceFile, n);
   r->n_files = n;
   r->heap = g_new0 (guint, n);
+  r->decode_flags = TRACE_DECODE_DECAP;
   for (guint i = 0; i < n; i++)
     {
       g_return_val_if_fail (paths[i] != NULL, NULL);
@@ -348,6 +350,17 @@ natsim_trace_reader_free (NatsimTraceReader *r)
   g_free (r->heap);
   g_clear_error (&r->error);
   g_free (r);
+}
+
+void
+natsim_trace_reader_set_decapsulate (NatsimTraceReader *r, gboolean decapsulate)
+{
+  g_return_if_fail (r != NULL);
+  g_return_if_fail (r->stats.packets_read == 0);
+  if (decapsulate)
+    r->decode_flags |= TRACE_DECODE_DECAP;
+  else
+    r->decode_flags &= ~TRACE_DECODE_DECAP;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -550,6 +563,9 @@ count_decoded (NatsimTraceStats *s, const NatsimTracePacket *p)
     }
   if (p->ip_caplen < p->ip_length)
     s->truncated++;
+  for (guint k = 0; k < NATSIM_TRACE_TUNNEL_N; k++)
+    if (p->tunnels & (1u << k))
+      s->tunnels[k]++;
 }
 
 /* Moves the merge on to the next record of all files (the earliest);
@@ -634,7 +650,7 @@ natsim_trace_reader_next (NatsimTraceReader *r, NatsimTracePacket *ret)
        * caplen being what the buffer holds. */
       if (f->hdr->caplen > f->snaplen)
         skip = NATSIM_TRACE_SKIP_CAPLEN_EXCEEDS_SNAPLEN;
-      else if (trace_decode (f->dlt, f->data, f->hdr->caplen, f->hdr->len,
+      else if (trace_decode (f->dlt, f->data, f->hdr->caplen, f->hdr->len, r->decode_flags,
                              &r->scratch, &skip))
         {
           NatsimTracePacket *p = &r->scratch;

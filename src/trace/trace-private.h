@@ -13,6 +13,17 @@
 #define TRACE_MAX_VLAN_TAGS   8
 #define TRACE_MAX_IPV6_EXT    10
 
+/* The most MPLS labels popped from one stack, and the most tunnels opened
+ * in one packet (GRE, ERSPAN, VXLAN, Geneve): both bound the decoder on
+ * hostile input.  Real networks stack 2-3 labels and one tunnel, rarely
+ * two (VXLAN over an MPLS core). */
+#define TRACE_MAX_MPLS_LABELS 16
+#define TRACE_MAX_TUNNELS     4
+
+/* trace_decode() flags: open tunnels (the default of a reader; --outer
+ * turns it off). */
+#define TRACE_DECODE_DECAP    1u
+
 /* The largest on-the-wire frame length believed.  Ethernet jumbo frames
  * are 9 KiB and Linux BIG TCP segments (IPv6 jumbograms seen on the host)
  * up to 512 KiB; a larger pcap "len" is a damaged or fuzzed record, whose
@@ -24,8 +35,10 @@ bool trace_link_supported (int dlt);
 
 /* Decodes one record of link type @dlt (@caplen bytes captured out of
  * @wire_len on the wire) into @ret, setting every field but time, unix_ns,
- * file_index and record.  Returns true, or false with the reason in
- * *ret_skip (and @ret partly written).  Plain C: no allocation, no GLib. */
+ * file_index and record; with TRACE_DECODE_DECAP in @flags, tunnels are
+ * opened and @ret describes the innermost packet.  Returns true, or false
+ * with the reason in *ret_skip (and @ret partly written).  Plain C: no
+ * allocation, no GLib. */
 bool trace_decode (int dlt, const uint8_t *data, uint32_t caplen,
-                   uint32_t wire_len, NatsimTracePacket *ret,
+                   uint32_t wire_len, unsigned flags, NatsimTracePacket *ret,
                    NatsimTraceSkip *ret_skip);

@@ -129,7 +129,7 @@ files["natsim-non-ip-ethertypes.pcap"] = capture([
     eth(b"\x00\x01\x08\x00\x06\x04\x00\x01" + b"\0" * 20, 0x0806),  # ARP
     eth(b"\x02\x07\x04" + b"\0" * 30, 0x88CC),                      # LLDP
     eth(b"\x42\x42\x03" + b"\0" * 35, 38),                          # 802.3 + LLC (STP)
-    eth(b"\x00\x01\x01\x40" + ipv4(udp(b"x")), 0x8847),             # MPLS
+    eth(b"\x00\x01\x01\x40" + ipv4(udp(b"x")), 0x8847),             # MPLS (IPv4 under it: decoded)
     eth(struct.pack("!HH", 5, 0x0806) + b"\0" * 28, 0x8100),        # VLAN + ARP
     eth(b"\x11\x09\x00\x00\x00\x00", 0x8863),                       # PPPoE discovery
 ])
@@ -160,7 +160,7 @@ files["natsim-udp-bad-length.pcap"] = capture([
     eth(ipv4(udp(b"1234", length=4))),                  # shorter than its header
     eth(ipv4(udp(b"")[:4])),                            # 4 bytes of UDP
     eth(ipv4(b"\x08\x00", proto=1)),                    # 2 bytes of ICMP
-    eth(ipv4(b"\x00" * 8, proto=47)),                   # GRE: unsupported
+    eth(ipv4(b"\x00" * 8, proto=47)),                   # GRE of protocol type 0: not opened
 ])
 # IPv6 extension header chains that run past the packet, or never end.
 dstopts = b""

@@ -1,6 +1,6 @@
-/* Second-review regression tests for the NAT engine (src/nat) against
- * docs/nat-model.md: per-subscriber port blocks combined with held
- * entries (unsolicited_hold). */
+/* Per-subscriber port blocks of the NAT engine (src/nat) combined with
+ * held entries (unsolicited_hold), against docs/nat-model.md: when a block
+ * goes back to the pool and when it must not. */
 #include "nat-harness.h"
 
 

@@ -498,6 +498,8 @@ simulate_addresses (const NatsimScenario *grown, guint k, const NatsimPlanOption
   if (!natsim_scenario_set (s, a, error) || !natsim_scenario_validate (s, error))
     return FALSE;
   so.jobs = opts->jobs;
+  so.time_progress = opts->sim_progress;
+  so.progress_data = opts->stage_data;
   runs = natsim_simulate (s, &so, error);
   if (runs == NULL)
     return FALSE;
@@ -930,6 +932,8 @@ natsim_plan_run (const NatsimScenario *s, const NatsimPlanOptions *opts, GError 
   n = (guint) natsim_params_get_uint (p->grown->simulation, "replications");
   slots = g_new0 (NatsimUsageResult *, n);
   so.jobs = opts->jobs;
+  so.time_progress = opts->sim_progress;
+  so.progress_data = opts->stage_data;
   so.hooks = &usage_hooks;
   so.hooks_data = slots;
   p->runs = natsim_simulate (p->grown, &so, error);

@@ -34,11 +34,34 @@ parse_fraction (const char *option, const char *text, double *ret, GError **erro
   return TRUE;
 }
 
+/* Progress of a plan: each stage on its own line, and within a stage the
+ * progress of its simulations with an ETA. */
+typedef struct
+{
+  CliProgress bar;
+  guint       n_stage;
+  char        what[160];
+} PlanProgress;
+
 static void
 stage (const char *message, void *user_data)
 {
-  fprintf (stderr, "natsim: plan: %s\n", message);
+  PlanProgress *p = user_data;
+
+  cli_progress_done (&p->bar);
+  p->n_stage++;
+  fprintf (stderr, "natsim: plan: stage %u: %s\n", p->n_stage, message);
   fflush (stderr);
+  g_snprintf (p->what, sizeof p->what, "plan stage %u (%s)", p->n_stage, message);
+  cli_progress_init (&p->bar, FALSE);
+}
+
+static void
+sim_progress (double fraction, guint done, guint total, void *user_data)
+{
+  PlanProgress *p = user_data;
+
+  cli_progress_update (&p->bar, fraction, p->what);
 }
 
 static void
@@ -103,6 +126,7 @@ cmd_plan (int argc, char **argv)
   gint64 replications = -1;
   gint jobs = 1, granularity = 64;
   gboolean quiet = FALSE;
+  PlanProgress progress = { 0 };
   NatsimPlanOptions opts;
   GOptionEntry entries[] = {
     { "target-blocking", 'b', 0, G_OPTION_ARG_STRING, &target_blocking,
@@ -191,8 +215,13 @@ cmd_plan (int argc, char **argv)
   if (!cli_check_formats (&formats, &error))
     return cli_fail (g_steal_pointer (&error));
 
-  if (isatty (STDERR_FILENO))
-    opts.stage = stage;
+  cli_progress_init (&progress.bar, quiet);
+  if (progress.bar.enabled)
+    {
+      opts.stage = stage;
+      opts.sim_progress = sim_progress;
+      opts.stage_data = &progress;
+    }
   if (traces != NULL)
     {
       g_autoptr (NatsimParams) nat = cli_nat_params_from_sets (sets, "plan --trace", &error);
@@ -202,6 +231,7 @@ cmd_plan (int argc, char **argv)
         return cli_fail (g_steal_pointer (&error));
       plan = natsim_plan_run_trace (nat, (const char *const *) traces, g_strv_length (traces),
                                     inside, &opts, &error);
+      cli_progress_done (&progress.bar);
       if (plan == NULL || (report = trace_report (plan, traces, &error)) == NULL)
         return cli_fail (g_steal_pointer (&error));
       if (out_dir == NULL)
@@ -221,6 +251,7 @@ cmd_plan (int argc, char **argv)
     out_dir = cli_default_out_dir (argv[1], "-plan");
 
   plan = natsim_plan_run (s, &opts, &error);
+  cli_progress_done (&progress.bar);
   if (plan == NULL)
     return cli_fail (g_steal_pointer (&error));
 

@@ -282,6 +282,23 @@ test_narration (void **state)
   /* After expiry the late probes are unsolicited, with no public endpoint. */
   assert_int_equal (count_lines (r.out, "<- (-) <- 198.51.100.1"), 2);
   run_clear (&r);
+
+  /* A subscriber's block of 4 ports: four flows get a port in it, the
+   * next two are refused by the block, and freed ports wait in
+   * quarantine. */
+  assert_true (g_file_set_contents (path,
+    "[simulation]\nduration = 2m\nwarmup = 0s\nreplications = 1\n"
+    "[nat]\npreset = linux\naddresses = 203.0.113.1\nport_range = 1024-1151\n"
+    "ports_per_subscriber = 4\nquarantine = 10s\n"
+    "[population blk]\nprofile = generic\nflows = 6\nflow_spacing = 1s\n", -1, NULL));
+  r = natsim ("simulate", path, "--events", "-", "-q", "--out", out, NULL);
+  assert_int_equal (r.status, 0);
+  assert_int_equal (count_lines (r.out, "in the subscriber's port block of 4"), 4);
+  assert_int_equal (count_lines (r.out, "dropped, allocation failed: no free port in the "
+                                        "subscriber's port block"), 2);
+  assert_int_equal (count_lines (r.out, "quarantine (RFC 6888 REQ-8)"), 2);
+  assert_int_equal (count_lines (r.out, "binding expired"), 4);
+  run_clear (&r);
 }
 
 /* --seed -1 and other non-numbers are usage errors (exit 2), never

@@ -293,11 +293,21 @@ print_new_binding (NatsimNarrator *n, const NatsimPacket *pkt, const NatsimNatRe
     {
       if (pkt->src_port == res->ext_port && n->cfg.allocation == NATSIM_ALLOC_PRESERVE)
         fprintf (n->out, "port search kept the inside port (allocation = preserve)");
+      else if (n->cfg.allocation == NATSIM_ALLOC_PRESERVE &&
+               (pkt->src_port < n->cfg.port_lo || pkt->src_port > n->cfg.port_hi))
+        fprintf (n->out, "port search took a free port (allocation = preserve, but the inside "
+                         "port %u lies outside port_range %u-%u)",
+                 pkt->src_port, n->cfg.port_lo, n->cfg.port_hi);
+      else if (n->cfg.allocation == NATSIM_ALLOC_PRESERVE)
+        fprintf (n->out, "port search took a free port (allocation = preserve, but the inside "
+                         "port %u was taken)", pkt->src_port);
       else
         fprintf (n->out, "port search took a free port (allocation = %s)",
                  allocation_name (n->cfg.allocation));
       if (n->cfg.ports_per_subscriber > 0)
         fprintf (n->out, " in the subscriber's port block of %u", n->cfg.ports_per_subscriber);
+      if (n->cfg.port_search == NATSIM_SEARCH_LINUX)
+        fprintf (n->out, ", searching as Linux does (random start, at most 248 tries)");
       if (n->had_mapping && n->old_mapping != now)
         {
           fmt_ep (old, sizeof old, (uint32_t) (n->old_mapping >> 16),

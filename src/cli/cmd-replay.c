@@ -379,7 +379,9 @@ cmd_replay (int argc, char **argv)
     }
 
   cli_progress_init (&progress, a.quiet);
-  progress.total = cli_traces_size ((const char *const *) a.traces, a.n_traces) * scaling.scale;
+  /* Copies of --scale advance together in time, so copy 0's bytes
+   * measure the whole. */
+  progress.total = cli_traces_size ((const char *const *) a.traces, a.n_traces);
   obs.events = events.file;
   if (progress.enabled)
     {

@@ -335,6 +335,20 @@ test_usage_errors (void **state)
         assert_true (g_str_has_prefix (r.err, "natsim: --seed "));
         run_clear (&r);
       }
+  for (guint v = 0; v < 3; v++)
+    {
+      const char *value = v == 0 ? "-1" : v == 1 ? "0" : "two";
+      Run r = natsim ("simulate", "scenarios/classroom-exhaustion.ini", "--replications",
+                      value, NULL);
+      Run p = natsim ("plan", "scenarios/plan-erlang.ini", "--replications", value, NULL);
+
+      assert_int_equal (r.status, 2);
+      assert_true (g_str_has_prefix (r.err, "natsim: --replications "));
+      assert_int_equal (p.status, 2);
+      assert_true (g_str_has_prefix (p.err, "natsim: --replications "));
+      run_clear (&r);
+      run_clear (&p);
+    }
   for (guint i = 0; i < G_N_ELEMENTS (format_runs); i++)
     for (guint v = 0; v < 2; v++)
       {

@@ -96,18 +96,20 @@ cli_parse_seed (const char *arg, uint64_t *ret_seed, GError **error)
 }
 
 gboolean
-cli_set_replications (NatsimScenario *s, gint64 replications, GError **error)
+cli_set_replications (NatsimScenario *s, const char *arg, GError **error)
 {
-  g_autofree char *a = g_strdup_printf ("simulation.replications=%" G_GINT64_FORMAT,
-                                        replications);
+  g_autofree char *a = NULL;
+  uint64_t r;
 
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-  if (replications < 1)
+  /* Parsed as text: an integer option would take -1 for "not given". */
+  if (!natsim_parse_uint (arg, G_MAXUINT32, &r, error) || r < 1)
     {
+      g_clear_error (error);
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "--replications: expected at least 1");
+                   "--replications %s: expected a whole number, at least 1", arg);
       return FALSE;
     }
+  a = g_strdup_printf ("simulation.replications=%" G_GUINT64_FORMAT, r);
   return natsim_scenario_set (s, a, error);
 }
 

@@ -34,7 +34,7 @@ gboolean cli_parse_seed (const char *arg, uint64_t *ret_seed, GError **error);
 
 /* --replications R (R at least 1) as simulation.replications=R; the
  * scenario still wants validating. */
-gboolean cli_set_replications (NatsimScenario *s, gint64 replications, GError **error);
+gboolean cli_set_replications (NatsimScenario *s, const char *arg, GError **error);
 
 /* reports/NAME@suffix, NAME the base name of @path without its extension. */
 char *cli_default_out_dir (const char *path, const char *suffix);

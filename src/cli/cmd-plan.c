@@ -123,7 +123,7 @@ cmd_plan (int argc, char **argv)
   g_autofree char *target_blocking = NULL;
   g_autofree char *target_loss = NULL;
   g_autofree char *growth = NULL;
-  gint64 replications = -1;
+  g_autofree char *replications = NULL;
   gint jobs = 1, granularity = 64;
   gboolean quiet = FALSE;
   PlanProgress progress = { 0 };
@@ -138,7 +138,7 @@ cmd_plan (int argc, char **argv)
       "Plan for this much more endpoints and flows (default 20%)", "F" },
     { "granularity", 0, 0, G_OPTION_ARG_INT, &granularity,
       "Port blocks are multiples of this (default 64)", "N" },
-    { "replications", 'r', 0, G_OPTION_ARG_INT64, &replications,
+    { "replications", 'r', 0, G_OPTION_ARG_STRING, &replications,
       "Independent replications per run (overrides [simulation] replications)", "R" },
     { "trace", 't', 0, G_OPTION_ARG_FILENAME_ARRAY, &traces,
       "Plan from a capture instead of a scenario (repeatable; merged by time)", "TRACE" },
@@ -244,7 +244,7 @@ cmd_plan (int argc, char **argv)
   s = cli_load_scenario (argv[1], sets, &error);
   if (s == NULL)
     return cli_fail (g_steal_pointer (&error));
-  if (replications != -1 &&
+  if (replications != NULL &&
       (!cli_set_replications (s, replications, &error) || !natsim_scenario_validate (s, &error)))
     return cli_fail (g_steal_pointer (&error));
   if (out_dir == NULL)

@@ -45,7 +45,7 @@ cmd_simulate (int argc, char **argv)
   g_autofree char *formats = NULL;
   g_autofree char *events_path = NULL;
   g_autofree char *seed_arg = NULL;
-  gint64 replications = -1;
+  g_autofree char *replications = NULL;
   gint jobs = 1;
   gboolean quiet = FALSE, force = FALSE;
   CliEvents events;
@@ -53,7 +53,7 @@ cmd_simulate (int argc, char **argv)
   NatsimSimOptions opts = { 0 };
   GOptionEntry entries[] = {
     { "seed", 0, 0, G_OPTION_ARG_STRING, &seed_arg, "Random seed (overrides [simulation] seed)", "N" },
-    { "replications", 'r', 0, G_OPTION_ARG_INT64, &replications,
+    { "replications", 'r', 0, G_OPTION_ARG_STRING, &replications,
       "Independent replications (overrides [simulation] replications)", "R" },
     { "set", 's', 0, G_OPTION_ARG_STRING_ARRAY, &sets,
       "Override a scenario key, e.g. nat.udp_timeout=30s (repeatable)", "GROUP.KEY=VALUE" },
@@ -109,7 +109,7 @@ cmd_simulate (int argc, char **argv)
       if (!natsim_scenario_set (s, a, &error))
         return cli_fail (g_steal_pointer (&error));
     }
-  if (replications != -1 && !cli_set_replications (s, replications, &error))
+  if (replications != NULL && !cli_set_replications (s, replications, &error))
     return cli_fail (g_steal_pointer (&error));
   if (!natsim_scenario_validate (s, &error))
     return cli_fail (g_steal_pointer (&error));

@@ -293,6 +293,9 @@ test_stat_names (void **state)
     "peak_ports_per_address", "allocation_failures", "blocking_probability",
     "binding_losses", "filtered", "rebindings", "unreachable_seconds",
     "packets_out", "packets_in", "packets_dropped", "missed_calls",
+    "rebindings_signalling", "rebindings_media", "rebindings_keepalive",
+    "rebindings_housekeeping", "binding_losses_signalling", "binding_losses_media",
+    "binding_losses_keepalive", "binding_losses_housekeeping",
   };
 
   assert_int_equal (G_N_ELEMENTS (keys), NATSIM_STAT_N);
@@ -303,6 +306,19 @@ test_stat_names (void **state)
                         s != NATSIM_STAT_BLOCKING_PROBABILITY
                           && s != NATSIM_STAT_UNREACHABLE_SECONDS);
     }
+  /* The per-kind figures of both bases, and no figure for "other". */
+  assert_int_equal (natsim_stat_by_kind (NATSIM_STAT_REBINDINGS, NATSIM_FLOW_SIGNALLING),
+                    NATSIM_STAT_REBINDINGS_SIGNALLING);
+  assert_int_equal (natsim_stat_by_kind (NATSIM_STAT_REBINDINGS, NATSIM_FLOW_HOUSEKEEPING),
+                    NATSIM_STAT_REBINDINGS_HOUSEKEEPING);
+  assert_int_equal (natsim_stat_by_kind (NATSIM_STAT_BINDING_LOSSES, NATSIM_FLOW_MEDIA),
+                    NATSIM_STAT_BINDING_LOSSES_MEDIA);
+  assert_int_equal (natsim_stat_by_kind (NATSIM_STAT_BINDING_LOSSES, NATSIM_FLOW_KEEPALIVE),
+                    NATSIM_STAT_BINDING_LOSSES_KEEPALIVE);
+  assert_int_equal (natsim_stat_by_kind (NATSIM_STAT_REBINDINGS, NATSIM_FLOW_OTHER),
+                    NATSIM_STAT_N);
+  assert_string_equal (natsim_flow_kind_name (NATSIM_FLOW_HOUSEKEEPING), "housekeeping");
+  assert_string_equal (natsim_flow_kind_name (NATSIM_FLOW_OTHER), "other");
 }
 
 int

@@ -244,7 +244,7 @@ test_plan_trace (void **state)
   {
     const char *const bad[][8] = {
       { "plan", "scenarios/plan-erlang.ini", "--trace", "traces/synth-sip-udp.pcap", NULL },
-      { "plan", "--trace", "traces/synth-sip-udp.pcap", "--format", "pdf", NULL },
+      { "plan", "--trace", "traces/synth-sip-udp.pcap", "--format", "docx", NULL },
       { "plan", "--trace", "traces/synth-sip-udp.pcap", "--set", "simulation.seed=2", NULL },
       { "plan", "--trace", "traces/no-such-file.pcap", NULL },
     };

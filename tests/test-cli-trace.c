@@ -89,6 +89,13 @@ static const Sample samples[] = {
   { "scapy-vxlan-sip.pcap", { "--inside", "10.1.1.0/24", NULL } },
   { "scapy-geneve-sip.pcap", { NULL } },
   { "scapy-mpls-sip.pcap", { "--inside", "10.1.1.0/24", NULL } },
+  /* Fragments (traces/gen-fragments.py) and SIP over TCP
+   * (traces/gen-sip-tcp.py). */
+  { "scapy-sip-fragments.pcap", { "--inside", "10.1.1.0/24", NULL } },
+  { "scapy-sip-fragments-reordered.pcap", { NULL } },
+  { "scapy-sip-fragments-overlap.pcap", { NULL } },
+  { "scapy-sip-tcp.pcap", { NULL } },
+  { "scapy-sip-tcp-gaps.pcap", { NULL } },
 };
 
 /* "x.pcapng" -> "x.pcapng.analysis.json" etc. */
@@ -161,6 +168,133 @@ test_analyze_outer (void **state)
                                                 "flows"), 8);
   assert_int_equal (json_object_get_int_member (json_object_get_object_member (root, "sip"),
                                                 "register_requests"), 0);
+}
+
+/* A capture cut short (its last record incomplete, as when tcpdump is
+ * killed): analyze and replay read the complete records, warn on stderr
+ * and in the document, exit 0; --strict refuses it, writing nothing. */
+static void
+test_cut_capture (void **state)
+{
+  g_autofree char *dir = tmpdir ();
+  g_autofree char *cut = g_build_filename (dir, "cut.pcap", NULL);
+  g_autofree char *data = NULL;
+  gsize n;
+  const char *cmds[] = { "analyze", "replay" };
+  const char *docs[] = { "analysis.json", "report.json" };
+  g_autofree char *src = g_build_filename (g_getenv ("NATSIM_SOURCE_ROOT"), "traces",
+                                           "scapy-gre-sip.pcap", NULL);
+
+  assert_true (g_file_get_contents (src, &data, &n, NULL));
+  assert_true (g_file_set_contents (cut, data, (gssize) n - 10, NULL));
+  for (guint i = 0; i < G_N_ELEMENTS (cmds); i++)
+    {
+      g_autofree char *out = g_build_filename (dir, cmds[i], NULL);
+      g_autofree char *never = g_build_filename (dir, "never", NULL);
+      g_autofree char *doc = g_build_filename (out, docs[i], NULL);
+      g_autoptr (JsonParser) parser = NULL;
+      JsonArray *warnings;
+      bool found = false;
+      Run r = natsim (cmds[i], cut, "--out", out, "--format", "json", "-q", NULL);
+
+      assert_int_equal (r.status, 0);
+      assert_non_null (strstr (r.err, "natsim: warning: "));
+      assert_non_null (strstr (r.err, "ends inside record 8"));
+      assert_non_null (strstr (r.err, "the 7 complete records before it were read"));
+      run_clear (&r);
+      warnings = json_object_get_array_member (load_json (doc, &parser), "warnings");
+      for (guint k = 0; k < json_array_get_length (warnings); k++)
+        {
+          JsonObject *w = json_array_get_object_element (warnings, k);
+
+          if (strcmp (json_object_get_string_member (w, "id"), "trace.cut") == 0)
+            found = strstr (json_object_get_string_member (w, "message"), cut) != NULL;
+        }
+      assert_true (found);
+
+      r = natsim (cmds[i], cut, "--strict", "--out", never, NULL);
+      assert_int_equal (r.status, 2);
+      assert_non_null (strstr (r.err, "--strict refuses a cut capture"));
+      assert_null (strchr (g_strchomp (r.err), '\n'));
+      assert_false (g_file_test (never, G_FILE_TEST_EXISTS));
+      run_clear (&r);
+    }
+}
+
+/* Impossible timestamps: in the capture summary and as a warning. */
+static void
+test_bad_timestamps (void **state)
+{
+  g_autofree char *dir = tmpdir ();
+  g_autofree char *doc = g_build_filename (dir, "analysis.json", NULL);
+  g_autofree char *bad = g_build_filename (g_getenv ("NATSIM_DATA"), "bad-traces",
+                                           "tcpdump-timestamp-invalid-micro.pcap", NULL);
+  g_autoptr (JsonParser) parser = NULL;
+  JsonObject *root;
+  JsonArray *warnings;
+  bool found = false;
+  Run r = natsim ("analyze", bad, "--out", dir, "--format", "json", "-q", NULL);
+
+  assert_int_equal (r.status, 0);
+  assert_non_null (strstr (r.err, "natsim: warning: 2 records with an impossible timestamp"));
+  run_clear (&r);
+  root = load_json (doc, &parser);
+  assert_int_equal (json_object_get_int_member (json_object_get_object_member (root, "capture"),
+                                                "bad_timestamps"), 2);
+  warnings = json_object_get_array_member (root, "warnings");
+  for (guint k = 0; k < json_array_get_length (warnings); k++)
+    found = found || strcmp (json_object_get_string_member (
+                               json_array_get_object_element (warnings, k), "id"),
+                             "trace.bad_timestamps") == 0;
+  assert_true (found);
+}
+
+/* Replay of fragments: later pieces go with their first through the NAT
+ * (waiting for it when they come first), and are dropped when the first
+ * was not translated: the REGISTERs of the reordered sample sent by an
+ * inside phone (forwarded), then seen as unsolicited inbound traffic to an
+ * inside registrar (dropped). */
+static void
+test_replay_fragments (void **state)
+{
+  const struct
+  {
+    const char *inside;
+    gint64      out, in, dropped;
+    const char *warning;
+  } cases[] = {
+    { "10.1.1.0/24", 12, 4, 0, "8 later IPv4 fragment(s) went with their first fragment through "
+                               "the NAT, 0 were dropped" },
+    { "203.0.113.5/32", 4, 0, 4, "0 later IPv4 fragment(s) went with their first fragment "
+                                 "through the NAT, 8 were dropped" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *dir = tmpdir ();
+      g_autoptr (JsonParser) parser = NULL;
+      JsonObject *root, *totals;
+      JsonArray *warnings;
+      bool found = false;
+
+      natsim_ok ("replay", "traces/scapy-sip-fragments-reordered.pcap", "--inside",
+                 cases[i].inside, "--out", dir, "--format", "json", "-q", NULL);
+      root = load_report (dir, &parser);
+      totals = json_object_get_object_member (root, "totals");
+      assert_int_equal (json_object_get_int_member (totals, "packets_out"), cases[i].out);
+      assert_int_equal (json_object_get_int_member (totals, "packets_in"), cases[i].in);
+      assert_int_equal (json_object_get_int_member (totals, "packets_dropped"), cases[i].dropped);
+      warnings = json_object_get_array_member (root, "warnings");
+      for (guint k = 0; k < json_array_get_length (warnings); k++)
+        {
+          JsonObject *w = json_array_get_object_element (warnings, k);
+
+          if (strcmp (json_object_get_string_member (w, "id"), "replay.fragments") == 0)
+            found = g_str_has_prefix (json_object_get_string_member (w, "message"),
+                                      cases[i].warning);
+        }
+      assert_true (found);
+    }
 }
 
 static void
@@ -780,6 +914,9 @@ main (void)
     cmocka_unit_test (test_every_sample_has_golden),
     cmocka_unit_test (test_golden_analyze),
     cmocka_unit_test (test_analyze_outer),
+    cmocka_unit_test (test_cut_capture),
+    cmocka_unit_test (test_bad_timestamps),
+    cmocka_unit_test (test_replay_fragments),
     cmocka_unit_test (test_golden_replay),
     cmocka_unit_test (test_golden_replay_scaled),
     cmocka_unit_test (test_pcap_pcapng_identical),

@@ -64,7 +64,8 @@ assert_coverage_adds_up (JsonObject *root)
                       coverage_int (root, "packets_not_offered"));
   assert_int_equal (coverage_int (root, "packets_offered"),
                     coverage_int (root, "packets_outbound") +
-                      coverage_int (root, "packets_inbound"));
+                      coverage_int (root, "packets_inbound") +
+                      coverage_int (root, "fragments_with_first"));
 }
 
 /* Replays @trace (plus NULL-terminated options) into a new directory and
@@ -228,6 +229,7 @@ test_replay_events (void **state)
   assert_int_equal (count_lines (r.out, "dropped, allocation failed: "), 20);
   assert_int_equal (count_lines (r.out, " -> (") + count_lines (r.out, " <- ("),
                     coverage_int (root, "packets_offered"));
+  assert_int_equal (coverage_int (root, "fragments_with_first"), 0);
   assert_true (g_str_has_prefix (r.out, "# time(s) class proto inside"));
   f = natsim ("replay", "traces/synth-classroom-exhaustion.pcap", "--scenario",
               "scenarios/classroom-exhaustion.ini", "--events", file, "-q", "--out", dir, NULL);

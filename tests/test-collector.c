@@ -234,6 +234,120 @@ test_open_addr_cells (void **state)
   assert_true (kept);
 }
 
+static NatsimPacket
+udp (NatsimTime t, uint16_t cls, bool out, uint32_t host, uint16_t port, uint8_t kind)
+{
+  NatsimPacket p;
+
+  memset (&p, 0, sizeof p);
+  p.time = t;
+  p.proto = NATSIM_PROTO_UDP;
+  p.length = 100;
+  p.cls = cls;
+  p.kind = kind;
+  p.dir = out ? NATSIM_DIR_OUT : NATSIM_DIR_IN;
+  p.src_addr = out ? host : IP4 (198, 51, 100, 1);
+  p.src_port = out ? port : 1000;
+  /* Inbound packets in inside addressing (natsim/nat.h). */
+  p.dst_addr = out ? IP4 (198, 51, 100, 1) : host;
+  p.dst_port = out ? 1000 : port;
+  return p;
+}
+
+/* Per class, the most ports of one address its live bindings held at
+ * once; rebindings and binding losses also counted by flow kind. */
+static void
+test_class_ports_and_kinds (void **state)
+{
+  NatsimNatConfig cfg = config (1, 10);
+  g_autoptr (NatsimNat) nat = natsim_nat_new (&cfg, NULL);
+  g_autoptr (NatsimCollector) c = natsim_collector_new (nat, 3, 1, 0, NATSIM_SEC (300),
+                                                        NATSIM_SEC (60));
+  g_autoptr (NatsimRunResult) r = NULL;
+  const uint32_t a = IP4 (10, 0, 0, 1), b = IP4 (10, 0, 0, 2);
+  const NatsimTime s = NATSIM_SEC (1);
+  struct
+  {
+    NatsimTime t;
+    uint16_t   cls;
+    bool       out;
+    uint32_t   host;
+    uint16_t   port;
+    uint8_t    kind;
+  } steps[] = {
+    /* Class 0 holds 3 ports, class 1 then 2 (5 in all). */
+    { 0, 0, true, a, 40000, NATSIM_FLOW_SIGNALLING },
+    { 0, 0, true, a, 40001, NATSIM_FLOW_SIGNALLING },
+    { 0, 0, true, a, 40002, NATSIM_FLOW_SIGNALLING },
+    { s, 1, true, b, 40000, NATSIM_FLOW_MEDIA },
+    { s, 1, true, b, 40001, NATSIM_FLOW_MEDIA },
+    /* A keepalive answer to class 0's first port, dead since 30 s. */
+    { 50 * s, 0, false, a, 40000, NATSIM_FLOW_KEEPALIVE },
+    /* Class 1 comes back with 3 ports, two of them rebindings (an NTP
+     * poll and a REGISTER). */
+    { 100 * s, 1, true, b, 40000, NATSIM_FLOW_HOUSEKEEPING },
+    { 100 * s, 1, true, b, 40001, NATSIM_FLOW_SIGNALLING },
+    { 100 * s, 1, true, b, 40002, NATSIM_FLOW_MEDIA },
+  };
+
+  natsim_nat_set_observer (nat, natsim_collector_on_nat_event, c);
+  for (gsize i = 0; i < G_N_ELEMENTS (steps); i++)
+    {
+      NatsimPacket p = udp (steps[i].t, steps[i].cls, steps[i].out, steps[i].host,
+                            steps[i].port, steps[i].kind);
+      NatsimNatResult res;
+
+      natsim_collector_advance (c, p.time);
+      natsim_nat_process (nat, &p, &res);
+      natsim_collector_on_packet (c, &p, &res);
+      if (!steps[i].out)
+        assert_int_equal (res.verdict, NATSIM_VERDICT_BINDING_LOST);
+    }
+  r = natsim_collector_finish (c);
+  assert_int_equal ((int) r->totals.v[NATSIM_STAT_PEAK_PORTS_PER_ADDRESS], 5);
+  assert_int_equal ((int) r->per_class[0].v[NATSIM_STAT_PEAK_PORTS_PER_ADDRESS], 3);
+  assert_int_equal ((int) r->per_class[1].v[NATSIM_STAT_PEAK_PORTS_PER_ADDRESS], 3);
+  assert_int_equal ((int) r->per_class[2].v[NATSIM_STAT_PEAK_PORTS_PER_ADDRESS], 0);
+  assert_int_equal ((int) r->totals.v[NATSIM_STAT_REBINDINGS], 2);
+  assert_int_equal ((int) r->totals.v[NATSIM_STAT_REBINDINGS_HOUSEKEEPING], 1);
+  assert_int_equal ((int) r->totals.v[NATSIM_STAT_REBINDINGS_SIGNALLING], 1);
+  assert_int_equal ((int) r->totals.v[NATSIM_STAT_REBINDINGS_MEDIA], 0);
+  assert_int_equal ((int) r->per_class[1].v[NATSIM_STAT_REBINDINGS_HOUSEKEEPING], 1);
+  assert_int_equal ((int) r->totals.v[NATSIM_STAT_BINDING_LOSSES], 1);
+  assert_int_equal ((int) r->totals.v[NATSIM_STAT_BINDING_LOSSES_KEEPALIVE], 1);
+  assert_int_equal ((int) r->per_class[0].v[NATSIM_STAT_BINDING_LOSSES_KEEPALIVE], 1);
+  natsim_nat_config_clear (&cfg);
+}
+
+/* After a warm-up, a class's peak starts from the ports it holds at the
+ * warm-up's end (as the totals' peak does). */
+static void
+test_class_ports_warmup (void **state)
+{
+  NatsimNatConfig cfg = config (1, 10);
+  g_autoptr (NatsimNat) nat = natsim_nat_new (&cfg, NULL);
+  g_autoptr (NatsimCollector) c = natsim_collector_new (nat, 1, 1, NATSIM_SEC (10),
+                                                        NATSIM_SEC (60), NATSIM_SEC (10));
+  g_autoptr (NatsimRunResult) r = NULL;
+  const uint32_t a = IP4 (10, 0, 0, 1);
+
+  natsim_nat_set_observer (nat, natsim_collector_on_nat_event, c);
+  for (uint16_t i = 0; i < 4; i++)
+    {
+      NatsimPacket p = udp (NATSIM_SEC (1), 0, true, a, (uint16_t) (40000 + i), 0);
+      NatsimNatResult res;
+
+      natsim_collector_advance (c, p.time);
+      natsim_nat_process (nat, &p, &res);
+      natsim_collector_on_packet (c, &p, &res);
+    }
+  r = natsim_collector_finish (c);
+  /* Opened in the warm-up, alive at its end (30 s timeout). */
+  assert_int_equal ((int) r->per_class[0].v[NATSIM_STAT_PEAK_PORTS_PER_ADDRESS], 4);
+  assert_int_equal ((int) r->totals.v[NATSIM_STAT_PEAK_PORTS_PER_ADDRESS], 4);
+  natsim_nat_config_clear (&cfg);
+}
+
 int
 main (void)
 {
@@ -241,6 +355,8 @@ main (void)
     cmocka_unit_test (test_open_merges),
     cmocka_unit_test (test_open_failures),
     cmocka_unit_test (test_open_addr_cells),
+    cmocka_unit_test (test_class_ports_and_kinds),
+    cmocka_unit_test (test_class_ports_warmup),
   };
 
   return cmocka_run_group_tests (tests, NULL, NULL);

@@ -322,7 +322,7 @@ test_text (void **state)
   assert_non_null (strstr (text, "  replications  2 (means, ± 95 % "));
   assert_non_null (strstr (text, "  allocation failures       20 ± 1.3 "
                                  "(blocking 66.7 %)\n"));
-  assert_non_null (strstr (text, "  peak bindings             10.5 ± 6.4\n"));
+  assert_non_null (strstr (text, "  peak bindings             10.5 ± 6.35\n"));
   assert_non_null (strstr (text, "\nPer class\n"));
   assert_non_null (strstr (text, "\nPer address\n"));
   assert_non_null (strstr (text, "  203.0.113.2"));
@@ -377,7 +377,7 @@ test_markdown (void **state)
   assert_before (md, "### Per address", "### Warnings");
   /* A finding in words, with its confidence half-width in points. */
   assert_non_null (strstr (md, "- **Problem:** With 2 public addresses of "
-                               "10 ports each, 66.7 % (±10.0) of new flows "
+                               "10 ports each, 66.7 % (±10) of new flows "
                                "were refused"));
   assert_non_null (strstr (md, "Figures are means over 2 independent "
                                "replications"));
@@ -483,7 +483,7 @@ test_findings (void **state)
   assert_non_null (strstr (md, "Class phones loses its bindings"));
   assert_non_null (strstr (md, "Registered endpoints of class phones could "
                                "not be reached for 99.9 endpoint-seconds"));
-  assert_non_null (strstr (md, "The NAT configuration fails 2 checks "
+  assert_non_null (strstr (md, "The configuration fails 2 checks "
                                "(rfc4787.req5, test.escaping)"));
   assert_null (strstr (md, "Nothing was lost"));
 
@@ -688,6 +688,33 @@ test_write_dir (void **state)
   remove_tree (tmp);
 }
 
+/* Without a browser report.pdf is skipped with a sentence; the other
+ * reports are written all the same. */
+static void
+test_write_dir_pdf_skipped (void **state)
+{
+  g_autoptr (NatsimReport) r = make_report ();
+  g_autofree char *tmp = make_tmp_dir ();
+  g_autofree char *out = g_build_filename (tmp, "out", NULL);
+  g_autofree char *json = g_build_filename (out, "report.json", NULL);
+  g_autofree char *pdf = g_build_filename (out, "report.pdf", NULL);
+  g_autofree char *skipped = NULL;
+  g_autofree char *why = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_setenv ("NATSIM_CHROMIUM", "natsim-no-such-browser", TRUE);
+  why = natsim_report_pdf_unavailable ();
+  assert_string_equal (why, "natsim-no-such-browser (NATSIM_CHROMIUM) is not installed");
+  assert_true (natsim_report_write_dir_full (r, out, "json,pdf", &skipped, &error));
+  g_assert_no_error (error);
+  assert_string_equal (skipped, "report.pdf was skipped: natsim-no-such-browser "
+                                "(NATSIM_CHROMIUM) is not installed.");
+  assert_true (g_file_test (json, G_FILE_TEST_EXISTS));
+  assert_false (g_file_test (pdf, G_FILE_TEST_EXISTS));
+  g_unsetenv ("NATSIM_CHROMIUM");
+  remove_tree (tmp);
+}
+
 static void
 test_write_dir_unknown_format (void **state)
 {
@@ -696,16 +723,16 @@ test_write_dir_unknown_format (void **state)
   g_autofree char *out = g_build_filename (tmp, "out", NULL);
   g_autoptr (GError) error = NULL;
 
-  assert_false (natsim_report_write_dir (r, out, "json,md,pdf", &error));
+  assert_false (natsim_report_write_dir (r, out, "json,md,docx", &error));
   g_assert_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT);
-  assert_non_null (strstr (error->message, "'pdf'"));
-  assert_non_null (strstr (error->message, "text, json, md, html, csv"));
+  assert_non_null (strstr (error->message, "'docx'"));
+  assert_non_null (strstr (error->message, "text, json, md, html, csv, pdf"));
   g_clear_error (&error);
-  assert_false (natsim_report_check_formats ("html, pdf", &error));
+  assert_false (natsim_report_check_formats ("html, docx", &error));
   g_assert_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT);
   g_clear_error (&error);
   assert_true (natsim_report_check_formats (NATSIM_REPORT_DEFAULT_FORMATS
-                                            ",CSV, ,", &error));
+                                            ",CSV, ,PDF", &error));
   g_assert_no_error (error);
   /* Refused before anything was created. */
   assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
@@ -802,6 +829,125 @@ test_write_file_atomic (void **state)
   remove_tree (tmp);
 }
 
+/* Findings are ranked by harm: missed calls, then unreachable endpoints,
+ * then refused flows, then lost packets; a headline says what matters. */
+static void
+test_findings_ranked_by_harm (void **state)
+{
+  g_autoptr (NatsimReport) r = make_report ();
+  g_autofree char *md = NULL;
+  NatsimStats *t = &r->summary->totals;
+  NatsimClassSummary *phones = &g_array_index (r->summary->classes, NatsimClassSummary, 0);
+
+  t->v[NATSIM_STAT_MISSED_CALLS] = 4.0;
+  phones->mean.v[NATSIM_STAT_MISSED_CALLS] = 4.0;
+  md = natsim_report_to_markdown (r);
+  assert_before (md, "**What matters:** 4 missed calls", "- **Problem:**");
+  assert_before (md, "4 incoming calls were missed", "could not be reached");
+  assert_before (md, "could not be reached", "of new flows were refused");
+  assert_before (md, "of new flows were refused", "inbound packets were dropped");
+  /* One missed call is singular. */
+  t->v[NATSIM_STAT_MISSED_CALLS] = 1.0;
+  g_free (md);
+  md = natsim_report_to_markdown (r);
+  assert_non_null (strstr (md, "1 missed call;"));
+  assert_non_null (strstr (md, "1 incoming call was missed"));
+}
+
+/* Housekeeping rebindings (NTP polls) are never a problem; signalling
+ * rebindings are, and the finding says which kind they are. */
+static void
+test_findings_kinds (void **state)
+{
+  g_autoptr (NatsimReport) r = make_report ();
+  g_autofree char *md = NULL;
+  g_autofree char *html = NULL;
+  NatsimStats *t = &r->summary->totals;
+  NatsimClassSummary *phones = &g_array_index (r->summary->classes, NatsimClassSummary, 0);
+
+  /* Only housekeeping: 25 of 30 attempts rebind, all NTP. */
+  for (guint s = 0; s < NATSIM_STAT_N; s++)
+    if (s != NATSIM_STAT_FLOWS && s != NATSIM_STAT_PEAK_PORTS_PER_ADDRESS
+        && s != NATSIM_STAT_PACKETS_OUT)
+      t->v[s] = 0.0;
+  for (guint i = 0; i < r->summary->classes->len; i++)
+    memset (&g_array_index (r->summary->classes, NatsimClassSummary, i).mean, 0,
+            sizeof (NatsimStats));
+  t->v[NATSIM_STAT_REBINDINGS] = t->v[NATSIM_STAT_REBINDINGS_HOUSEKEEPING] = 25.0;
+  t->v[NATSIM_STAT_BINDING_LOSSES] = t->v[NATSIM_STAT_BINDING_LOSSES_HOUSEKEEPING] = 2.0;
+  phones->mean = *t;
+  g_array_set_size (r->warnings, 0);
+  md = natsim_report_to_markdown (r);
+  assert_null (strstr (md, "**Problem:**"));
+  assert_null (strstr (md, "**Note:**"));
+  assert_non_null (strstr (md, "- **OK:** 25 rebindings and 2 inbound packets lost belong to "
+                               "housekeeping flows (NTP, configuration or firmware checks) of "
+                               "class phones: harmless"));
+  assert_non_null (strstr (md, "- **OK:** Nothing was lost"));
+  assert_non_null (strstr (md, "no inbound packet lost."));
+  assert_non_null (strstr (md, "| housekeeping (NTP, configuration, firmware) | 25 | 2 |"));
+  /* The chart leaves housekeeping out: only it here, so no bar chart. */
+  html = natsim_report_to_html (r, FALSE);
+  assert_non_null (strstr (html, "By flow kind"));
+
+  /* Signalling on top: a problem, named as such. */
+  t->v[NATSIM_STAT_REBINDINGS] += 20.0;
+  t->v[NATSIM_STAT_REBINDINGS_SIGNALLING] = 20.0;
+  phones->mean = *t;
+  g_free (md);
+  md = natsim_report_to_markdown (r);
+  assert_non_null (strstr (md, "- **Problem:** Class phones loses its bindings between packets: "
+                               "20 of its 30 mapping attempts (66.7 %) re-created a binding "
+                               "that had expired, all signalling,"));
+  assert_before (md, "**Problem:** Class phones", "**OK:** 25 rebindings");
+}
+
+/* A check failed by several populations is named once. */
+static void
+test_findings_warning_ids_once (void **state)
+{
+  g_autoptr (NatsimReport) r = make_report ();
+  g_autofree char *md = NULL;
+
+  g_array_set_size (r->warnings, 0);
+  natsim_report_add_warning (r, "refresh.udp", "[population a] too slow");
+  natsim_report_add_warning (r, "rfc4787.req5", "short");
+  natsim_report_add_warning (r, "refresh.udp", "[population b] too slow");
+  md = natsim_report_to_markdown (r);
+  assert_non_null (strstr (md, "The configuration fails 2 checks (refresh.udp 2 times, "
+                               "rfc4787.req5); see Warnings below."));
+}
+
+/* No number in any report for people is in exponent notation, whatever
+ * the figures and whatever other modules wrote in reasons. */
+static void
+test_no_exponent (void **state)
+{
+  g_autoptr (NatsimReport) r = make_report ();
+  g_autofree char *text = NULL;
+  g_autofree char *md = NULL;
+  g_autofree char *html = NULL;
+  g_autoptr (GRegex) exp = g_regex_new ("[0-9][eE][-+]?[0-9]", 0, 0, NULL);
+  NatsimStats *t = &r->summary->totals;
+
+  t->v[NATSIM_STAT_PACKETS_OUT] = 1887000.0;
+  r->summary->ci95.v[NATSIM_STAT_PACKETS_OUT] = 16.707843102739446;
+  t->v[NATSIM_STAT_BLOCKING_PROBABILITY] = 5.8e-25;
+  r->summary->ci95.v[NATSIM_STAT_UNREACHABLE_SECONDS] = 1e-9;
+  natsim_report_add_recommendation (r, "pool.addresses", 36210.0, "erlang", "erlang-b",
+                                    "%.4g erlang at %g %%", 36210.0, 5.8e-23);
+  natsim_report_add_warning (r, "x.y", "offered %g", 1.887e6);
+  text = natsim_report_to_text (r);
+  md = natsim_report_to_markdown (r);
+  html = natsim_report_to_html (r, FALSE);
+  assert_non_null (strstr (text, "1.89 M ± 16.7"));
+  assert_non_null (strstr (md, "36,200 erlang at \\< 0.001 %"));
+  assert_non_null (strstr (md, "offered 1.89 M"));
+  assert_false (g_regex_match (exp, text, 0, NULL));
+  assert_false (g_regex_match (exp, md, 0, NULL));
+  assert_false (g_regex_match (exp, html, 0, NULL));
+}
+
 int
 main (void)
 {
@@ -816,9 +962,14 @@ main (void)
     cmocka_unit_test (test_html_escapes_names),
     cmocka_unit_test (test_csv),
     cmocka_unit_test (test_findings),
+    cmocka_unit_test (test_findings_ranked_by_harm),
+    cmocka_unit_test (test_findings_kinds),
+    cmocka_unit_test (test_findings_warning_ids_once),
+    cmocka_unit_test (test_no_exponent),
     cmocka_unit_test (test_locale_independent),
     cmocka_unit_test (test_write_dir),
     cmocka_unit_test (test_write_dir_unknown_format),
+    cmocka_unit_test (test_write_dir_pdf_skipped),
     cmocka_unit_test (test_write_dir_failure),
     cmocka_unit_test (test_write_file_atomic),
   };

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "natsim/error.h"
+#include "natsim/report.h"
 #include "natsim/scenario.h"
 
 static void
@@ -539,6 +540,22 @@ test_error_place_as_data (void **state)
   assert_int_equal (natsim_error_get_line (error), 4);
   assert_string_equal (natsim_error_get_group (error), "population phones");
   assert_string_equal (natsim_error_get_key (error), "media_ports");
+  g_clear_error (&error);
+
+  /* Structural errors of the pre-scan and unknown groups. */
+  t = natsim_scenario_load_data ("[nat]\nudp_timeout = 5s\nudp_timeout = 6s\n", (gsize) -1,
+                                 "test.ini", &error);
+  assert_null (t);
+  assert_invalid (error, "test.ini:3: [nat] udp_timeout: duplicate key, first at line 2");
+  assert_int_equal (natsim_error_get_line (error), 3);
+  assert_string_equal (natsim_error_get_group (error), "nat");
+  assert_string_equal (natsim_error_get_key (error), "udp_timeout");
+  g_clear_error (&error);
+  t = natsim_scenario_load_data ("[nat]\n\n[stats]\n", (gsize) -1, "test.ini", &error);
+  assert_null (t);
+  assert_int_equal (natsim_error_get_line (error), 3);
+  assert_string_equal (natsim_error_get_group (error), "stats");
+  assert_null (natsim_error_get_key (error));
   g_clear_error (&error);
 
   /* A value from --set has no file line. */

@@ -21,6 +21,8 @@
 #include <string.h>
 
 #include "natsim/error.h"
+#include "natsim/reasm.h"
+#include "natsim/sip-stream.h"
 #include "natsim/trace.h"
 
 #define IP4(a, b, c, d)                                                     \
@@ -778,8 +780,10 @@ static const BadCase bad_cases[] = {
   { "natsim-truncated-global-header.pcap", "not a pcap or pcapng capture (truncated dump file", NULL, 0, 0, { { 0, 0 } }, 0, 0 },
   { "natsim-unsupported-linktype.pcap", "unsupported link type IEEE802_11 (802.11, DLT 105)", NULL, 0, 0, { { 0, 0 } }, 0, 0 },
   { "natsim-pcapng-bad-shb-length.pcapng", "not a pcap or pcapng capture (Section Header Block", NULL, 0, 0, { { 0, 0 } }, 0, 0 },
-  { "natsim-truncated-record.pcap", NULL, "natsim-truncated-record.pcap: packet 2: truncated dump file; tried to read 100 captured bytes, only got 40", 1, 1, { { 0, 0 } }, 0, 0 },
-  { "natsim-truncated-record-header.pcap", NULL, "packet 2: truncated dump file; tried to read 16 header bytes, only got 9", 1, 1, { { 0, 0 } }, 0, 0 },
+  /* Cut captures: read up to the cut by default (test_cut_capture for
+   * --strict and the counts). */
+  { "natsim-truncated-record.pcap", NULL, NULL, 1, 1, { { 0, 0 } }, 0, 0 },
+  { "natsim-truncated-record-header.pcap", NULL, NULL, 1, 1, { { 0, 0 } }, 0, 0 },
   { "natsim-caplen-huge.pcap", NULL, "packet 2: invalid packet capture length 4294967295", 1, 1, { { 0, 0 } }, 0, 0 },
   { "natsim-pcapng-bad-block-length.pcapng", NULL, "packet 2: block in pcapng dump file has a length of 13", 1, 1, { { 0, 0 } }, 0, 0 },
   /* libpcap cuts a pcap record to the file's snaplen (40): UDP header cut. */
@@ -907,9 +911,12 @@ test_error_then_continue (void **state)
   g_autofree char *bad = bad_path ("natsim-truncated-record.pcap");
   g_autofree char *good = sample_path ("tcpdump-sll-nanosecond.pcap");
   const char      *paths[] = { good, bad };
+  g_autoptr (NatsimTraceReader) r = natsim_trace_reader_open (paths, 2, NULL);
   Run run;
 
-  run_paths (paths, 2, &run);
+  assert_non_null (r);
+  natsim_trace_reader_set_strict (r, TRUE);
+  run_reader (r, &run);
   assert_int_equal (run.errors->len, 1);
   assert_true (contains (g_ptr_array_index (run.errors, 0), bad));
   assert_true (contains (g_ptr_array_index (run.errors, 0), "packet 2"));
@@ -919,6 +926,93 @@ test_error_then_continue (void **state)
   assert_int_equal (kept (&run, 3)->p.record, 1);
   assert_int_equal (run.stats.files_failed, 1);
   run_clear (&run);
+}
+
+/* Copies @name (a sample) into the fixture without its last @cut bytes, as
+ * a capture whose writer was killed. */
+static char *
+cut_copy (const Fixture *fx, const char *name, gsize cut)
+{
+  g_autofree char *src = sample_path (name);
+  g_autofree char *data = NULL;
+  char  *dst = g_build_filename (fx->dir, name, NULL);
+  gsize  n;
+
+  assert_true (g_file_get_contents (src, &data, &n, NULL));
+  assert_true (n > cut);
+  assert_true (g_file_set_contents (dst, data, (gssize) (n - cut), NULL));
+  return dst;
+}
+
+/* A capture whose last record is cut: every complete record is read, the
+ * cut is counted and named; --strict makes it an error.  pcap (the last
+ * record's data cut, or its header) and pcapng alike. */
+static void
+test_cut_capture (void **state)
+{
+  Fixture *fx = *state;
+  const struct
+  {
+    const char *name;
+    gsize       cut;
+    guint       complete; /* records before the cut one */
+  } cases[] = {
+    { "scapy-gre-sip.pcap", 10, 7 },          /* inside the last record's data */
+    { "isa-sip-call-lab.pcap", 46 + 8, 174 }, /* the last record: its 46 bytes, half its header */
+    { "isa-sip-call-lab.pcapng", 108 + 30, 174 }, /* its closing statistics block, then 30 bytes */
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *path = cut_copy (fx, cases[i].name, cases[i].cut);
+      g_autofree char *good = sample_path ("tcpdump-sll-nanosecond.pcap");
+      const char *paths[] = { good, path };
+      g_autoptr (NatsimTraceReader) r = natsim_trace_reader_open (paths, 2, NULL);
+      g_autoptr (NatsimTraceReader) strict = natsim_trace_reader_open (paths, 2, NULL);
+      g_autofree char *msg = NULL;
+      Run run, run_strict;
+
+      assert_non_null (r);
+      run_reader (r, &run);
+      assert_int_equal (run.errors->len, 0);
+      assert_int_equal (run.stats.packets_read, 3 + cases[i].complete);
+      assert_int_equal (run.stats.files_cut, 1);
+      assert_int_equal (run.stats.cut_file, 1);
+      assert_int_equal (run.stats.cut_record, cases[i].complete + 1);
+      assert_int_equal (run.stats.files_failed, 0);
+      msg = natsim_trace_cut_message (&run.stats, paths);
+      assert_non_null (msg);
+      assert_true (g_str_has_prefix (msg, path));
+      {
+        g_autofree char *want = g_strdup_printf ("ends inside record %u", cases[i].complete + 1);
+
+        assert_true (contains (msg, want));
+      }
+      assert_null (strchr (msg, '\n'));
+
+      natsim_trace_reader_set_strict (strict, TRUE);
+      run_reader (strict, &run_strict);
+      assert_int_equal (run_strict.errors->len, 1);
+      assert_true (contains (g_ptr_array_index (run_strict.errors, 0), path));
+      assert_true (contains (g_ptr_array_index (run_strict.errors, 0), "truncated"));
+      assert_int_equal (run_strict.stats.files_cut, 0);
+      assert_int_equal (run_strict.stats.packets_read, 3 + cases[i].complete);
+      run_clear (&run);
+      run_clear (&run_strict);
+    }
+  /* A whole capture: nothing to say. */
+  {
+    NatsimTraceStats st;
+
+    memset (&st, 0, sizeof st);
+    assert_null (natsim_trace_cut_message (&st, (const char *[]) { "x" }));
+    assert_null (natsim_trace_bad_time_message (&st));
+    st.bad_timestamps = 2;
+    {
+      g_autofree char *m = natsim_trace_bad_time_message (&st);
+      assert_true (contains (m, "2 records with an impossible timestamp"));
+    }
+  }
 }
 
 static void
@@ -2017,6 +2111,266 @@ test_tunnel_variants (void **state)
   run_clear (&run);
 }
 
+
+/* ------------------------------------------------------------------ */
+/* Reassembly                                                           */
+
+typedef struct
+{
+  guint     complete;
+  guint     with_expires; /* reassembled REGISTERs whose Expires was read */
+  guint     pieces;
+  guint64   bytes;
+  GPtrArray *ports;       /* "sport>dport" of each datagram */
+} ReasmRun;
+
+static void
+reasm_sample (const char *name, NatsimReasm *ra, ReasmRun *ret)
+{
+  g_autofree char *path = sample_path (name);
+  const char      *paths[] = { path };
+  g_autoptr (NatsimTraceReader) r = natsim_trace_reader_open (paths, 1, NULL);
+  NatsimTracePacket tp;
+
+  assert_non_null (r);
+  memset (ret, 0, sizeof *ret);
+  ret->ports = g_ptr_array_new_with_free_func (g_free);
+  while (natsim_trace_reader_next (r, &tp) == NATSIM_TRACE_PACKET)
+    {
+      NatsimReasmDatagram d;
+
+      if (!tp.fragment)
+        continue;
+      if (natsim_reasm_add (ra, &tp, &d) != NATSIM_REASM_COMPLETE)
+        continue;
+      ret->complete++;
+      ret->pieces += d.fragments;
+      ret->bytes += d.bytes;
+      assert_true (d.has_ports);
+      g_ptr_array_add (ret->ports, g_strdup_printf ("%u>%u", d.src_port, d.dst_port));
+      /* The Expires header is in the last piece; the payload is whole. */
+      if (d.payload_len > 3000 && g_strstr_len ((const char *) d.payload, (gssize) d.payload_len,
+                                                "\r\nExpires: 1800\r\n") != NULL
+          && memcmp (d.payload, "REGISTER ", 9) == 0
+          && memcmp (d.payload + d.payload_len - 4, "\r\n\r\n", 4) == 0)
+        ret->with_expires++;
+    }
+  natsim_reasm_flush (ra);
+}
+
+/* The samples of traces/gen-fragments.py: REGISTERs of ~3.5 kB in three
+ * IPv4 pieces (and IPv6 ones of 1280 bytes), in order, out of order, and
+ * with an overlapping piece, a duplicate and a missing last piece. */
+static void
+test_reasm_samples (void **state)
+{
+  ReasmRun run;
+
+  {
+    g_autoptr (NatsimReasm) ra = natsim_reasm_new (0);
+
+    reasm_sample ("scapy-sip-fragments.pcap", ra, &run);
+    assert_int_equal (run.complete, 6);
+    assert_int_equal (run.with_expires, 6);
+    assert_int_equal (run.pieces, 4 * 3 + 2 * 3);
+    assert_string_equal (g_ptr_array_index (run.ports, 0), "5060>5060");
+    /* Every piece's IP length counts: 3 x (1500 + 1500 + 549) per IPv4
+     * REGISTER, tshark's frame sizes less 14 bytes of Ethernet. */
+    assert_int_equal (natsim_reasm_stats (ra)->datagrams, 6);
+    assert_int_equal (natsim_reasm_stats (ra)->lost, 0);
+    g_ptr_array_unref (run.ports);
+  }
+  {
+    g_autoptr (NatsimReasm) ra = natsim_reasm_new (0);
+
+    reasm_sample ("scapy-sip-fragments-reordered.pcap", ra, &run);
+    assert_int_equal (run.complete, 4);
+    assert_int_equal (run.with_expires, 4);
+    assert_int_equal (run.bytes, 4 * (1500 + 1500 + 549));
+    g_ptr_array_unref (run.ports);
+  }
+  {
+    g_autoptr (NatsimReasm) ra = natsim_reasm_new (0);
+    const NatsimReasmStats *st;
+
+    reasm_sample ("scapy-sip-fragments-overlap.pcap", ra, &run);
+    st = natsim_reasm_stats (ra);
+    /* REGISTER 1, and 3 despite its duplicate piece; 2 overlaps (its
+     * remaining piece waits in vain), 4 never gets its last piece. */
+    assert_int_equal (run.complete, 2);
+    assert_int_equal (run.with_expires, 2);
+    assert_int_equal (st->overlapping, 1);
+    assert_int_equal (st->duplicates, 1);
+    assert_int_equal (st->timed_out, 2);
+    assert_int_equal (st->lost, 3 + 1 + 1 + 2);
+    g_ptr_array_unref (run.ports);
+  }
+}
+
+/* A fragment as the reader would hand it: @len data bytes at @offset of
+ * datagram @id, at @t seconds. */
+static NatsimTracePacket
+frag (uint8_t *buf, uint8_t version, uint32_t id, uint32_t offset, uint32_t len, bool more,
+      double t)
+{
+  NatsimTracePacket p;
+  uint32_t          hdr = version == 4 ? 20 : 48;
+
+  memset (&p, 0, sizeof p);
+  p.time = (NatsimTime) (t * 1e9);
+  p.ip_version = version;
+  p.proto = 17;
+  p.fragment = true;
+  p.frag_id = id;
+  p.frag_offset = offset;
+  p.frag_more = more;
+  p.frag_data = hdr;
+  p.l4_offset = hdr;
+  p.ip = buf;
+  p.ip_length = p.ip_caplen = hdr + len;
+  natsim_ipv4_to_mapped (IP4 (10, 0, 0, 1), p.src);
+  natsim_ipv4_to_mapped (IP4 (203, 0, 113, 1), p.dst);
+  /* Data: a UDP header 5060 -> 5070 at offset 0, then the offset's low byte. */
+  for (uint32_t i = 0; i < len; i++)
+    buf[hdr + i] = (uint8_t) (offset + i);
+  if (offset == 0)
+    {
+      static const uint8_t udp[8] = { 0x13, 0xc4, 0x13, 0xce, 0, 0, 0, 0 };
+
+      memcpy (buf + hdr, udp, 8);
+    }
+  return p;
+}
+
+/* Timeouts as Linux's (30 s IPv4, 60 s IPv6), pieces not a multiple of 8,
+ * an exact duplicate of the last piece, eviction when the pool is full. */
+static void
+test_reasm_rules (void **state)
+{
+  static uint8_t buf[128];
+  g_autoptr (NatsimReasm) ra = natsim_reasm_new (2);
+  NatsimReasmDatagram d;
+  NatsimTracePacket p;
+
+  /* IPv4: the last piece 31 s after the first comes too late. */
+  p = frag (buf, 4, 1, 0, 16, true, 0.0);
+  assert_int_equal (natsim_reasm_add (ra, &p, &d), NATSIM_REASM_PENDING);
+  p = frag (buf, 4, 1, 16, 8, false, 31.0);
+  assert_int_equal (natsim_reasm_add (ra, &p, &d), NATSIM_REASM_PENDING);
+  assert_int_equal (natsim_reasm_stats (ra)->timed_out, 1);
+  natsim_reasm_flush (ra);
+  /* IPv6: 59 s is still in time; the last piece first, then a duplicate of
+   * it (ignored), then the first. */
+  p = frag (buf, 6, 7, 16, 5, false, 100.0);
+  assert_int_equal (natsim_reasm_add (ra, &p, &d), NATSIM_REASM_PENDING);
+  p = frag (buf, 6, 7, 16, 5, false, 100.5);
+  assert_int_equal (natsim_reasm_add (ra, &p, &d), NATSIM_REASM_PENDING);
+  assert_int_equal (natsim_reasm_stats (ra)->duplicates, 1);
+  p = frag (buf, 6, 7, 0, 16, true, 159.0);
+  assert_int_equal (natsim_reasm_add (ra, &p, &d), NATSIM_REASM_COMPLETE);
+  assert_int_equal (d.fragments, 2);
+  assert_int_equal (d.src_port, 5060);
+  assert_int_equal (d.dst_port, 5070);
+  assert_int_equal (d.payload_len, 16 + 5 - 8);
+  assert_int_equal (d.payload[8], 16); /* byte 16 of the datagram, from the last piece */
+  assert_int_equal (d.bytes, (48 + 16) + (48 + 5));
+  /* A middle piece of 12 bytes (not a multiple of 8) is refused. */
+  p = frag (buf, 4, 2, 8, 12, true, 200.0);
+  assert_int_equal (natsim_reasm_add (ra, &p, &d), NATSIM_REASM_DROPPED);
+  assert_int_equal (natsim_reasm_stats (ra)->invalid, 1);
+  /* Three datagrams in a pool of two: the oldest goes. */
+  p = frag (buf, 4, 10, 0, 8, true, 300.0);
+  natsim_reasm_add (ra, &p, &d);
+  p = frag (buf, 4, 11, 0, 8, true, 300.1);
+  natsim_reasm_add (ra, &p, &d);
+  p = frag (buf, 4, 12, 0, 8, true, 300.2);
+  natsim_reasm_add (ra, &p, &d);
+  assert_int_equal (natsim_reasm_stats (ra)->evicted, 1);
+  p = frag (buf, 4, 10, 8, 8, false, 300.3);
+  assert_int_equal (natsim_reasm_add (ra, &p, &d), NATSIM_REASM_PENDING);
+  p = frag (buf, 4, 12, 8, 8, false, 300.4);
+  assert_int_equal (natsim_reasm_add (ra, &p, &d), NATSIM_REASM_COMPLETE);
+  /* Overlap: [0,16) then [8,24): the datagram is dropped. */
+  p = frag (buf, 4, 20, 0, 16, true, 400.0);
+  natsim_reasm_add (ra, &p, &d);
+  p = frag (buf, 4, 20, 8, 16, false, 400.1);
+  assert_int_equal (natsim_reasm_add (ra, &p, &d), NATSIM_REASM_DROPPED);
+  assert_int_equal (natsim_reasm_stats (ra)->overlapping, 1);
+}
+
+/* ------------------------------------------------------------------ */
+/* SIP over TCP                                                         */
+
+static void
+collect_message (const NatsimTracePacket *tp, const uint8_t *msg, size_t len, void *user_data)
+{
+  GPtrArray *out = user_data;
+  const uint8_t *eol = memchr (msg, '\r', len);
+  const char *cseq = g_strstr_len ((const char *) msg, (gssize) len, "CSeq: ");
+  size_t n = eol != NULL ? (size_t) (eol - msg) : len;
+
+  /* "METHOD-or-status CSeq", e.g. "REGISTER 3" or "SIP/2.0 200 OK 3". */
+  g_ptr_array_add (out, g_strdup_printf ("%.*s %c", (int) MIN (n, 14), msg,
+                                         cseq != NULL ? cseq[6] : '?'));
+  /* A message is whole: it ends with its headers' blank line or body. */
+  assert_true (len >= 4);
+}
+
+static GPtrArray *
+stream_sample (const char *name, NatsimSipStreamStats *ret_stats)
+{
+  g_autofree char *path = sample_path (name);
+  const char      *paths[] = { path };
+  g_autoptr (NatsimTraceReader) r = natsim_trace_reader_open (paths, 1, NULL);
+  g_autoptr (NatsimSipStreams) s = natsim_sip_streams_new (0, 0);
+  GPtrArray *out = g_ptr_array_new_with_free_func (g_free);
+  NatsimTracePacket tp;
+
+  assert_non_null (r);
+  while (natsim_trace_reader_next (r, &tp) == NATSIM_TRACE_PACKET)
+    natsim_sip_streams_feed (s, &tp, collect_message, out);
+  *ret_stats = *natsim_sip_streams_stats (s);
+  return out;
+}
+
+static char *
+joined (GPtrArray *a)
+{
+  g_ptr_array_add (a, NULL);
+  return g_strjoinv ("|", (char **) a->pdata);
+}
+
+/* traces/gen-sip-tcp.py: two messages in one segment, one across two
+ * segments, keepalives before a message, a body framed by Content-Length,
+ * a response and a request in one segment; then a lost segment, segments
+ * out of order and a retransmission. */
+static void
+test_sip_tcp_streams (void **state)
+{
+  NatsimSipStreamStats st;
+  g_autoptr (GPtrArray) a = stream_sample ("scapy-sip-tcp.pcap", &st);
+  g_autoptr (GPtrArray) b = NULL;
+  g_autofree char *ja = joined (a);
+  g_autofree char *jb = NULL;
+
+  assert_string_equal (ja, "REGISTER sip:e 1|REGISTER sip:e 2|SIP/2.0 200 OK 1|SIP/2.0 200 OK 2|"
+                           "REGISTER sip:e 3|SIP/2.0 200 OK 3|REGISTER sip:e 4|SIP/2.0 200 OK 4|"
+                           "REGISTER sip:e 5|SIP/2.0 200 OK 5|NOTIFY sip:100 1");
+  assert_int_equal (st.messages, 11);
+  assert_int_equal (st.keepalives, 3); /* ping, pong, the ping before REGISTER 4 */
+  assert_int_equal (st.gaps, 0);
+  assert_int_equal (st.skipped, 0);
+
+  b = stream_sample ("scapy-sip-tcp-gaps.pcap", &st);
+  jb = joined (b);
+  /* REGISTER 2 lost its middle; REGISTER 4's pieces came in reverse; the
+   * retransmitted REGISTER 5 counts once. */
+  assert_string_equal (jb, "REGISTER sip:e 1|SIP/2.0 200 OK 1|REGISTER sip:e 3|SIP/2.0 200 OK 2|"
+                           "SIP/2.0 200 OK 3|SIP/2.0 200 OK 4|REGISTER sip:e 5|SIP/2.0 200 OK 5");
+  assert_int_equal (st.gaps, 2);
+  assert_true (st.skipped > 0);
+}
+
 int
 main (void)
 {
@@ -2033,6 +2387,7 @@ main (void)
     cmocka_unit_test (test_sip_ipv4_tcp),
     cmocka_unit_test (test_bad_traces),
     cmocka_unit_test (test_error_then_continue),
+    cmocka_unit_test_setup_teardown (test_cut_capture, setup_dir, teardown_dir),
     cmocka_unit_test_setup_teardown (test_open_errors, setup_dir, teardown_dir),
     cmocka_unit_test_setup_teardown (test_merge, setup_dir, teardown_dir),
     cmocka_unit_test_setup_teardown (test_out_of_order, setup_dir, teardown_dir),
@@ -2052,6 +2407,9 @@ main (void)
     cmocka_unit_test (test_tunnel_samples),
     cmocka_unit_test (test_tunnel_outer),
     cmocka_unit_test_setup_teardown (test_tunnel_variants, setup_dir, teardown_dir),
+    cmocka_unit_test (test_reasm_samples),
+    cmocka_unit_test (test_reasm_rules),
+    cmocka_unit_test (test_sip_tcp_streams),
   };
 
   return cmocka_run_group_tests_name ("trace", tests, NULL, NULL);

@@ -51,6 +51,9 @@ typedef struct
   GArray      *addresses; /* NatsimAddressSummary */
   double       interval_s;
   GArray      *tl_bindings, *tl_ports, *tl_failures; /* double, means */
+  /* The packets of the first run when it kept them (NatsimPacketRecord,
+   * see NatsimRunResult), else NULL. */
+  GArray      *packets;
 } NatsimSummary;
 
 NatsimSummary *natsim_summarize (NatsimRunResult *const *runs, guint n,

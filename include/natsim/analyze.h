@@ -135,6 +135,9 @@ typedef struct
 
 const NatsimSipAnalysis *natsim_analysis_sip (const NatsimAnalysis *a);
 
+/* The reader's counts given to natsim_analysis_finish() (zero if none). */
+const NatsimTraceStats *natsim_analysis_trace_stats (const NatsimAnalysis *a);
+
 /* analysis.json (deterministic, locale-independent; @traces as given). */
 char *natsim_analysis_to_json (const NatsimAnalysis *a, const char *const *traces,
                                guint n);

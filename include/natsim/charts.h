@@ -8,6 +8,10 @@
  * depends only on the input and on gnuplot's version: fixed size and fonts,
  * no time or host inside.
  *
+ * Every tic label and value label is written by natsim's number
+ * formatter (natsim/numfmt.h: thousands separators, never an exponent),
+ * and the margins grow with the longest label so that none is clipped.
+ *
  * Charts are optional: when gnuplot is not installed, fails, or runs longer
  * than the time limit (it is then killed), the functions return NULL and
  * set an error in NATSIM_CHART_ERROR whose message is the reason, ready for
@@ -71,6 +75,15 @@ typedef struct
    * is not NULL; the x axis then reaches it. */
   const char              *marker_label;
   double                   marker_x;
+  /* A second y axis on the right showing y as a percentage of
+   * @y2_share_of (e.g. ports in use as a share of the pool) when it is
+   * above 0, labelled @y2_label. */
+  double                   y2_share_of;
+  const char              *y2_label;
+  /* A shaded band from the left edge to x = @shade_to (e.g. the warm-up)
+   * labelled @shade_label, when @shade_label is not NULL. */
+  const char              *shade_label;
+  double                   shade_to;
 } NatsimLineChart;
 
 typedef struct

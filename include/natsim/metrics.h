@@ -29,11 +29,31 @@ typedef enum
   NATSIM_STAT_PACKETS_IN,
   NATSIM_STAT_PACKETS_DROPPED,
   NATSIM_STAT_MISSED_CALLS,        /* incoming calls lost to a dead or filtered binding (extension) */
+  /* Rebindings and binding losses by what the packet was for
+   * (NatsimFlowKind; extension).  Unclassified packets (generic flows,
+   * captures) count in none of them. */
+  NATSIM_STAT_REBINDINGS_SIGNALLING,
+  NATSIM_STAT_REBINDINGS_MEDIA,
+  NATSIM_STAT_REBINDINGS_KEEPALIVE,
+  NATSIM_STAT_REBINDINGS_HOUSEKEEPING,
+  NATSIM_STAT_BINDING_LOSSES_SIGNALLING,
+  NATSIM_STAT_BINDING_LOSSES_MEDIA,
+  NATSIM_STAT_BINDING_LOSSES_KEEPALIVE,
+  NATSIM_STAT_BINDING_LOSSES_HOUSEKEEPING,
   NATSIM_STAT_N
 } NatsimStat;
 
 /* The report.json key of a figure ("flows", "peak_bindings", ...). */
 const char *natsim_stat_name (NatsimStat s);
+
+/* The figure counting @base (NATSIM_STAT_REBINDINGS or
+ * NATSIM_STAT_BINDING_LOSSES) of packets of @kind; NATSIM_STAT_N for
+ * NATSIM_FLOW_OTHER, which has no figure of its own. */
+NatsimStat natsim_stat_by_kind (NatsimStat base, NatsimFlowKind kind);
+
+/* The name of a flow kind as the report keys use it ("signalling",
+ * "media", "keepalive", "housekeeping", "other"). */
+const char *natsim_flow_kind_name (NatsimFlowKind kind);
 
 /* True for counts (printed as integers when the value is integral). */
 bool natsim_stat_is_count (NatsimStat s);
@@ -42,6 +62,26 @@ typedef struct
 {
   double v[NATSIM_STAT_N];
 } NatsimStats;
+
+/* One packet as the NAT saw it (report.html draws the packets of small
+ * runs as a sequence diagram). */
+typedef struct
+{
+  NatsimTime time;
+  uint32_t   src_addr, dst_addr;   /* as offered (inside addressing) */
+  uint16_t   src_port, dst_port;
+  uint32_t   ext_addr;             /* forwarded: the public endpoint used */
+  uint16_t   ext_port;
+  uint16_t   cls;
+  uint32_t   in_addr;              /* hairpinned: the inside endpoint reached */
+  uint16_t   in_port;
+  uint8_t    proto, dir, verdict, tcp_flags;
+  bool       hairpinned;
+} NatsimPacketRecord;
+
+/* Runs with at most this many packets keep every packet (NatsimRunResult
+ * packets). */
+#define NATSIM_PACKET_LOG_MAX 300u
 
 /* The result of one replication (or one replay). */
 typedef struct
@@ -61,6 +101,9 @@ typedef struct
    * major: [a * n_intervals + k].  NULL when n_addresses * n_intervals
    * exceeds NATSIM_TL_ADDR_MAX_CELLS (a /16 pool over a long run). */
   double      *tl_addr_ports;
+  /* Every packet offered to the NAT, in order, when the run had at most
+   * NATSIM_PACKET_LOG_MAX of them (NatsimPacketRecord); else NULL. */
+  GArray      *packets;
 } NatsimRunResult;
 
 /* The most cells (addresses x timeline buckets) of the per-address

@@ -33,8 +33,10 @@ typedef struct
   void (*send) (void *sim, const NatsimPacket *pkt, NatsimNatResult *ret);
   /* Reports endpoint-seconds without a live binding for a registered endpoint. */
   void (*unreachable) (void *sim, uint16_t cls, NatsimTime from, NatsimTime to);
-  /* True if the binding of this flow is alive now. */
+  /* The NAT, only to be asked whether a flow's binding is alive
+   * (natsim_nat_flow_state()); packets go through send(). */
   NatsimNat        *nat;
+  /* The driver's state, the first argument of the hooks. */
   void             *sim;
   /* Counts an incoming call lost to a dead or filtered binding (or to a
    * registrar that still knows an expired mapping) at @t.  May be NULL. */

@@ -46,6 +46,19 @@ enum
   NATSIM_TCP_ACK = 0x10,
 };
 
+/* What a packet is for, as the traffic model knows it (metrics split
+ * rebindings and binding losses by it; the NAT ignores it).  A capture's
+ * packets and generic flows are NATSIM_FLOW_OTHER. */
+typedef enum
+{
+  NATSIM_FLOW_OTHER = 0,    /* not classified */
+  NATSIM_FLOW_SIGNALLING,   /* registration and call signalling (REGISTER, INVITE, OPTIONS, NOTIFY, push messages) */
+  NATSIM_FLOW_MEDIA,        /* RTP, RTCP, the STUN checks of a call */
+  NATSIM_FLOW_KEEPALIVE,    /* keepalives of a signalling, websocket or push connection */
+  NATSIM_FLOW_HOUSEKEEPING, /* NTP, configuration and firmware checks */
+  NATSIM_FLOW_N
+} NatsimFlowKind;
+
 /* One packet as offered to the NAT.  For NATSIM_DIR_OUT, src is the inside
  * endpoint and dst the remote; for NATSIM_DIR_IN, src is the remote and dst
  * the inside endpoint.  For ICMP echo, the ports hold the query id (RFC 5508). */
@@ -61,6 +74,7 @@ typedef struct
   uint8_t    tcp_flags;
   uint8_t    dscp;
   uint32_t   endpoint;           /* endpoint id within the class (metrics) */
+  uint8_t    kind;               /* NatsimFlowKind (metrics) */
 } NatsimPacket;
 
 typedef enum
@@ -70,7 +84,8 @@ typedef enum
   NATSIM_VERDICT_BINDING_LOST,   /* inbound, its mapping had existed but is gone */
   NATSIM_VERDICT_FILTERED,       /* inbound refused by the filtering rule */
   NATSIM_VERDICT_UNSOLICITED,    /* inbound, no mapping ever */
-  NATSIM_VERDICT_NOT_TRANSLATED, /* not for this NAT (e.g. inside to inside) */
+  NATSIM_VERDICT_NOT_TRANSLATED, /* to a public address of the NAT itself with
+                                  * hairpinning off, or no NAT rule applies */
 } NatsimVerdict;
 
 typedef struct
@@ -80,6 +95,13 @@ typedef struct
   uint16_t      ext_port;
   bool          new_binding; /* this packet created the binding */
   bool          rebinding;   /* ... of a flow whose earlier binding expired */
+  /* An outbound packet to a public endpoint of this NAT that the NAT looped
+   * back to the inside (hairpinning, RFC 4787 REQ-9); the verdict is then
+   * the inbound leg's.  For it and for natsim_nat_process_public(): the
+   * inside endpoint the packet was delivered (or offered) to. */
+  bool          hairpinned;
+  uint32_t      in_addr;
+  uint16_t      in_port;
 } NatsimNatResult;
 
 typedef enum
@@ -127,6 +149,18 @@ typedef enum
   NATSIM_REFRESH_OUTBOUND, /* RFC 4787 REQ-6: outbound MUST, inbound MAY */
 } NatsimRefresh;
 
+/* A static port forward ([forward NAME]): packets to the public endpoint
+ * reach the inside endpoint, whoever sends them, and the inside endpoint's
+ * own outbound packets leave from the public endpoint. */
+typedef struct
+{
+  uint8_t  proto;              /* NatsimProto: UDP or TCP */
+  uint32_t ext_addr;           /* one of the NAT's addresses */
+  uint16_t ext_port;           /* inside the port range */
+  uint32_t in_addr;
+  uint16_t in_port;
+} NatsimNatForward;
+
 /* The maximum number of public addresses modelled (memory is per port). */
 #define NATSIM_NAT_MAX_ADDRESSES 1024
 
@@ -154,6 +188,9 @@ typedef struct
   uint32_t         blocks_per_subscriber;
   bool             sip_alg;              /* only warned about (RFC 4787 REQ-10) */
   NatsimTime       tombstone;            /* how long an expired binding is remembered */
+  bool             hairpinning;          /* RFC 4787 REQ-9, RFC 5382 REQ-8 */
+  NatsimNatForward *forwards;            /* static port forwards, owned */
+  guint            n_forwards;
 } NatsimNatConfig;
 
 /* The [nat] keys, with the defaults of the "linux" preset. */
@@ -223,6 +260,20 @@ void natsim_nat_advance (NatsimNat *nat, NatsimTime now);
  * then translates or drops it.  @ret may be NULL. */
 NatsimVerdict natsim_nat_process (NatsimNat *nat, const NatsimPacket *pkt,
                                   NatsimNatResult *ret);
+
+/* Offers one inbound packet addressed to a public endpoint of the NAT
+ * (outside addressing: @pkt->dir is NATSIM_DIR_IN, dst is the public
+ * address and port, as the remote sends it).  The NAT finds the inside
+ * endpoint: the binding of that exact 5-tuple, else the inside endpoint
+ * that holds the public endpoint (its filtering rule decides), else a
+ * static forward.  On delivery @ret->in_addr/in_port name the inside
+ * endpoint and @ret->ext_* the public endpoint.  What natsim_nat_process()
+ * does for inside-addressed packets, otherwise. */
+NatsimVerdict natsim_nat_process_public (NatsimNat *nat, const NatsimPacket *pkt,
+                                         NatsimNatResult *ret);
+
+/* True if @addr is one of the NAT's public addresses. */
+bool natsim_nat_is_public (const NatsimNat *nat, uint32_t addr);
 
 /* Gauges. */
 guint64 natsim_nat_live_bindings (const NatsimNat *nat);

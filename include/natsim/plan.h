@@ -87,9 +87,6 @@ NatsimPlan *natsim_plan_run_trace (const NatsimParams *nat, const char *const *t
                                    guint n, const NatsimCidrSet *inside,
                                    const NatsimPlanOptions *opts, GError **error);
 
-/* The recommendation @id of @p, or NULL. */
-const NatsimPlanItem *natsim_plan_find (const NatsimPlan *p, const char *id);
-
 /* Scales every population's count (and the generic profile's aggregate
  * flows / flows_per_second) by 1 + @growth, rounding counts up. */
 gboolean natsim_plan_apply_growth (NatsimScenario *s, double growth, GError **error);

@@ -52,7 +52,9 @@ typedef struct
   guint64 not_translated;    /* inside -> inside, outside -> outside */
   guint64 inside_only;       /* ... of which inside -> inside */
   guint64 ipv6;              /* decoded IPv6 packets (not translated by a NAT44) */
-  guint64 untranslatable;    /* IPv4 without ports: later fragments, ICMP other than echo */
+  guint64 untranslatable;    /* IPv4 without ports: ICMP other than echo, fragments
+                              * of other protocols (later fragments of UDP, TCP
+                              * and ICMP echo follow their first, below) */
   guint64 skipped;           /* records the reader could not decode (sum of skipped[]) */
   guint64 skipped_by_reason[NATSIM_TRACE_SKIP_N];
   guint64 mid_stream_tcp;    /* outbound TCP packets that created a binding without SYN */
@@ -60,6 +62,11 @@ typedef struct
   NatsimTime interval;       /* timeline interval used (widened for long traces) */
   guint   scale;             /* copies of the population (1: as captured) */
   guint64 inside_hosts;      /* distinct inside IPv4 hosts of the capture (scale > 1) */
+  NatsimTraceStats trace;    /* the reader's counts for the capture (copy 0): cut
+                              * files, bad timestamps, tunnels opened, ... */
+  guint64 fragments_forwarded; /* later IPv4 fragments offered with their first */
+  guint64 fragments_dropped;   /* ... dropped: the first was not translated, or
+                                * did not come within 30 s */
 } NatsimReplayInfo;
 
 /* How to scale the population of a capture. */

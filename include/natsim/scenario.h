@@ -15,7 +15,6 @@
 #pragma once
 
 #include <glib.h>
-#include <json-glib/json-glib.h>
 
 #include "natsim/model.h"
 #include "natsim/nat.h"
@@ -34,6 +33,17 @@ typedef struct
   char                *origin;  /* "FILE:LINE" of its [population NAME] header */
 } NatsimPopulationSpec;
 
+/* A [forward NAME] group: a static port forward (docs/nat-model.md). */
+typedef struct
+{
+  char         *name;
+  NatsimParams *params; /* natsim_forward_keys */
+  char         *origin; /* "FILE:LINE" of its header */
+} NatsimForwardSpec;
+
+/* [forward NAME] keys: protocol, public, inside. */
+extern const NatsimKeySpec natsim_forward_keys[];
+
 /* Inside hosts of all populations together: 10.0.0.1 to 10.255.255.254. */
 #define NATSIM_SCENARIO_MAX_HOSTS ((1u << 24) - 2)
 
@@ -45,6 +55,7 @@ typedef struct
   GPtrArray    *populations; /* NatsimPopulationSpec*, in file order */
   /* private: what the file and --set said of [nat], to re-resolve presets */
   GPtrArray    *nat_assignments;
+  GPtrArray    *forwards;    /* NatsimForwardSpec*, in file order */
 } NatsimScenario;
 
 /* Loads and validates a scenario file.  Comments: a line whose first
@@ -88,17 +99,13 @@ gboolean natsim_scenario_set (NatsimScenario *s, const char *assignment,
  * nat config builds, inside addresses suffice, ...). */
 gboolean natsim_scenario_validate (NatsimScenario *s, GError **error);
 
+/* The NAT config of @s: its [nat] keys and its [forward NAME] groups
+ * (checked against the pool).  Clear with natsim_nat_config_clear(). */
+gboolean natsim_scenario_nat_config (const NatsimScenario *s, NatsimNatConfig *ret,
+                                     GError **error);
+
 /* A deep copy (for sweep points). */
 NatsimScenario *natsim_scenario_copy (const NatsimScenario *s);
-
-/* {"nat": {...}, "populations": [{"name":..., "profile":..., ...}],
- *  "simulation": {...}}: every effective key with its value string,
- * in table order. */
-JsonNode *natsim_scenario_config_to_json (const NatsimScenario *s);
-
-/* Adds every key of @p to the object being built in @b, in table order,
- * with its value string (null when unset): how reports echo a group. */
-void natsim_params_to_json (JsonBuilder *b, const NatsimParams *p);
 
 void natsim_scenario_free (NatsimScenario *s);
 

@@ -64,13 +64,6 @@ const char *natsim_sweep_point_value (const NatsimSweep *sw, guint point, guint 
  * slowest). */
 guint natsim_sweep_point_index (const NatsimSweep *sw, guint point, guint axis);
 
-/* sweep.csv: one row per point, the varied keys then each total's mean
- * and ci95 half-width (empty with one replication). */
-char *natsim_sweep_to_csv (const NatsimSweep *sw);
-
-/* sweep.json (schema natsim.sweep/1). */
-char *natsim_sweep_to_json (const NatsimSweep *sw);
-
 void natsim_sweep_free (NatsimSweep *sw);
 
 /* The shortest decimal text that reads back as @v, locale-independent;

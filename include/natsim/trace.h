@@ -63,6 +63,7 @@ typedef struct
   uint8_t        proto;       /* IP protocol (IPv6: after extension headers):
                                * 1, 6, 17 or 58 */
   uint8_t        tcp_flags;   /* as on the wire (NATSIM_TCP_*), TCP only */
+  uint32_t       tcp_seq;     /* sequence number, TCP only */
   uint8_t        dscp;        /* from the IPv4 TOS / IPv6 traffic class */
   uint8_t        icmp_type;   /* ICMP / ICMPv6 only */
   uint8_t        icmp_code;
@@ -85,6 +86,13 @@ typedef struct
   uint8_t        tunnels;     /* bit set of NatsimTraceTunnel opened to reach
                                * this packet (0: none); wire_length stays the
                                * outer frame's */
+  bool           frag_more;   /* fragments only: more fragments follow (MF) */
+  uint32_t       frag_offset; /* fragments only: offset of this piece, bytes */
+  uint32_t       frag_id;     /* fragments only: the datagram's identification
+                               * (IPv4 16 bits, IPv6 32 bits) */
+  uint32_t       frag_data;   /* fragments only: offset from @ip of the piece's
+                               * data (after the IPv4 header or the IPv6
+                               * fragment header) */
 } NatsimTracePacket;
 
 /* Why a record was skipped.  Names are stable (reports and tests use them). */
@@ -140,6 +148,9 @@ typedef struct
   guint64 files_failed;    /* files abandoned after a read error */
   guint64 tunnels[NATSIM_TRACE_TUNNEL_N]; /* decoded packets that came out of
                                            * each kind of tunnel */
+  guint64 files_cut;       /* files whose last record is cut short (read up to it) */
+  guint   cut_file;        /* the first such file (index into the paths) ... */
+  guint64 cut_record;      /* ... and its cut record's number (1-based) */
 } NatsimTraceStats;
 
 /* ------------------------------------------------------------------------ */
@@ -175,6 +186,23 @@ void natsim_trace_reader_free (NatsimTraceReader *r);
  * header.  Call before the first natsim_trace_reader_next(). */
 void natsim_trace_reader_set_decapsulate (NatsimTraceReader *r, gboolean decapsulate);
 
+/* What to do with a file whose last record is cut short (the capture ends
+ * inside it, as when tcpdump is killed while writing): by default the
+ * complete records before it are read and the file ends there, counted in
+ * stats.files_cut (the first one in cut_file and cut_record), as tshark
+ * does; when @strict, it is a NATSIM_TRACE_ERROR like any other damage.
+ * Call before the first natsim_trace_reader_next(). */
+void natsim_trace_reader_set_strict (NatsimTraceReader *r, gboolean strict);
+
+/* One line for a warning about @st's cut files ("PATH: the capture ends
+ * inside record N; ..."), @paths being the paths given to open; NULL when
+ * no file was cut.  Free with g_free(). */
+char *natsim_trace_cut_message (const NatsimTraceStats *st, const char *const *paths);
+
+/* One line about records with impossible timestamps (@st->bad_timestamps),
+ * or NULL when there were none.  Free with g_free(). */
+char *natsim_trace_bad_time_message (const NatsimTraceStats *st);
+
 /* Decodes the next packet into @ret, skipping (and counting) records that
  * cannot be decoded.  Timestamps: time = capture time - the earliest first
  * record of all files.  Within one file a timestamp lower than its
@@ -209,7 +237,6 @@ gboolean natsim_trace_reader_last_time (const NatsimTraceReader *r,
                                         NatsimTime *ret_time);
 
 guint natsim_trace_reader_n_files (const NatsimTraceReader *r);
-const char *natsim_trace_reader_file_path (const NatsimTraceReader *r, guint i);
 /* libpcap's name of the file's link type, e.g. "EN10MB", "LINUX_SLL". */
 const char *natsim_trace_reader_file_link_type (const NatsimTraceReader *r,
                                                 guint i);

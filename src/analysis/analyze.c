@@ -21,6 +21,8 @@
 #include "natsim/error.h"
 #include "natsim/nat.h"
 #include "natsim/parse.h"
+#include "natsim/reasm.h"
+#include "natsim/sip-stream.h"
 #include "natsim/replay.h"
 #include "natsim/rng.h"
 
@@ -193,6 +195,9 @@ struct NatsimAnalysis
   NatsimSipAnalysis    sip;
   Reservoir            sip_interval, sip_req, sip_ok;
   NatsimTraceStats     stats;
+  NatsimReasm         *reasm;     /* fragments, bounded pool */
+  NatsimSipStreams    *streams;   /* SIP over TCP, bounded pool */
+  bool                 any_fragment;
   guint64              flows_total, packets_total, bytes_total, no_ports;
   guint64              peak_live_flows;
   NatsimTime           first_time, last_time;
@@ -284,6 +289,8 @@ natsim_analysis_new (const NatsimCidrSet *inside, const NatsimAnalyzeOptions *op
   a->sip_eps = g_hash_table_new_full (sip_key_hash, sip_key_equal, NULL, g_free);
   a->n_classes = natsim_replay_n_classes ();
   a->classes = g_new0 (ClassState, a->n_classes);
+  a->reasm = natsim_reasm_new (0);
+  a->streams = natsim_sip_streams_new (0, 0);
   return a;
 }
 
@@ -294,6 +301,8 @@ natsim_analysis_free (NatsimAnalysis *a)
     return;
   g_hash_table_unref (a->flows);
   g_hash_table_unref (a->sip_eps);
+  natsim_reasm_free (a->reasm);
+  natsim_sip_streams_free (a->streams);
   for (guint c = 0; c < a->n_classes; c++)
     for (guint i = 0; i < R_N; i++)
       if (a->classes[c].r[i].v != NULL)
@@ -460,8 +469,16 @@ sip_observe (NatsimAnalysis *a, const NatsimTracePacket *tp, const uint8_t *msg,
     }
 }
 
-void
-natsim_analysis_add_packet (NatsimAnalysis *a, const NatsimTracePacket *tp)
+static void
+sip_stream_message (const NatsimTracePacket *tp, const uint8_t *msg, size_t len, void *user_data)
+{
+  sip_observe (user_data, tp, msg, len);
+}
+
+/* Adds @tp, a packet with ports or a reassembled datagram of @packets
+ * fragments and @bytes IP bytes, to its flow. */
+static void
+flow_account (NatsimAnalysis *a, const NatsimTracePacket *tp, guint64 packets, guint64 bytes)
 {
   FlowKey key;
   Flow *f;
@@ -469,31 +486,8 @@ natsim_analysis_add_packet (NatsimAnalysis *a, const NatsimTracePacket *tp)
   uint64_t expected;
   bool from_local;
 
-  g_return_if_fail (a != NULL && tp != NULL && !a->finished);
-
-  if (!a->any)
-    a->first_time = tp->time;
-  a->any = true;
-  a->last_time = MAX (a->last_time, tp->time);
-
-  /* Close flows idle for the flow timeout (the queue's head is the least
-   * recently seen). */
-  while (a->idle.head != NULL)
-    {
-      Flow *old = a->idle.head->data;
-
-      if (tp->time < old->last || tp->time - old->last < a->flow_timeout)
-        break;
-      flow_close (a, old);
-    }
-
-  if (!tp->has_ports)
-    {
-      a->no_ports++;
-      return;
-    }
-  a->packets_total++;
-  a->bytes_total += tp->ip_length;
+  a->packets_total += packets;
+  a->bytes_total += bytes;
 
   memset (&key, 0, sizeof key);
   key.proto = tp->proto;
@@ -526,8 +520,8 @@ natsim_analysis_add_packet (NatsimAnalysis *a, const NatsimTracePacket *tp)
       f->last = tp->time;
     }
   g_queue_push_tail_link (&a->idle, &f->link);
-  f->packets++;
-  f->bytes += tp->ip_length;
+  f->packets += packets;
+  f->bytes += bytes;
 
   /* QoS: what the local end marks. */
   from_local = (f->local == 0) == src_is_a;
@@ -535,20 +529,81 @@ natsim_analysis_add_packet (NatsimAnalysis *a, const NatsimTracePacket *tp)
     {
       ClassState *cs = &a->classes[f->cls];
 
-      cs->fig.dscp_observed[tp->dscp & 63]++;
+      cs->fig.dscp_observed[tp->dscp & 63] += packets;
       expected = dscp_expected (f->cls, f->local_port);
       if (expected != 0)
         {
-          cs->fig.dscp_checked++;
+          cs->fig.dscp_checked += packets;
           if (expected & (UINT64_C (1) << (tp->dscp & 63)))
-            cs->fig.dscp_expected++;
+            cs->fig.dscp_expected += packets;
           else
-            cs->fig.dscp_other++;
+            cs->fig.dscp_other += packets;
         }
     }
 
-  if ((tp->proto == NATSIM_PROTO_UDP || tp->proto == NATSIM_PROTO_TCP) && tp->payload_len >= 8)
+  if (tp->proto == NATSIM_PROTO_TCP)
+    natsim_sip_streams_feed (a->streams, tp, sip_stream_message, a);
+  else if (tp->proto == NATSIM_PROTO_UDP && tp->payload_len >= 8)
     sip_observe (a, tp, tp->payload, tp->payload_len);
+}
+
+void
+natsim_analysis_add_packet (NatsimAnalysis *a, const NatsimTracePacket *tp)
+{
+  g_return_if_fail (a != NULL && tp != NULL && !a->finished);
+
+  if (!a->any)
+    a->first_time = tp->time;
+  a->any = true;
+  a->last_time = MAX (a->last_time, tp->time);
+
+  /* Close flows idle for the flow timeout (the queue's head is the least
+   * recently seen). */
+  while (a->idle.head != NULL)
+    {
+      Flow *old = a->idle.head->data;
+
+      if (tp->time < old->last || tp->time - old->last < a->flow_timeout)
+        break;
+      flow_close (a, old);
+    }
+
+  if (tp->fragment)
+    {
+      /* A datagram counts when its last piece is in, with every piece;
+       * pieces of datagrams that never complete count as packets without
+       * ports (natsim_analysis_finish()). */
+      NatsimReasmDatagram d;
+
+      a->any_fragment = true;
+      if (natsim_reasm_add (a->reasm, tp, &d) == NATSIM_REASM_COMPLETE)
+        {
+          NatsimTracePacket whole = *tp;
+
+          if (!d.has_ports)
+            {
+              a->no_ports += d.fragments;
+              return;
+            }
+          whole.fragment = false;
+          whole.has_ports = true;
+          whole.src_port = d.src_port;
+          whole.dst_port = d.dst_port;
+          whole.tcp_flags = d.tcp_flags;
+          whole.payload = d.payload;
+          whole.payload_len = d.payload_len;
+          whole.ip = NULL;
+          whole.ip_caplen = 0;
+          flow_account (a, &whole, d.fragments, d.bytes);
+        }
+      return;
+    }
+  if (!tp->has_ports)
+    {
+      a->no_ports++;
+      return;
+    }
+  flow_account (a, tp, 1, tp->ip_length);
 }
 
 void
@@ -558,6 +613,8 @@ natsim_analysis_finish (NatsimAnalysis *a, const NatsimTraceStats *stats)
 
   if (stats != NULL)
     a->stats = *stats;
+  natsim_reasm_flush (a->reasm);
+  a->no_ports += natsim_reasm_stats (a->reasm)->lost;
   /* Least recently seen first: a fixed order for a fixed input. */
   while (a->idle.head != NULL)
     flow_close (a, a->idle.head->data);
@@ -611,6 +668,13 @@ natsim_analysis_duration_s (const NatsimAnalysis *a)
 {
   g_return_val_if_fail (a != NULL, 0.0);
   return a->any ? natsim_time_to_sec (a->last_time - a->first_time) : 0.0;
+}
+
+const NatsimTraceStats *
+natsim_analysis_trace_stats (const NatsimAnalysis *a)
+{
+  g_return_val_if_fail (a != NULL, NULL);
+  return &a->stats;
 }
 
 const NatsimSipAnalysis *
@@ -944,6 +1008,27 @@ natsim_analysis_to_json (const NatsimAnalysis *a, const char *const *traces, gui
   jo_uint (&j, "no_ports", a->no_ports);
   jo_uint (&j, "truncated", st->truncated);
   jo_uint (&j, "out_of_order", st->out_of_order);
+  /* Present when there are some, like the tunnels below: the document of
+   * an ordinary capture stays as it was. */
+  if (st->bad_timestamps > 0)
+    jo_uint (&j, "bad_timestamps", st->bad_timestamps);
+  if (st->files_cut > 0)
+    jo_uint (&j, "files_cut", st->files_cut);
+  if (a->any_fragment)
+    {
+      const NatsimReasmStats *rs = natsim_reasm_stats (a->reasm);
+
+      jo_open (&j, "reassembly", '{');
+      jo_uint (&j, "datagrams", rs->datagrams);
+      jo_uint (&j, "fragments", rs->fragments);
+      jo_uint (&j, "fragments_lost", rs->lost);
+      jo_uint (&j, "overlapping", rs->overlapping);
+      jo_uint (&j, "timed_out", rs->timed_out);
+      jo_uint (&j, "evicted", rs->evicted);
+      jo_uint (&j, "invalid", rs->invalid);
+      jo_uint (&j, "duplicates", rs->duplicates);
+      jo_close (&j, '}');
+    }
   {
     guint64 any = 0;
 
@@ -1019,6 +1104,23 @@ natsim_analysis_to_json (const NatsimAnalysis *a, const char *const *traces, gui
   jo_quantiles (&j, "register_interval_s", &a->sip.interval);
   jo_quantiles (&j, "expires_requested_s", &a->sip.expires_requested);
   jo_quantiles (&j, "expires_granted_s", &a->sip.expires_granted);
+  {
+    /* SIP over TCP, when the capture has it (absent otherwise, so the
+     * document of a UDP-only capture is as it was). */
+    const NatsimSipStreamStats *ts = natsim_sip_streams_stats (a->streams);
+
+    if (ts->messages + ts->keepalives + ts->gaps + ts->overflows > 0)
+      {
+        jo_open (&j, "tcp_streams", '{');
+        jo_uint (&j, "messages", ts->messages);
+        jo_uint (&j, "keepalives", ts->keepalives);
+        jo_uint (&j, "gaps", ts->gaps);
+        jo_uint (&j, "overflows", ts->overflows);
+        jo_uint (&j, "evicted", ts->evicted);
+        jo_uint (&j, "bytes_skipped", ts->skipped);
+        jo_close (&j, '}');
+      }
+  }
   jo_close (&j, '}');
 
   jo_open (&j, "recommendations", '[');
@@ -1049,6 +1151,25 @@ natsim_analysis_to_json (const NatsimAnalysis *a, const char *const *traces, gui
   jo_close (&j, ']');
 
   jo_open (&j, "warnings", '[');
+  {
+    g_autofree char *cut = natsim_trace_cut_message (st, traces);
+    g_autofree char *bad_time = natsim_trace_bad_time_message (st);
+
+    if (cut != NULL)
+      {
+        jo_open (&j, NULL, '{');
+        jo_str (&j, "id", "trace.cut");
+        jo_str (&j, "message", cut);
+        jo_close (&j, '}');
+      }
+    if (bad_time != NULL)
+      {
+        jo_open (&j, NULL, '{');
+        jo_str (&j, "id", "trace.bad_timestamps");
+        jo_str (&j, "message", bad_time);
+        jo_close (&j, '}');
+      }
+  }
   if (st->packets_skipped > 0)
     {
       g_autoptr (GString) m = g_string_new (NULL);

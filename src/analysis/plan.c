@@ -105,18 +105,6 @@ plan_new (void)
   return p;
 }
 
-const NatsimPlanItem *
-natsim_plan_find (const NatsimPlan *p, const char *id)
-{
-  for (guint i = 0; i < p->items->len; i++)
-    {
-      const NatsimPlanItem *it = &g_array_index (p->items, NatsimPlanItem, i);
-      if (strcmp (it->id, id) == 0)
-        return it;
-    }
-  return NULL;
-}
-
 static void add_item (NatsimPlan *p, const char *id, double value, const char *unit,
                       const char *basis, const char *fmt, ...) G_GNUC_PRINTF (6, 7);
 

@@ -215,14 +215,130 @@ typedef struct
   gboolean               any;       /* any packet decoded (k > 1) */
   NatsimTime             max_offset;
   NatsimTime             end;
+  struct FragEntry      *frags;     /* FRAG_TABLE entries */
   NatsimReplayInfo       info;
   const NatsimReplayObserver *obs; /* may be NULL */
   NatsimNarrator        *narrator; /* with obs->events */
 } Replay;
 
+/* Later IPv4 fragments carry no ports; Linux reassembles before NAT
+ * (nf_defrag_ipv4) and translates the datagram whole, so its later pieces
+ * go wherever its first went: forwarded if the first was translated,
+ * dropped if it was not, or if it never came within the reassembly
+ * timeout (ipfrag_time, 30 s).  Pieces that arrive before their first wait
+ * and go with it.  Datagrams are remembered in a fixed, direct-mapped
+ * table (a collision forgets the older datagram; its waiting pieces count
+ * as dropped): no allocation on the packet path. */
+#define FRAG_TABLE_BITS 12
+#define FRAG_TIMEOUT    (30 * NATSIM_NSEC_PER_SEC)
+
+typedef enum
+{
+  FRAG_WAITING,   /* later pieces seen, not the first */
+  FRAG_FORWARDED, /* the first was translated */
+  FRAG_DROPPED,   /* the first was not */
+} FragState;
+
+typedef struct FragEntry
+{
+  bool         used;
+  uint8_t      state;    /* FragState */
+  uint8_t      proto;
+  uint16_t     id;
+  guint        copy;
+  uint32_t     src, dst; /* as captured */
+  NatsimTime   first_seen;
+  NatsimPacket first;    /* the first piece as offered (FRAG_FORWARDED) */
+  guint        waiting;  /* pieces waiting for the first */
+  guint64      waiting_bytes;
+} FragEntry;
+
+static FragEntry *
+frag_entry (Replay *r, guint j, const NatsimTracePacket *tp, NatsimTime now)
+{
+  uint32_t   h = (tp->src4 * UINT32_C (2654435761)) ^ (tp->dst4 * UINT32_C (40503))
+                 ^ ((uint32_t) tp->frag_id << 8) ^ tp->proto ^ (j * UINT32_C (97));
+  FragEntry *e = &r->frags[(h * UINT32_C (2654435769)) >> (32 - FRAG_TABLE_BITS)];
+  bool       same = e->used && e->copy == j && e->src == tp->src4 && e->dst == tp->dst4
+                    && e->id == (uint16_t) tp->frag_id && e->proto == tp->proto;
+
+  if (same && now >= e->first_seen && now - e->first_seen <= FRAG_TIMEOUT)
+    return e;
+  if (e->used && e->waiting > 0 && e->copy == 0)
+    r->info.fragments_dropped += e->waiting;
+  memset (e, 0, sizeof *e);
+  e->used = true;
+  e->copy = j;
+  e->src = tp->src4;
+  e->dst = tp->dst4;
+  e->id = (uint16_t) tp->frag_id;
+  e->proto = tp->proto;
+  e->first_seen = now;
+  e->state = FRAG_WAITING;
+  return e;
+}
+
+/* Offers one later piece of @e's datagram as a packet of its flow. */
+static void
+frag_forward (Replay *r, guint j, const FragEntry *e, NatsimTime now, uint32_t length)
+{
+  NatsimPacket    pkt = e->first;
+  NatsimNatResult nr;
+
+  pkt.time = now;
+  pkt.length = (uint16_t) MIN (length, G_MAXUINT16);
+  pkt.tcp_flags = 0;
+  r->info.fragments_forwarded += j == 0;
+  natsim_step_packet (r->nat, r->collector, &pkt, &nr);
+  if (r->narrator != NULL)
+    natsim_narrator_packet (r->narrator, &pkt, &nr);
+}
+
+/* A later piece (no ports) of copy @j. */
+static void
+frag_later (Replay *r, guint j, const NatsimTracePacket *tp, NatsimTime now)
+{
+  FragEntry *e = frag_entry (r, j, tp, now);
+
+  switch ((FragState) e->state)
+    {
+    case FRAG_FORWARDED:
+      frag_forward (r, j, e, now, tp->ip_length);
+      break;
+    case FRAG_DROPPED:
+      r->info.fragments_dropped += j == 0;
+      break;
+    case FRAG_WAITING:
+    default:
+      e->waiting++;
+      e->waiting_bytes += tp->ip_length;
+      break;
+    }
+}
+
+/* The first piece of copy @j, offered as @pkt with result @nr: its
+ * datagram's waiting pieces follow it. */
+static void
+frag_first (Replay *r, guint j, const NatsimTracePacket *tp, const NatsimPacket *pkt,
+            const NatsimNatResult *nr)
+{
+  FragEntry *e = frag_entry (r, j, tp, pkt->time);
+  guint      waiting = e->waiting;
+
+  e->state = nr->verdict == NATSIM_VERDICT_FORWARDED ? FRAG_FORWARDED : FRAG_DROPPED;
+  e->first = *pkt;
+  e->waiting = 0;
+  if (e->state == FRAG_DROPPED)
+    r->info.fragments_dropped += j == 0 ? waiting : 0;
+  else
+    for (guint i = 0; i < waiting; i++)
+      frag_forward (r, j, e, pkt->time, (uint32_t) (e->waiting_bytes / waiting));
+}
+
 static void
 replay_clear (Replay *r)
 {
+  g_clear_pointer (&r->frags, g_free);
   copies_free (r->copies, r->k);
   g_clear_pointer (&r->heap, g_free);
   g_clear_pointer (&r->collector, natsim_collector_free);
@@ -278,6 +394,8 @@ static gboolean
 copies_open (Replay *r, uint64_t seed, const NatsimReplayScale *scale, GError **error)
 {
   g_autoptr (gsl_rng) scale_rng = natsim_rng_new (seed, 0, "scale");
+  /* Copies after the first exist only with a @scale. */
+  NatsimTime offset_max = scale != NULL ? scale->offset_max : 0;
 
   r->copies = g_new0 (Copy, r->k);
   r->heap = g_new (guint, r->k);
@@ -286,8 +404,8 @@ copies_open (Replay *r, uint64_t seed, const NatsimReplayScale *scale, GError **
       Copy *c = &r->copies[j];
       NatsimTraceResult res;
 
-      if (j > 0 && scale->offset_max > 0)
-        c->offset = (NatsimTime) (gsl_rng_uniform (scale_rng) * (double) scale->offset_max);
+      if (j > 0 && offset_max > 0)
+        c->offset = (NatsimTime) (gsl_rng_uniform (scale_rng) * (double) offset_max);
       r->max_offset = MAX (r->max_offset, c->offset);
       c->reader = natsim_trace_reader_open (r->traces, r->n, error);
       if (c->reader == NULL)
@@ -382,6 +500,11 @@ replay_offer (Replay *r, guint j)
       r->info.inside_only += j == 0 && src_in;
       return;
     }
+  if (tp->fragment && !tp->has_ports)
+    {
+      frag_later (r, j, tp, c->time);
+      return;
+    }
   if (!natsim_trace_packet_to_nat (tp, src_in, &pkt))
     {
       r->info.untranslatable += j == 0;
@@ -407,6 +530,8 @@ replay_offer (Replay *r, guint j)
   natsim_step_packet (r->nat, r->collector, &pkt, &nr);
   if (r->narrator != NULL)
     natsim_narrator_packet (r->narrator, &pkt, &nr);
+  if (tp->fragment)
+    frag_first (r, j, tp, &pkt, &nr);
   /* A TCP connection whose first packet seen is not a SYN: the NAT picks it
    * up mid-stream, as Linux conntrack's loose tracking. */
   if (outbound && pkt.proto == NATSIM_PROTO_TCP && nr.new_binding &&
@@ -461,10 +586,15 @@ replay_close (Replay *r)
 {
   const NatsimTraceStats *st = natsim_trace_reader_stats (r->copies[0].reader);
 
+  /* Pieces still waiting for a first piece that never came. */
+  for (guint i = 0; i < (1u << FRAG_TABLE_BITS); i++)
+    if (r->frags[i].used && r->frags[i].copy == 0)
+      r->info.fragments_dropped += r->frags[i].waiting;
   r->info.packets_read = st->packets_read;
   r->info.packets_decoded = st->packets_decoded;
   r->info.skipped = st->packets_skipped;
   memcpy (r->info.skipped_by_reason, st->skipped, sizeof r->info.skipped_by_reason);
+  r->info.trace = *st;
   if (r->k == 1)
     {
       /* The run covers every record, decodable or not; the collector
@@ -510,6 +640,7 @@ natsim_replay_observed (const NatsimNatConfig *cfg, const char *const *traces, g
   if (!refuse_stdin_scaled (traces, n, r.k, error))
     return NULL;
   r.cache = inside_cache_new (inside);
+  r.frags = g_new0 (FragEntry, 1u << FRAG_TABLE_BITS);
   if ((r.k == 1 || number_hosts (&r, error)) && copies_open (&r, seed, scale, error))
     {
       replay_nat_new (&r, seed);

@@ -118,7 +118,7 @@ replication_run (const NatsimScenario *s, guint replication, FILE *events,
   Sim sim = { 0 };
 
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-  if (!natsim_nat_config_from_params (s->nat, &cfg, error))
+  if (!natsim_scenario_nat_config (s, &cfg, error))
     {
       g_prefix_error (error, "%s: [nat] ", s->path);
       return NULL;

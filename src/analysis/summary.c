@@ -190,6 +190,8 @@ natsim_summarize (NatsimRunResult *const *runs, guint n,
   s->tl_failures = mean_series (runs, n,
                                 G_STRUCT_OFFSET (NatsimRunResult, tl_failures),
                                 n_intervals);
+  if (n > 0 && runs[0]->packets != NULL)
+    s->packets = g_array_ref (runs[0]->packets);
   return s;
 }
 
@@ -204,5 +206,6 @@ natsim_summary_free (NatsimSummary *s)
   g_clear_pointer (&s->tl_bindings, g_array_unref);
   g_clear_pointer (&s->tl_ports, g_array_unref);
   g_clear_pointer (&s->tl_failures, g_array_unref);
+  g_clear_pointer (&s->packets, g_array_unref);
   g_free (s);
 }

@@ -199,20 +199,6 @@ cli_nat_params_from_sets (char **sets, const char *context, GError **error)
   return g_steal_pointer (&p);
 }
 
-JsonNode *
-cli_nat_config_json (const NatsimParams *p)
-{
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "nat");
-  json_builder_begin_object (b);
-  natsim_params_to_json (b, p);
-  json_builder_end_object (b);
-  json_builder_end_object (b);
-  return json_builder_get_root (b);
-}
-
 NatsimReport *
 cli_scenario_report (const char *command, const char *path, const NatsimScenario *s,
                      const GPtrArray *runs)
@@ -264,9 +250,14 @@ gboolean
 cli_write_report (const NatsimReport *report, const char *out_dir, const char *formats,
                   gboolean quiet, GError **error)
 {
+  g_autofree char *skipped = NULL;
+
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-  if (!natsim_report_write_dir (report, out_dir, formats, error))
+  if (!natsim_report_write_dir_full (report, out_dir, formats, &skipped, error))
     return FALSE;
+  /* Like charts without gnuplot: the other reports are complete. */
+  if (skipped != NULL)
+    fprintf (stderr, "natsim: %s\n", skipped);
   if (!quiet)
     {
       natsim_report_write_text (report, stdout);
@@ -350,4 +341,25 @@ cli_traces_size (const char *const *traces, guint n)
       total += (guint64) st.st_size;
     }
   return total;
+}
+
+gboolean
+cli_trace_warnings (const NatsimTraceStats *st, const char *const *paths, gboolean strict,
+                    GError **error)
+{
+  g_autofree char *cut = natsim_trace_cut_message (st, paths);
+  g_autofree char *bad_time = natsim_trace_bad_time_message (st);
+
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+  if (cut != NULL && strict)
+    {
+      g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
+                   "%s; --strict refuses a cut capture", cut);
+      return FALSE;
+    }
+  if (cut != NULL)
+    fprintf (stderr, "natsim: warning: %s\n", cut);
+  if (bad_time != NULL)
+    fprintf (stderr, "natsim: warning: %s\n", bad_time);
+  return TRUE;
 }

@@ -14,6 +14,13 @@ enum { EXIT_OK = 0, EXIT_FAILURE_OTHER = 1, EXIT_BAD_INPUT = 2 };
 /* Prints "natsim: MESSAGE" and returns the exit status for @error. */
 int cli_fail (GError *error);
 
+/* What the reader met in the captures @paths (counts @st): a cut last
+ * record fails with NATSIM_ERROR_INVALID_INPUT when @strict, else it and
+ * impossible timestamps are warned about on stderr ("natsim: warning: ..."),
+ * as tshark does; the report carries them as warnings too. */
+gboolean cli_trace_warnings (const NatsimTraceStats *st, const char *const *paths,
+                             gboolean strict, GError **error);
+
 /* Loads @path, applies --set assignments and validates. */
 NatsimScenario *cli_load_scenario (const char *path, char **sets, GError **error);
 
@@ -48,9 +55,6 @@ NatsimCidrSet *cli_inside_set (char **insides, GError **error);
  * in order.  Only nat.* assignments make sense without a scenario; the
  * error for others reads "(@context configures only the NAT)". */
 NatsimParams *cli_nat_params_from_sets (char **sets, const char *context, GError **error);
-
-/* report.json "config" without a scenario: the [nat] keys of @p. */
-JsonNode *cli_nat_config_json (const NatsimParams *p);
 
 /* A @command report of @runs of scenario @s (loaded from @path): summary,
  * scenario, seed and config. */
@@ -129,5 +133,6 @@ int cmd_synth (int argc, char **argv);
 int cmd_plan (int argc, char **argv);
 int cmd_sweep (int argc, char **argv);
 int cmd_check (int argc, char **argv);
+int cmd_classify (int argc, char **argv);
 int cmd_presets (int argc, char **argv);
 int cmd_profiles (int argc, char **argv);

@@ -38,6 +38,7 @@ typedef struct
   char    *flow_timeout;
   gint     max_samples;
   gboolean outer;
+  gboolean strict;
   gboolean quiet;
   /* derived */
   gboolean want_text, want_json, want_html;
@@ -109,6 +110,9 @@ analyze_parse (int *argc, char ***argv, AnalyzeArgs *a, GError **error)
       "Samples kept per class and figure for quantiles (default 262144)", "N" },
     { "outer", 0, 0, G_OPTION_ARG_NONE, &a->outer,
       "Study tunnels (GRE, ERSPAN, VXLAN, Geneve) as captured instead of the packets inside",
+      NULL },
+    { "strict", 0, 0, G_OPTION_ARG_NONE, &a->strict,
+      "Refuse a capture whose last record is cut short (default: read up to it and warn)",
       NULL },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &a->quiet, "Print no summary on stdout", NULL },
     { NULL }
@@ -249,6 +253,9 @@ cmd_analyze (int argc, char **argv)
                              &error);
   cli_progress_done (&bar);
   if (analysis == NULL)
+    return cli_fail (g_steal_pointer (&error));
+  if (!cli_trace_warnings (natsim_analysis_trace_stats (analysis),
+                           (const char *const *) a.traces, a.strict, &error))
     return cli_fail (g_steal_pointer (&error));
 
   text = natsim_analysis_to_text (analysis);

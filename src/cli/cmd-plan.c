@@ -101,7 +101,7 @@ trace_report (const NatsimPlan *plan, char **traces, GError **error)
   for (guint i = 0; traces[i] != NULL; i++)
     g_ptr_array_add (report->traces, g_strdup (traces[i]));
   report->seed = 1;
-  report->config = cli_nat_config_json (plan->nat);
+  report->config = natsim_nat_config_to_json (plan->nat);
   add_plan_items (report, plan);
   add_plan_notes (report, plan);
   return g_steal_pointer (&report);

@@ -25,6 +25,7 @@ typedef struct
   char    *scale_offset;
   char    *events_path;
   gint     scale;
+  gboolean strict;
   gboolean quiet;
   /* derived */
   char   **traces; /* argv + 1, borrowed */
@@ -72,6 +73,9 @@ replay_parse (int *argc, char ***argv, ReplayArgs *a, GError **error)
       "Clones start at a random offset below this duration (default 60s)", "DURATION" },
     { "events", 'e', 0, G_OPTION_ARG_FILENAME, &a->events_path,
       "Narrate the NAT's decision on every packet in time order ('-' for stdout)", "FILE" },
+    { "strict", 0, 0, G_OPTION_ARG_NONE, &a->strict,
+      "Refuse a capture whose last record is cut short (default: read up to it and warn)",
+      NULL },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &a->quiet, "Print no summary on stdout", NULL },
     { NULL }
   };
@@ -165,7 +169,7 @@ not_offered (const NatsimReplayInfo *info, JsonBuilder *json, GString *text)
 {
   guint64 sum = 0;
 
-  for (guint i = 0; i < NATSIM_TRACE_SKIP_N + 4; i++)
+  for (guint i = 0; i < NATSIM_TRACE_SKIP_N + 5; i++)
     {
       const char *name;
       guint64 v;
@@ -178,9 +182,11 @@ not_offered (const NatsimReplayInfo *info, JsonBuilder *json, GString *text)
         name = "ipv6", v = info->ipv6;
       else if (i == 3)
         name = "no_ports", v = info->untranslatable;
+      else if (i == 4)
+        name = "fragment_dropped", v = info->fragments_dropped;
       else
-        name = natsim_trace_skip_name ((NatsimTraceSkip) (i - 4)),
-        v = info->skipped_by_reason[i - 4];
+        name = natsim_trace_skip_name ((NatsimTraceSkip) (i - 5)),
+        v = info->skipped_by_reason[i - 5];
       sum += v;
       if (json != NULL)
         {
@@ -196,11 +202,13 @@ not_offered (const NatsimReplayInfo *info, JsonBuilder *json, GString *text)
 
 /* Packets of the capture (copy 0) that went through the NAT: every copy
  * of --scale offers exactly the packets of the capture (the inside test is
- * made on the captured addresses), so the total divides evenly. */
+ * made on the captured addresses), so the total divides evenly; later
+ * fragments that went with their first are counted for copy 0 only. */
 static guint64
 offered (const NatsimReplayInfo *info)
 {
-  return (info->offered_out + info->offered_in) / MAX (info->scale, 1u);
+  return (info->offered_out + info->offered_in) / MAX (info->scale, 1u) +
+         info->fragments_forwarded;
 }
 
 /* report.json "coverage" (docs/report.md). */
@@ -219,6 +227,8 @@ coverage_json (const NatsimReplayInfo *info)
   json_builder_add_int_value (b, (gint64) (info->offered_out / k));
   json_builder_set_member_name (b, "packets_inbound");
   json_builder_add_int_value (b, (gint64) (info->offered_in / k));
+  json_builder_set_member_name (b, "fragments_with_first");
+  json_builder_add_int_value (b, (gint64) info->fragments_forwarded);
   json_builder_set_member_name (b, "packets_not_offered");
   json_builder_add_int_value (b, (gint64) not_offered (info, NULL, NULL));
   json_builder_set_member_name (b, "not_offered");
@@ -259,8 +269,22 @@ add_coverage_warnings (NatsimReport *report, const NatsimReplayInfo *info)
 }
 
 static void
-add_warnings (NatsimReport *report, const NatsimReplayInfo *info)
+add_warnings (NatsimReport *report, const NatsimReplayInfo *info, const char *const *traces)
 {
+  g_autofree char *cut = natsim_trace_cut_message (&info->trace, traces);
+  g_autofree char *bad_time = natsim_trace_bad_time_message (&info->trace);
+
+  if (cut != NULL)
+    natsim_report_add_warning (report, "trace.cut", "%s", cut);
+  if (info->fragments_forwarded + info->fragments_dropped > 0)
+    natsim_report_add_warning (report, "replay.fragments",
+                               "%" G_GUINT64_FORMAT " later IPv4 fragment(s) went with their "
+                               "first fragment through the NAT, %" G_GUINT64_FORMAT
+                               " were dropped (their first fragment was not translated or "
+                               "did not arrive within 30 s), as Linux reassembles before NAT",
+                               info->fragments_forwarded, info->fragments_dropped);
+  if (bad_time != NULL)
+    natsim_report_add_warning (report, "trace.bad_timestamps", "%s", bad_time);
   if (info->mid_stream_tcp > 0)
     natsim_report_add_warning (report, "replay.mid_stream",
                                "%" G_GUINT64_FORMAT " TCP connection(s) began before the "
@@ -305,10 +329,10 @@ replay_report (const ReplayArgs *a, NatsimRunResult *run, const NatsimNatConfig 
   for (guint i = 0; i < a->n_traces; i++)
     g_ptr_array_add (report->traces, g_strdup (a->traces[i]));
   report->seed = seed;
-  report->config = cli_nat_config_json (nat_params);
+  report->config = natsim_nat_config_to_json (nat_params);
   report->coverage = coverage_json (info);
   cli_add_nat_check_warnings (report, nat_params);
-  add_warnings (report, info);
+  add_warnings (report, info, (const char *const *) a->traces);
   if (info->scale > 1)
     natsim_report_add_warning (report, "replay.scale",
                                "the population was scaled %u times: %" G_GUINT64_FORMAT
@@ -391,7 +415,8 @@ cmd_replay (int argc, char **argv)
   run = natsim_replay_observed (&cfg, (const char *const *) a.traces, a.n_traces, inside,
                                 interval, seed, &scaling, &obs, &info, &error);
   cli_progress_done (&progress);
-  if (!cli_events_close (&events, run != NULL, run != NULL ? &error : NULL) || run == NULL)
+  if (!cli_events_close (&events, run != NULL, run != NULL ? &error : NULL) || run == NULL ||
+      !cli_trace_warnings (&info.trace, (const char *const *) a.traces, a.strict, &error))
     {
       natsim_nat_config_clear (&cfg);
       return cli_fail (g_steal_pointer (&error));
@@ -405,10 +430,12 @@ cmd_replay (int argc, char **argv)
     {
       natsim_report_write_text (report, stdout);
       printf ("\nReplayed %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " packets read (%"
-              G_GUINT64_FORMAT " outbound, %" G_GUINT64_FORMAT " inbound); %" G_GUINT64_FORMAT
+              G_GUINT64_FORMAT " outbound, %" G_GUINT64_FORMAT " inbound, %" G_GUINT64_FORMAT
+              " later fragments with their first); %" G_GUINT64_FORMAT
               " not offered to the NAT\n",
               offered (&info), info.packets_read, info.offered_out / info.scale,
-              info.offered_in / info.scale, not_offered (&info, NULL, NULL));
+              info.offered_in / info.scale, info.fragments_forwarded,
+              not_offered (&info, NULL, NULL));
       printf ("Reports written to %s/\n", a.out_dir);
     }
   return EXIT_OK;

@@ -1,14 +1,8 @@
 /* natsim sweep: a scenario over a grid of parameter values. */
-#include <errno.h>
-#include <math.h>
 #include <stdio.h>
-#include <string.h>
 #include <unistd.h>
 
-#include <glib/gstdio.h>
-
 #include "cli-private.h"
-#include "natsim/charts.h"
 #include "natsim/error.h"
 #include "natsim/sweep.h"
 
@@ -22,306 +16,20 @@ progress (guint done, guint total, void *user_data)
   cli_progress_update (user_data, total > 0 ? (double) done / total : 1.0, what);
 }
 
-/* The figures charted and tabulated, in this order. */
-static const NatsimStat shown[] = {
-  NATSIM_STAT_BLOCKING_PROBABILITY,
-  NATSIM_STAT_PEAK_PORTS_PER_ADDRESS,
-  NATSIM_STAT_BINDING_LOSSES,
-  NATSIM_STAT_REBINDINGS,
-};
-
-static double
-point_value (const NatsimSweep *sw, guint p, NatsimStat k)
-{
-  return ((const NatsimSummary *) g_ptr_array_index (sw->summaries, p))->totals.v[k];
-}
-
-/* An axis's x values: its numbers when numeric, else 1, 2, 3, ... */
-static double *
-axis_x (const NatsimSweepAxis *a)
-{
-  double *x = g_new0 (double, a->values->len);
-
-  for (guint i = 0; i < a->values->len; i++)
-    x[i] = a->numeric ? a->x[i] : (double) (i + 1);
-  return x;
-}
-
-static gboolean
-increasing (const double *x, guint n)
-{
-  for (guint i = 1; i < n; i++)
-    if (!(x[i] > x[i - 1]))
-      return FALSE;
-  return TRUE;
-}
-
-/* One chart of figure @k over the grid: a line per value of the other
- * axes for one axis, a heat map for two; NULL with @error otherwise. */
+/* @formats (already checked) without "html" (--no-html). */
 static char *
-chart_svg (const NatsimSweep *sw, NatsimStat k, guint index, GError **error)
-{
-  g_autofree char *prefix = g_strdup_printf ("s%u", index);
-  const char *name = natsim_stat_name (k);
-
-  if (sw->axes->len == 1)
-    {
-      const NatsimSweepAxis *a = g_ptr_array_index (sw->axes, 0);
-      g_autofree double *x = axis_x (a);
-      g_autofree double *y = g_new0 (double, sw->n_points);
-      NatsimChartSeries series = { name, y };
-      NatsimLineChart chart = { 0 };
-
-      if (!increasing (x, a->values->len))
-        {
-          g_set_error (error, NATSIM_CHART_ERROR, NATSIM_CHART_ERROR_INVALID,
-                       "the values of %s are not increasing", a->key);
-          return NULL;
-        }
-      for (guint p = 0; p < sw->n_points; p++)
-        y[p] = point_value (sw, p, k);
-      chart.title = name;
-      chart.x_label = a->key;
-      chart.y_label = name;
-      chart.x = x;
-      chart.n_x = sw->n_points;
-      chart.series = &series;
-      chart.n_series = 1;
-      chart.style = NATSIM_CHART_LINES;
-      chart.y_from_zero = TRUE;
-      return natsim_chart_line_svg (&chart, prefix, error);
-    }
-  if (sw->axes->len == 2)
-    {
-      const NatsimSweepAxis *ax = g_ptr_array_index (sw->axes, 1);
-      const NatsimSweepAxis *ay = g_ptr_array_index (sw->axes, 0);
-      g_autofree double *x = axis_x (ax);
-      g_autofree double *y = axis_x (ay);
-      g_autofree double *z = g_new0 (double, sw->n_points);
-      NatsimHeatMap map = { 0 };
-
-      /* The first axis varies slowest: point p is row p / n_x, column p % n_x. */
-      for (guint p = 0; p < sw->n_points; p++)
-        z[p] = point_value (sw, p, k);
-      map.title = name;
-      map.x_label = ax->key;
-      map.y_label = ay->key;
-      map.z_label = name;
-      map.x = x;
-      map.n_x = ax->values->len;
-      map.y = y;
-      map.n_y = ay->values->len;
-      map.z = z;
-      map.show_values = sw->n_points <= 64;
-      return natsim_chart_heatmap_svg (&map, prefix, error);
-    }
-  g_set_error (error, NATSIM_CHART_ERROR, NATSIM_CHART_ERROR_INVALID,
-               "charts need one or two varied keys, not %u", sw->axes->len);
-  return NULL;
-}
-
-static void
-html_text (GString *out, const char *s)
-{
-  g_autofree char *e = g_markup_escape_text (s, -1);
-
-  g_string_append (out, e);
-}
-
-/* sweep.html: self-contained (inline CSS and SVG). */
-static char *
-sweep_html (const NatsimSweep *sw, gboolean charts)
-{
-  GString *out = g_string_new (NULL);
-  g_autoptr (GError) why = NULL;
-  GString *svgs = g_string_new (NULL);
-
-  g_string_append (out, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-                        "<title>natsim sweep</title>\n<style>\n"
-                        "body{font-family:sans-serif;margin:2em;max-width:70em;color:#222}\n"
-                        "table{border-collapse:collapse;margin:1em 0}\n"
-                        "th,td{border:1px solid #ccc;padding:.25em .6em;text-align:right}\n"
-                        "th{background:#f3f3f3}\n.chart svg{max-width:100%;height:auto}\n"
-                        "</style>\n</head>\n<body>\n<h1>natsim sweep: ");
-  html_text (out, sw->scenario_path);
-  g_string_append (out, "</h1>\n<p>");
-  g_string_append_printf (out, "%u grid points over ", sw->n_points);
-  for (guint i = 0; i < sw->axes->len; i++)
-    {
-      const NatsimSweepAxis *a = g_ptr_array_index (sw->axes, i);
-      g_string_append (out, i ? " and <code>" : "<code>");
-      html_text (out, a->key);
-      g_string_append_printf (out, "</code> (%u values)", a->values->len);
-    }
-  g_string_append_printf (out, "; every point uses seed %" G_GUINT64_FORMAT
-                          " (common random numbers), so differences come from the "
-                          "parameters.</p>\n",
-                          sw->seed);
-
-  if (charts && natsim_charts_available (&why))
-    for (guint i = 0; i < G_N_ELEMENTS (shown); i++)
-      {
-        g_autofree char *svg = chart_svg (sw, shown[i], i, &why);
-        if (svg == NULL)
-          break;
-        g_string_append_printf (svgs, "<div class=\"chart\">\n%s\n</div>\n", svg);
-      }
-  else if (!charts && why == NULL)
-    g_set_error (&why, NATSIM_CHART_ERROR, NATSIM_CHART_ERROR_DISABLED, "charts disabled");
-  if (why == NULL)
-    {
-      g_string_append (out, "<h2>Charts</h2>\n");
-      g_string_append (out, svgs->str);
-    }
-  else
-    {
-      g_string_append (out, "<p>Charts were skipped: ");
-      html_text (out, why->message);
-      g_string_append (out, ".</p>\n");
-    }
-  g_string_free (svgs, TRUE);
-
-  g_string_append (out, "<h2>Points</h2>\n<table>\n<tr>");
-  for (guint i = 0; i < sw->axes->len; i++)
-    {
-      g_string_append (out, "<th>");
-      html_text (out, ((NatsimSweepAxis *) g_ptr_array_index (sw->axes, i))->key);
-      g_string_append (out, "</th>");
-    }
-  for (guint k = 0; k < G_N_ELEMENTS (shown); k++)
-    g_string_append_printf (out, "<th>%s</th>", natsim_stat_name (shown[k]));
-  g_string_append (out, "</tr>\n");
-  for (guint p = 0; p < sw->n_points; p++)
-    {
-      const NatsimSummary *sum = g_ptr_array_index (sw->summaries, p);
-
-      g_string_append (out, "<tr>");
-      for (guint i = 0; i < sw->axes->len; i++)
-        {
-          g_string_append (out, "<td>");
-          html_text (out, natsim_sweep_point_value (sw, p, i));
-          g_string_append (out, "</td>");
-        }
-      for (guint k = 0; k < G_N_ELEMENTS (shown); k++)
-        {
-          char num[64], ci[64];
-
-          natsim_format_number (sum->totals.v[shown[k]], num, sizeof num);
-          g_string_append_printf (out, "<td>%s", num);
-          if (sum->replications > 1)
-            {
-              natsim_format_number (sum->ci95.v[shown[k]], ci, sizeof ci);
-              g_string_append_printf (out, " ±%s", ci);
-            }
-          g_string_append (out, "</td>");
-        }
-      g_string_append (out, "</tr>\n");
-    }
-  g_string_append (out, "</table>\n<p>Means over the replications, ± the 95 % confidence "
-                        "half-width. All figures: sweep.csv, sweep.json.</p>\n</body>\n</html>\n");
-  return g_string_free (out, FALSE);
-}
-
-/* The table printed on stdout (and sweep.txt). */
-static char *
-sweep_text (const NatsimSweep *sw)
-{
-  GString *out = g_string_new (NULL);
-
-  for (guint i = 0; i < sw->axes->len; i++)
-    g_string_append_printf (out, "%-24s ", ((NatsimSweepAxis *) g_ptr_array_index (sw->axes, i))->key);
-  for (guint k = 0; k < G_N_ELEMENTS (shown); k++)
-    g_string_append_printf (out, "%22s ", natsim_stat_name (shown[k]));
-  g_string_append_c (out, '\n');
-  for (guint p = 0; p < sw->n_points; p++)
-    {
-      for (guint i = 0; i < sw->axes->len; i++)
-        g_string_append_printf (out, "%-24s ", natsim_sweep_point_value (sw, p, i));
-      for (guint k = 0; k < G_N_ELEMENTS (shown); k++)
-        {
-          char num[64];
-          natsim_format_number (point_value (sw, p, shown[k]), num, sizeof num);
-          g_string_append_printf (out, "%22s ", num);
-        }
-      g_string_append_c (out, '\n');
-    }
-  return g_string_free (out, FALSE);
-}
-
-/* A Markdown table cell: '|' and newlines would break the row. */
-static void
-md_cell (GString *out, const char *s)
-{
-  g_string_append (out, " ");
-  for (const char *q = s; *q != '\0'; q++)
-    if (*q == '|')
-      g_string_append (out, "\\|");
-    else if (*q == '\n' || *q == '\r')
-      g_string_append_c (out, ' ');
-    else
-      g_string_append_c (out, *q);
-  g_string_append (out, " |");
-}
-
-/* sweep.md: the grid as a Markdown table, means ± 95 % CI half-widths. */
-static char *
-sweep_markdown (const NatsimSweep *sw)
-{
-  GString *out = g_string_new (NULL);
-
-  g_string_append (out, "# natsim sweep: ");
-  g_string_append (out, sw->scenario_path);
-  g_string_append_printf (out, "\n\n%u grid points; every point uses seed %" G_GUINT64_FORMAT
-                          " (common random numbers), so differences come from the "
-                          "parameters.\n\n|", sw->n_points, sw->seed);
-  for (guint i = 0; i < sw->axes->len; i++)
-    md_cell (out, ((NatsimSweepAxis *) g_ptr_array_index (sw->axes, i))->key);
-  for (guint k = 0; k < G_N_ELEMENTS (shown); k++)
-    md_cell (out, natsim_stat_name (shown[k]));
-  g_string_append (out, "\n|");
-  for (guint i = 0; i < sw->axes->len; i++)
-    g_string_append (out, " --- |");
-  for (guint k = 0; k < G_N_ELEMENTS (shown); k++)
-    g_string_append (out, " ---: |");
-  g_string_append_c (out, '\n');
-  for (guint p = 0; p < sw->n_points; p++)
-    {
-      const NatsimSummary *sum = g_ptr_array_index (sw->summaries, p);
-
-      g_string_append_c (out, '|');
-      for (guint i = 0; i < sw->axes->len; i++)
-        md_cell (out, natsim_sweep_point_value (sw, p, i));
-      for (guint k = 0; k < G_N_ELEMENTS (shown); k++)
-        {
-          char num[64], ci[64];
-          g_autofree char *cell = NULL;
-
-          natsim_format_number (sum->totals.v[shown[k]], num, sizeof num);
-          if (sum->replications > 1)
-            {
-              natsim_format_number (sum->ci95.v[shown[k]], ci, sizeof ci);
-              cell = g_strdup_printf ("%s ±%s", num, ci);
-            }
-          else
-            cell = g_strdup (num);
-          md_cell (out, cell);
-        }
-      g_string_append_c (out, '\n');
-    }
-  g_string_append (out, "\nAll figures: sweep.csv, sweep.json.\n");
-  return g_string_free (out, FALSE);
-}
-
-/* TRUE when the comma-separated @formats (already checked) names @name. */
-static gboolean
-wants_format (const char *formats, const char *name)
+formats_without_html (const char *formats)
 {
   g_auto (GStrv) list = g_strsplit (formats, ",", -1);
+  GString *out = g_string_new (NULL);
 
   for (guint i = 0; list[i] != NULL; i++)
-    if (g_ascii_strcasecmp (g_strstrip (list[i]), name) == 0)
-      return TRUE;
-  return FALSE;
+    if (g_ascii_strcasecmp (g_strstrip (list[i]), "html") != 0 && *list[i] != '\0')
+      g_string_append_printf (out, "%s%s", out->len > 0 ? "," : "", list[i]);
+  /* Nothing left still means sweep.csv alone, not the JSON default. */
+  if (out->len == 0)
+    g_string_append (out, "csv");
+  return g_string_free (out, FALSE);
 }
 
 int
@@ -334,10 +42,6 @@ cmd_sweep (int argc, char **argv)
   g_auto (GStrv) sets = NULL;
   g_auto (GStrv) vary = NULL;
   g_autofree char *out_dir = NULL;
-  g_autofree char *csv = NULL;
-  g_autofree char *json = NULL;
-  g_autofree char *html = NULL;
-  g_autofree char *md = NULL;
   g_autofree char *txt = NULL;
   g_autofree char *formats = NULL;
   gint jobs = 1;
@@ -405,36 +109,15 @@ cmd_sweep (int argc, char **argv)
     }
   cli_progress_done (&bar);
 
-  /* Render everything, then write: the outputs appear complete or not. */
-  csv = natsim_sweep_to_csv (sw);
-  txt = sweep_text (sw);
-  if (wants_format (formats, "json"))
-    json = natsim_sweep_to_json (sw);
-  if (wants_format (formats, "md"))
-    md = sweep_markdown (sw);
-  if (!no_html && wants_format (formats, "html"))
-    html = sweep_html (sw, TRUE);
-  if (g_mkdir_with_parents (out_dir, 0777) != 0)
+  if (no_html)
     {
-      int saved = errno;
-      g_set_error (&error, NATSIM_ERROR, NATSIM_ERROR_IO, "cannot create %s: %s", out_dir,
-                   g_strerror (saved));
-      return cli_fail (g_steal_pointer (&error));
+      char *f = formats_without_html (formats);
+      g_free (formats);
+      formats = f;
     }
-  {
-    g_autofree char *p_csv = g_build_filename (out_dir, "sweep.csv", NULL);
-    g_autofree char *p_json = g_build_filename (out_dir, "sweep.json", NULL);
-    g_autofree char *p_html = g_build_filename (out_dir, "sweep.html", NULL);
-    g_autofree char *p_md = g_build_filename (out_dir, "sweep.md", NULL);
-    g_autofree char *p_txt = g_build_filename (out_dir, "sweep.txt", NULL);
-
-    if (!natsim_write_file_atomic (p_csv, csv, -1, &error) ||
-        (json != NULL && !natsim_write_file_atomic (p_json, json, -1, &error)) ||
-        (md != NULL && !natsim_write_file_atomic (p_md, md, -1, &error)) ||
-        (wants_format (formats, "text") && !natsim_write_file_atomic (p_txt, txt, -1, &error)) ||
-        (html != NULL && !natsim_write_file_atomic (p_html, html, -1, &error)))
-      return cli_fail (g_steal_pointer (&error));
-  }
+  if (!natsim_sweep_write_dir (sw, out_dir, formats, &error))
+    return cli_fail (g_steal_pointer (&error));
+  txt = natsim_sweep_to_text (sw);
   if (!quiet)
     {
       fputs (txt, stdout);

@@ -19,6 +19,7 @@ static const Command commands[] = {
   { "synth", cmd_synth, "write the simulated packets of a scenario as a pcap capture" },
   { "plan", cmd_plan, "sizing recommendations: addresses, port blocks, timeouts, keepalives" },
   { "sweep", cmd_sweep, "run a scenario over a grid of parameter values" },
+  { "classify", cmd_classify, "what kind of NAT is it? RFC 5780 tests against the simulated NAT" },
   { "check", cmd_check, "validate a scenario; print the effective configuration and warnings" },
   { "presets", cmd_presets, "list the NAT behaviour presets and their values" },
   { "profiles", cmd_profiles, "list the traffic profiles and their keys" },
@@ -42,6 +43,7 @@ usage (FILE *out)
            "  natsim simulate scenarios/default.ini\n"
            "  natsim simulate scenarios/classroom-exhaustion.ini --set nat.port_range=1024-1033 --events -\n"
            "  natsim check scenarios/default.ini\n"
+           "  natsim classify --set nat.preset=rfc\n"
            "  natsim presets\n"
            "\nRun 'natsim COMMAND --help' for the options of a command.\n"
            "Exit status: 0 success, 2 bad input or usage, 1 any other failure.\n");

@@ -45,7 +45,21 @@ struct NatsimCollector
   guint64     max_points;
   guint       cap;
   NatsimTime  reached;       /* times below this need no open_reach() */
+  /* Per class: the external ports its live bindings hold, for its
+   * peak_ports_per_address.  class_ports counts, per (class, address,
+   * protocol), the ports with at least one live binding of the class;
+   * port_refs holds those bindings per (class, address, protocol, port)
+   * (one entry per port a class uses, never per packet). */
+  guint      *class_ports;   /* [(cls * n_addresses + addr) * 3 + proto] */
+  GHashTable *port_refs;     /* guint64 key -> GUINT_TO_POINTER (bindings) */
+  GArray     *packets;       /* NatsimPacketRecord until more than the log holds */
 };
+
+static guint
+proto_slot (uint8_t proto)
+{
+  return proto == NATSIM_PROTO_UDP ? 0 : proto == NATSIM_PROTO_TCP ? 1 : 2;
+}
 
 /* The first allocation of an open collector's timeline, in buckets. */
 #define OPEN_INITIAL_BUCKETS 64u
@@ -54,9 +68,10 @@ NatsimCollector *
 natsim_collector_new (NatsimNat *nat, guint n_classes, guint n_addresses,
                       NatsimTime warmup, NatsimTime end, NatsimTime interval)
 {
-  NatsimCollector *c = g_new0 (NatsimCollector, 1);
+  NatsimCollector *c;
 
   g_return_val_if_fail (interval > 0 && end > 0 && warmup < end, NULL);
+  c = g_new0 (NatsimCollector, 1);
   c->nat = nat;
   c->warmup = warmup;
   c->end = end;
@@ -79,6 +94,9 @@ natsim_collector_new (NatsimNat *nat, guint n_classes, guint n_addresses,
     c->tl_addr_ports = g_new0 (double, (gsize) n_addresses * c->n_intervals);
   c->addr_stride = c->n_intervals;
   c->counting = warmup == 0;
+  c->class_ports = g_new0 (guint, (gsize) MAX (n_classes, 1) * MAX (n_addresses, 1) * 3);
+  c->port_refs = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  c->packets = g_array_new (FALSE, FALSE, sizeof (NatsimPacketRecord));
   return c;
 }
 
@@ -113,6 +131,9 @@ natsim_collector_new_open (NatsimNat *nat, guint n_classes, guint n_addresses,
     c->tl_addr_ports = g_new0 (double, (gsize) n_addresses * c->cap);
   c->addr_stride = c->cap;
   c->counting = true;
+  c->class_ports = g_new0 (guint, (gsize) MAX (n_classes, 1) * MAX (n_addresses, 1) * 3);
+  c->port_refs = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  c->packets = g_array_new (FALSE, FALSE, sizeof (NatsimPacketRecord));
   return c;
 }
 
@@ -129,7 +150,39 @@ natsim_collector_free (NatsimCollector *c)
   g_free (c->tl_ports);
   g_free (c->tl_failures);
   g_free (c->tl_addr_ports);
+  g_free (c->class_ports);
+  g_clear_pointer (&c->port_refs, g_hash_table_unref);
+  g_clear_pointer (&c->packets, g_array_unref);
   g_free (c);
+}
+
+/* Keeps the packet for the sequence diagram of small runs; the log is
+ * dropped (once) when the run outgrows it, so a large run pays one test
+ * per packet. */
+static void
+log_packet (NatsimCollector *c, const NatsimPacket *pkt, const NatsimNatResult *res)
+{
+  NatsimPacketRecord rec = { 0 };
+
+  if (c->packets == NULL)
+    return;
+  if (c->packets->len >= NATSIM_PACKET_LOG_MAX)
+    {
+      g_clear_pointer (&c->packets, g_array_unref);
+      return;
+    }
+  rec.time = pkt->time;
+  rec.src_addr = pkt->src_addr, rec.src_port = pkt->src_port;
+  rec.dst_addr = pkt->dst_addr, rec.dst_port = pkt->dst_port;
+  rec.ext_addr = res->ext_addr, rec.ext_port = res->ext_port;
+  rec.in_addr = res->in_addr, rec.in_port = res->in_port;
+  rec.cls = pkt->cls;
+  rec.proto = pkt->proto;
+  rec.dir = pkt->dir;
+  rec.verdict = (uint8_t) res->verdict;
+  rec.tcp_flags = pkt->tcp_flags;
+  rec.hairpinned = res->hairpinned;
+  g_array_append_val (c->packets, rec);
 }
 
 static inline void
@@ -138,6 +191,15 @@ bump (NatsimCollector *c, guint cls, NatsimStat s)
   c->totals.v[s] += 1;
   if (cls < c->n_classes)
     c->per_class[cls].v[s] += 1;
+}
+
+/* Counts @base (rebindings or binding losses) again under the packet's
+ * flow kind; unclassified packets have no figure of their own. */
+static inline void
+bump_kind (NatsimCollector *c, guint cls, NatsimStat base, uint8_t kind)
+{
+  if (kind != NATSIM_FLOW_OTHER && kind < NATSIM_FLOW_N)
+    bump (c, cls, natsim_stat_by_kind (base, (NatsimFlowKind) kind));
 }
 
 /* Open mode: merges adjacent bucket pairs and doubles the interval.  A
@@ -251,6 +313,60 @@ in_window (const NatsimCollector *c, NatsimTime t)
   return t >= c->warmup && t < c->end;
 }
 
+/* One (class, address, protocol, port) in port_refs: the key first, so
+ * that g_int64_hash() and g_int64_equal() read it. */
+typedef struct
+{
+  guint64 key;
+  guint   refs; /* live bindings of the class on the port */
+} PortRef;
+
+/* A live binding of class @cls took (@delta 1) or left (-1) its external
+ * port: the class's count of ports on that address moves when it is the
+ * first or the last of its bindings there. */
+static void
+class_port_ref (NatsimCollector *c, const NatsimNatEvent *ev, int delta)
+{
+  guint64 key;
+  PortRef *ref;
+  guint slot;
+
+  if (ev->cls >= c->n_classes || ev->addr_index >= c->n_addresses)
+    return;
+  /* 16 bits of class, 16 of port, 2 of protocol, the address index
+   * (below NATSIM_NAT_MAX_ADDRESSES) above them. */
+  key = (guint64) ev->addr_index << 34 | (guint64) proto_slot (ev->proto) << 32
+        | (guint64) ev->ext_port << 16 | ev->cls;
+  ref = g_hash_table_lookup (c->port_refs, &key);
+  slot = ((guint) ev->cls * c->n_addresses + ev->addr_index) * 3 + proto_slot (ev->proto);
+  if (delta > 0)
+    {
+      double n;
+
+      if (ref != NULL)
+        {
+          ref->refs++;
+          return;
+        }
+      ref = g_new (PortRef, 1);
+      ref->key = key;
+      ref->refs = 1;
+      g_hash_table_insert (c->port_refs, ref, ref);
+      n = (double) ++c->class_ports[slot];
+      if (c->counting && in_window (c, ev->time)
+          && n > c->per_class[ev->cls].v[NATSIM_STAT_PEAK_PORTS_PER_ADDRESS])
+        c->per_class[ev->cls].v[NATSIM_STAT_PEAK_PORTS_PER_ADDRESS] = n;
+      return;
+    }
+  if (ref == NULL)
+    return;
+  if (--ref->refs == 0)
+    {
+      g_hash_table_remove (c->port_refs, &key);
+      c->class_ports[slot]--;
+    }
+}
+
 static void
 update_peaks (NatsimCollector *c)
 {
@@ -269,6 +385,12 @@ update_peaks (NatsimCollector *c)
   for (guint k = 0; k < c->n_classes; k++)
     if ((double) c->class_live[k] > c->per_class[k].v[NATSIM_STAT_PEAK_BINDINGS])
       c->per_class[k].v[NATSIM_STAT_PEAK_BINDINGS] = (double) c->class_live[k];
+  for (guint k = 0; k < c->n_classes; k++)
+    for (guint i = 0; i < c->n_addresses * 3; i++)
+      if ((double) c->class_ports[k * c->n_addresses * 3 + i]
+          > c->per_class[k].v[NATSIM_STAT_PEAK_PORTS_PER_ADDRESS])
+        c->per_class[k].v[NATSIM_STAT_PEAK_PORTS_PER_ADDRESS]
+          = (double) c->class_ports[k * c->n_addresses * 3 + i];
 }
 
 void
@@ -282,6 +404,7 @@ natsim_collector_on_nat_event (const NatsimNatEvent *ev, void *user_data)
     case NATSIM_NAT_EV_BINDING_CREATED:
       if (ev->cls < c->n_classes)
         c->class_live[ev->cls]++;
+      class_port_ref (c, ev, +1);
       if (count)
         {
           bump (c, ev->cls, NATSIM_STAT_BINDINGS_CREATED);
@@ -295,6 +418,7 @@ natsim_collector_on_nat_event (const NatsimNatEvent *ev, void *user_data)
     case NATSIM_NAT_EV_BINDING_EXPIRED:
       if (ev->cls < c->n_classes && c->class_live[ev->cls] > 0)
         c->class_live[ev->cls]--;
+      class_port_ref (c, ev, -1);
       if (count)
         bump (c, ev->cls, NATSIM_STAT_BINDINGS_EXPIRED);
       break;
@@ -332,6 +456,7 @@ natsim_collector_on_packet (NatsimCollector *c, const NatsimPacket *pkt,
   guint cls = pkt->cls;
   bool out = pkt->dir == NATSIM_DIR_OUT;
 
+  log_packet (c, pkt, res);
   if (!in_window (c, pkt->time))
     return;
   switch (res->verdict)
@@ -341,7 +466,10 @@ natsim_collector_on_packet (NatsimCollector *c, const NatsimPacket *pkt,
       if (out && res->new_binding)
         bump (c, cls, NATSIM_STAT_FLOWS);
       if (res->rebinding)
-        bump (c, cls, NATSIM_STAT_REBINDINGS);
+        {
+          bump (c, cls, NATSIM_STAT_REBINDINGS);
+          bump_kind (c, cls, NATSIM_STAT_REBINDINGS, pkt->kind);
+        }
       break;
     case NATSIM_VERDICT_ALLOC_FAILED:
       bump (c, cls, NATSIM_STAT_FLOWS);
@@ -350,6 +478,7 @@ natsim_collector_on_packet (NatsimCollector *c, const NatsimPacket *pkt,
       break;
     case NATSIM_VERDICT_BINDING_LOST:
       bump (c, cls, NATSIM_STAT_BINDING_LOSSES);
+      bump_kind (c, cls, NATSIM_STAT_BINDING_LOSSES, pkt->kind);
       bump (c, cls, NATSIM_STAT_PACKETS_DROPPED);
       break;
     case NATSIM_VERDICT_FILTERED:
@@ -359,7 +488,6 @@ natsim_collector_on_packet (NatsimCollector *c, const NatsimPacket *pkt,
     case NATSIM_VERDICT_UNSOLICITED:
       bump (c, cls, NATSIM_STAT_PACKETS_DROPPED);
       break;
-    case NATSIM_VERDICT_NOT_TRANSLATED:
     default:
       break;
     }
@@ -432,6 +560,7 @@ natsim_collector_finish (NatsimCollector *c)
   NatsimRunResult *r = g_new0 (NatsimRunResult, 1);
 
   natsim_collector_advance (c, c->end);
+  r->packets = g_steal_pointer (&c->packets);
   if (c->next_bucket < c->n_intervals)
     {
       /* The partial last bucket ends at c->end. */

@@ -20,7 +20,45 @@ static const char *const stat_names[NATSIM_STAT_N] = {
   [NATSIM_STAT_PACKETS_IN] = "packets_in",
   [NATSIM_STAT_PACKETS_DROPPED] = "packets_dropped",
   [NATSIM_STAT_MISSED_CALLS] = "missed_calls",
+  [NATSIM_STAT_REBINDINGS_SIGNALLING] = "rebindings_signalling",
+  [NATSIM_STAT_REBINDINGS_MEDIA] = "rebindings_media",
+  [NATSIM_STAT_REBINDINGS_KEEPALIVE] = "rebindings_keepalive",
+  [NATSIM_STAT_REBINDINGS_HOUSEKEEPING] = "rebindings_housekeeping",
+  [NATSIM_STAT_BINDING_LOSSES_SIGNALLING] = "binding_losses_signalling",
+  [NATSIM_STAT_BINDING_LOSSES_MEDIA] = "binding_losses_media",
+  [NATSIM_STAT_BINDING_LOSSES_KEEPALIVE] = "binding_losses_keepalive",
+  [NATSIM_STAT_BINDING_LOSSES_HOUSEKEEPING] = "binding_losses_housekeeping",
 };
+
+static const char *const kind_names[NATSIM_FLOW_N] = {
+  [NATSIM_FLOW_OTHER] = "other",
+  [NATSIM_FLOW_SIGNALLING] = "signalling",
+  [NATSIM_FLOW_MEDIA] = "media",
+  [NATSIM_FLOW_KEEPALIVE] = "keepalive",
+  [NATSIM_FLOW_HOUSEKEEPING] = "housekeeping",
+};
+
+const char *
+natsim_flow_kind_name (NatsimFlowKind kind)
+{
+  g_return_val_if_fail ((unsigned) kind < NATSIM_FLOW_N, NULL);
+  return kind_names[kind];
+}
+
+/* The per-kind figures follow each base in NatsimFlowKind order,
+ * signalling first. */
+NatsimStat
+natsim_stat_by_kind (NatsimStat base, NatsimFlowKind kind)
+{
+  g_return_val_if_fail (base == NATSIM_STAT_REBINDINGS || base == NATSIM_STAT_BINDING_LOSSES,
+                        NATSIM_STAT_N);
+  g_return_val_if_fail ((unsigned) kind < NATSIM_FLOW_N, NATSIM_STAT_N);
+  if (kind == NATSIM_FLOW_OTHER)
+    return NATSIM_STAT_N;
+  return (base == NATSIM_STAT_REBINDINGS ? NATSIM_STAT_REBINDINGS_SIGNALLING
+                                         : NATSIM_STAT_BINDING_LOSSES_SIGNALLING)
+         + (kind - NATSIM_FLOW_SIGNALLING);
+}
 
 /* The report.json key of @s; NULL (and a critical) for an invalid value. */
 const char *
@@ -53,5 +91,6 @@ natsim_run_result_free (NatsimRunResult *r)
   g_free (r->tl_ports);
   g_free (r->tl_failures);
   g_free (r->tl_addr_ports);
+  g_clear_pointer (&r->packets, g_array_unref);
   g_free (r);
 }

@@ -497,8 +497,7 @@ natsim_usage_on_packet (NatsimUsage *u, const NatsimPacket *pkt, const NatsimNat
   FlowKey key = { 0 };
   Flow *f;
 
-  if (res->verdict == NATSIM_VERDICT_NOT_TRANSLATED || pkt->time >= u->end ||
-      pkt->proto == NATSIM_PROTO_ICMP)
+  if (pkt->time >= u->end || pkt->proto == NATSIM_PROTO_ICMP)
     return;
   if (pkt->time >= u->next_sweep)
     sweep_flows (u, pkt->time);

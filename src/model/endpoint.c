@@ -101,6 +101,10 @@ typedef struct
   GArray          *free_calls; /* uint32_t */
   double           max_rate;   /* population call arrivals per second, busiest hour */
   guint            rtcp_every;
+  /* What the packets sent now are for (NatsimFlowKind): set by the
+   * exchange that sends them, so that metrics can tell a harmless NTP
+   * rebinding from a lost REGISTER. */
+  uint8_t          kind;
 } EndpointPopulation;
 
 const char *const endpoint_curve_choices[] = { "flat", "office", NULL };
@@ -119,62 +123,6 @@ const double *
 endpoint_curve (guint index)
 {
   return index == 1 ? office_curve : NULL;
-}
-
-/* ---- key readers shared by the profiles ---- */
-
-void
-endpoint_read_common_keys (const NatsimParams *p, EndpointSpec *spec)
-{
-  spec->count = (guint) natsim_params_get_uint (p, "count");
-  spec->start_spread = natsim_params_get_duration (p, "start_spread");
-  spec->media_interval = natsim_params_get_duration (p, "media_packet_interval");
-  spec->rtcp_interval = natsim_params_get_duration (p, "rtcp_interval");
-}
-
-void
-endpoint_read_call_keys (const NatsimParams *p, EndpointSpec *spec)
-{
-  spec->calls_per_hour = natsim_params_get_double (p, "calls_per_hour");
-  spec->curve = endpoint_curve (natsim_params_get_enum (p, "busy_hour_profile"));
-  spec->start_hour = natsim_params_get_double (p, "start_hour");
-  natsim_params_get_dist (p, "call_duration", &spec->duration);
-  spec->inbound_fraction = natsim_params_get_double (p, "inbound_fraction");
-  spec->video_fraction = natsim_params_get_double (p, "video_fraction");
-}
-
-void
-endpoint_webex_cloud_media (const NatsimParams *p, EndpointSpec *spec, uint16_t stun_port)
-{
-  spec->media_net = WEBEX_MEDIA_NET;
-  spec->media_mask = 0xffff;
-  natsim_params_get_port_range (p, "cloud_media_ports", &spec->media_port_lo,
-                                &spec->media_port_hi);
-  spec->stun.addr = WEBEX_STUN;
-  spec->stun.port = stun_port;
-  spec->dscp_audio = DSCP_EF;
-  spec->dscp_video = DSCP_AF41;
-}
-
-guint
-endpoint_n_hosts (const NatsimParams *p)
-{
-  return (guint) natsim_params_get_uint (p, "count");
-}
-
-gboolean
-endpoint_validate_media (const NatsimParams *p, const char *key, GError **error)
-{
-  uint16_t lo, hi;
-
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-  natsim_params_get_port_range (p, key, &lo, &hi);
-  if (((lo + 1u) & ~1u) + 1u > hi)
-    {
-      natsim_set_key_error (error, key, "%u-%u holds no even/odd (RTP/RTCP) port pair", lo, hi);
-      return FALSE;
-    }
-  return TRUE;
 }
 
 /* ---- packets ---- */
@@ -213,6 +161,7 @@ xmit (EndpointPopulation *e, guint i, NatsimTime now, uint8_t proto, bool out,
   pkt.length = length;
   pkt.tcp_flags = proto == NATSIM_PROTO_TCP ? flags : 0;
   pkt.dscp = dscp;
+  pkt.kind = e->kind;
   if (out)
     {
       pkt.src_addr = host_of (e, i);
@@ -359,6 +308,7 @@ sig_register_exchange (EndpointPopulation *e, guint i, NatsimTime now, bool reac
   NatsimEndpoint remote = sig_remote (e, i);
   NatsimNatResult res;
 
+  e->kind = NATSIM_FLOW_SIGNALLING;
   if (xmit (e, i, now, s->sig_proto, true, ep->sig_port, remote, NATSIM_TCP_ACK, s->sig_dscp,
             900, &res) != NATSIM_VERDICT_FORWARDED)
     {
@@ -386,6 +336,7 @@ sig_connect (EndpointPopulation *e, guint i, NatsimTime now, bool reach)
   uint16_t port = s->sig_proto == NATSIM_PROTO_TCP || ep->sig_port == 0
                     ? next_sig_port (e, ep) : ep->sig_port;
 
+  e->kind = NATSIM_FLOW_SIGNALLING;
   if (s->sig_proto == NATSIM_PROTO_TCP
       && !tcp_open (e, i, now, sig_remote (e, i), port, s->sig_dscp))
     {
@@ -417,12 +368,16 @@ sig_request (EndpointPopulation *e, guint i, NatsimTime now, Request req)
                     : req == REQ_INVITE  ? 1100
                     : req == REQ_BYE     ? 600
                                          : 900;
+  /* A keepalive is not signalling: its rebindings are told apart. */
+  uint8_t kind = req == REQ_KEEPALIVE ? NATSIM_FLOW_KEEPALIVE : NATSIM_FLOW_SIGNALLING;
 
+  e->kind = kind;
   if (ep->sig_port == 0)
     {
       sig_connect (e, i, now, reach);
       if (req == REQ_REGISTER || ep->sig_port == 0)
         return;
+      e->kind = kind;
     }
   dead = flow_dead (e, i, s->sig_proto, ep->sig_port, remote, &died);
   if (s->sig_proto == NATSIM_PROTO_TCP)
@@ -440,6 +395,7 @@ sig_request (EndpointPopulation *e, guint i, NatsimTime now, Request req)
           if (!sig_connect (e, i, now, reach) || req == REQ_REGISTER || req == REQ_KEEPALIVE)
             return;
           /* The request itself goes over the new connection. */
+          e->kind = kind;
         }
       else if (req == REQ_REGISTER)
         {
@@ -497,6 +453,7 @@ aux_keepalive (EndpointPopulation *e, guint i, NatsimTime now)
   Endpoint *ep = &e->eps[i];
   NatsimTime died = 0;
 
+  e->kind = NATSIM_FLOW_KEEPALIVE;
   if (ep->aux_port != 0 && flow_dead (e, i, NATSIM_PROTO_TCP, ep->aux_port, s->aux_dst, &died))
     {
       if (xmit (e, i, now, NATSIM_PROTO_TCP, true, ep->aux_port, s->aux_dst, NATSIM_TCP_ACK,
@@ -542,6 +499,7 @@ deliver_request (EndpointPopulation *e, guint i, NatsimTime now, uint16_t length
 
   if (!ep->registered || lport == 0)
     return false;
+  e->kind = NATSIM_FLOW_SIGNALLING;
   if (ep->stale)
     return false; /* sent to an address that is no mapping of this flow any more */
   if (xmit (e, i, now, proto, false, lport, remote, NATSIM_TCP_ACK, dscp, length, NULL)
@@ -563,6 +521,7 @@ background (EndpointPopulation *e, guint i, guint j, NatsimTime now)
   Endpoint *ep = &e->eps[i];
   uint16_t port = b->src_port != 0 ? b->src_port : next_ephemeral (ep);
 
+  e->kind = NATSIM_FLOW_HOUSEKEEPING;
   if (b->proto == NATSIM_PROTO_UDP)
     {
       if (xmit (e, i, now, NATSIM_PROTO_UDP, true, port, b->dst, 0, b->dscp, 76, NULL)
@@ -656,6 +615,7 @@ stun_check (EndpointPopulation *e, guint i, NatsimTime now, uint16_t port)
 
   if (s->stun.port == 0 || port == 0)
     return;
+  e->kind = NATSIM_FLOW_MEDIA;
   if (xmit (e, i, now, NATSIM_PROTO_UDP, true, port, s->stun, 0, s->dscp_audio, 48, NULL)
       == NATSIM_VERDICT_FORWARDED)
     xmit (e, i, now, NATSIM_PROTO_UDP, false, port, s->stun, 0, s->dscp_audio, 60, NULL);
@@ -684,6 +644,7 @@ start_call (EndpointPopulation *e, guint i, NatsimTime now)
 
   if (!ep->booted || (s->max_calls > 0 && ep->calls >= s->max_calls))
     return; /* busy: the call goes elsewhere (not a NAT matter) */
+  e->kind = NATSIM_FLOW_SIGNALLING;
   if (inbound)
     {
       if (!deliver_request (e, i, now, 1200))
@@ -738,6 +699,7 @@ static void
 media_stream (EndpointPopulation *e, guint i, NatsimTime now, uint16_t port, NatsimEndpoint r,
               uint8_t dscp, bool rtcp)
 {
+  e->kind = NATSIM_FLOW_MEDIA;
   xmit (e, i, now, NATSIM_PROTO_UDP, true, port, r, 0, dscp, 200, NULL);
   xmit (e, i, now, NATSIM_PROTO_UDP, false, port, r, 0, dscp, 200, NULL);
   if (rtcp)
@@ -774,6 +736,7 @@ end_call (EndpointPopulation *e, uint32_t id, NatsimTime now)
   if (c.video != 0)
     pair_free (e, c.ep, true, c.video);
   ep->calls--;
+  e->kind = NATSIM_FLOW_SIGNALLING;
   if (ep->sig_port != 0)
     sig_request (e, c.ep, now, REQ_BYE);
   if (c.on_demand_sig && ep->calls == 0 && ep->sig_port != 0)
@@ -990,66 +953,4 @@ endpoint_population_new (const EndpointSpec *spec, const NatsimPopulationContext
   e->max_rate = (double) s->count * s->calls_per_hour / 3600.0;
   e->rtcp_every = (guint) MAX (1, (s->rtcp_interval + s->media_interval / 2) / s->media_interval);
   return &e->parent;
-}
-
-/* ---- what the configuration checks need ---- */
-
-void
-endpoint_refresh_gaps (const EndpointSpec *s, NatsimRefreshNeed *out, guint *n)
-{
-  *n = 0;
-  if (!s->sig_on_demand)
-    {
-      NatsimRefreshNeed *r = &out[(*n)++];
-      bool ka = s->keepalive != KEEPALIVE_NONE && s->ka_hi > 0 && s->ka_hi < s->reg_hi;
-
-      r->proto = s->sig_proto;
-      r->what = ka ? (s->sig_proto == NATSIM_PROTO_UDP ? "SIP keepalive" : "SIP-TLS keepalive")
-                   : (s->sig_proto == NATSIM_PROTO_UDP ? "SIP REGISTER refresh"
-                                                       : "SIP-TLS REGISTER refresh");
-      r->key = ka ? "keepalive_interval" : "register_interval";
-      r->gap_lo = ka ? s->ka_lo : s->reg_lo;
-      r->gap_hi = ka ? s->ka_hi : s->reg_hi;
-      r->replies = s->sig_proto == NATSIM_PROTO_TCP || !ka || s->keepalive == KEEPALIVE_STUN;
-      r->keepalive = ka;
-      r->reachability = !s->aux_reach;
-    }
-  if (s->aux_dst.port != 0 && *n < NATSIM_REFRESH_NEEDS_MAX)
-    {
-      NatsimRefreshNeed *r = &out[(*n)++];
-      r->proto = NATSIM_PROTO_TCP;
-      r->what = s->aux_what;
-      r->key = s->aux_reach ? "push_keepalive" : "websocket_keepalive";
-      r->gap_lo = s->aux_lo;
-      r->gap_hi = s->aux_hi;
-      r->replies = true;
-      r->keepalive = true;
-      r->reachability = s->aux_reach;
-    }
-}
-
-void
-endpoint_port_demand (const EndpointSpec *s, NatsimPortDemand *out)
-{
-  double a = (double) s->count * s->calls_per_hour * natsim_dist_mean (&s->duration)
-             / (3600.0 * (double) NATSIM_NSEC_PER_SEC);
-  double per_host = s->count > 0 ? a / s->count : 0.0;
-
-  memset (out, 0, sizeof *out);
-  out->endpoints = s->count;
-  /* Background exchanges (NTP, HTTPS) hold a mapping for a timeout out of
-   * every period of minutes: about a tenth of a port per host. */
-  out->long_lived = (s->sig_on_demand ? 0.0 : 1.0) + (s->aux_dst.port != 0 ? 1.0 : 0.0)
-                    + (s->n_background > 0 ? 0.1 : 0.0);
-  /* A Poisson number of calls in progress: mean plus three standard
-   * deviations covers the busy hour with room. */
-  out->peak_calls = a > 0 ? ceil (a + 3.0 * sqrt (a)) : 0.0;
-  out->ports_per_call = s->calls_per_hour > 0 ? 2.0 + 2.0 * s->video_fraction : 0.0;
-  if (s->max_calls == 1)
-    out->peak_calls_per_host = a > 0 ? 1.0 : 0.0;
-  else
-    out->peak_calls_per_host = per_host > 0 ? ceil (per_host + 3.0 * sqrt (per_host)) : 0.0;
-  if (s->max_calls > 0)
-    out->peak_calls_per_host = MIN (out->peak_calls_per_host, (double) s->max_calls);
-  out->media_pairs = s->calls_per_hour > 0;
 }

@@ -1,8 +1,8 @@
 /* natsim: the endpoint engine shared by the VoIP profiles (private).
  *
  * Every VoIP profile (cisco-mpp, room-device, webex-desktop, webex-mobile,
- * local-gateway, sip-udp) is one EndpointSpec filled from its keys; the
- * engine in endpoint.c runs it.  An endpoint has up to four kinds of
+ * local-gateway, sip-udp) is one EndpointSpec filled from its keys (shared
+ * readers in endpoint-spec.c); the engine in endpoint.c runs it.  An endpoint has up to four kinds of
  * "channels":
  * - a signalling connection (SIP over TCP/TLS or UDP) with REGISTER
  *   refreshes, optional keepalives, and requests from the cloud (OPTIONS,

@@ -15,6 +15,9 @@ port_free (NatsimNat *nat, uint32_t addr_idx, uint8_t proto, uint16_t port,
   PortState *ps = port_state (nat, addr_idx, proto, port);
   bool same_owner = ps->owner_addr == in_addr && ps->owner_port == in_port;
 
+  /* A static forward's port is never allocated dynamically. */
+  if (ps->forward != 0)
+    return false;
   if (ps->refs == 0)
     {
       /* RFC 6888 REQ-8: quarantine before another endpoint gets it. */

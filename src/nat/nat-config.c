@@ -83,6 +83,9 @@ const NatsimKeySpec natsim_nat_keys[] = {
   { "tombstone", NATSIM_KEY_DURATION, "1h",
     "how long an expired binding is remembered to classify binding losses and rebindings",
     0, 30 * DAY, NULL },
+  { "hairpinning", NATSIM_KEY_BOOL, "false",
+    "an inside host reaches another through its public address and port (RFC 4787 REQ-9, "
+    "RFC 5382 REQ-8); Linux needs explicit rules for it", 0, 0, NULL },
   { NULL, 0, NULL, NULL, 0, 0, NULL }
 };
 
@@ -104,6 +107,7 @@ static const char *const preset_linux[] = {
   "quarantine", "0s",
   "ports_per_subscriber", "0",
   "blocks_per_subscriber", "1",
+  "hairpinning", "false",
   NULL
 };
 
@@ -129,6 +133,7 @@ static const char *const preset_rfc[] = {
   "quarantine", "120s",
   "ports_per_subscriber", "0",
   "blocks_per_subscriber", "1",
+  "hairpinning", "true",
   NULL
 };
 
@@ -151,6 +156,7 @@ static const char *const preset_cisco_ios[] = {
   "quarantine", "0s",
   "ports_per_subscriber", "0",
   "blocks_per_subscriber", "1",
+  "hairpinning", "false",
   NULL
 };
 
@@ -174,6 +180,7 @@ static const char *const preset_cisco_asa[] = {
   "quarantine", "0s",
   "ports_per_subscriber", "0",
   "blocks_per_subscriber", "1",
+  "hairpinning", "false",
   NULL
 };
 
@@ -198,6 +205,7 @@ static const char *const preset_pf[] = {
   "quarantine", "0s",
   "ports_per_subscriber", "0",
   "blocks_per_subscriber", "1",
+  "hairpinning", "false",
   NULL
 };
 
@@ -221,6 +229,7 @@ static const char *const preset_juniper_pba[] = {
   "quarantine", "0s",
   "ports_per_subscriber", "128",
   "blocks_per_subscriber", "8",
+  "hairpinning", "true",
   NULL
 };
 
@@ -291,6 +300,7 @@ natsim_nat_config_from_params (const NatsimParams *p, NatsimNatConfig *ret,
   cfg.blocks_per_subscriber = (uint32_t) natsim_params_get_uint (p, "blocks_per_subscriber");
   cfg.sip_alg = natsim_params_get_bool (p, "sip_alg");
   cfg.tombstone = natsim_params_get_duration (p, "tombstone");
+  cfg.hairpinning = natsim_params_get_bool (p, "hairpinning");
 
   range = (guint64) cfg.port_hi - cfg.port_lo + 1;
   if (cfg.ports_per_subscriber > range)
@@ -321,4 +331,6 @@ natsim_nat_config_clear (NatsimNatConfig *cfg)
     return;
   g_clear_pointer (&cfg->addresses, g_free);
   cfg->n_addresses = 0;
+  g_clear_pointer (&cfg->forwards, g_free);
+  cfg->n_forwards = 0;
 }

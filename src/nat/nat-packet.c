@@ -59,6 +59,28 @@ alloc_failed (NatsimNat *nat, const NatsimPacket *pkt, uint32_t addr_idx,
   return NATSIM_VERDICT_ALLOC_FAILED;
 }
 
+/* A static forward's inside endpoint leaves from the forward's public
+ * endpoint (a static mapping), when that 5-tuple is unused. */
+static bool
+forward_out (NatsimNat *nat, const NatsimPacket *pkt, uint32_t *ret_addr_idx, uint16_t *ret_port)
+{
+  uint32_t fw = nat->cfg.n_forwards == 0 ? NONE
+              : nat_forward_for_inside (nat, pkt->proto, pkt->src_addr, pkt->src_port);
+  uint32_t a;
+  uint16_t p;
+
+  if (fw == NONE)
+    return false;
+  a = nat->fwd_addr_idx[fw];
+  p = nat->cfg.forwards[fw].ext_port;
+  if (nat_table_get (&nat->replies, key_endpoint (pkt->proto, a, p),
+                     key_remote (pkt->dst_addr, pkt->dst_port)) != NAT_TABLE_NONE)
+    return false;
+  *ret_addr_idx = a;
+  *ret_port = p;
+  return true;
+}
+
 static NatsimVerdict
 process_out (NatsimNat *nat, const NatsimPacket *pkt, NatsimNatResult *res)
 {
@@ -91,7 +113,8 @@ process_out (NatsimNat *nat, const NatsimPacket *pkt, NatsimNatResult *res)
     }
 
   e_idx = nat_inside_get (nat, pkt->proto, pkt->src_addr, pkt->src_port, false);
-  if (!nat_allocate (nat, pkt, e_idx, &addr_idx, &port))
+  if (!forward_out (nat, pkt, &addr_idx, &port) &&
+      !nat_allocate (nat, pkt, e_idx, &addr_idx, &port))
     return alloc_failed (nat, pkt, addr_idx, old_addr, old_port, old_died);
 
   nat_flow_of_packet (pkt, &f);
@@ -210,6 +233,9 @@ inbound_unmapped (NatsimNat *nat, const NatsimPacket *pkt, const NatFlow *f,
   return NATSIM_VERDICT_BINDING_LOST;
 }
 
+static bool forward_in (NatsimNat *nat, const NatsimPacket *pkt, const NatFlow *f,
+                        uint32_t idx, NatsimNatResult *res);
+
 static NatsimVerdict
 process_in (NatsimNat *nat, const NatsimPacket *pkt, NatsimNatResult *res)
 {
@@ -225,10 +251,188 @@ process_in (NatsimNat *nat, const NatsimPacket *pkt, NatsimNatResult *res)
       nat_refresh (nat, idx, pkt);
       return forwarded (nat, b->addr_idx, b->ext_port, res);
     }
+  if (nat->cfg.n_forwards > 0 && forward_in (nat, pkt, &f, idx, res))
+    return NATSIM_VERDICT_FORWARDED;
   e_idx = nat_inside_get (nat, f.proto, f.in_addr, f.in_port, false);
   if (e_idx != NONE && inside (nat, e_idx)->alive != NONE)
     return inbound_filter (nat, pkt, &f, e_idx, idx, res);
   return inbound_unmapped (nat, pkt, &f, e_idx, idx);
+}
+
+/* An inbound packet addressed to a public endpoint (outside addressing):
+ * the binding of that exact 5-tuple, else a static forward, else the
+ * inside endpoint holding the public endpoint, whose filtering decides;
+ * else a remembered binding on it (binding lost) or nothing (unsolicited). */
+static NatsimVerdict
+process_public (NatsimNat *nat, const NatsimPacket *pkt, NatsimNatResult *res)
+{
+  uint32_t a = nat_public_index (nat, pkt->dst_addr);
+  uint16_t port = pkt->dst_port;
+  uint64_t k2 = key_remote (pkt->src_addr, pkt->src_port);
+  NatsimPacket in = *pkt;
+  uint32_t idx, fw, e_idx;
+  PortState *ps;
+  NatFlow f;
+
+  if (a == NONE || port < nat->cfg.port_lo || port > nat->cfg.port_hi)
+    {
+      nat_emit_packet (nat, NATSIM_NAT_EV_UNSOLICITED, pkt, NONE);
+      return NATSIM_VERDICT_UNSOLICITED;
+    }
+  idx = nat_table_get (&nat->replies, key_endpoint (pkt->proto, a, port), k2);
+  if (idx != NAT_TABLE_NONE && binding (nat, idx)->status == B_ALIVE)
+    {
+      Binding *b = binding (nat, idx);
+      in.dst_addr = b->in_addr;
+      in.dst_port = b->in_port;
+      res->in_addr = b->in_addr;
+      res->in_port = b->in_port;
+      nat_refresh (nat, idx, &in);
+      return forwarded (nat, a, port, res);
+    }
+  fw = nat_forward_for_public (nat, pkt->proto, a, port);
+  if (fw != NONE)
+    {
+      in.dst_addr = nat->cfg.forwards[fw].in_addr;
+      in.dst_port = nat->cfg.forwards[fw].in_port;
+      res->in_addr = in.dst_addr;
+      res->in_port = in.dst_port;
+      return process_in (nat, &in, res);
+    }
+  ps = port_state (nat, a, pkt->proto, port);
+  if (ps->owner_addr == 0 && ps->owner_port == 0)
+    {
+      nat_emit_packet (nat, NATSIM_NAT_EV_UNSOLICITED, pkt, NONE);
+      return NATSIM_VERDICT_UNSOLICITED;
+    }
+  in.dst_addr = ps->owner_addr;
+  in.dst_port = ps->owner_port;
+  res->in_addr = in.dst_addr;
+  res->in_port = in.dst_port;
+  nat_flow_of_packet (&in, &f);
+  e_idx = nat_inside_get (nat, f.proto, f.in_addr, f.in_port, false);
+  if (e_idx == NONE)
+    {
+      nat_emit_packet (nat, NATSIM_NAT_EV_UNSOLICITED, &in, NONE);
+      return NATSIM_VERDICT_UNSOLICITED;
+    }
+  if (ps->refs > 0)
+    {
+      bool held = false;
+      for (uint32_t i = inside (nat, e_idx)->alive; i != NONE; i = binding (nat, i)->next)
+        {
+          Binding *c = binding (nat, i);
+          uint32_t old;
+          if (c->addr_idx != a || c->ext_port != port)
+            continue;
+          held = true;
+          /* RFC 4787 REQ-8: the filtering rule of that mapping; the
+           * 5-tuple must be unused (a held entry may own it). */
+          if (!filter_accepts (nat, c, f.rem_addr, f.rem_port) || idx != NAT_TABLE_NONE)
+            continue;
+          old = nat_table_get (&nat->flows, key_endpoint (f.proto, f.in_addr, f.in_port), k2);
+          if (old != NAT_TABLE_NONE)
+            {
+              nat_tombstone_replace (nat, old);
+              nat_table_del (&nat->flows, key_endpoint (f.proto, f.in_addr, f.in_port), k2);
+            }
+          nat_binding_create (nat, &in, &f, a, port, false, true);
+          res->new_binding = true;
+          return forwarded (nat, a, port, res);
+        }
+      if (held)
+        {
+          nat_emit_packet (nat, NATSIM_NAT_EV_FILTERED, &in, NONE);
+          return NATSIM_VERDICT_FILTERED;
+        }
+    }
+  /* No live mapping on that endpoint: one that would have accepted the
+   * packet died (binding lost), or none ever did (unsolicited). */
+  for (uint32_t i = inside (nat, e_idx)->dead; i != NONE; i = binding (nat, i)->next)
+    {
+      Binding *d = binding (nat, i);
+      if (d->addr_idx == a && d->ext_port == port &&
+          filter_accepts (nat, d, f.rem_addr, f.rem_port))
+        {
+          nat_emit_packet (nat, NATSIM_NAT_EV_BINDING_LOST, &in, a);
+          if (nat->cfg.unsolicited_hold && pkt->proto == NATSIM_PROTO_UDP &&
+              nat->cfg.port_reuse == NATSIM_REUSE_PER_DESTINATION)
+            hold_port (nat, &f, a, port);
+          return NATSIM_VERDICT_BINDING_LOST;
+        }
+    }
+  nat_emit_packet (nat, NATSIM_NAT_EV_UNSOLICITED, &in, NONE);
+  return NATSIM_VERDICT_UNSOLICITED;
+}
+
+/* RFC 4787 REQ-9, RFC 5382 REQ-8: an inside host sends to a public
+ * endpoint of this NAT.  With hairpinning the packet is translated as any
+ * outbound packet (its source becomes the sender's external endpoint,
+ * REQ-9b) and then offered to the public endpoint as an inbound packet,
+ * whose filtering applies; without, the NAT does not translate it (it is
+ * for the NAT box itself, where no host receives it). */
+static NatsimVerdict
+process_hairpin (NatsimNat *nat, const NatsimPacket *pkt, NatsimNatResult *res)
+{
+  NatsimNatResult leg = { 0 };
+  NatsimPacket in = *pkt;
+  NatsimVerdict v;
+
+  if (!nat->cfg.hairpinning)
+    return NATSIM_VERDICT_NOT_TRANSLATED;
+  v = process_out (nat, pkt, res);
+  if (v != NATSIM_VERDICT_FORWARDED)
+    return v;
+  res->hairpinned = true;
+  in.dir = NATSIM_DIR_IN;
+  in.src_addr = res->ext_addr;
+  in.src_port = res->ext_port;
+  v = process_public (nat, &in, &leg);
+  res->in_addr = leg.in_addr;
+  res->in_port = leg.in_port;
+  return v;
+}
+
+/* A static forward accepts any remote: the packet creates a binding of
+ * the forward's inside endpoint on the forward's public endpoint (as a
+ * DNAT rule creates a conntrack entry). */
+static bool
+forward_in (NatsimNat *nat, const NatsimPacket *pkt, const NatFlow *f, uint32_t idx,
+            NatsimNatResult *res)
+{
+  uint32_t fw = nat_forward_for_inside (nat, f->proto, f->in_addr, f->in_port);
+  uint64_t k2 = key_remote (f->rem_addr, f->rem_port);
+  uint32_t a;
+  uint16_t p;
+
+  if (fw == NONE)
+    return false;
+  a = nat->fwd_addr_idx[fw];
+  p = nat->cfg.forwards[fw].ext_port;
+  if (nat_table_get (&nat->replies, key_endpoint (f->proto, a, p), k2) != NAT_TABLE_NONE)
+    return false;
+  if (idx != NAT_TABLE_NONE)
+    {
+      nat_tombstone_replace (nat, idx);
+      nat_table_del (&nat->flows, key_endpoint (f->proto, f->in_addr, f->in_port), k2);
+    }
+  nat_binding_create (nat, pkt, f, a, p, false, true);
+  res->new_binding = true;
+  forwarded (nat, a, p, res);
+  return true;
+}
+
+NatsimVerdict
+natsim_nat_process_public (NatsimNat *nat, const NatsimPacket *pkt, NatsimNatResult *ret)
+{
+  NatsimNatResult res = { 0 };
+
+  g_return_val_if_fail (pkt->dir == NATSIM_DIR_IN, NATSIM_VERDICT_NOT_TRANSLATED);
+  natsim_nat_advance (nat, pkt->time);
+  res.verdict = process_public (nat, pkt, &res);
+  if (ret != NULL)
+    *ret = res;
+  return res.verdict;
 }
 
 NatsimVerdict
@@ -237,7 +441,9 @@ natsim_nat_process (NatsimNat *nat, const NatsimPacket *pkt, NatsimNatResult *re
   NatsimNatResult res = { 0 };
 
   natsim_nat_advance (nat, pkt->time);
-  if (pkt->dir == NATSIM_DIR_OUT)
+  if (pkt->dir == NATSIM_DIR_OUT && nat_public_index (nat, pkt->dst_addr) != NONE)
+    res.verdict = process_hairpin (nat, pkt, &res);
+  else if (pkt->dir == NATSIM_DIR_OUT)
     res.verdict = process_out (nat, pkt, &res);
   else
     res.verdict = process_in (nat, pkt, &res);

@@ -107,7 +107,7 @@ typedef struct
   uint32_t   refs;       /* live bindings and held entries on this port */
   uint32_t   owner_addr; /* inside endpoint that last held it */
   uint16_t   owner_port;
-  uint16_t   pad;
+  uint16_t   forward;    /* 1 + index of the static forward that owns it, 0 none */
   NatsimTime released;   /* when refs last dropped to 0 */
 } PortState;
 
@@ -155,6 +155,10 @@ struct NatsimNat
 
   NatsimNatObserver observer;
   void             *observer_data;
+
+  /* hairpinning and static forwards (nat-public.c) */
+  uint32_t          pub_min, pub_max; /* bounds of the pool, a quick "not ours" */
+  uint32_t         *fwd_addr_idx;     /* per forward: its address's index */
 };
 
 /* ---------- small helpers ---------- */
@@ -259,6 +263,15 @@ void     nat_port_ref (NatsimNat *nat, Binding *b);
 void     nat_port_unref (NatsimNat *nat, Binding *b);
 bool     nat_allocate (NatsimNat *nat, const NatsimPacket *pkt, uint32_t e_idx,
                        uint32_t *ret_addr_idx, uint16_t *ret_port);
+
+/* nat-public.c: public addresses and static forwards. */
+uint32_t nat_public_index (const NatsimNat *nat, uint32_t addr);
+uint32_t nat_forward_for_inside (const NatsimNat *nat, uint8_t proto, uint32_t in_addr,
+                                 uint16_t in_port);
+uint32_t nat_forward_for_public (NatsimNat *nat, uint8_t proto, uint32_t addr_idx,
+                                 uint16_t port);
+void     nat_forwards_init (NatsimNat *nat);
+void     nat_forwards_clear (NatsimNat *nat);
 
 /* nat-timers.c: idle timers, expiry, TCP tracking. */
 void     nat_timer_start (NatsimNat *nat, uint32_t idx, NatsimTime expiry);

@@ -64,6 +64,7 @@ natsim_nat_new (const NatsimNatConfig *cfg, gsl_rng *rng)
     for (int p = 0; p < N_PROTO_IDX; p++)
       nat->addrs[i].last_alloc[p] = nat->range - 1;
   nat->timers = natsim_eventq_new ();
+  nat_forwards_init (nat);
   return nat;
 }
 
@@ -92,6 +93,7 @@ natsim_nat_free (NatsimNat *nat)
   nat_table_clear (&nat->inside_index);
   nat_table_clear (&nat->subscriber_index);
   natsim_eventq_free (nat->timers);
+  nat_forwards_clear (nat);
   g_free (nat->cfg.addresses);
   g_free (nat);
 }

@@ -20,6 +20,7 @@
  * The ids gnuplot gives its elements (gnuplot_canvas, gpPt0, ...) are
  * prefixed so that several charts can be inlined into one HTML page. */
 #include "natsim/charts.h"
+#include "natsim/numfmt.h"
 
 #include <gio/gio.h>
 #include <glib/gstdio.h>
@@ -130,7 +131,8 @@ first_error_line (GBytes *err)
   /* gnuplot echoes the offending line, then a caret line, then
    * "line N: message": prefer the line that names the error. */
   for (guint i = 0; lines[i] != NULL; i++)
-    if (strstr (lines[i], "line ") != NULL && strchr (lines[i], ':') != NULL)
+    if (strstr (lines[i], "line ") != NULL && strchr (lines[i], ':') != NULL
+        && strstr (lines[i], "warning:") == NULL)
       return g_strdup (g_strstrip (lines[i]));
   for (guint i = 0; lines[i] != NULL; i++)
     if (*g_strstrip (lines[i]) != '\0')
@@ -282,13 +284,146 @@ append_number (GString *out, double v)
                                            v + 0.0));
 }
 
-/* A short number for tic labels ("0.5", "1e+06"). */
+/* A tic label: gnuplot reads it as a format, so '%' is doubled. */
 static void
-append_label_number (GString *out, double v)
+append_tic_label (GString *out, const char *label)
 {
-  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+  g_autoptr (GString) escaped = g_string_new (NULL);
 
-  g_string_append (out, g_ascii_formatd (buf, sizeof buf, "%.6g", v + 0.0));
+  for (const char *p = label; *p != '\0'; p++)
+    {
+      if (*p == '%')
+        g_string_append_c (escaped, '%');
+      g_string_append_c (escaped, *p);
+    }
+  append_quoted (out, escaped->str);
+}
+
+/* A tic or value label: natsim's formatter, never an exponent. */
+static const char *
+label_number (char *buf, double v)
+{
+  return natsim_fmt_num (buf, v + 0.0);
+}
+
+/* A step of 1, 2, 2.5 or 5 times a power of ten giving about @n tics
+ * over @span. */
+static double
+nice_step (double span, guint n)
+{
+  double raw = span / n;
+  double mag = pow (10.0, floor (log10 (raw)));
+  double f = raw / mag;
+
+  if (f <= 1.0)
+    return mag;
+  if (f <= 2.0)
+    return 2.0 * mag;
+  if (f <= 2.5)
+    return 2.5 * mag;
+  if (f <= 5.0)
+    return 5.0 * mag;
+  return 10.0 * mag;
+}
+
+/* "set {axis}tics ('0' 0, '1,000' 1000, ...)" over [@lo, @hi], each label
+ * the value times @scale plus @suffix; returns the longest label's length
+ * in characters (for the margin). */
+static guint
+append_tics (GString *gp, const char *axis, double lo, double hi, double scale,
+             const char *suffix, gboolean integers)
+{
+  double step, first;
+  guint width = 1, k = 0;
+
+  if (!(hi > lo) || !isfinite (lo) || !isfinite (hi))
+    return 1;
+  step = nice_step (hi - lo, 5);
+  if (integers && step < 1.0)
+    step = 1.0;
+  first = ceil (lo / step - 1e-9) * step;
+  g_string_append_printf (gp, "set %stics (", axis);
+  for (double v = first; v <= hi + step * 1e-9 && k < 50; v = first + step * ++k)
+    {
+      char buf[NATSIM_NUM_BUF];
+      g_autofree char *label = g_strconcat (label_number (buf, fabs (v) < step * 1e-9 ? 0.0 : v * scale),
+                                            suffix, NULL);
+
+      g_string_append (gp, k > 0 ? ", " : "");
+      append_tic_label (gp, label);
+      g_string_append_c (gp, ' ');
+      append_number (gp, v);
+      width = MAX (width, (guint) g_utf8_strlen (label, -1));
+    }
+  g_string_append (gp, ")\n");
+  return width;
+}
+
+/* Tics of the right axis: positions in y units over [@lo, @hi], labels
+ * the share of @of in percent at nice percentages. */
+static guint
+append_share_tics (GString *gp, double lo, double hi, double of)
+{
+  double plo = 100.0 * lo / of, phi = 100.0 * hi / of;
+  double step, first;
+  guint width = 1, k = 0;
+
+  if (!(phi > plo))
+    return 1;
+  step = nice_step (phi - plo, 5);
+  first = ceil (plo / step - 1e-9) * step;
+  g_string_append (gp, "set y2tics (");
+  for (double v = first; v <= phi + step * 1e-9 && k < 50; v = first + step * ++k)
+    {
+      char buf[NATSIM_NUM_BUF];
+      g_autofree char *label = g_strconcat (label_number (buf, fabs (v) < step * 1e-9 ? 0.0 : v),
+                                            " %", NULL);
+
+      g_string_append (gp, k > 0 ? ", " : "");
+      append_tic_label (gp, label);
+      g_string_append_c (gp, ' ');
+      append_number (gp, v * of / 100.0);
+      width = MAX (width, (guint) g_utf8_strlen (label, -1));
+    }
+  g_string_append (gp, ")\n");
+  return width;
+}
+
+/* Decade tics of a logarithmic axis over [@lo, @hi] (both above 0),
+ * with 2 and 5 in between when the range spans less than two decades
+ * (one label alone says nothing). */
+static void
+append_log_tics (GString *gp, const char *axis, double lo, double hi)
+{
+  static const double fine[] = { 1.0, 2.0, 5.0 };
+  gboolean few = log10 (hi / lo) < 2.0;
+  double d = pow (10.0, floor (log10 (lo)));
+  guint k = 0;
+
+  g_string_append_printf (gp, "set %stics (", axis);
+  for (; d <= hi * 1.0000001 && k < 100; d *= 10.0)
+    for (gsize i = 0; i < (few ? G_N_ELEMENTS (fine) : 1); i++)
+      {
+        double v = d * fine[i];
+        char buf[NATSIM_NUM_BUF];
+
+        if (v < lo * 0.9999999 || v > hi * 1.0000001)
+          continue;
+        g_string_append (gp, k++ > 0 ? ", " : "");
+        append_tic_label (gp, label_number (buf, v));
+        g_string_append_c (gp, ' ');
+        append_number (gp, v);
+      }
+  g_string_append (gp, ")\n");
+}
+
+/* Left (and right) margins wide enough for tic labels of @width
+ * characters and the axis label beside them. */
+static void
+append_margins (GString *gp, guint left_width, guint right_width)
+{
+  g_string_append_printf (gp, "set lmargin %u\nset rmargin %u\n", MAX (10u, left_width + 5u),
+                          right_width > 0 ? right_width + 6u : 4u);
 }
 
 static void
@@ -314,8 +449,7 @@ append_preamble (GString *out, const char *title, const char *x_label,
                           "set tics nomirror textcolor rgb '#333333'\n"
                           "set grid lc rgb '#e0e0e0' lt 1\n"
                           "set key outside below center horizontal "
-                          "samplen 2 spacing 1.1\n"
-                          "set lmargin 10\nset rmargin 4\n",
+                          "samplen 2 spacing 1.1\n",
                           NATSIM_CHART_WIDTH, NATSIM_CHART_HEIGHT);
   append_setting (out, "title", title);
   append_setting (out, "xlabel", x_label);
@@ -539,10 +673,6 @@ natsim_chart_line_svg (const NatsimLineChart *c, const char *id_prefix,
 
   /* The x range is the data's (no rounding out to tics); a single point
    * gets some room. */
-  if (c->x_log)
-    /* Decade tics labelled plainly (0.001, 1, 1000), not with the
-     * fixed decimals gnuplot would copy from the data. */
-    g_string_append (gp, "set logscale x 10\nset format x \"%g\"\nset xtics 10\n");
   x_lo = c->x[0];
   x_hi = c->x[c->n_x - 1];
   if (marker)
@@ -551,43 +681,102 @@ natsim_chart_line_svg (const NatsimLineChart *c, const char *id_prefix,
       x_lo = MIN (x_lo, c->x_log ? c->marker_x / 1.5 : c->marker_x);
       x_hi = MAX (x_hi, c->x_log ? c->marker_x * 1.5 : c->marker_x);
     }
-  if (marker && c->style != NATSIM_CHART_BOXES && x_lo < x_hi)
+  if (!marker && c->style == NATSIM_CHART_BOXES && c->n_x > 1)
     {
-      g_string_append (gp, "set xrange [");
-      append_number (gp, x_lo);
-      g_string_append_c (gp, ':');
-      append_number (gp, x_hi);
-      g_string_append (gp, "]\n");
+      x_lo = c->x[0] - (c->x[1] - c->x[0]) / 2.0;
+      x_hi = c->x[c->n_x - 1] + (c->x[c->n_x - 1] - c->x[c->n_x - 2]) / 2.0;
     }
-  else if (c->n_x == 1 || c->x[0] == c->x[c->n_x - 1])
-    g_string_append (gp, "set autoscale x\n");
+  if (!(x_lo < x_hi))
+    {
+      /* A single point: some room around it. */
+      double room = c->x_log ? 0.0 : MAX (fabs (x_lo) * 0.1, 1.0);
+
+      if (c->x_log)
+        {
+          x_lo /= 2.0;
+          x_hi *= 2.0;
+        }
+      else
+        {
+          x_lo -= room;
+          x_hi += room;
+        }
+    }
+  g_string_append (gp, "set xrange [");
+  append_number (gp, x_lo);
+  g_string_append_c (gp, ':');
+  append_number (gp, x_hi);
+  g_string_append (gp, "]\n");
+  if (c->x_log)
+    {
+      g_string_append (gp, "set logscale x 10\n");
+      append_log_tics (gp, "x", x_lo, x_hi);
+    }
   else
-    {
-      g_string_append (gp, "set xrange [");
-      append_number (gp, c->style == NATSIM_CHART_BOXES
-                           ? c->x[0] - (c->x[1] - c->x[0]) / 2.0 : c->x[0]);
-      g_string_append_c (gp, ':');
-      append_number (gp, c->style == NATSIM_CHART_BOXES
-                           ? c->x[c->n_x - 1]
-                               + (c->x[c->n_x - 1] - c->x[c->n_x - 2]) / 2.0
-                           : c->x[c->n_x - 1]);
-      g_string_append (gp, "]\n");
-    }
+    append_tics (gp, "x", x_lo, x_hi, 1.0, "", FALSE);
+
+  /* The y axis scaled to the data; a limit far above it (a pool of
+   * 64,512 ports against 414 in use) is not drawn, the share axis says
+   * how far away it is. */
   top = series_max (c->series, c->n_series, c->n_x);
+  if (limit && c->limit > top && c->y2_share_of > 0.0 && top < 0.5 * c->limit)
+    limit = FALSE;
   if (limit && c->limit > top)
     top = c->limit;
-  if (c->y_from_zero || c->style == NATSIM_CHART_BOXES)
+  {
+    double y_lo = 0.0, y_hi = top > 0.0 ? top * 1.08 : 1.0;
+    gboolean integers = TRUE;
+    guint left, right = 0;
+
+    if (!(c->y_from_zero || c->style == NATSIM_CHART_BOXES))
+      {
+        double lo = top;
+
+        for (guint s_ = 0; s_ < c->n_series; s_++)
+          for (guint i = 0; i < c->n_x; i++)
+            if (isfinite (c->series[s_].y[i]) && c->series[s_].y[i] < lo)
+              lo = c->series[s_].y[i];
+        y_lo = lo < top ? lo - (top - lo) * 0.05 : lo - 1.0;
+        y_hi = lo < top ? top + (top - lo) * 0.05 : top + 1.0;
+      }
+    for (guint s_ = 0; s_ < c->n_series && integers; s_++)
+      for (guint i = 0; i < c->n_x && integers; i++)
+        integers = !isfinite (c->series[s_].y[i]) || c->series[s_].y[i] == floor (c->series[s_].y[i]);
+    g_string_append (gp, "set yrange [");
+    append_number (gp, y_lo);
+    g_string_append_c (gp, ':');
+    append_number (gp, y_hi);
+    g_string_append (gp, "]\n");
+    left = append_tics (gp, "y", y_lo, y_hi, 1.0, "", integers && y_hi - y_lo >= 2.0);
+    if (c->y2_share_of > 0.0)
+      {
+        /* The same range as a share: y2 = y / share_of, tics in %. */
+        g_string_append (gp, "set ytics nomirror\nset y2range [");
+        append_number (gp, y_lo);
+        g_string_append_c (gp, ':');
+        append_number (gp, y_hi);
+        g_string_append (gp, "]\n");
+        right = append_share_tics (gp, y_lo, y_hi, c->y2_share_of);
+        append_setting (gp, "y2label", c->y2_label);
+      }
+    append_margins (gp, left, right);
+  }
+  if (c->shade_label != NULL && isfinite (c->shade_to) && c->shade_to > x_lo)
     {
-      g_string_append (gp, "set yrange [0:");
-      /* Room above the top so the limit line is not on the border. */
-      if (top > 0.0)
-        append_number (gp, top * 1.08);
-      else
-        g_string_append (gp, "1");
-      g_string_append (gp, "]\n");
+      double to = MIN (c->shade_to, x_hi);
+
+      g_string_append (gp, "set object 1 rect from first ");
+      append_number (gp, x_lo);
+      g_string_append (gp, ", graph 0 to first ");
+      append_number (gp, to);
+      g_string_append (gp, ", graph 1 behind fc rgb '#e8e8e8' fs solid 1.0 noborder\n"
+                           "set label 1 ");
+      append_quoted (gp, c->shade_label);
+      g_string_append (gp, " at first ");
+      append_number (gp, (x_lo + to) / 2.0);
+      /* At the foot of the band: gauges sit high once warmed up. */
+      g_string_append (gp, ", graph 0.05 center tc rgb '#555555' front\n");
     }
-  if (top < 10.0 && c->y_from_zero)
-    g_string_append (gp, "set ytics 1\n");
   if (c->style == NATSIM_CHART_BOXES)
     g_string_append (gp, "set style fill solid 0.85 noborder\n"
                          "set boxwidth 0.85 relative\n");
@@ -671,14 +860,22 @@ natsim_chart_bars_svg (const NatsimBarChart *c, const char *id_prefix,
 
   gp = g_string_new (NULL);
   append_preamble (gp, c->title, c->x_label, c->y_label);
+  /* Each row: the category index, then per series its value and its
+   * label as a quoted string (written by natsim's formatter, so no
+   * exponent ever reaches the page). */
   g_string_append (gp, "$d << EOD\n");
   for (guint i = 0; i < c->n_categories; i++)
     {
       g_string_append_printf (gp, "%u", i);
       for (guint s = 0; s < c->n_series; s++)
         {
+          char buf[NATSIM_NUM_BUF];
+
           g_string_append_c (gp, ' ');
           append_number (gp, c->series[s].y[i]);
+          g_string_append_printf (gp, " \"%s\"",
+                                  isfinite (c->series[s].y[i]) ? label_number (buf, c->series[s].y[i])
+                                                               : "");
         }
       g_string_append_c (gp, '\n');
     }
@@ -689,12 +886,17 @@ natsim_chart_bars_svg (const NatsimBarChart *c, const char *id_prefix,
   many = c->n_categories > 6;
   g_string_append_printf (gp, "set xrange [-0.6:%u.6]\n",
                           c->n_categories - 1);
-  g_string_append (gp, "set yrange [0:");
-  if (top > 0.0)
-    append_number (gp, top * 1.15);
-  else
-    g_string_append (gp, "1");
-  g_string_append (gp, "]\n");
+  {
+    double y_hi = top > 0.0 ? top * 1.15 : 1.0;
+    guint left;
+
+    g_string_append (gp, "set yrange [0:");
+    append_number (gp, y_hi);
+    g_string_append (gp, "]\n");
+    left = append_tics (gp, "y", 0.0, y_hi, 1.0, "", y_hi >= 2.0);
+    /* Rotated category names reach right of their bar. */
+    append_margins (gp, left, many ? 6 : 0);
+  }
   g_string_append (gp, "set grid noxtics ytics\n"
                        "set style fill solid 0.85 noborder\n");
   g_string_append (gp, "set boxwidth ");
@@ -721,14 +923,13 @@ natsim_chart_bars_svg (const NatsimBarChart *c, const char *id_prefix,
       g_string_append_printf (gp,
                               "%s$d using ($1+(%s)):%u with boxes "
                               "lc rgb '%s' title ",
-                              s > 0 ? ", " : "", buf, s + 2,
+                              s > 0 ? ", " : "", buf, 2 * s + 2,
                               palette[s % G_N_ELEMENTS (palette)]);
       append_quoted (gp, c->series[s].name);
-      /* The value above each bar (C locale in the child: '.'). */
+      /* The value above each bar. */
       g_string_append_printf (gp,
-                              ", $d using ($1+(%s)):%u:(sprintf('%%.4g', "
-                              "$%u)) with labels offset 0,0.8 notitle",
-                              buf, s + 2, s + 2);
+                              ", $d using ($1+(%s)):%u:%u with labels offset 0,0.8 notitle",
+                              buf, 2 * s + 2, 2 * s + 3);
     }
   g_string_append (gp, "\n");
 
@@ -743,6 +944,9 @@ natsim_chart_heatmap_svg (const NatsimHeatMap *m, const char *id_prefix,
                           GError **error)
 {
   g_autoptr (GString) gp = NULL;
+  double z_lo = 0.0, z_hi = 0.0;
+  gboolean constant;
+  guint left = 1, right = 0;
 
   g_return_val_if_fail (m != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
@@ -757,19 +961,38 @@ natsim_chart_heatmap_svg (const NatsimHeatMap *m, const char *id_prefix,
       return NULL;
     }
 
+  {
+    gboolean any = FALSE;
+
+    for (gsize k = 0; k < (gsize) m->n_x * m->n_y; k++)
+      if (isfinite (m->z[k]))
+        {
+          z_lo = any ? MIN (z_lo, m->z[k]) : m->z[k];
+          z_hi = any ? MAX (z_hi, m->z[k]) : m->z[k];
+          any = TRUE;
+        }
+    constant = !any || z_lo == z_hi;
+  }
   gp = g_string_new (NULL);
-  append_preamble (gp, m->title, m->x_label, m->y_label);
+  {
+    g_autofree char *title
+      = constant && m->title != NULL ? g_strconcat (m->title, " (the same at every point)", NULL)
+                                     : g_strdup (m->title);
+
+    append_preamble (gp, title, m->x_label, m->y_label);
+  }
+  /* One cell per grid point: column, row, value and its label. */
   g_string_append (gp, "$d << EOD\n");
   for (guint j = 0; j < m->n_y; j++)
-    {
-      for (guint i = 0; i < m->n_x; i++)
-        {
-          g_string_append_printf (gp, "%u %u ", i, j);
-          append_number (gp, m->z[(gsize) j * m->n_x + i]);
-          g_string_append_c (gp, '\n');
-        }
-      g_string_append_c (gp, '\n');
-    }
+    for (guint i = 0; i < m->n_x; i++)
+      {
+        char buf[NATSIM_NUM_BUF];
+        double z = m->z[(gsize) j * m->n_x + i];
+
+        g_string_append_printf (gp, "%u %u ", i, j);
+        append_number (gp, z);
+        g_string_append_printf (gp, " \"%s\"\n", isfinite (z) ? label_number (buf, z) : "");
+      }
   g_string_append (gp, "EOD\n");
 
   g_string_append_printf (gp,
@@ -780,25 +1003,55 @@ natsim_chart_heatmap_svg (const NatsimHeatMap *m, const char *id_prefix,
                           "2 '#21918c', 3 '#5ec962', 4 '#fde725')\n"
                           "set style textbox opaque noborder\n",
                           m->n_x - 1, m->n_y - 1);
-  append_setting (gp, "cblabel", m->z_label);
+  if (constant)
+    {
+      /* One value everywhere: a scale around it would invent a range
+       * (a constant 0 got -1..1); one colour and the value say it all. */
+      g_string_append (gp, "unset colorbox\nset cbrange [0:1]\n");
+    }
+  else
+    {
+      g_string_append (gp, "set cbrange [");
+      append_number (gp, z_lo);
+      g_string_append_c (gp, ':');
+      append_number (gp, z_hi);
+      g_string_append (gp, "]\n");
+      append_setting (gp, "cblabel", m->z_label);
+      {
+        g_autoptr (GString) cb = g_string_new (NULL);
+
+        right = append_tics (cb, "cb", z_lo, z_hi, 1.0, "", FALSE);
+        g_string_append (gp, cb->str);
+      }
+    }
   g_string_append (gp, "set xtics (");
   for (guint i = 0; i < m->n_x; i++)
     {
-      g_string_append (gp, i > 0 ? ", '" : "'");
-      append_label_number (gp, m->x[i]);
-      g_string_append_printf (gp, "' %u", i);
+      char buf[NATSIM_NUM_BUF];
+
+      g_string_append (gp, i > 0 ? ", " : "");
+      append_tic_label (gp, label_number (buf, m->x[i]));
+      g_string_append_printf (gp, " %u", i);
     }
   g_string_append (gp, ")\nset ytics (");
   for (guint j = 0; j < m->n_y; j++)
     {
-      g_string_append (gp, j > 0 ? ", '" : "'");
-      append_label_number (gp, m->y[j]);
-      g_string_append_printf (gp, "' %u", j);
+      char buf[NATSIM_NUM_BUF];
+
+      g_string_append (gp, j > 0 ? ", " : "");
+      append_tic_label (gp, label_number (buf, m->y[j]));
+      g_string_append_printf (gp, " %u", j);
+      left = MAX (left, (guint) strlen (buf));
     }
-  g_string_append (gp, ")\nplot $d using 1:2:3 with image");
+  g_string_append (gp, ")\n");
+  append_margins (gp, left, constant ? 0 : right + 8);
+  /* Discrete cells as filled rectangles (vector shapes: no image
+   * smoothing can blend neighbouring points), white gaps between. */
+  g_string_append_printf (gp, "plot $d using 1:2:(0.5):(0.5):%s with boxxyerror "
+                              "fs solid 1.0 border lc rgb '#ffffff' fc %s",
+                          constant ? "(0.35)" : "3", constant ? "palette" : "palette");
   if (m->show_values)
-    g_string_append (gp, ", $d using 1:2:(sprintf('%.3g', $3)) "
-                         "with labels boxed");
+    g_string_append (gp, ", $d using 1:2:4 with labels boxed");
   g_string_append (gp, "\n");
 
   return finish_svg (run_gnuplot (gp->str, error), id_prefix, m->title,

@@ -1,9 +1,13 @@
-/* natsim: analysis.html (natsim analyze --format html). */
+/* natsim: analysis.html (natsim analyze --format html), on the stylesheet
+ * of report.html (style.c), every number by the one formatter. */
 #include <math.h>
 #include <string.h>
 
+#include "report-private.h"
+
 #include "natsim/analysis-html.h"
 #include "natsim/charts.h"
+#include "natsim/numfmt.h"
 #include "natsim/replay.h"
 #include "natsim/nat.h"
 
@@ -13,7 +17,8 @@
 static void
 text (GString *out, const char *s)
 {
-  g_autofree char *e = g_markup_escape_text (s, -1);
+  g_autofree char *valid = g_utf8_make_valid (s != NULL ? s : "", -1);
+  g_autofree char *e = g_markup_escape_text (valid, -1);
 
   g_string_append (out, e);
 }
@@ -22,12 +27,12 @@ text (GString *out, const char *s)
 static void
 seconds (GString *out, double v)
 {
-  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+  char buf[NATSIM_NUM_BUF];
 
   if (!isfinite (v))
     g_string_append (out, "-");
   else
-    g_string_append (out, g_ascii_formatd (buf, sizeof buf, v < 10 ? "%.3f" : "%.1f", v));
+    g_string_append (out, natsim_fmt_num (buf, v));
 }
 
 /* The CDF of the sorted gaps as a line chart with the timeout marked.
@@ -85,27 +90,18 @@ natsim_analysis_to_html (const NatsimAnalysis *a, const char *const *traces, gui
   GString *out = g_string_new (NULL);
   g_autoptr (GError) why = NULL;
   GString *svgs = g_string_new (NULL);
-  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+  char buf[NATSIM_NUM_BUF];
 
-  g_string_append (out, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-                        "<title>natsim analyze</title>\n<style>\n"
-                        "body{font-family:sans-serif;margin:2em;max-width:70em;color:#222}\n"
-                        "table{border-collapse:collapse;margin:1em 0}\n"
-                        "th,td{border:1px solid #ccc;padding:.25em .6em;text-align:right}\n"
-                        "th{background:#f3f3f3}\ntd:first-child{text-align:left}\n"
-                        ".chart svg{max-width:100%;height:auto}\n"
-                        "@media print{.chart{break-inside:avoid}}\n"
-                        "</style>\n</head>\n<body>\n<h1>natsim analyze: ");
-  for (guint i = 0; i < n; i++)
-    {
-      if (i > 0)
-        g_string_append (out, ", ");
-      text (out, traces[i]);
-    }
-  g_string_append (out, "</h1>\n<p>");
-  g_string_append_printf (out, "%s s of capture. ",
-                          g_ascii_formatd (buf, sizeof buf, "%.3f",
-                                           natsim_analysis_duration_s (a)));
+  {
+    g_autoptr (GString) title = g_string_new ("natsim analyze: ");
+
+    for (guint i = 0; i < n; i++)
+      g_string_append_printf (title, "%s%s", i > 0 ? ", " : "", traces[i]);
+    report_html_begin (out, title->str);
+  }
+  g_string_append (out, "<p class=\"meta\">");
+  g_string_append_printf (out, "%s s of capture.</p>\n</header>\n<p>",
+                          natsim_fmt_num (buf, natsim_analysis_duration_s (a)));
   g_string_append (out, "An idle gap is the time between two packets of a flow (either "
                         "direction). A NAT binding whose timeout is shorter than a gap "
                         "lapses in it; the charts mark the timeout of the NAT compared (UDP ");
@@ -129,7 +125,7 @@ natsim_analysis_to_html (const NatsimAnalysis *a, const char *const *traces, gui
                        proto == NATSIM_PROTO_TCP ? "TCP" : "UDP", c, &why);
         if (svg == NULL)
           break;
-        g_string_append_printf (svgs, "<div class=\"chart\">\n%s\n</div>\n", svg);
+        g_string_append_printf (svgs, "<figure>\n%s</figure>\n", svg);
       }
   else if (!charts && why == NULL)
     g_set_error (&why, NATSIM_CHART_ERROR, NATSIM_CHART_ERROR_DISABLED, "charts disabled");
@@ -143,16 +139,19 @@ natsim_analysis_to_html (const NatsimAnalysis *a, const char *const *traces, gui
     }
   else
     {
-      g_string_append (out, "<p>Charts were skipped: ");
+      g_string_append (out, "<p class=\"skipped\">Charts were skipped: ");
       text (out, why->message);
       g_string_append (out, ".</p>\n");
     }
   g_string_free (svgs, TRUE);
 
-  g_string_append (out, "<h2>Classes</h2>\n<table>\n<tr><th>class</th><th>flows</th>"
-                        "<th>packets</th><th>webex</th><th>duration p50</th>"
-                        "<th>duration max</th><th>gap p50</th><th>gap p99</th>"
-                        "<th>gap max</th><th>keepalive</th><th>DSCP as expected</th></tr>\n");
+  g_string_append (out, "<h2>Classes</h2>\n<div class=\"table-wrap\"><table>\n<thead><tr>"
+                        "<th scope=\"col\">class</th><th class=\"num\">flows</th>"
+                        "<th class=\"num\">packets</th><th class=\"num\">webex</th>"
+                        "<th class=\"num\">duration p50</th><th class=\"num\">duration max</th>"
+                        "<th class=\"num\">gap p50</th><th class=\"num\">gap p99</th>"
+                        "<th class=\"num\">gap max</th><th class=\"num\">keepalive</th>"
+                        "<th class=\"num\">DSCP as expected</th></tr></thead>\n<tbody>\n");
   for (guint c = 0; c < natsim_replay_n_classes (); c++)
     {
       const NatsimClassAnalysis *f = natsim_analysis_class (a, c);
@@ -163,22 +162,29 @@ natsim_analysis_to_html (const NatsimAnalysis *a, const char *const *traces, gui
         continue;
       g_string_append (out, "<tr><td>");
       text (out, names[c]);
-      g_string_append_printf (out, "</td><td>%" G_GUINT64_FORMAT "</td><td>%" G_GUINT64_FORMAT
-                              "</td><td>%" G_GUINT64_FORMAT "</td>", f->flows, f->packets,
-                              f->webex_calling_flows + f->webex_app_config_flows);
+      g_string_append_printf (out, "</td><td class=\"num\">%s", natsim_fmt_int (buf, (double) f->flows));
+      g_string_append_printf (out, "</td><td class=\"num\">%s", natsim_fmt_int (buf, (double) f->packets));
+      g_string_append_printf (out, "</td><td class=\"num\">%s</td>",
+                              natsim_fmt_int (buf, (double) (f->webex_calling_flows
+                                                             + f->webex_app_config_flows)));
       for (guint i = 0; i < G_N_ELEMENTS (v); i++)
         {
-          g_string_append (out, "<td>");
+          g_string_append (out, "<td class=\"num\">");
           seconds (out, v[i]);
           g_string_append (out, "</td>");
         }
       if (f->dscp_checked > 0)
-        g_string_append_printf (out, "<td>%" G_GUINT64_FORMAT " / %" G_GUINT64_FORMAT
-                                "</td></tr>\n", f->dscp_expected, f->dscp_checked);
+        {
+          char b2[NATSIM_NUM_BUF];
+
+          g_string_append_printf (out, "<td class=\"num\">%s / %s</td></tr>\n",
+                                  natsim_fmt_int (buf, (double) f->dscp_expected),
+                                  natsim_fmt_int (b2, (double) f->dscp_checked));
+        }
       else
-        g_string_append (out, "<td>-</td></tr>\n");
+        g_string_append (out, "<td class=\"num\">-</td></tr>\n");
     }
-  g_string_append (out, "</table>\n<p>Seconds. Keepalive: the median gap of at least 1 s in "
+  g_string_append (out, "</tbody>\n</table></div>\n<p class=\"note-text\">Seconds. Keepalive: the median gap of at least 1 s in "
                         "flows older than 60 s, when there are 3 such gaps.</p>\n");
 
   g_string_append (out, "<h2>Recommendations</h2>\n<ul>\n");
@@ -197,7 +203,7 @@ natsim_analysis_to_html (const NatsimAnalysis *a, const char *const *traces, gui
         g_string_append_printf (out, "<li>A %s idle timeout of at least %s s keeps the "
                                 "long-lived %s flows alive (class ",
                                 i == 0 ? "UDP" : "TCP",
-                                g_ascii_formatd (buf, sizeof buf, "%.0f", ceil (v)),
+                                natsim_fmt_int (buf, ceil (v)),
                                 i == 0 ? "UDP" : "TCP");
         text (out, cls);
         g_string_append (out, ", p99 refresh gap).</li>\n");
@@ -206,6 +212,7 @@ natsim_analysis_to_html (const NatsimAnalysis *a, const char *const *traces, gui
       g_string_append (out, "<li>No class has enough refresh gaps for a timeout "
                             "recommendation.</li>\n");
   }
-  g_string_append (out, "</ul>\n<p>All figures: analysis.json.</p>\n</body>\n</html>\n");
+  g_string_append (out, "</ul>\n<p class=\"note-text\">All figures: analysis.json.</p>\n"
+                        "</main>\n</body>\n</html>\n");
   return g_string_free (out, FALSE);
 }

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "natsim/charts.h"
+#include "natsim/numfmt.h"
 #include "natsim/parse.h"
 
 #define MAX_POINTS 1500
@@ -55,10 +56,12 @@ typedef struct
   double     *x_gauge; /* [n + 1]: 0, then the ends of the groups */
   double     *x_mid;   /* [n]: the middles of the groups */
   const char *label;
+  double      unit;    /* seconds per x unit */
+  double      warmup;  /* the warm-up's end in x units (0: none) */
 } TimeAxis;
 
 static void
-time_axis_init (TimeAxis *t, const NatsimSummary *sum, guint n_buckets)
+time_axis_init (TimeAxis *t, const NatsimReport *r, const NatsimSummary *sum, guint n_buckets)
 {
   double span = sum->interval_s * n_buckets;
   double unit;
@@ -82,6 +85,14 @@ time_axis_init (TimeAxis *t, const NatsimSummary *sum, guint n_buckets)
       unit = 3600.0;
       t->label = "time since start (h)";
     }
+  t->unit = unit;
+  {
+    const char *w = report_config_get (r, "simulation", "warmup");
+    NatsimTime wt;
+
+    t->warmup = w != NULL && natsim_parse_duration (w, &wt, NULL)
+                  ? natsim_time_to_sec (wt) / unit : 0.0;
+  }
   t->x_gauge = g_new (double, t->n + 1);
   t->x_mid = g_new (double, MAX (t->n, 1));
   t->x_gauge[0] = 0.0;
@@ -182,6 +193,17 @@ add_note (GPtrArray *out, const char *id, const char *title,
   g_ptr_array_add (out, c);
 }
 
+/* The warm-up, left out of every count, shaded on time charts. */
+static void
+shade_warmup (NatsimLineChart *chart, const TimeAxis *t)
+{
+  if (t->warmup > 0.0)
+    {
+      chart->shade_label = "warm-up";
+      chart->shade_to = t->warmup;
+    }
+}
+
 static void
 chart_ports (GPtrArray *out, const NatsimReport *r, const NatsimSummary *sum,
              const TimeAxis *t, GError **failed)
@@ -192,6 +214,7 @@ chart_ports (GPtrArray *out, const NatsimReport *r, const NatsimSummary *sum,
   g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
   g_autofree NatsimChartSeries *series = NULL;
   g_autofree char *limit_label = NULL;
+  g_autofree char *y2_label = NULL;
   g_autoptr (GError) error = NULL;
   NatsimLineChart chart = { 0 };
   guint pool = report_pool_size (r);
@@ -217,7 +240,11 @@ chart_ports (GPtrArray *out, const NatsimReport *r, const NatsimSummary *sum,
     {
       /* No per-address timeline: the sum over the pool. */
       g_ptr_array_add (ys, thin_gauge (t, sum->tl_ports));
-      g_ptr_array_add (names, g_strdup_printf ("all %u addresses", n_addr));
+      char n[REPORT_NUM_BUF];
+
+      g_ptr_array_add (names, g_strdup_printf ("all %s together",
+                                               natsim_fmt_noun (n, n_addr, TRUE, "address",
+                                                                "addresses")));
       pool *= MAX (n_addr, 1u);
     }
   series = g_new0 (NatsimChartSeries, ys->len);
@@ -242,10 +269,19 @@ chart_ports (GPtrArray *out, const NatsimReport *r, const NatsimSummary *sum,
   chart.y_from_zero = TRUE;
   if (pool > 0)
     {
-      limit_label = g_strdup_printf ("pool limit (%u ports)", pool);
+      char n[REPORT_NUM_BUF];
+
+      /* The y axis fits the ports in use; the right axis gives them as a
+       * share of the pool, and the limit line appears when the data come
+       * near it. */
+      limit_label = g_strdup_printf ("pool limit (%s)", natsim_fmt_noun (n, pool, TRUE, "port", "ports"));
       chart.limit_label = limit_label;
       chart.limit = pool;
+      y2_label = g_strdup_printf ("share of the %s pool", natsim_fmt_int (n, pool));
+      chart.y2_share_of = pool;
+      chart.y2_label = y2_label;
     }
+  shade_warmup (&chart, t);
   {
     char *svg = natsim_chart_line_svg (&chart, "ports", &error);
 
@@ -272,6 +308,7 @@ chart_bindings (GPtrArray *out, const NatsimSummary *sum, const TimeAxis *t,
   chart.n_series = 1;
   chart.style = NATSIM_CHART_LINES;
   chart.y_from_zero = TRUE;
+  shade_warmup (&chart, t);
   svg = natsim_chart_line_svg (&chart, "bindings", &error);
   add_chart (out, "bindings", chart.title, svg, &error, failed);
 }
@@ -311,14 +348,19 @@ chart_failures (GPtrArray *out, const NatsimSummary *sum, const TimeAxis *t,
   chart.n_series = 1;
   chart.style = NATSIM_CHART_BOXES;
   chart.y_from_zero = TRUE;
+  shade_warmup (&chart, t);
   svg = natsim_chart_line_svg (&chart, "failures", &error);
   add_chart (out, "failures", title, svg, &error, failed);
 }
 
+/* Binding losses and rebindings per class, housekeeping left out: NTP
+ * polls that rebind every quarter of an hour are harmless and would
+ * dwarf the bars that matter.  The note under the chart says how many
+ * were left out. */
 static void
 chart_losses (GPtrArray *out, const NatsimSummary *sum, GError **failed)
 {
-  static const char title[] = "Binding losses per class";
+  static const char title[] = "Binding losses and rebindings per class";
   guint n = sum->classes != NULL ? sum->classes->len : 0;
   g_autofree const char **names = g_new0 (const char *, MAX (n, 1u));
   g_autofree double *losses = g_new0 (double, MAX (n, 1u));
@@ -330,6 +372,9 @@ chart_losses (GPtrArray *out, const NatsimSummary *sum, GError **failed)
                                     "found their binding expired)", NULL } };
   NatsimBarChart chart = { 0 };
   gboolean any = FALSE;
+  double hk_rebinds = sum->totals.v[NATSIM_STAT_REBINDINGS_HOUSEKEEPING];
+  double hk_losses = sum->totals.v[NATSIM_STAT_BINDING_LOSSES_HOUSEKEEPING];
+  g_autofree char *left_out = NULL;
   char *svg;
 
   for (guint i = 0; i < n; i++)
@@ -338,15 +383,32 @@ chart_losses (GPtrArray *out, const NatsimSummary *sum, GError **failed)
         = &g_array_index (sum->classes, NatsimClassSummary, i);
 
       names[i] = c->name;
-      losses[i] = c->mean.v[NATSIM_STAT_BINDING_LOSSES];
-      rebinds[i] = c->mean.v[NATSIM_STAT_REBINDINGS];
+      losses[i] = MAX (0.0, c->mean.v[NATSIM_STAT_BINDING_LOSSES]
+                              - c->mean.v[NATSIM_STAT_BINDING_LOSSES_HOUSEKEEPING]);
+      rebinds[i] = MAX (0.0, c->mean.v[NATSIM_STAT_REBINDINGS]
+                               - c->mean.v[NATSIM_STAT_REBINDINGS_HOUSEKEEPING]);
       any = any || losses[i] > 0.0 || rebinds[i] > 0.0;
+    }
+  if (hk_rebinds > 0.0 || hk_losses > 0.0)
+    {
+      char a[REPORT_NUM_BUF], b[REPORT_NUM_BUF];
+
+      natsim_fmt_noun (a, hk_rebinds, FALSE, "rebinding", "rebindings");
+      natsim_fmt_noun (b, hk_losses, FALSE, "lost packet", "lost packets");
+      left_out = g_strdup_printf ("Housekeeping flows (NTP, configuration and firmware "
+                                  "checks) are left out: %s%s%s, all harmless.",
+                                  hk_rebinds > 0.0 ? a : "",
+                                  hk_rebinds > 0.0 && hk_losses > 0.0 ? " and " : "",
+                                  hk_losses > 0.0 ? b : "");
     }
   if (!any)
     {
-      add_note (out, "losses", title,
-                "No binding losses and no rebindings in any class: there "
-                "is nothing to draw.");
+      g_autofree char *note
+        = g_strconcat ("No binding losses and no rebindings in any class", left_out != NULL
+                       ? " apart from housekeeping flows" : "", ": there is nothing to draw.",
+                       left_out != NULL ? " " : "", left_out, NULL);
+
+      add_note (out, "losses", title, note);
       return;
     }
   series[0].y = losses;
@@ -359,6 +421,8 @@ chart_losses (GPtrArray *out, const NatsimSummary *sum, GError **failed)
   chart.n_series = 2;
   svg = natsim_chart_bars_svg (&chart, "losses", &error);
   add_chart (out, "losses", title, svg, &error, failed);
+  if (svg != NULL && left_out != NULL)
+    ((ReportChart *) g_ptr_array_index (out, out->len - 1))->note = g_steal_pointer (&left_out);
 }
 
 GPtrArray *
@@ -379,7 +443,7 @@ report_charts (const NatsimReport *r, char **ret_skipped)
   if (sum == NULL || sum->tl_bindings == NULL || sum->tl_bindings->len == 0)
     return out;
 
-  time_axis_init (&t, sum, sum->tl_bindings->len);
+  time_axis_init (&t, r, sum, sum->tl_bindings->len);
   chart_ports (out, r, sum, &t, &failed);
   if (failed == NULL)
     chart_bindings (out, sum, &t, &failed);

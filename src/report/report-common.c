@@ -4,42 +4,41 @@
  *
  * Findings are derived from the report alone (totals, ci95, per_class,
  * per_address, timeline, config, warnings), so that a report rebuilt from
- * report.json would say the same.  Every number goes through
- * g_ascii_formatd(): the same text in every locale. */
+ * report.json would say the same.  Every number goes through the one
+ * formatter of natsim/numfmt.h: the same text in every locale, at most
+ * three significant digits for measured figures, never an exponent. */
 #include "report-private.h"
 
 #include <math.h>
 #include <string.h>
 
+#include "natsim/numfmt.h"
 #include "natsim/parse.h"
 
 const char *
 report_fmt_num (char *buf, double v)
 {
-  const char *format;
-
-  if (!isfinite (v))
-    return "n/a";
-  v += 0.0; /* turns -0 into 0 */
-  if ((v == floor (v) && fabs (v) < 1e15) || fabs (v) >= 100.0)
-    format = "%.0f";
-  else if (fabs (v) >= 1.0)
-    format = "%.1f";
-  else
-    format = "%.2g";
-  return g_ascii_formatd (buf, REPORT_NUM_BUF, format, v);
+  return natsim_fmt_num (buf, v);
 }
 
 const char *
 report_fmt_percent (char *buf, double p)
 {
-  double pc = 100.0 * p + 0.0;
+  return natsim_fmt_percent (buf, p);
+}
 
-  if (!isfinite (pc))
-    return "n/a";
-  return g_ascii_formatd (buf, REPORT_NUM_BUF,
-                          pc == 0.0 || fabs (pc) >= 0.1 ? "%.1f" : "%.2g",
-                          pc);
+const char *
+report_fmt_value (char *buf, double v)
+{
+  if (isfinite (v) && v == floor (v))
+    return natsim_fmt_int (buf, v);
+  return natsim_fmt_num (buf, v);
+}
+
+gboolean
+report_stat_is_by_kind (NatsimStat s)
+{
+  return s >= NATSIM_STAT_REBINDINGS_SIGNALLING && s <= NATSIM_STAT_BINDING_LOSSES_HOUSEKEEPING;
 }
 
 static const char *const stat_labels[NATSIM_STAT_N] = {
@@ -58,6 +57,14 @@ static const char *const stat_labels[NATSIM_STAT_N] = {
   [NATSIM_STAT_PACKETS_IN] = "packets in",
   [NATSIM_STAT_PACKETS_DROPPED] = "packets dropped",
   [NATSIM_STAT_MISSED_CALLS] = "missed calls",
+  [NATSIM_STAT_REBINDINGS_SIGNALLING] = "rebindings, signalling",
+  [NATSIM_STAT_REBINDINGS_MEDIA] = "rebindings, media",
+  [NATSIM_STAT_REBINDINGS_KEEPALIVE] = "rebindings, keepalive",
+  [NATSIM_STAT_REBINDINGS_HOUSEKEEPING] = "rebindings, housekeeping",
+  [NATSIM_STAT_BINDING_LOSSES_SIGNALLING] = "binding losses, signalling",
+  [NATSIM_STAT_BINDING_LOSSES_MEDIA] = "binding losses, media",
+  [NATSIM_STAT_BINDING_LOSSES_KEEPALIVE] = "binding losses, keepalive",
+  [NATSIM_STAT_BINDING_LOSSES_HOUSEKEEPING] = "binding losses, housekeeping",
 };
 
 const char *
@@ -188,7 +195,31 @@ has_warmup (const NatsimReport *r)
   return config_seconds (r, "warmup", &warmup) && warmup > 0.0;
 }
 
-/* ---- findings ---- */
+/* ---- findings ----
+ *
+ * Ranked by harm to a VoIP operator: what a caller notices first (missed
+ * calls, endpoints nobody can reach, flows refused), then packets lost,
+ * then what may become a problem, then what is fine.  Rebindings and
+ * binding losses are told apart by flow kind (natsim/nat.h): housekeeping
+ * flows (NTP, configuration and firmware checks) carry nothing anybody
+ * calls in over, so they are never a problem. */
+
+/* Harm ranks within a severity: lower is worse. */
+enum
+{
+  HARM_MISSED_CALLS = 10,
+  HARM_UNREACHABLE = 20,
+  HARM_REFUSED = 30,
+  HARM_LOST = 40,
+  HARM_REBINDING = 50,
+  HARM_FILTERED = 60,
+  HARM_NEAR_FULL = 70,
+  HARM_MEDIA_REBINDING = 80,
+  HARM_CONFIG = 90,
+  HARM_HOUSEKEEPING = 100,
+  HARM_NOTHING_LOST = 105,
+  HARM_HEADROOM = 110,
+};
 
 static void
 finding_free (gpointer p)
@@ -200,11 +231,12 @@ finding_free (gpointer p)
 }
 
 static void
-add_finding (GPtrArray *out, ReportSeverity severity, GString *text)
+add_finding (GPtrArray *out, ReportSeverity severity, guint harm, GString *text)
 {
   ReportFinding *f = g_new0 (ReportFinding, 1);
 
   f->severity = severity;
+  f->harm = harm;
   f->text = g_string_free (text, FALSE);
   g_ptr_array_add (out, f);
 }
@@ -262,14 +294,17 @@ worst_class (const NatsimSummary *sum, NatsimStat s)
   return worst;
 }
 
+/* The singular for what reads as exactly one once formatted. */
 static const char *
 plural (double n, const char *one, const char *many)
 {
-  return n == 1.0 ? one : many;
+  char buf[REPORT_NUM_BUF];
+
+  return strcmp (report_fmt_num (buf, n), "1") == 0 ? one : many;
 }
 
-/* ", most of them (N) in class X" when there are several classes and one
- * holds the most; nothing otherwise. */
+/* ", all of them in class X" or ", most (N) in class X" when there are
+ * several classes; nothing otherwise. */
 static void
 append_worst_class (GString *out, const NatsimSummary *sum, NatsimStat s)
 {
@@ -285,8 +320,76 @@ append_worst_class (GString *out, const NatsimSummary *sum, NatsimStat s)
                             report_fmt_num (buf, c->mean.v[s]), c->name);
 }
 
-/* "the busiest public address used at most 7 of its 10 ports (70.0 %)",
- * and with @free ", so 30.0 % of the pool stayed free at the peak". */
+double
+report_kind_value (const NatsimStats *st, NatsimStat base, NatsimFlowKind kind)
+{
+  double rest = st->v[base];
+
+  if (kind != NATSIM_FLOW_OTHER)
+    return st->v[natsim_stat_by_kind (base, kind)];
+  for (guint k = NATSIM_FLOW_SIGNALLING; k < NATSIM_FLOW_N; k++)
+    rest -= st->v[natsim_stat_by_kind (base, (NatsimFlowKind) k)];
+  /* Means of sums and sums of means differ by rounding only. */
+  return rest > 1e-9 * MAX (st->v[base], 1.0) ? rest : 0.0;
+}
+
+static const char *
+kind_words (NatsimFlowKind kind)
+{
+  switch (kind)
+    {
+    case NATSIM_FLOW_SIGNALLING:
+      return "signalling";
+    case NATSIM_FLOW_MEDIA:
+      return "media";
+    case NATSIM_FLOW_KEEPALIVE:
+      return "keepalive";
+    case NATSIM_FLOW_HOUSEKEEPING:
+      return "housekeeping";
+    case NATSIM_FLOW_OTHER:
+    default:
+      return "unclassified";
+    }
+}
+
+/* ": all signalling" or ": 8 signalling, 2 media" for the kinds of @base
+ * in @st other than housekeeping; nothing when no kind is known (generic
+ * flows, captures). */
+static void
+append_kinds (GString *out, const NatsimStats *st, NatsimStat base)
+{
+  guint n = 0, only = NATSIM_FLOW_OTHER;
+  gboolean first = TRUE;
+
+  for (guint k = 0; k < NATSIM_FLOW_N; k++)
+    if (k != NATSIM_FLOW_HOUSEKEEPING && report_kind_value (st, base, (NatsimFlowKind) k) > 0.0)
+      {
+        n++;
+        only = k;
+      }
+  if (n == 0 || (n == 1 && only == NATSIM_FLOW_OTHER))
+    return;
+  if (n == 1)
+    {
+      g_string_append_printf (out, ", all %s", kind_words ((NatsimFlowKind) only));
+      return;
+    }
+  for (guint k = 0; k < NATSIM_FLOW_N; k++)
+    {
+      char buf[REPORT_NUM_BUF];
+      double v = report_kind_value (st, base, (NatsimFlowKind) k);
+
+      if (k == NATSIM_FLOW_HOUSEKEEPING || v <= 0.0)
+        continue;
+      g_string_append_printf (out, "%s%s %s", first ? " (" : ", ", report_fmt_num (buf, v),
+                              kind_words ((NatsimFlowKind) k));
+      first = FALSE;
+    }
+  g_string_append_c (out, ')');
+}
+
+/* "the busiest public address used at most 7 of its 10 ports (70 %)",
+ * and with @free ", so 30 % of the pool stayed free at the peak". */
 static void
 append_headroom (GString *out, const NatsimReport *r,
                  const NatsimSummary *sum, gboolean free)
@@ -303,7 +406,8 @@ append_headroom (GString *out, const NatsimReport *r,
       g_string_append (out, " ports");
       return;
     }
-  g_string_append_printf (out, " of its %u ports (%s %%)", pool,
+  g_string_append_printf (out, " of its %s (%s %%)",
+                          natsim_fmt_noun (b, pool, TRUE, "port", "ports"),
                           report_fmt_percent (a, peak / pool));
   if (free)
     g_string_append_printf (out, ", so %s %% of the pool stayed free at "
@@ -311,23 +415,23 @@ append_headroom (GString *out, const NatsimReport *r,
                             report_fmt_percent (b, MAX (0.0, 1.0 - peak / pool)));
 }
 
-/* "With 2 public addresses of 64512 ports each" */
+/* "With 2 public addresses of 64,512 ports each" */
 static void
 append_pool (GString *out, const NatsimReport *r, const NatsimSummary *sum)
 {
   guint n = sum->addresses != NULL ? sum->addresses->len : 0;
   guint pool = report_pool_size (r);
+  char a[REPORT_NUM_BUF], b[REPORT_NUM_BUF];
 
   if (n == 0)
     {
       g_string_append (out, "With this pool");
       return;
     }
-  g_string_append_printf (out, "With %u public %s", n,
-                          n == 1 ? "address" : "addresses");
+  g_string_append_printf (out, "With %s", natsim_fmt_noun (a, n, TRUE, "public address",
+                                                           "public addresses"));
   if (pool > 0)
-    g_string_append_printf (out, " of %u %s%s", pool,
-                            pool == 1 ? "port" : "ports",
+    g_string_append_printf (out, " of %s%s", natsim_fmt_noun (b, pool, TRUE, "port", "ports"),
                             n == 1 ? "" : " each");
 }
 
@@ -398,7 +502,8 @@ find_blocking (GPtrArray *out, const NatsimReport *r, const NatsimSummary *sum)
       g_string_append (t, tight ? ". That is close to the limit: a little "
                                   "more traffic will be refused."
                                 : ".");
-      add_finding (out, tight ? REPORT_FINDING_NOTE : REPORT_FINDING_OK, t);
+      add_finding (out, tight ? REPORT_FINDING_NOTE : REPORT_FINDING_OK,
+                   tight ? HARM_NEAR_FULL : HARM_HEADROOM, t);
       return;
     }
 
@@ -406,8 +511,9 @@ find_blocking (GPtrArray *out, const NatsimReport *r, const NatsimSummary *sum)
   g_string_append_printf (t, ", %s %%", report_fmt_percent (a, total (sum, NATSIM_STAT_BLOCKING_PROBABILITY)));
   append_ci (t, sum, NATSIM_STAT_BLOCKING_PROBABILITY, TRUE);
   g_string_append_printf (t, " of new flows were refused for want of a "
-                             "free port: %s of %s mapping attempts",
-                          report_fmt_num (b, fails), report_fmt_num (c, flows));
+                             "free port: %s of %s mapping %s",
+                          report_fmt_num (b, fails), report_fmt_num (c, flows),
+                          plural (flows, "attempt", "attempts"));
   append_worst_class (t, sum, NATSIM_STAT_ALLOCATION_FAILURES);
   {
     const NatsimClassSummary *w
@@ -431,22 +537,24 @@ find_blocking (GPtrArray *out, const NatsimReport *r, const NatsimSummary *sum)
       g_string_append (t, ".");
     }
   append_worst_interval (t, r, sum);
-  add_finding (out, REPORT_FINDING_BAD, t);
+  add_finding (out, REPORT_FINDING_BAD, HARM_REFUSED, t);
 }
 
 static void
 find_losses (GPtrArray *out, const NatsimSummary *sum)
 {
   char a[REPORT_NUM_BUF], b[REPORT_NUM_BUF];
-  double lost = total (sum, NATSIM_STAT_BINDING_LOSSES);
+  double all = total (sum, NATSIM_STAT_BINDING_LOSSES);
+  double lost = all - total (sum, NATSIM_STAT_BINDING_LOSSES_HOUSEKEEPING);
   double in = total (sum, NATSIM_STAT_PACKETS_IN);
   GString *t;
 
-  if (lost <= 0.0)
+  if (lost <= 1e-9 * MAX (all, 1.0))
     return;
   t = g_string_new (NULL);
   g_string_append (t, report_fmt_num (a, lost));
-  append_ci (t, sum, NATSIM_STAT_BINDING_LOSSES, FALSE);
+  if (lost == all)
+    append_ci (t, sum, NATSIM_STAT_BINDING_LOSSES, FALSE);
   g_string_append_printf (t, " inbound %s dropped because the binding "
                              "%s needed had expired or was never created "
                              "(binding losses: %s %% of the inbound "
@@ -454,9 +562,10 @@ find_losses (GPtrArray *out, const NatsimSummary *sum)
                           plural (lost, "packet was", "packets were"),
                           plural (lost, "it", "they"),
                           report_fmt_percent (b, lost / (lost + in)));
+  append_kinds (t, &sum->totals, NATSIM_STAT_BINDING_LOSSES);
   append_worst_class (t, sum, NATSIM_STAT_BINDING_LOSSES);
   g_string_append (t, ").");
-  add_finding (out, REPORT_FINDING_BAD, t);
+  add_finding (out, REPORT_FINDING_BAD, HARM_LOST, t);
 }
 
 /* The timeout a class's bindings most likely live by. */
@@ -485,36 +594,119 @@ find_rebindings (GPtrArray *out, const NatsimReport *r,
   for (guint i = 0; i < n_classes (sum); i++)
     {
       const NatsimClassSummary *c = class_at (sum, i);
-      double rebinds = c->mean.v[NATSIM_STAT_REBINDINGS];
-      double flows = c->mean.v[NATSIM_STAT_FLOWS];
+      const NatsimStats *st = &c->mean;
+      double all = st->v[NATSIM_STAT_REBINDINGS];
+      double media = report_kind_value (st, NATSIM_STAT_REBINDINGS, NATSIM_FLOW_MEDIA);
+      double rebinds = all - report_kind_value (st, NATSIM_STAT_REBINDINGS, NATSIM_FLOW_HOUSEKEEPING);
+      double harmful = rebinds - media;
+      double flows = st->v[NATSIM_STAT_FLOWS];
       double share = flows > 0.0 ? rebinds / flows : 0.0;
       char a[REPORT_NUM_BUF], b[REPORT_NUM_BUF], p[REPORT_NUM_BUF];
       GString *t;
 
-      if (rebinds <= 0.0)
+      /* Housekeeping rebindings are harmless: see find_housekeeping(). */
+      if (rebinds <= 1e-9 * MAX (all, 1.0))
         continue;
       t = g_string_new (NULL);
+      if (harmful <= 1e-9 * MAX (all, 1.0))
+        {
+          /* Only media: a call's first packets (its STUN checks) toward a
+           * server an earlier call used from the same port. */
+          g_string_append_printf (t, "Class %s re-created %s expired media %s (RTP, RTCP or a "
+                                     "call's STUN checks; %s %% of its %s mapping %s). "
+                                     "Harmless when it happens as a call starts; during a "
+                                     "call the peer would keep sending to the old public "
+                                     "port, which shows as media binding losses.",
+                                  c->name, report_fmt_num (a, media),
+                                  plural (media, "binding", "bindings"),
+                                  report_fmt_percent (p, flows > 0.0 ? media / flows : 0.0),
+                                  report_fmt_num (b, flows), plural (flows, "attempt", "attempts"));
+          add_finding (out, REPORT_FINDING_NOTE, HARM_MEDIA_REBINDING, t);
+          continue;
+        }
       if (share >= 0.9)
         g_string_append_printf (t, "Class %s rebinds at (almost) every "
                                    "refresh: ", c->name);
       else
         g_string_append_printf (t, "Class %s loses its bindings between "
                                    "packets: ", c->name);
-      g_string_append_printf (t, "%s of its %s mapping attempts (%s %%) "
-                                 "re-created a binding that had expired, "
-                                 "because its packets "
-                                 "come less often than the NAT keeps an idle "
-                                 "binding",
+      g_string_append_printf (t, "%s of its %s mapping %s (%s %%) "
+                                 "re-created a binding that had expired",
                               report_fmt_num (a, rebinds),
                               report_fmt_num (b, flows),
+                              plural (flows, "attempt", "attempts"),
                               report_fmt_percent (p, share));
+      append_kinds (t, st, NATSIM_STAT_REBINDINGS);
+      g_string_append (t, ", because its packets come less often than the NAT keeps an idle "
+                          "binding");
       append_timeouts (t, r, c->name);
       g_string_append (t, ". Each time the public port may change, so a "
                           "registrar or peer may keep sending to a port "
                           "that is gone.");
-      add_finding (out, share >= 0.5 ? REPORT_FINDING_BAD
-                                     : REPORT_FINDING_NOTE, t);
+      add_finding (out, harmful / MAX (flows, 1e-300) >= 0.5 ? REPORT_FINDING_BAD
+                                                           : REPORT_FINDING_NOTE,
+                   HARM_REBINDING, t);
     }
+}
+
+/* One sentence for every housekeeping rebinding and loss: never a
+ * problem, but a reader of report.json sees them and should know why the
+ * report does not worry. */
+static void
+find_housekeeping (GPtrArray *out, const NatsimSummary *sum)
+{
+  double rebinds = total (sum, NATSIM_STAT_REBINDINGS_HOUSEKEEPING);
+  double lost = total (sum, NATSIM_STAT_BINDING_LOSSES_HOUSEKEEPING);
+  char a[REPORT_NUM_BUF], b[REPORT_NUM_BUF];
+  GString *t;
+  guint named = 0;
+
+  if (rebinds <= 0.0 && lost <= 0.0)
+    return;
+  t = g_string_new (NULL);
+  if (rebinds > 0.0)
+    g_string_append_printf (t, "%s %s", report_fmt_num (a, rebinds),
+                            plural (rebinds, "rebinding", "rebindings"));
+  if (lost > 0.0)
+    g_string_append_printf (t, "%s%s inbound %s", rebinds > 0.0 ? " and " : "",
+                            report_fmt_num (b, lost),
+                            plural (lost, "packet lost", "packets lost"));
+  g_string_append (t, " belong to housekeeping flows (NTP, configuration or firmware checks)");
+  {
+    g_autoptr (GPtrArray) names = g_ptr_array_new ();
+
+    for (guint i = 0; i < n_classes (sum); i++)
+      {
+        const NatsimClassSummary *c = class_at (sum, i);
+
+        if (c->mean.v[NATSIM_STAT_REBINDINGS_HOUSEKEEPING] > 0.0
+            || c->mean.v[NATSIM_STAT_BINDING_LOSSES_HOUSEKEEPING] > 0.0)
+          g_ptr_array_add (names, c->name);
+      }
+    /* "of class a", "of classes a and b", "of classes a, b and c" */
+    for (named = 0; named < names->len; named++)
+      g_string_append_printf (t, "%s%s",
+                              named == 0 ? (names->len == 1 ? " of class " : " of classes ")
+                              : named + 1 == names->len ? " and " : ", ",
+                              (const char *) g_ptr_array_index (names, named));
+  }
+  g_string_append (t, ": harmless, because nothing calls in over them and each poll simply "
+                      "opens a new binding; they are left out of the problems above.");
+  add_finding (out, REPORT_FINDING_OK, HARM_HOUSEKEEPING, t);
+}
+
+/* Classes by unreachable time, longest first (ties in report order). */
+static gint
+compare_unreachable (gconstpointer pa, gconstpointer pb)
+{
+  const NatsimClassSummary *a = *(const NatsimClassSummary *const *) pa;
+  const NatsimClassSummary *b = *(const NatsimClassSummary *const *) pb;
+  double va = a->mean.v[NATSIM_STAT_UNREACHABLE_SECONDS];
+  double vb = b->mean.v[NATSIM_STAT_UNREACHABLE_SECONDS];
+
+  if (va != vb)
+    return va > vb ? -1 : 1;
+  return a < b ? -1 : a > b;
 }
 
 static void
@@ -522,19 +714,21 @@ find_unreachable (GPtrArray *out, const NatsimReport *r,
                   const NatsimSummary *sum)
 {
   double measured = report_measured_seconds (r);
+  g_autoptr (GPtrArray) order = g_ptr_array_new ();
 
   for (guint i = 0; i < n_classes (sum); i++)
+    if (class_at (sum, i)->mean.v[NATSIM_STAT_UNREACHABLE_SECONDS] > 0.0)
+      g_ptr_array_add (order, (gpointer) class_at (sum, i));
+  g_ptr_array_sort (order, compare_unreachable);
+  for (guint i = 0; i < order->len; i++)
     {
-      const NatsimClassSummary *c = class_at (sum, i);
+      const NatsimClassSummary *c = g_ptr_array_index (order, i);
       double s = c->mean.v[NATSIM_STAT_UNREACHABLE_SECONDS];
       const char *count_s = report_population_get (r, c->name, "count");
       double count = count_s != NULL ? g_ascii_strtod (count_s, NULL) : 0.0;
       char a[REPORT_NUM_BUF], p[REPORT_NUM_BUF];
-      GString *t;
+      GString *t = g_string_new (NULL);
 
-      if (s <= 0.0)
-        continue;
-      t = g_string_new (NULL);
       g_string_append_printf (t, "Registered endpoints of class %s could "
                                  "not be reached for %s endpoint-seconds",
                               c->name, report_fmt_num (a, s));
@@ -543,7 +737,7 @@ find_unreachable (GPtrArray *out, const NatsimReport *r,
                                 report_fmt_percent (p, s / (count * measured)));
       g_string_append (t, ": their binding was gone, so a call to them "
                           "would not have arrived.");
-      add_finding (out, REPORT_FINDING_BAD, t);
+      add_finding (out, REPORT_FINDING_BAD, HARM_UNREACHABLE, t);
     }
 }
 
@@ -565,7 +759,7 @@ find_other (GPtrArray *out, const NatsimReport *r, const NatsimSummary *sum)
                               plural (missed, "call was", "calls were"));
       append_worst_class (t, sum, NATSIM_STAT_MISSED_CALLS);
       g_string_append (t, ".");
-      add_finding (out, REPORT_FINDING_BAD, t);
+      add_finding (out, REPORT_FINDING_BAD, HARM_MISSED_CALLS, t);
     }
   if (filtered > 0.0)
     {
@@ -582,48 +776,86 @@ find_other (GPtrArray *out, const NatsimReport *r, const NatsimSummary *sum)
                           "only the peers the endpoint had contacted");
       append_worst_class (t, sum, NATSIM_STAT_FILTERED);
       g_string_append (t, ".");
-      add_finding (out, REPORT_FINDING_NOTE, t);
+      add_finding (out, REPORT_FINDING_NOTE, HARM_FILTERED, t);
     }
 }
 
+/* One finding for the configuration checks, each id named once ("refresh.udp
+ * (2 populations)" when several populations fail the same check). */
 static void
 find_warnings (GPtrArray *out, const NatsimReport *r)
 {
+  g_autoptr (GPtrArray) ids = NULL;
+  g_autoptr (GArray) counts = NULL;
   GString *t;
 
   if (r->warnings == NULL || r->warnings->len == 0)
     return;
-  t = g_string_new (NULL);
-  g_string_append_printf (t, "The NAT configuration fails %u %s (",
-                          r->warnings->len,
-                          r->warnings->len == 1 ? "check" : "checks");
+  ids = g_ptr_array_new ();
+  counts = g_array_new (FALSE, TRUE, sizeof (guint));
   for (guint i = 0; i < r->warnings->len; i++)
-    g_string_append_printf (t, "%s%s", i > 0 ? ", " : "",
-                            g_array_index (r->warnings, NatsimWarning, i).id);
+    {
+      const char *id = g_array_index (r->warnings, NatsimWarning, i).id;
+      guint k;
+
+      for (k = 0; k < ids->len; k++)
+        if (strcmp (g_ptr_array_index (ids, k), id) == 0)
+          break;
+      if (k == ids->len)
+        {
+          guint one = 0;
+
+          g_ptr_array_add (ids, (gpointer) id);
+          g_array_append_val (counts, one);
+        }
+      g_array_index (counts, guint, k)++;
+    }
+  t = g_string_new (NULL);
+  g_string_append_printf (t, "The configuration fails %u %s (",
+                          ids->len, ids->len == 1 ? "check" : "checks");
+  for (guint k = 0; k < ids->len; k++)
+    {
+      guint n = g_array_index (counts, guint, k);
+
+      g_string_append_printf (t, "%s%s", k > 0 ? ", " : "",
+                              (const char *) g_ptr_array_index (ids, k));
+      if (n > 1)
+        g_string_append_printf (t, " %u times", n);
+    }
   g_string_append (t, "); see Warnings below.");
-  add_finding (out, REPORT_FINDING_NOTE, t);
+  add_finding (out, REPORT_FINDING_NOTE, HARM_CONFIG, t);
 }
 
-static void
-sort_by_severity (GPtrArray *findings)
+static gint
+severity_rank (ReportSeverity s)
 {
-  g_autoptr (GPtrArray) sorted = g_ptr_array_new ();
-  static const ReportSeverity order[] = { REPORT_FINDING_BAD,
-                                          REPORT_FINDING_NOTE,
-                                          REPORT_FINDING_OK };
+  return s == REPORT_FINDING_BAD ? 0 : s == REPORT_FINDING_NOTE ? 1 : 2;
+}
 
-  /* A stable partition (g_ptr_array_sort is not stable before GLib
-   * 2.76). */
-  for (gsize k = 0; k < G_N_ELEMENTS (order); k++)
-    for (guint i = 0; i < findings->len; i++)
-      {
-        ReportFinding *f = g_ptr_array_index (findings, i);
+/* Problems first, then notes, then what is fine; within a severity by
+ * harm; ties keep the order they were found in. */
+static void
+sort_by_harm (GPtrArray *findings)
+{
+  /* An insertion sort: stable, and there are a dozen findings at most
+   * per class (g_ptr_array_sort is not stable before GLib 2.76). */
+  for (guint i = 1; i < findings->len; i++)
+    {
+      ReportFinding *f = findings->pdata[i];
+      guint j = i;
 
-        if (f->severity == order[k])
-          g_ptr_array_add (sorted, f);
-      }
-  for (guint i = 0; i < findings->len; i++)
-    findings->pdata[i] = sorted->pdata[i];
+      while (j > 0)
+        {
+          ReportFinding *g = findings->pdata[j - 1];
+
+          if (severity_rank (g->severity) < severity_rank (f->severity)
+              || (g->severity == f->severity && g->harm <= f->harm))
+            break;
+          findings->pdata[j] = g;
+          j--;
+        }
+      findings->pdata[j] = f;
+    }
 }
 
 GPtrArray *
@@ -635,32 +867,133 @@ report_findings (const NatsimReport *r)
 
   if (sum == NULL)
     {
-      add_finding (out, REPORT_FINDING_NOTE,
+      add_finding (out, REPORT_FINDING_NOTE, HARM_CONFIG,
                    g_string_new ("This report holds no figures."));
       find_warnings (out, r);
       return out;
     }
+  /* Housekeeping losses and rebindings do not spoil a clean run. */
   clean = total (sum, NATSIM_STAT_ALLOCATION_FAILURES) <= 0.0
-          && total (sum, NATSIM_STAT_BINDING_LOSSES) <= 0.0
-          && total (sum, NATSIM_STAT_REBINDINGS) <= 0.0
+          && total (sum, NATSIM_STAT_BINDING_LOSSES)
+               - total (sum, NATSIM_STAT_BINDING_LOSSES_HOUSEKEEPING) <= 0.0
+          && total (sum, NATSIM_STAT_REBINDINGS)
+               - total (sum, NATSIM_STAT_REBINDINGS_HOUSEKEEPING) <= 0.0
           && total (sum, NATSIM_STAT_UNREACHABLE_SECONDS) <= 0.0
           && total (sum, NATSIM_STAT_MISSED_CALLS) <= 0.0;
   if (clean)
-    add_finding (out, REPORT_FINDING_OK,
+    add_finding (out, REPORT_FINDING_OK, HARM_NOTHING_LOST,
                  g_string_new ("Nothing was lost: no flow was refused, no "
                                "binding expired under a flow that still "
                                "needed it, and no inbound packet was dropped "
                                "for want of a binding."));
+  find_other (out, r, sum);
+  find_unreachable (out, r, sum);
   find_blocking (out, r, sum);
   find_losses (out, sum);
   find_rebindings (out, r, sum);
-  find_unreachable (out, r, sum);
-  find_other (out, r, sum);
+  find_housekeeping (out, sum);
   find_warnings (out, r);
-  /* Problems first, then notes, then what is fine; within a severity the
-   * order above (capacity, losses, rebindings, reachability, ...). */
-  sort_by_severity (out);
+  sort_by_harm (out);
   return out;
+}
+
+/* The population names of the report's configuration that are VoIP
+ * endpoints (every profile but generic): they register, so missed calls
+ * and unreachable time apply to them. */
+static gboolean
+has_registering_populations (const NatsimReport *r)
+{
+  JsonNode *pops;
+  JsonArray *a;
+
+  if (r->config == NULL || !JSON_NODE_HOLDS_OBJECT (r->config)
+      || !json_object_has_member (json_node_get_object (r->config), "populations"))
+    return FALSE;
+  pops = json_object_get_member (json_node_get_object (r->config), "populations");
+  if (!JSON_NODE_HOLDS_ARRAY (pops))
+    return FALSE;
+  a = json_node_get_array (pops);
+  for (guint i = 0; i < json_array_get_length (a); i++)
+    {
+      JsonNode *p = json_array_get_element (a, i);
+      const char *profile;
+
+      if (!JSON_NODE_HOLDS_OBJECT (p))
+        continue;
+      profile = object_string (json_node_get_object (p), "profile");
+      if (profile != NULL && strcmp (profile, "generic") != 0)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+char *
+report_headline (const NatsimReport *r)
+{
+  const NatsimSummary *sum = r->summary;
+  GString *t;
+  char a[REPORT_NUM_BUF], b[REPORT_NUM_BUF];
+  double missed, unreach, fails, flows, lost;
+  const NatsimClassSummary *c;
+
+  if (sum == NULL)
+    return NULL;
+  missed = total (sum, NATSIM_STAT_MISSED_CALLS);
+  unreach = total (sum, NATSIM_STAT_UNREACHABLE_SECONDS);
+  fails = total (sum, NATSIM_STAT_ALLOCATION_FAILURES);
+  flows = total (sum, NATSIM_STAT_FLOWS);
+  lost = total (sum, NATSIM_STAT_BINDING_LOSSES)
+         - total (sum, NATSIM_STAT_BINDING_LOSSES_HOUSEKEEPING);
+  t = g_string_new (NULL);
+  if (has_registering_populations (r) || missed > 0.0 || unreach > 0.0)
+    {
+      if (missed > 0.0)
+        {
+          g_string_append (t, report_fmt_num (a, missed));
+          append_ci (t, sum, NATSIM_STAT_MISSED_CALLS, FALSE);
+          g_string_append_printf (t, " %s", plural (missed, "missed call", "missed calls"));
+        }
+      else
+        g_string_append (t, "no missed call");
+      if (unreach > 0.0)
+        {
+          double measured = report_measured_seconds (r);
+          const char *count_s;
+          double count;
+
+          c = worst_class (sum, NATSIM_STAT_UNREACHABLE_SECONDS);
+          g_string_append_printf (t, "; endpoints unreachable for %s endpoint-seconds",
+                                  report_fmt_num (a, unreach));
+          count_s = c != NULL ? report_population_get (r, c->name, "count") : NULL;
+          count = count_s != NULL ? g_ascii_strtod (count_s, NULL) : 0.0;
+          if (c != NULL && count > 0.0 && measured > 0.0)
+            g_string_append_printf (t, " (%s: %s %% of the time)", c->name,
+                                    report_fmt_percent (b, c->mean.v[NATSIM_STAT_UNREACHABLE_SECONDS]
+                                                             / (count * measured)));
+        }
+      else
+        g_string_append (t, "; every registered endpoint reachable");
+      g_string_append (t, "; ");
+    }
+  if (fails > 0.0)
+    {
+      char d[REPORT_NUM_BUF];
+
+      g_string_append_printf (t, "%s %% of new flows refused (%s of %s)",
+                              report_fmt_percent (a, total (sum, NATSIM_STAT_BLOCKING_PROBABILITY)),
+                              report_fmt_num (b, fails), report_fmt_num (d, flows));
+    }
+  else
+    g_string_append (t, "no flow refused");
+  if (lost > 0.0)
+    g_string_append_printf (t, "; %s inbound %s", report_fmt_num (a, lost),
+                            plural (lost, "packet lost", "packets lost"));
+  else
+    g_string_append (t, "; no inbound packet lost");
+  g_string_append_c (t, '.');
+  /* Capitalise the first letter. */
+  t->str[0] = g_ascii_toupper (t->str[0]);
+  return g_string_free (t, FALSE);
 }
 
 char *

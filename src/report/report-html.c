@@ -6,64 +6,9 @@
  * text that comes from the input goes through g_markup_escape_text(); the
  * SVG comes from gnuplot, which escapes the labels it draws. */
 #include "report-private.h"
+#include "seqdiag.h"
 
 #include <string.h>
-
-/* Readable on a laptop (a column of at most ~62 rem) and in print (no
- * backgrounds needed to read it, no table or chart split over pages).
- * The colours keep a 4.5:1 contrast on white. */
-static const char css[] =
-  ":root{--ink:#1f2328;--muted:#57606a;--line:#d0d7de;--alt:#f6f8fa;"
-  "--bad:#b42318;--note:#9a6700;--ok:#1a7f37}\n"
-  "*{box-sizing:border-box}\n"
-  "body{margin:0;color:var(--ink);background:#fff;"
-  "font:16px/1.5 system-ui,-apple-system,\"Segoe UI\",Roboto,"
-  "\"Noto Sans\",\"DejaVu Sans\",sans-serif}\n"
-  "main{max-width:62rem;margin:0 auto;padding:2rem 1.5rem 3rem}\n"
-  "h1{font-size:1.6rem;line-height:1.25;margin:0 0 .3rem}\n"
-  "h2{font-size:1.3rem;margin:2.4rem 0 .8rem;padding-bottom:.3rem;"
-  "border-bottom:2px solid var(--line)}\n"
-  "h3{font-size:1.12rem;margin:2rem 0 .6rem}\n"
-  "h4{font-size:.95rem;margin:1.2rem 0 .4rem;color:var(--muted);"
-  "text-transform:uppercase;letter-spacing:.04em}\n"
-  ".meta{color:var(--muted);margin:0}\n"
-  "ul.findings{list-style:none;padding:0;margin:0}\n"
-  "ul.findings li{margin:.7rem 0;padding:.65rem 1rem;background:var(--alt);"
-  "border-left:6px solid var(--ok);border-radius:0 6px 6px 0}\n"
-  "ul.findings li.bad{border-left-color:var(--bad)}\n"
-  "ul.findings li.note{border-left-color:var(--note)}\n"
-  ".tag{display:block;font-size:.74rem;line-height:1.3;"
-  "font-weight:700;text-transform:uppercase;letter-spacing:.05em;"
-  "color:var(--ok)}\n"
-  "li.bad .tag{color:var(--bad)}\nli.note .tag{color:var(--note)}\n"
-  ".basis,.note-text{color:var(--muted);font-size:.93rem}\n"
-  ".skipped{padding:.5rem .9rem;border:1px dashed var(--line);"
-  "color:var(--muted)}\n"
-  ".table-wrap{overflow-x:auto;margin:.4rem 0 .6rem}\n"
-  "table{border-collapse:collapse;font-size:.88rem}\n"
-  "th,td{padding:.32rem .7rem;border-bottom:1px solid var(--line);"
-  "text-align:left;vertical-align:top}\n"
-  "th{background:var(--alt);font-weight:600;vertical-align:bottom}\n"
-  "td:first-child{white-space:nowrap}\n"
-  "th.num,td.num{text-align:right;font-variant-numeric:tabular-nums}\n"
-  "td.num{white-space:nowrap}\n"
-  "tr.total td{font-weight:600;border-top:2px solid var(--ink)}\n"
-  "code{font-family:ui-monospace,\"DejaVu Sans Mono\",Menlo,monospace;"
-  "font-size:.88em}\n"
-  "dl.kv{columns:2 20rem;column-gap:2.5rem;margin:.3rem 0 .8rem;"
-  "font-size:.9rem}\n"
-  "dl.kv div{display:flex;gap:.8rem;justify-content:space-between;"
-  "padding:.18rem 0;border-bottom:1px solid var(--line);"
-  "break-inside:avoid}\n"
-  "dl.kv dt,dl.kv dd{margin:0}\ndl.kv dd{text-align:right;"
-  "overflow-wrap:anywhere}\n"
-  "figure{margin:1rem 0 1.6rem;break-inside:avoid}\n"
-  "figure svg{display:block;width:100%;height:auto}\n"
-  "footer{margin-top:3rem;color:var(--muted);font-size:.85rem}\n"
-  "@media print{body{font-size:10.5pt}main{max-width:none;padding:0}"
-  "h2,h3,h4{break-after:avoid}table,figure,li{break-inside:avoid}"
-  ".table-wrap{overflow:visible}ul.findings li{background:none}}\n"
-  "@page{margin:16mm 14mm}\n";
 
 static void
 append_text (GString *out, const char *s)
@@ -157,6 +102,62 @@ append_owned_table (GString *out, const char *heading, ReportTable *t,
   append_table (out, t, code_first);
 }
 
+/* The most populations side by side: more would not fit across A4
+ * (each value may be as long as "lognormal(30m,0.5)"). */
+#define POPULATIONS_PER_TABLE 4
+
+/* The populations table in slices of POPULATIONS_PER_TABLE columns, each
+ * with the key column and only the keys some population of the slice
+ * has, so that every population is on screen and on paper. */
+static void
+append_populations (GString *out, ReportTable *t)
+{
+  g_autoptr (ReportTable) owned = t;
+  guint n;
+
+  if (t == NULL)
+    return;
+  g_string_append (out, "<h4>Populations</h4>\n");
+  n = t->columns->len - 1;
+  for (guint first = 0; first < n; first += POPULATIONS_PER_TABLE)
+    {
+      guint last = MIN (first + POPULATIONS_PER_TABLE, n);
+      ReportTable slice = { 0 };
+
+      slice.columns = g_ptr_array_new ();
+      slice.numeric = g_array_new (FALSE, FALSE, sizeof (gboolean));
+      slice.rows = g_ptr_array_new_with_free_func (g_free);
+      g_ptr_array_add (slice.columns, g_ptr_array_index (t->columns, 0));
+      g_array_append_val (slice.numeric, g_array_index (t->numeric, gboolean, 0));
+      for (guint c = first; c < last; c++)
+        {
+          g_ptr_array_add (slice.columns, g_ptr_array_index (t->columns, c + 1));
+          g_array_append_val (slice.numeric, g_array_index (t->numeric, gboolean, c + 1));
+        }
+      for (guint i = 0; i < t->rows->len; i++)
+        {
+          char **row = g_ptr_array_index (t->rows, i);
+          char **cells = g_new0 (char *, last - first + 2);
+          gboolean any = FALSE;
+
+          cells[0] = row[0];
+          for (guint c = first; c < last; c++)
+            {
+              cells[c - first + 1] = row[c + 1];
+              any = any || *row[c + 1] != '\0';
+            }
+          if (any)
+            g_ptr_array_add (slice.rows, cells);
+          else
+            g_free (cells);
+        }
+      append_table (out, &slice, TRUE);
+      g_ptr_array_unref (slice.columns);
+      g_array_unref (slice.numeric);
+      g_ptr_array_unref (slice.rows);
+    }
+}
+
 static void
 append_chart (GString *out, GPtrArray *charts, const char *id)
 {
@@ -168,6 +169,12 @@ append_chart (GString *out, GPtrArray *charts, const char *id)
     {
       g_string_append_printf (out, "<figure id=\"chart-%s\">\n", c->id);
       g_string_append (out, c->svg);
+      if (c->note != NULL)
+        {
+          g_string_append (out, "<figcaption>");
+          append_text (out, c->note);
+          g_string_append (out, "</figcaption>\n");
+        }
       g_string_append (out, "</figure>\n");
     }
   else if (c->note != NULL)
@@ -204,18 +211,8 @@ append_head (GString *out, const NatsimReport *r)
   if (r->scenario != NULL)
     g_string_append_printf (title, ": %s", r->scenario);
 
-  g_string_append (out, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
-                        "<meta charset=\"utf-8\">\n"
-                        "<meta name=\"viewport\" content=\"width=device-width, "
-                        "initial-scale=1\">\n"
-                        "<meta name=\"generator\" content=\"natsim "
-                        NATSIM_VERSION "\">\n<title>");
-  append_text (out, title->str);
-  g_string_append (out, "</title>\n<style>\n");
-  g_string_append (out, css);
-  g_string_append (out, "</style>\n</head>\n<body>\n<main>\n<header>\n<h1>");
-  append_text (out, title->str);
-  g_string_append (out, "</h1>\n<p class=\"meta\">");
+  report_html_begin (out, title->str);
+  g_string_append (out, "<p class=\"meta\">");
   if (traces != NULL)
     {
       g_string_append (out, "Traces: ");
@@ -231,9 +228,16 @@ append_findings (GString *out, const NatsimReport *r)
 {
   g_autoptr (GPtrArray) findings = report_findings (r);
   g_autofree char *basis = report_basis_sentence (r);
+  g_autofree char *headline = report_headline (r);
 
-  g_string_append (out, "\n<section id=\"findings\">\n<h2>Findings</h2>\n"
-                        "<ul class=\"findings\">\n");
+  g_string_append (out, "\n<section id=\"findings\">\n<h2>Findings</h2>\n");
+  if (headline != NULL)
+    {
+      g_string_append (out, "<p class=\"headline\"><strong>What matters:</strong> ");
+      append_text (out, headline);
+      g_string_append (out, "</p>\n");
+    }
+  g_string_append (out, "<ul class=\"findings\">\n");
   for (guint i = 0; i < findings->len; i++)
     {
       const ReportFinding *f = g_ptr_array_index (findings, i);
@@ -283,11 +287,12 @@ append_warnings (GString *out, const NatsimReport *r)
   for (guint i = 0; i < r->warnings->len; i++)
     {
       const NatsimWarning *w = &g_array_index (r->warnings, NatsimWarning, i);
+      g_autofree char *message = natsim_fmt_text_plain (w->message != NULL ? w->message : "");
 
       g_string_append (out, "<li>");
       append_code (out, w->id);
       g_string_append (out, ": ");
-      append_text (out, w->message);
+      append_text (out, message);
       g_string_append (out, "</li>\n");
     }
   g_string_append (out, "</ul>\n");
@@ -308,13 +313,14 @@ append_evidence (GString *out, const NatsimReport *r, GPtrArray *charts,
   g_string_append (out, "<h3 id=\"configuration\">Configuration</h3>\n"
                         "<h4>NAT</h4>\n");
   append_kv (out, report_table_config (r, "nat"));
-  append_owned_table (out, "<h4>Populations</h4>\n",
-                      report_table_populations (r), TRUE);
+  append_populations (out, report_table_populations (r));
   g_string_append (out, "<h4>Simulation</h4>\n");
   append_kv (out, report_table_config (r, "simulation"));
 
   append_owned_table (out, "<h3 id=\"totals\">Totals</h3>\n",
                       report_table_totals (r), FALSE);
+  append_owned_table (out, "<h3 id=\"by-kind\">By flow kind</h3>\n",
+                      report_table_kinds (r), FALSE);
 
   append_owned_table (out, "<h3 id=\"per-class\">Per class</h3>\n",
                       report_table_classes (r), FALSE);
@@ -355,6 +361,7 @@ natsim_report_to_html (const NatsimReport *r, gboolean charts)
   append_findings (out, r);
   append_recommendations (out, r);
   append_evidence (out, r, drawn, skipped);
+  report_html_packets (out, r);
   g_string_append (out, "\n<footer>\n<p>Written by natsim " NATSIM_VERSION
                         ". report.json next to this page holds every figure "
                         "(schema " NATSIM_REPORT_SCHEMA "); report.md holds "

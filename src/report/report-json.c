@@ -526,3 +526,17 @@ natsim_report_to_json (const NatsimReport *r)
   g_string_append_c (out, '\n');
   return g_string_free (out, FALSE);
 }
+
+/* Any document in report.json's deterministic layout (classification.json
+ * uses it too). */
+char *
+natsim_json_to_string (JsonNode *root)
+{
+  GString *out;
+
+  g_return_val_if_fail (root != NULL, NULL);
+  out = g_string_new (NULL);
+  append_node (out, root, 0);
+  g_string_append_c (out, '\n');
+  return g_string_free (out, FALSE);
+}

@@ -133,8 +133,15 @@ append_findings (GString *out, const NatsimReport *r)
 {
   g_autoptr (GPtrArray) findings = report_findings (r);
   g_autofree char *basis = report_basis_sentence (r);
+  g_autofree char *headline = report_headline (r);
 
   g_string_append (out, "\n## Findings\n\n");
+  if (headline != NULL)
+    {
+      g_string_append (out, "**What matters:** ");
+      append_md (out, headline);
+      g_string_append (out, "\n\n");
+    }
   for (guint i = 0; i < findings->len; i++)
     {
       const ReportFinding *f = g_ptr_array_index (findings, i);
@@ -178,11 +185,12 @@ append_warnings (GString *out, const NatsimReport *r)
   for (guint i = 0; i < r->warnings->len; i++)
     {
       const NatsimWarning *w = &g_array_index (r->warnings, NatsimWarning, i);
+      g_autofree char *message = natsim_fmt_text_plain (w->message != NULL ? w->message : "");
 
       g_string_append (out, "- ");
       append_code (out, w->id);
       g_string_append (out, ": ");
-      append_md (out, w->message);
+      append_md (out, message);
       g_string_append_c (out, '\n');
     }
 }
@@ -210,6 +218,7 @@ natsim_report_to_markdown (const NatsimReport *r)
   append_section_table (out, "#### Simulation",
                         report_table_config (r, "simulation"), TRUE);
   append_section_table (out, "### Totals", report_table_totals (r), FALSE);
+  append_section_table (out, "### By flow kind", report_table_kinds (r), FALSE);
   append_section_table (out, "### Per class", report_table_classes (r),
                         FALSE);
   append_section_table (out, "### Per address", report_table_addresses (r),

@@ -5,20 +5,33 @@
 
 #include <glib.h>
 
+#include "natsim/numfmt.h"
 #include "natsim/report.h"
 
 G_BEGIN_DECLS
 
 #define REPORT_NUM_BUF 64
 
-/* A figure for people: integers as such, else 1 decimal from 1 up and
- * 2 significant digits below ("0.047"); "n/a" when not finite.  Written
- * into @buf (REPORT_NUM_BUF bytes), locale-independent. */
+/* A measured figure for people: natsim_fmt_num() (natsim/numfmt.h), at
+ * most 3 significant digits, thousands separators, never an exponent.
+ * Written into @buf (REPORT_NUM_BUF bytes). */
 const char *report_fmt_num (char *buf, double v);
 
-/* A probability as a percentage without the sign: "66.7", "0.0",
- * "0.012". */
+/* A probability as a percentage without the sign: natsim_fmt_percent()
+ * ("66.7", "0", "0.012", "< 0.001"). */
 const char *report_fmt_percent (char *buf, double p);
+
+/* A value as configured or recommended (a timeout, a port count):
+ * integers in full with separators ("4,500"), others as report_fmt_num. */
+const char *report_fmt_value (char *buf, double v);
+
+/* TRUE for the per-kind figures (rebindings_*, binding_losses_*), which
+ * the tables show by kind rather than among the totals. */
+gboolean report_stat_is_by_kind (NatsimStat s);
+
+/* The value of @base (NATSIM_STAT_REBINDINGS or _BINDING_LOSSES) of
+ * @kind in @st; for NATSIM_FLOW_OTHER what no kind accounts for. */
+double report_kind_value (const NatsimStats *st, NatsimStat base, NatsimFlowKind kind);
 
 /* The label of a figure for people ("flows (mapping attempts)"). */
 const char *report_stat_label (NatsimStat s);
@@ -52,12 +65,22 @@ typedef enum
 typedef struct
 {
   ReportSeverity severity;
+  guint          harm; /* rank within the severity, lower is worse */
   char          *text; /* plain text, one or more sentences */
 } ReportFinding;
 
-/* The findings of @r in plain words, most important first
- * (ReportFinding*, owned by the array). */
+/* The findings of @r in plain words, ranked by harm to a VoIP operator:
+ * problems first (missed calls, unreachable endpoints, refused flows,
+ * lost packets, ...), then notes, then what is fine.  Housekeeping
+ * rebindings and losses are never a problem (ReportFinding*, owned by the
+ * array). */
 GPtrArray *report_findings (const NatsimReport *r);
+
+/* One sentence of what matters to a VoIP operator, shown before the
+ * findings: missed calls and unreachable endpoint time (when the run has
+ * registering endpoints), refused flows, lost inbound packets (not
+ * counting housekeeping); NULL without figures. */
+char *report_headline (const NatsimReport *r);
 
 /* A paragraph about how to read the figures (replications, warm-up). */
 char *report_basis_sentence (const NatsimReport *r);
@@ -118,6 +141,34 @@ ReportTable *report_table_populations (const NatsimReport *r);
 ReportTable *report_table_totals (const NatsimReport *r);
 ReportTable *report_table_classes (const NatsimReport *r);
 ReportTable *report_table_addresses (const NatsimReport *r);
+ReportTable *report_table_kinds (const NatsimReport *r);
 ReportTable *report_table_recommendations (const NatsimReport *r);
+
+/* The figures the sweep's tables and charts show, in this order. */
+#define REPORT_SWEEP_N_SHOWN 4
+extern const NatsimStat report_sweep_shown[REPORT_SWEEP_N_SHOWN];
+
+/* "mean ± half-width" of figure @k at one grid point (percent for the
+ * blocking probability), by the one number formatter; newly allocated. */
+char *report_sweep_cell (const NatsimSummary *sum, NatsimStat k);
+
+/* The mean of figure @k at grid point @point. */
+double report_sweep_value (const NatsimSweep *sw, guint point, NatsimStat k);
+
+/* The stylesheet every HTML page of natsim shares (report.html,
+ * sweep.html, analysis.html), screen and A4 print. */
+extern const char report_stylesheet[];
+
+/* Starts a page: doctype, head with @title and the stylesheet, then
+ * "<body><main><header><h1>@title</h1>" (the caller closes the header). */
+void report_html_begin (GString *out, const char *title);
+
+/* The browser that prints report.pdf (NATSIM_CHROMIUM, else chromium,
+ * chromium-browser or google-chrome in PATH), or NULL and the reason. */
+char *report_pdf_browser (char **ret_why);
+
+/* @html printed on A4 as a PDF by headless Chromium, or NULL and the
+ * reason in *@ret_why (newly allocated). */
+GBytes *report_html_to_pdf (const char *html, char **ret_why);
 
 G_END_DECLS

@@ -216,6 +216,9 @@ report_table_totals (const NatsimReport *r)
       g_autofree char *half = NULL;
       const char *cells[3];
 
+      /* The per-kind figures have a table of their own. */
+      if (report_stat_is_by_kind (s))
+        continue;
       if (s == NATSIM_STAT_BLOCKING_PROBABILITY)
         {
           value = g_strdup_printf ("%s %%",
@@ -307,6 +310,50 @@ report_table_classes (const NatsimReport *r)
   return t;
 }
 
+/* kind | rebindings | binding losses: totals by what the packets were
+ * for; NULL when no packet had a kind (generic flows, captures). */
+ReportTable *
+report_table_kinds (const NatsimReport *r)
+{
+  const NatsimSummary *sum = r->summary;
+  static const char *const kind_titles[NATSIM_FLOW_N] = {
+    [NATSIM_FLOW_SIGNALLING] = "registration and signalling",
+    [NATSIM_FLOW_MEDIA] = "media (RTP, RTCP, STUN)",
+    [NATSIM_FLOW_KEEPALIVE] = "keepalive",
+    [NATSIM_FLOW_HOUSEKEEPING] = "housekeeping (NTP, configuration, firmware)",
+    [NATSIM_FLOW_OTHER] = "unclassified",
+  };
+  static const NatsimFlowKind order[] = { NATSIM_FLOW_SIGNALLING, NATSIM_FLOW_MEDIA,
+                                          NATSIM_FLOW_KEEPALIVE, NATSIM_FLOW_HOUSEKEEPING,
+                                          NATSIM_FLOW_OTHER };
+  gboolean any = FALSE;
+  ReportTable *t;
+
+  if (sum == NULL)
+    return NULL;
+  for (guint s = 0; s < NATSIM_STAT_N; s++)
+    if (report_stat_is_by_kind (s) && sum->totals.v[s] > 0.0)
+      any = TRUE;
+  if (!any)
+    return NULL;
+  t = table_new ("flow kind", "#rebindings", "#binding losses", NULL);
+  for (gsize i = 0; i < G_N_ELEMENTS (order); i++)
+    {
+      char a[REPORT_NUM_BUF], b[REPORT_NUM_BUF];
+      double rb = report_kind_value (&sum->totals, NATSIM_STAT_REBINDINGS, order[i]);
+      double bl = report_kind_value (&sum->totals, NATSIM_STAT_BINDING_LOSSES, order[i]);
+      const char *cells[3] = { kind_titles[order[i]], report_fmt_num (a, rb),
+                               report_fmt_num (b, bl) };
+
+      if (order[i] == NATSIM_FLOW_OTHER && rb <= 0.0 && bl <= 0.0)
+        continue;
+      table_add_row (t, cells);
+    }
+  t->note = g_strdup ("Housekeeping flows carry nothing anybody calls in over: their "
+                      "rebindings and losses are harmless and never counted as problems.");
+  return t;
+}
+
 ReportTable *
 report_table_addresses (const NatsimReport *r)
 {
@@ -357,9 +404,12 @@ report_table_addresses (const NatsimReport *r)
                                "report.json lists them all.",
                                order->len, sum->addresses->len);
   else if (pool > 0)
-    t->note = g_strdup_printf ("The pool holds %u ports per address "
-                               "(nat.port_range).",
-                               pool);
+    {
+      char n[REPORT_NUM_BUF];
+
+      t->note = g_strdup_printf ("The pool holds %s per address (nat.port_range).",
+                                 natsim_fmt_noun (n, pool, TRUE, "port", "ports"));
+    }
   return t;
 }
 
@@ -377,15 +427,17 @@ report_table_recommendations (const NatsimReport *r)
         = &g_array_index (r->recommendations, NatsimRecommendation, i);
       char buf[REPORT_NUM_BUF];
       g_autofree char *value = NULL;
+      g_autofree char *reason = NULL;
       const char *cells[4];
 
-      value = g_strdup_printf ("%s%s%s", report_fmt_num (buf, rec->value),
+      value = g_strdup_printf ("%s%s%s", report_fmt_value (buf, rec->value),
                                rec->unit != NULL && *rec->unit != '\0' ? " "
                                                                        : "",
                                rec->unit != NULL ? rec->unit : "");
+      reason = natsim_fmt_text_plain (rec->reason != NULL ? rec->reason : "");
       cells[0] = rec->id;
       cells[1] = value;
-      cells[2] = rec->reason != NULL ? rec->reason : "";
+      cells[2] = reason;
       cells[3] = rec->basis != NULL ? rec->basis : "";
       table_add_row (t, cells);
     }

@@ -1,8 +1,8 @@
 /* natsim: the human summary (stdout, and report.txt).
  *
- * Every number goes through g_ascii_formatd() with a fixed format
- * (report-common.c), so the text is the same in every locale (no decimal
- * comma, no grouping). */
+ * Every number goes through the one formatter (natsim/numfmt.h), so the
+ * text is the same in every locale: no decimal comma, ',' between
+ * thousands, at most three significant digits, never an exponent. */
 #include "report-private.h"
 
 #include <math.h>
@@ -87,8 +87,9 @@ append_totals (GString *out, const NatsimSummary *sum)
     {
       char v[NUM_BUF], h[NUM_BUF], p[NUM_BUF];
 
-      /* Blocking is shown beside the failures it is the share of. */
-      if (s == NATSIM_STAT_BLOCKING_PROBABILITY)
+      /* Blocking is shown beside the failures it is the share of; the
+       * per-kind figures get a table of their own. */
+      if (s == NATSIM_STAT_BLOCKING_PROBABILITY || report_stat_is_by_kind (s))
         continue;
       g_string_append (out, "  ");
       /* A figure added to NatsimStat without a label shows its key. */
@@ -178,6 +179,89 @@ append_classes (GString *out, const NatsimSummary *sum)
     }
 }
 
+/* Plain text wrapped at @width columns, continuation lines indented by
+ * @indent spaces. */
+static void
+append_wrapped (GString *out, const char *text, guint indent, guint width)
+{
+  g_auto (GStrv) words = g_strsplit (text, " ", -1);
+  guint col = indent;
+
+  for (guint i = 0; words[i] != NULL; i++)
+    {
+      guint len = display_width (words[i]);
+
+      if (*words[i] == '\0')
+        continue;
+      if (col > indent && col + 1 + len > width)
+        {
+          g_string_append_c (out, '\n');
+          for (guint k = 0; k < indent; k++)
+            g_string_append_c (out, ' ');
+          col = indent;
+        }
+      else if (col > indent)
+        {
+          g_string_append_c (out, ' ');
+          col++;
+        }
+      g_string_append (out, words[i]);
+      col += len;
+    }
+  g_string_append_c (out, '\n');
+}
+
+/* What matters, then the findings ranked by harm, as report.md has them. */
+static void
+append_findings (GString *out, const NatsimReport *r)
+{
+  g_autoptr (GPtrArray) findings = report_findings (r);
+  g_autofree char *headline = report_headline (r);
+
+  g_string_append (out, "\nFindings\n");
+  if (headline != NULL)
+    {
+      g_autofree char *line = g_strconcat ("What matters: ", headline, NULL);
+
+      g_string_append (out, "  ");
+      append_wrapped (out, line, 4, 78);
+    }
+  for (guint i = 0; i < findings->len; i++)
+    {
+      const ReportFinding *f = g_ptr_array_index (findings, i);
+      g_autofree char *line = g_strdup_printf ("%s: %s", report_severity_label (f->severity),
+                                               f->text);
+
+      g_string_append (out, "  - ");
+      append_wrapped (out, line, 4, 78);
+    }
+}
+
+/* Rebindings and binding losses by flow kind (report_table_kinds). */
+static void
+append_kinds (GString *out, const NatsimReport *r)
+{
+  g_autoptr (ReportTable) t = report_table_kinds (r);
+
+  if (t == NULL)
+    return;
+  g_string_append (out, "\nBy flow kind\n  ");
+  append_padded (out, "flow kind", 44, FALSE);
+  append_padded (out, "rebindings", 12, TRUE);
+  append_padded (out, "losses", 10, TRUE);
+  g_string_append_c (out, '\n');
+  for (guint i = 0; i < t->rows->len; i++)
+    {
+      char **row = g_ptr_array_index (t->rows, i);
+
+      g_string_append (out, "  ");
+      append_padded (out, row[0], 44, FALSE);
+      append_padded (out, row[1], 12, TRUE);
+      append_padded (out, row[2], 10, TRUE);
+      g_string_append_c (out, '\n');
+    }
+}
+
 static void
 append_addresses (GString *out, const NatsimSummary *sum)
 {
@@ -214,8 +298,10 @@ append_notes (GString *out, const NatsimReport *r)
           const NatsimWarning *w
             = &g_array_index (r->warnings, NatsimWarning, i);
 
+          g_autofree char *message = natsim_fmt_text_plain (w->message != NULL ? w->message : "");
+
           g_string_append_printf (out, "  %s: ", w->id);
-          append_indented (out, w->message != NULL ? w->message : "", 4);
+          append_indented (out, message, 4);
           g_string_append_c (out, '\n');
         }
     }
@@ -229,13 +315,15 @@ append_notes (GString *out, const NatsimReport *r)
           char buf[NUM_BUF];
 
           g_string_append_printf (out, "  %s = %s %s (%s)", rec->id,
-                                  report_fmt_num (buf, rec->value),
+                                  report_fmt_value (buf, rec->value),
                                   rec->unit != NULL ? rec->unit : "",
                                   rec->basis != NULL ? rec->basis : "");
           if (rec->reason != NULL && *rec->reason != '\0')
             {
+              g_autofree char *reason = natsim_fmt_text_plain (rec->reason);
+
               g_string_append (out, ": ");
-              append_indented (out, rec->reason, 4);
+              append_indented (out, reason, 4);
             }
           g_string_append_c (out, '\n');
         }
@@ -252,9 +340,11 @@ natsim_report_to_text (const NatsimReport *r)
 
   out = g_string_new (NULL);
   append_heading (out, r);
+  append_findings (out, r);
   if (r->summary != NULL)
     {
       append_totals (out, r->summary);
+      append_kinds (out, r);
       append_classes (out, r->summary);
       append_addresses (out, r->summary);
     }

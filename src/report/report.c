@@ -4,7 +4,7 @@
  * to a temporary file beside its target, flushed to disk, then renamed over
  * it.  All formats are rendered in memory before the first file is touched,
  * and an unknown format name is refused before anything is created. */
-#include "natsim/report.h"
+#include "report-private.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>
@@ -138,6 +138,7 @@ typedef enum
   FORMAT_MD = 1 << 2,
   FORMAT_HTML = 1 << 3,
   FORMAT_CSV = 1 << 4,
+  FORMAT_PDF = 1 << 5,
 } ReportFormat;
 
 /* Name, bit and file, in the order the files are written. */
@@ -152,6 +153,7 @@ static const struct
   { "md", FORMAT_MD, "report.md" },
   { "html", FORMAT_HTML, "report.html" },
   { "csv", FORMAT_CSV, "report.csv" },
+  { "pdf", FORMAT_PDF, "report.pdf" },
 };
 
 /* Parses "text,json" (spaces and empty items ignored; NULL or empty means
@@ -184,7 +186,7 @@ parse_formats (const char *formats, unsigned *ret_set, GError **error)
         {
           g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
                        "unknown report format '%s' (known formats: text, "
-                       "json, md, html, csv)",
+                       "json, md, html, csv, pdf)",
                        name);
           return FALSE;
         }
@@ -221,9 +223,39 @@ render (const NatsimReport *r, ReportFormat format)
       return natsim_report_to_html (r, TRUE);
     case FORMAT_CSV:
       return natsim_report_to_csv (r);
+    case FORMAT_PDF: /* binary: printed from the HTML by the caller */
     default:
       g_assert_not_reached ();
     }
+}
+
+/* Writes @contents[k] (NULL: not wanted) to DIR/@files[k], creating @dir
+ * first; each file complete or absent. */
+static gboolean
+write_rendered (const char *dir, const char *const *files, char **contents,
+                const gssize *lengths, gsize n, GError **error)
+{
+  gboolean ok = TRUE;
+
+  if (g_mkdir_with_parents (dir, 0777) != 0)
+    {
+      int saved = errno;
+
+      g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_IO,
+                   "cannot create directory %s: %s", dir, g_strerror (saved));
+      return FALSE;
+    }
+  for (gsize k = 0; ok && k < n; k++)
+    {
+      g_autofree char *path = NULL;
+
+      if (contents[k] == NULL)
+        continue;
+      path = g_build_filename (dir, files[k], NULL);
+      ok = natsim_write_file_atomic (path, contents[k], lengths != NULL ? lengths[k] : -1,
+                                     error);
+    }
+  return ok;
 }
 
 /* Creates @dir and writes the reports named by @formats into it.  Every
@@ -234,9 +266,20 @@ gboolean
 natsim_report_write_dir (const NatsimReport *r, const char *dir,
                          const char *formats, GError **error)
 {
+  return natsim_report_write_dir_full (r, dir, formats, NULL, error);
+}
+
+gboolean
+natsim_report_write_dir_full (const NatsimReport *r, const char *dir, const char *formats,
+                              char **ret_skipped, GError **error)
+{
   unsigned set = 0;
   char *contents[G_N_ELEMENTS (known_formats)] = { NULL };
-  gboolean ok = TRUE;
+  gssize lengths[G_N_ELEMENTS (known_formats)];
+  const char *files[G_N_ELEMENTS (known_formats)];
+  g_autoptr (GBytes) pdf = NULL;
+  g_autofree char *skipped = NULL;
+  gboolean ok;
 
   g_return_val_if_fail (r != NULL && dir != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
@@ -245,27 +288,73 @@ natsim_report_write_dir (const NatsimReport *r, const char *dir,
     return FALSE;
 
   for (gsize k = 0; k < G_N_ELEMENTS (known_formats); k++)
-    if (set & known_formats[k].format)
-      contents[k] = render (r, known_formats[k].format);
-
-  if (g_mkdir_with_parents (dir, 0777) != 0)
     {
-      int saved = errno;
-
-      g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_IO,
-                   "cannot create directory %s: %s", dir, g_strerror (saved));
-      ok = FALSE;
-    }
-  for (gsize k = 0; ok && k < G_N_ELEMENTS (known_formats); k++)
-    {
-      g_autofree char *path = NULL;
-
-      if (contents[k] == NULL)
+      files[k] = known_formats[k].file;
+      lengths[k] = -1;
+      if (known_formats[k].format == FORMAT_PDF)
         continue;
-      path = g_build_filename (dir, known_formats[k].file, NULL);
-      ok = natsim_write_file_atomic (path, contents[k], -1, error);
+      if (set & known_formats[k].format)
+        contents[k] = render (r, known_formats[k].format);
     }
+  if (set & FORMAT_PDF)
+    {
+      /* report.html printed: the page as written, or rendered for it. */
+      g_autofree char *html = NULL;
+      const char *page = NULL;
+
+      for (gsize k = 0; k < G_N_ELEMENTS (known_formats); k++)
+        if (known_formats[k].format == FORMAT_HTML)
+          page = contents[k];
+      if (page == NULL)
+        page = html = natsim_report_to_html (r, TRUE);
+      pdf = report_html_to_pdf (page, &skipped);
+      for (gsize k = 0; k < G_N_ELEMENTS (known_formats); k++)
+        if (known_formats[k].format == FORMAT_PDF && pdf != NULL)
+          {
+            gsize len = 0;
+            const char *data = g_bytes_get_data (pdf, &len);
+
+            contents[k] = g_memdup2 (data, len);
+            lengths[k] = (gssize) len;
+          }
+    }
+  ok = write_rendered (dir, files, contents, lengths, G_N_ELEMENTS (known_formats), error);
   for (gsize k = 0; k < G_N_ELEMENTS (known_formats); k++)
+    g_free (contents[k]);
+  if (ok && ret_skipped != NULL)
+    *ret_skipped = skipped != NULL ? g_strdup_printf ("report.pdf was skipped: %s.", skipped)
+                                   : NULL;
+  return ok;
+}
+
+/* sweep.csv always, then the other sweep files in the order of
+ * known_formats. */
+gboolean
+natsim_sweep_write_dir (const NatsimSweep *sw, const char *dir, const char *formats,
+                        GError **error)
+{
+  static const char *const files[] = { "sweep.csv", "sweep.txt", "sweep.json",
+                                       "sweep.md", "sweep.html" };
+  char *contents[G_N_ELEMENTS (files)] = { NULL };
+  unsigned set = 0;
+  gboolean ok;
+
+  g_return_val_if_fail (sw != NULL && dir != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!parse_formats (formats, &set, error))
+    return FALSE;
+  contents[0] = natsim_sweep_to_csv (sw);
+  if (set & FORMAT_TEXT)
+    contents[1] = natsim_sweep_to_text (sw);
+  if (set & FORMAT_JSON)
+    contents[2] = natsim_sweep_to_json (sw);
+  if (set & FORMAT_MD)
+    contents[3] = natsim_sweep_to_markdown (sw);
+  if (set & FORMAT_HTML)
+    contents[4] = natsim_sweep_to_html (sw, TRUE);
+  ok = write_rendered (dir, files, contents, NULL, G_N_ELEMENTS (files), error);
+  for (gsize k = 0; k < G_N_ELEMENTS (files); k++)
     g_free (contents[k]);
   return ok;
 }

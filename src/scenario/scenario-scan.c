@@ -192,6 +192,7 @@ scan_group_line (ScanResult *r, ScanGroup **current, const char *p, gsize len,
                    "%s:%u: expected a group header such as [nat] or "
                    "[population NAME] (letters, digits, '-' and '_'), got '%s'",
                    name, lineno, q);
+      scenario_set_place (error, name, lineno, NULL, NULL);
       return FALSE;
     }
   /* Only blanks or a comment may follow the ']'. */
@@ -203,6 +204,7 @@ scan_group_line (ScanResult *r, ScanGroup **current, const char *p, gsize len,
       g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
                    "%s:%u: expected only a comment after the group header, "
                    "got '%s'", name, lineno, q);
+      scenario_set_place (error, name, lineno, gname, NULL);
       return FALSE;
     }
 
@@ -212,6 +214,7 @@ scan_group_line (ScanResult *r, ScanGroup **current, const char *p, gsize len,
       g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
                    "%s:%u: [%s]: duplicate group, first at line %u", name,
                    lineno, gname, prev->line);
+      scenario_set_place (error, name, lineno, gname, NULL);
       return FALSE;
     }
   g = g_new0 (ScanGroup, 1);
@@ -241,6 +244,7 @@ scan_key_line (ScanGroup *current, const char *p, gsize len, const char *name,
       g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
                    "%s:%u: expected [group], key = value or a # comment, "
                    "got '%s'", name, lineno, q);
+      scenario_set_place (error, name, lineno, current != NULL ? current->name : NULL, NULL);
       return FALSE;
     }
   klen = (gsize) (eq - p);
@@ -253,6 +257,7 @@ scan_key_line (ScanGroup *current, const char *p, gsize len, const char *name,
 
       g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
                    "%s:%u: expected key = value, got '%s'", name, lineno, q);
+      scenario_set_place (error, name, lineno, current != NULL ? current->name : NULL, NULL);
       return FALSE;
     }
   if (current == NULL)
@@ -260,6 +265,7 @@ scan_key_line (ScanGroup *current, const char *p, gsize len, const char *name,
       g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
                    "%s:%u: %s: expected a [group] header before the first key",
                    name, lineno, key);
+      scenario_set_place (error, name, lineno, NULL, key);
       return FALSE;
     }
   for (gsize i = 0; i < klen; i++)
@@ -268,6 +274,7 @@ scan_key_line (ScanGroup *current, const char *p, gsize len, const char *name,
         g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
                      "%s:%u: [%s] %s: expected a key name made of letters, "
                      "digits, '_' and '-'", name, lineno, current->name, key);
+        scenario_set_place (error, name, lineno, current->name, key);
         return FALSE;
       }
   prev = find_key (current, key);
@@ -276,6 +283,7 @@ scan_key_line (ScanGroup *current, const char *p, gsize len, const char *name,
       g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
                    "%s:%u: [%s] %s: duplicate key, first at line %u", name,
                    lineno, current->name, key, prev->line);
+      scenario_set_place (error, name, lineno, current->name, key);
       return FALSE;
     }
 
@@ -324,6 +332,7 @@ scenario_scan (const char *data, gsize length, const char *name,
           g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
                        "%s:%u: not a scenario file: expected UTF-8 text made of "
                        "[group] headers and key = value lines", name, lineno);
+          scenario_set_place (error, name, lineno, NULL, NULL);
           return NULL;
         }
       while (q < line_end && is_blank (*q))

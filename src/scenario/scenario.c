@@ -1,4 +1,5 @@
-/* natsim: scenario loading, presets, --set overrides and validation.
+/* natsim: scenario loading and validation (the layering of presets and
+ * --set is in scenario-set.c, the places of messages in scenario-place.c).
  *
  * Loading is three steps:
  *  1. scenario_scan() (scenario-scan.c) reads the structure of the text:
@@ -22,6 +23,7 @@
 
 #include "natsim/error.h"
 #include "scenario-private.h"
+#include "scenario-forward.h"
 
 /* Larger files are not scenarios; refuse them before reading them whole. */
 #define SCENARIO_MAX_FILE_BYTES (16u * 1024 * 1024)
@@ -31,7 +33,6 @@
 #define TIMELINE_MAX_POINTS UINT64_C (1000000)
 
 #define DAY_SEC (86400.0)
-#define POPULATION_PREFIX "population "
 
 const NatsimKeySpec natsim_simulation_keys[] = {
   { "duration", NATSIM_KEY_DURATION, "1h",
@@ -48,16 +49,8 @@ const NatsimKeySpec natsim_simulation_keys[] = {
   { NULL, 0, NULL, NULL, 0, 0, NULL }
 };
 
-/* One [nat] key as the file or a --set gave it. */
-typedef struct
-{
-  char *key;
-  char *value;
-  char *origin; /* "FILE:LINE" or "--set" */
-} NatAssignment;
-
-static NatAssignment *
-nat_assignment_new (const char *key, const char *value, const char *origin)
+NatAssignment *
+scenario_nat_assignment_new (const char *key, const char *value, const char *origin)
 {
   NatAssignment *a = g_new0 (NatAssignment, 1);
 
@@ -101,6 +94,7 @@ scenario_new (const char *path)
       (GDestroyNotify) population_spec_free);
   s->nat_assignments = g_ptr_array_new_with_free_func (
       (GDestroyNotify) nat_assignment_free);
+  s->forwards = g_ptr_array_new_with_free_func ((GDestroyNotify) scenario_forward_free);
   return s;
 }
 
@@ -114,6 +108,7 @@ natsim_scenario_free (NatsimScenario *s)
   natsim_params_free (s->nat);
   g_clear_pointer (&s->populations, g_ptr_array_unref);
   g_clear_pointer (&s->nat_assignments, g_ptr_array_unref);
+  g_clear_pointer (&s->forwards, g_ptr_array_unref);
   g_free (s);
 }
 
@@ -148,8 +143,11 @@ natsim_scenario_copy (const NatsimScenario *s)
       const NatAssignment *a = s->nat_assignments->pdata[i];
 
       g_ptr_array_add (c->nat_assignments,
-                       nat_assignment_new (a->key, a->value, a->origin));
+                       scenario_nat_assignment_new (a->key, a->value, a->origin));
     }
+  c->forwards = g_ptr_array_new_with_free_func ((GDestroyNotify) scenario_forward_free);
+  for (guint i = 0; i < s->forwards->len; i++)
+    g_ptr_array_add (c->forwards, scenario_forward_copy (s->forwards->pdata[i]));
   return c;
 }
 
@@ -170,196 +168,6 @@ natsim_scenario_find_population (const NatsimScenario *s, const char *name)
 }
 
 /* ---------------------------------------------------------------------- */
-/* Places in messages */
-
-/* The line of an origin "FILE:LINE" of the scenario file (the loader writes
- * them so, in natsim_params_set()), 0 for any other origin (a preset,
- * --set, a default). */
-static guint
-origin_line (const NatsimScenario *s, const char *origin)
-{
-  size_t n = strlen (s->path);
-
-  if (origin == NULL || strncmp (origin, s->path, n) != 0 || origin[n] != ':'
-      || !g_ascii_isdigit (origin[n + 1]))
-    return 0;
-  return (guint) g_ascii_strtoull (origin + n + 1, NULL, 10);
-}
-
-static gboolean
-origin_is_file (const NatsimScenario *s, const char *origin)
-{
-  return origin_line (s, origin) != 0;
-}
-
-/* "population phones" -> "population.phones", as --set spells it. */
-static char *
-set_group_name (const char *group)
-{
-  if (g_str_has_prefix (group, POPULATION_PREFIX))
-    return g_strconcat ("population.", group + strlen (POPULATION_PREFIX),
-                        NULL);
-  return g_strdup (group);
-}
-
-/* Prefixes the place of @key of [@group], which came from @origin, and
- * records it in the error (natsim_error_get_line() ...). */
-static void
-prefix_key_place (GError **error, const NatsimScenario *s, const char *origin,
-                  const char *group, const char *key, const char *value)
-{
-  guint line = origin_line (s, origin);
-  gboolean from_set = g_strcmp0 (origin, "--set") == 0;
-
-  if (error == NULL || *error == NULL)
-    return;
-  natsim_error_set_place (*error, from_set ? NULL : s->path, line, group, key);
-  if (line != 0)
-    g_prefix_error (error, "%s: [%s] %s: ", origin, group, key);
-  else if (from_set)
-    {
-      g_autofree char *sg = set_group_name (group);
-
-      g_prefix_error (error, "--set %s.%s=%s: ", sg, key, value ? value : "");
-    }
-  else if (origin != NULL)
-    g_prefix_error (error, "%s: [%s] %s (%s): ", s->path, group, key, origin);
-  else
-    g_prefix_error (error, "%s: [%s] %s: ", s->path, group, key);
-}
-
-/* Same, for the effective value of @key in @params. */
-static void
-prefix_param_place (GError **error, const NatsimScenario *s,
-                    const NatsimParams *params, const char *group,
-                    const char *key)
-{
-  prefix_key_place (error, s, natsim_params_origin (params, key), group, key,
-                    natsim_params_get (params, key));
-}
-
-/* Prefixes the place of [@group] as a whole, whose header is at
- * @group_origin (or unknown: NULL), and records it in the error. */
-static void
-prefix_group_place (GError **error, const NatsimScenario *s, const char *group,
-                    const char *group_origin)
-{
-  guint line = origin_line (s, group_origin);
-
-  if (error == NULL || *error == NULL)
-    return;
-  natsim_error_set_place (*error, s->path, line, group, NULL);
-  g_prefix_error (error, "%s: [%s]: ", line != 0 ? group_origin : s->path, group);
-}
-
-/* An error of a cross-key check (profile validate(), nat config) about a
- * key of @params (natsim_set_key_error()) is placed where that key was
- * set; any other at [@group]. */
-static void
-prefix_check_place (GError **error, const NatsimScenario *s,
-                    const NatsimParams *params, const char *group,
-                    const char *group_origin)
-{
-  GError *err = error ? *error : NULL;
-  const char *key = natsim_error_get_key (err);
-
-  if (err == NULL)
-    return;
-  if (key != NULL && natsim_error_get_detail (err) != NULL
-      && natsim_key_lookup (natsim_params_specs (params), key) != NULL)
-    {
-      g_autofree char *k = g_strdup (key);
-
-      /* The message without its "KEY: ", which the place repeats. */
-      g_free (err->message);
-      err->message = g_strdup (natsim_error_get_detail (err));
-      prefix_param_place (error, s, params, group, k);
-      return;
-    }
-  prefix_group_place (error, s, group, group_origin);
-}
-
-/* ---------------------------------------------------------------------- */
-/* [nat] resolution */
-
-static char *
-preset_names (void)
-{
-  GString *out = g_string_new (NULL);
-
-  for (const NatsimNatPreset *p = natsim_nat_presets; p->name != NULL; p++)
-    g_string_append_printf (out, "%s%s", out->len ? ", " : "", p->name);
-  return g_string_free (out, FALSE);
-}
-
-/* Rebuilds s->nat: key defaults, then the preset's values (origin
- * "preset NAME"), then every assignment of the file and of --set in
- * order.  The preset is the last "preset" assignment, else the key's
- * default.  s is unchanged on failure. */
-static gboolean
-scenario_resolve_nat (NatsimScenario *s, GError **error)
-{
-  const NatsimKeySpec *preset_spec = natsim_key_lookup (natsim_nat_keys,
-                                                        "preset");
-  const char *preset_name = "linux";
-  const NatAssignment *preset_from = NULL;
-  const NatsimNatPreset *preset;
-  g_autoptr (NatsimParams) p = NULL;
-  g_autofree char *origin = NULL;
-
-  if (preset_spec != NULL && preset_spec->default_value != NULL)
-    preset_name = preset_spec->default_value;
-  for (guint i = 0; i < s->nat_assignments->len; i++)
-    {
-      const NatAssignment *a = s->nat_assignments->pdata[i];
-
-      if (strcmp (a->key, "preset") == 0)
-        {
-          preset_name = a->value;
-          preset_from = a;
-        }
-    }
-
-  preset = natsim_nat_preset_lookup (preset_name);
-  if (preset == NULL)
-    {
-      g_autofree char *names = preset_names ();
-
-      g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
-                   "expected one of %s, got '%s'", names, preset_name);
-      prefix_key_place (error, s, preset_from ? preset_from->origin : NULL,
-                        "nat", "preset", preset_name);
-      return FALSE;
-    }
-
-  p = natsim_params_new (natsim_nat_keys);
-  origin = g_strdup_printf ("preset %s", preset->name);
-  for (guint i = 0; preset->values[i] != NULL && preset->values[i + 1] != NULL;
-       i += 2)
-    if (!natsim_params_set (p, preset->values[i], preset->values[i + 1],
-                            origin, error))
-      {
-        g_prefix_error (error, "%s: [nat] %s (preset %s): ", s->path,
-                        preset->values[i], preset->name);
-        return FALSE;
-      }
-  for (guint i = 0; i < s->nat_assignments->len; i++)
-    {
-      const NatAssignment *a = s->nat_assignments->pdata[i];
-
-      if (!natsim_params_set (p, a->key, a->value, a->origin, error))
-        {
-          prefix_key_place (error, s, a->origin, "nat", a->key, a->value);
-          return FALSE;
-        }
-    }
-
-  natsim_params_free (s->nat);
-  s->nat = g_steal_pointer (&p);
-  return TRUE;
-}
-
-/* ---------------------------------------------------------------------- */
 /* Loading */
 
 static gboolean
@@ -376,7 +184,7 @@ load_simulation (NatsimScenario *s, GKeyFile *kf, const ScanGroup *g,
         value = g_strdup (k->value);
       if (!natsim_params_set (s->simulation, k->key, value, origin, error))
         {
-          prefix_key_place (error, s, origin, g->name, k->key, value);
+          scenario_prefix_key_place (error, s, origin, g->name, k->key, value);
           return FALSE;
         }
     }
@@ -398,11 +206,11 @@ load_nat (NatsimScenario *s, GKeyFile *kf, const ScanGroup *g, GError **error)
        * effective values are resolved once every group is read. */
       if (!natsim_params_set (s->nat, k->key, value, origin, error))
         {
-          prefix_key_place (error, s, origin, g->name, k->key, value);
+          scenario_prefix_key_place (error, s, origin, g->name, k->key, value);
           return FALSE;
         }
       g_ptr_array_add (s->nat_assignments,
-                       nat_assignment_new (k->key, value, origin));
+                       scenario_nat_assignment_new (k->key, value, origin));
     }
   return TRUE;
 }
@@ -447,6 +255,7 @@ load_population (NatsimScenario *s, GKeyFile *kf, const ScanGroup *g,
                    "%s:%u: [%s]: expected [population NAME] with one NAME made "
                    "of letters, digits, '-' and '_'", s->path, g->line,
                    g->name);
+      scenario_set_place (error, s->path, g->line, g->name, NULL);
       return FALSE;
     }
   if (pk == NULL)
@@ -454,6 +263,7 @@ load_population (NatsimScenario *s, GKeyFile *kf, const ScanGroup *g,
       g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
                    "%s:%u: [%s] profile: required key missing; expected one "
                    "of %s", s->path, g->line, g->name, natsim_profile_names ());
+      scenario_set_place (error, s->path, g->line, g->name, "profile");
       return FALSE;
     }
   profile_value = g_key_file_get_value (kf, g->name, "profile", NULL);
@@ -474,6 +284,7 @@ load_population (NatsimScenario *s, GKeyFile *kf, const ScanGroup *g,
                    s->path, pk->line, g->name, natsim_profile_names (),
                    profile_value, hint ? "; did you mean " : "",
                    hint ? hint : "", hint ? "?" : "");
+      scenario_set_place (error, s->path, pk->line, g->name, "profile");
       return FALSE;
     }
 
@@ -498,7 +309,7 @@ load_population (NatsimScenario *s, GKeyFile *kf, const ScanGroup *g,
       origin = g_strdup_printf ("%s:%u", s->path, k->line);
       if (!natsim_params_set (spec->params, k->key, value, origin, error))
         {
-          prefix_key_place (error, s, origin, g->name, k->key, value);
+          scenario_prefix_key_place (error, s, origin, g->name, k->key, value);
           return FALSE;
         }
     }
@@ -530,6 +341,7 @@ unknown_group_error (const NatsimScenario *s, const ScanGroup *g,
     g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
                  "%s:%u: [%s]: unknown group; expected [simulation], [nat] or "
                  "[population NAME]", s->path, g->line, g->name);
+  scenario_set_place (error, s->path, g->line, g->name, NULL);
   return FALSE;
 }
 
@@ -575,12 +387,15 @@ scenario_parse (const char *data, gsize length, const char *name,
         ok = load_nat (s, kf, g, error);
       else if (g_str_has_prefix (g->name, POPULATION_PREFIX))
         ok = load_population (s, kf, g, error);
+      else if (g_str_has_prefix (g->name, SCENARIO_FORWARD_PREFIX))
+        ok = scenario_load_forward (s, kf, g, error);
       else if (strcmp (g->name, "population") == 0)
         {
           g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
                        "%s:%u: [population]: expected [population NAME] with "
                        "a NAME made of letters, digits, '-' and '_'", name,
                        g->line);
+          scenario_set_place (error, name, g->line, g->name, NULL);
           ok = FALSE;
         }
       else
@@ -726,151 +541,6 @@ natsim_scenario_load (const char *path, GError **error)
 }
 
 /* ---------------------------------------------------------------------- */
-/* --set */
-
-static gboolean
-set_usage_error (const char *assignment, GError **error)
-{
-  g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
-               "--set %s: expected GROUP.KEY=VALUE such as "
-               "nat.udp_timeout=30s, simulation.seed=3 or "
-               "population.NAME.count=5000", assignment);
-  return FALSE;
-}
-
-static gboolean
-set_nat (NatsimScenario *s, const char *assignment, const char *key,
-         const char *value, GError **error)
-{
-  /* Checks key and value against the current effective set, then
-   * re-resolves everything so that a new preset lands under the file's
-   * explicit keys and the earlier overrides. */
-  if (!natsim_params_set (s->nat, key, value, "--set", error))
-    {
-      g_prefix_error (error, "--set %s: ", assignment);
-      return FALSE;
-    }
-  g_ptr_array_add (s->nat_assignments,
-                   nat_assignment_new (key, value, "--set"));
-  if (!scenario_resolve_nat (s, error))
-    {
-      g_ptr_array_remove_index (s->nat_assignments,
-                                s->nat_assignments->len - 1);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-static gboolean
-set_population (NatsimScenario *s, const char *assignment, const char *rest,
-                const char *value, GError **error)
-{
-  const char *dot = strchr (rest, '.');
-  g_autofree char *pname = NULL;
-  const char *key;
-  NatsimPopulationSpec *p;
-
-  if (dot == NULL || dot == rest || dot[1] == '\0')
-    return set_usage_error (assignment, error);
-  pname = g_strndup (rest, (gsize) (dot - rest));
-  key = dot + 1;
-  p = natsim_scenario_find_population (s, pname);
-  if (p == NULL)
-    {
-      g_autoptr (GPtrArray) names = g_ptr_array_new ();
-      g_autofree char *list = NULL;
-      const char *hint;
-
-      for (guint i = 0; i < s->populations->len; i++)
-        g_ptr_array_add (names,
-                         ((NatsimPopulationSpec *) s->populations->pdata[i])->name);
-      hint = natsim_name_suggest ((const char *const *) names->pdata,
-                                  names->len, pname);
-      g_ptr_array_add (names, NULL);
-      list = g_strjoinv (", ", (char **) names->pdata);
-      g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
-                   "--set %s: no population '%s'; expected one of %s%s%s%s",
-                   assignment, pname, list, hint ? " (did you mean " : "",
-                   hint ? hint : "", hint ? "?)" : "");
-      return FALSE;
-    }
-  if (strcmp (key, "profile") == 0)
-    {
-      g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
-                   "--set %s: the profile of a population cannot be "
-                   "overridden; change it in the scenario", assignment);
-      return FALSE;
-    }
-  if (!natsim_params_set (p->params, key, value, "--set", error))
-    {
-      g_prefix_error (error, "--set %s: ", assignment);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-gboolean
-natsim_scenario_set (NatsimScenario *s, const char *assignment,
-                     GError **error)
-{
-  static const char *const groups[] = { "simulation", "nat", "population" };
-  const char *eq, *dot;
-  g_autofree char *lhs = NULL;
-  g_autofree char *value = NULL;
-  g_autofree char *group = NULL;
-  const char *rest;
-
-  g_return_val_if_fail (s != NULL, FALSE);
-  g_return_val_if_fail (assignment != NULL, FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  for (const char *c = assignment; *c; c++)
-    if ((unsigned char) *c < 0x20 || *c == 0x7f)
-      {
-        g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
-                     "--set: expected GROUP.KEY=VALUE without control "
-                     "characters");
-        return FALSE;
-      }
-  eq = strchr (assignment, '=');
-  if (eq == NULL)
-    return set_usage_error (assignment, error);
-  lhs = g_strstrip (g_strndup (assignment, (gsize) (eq - assignment)));
-  value = g_strstrip (g_strdup (eq + 1));
-  dot = strchr (lhs, '.');
-  if (dot == NULL || dot == lhs || dot[1] == '\0')
-    return set_usage_error (assignment, error);
-  group = g_strndup (lhs, (gsize) (dot - lhs));
-  rest = dot + 1;
-
-  if (strcmp (group, "simulation") == 0)
-    {
-      if (!natsim_params_set (s->simulation, rest, value, "--set", error))
-        {
-          g_prefix_error (error, "--set %s: ", assignment);
-          return FALSE;
-        }
-      return TRUE;
-    }
-  if (strcmp (group, "nat") == 0)
-    return set_nat (s, assignment, rest, value, error);
-  if (strcmp (group, "population") == 0)
-    return set_population (s, assignment, rest, value, error);
-
-  {
-    const char *hint = natsim_name_suggest (groups, G_N_ELEMENTS (groups),
-                                            group);
-
-    g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
-                 "--set %s: unknown group '%s'; %s%s%s", assignment, group,
-                 hint ? "did you mean " : "expected simulation, nat or "
-                                          "population.NAME",
-                 hint ? hint : "", hint ? "?" : "");
-  }
-  return FALSE;
-}
-
-/* ---------------------------------------------------------------------- */
 /* Cross-group checks */
 
 static gboolean
@@ -893,7 +563,7 @@ validate_simulation (NatsimScenario *s, GError **error)
                    "expected a duration longer than warmup (%s, %s), got '%s'",
                    buf, natsim_params_origin (s->simulation, "warmup"),
                    natsim_params_get (s->simulation, "duration"));
-      prefix_param_place (error, s, s->simulation, "simulation", "duration");
+      scenario_prefix_param_place (error, s, s->simulation, "simulation", "duration");
       return FALSE;
     }
   if (warmup >= duration)
@@ -902,7 +572,7 @@ validate_simulation (NatsimScenario *s, GError **error)
       g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
                    "expected a duration shorter than duration (%s), got '%s'",
                    buf, natsim_params_get (s->simulation, "warmup"));
-      prefix_param_place (error, s, s->simulation, "simulation", "warmup");
+      scenario_prefix_param_place (error, s, s->simulation, "simulation", "warmup");
       return FALSE;
     }
   if (duration / interval > TIMELINE_MAX_POINTS)
@@ -913,7 +583,7 @@ validate_simulation (NatsimScenario *s, GError **error)
                    "duration %s, got %" PRIu64 " with '%s'",
                    TIMELINE_MAX_POINTS, buf, duration / interval,
                    natsim_params_get (s->simulation, "timeline_interval"));
-      prefix_param_place (error, s, s->simulation, "simulation",
+      scenario_prefix_param_place (error, s, s->simulation, "simulation",
                           "timeline_interval");
       return FALSE;
     }
@@ -927,7 +597,12 @@ validate_nat (NatsimScenario *s, GError **error)
 
   if (!natsim_nat_config_from_params (s->nat, &cfg, error))
     {
-      prefix_check_place (error, s, s->nat, "nat", NULL);
+      scenario_prefix_check_place (error, s, s->nat, "nat", NULL);
+      return FALSE;
+    }
+  if (!scenario_validate_forwards (s, &cfg, error))
+    {
+      natsim_nat_config_clear (&cfg);
       return FALSE;
     }
   natsim_nat_config_clear (&cfg);
@@ -960,17 +635,16 @@ validate_populations (NatsimScenario *s, GError **error)
 
           g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
                        "%s: [%s] %s: required key missing; expected %s",
-                       origin_is_file (s, p->origin) ? p->origin : s->path,
+                       scenario_origin_is_file (s, p->origin) ? p->origin : s->path,
                        group, missing, what);
-          if (error != NULL)
-            natsim_error_set_place (*error, s->path, origin_line (s, p->origin), group,
-                                    missing);
+          scenario_set_place (error, s->path, scenario_origin_line (s, p->origin), group,
+                              missing);
           return FALSE;
         }
       if (p->profile->validate != NULL
           && !p->profile->validate (p->params, error))
         {
-          prefix_check_place (error, s, p->params, group, p->origin);
+          scenario_prefix_check_place (error, s, p->params, group, p->origin);
           return FALSE;
         }
       if (p->profile->n_hosts != NULL)
@@ -982,9 +656,9 @@ validate_populations (NatsimScenario *s, GError **error)
                        "addresses up to this one, more than the %u of "
                        "10.0.0.0/8", hosts, NATSIM_SCENARIO_MAX_HOSTS);
           if (natsim_key_lookup (p->profile->keys, "count") != NULL)
-            prefix_param_place (error, s, p->params, group, "count");
+            scenario_prefix_param_place (error, s, p->params, group, "count");
           else
-            prefix_group_place (error, s, group, p->origin);
+            scenario_prefix_group_place (error, s, group, p->origin);
           return FALSE;
         }
     }
@@ -999,61 +673,4 @@ natsim_scenario_validate (NatsimScenario *s, GError **error)
 
   return validate_simulation (s, error) && validate_nat (s, error)
          && validate_populations (s, error);
-}
-
-/* ---------------------------------------------------------------------- */
-/* JSON */
-
-void
-natsim_params_to_json (JsonBuilder *b, const NatsimParams *p)
-{
-  for (const NatsimKeySpec *k = natsim_params_specs (p); k->name != NULL; k++)
-    {
-      const char *v = natsim_params_get (p, k->name);
-
-      json_builder_set_member_name (b, k->name);
-      if (v != NULL)
-        json_builder_add_string_value (b, v);
-      else
-        json_builder_add_null_value (b);
-    }
-}
-
-JsonNode *
-natsim_scenario_config_to_json (const NatsimScenario *s)
-{
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-
-  g_return_val_if_fail (s != NULL, NULL);
-
-  json_builder_begin_object (b);
-
-  json_builder_set_member_name (b, "nat");
-  json_builder_begin_object (b);
-  natsim_params_to_json (b, s->nat);
-  json_builder_end_object (b);
-
-  json_builder_set_member_name (b, "populations");
-  json_builder_begin_array (b);
-  for (guint i = 0; i < s->populations->len; i++)
-    {
-      const NatsimPopulationSpec *p = s->populations->pdata[i];
-
-      json_builder_begin_object (b);
-      json_builder_set_member_name (b, "name");
-      json_builder_add_string_value (b, p->name);
-      json_builder_set_member_name (b, "profile");
-      json_builder_add_string_value (b, p->profile->name);
-      natsim_params_to_json (b, p->params);
-      json_builder_end_object (b);
-    }
-  json_builder_end_array (b);
-
-  json_builder_set_member_name (b, "simulation");
-  json_builder_begin_object (b);
-  natsim_params_to_json (b, s->simulation);
-  json_builder_end_object (b);
-
-  json_builder_end_object (b);
-  return json_builder_get_root (b);
 }

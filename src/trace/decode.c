@@ -330,9 +330,9 @@ decode_nflog (NatsimCursor *c, bool cut, NatsimTraceSkip *ret_skip)
     {
       size_t body, padded;
 
-      cursor_read_u16_host (c, &tlv_len);
-      cursor_read_u16_host (c, &tlv_type);
-      if (tlv_len < 4)
+      /* The loop condition leaves room for both; checked all the same. */
+      if (!cursor_read_u16_host (c, &tlv_len) || !cursor_read_u16_host (c, &tlv_type)
+          || tlv_len < 4)
         {
           *ret_skip = NATSIM_TRACE_SKIP_BAD_LINK;
           return false;
@@ -481,6 +481,7 @@ decode_l4 (NatsimCursor *c, size_t declared, bool fragment, unsigned dflags,
            NatsimTracePacket *ret, NatsimTraceSkip *ret_skip)
 {
   uint16_t sport, dport, ulen, id;
+  uint32_t seq;
   uint8_t  doff, flags, type, code;
   size_t   start = c->off;
 
@@ -511,7 +512,7 @@ decode_l4 (NatsimCursor *c, size_t declared, bool fragment, unsigned dflags,
 
     case IPPROTO_V_TCP:
       if (!cursor_read_u16 (c, &sport) || !cursor_read_u16 (c, &dport)
-          || !cursor_skip (c, 8) || !cursor_read_u8 (c, &doff)
+          || !cursor_read_u32 (c, &seq) || !cursor_skip (c, 4) || !cursor_read_u8 (c, &doff)
           || !cursor_read_u8 (c, &flags) || !cursor_skip (c, 6))
         {
           *ret_skip = NATSIM_TRACE_SKIP_TCP_TRUNCATED;
@@ -526,6 +527,7 @@ decode_l4 (NatsimCursor *c, size_t declared, bool fragment, unsigned dflags,
       ret->src_port = sport;
       ret->dst_port = dport;
       ret->tcp_flags = flags;
+      ret->tcp_seq = seq;
       ret->has_ports = true;
       /* Options may be cut by the snaplen: then no payload. */
       if (!cursor_skip (c, (size_t) doff * 4 - 20))
@@ -688,6 +690,10 @@ decode_ipv4 (const L3Start *l3, unsigned flags, NatsimTracePacket *ret,
     size_t   declared = total - hlen;
 
     ret->fragment = more || offset != 0;
+    ret->frag_more = more;
+    ret->frag_offset = (uint32_t) offset * 8;
+    ret->frag_id = id;
+    ret->frag_data = (uint32_t) hlen;
     if (offset != 0)
       return decode_later_fragment (&c, declared, flags, ret, ret_skip);
     return decode_l4 (&c, declared, ret->fragment, flags, ret, ret_skip);
@@ -783,14 +789,21 @@ decode_ipv6 (const L3Start *l3, unsigned flags, NatsimTracePacket *ret,
       if (next == IPPROTO_V_FRAGMENT)
         {
           NatsimCursor f = c;
+          uint32_t     ident;
 
-          /* Next header, reserved, then offset (13 bits), 2 reserved, M. */
-          if (!cursor_skip (&f, 2) || !cursor_read_u16 (&f, &offlg))
+          /* Next header, reserved, then offset (13 bits), 2 reserved, M,
+           * then the identification. */
+          if (!cursor_skip (&f, 2) || !cursor_read_u16 (&f, &offlg)
+              || !cursor_read_u32 (&f, &ident))
             {
               *ret_skip = NATSIM_TRACE_SKIP_IPV6_BAD_EXT;
               return false;
             }
           ret->fragment = true;
+          ret->frag_more = (offlg & 1) != 0;
+          ret->frag_offset = (uint32_t) (offlg >> 3) * 8;
+          ret->frag_id = ident;
+          ret->frag_data = (uint32_t) (c.off + ext_len);
           if (offlg >> 3 != 0)
             {
               cursor_skip (&c, ext_len);
@@ -844,6 +857,7 @@ static void
 packet_reset (NatsimTracePacket *ret)
 {
   ret->tcp_flags = 0;
+  ret->tcp_seq = 0;
   ret->icmp_type = 0;
   ret->icmp_code = 0;
   ret->has_ports = false;
@@ -853,6 +867,10 @@ packet_reset (NatsimTracePacket *ret)
   ret->l4_offset = 0;
   ret->payload = NULL;
   ret->payload_len = 0;
+  ret->frag_more = false;
+  ret->frag_offset = 0;
+  ret->frag_id = 0;
+  ret->frag_data = 0;
 }
 
 typedef enum

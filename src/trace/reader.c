@@ -87,6 +87,7 @@ struct NatsimTraceReader
   NatsimTraceStats  stats;
   NatsimTracePacket scratch;       /* decoded here, copied out on success */
   unsigned          decode_flags;  /* TRACE_DECODE_* */
+  bool              strict;        /* a cut last record is an error */
   GError           *error;
 };
 
@@ -363,6 +364,55 @@ natsim_trace_reader_set_decapsulate (NatsimTraceReader *r, gboolean decapsulate)
     r->decode_flags &= ~TRACE_DECODE_DECAP;
 }
 
+void
+natsim_trace_reader_set_strict (NatsimTraceReader *r, gboolean strict)
+{
+  g_return_if_fail (r != NULL);
+  g_return_if_fail (r->stats.packets_read == 0);
+  r->strict = strict;
+}
+
+char *
+natsim_trace_cut_message (const NatsimTraceStats *st, const char *const *paths)
+{
+  g_autoptr (GString) s = NULL;
+
+  g_return_val_if_fail (st != NULL && paths != NULL, NULL);
+  if (st->files_cut == 0)
+    return NULL;
+  s = g_string_new (NULL);
+  g_string_append_printf (s, "%s: the capture ends inside record %" G_GUINT64_FORMAT
+                          " (cut short, as when the capture was stopped while writing); the %"
+                          G_GUINT64_FORMAT " complete record%s before it were read",
+                          paths[st->cut_file], st->cut_record, st->cut_record - 1,
+                          st->cut_record == 2 ? "" : "s");
+  if (st->files_cut > 1)
+    g_string_append_printf (s, " (and %" G_GUINT64_FORMAT " more cut file%s)",
+                            st->files_cut - 1, st->files_cut == 2 ? "" : "s");
+  return g_string_free (g_steal_pointer (&s), FALSE);
+}
+
+char *
+natsim_trace_bad_time_message (const NatsimTraceStats *st)
+{
+  g_return_val_if_fail (st != NULL, NULL);
+  if (st->bad_timestamps == 0)
+    return NULL;
+  return g_strdup_printf ("%" G_GUINT64_FORMAT " record%s with an impossible timestamp "
+                          "(fraction of a second out of range, or a time before 1970 or "
+                          "after 2540): clamped into range", st->bad_timestamps,
+                          st->bad_timestamps == 1 ? "" : "s");
+}
+
+/* True for libpcap's words for a file that ends inside a record (sf-pcap.c
+ * and sf-pcapng.c): the header or the data of the record is incomplete. */
+static bool
+is_cut_message (const char *msg)
+{
+  return g_str_has_prefix (msg, "truncated dump file;")
+         || g_str_has_prefix (msg, "truncated pcapng dump file;");
+}
+
 /* ------------------------------------------------------------------------ */
 /* Reading records                                                          */
 
@@ -462,6 +512,18 @@ trace_file_fill (NatsimTraceReader *r, TraceFile *f)
     msg = pcap_geterr (f->pcap);
   else
     msg = "unexpected result from libpcap";
+  if (!seek_failed && rc == PCAP_ERROR && !r->strict && is_cut_message (msg))
+    {
+      /* Nothing can follow a cut record: the file ends here. */
+      if (r->stats.files_cut++ == 0)
+        {
+          r->stats.cut_file = (guint) (f - r->files);
+          r->stats.cut_record = f->records + 1;
+        }
+      pcap_close (f->pcap);
+      f->pcap = NULL;
+      return FILL_EOF;
+    }
   g_clear_error (&r->error);
   g_set_error (&r->error, NATSIM_ERROR,
                g_str_has_prefix (msg, "error reading dump file")
@@ -709,14 +771,6 @@ natsim_trace_reader_n_files (const NatsimTraceReader *r)
 {
   g_return_val_if_fail (r != NULL, 0);
   return r->n_files;
-}
-
-const char *
-natsim_trace_reader_file_path (const NatsimTraceReader *r, guint i)
-{
-  g_return_val_if_fail (r != NULL, NULL);
-  g_return_val_if_fail (i < r->n_files, NULL);
-  return r->files[i].path;
 }
 
 const char *

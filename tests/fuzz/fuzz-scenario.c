@@ -12,6 +12,7 @@
 #include <json-glib/json-glib.h>
 
 #include "fuzz.h"
+#include "natsim/report.h"
 #include "natsim/scenario.h"
 
 #define MAX_SETS 8

@@ -91,7 +91,8 @@ main (int argc, char **argv)
   if (p == NULL || !natsim_cidr_set_add_string (inside, argv[2], &error)
       || !natsim_nat_config_from_params (p, &cfg, &error))
     {
-      fprintf (stderr, "natsim-oracle-ports: %s\n", error->message);
+      fprintf (stderr, "natsim-oracle-ports: %s\n",
+               error != NULL ? error->message : "invalid arguments");
       return 2;
     }
   reader = natsim_trace_reader_open (&path, 1, &error);

@@ -170,6 +170,7 @@ test_help_examples (void **state)
   g_autoptr (GPtrArray) cmds = NULL;
   char *help_args[] = { "natsim", "--help", NULL };
   guint ran = 0, total = 0;
+  g_autoptr (GString) failures = g_string_new (NULL);
 
   assert_int_equal (run_in (root, help_args, &top, NULL), 0);
   cmds = commands (top);
@@ -207,12 +208,14 @@ test_help_examples (void **state)
             fail_msg ("%s: %s", e, error->message);
           status = run_in (root, argv, &out, &err);
           if (status != 0)
-            fail_msg ("example '%s' exited %d: %s", e, status, err);
+            g_string_append_printf (failures, "example '%s' exited %d: %s", e, status, err);
           ran++;
         }
     }
   print_message ("ran %u of %u examples (%s)\n", ran, total, slow_mode ? "slow" : "fast");
   assert_true (ran > 0);
+  if (failures->len > 0)
+    fail_msg ("%s", failures->str);
   remove_tree (root);
 }
 

@@ -190,6 +190,32 @@ print_expiry (NatsimNarrator *n, const NatsimPacket *pkt)
     }
 }
 
+/* The idle timers that apply to @proto. */
+static void
+print_timeouts (NatsimNarrator *n, uint8_t proto)
+{
+  char a[32], b[32];
+
+  switch (proto)
+    {
+    case NATSIM_PROTO_TCP:
+      natsim_format_duration (n->cfg.tcp_established_timeout, a, sizeof a);
+      natsim_format_duration (n->cfg.tcp_transitory_timeout, b, sizeof b);
+      fprintf (n->out, "tcp_established_timeout %s; tcp_transitory_timeout %s while opening "
+                       "or closing", a, b);
+      break;
+    case NATSIM_PROTO_ICMP:
+      natsim_format_duration (n->cfg.icmp_timeout, a, sizeof a);
+      fprintf (n->out, "icmp_timeout %s", a);
+      break;
+    default:
+      natsim_format_duration (n->cfg.udp_timeout, a, sizeof a);
+      natsim_format_duration (n->cfg.udp_stream_timeout, b, sizeof b);
+      fprintf (n->out, "udp_timeout %s; udp_stream_timeout %s once answered", a, b);
+      break;
+    }
+}
+
 void
 natsim_narrator_nat_event (NatsimNarrator *n, const NatsimNatEvent *ev)
 {
@@ -222,7 +248,9 @@ natsim_narrator_nat_event (NatsimNarrator *n, const NatsimNatEvent *ev)
     case NATSIM_NAT_EV_BINDING_EXPIRED:
       head (n, ev->time, ev->cls, ev->proto, ev->in_addr, ev->in_port, ev->ext_addr,
             ev->ext_port, ev->rem_addr, ev->rem_port, "--");
-      fprintf (n->out, "binding expired: idle past its timeout");
+      fprintf (n->out, "binding expired: idle past its timeout (");
+      print_timeouts (n, ev->proto);
+      fputc (')', n->out);
       if (n->cfg.quarantine > 0)
         {
           char q[32];

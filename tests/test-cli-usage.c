@@ -418,6 +418,27 @@ test_progress (void **state)
   ja = read_file (pa);
   jb = read_file (pb);
   assert_string_equal (ja, jb);
+
+  /* Replay shows the bytes of the capture read, the report unchanged. */
+  {
+    g_autofree char *c = tmpdir (), *d = tmpdir ();
+    g_autofree char *cmd2 = NULL, *out2 = NULL, *pc = NULL, *pd = NULL, *jc = NULL, *jd = NULL;
+    Run q = natsim ("replay", "traces/heplify-sip-call-rtp-rtcp.pcap", "--out", d, "-q", NULL);
+
+    assert_int_equal (q.status, 0);
+    assert_string_equal (q.err, "");
+    run_clear (&q);
+    cmd2 = g_strdup_printf ("%s -qec 'cd %s && %s replay traces/heplify-sip-call-rtp-rtcp.pcap "
+                            "--out %s' /dev/null",
+                            script, g_getenv ("NATSIM_SOURCE_ROOT"), g_getenv ("NATSIM"), c);
+    assert_true (g_spawn_command_line_sync (cmd2, &out2, NULL, &status, &error));
+    assert_non_null (strstr (out2, "natsim: replaying the capture "));
+    pc = g_build_filename (c, "report.json", NULL);
+    pd = g_build_filename (d, "report.json", NULL);
+    jc = read_file (pc);
+    jd = read_file (pd);
+    assert_string_equal (jc, jd);
+  }
 }
 
 /* A scenario that cannot fit in memory (a million UDP flows a second,

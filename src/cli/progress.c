@@ -57,10 +57,12 @@ cli_progress_update (CliProgress *p, double fraction, const char *what)
   if (fraction >= 0.01 && fraction < 1.0)
     {
       cli_progress_format_eta (elapsed * (1.0 - fraction) / fraction, eta, sizeof eta);
-      fprintf (stderr, "\r\033[Knatsim: %s %3.0f%%, about %s left", what, 100.0 * fraction, eta);
+      /* Rounded down: 100 % only when done. */
+      fprintf (stderr, "\r\033[Knatsim: %s %3d%%, about %s left", what, (int) (100.0 * fraction),
+               eta);
     }
   else
-    fprintf (stderr, "\r\033[Knatsim: %s %3.0f%%", what, 100.0 * fraction);
+    fprintf (stderr, "\r\033[Knatsim: %s %3d%%", what, (int) (100.0 * fraction));
   fflush (stderr);
 }
 

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "natsim/analyze.h"
+#include "natsim/analysis-report.h"
 #include "natsim/replay.h"
 
 static NatsimSipInfo

@@ -259,6 +259,35 @@ test_usage_unsolicited (void **state)
   assert_float_equal (r->gap_flows, 2.0, 0);
 }
 
+/* A packet the NAT did not translate (to its own public address with
+ * hairpinning off) is no flow of the subscriber's: no gap, no flow. */
+static void
+test_usage_not_translated (void **state)
+{
+  g_autoptr (NatsimUsage) u = natsim_usage_new (1, 0, 100 * NATSIM_NSEC_PER_SEC,
+                                                3600 * NATSIM_NSEC_PER_SEC, true, 0);
+  g_autoptr (NatsimUsageResult) r = NULL;
+  NatsimNatResult res = { 0 };
+
+  res.verdict = NATSIM_VERDICT_NOT_TRANSLATED;
+  for (guint t = 10; t <= 40; t += 10)
+    {
+      NatsimPacket pkt = { 0 };
+
+      pkt.proto = NATSIM_PROTO_UDP;
+      pkt.time = t * NATSIM_NSEC_PER_SEC;
+      pkt.dir = NATSIM_DIR_OUT;
+      pkt.src_addr = 0x0a000002;
+      pkt.dst_addr = 0xcb007101;
+      pkt.src_port = 1000;
+      pkt.dst_port = 5000;
+      natsim_usage_on_packet (u, &pkt, &res);
+    }
+  r = natsim_usage_finish (u);
+  assert_float_equal (r->gap_count[NATSIM_GAP_UDP], 0.0, 0);
+  assert_float_equal (r->gap_flows, 0.0, 0);
+}
+
 int
 main (void)
 {
@@ -271,6 +300,7 @@ main (void)
     cmocka_unit_test (test_growth_and_addresses),
     cmocka_unit_test (test_usage),
     cmocka_unit_test (test_usage_unsolicited),
+    cmocka_unit_test (test_usage_not_translated),
   };
 
   return cmocka_run_group_tests (tests, NULL, NULL);

@@ -22,6 +22,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "natsim/reasm.h"
+#include "natsim/sip-stream.h"
 #include "natsim/sip.h"
 #include "natsim/time.h"
 #include "natsim/trace.h"
@@ -138,12 +140,29 @@ const NatsimSipAnalysis *natsim_analysis_sip (const NatsimAnalysis *a);
 /* The reader's counts given to natsim_analysis_finish() (zero if none). */
 const NatsimTraceStats *natsim_analysis_trace_stats (const NatsimAnalysis *a);
 
-/* analysis.json (deterministic, locale-independent; @traces as given). */
-char *natsim_analysis_to_json (const NatsimAnalysis *a, const char *const *traces,
-                               guint n);
+/* What a finished analysis read and found, for its writers (src/report,
+ * natsim/analysis-report.h).  Pointers belong to the analysis. */
+typedef struct
+{
+  const NatsimCidrSet        *inside;
+  NatsimTime                  flow_timeout;
+  guint                       max_samples;
+  bool                        outer;        /* --outer */
+  guint64                     flows, packets, bytes, peak_live_flows;
+  guint64                     no_ports;     /* packets without ports, pieces of
+                                             * datagrams never reassembled */
+  double                      duration_s;
+  const NatsimTraceStats     *trace;        /* the reader's counts */
+  const NatsimReasmStats     *reassembly;   /* NULL when no fragment was seen */
+  const NatsimSipStreamStats *sip_tcp;      /* SIP over TCP */
+} NatsimAnalysisTotals;
 
-/* The text summary. */
-char *natsim_analysis_to_text (const NatsimAnalysis *a);
+void natsim_analysis_totals (const NatsimAnalysis *a, NatsimAnalysisTotals *ret);
+
+/* The DSCP values the seed's QoS table prescribes for packets an endpoint
+ * sends in class @cls from @local_port: a bit set of DSCP values, 0 when
+ * the table says nothing. */
+uint64_t natsim_analysis_dscp_expected (guint cls, uint16_t local_port);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NatsimAnalysis, natsim_analysis_free)
 

@@ -10,6 +10,7 @@
 
 #include "cli-private.h"
 #include "natsim/analysis-html.h"
+#include "natsim/analysis-report.h"
 #include "natsim/analyze.h"
 #include "natsim/nat.h"
 #include "natsim/error.h"

@@ -488,6 +488,7 @@ natsim_collector_on_packet (NatsimCollector *c, const NatsimPacket *pkt,
     case NATSIM_VERDICT_UNSOLICITED:
       bump (c, cls, NATSIM_STAT_PACKETS_DROPPED);
       break;
+    case NATSIM_VERDICT_NOT_TRANSLATED:
     default:
       break;
     }

@@ -497,7 +497,8 @@ natsim_usage_on_packet (NatsimUsage *u, const NatsimPacket *pkt, const NatsimNat
   FlowKey key = { 0 };
   Flow *f;
 
-  if (pkt->time >= u->end || pkt->proto == NATSIM_PROTO_ICMP)
+  if (res->verdict == NATSIM_VERDICT_NOT_TRANSLATED || pkt->time >= u->end ||
+      pkt->proto == NATSIM_PROTO_ICMP)
     return;
   if (pkt->time >= u->next_sweep)
     sweep_flows (u, pkt->time);

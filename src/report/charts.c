@@ -303,6 +303,21 @@ append_tic_label (GString *out, const char *label)
 static const char *
 label_number (char *buf, double v)
 {
+  /* A tic at 0.0001 is exactly that, not "< 0.001": small values in
+   * plain decimals, 3 significant digits (no exponent either way). */
+  if (v != 0.0 && isfinite (v) && fabs (v) < 0.001 && fabs (v) >= 1e-12)
+    {
+      char fmt[16];
+      int decimals = 2 - (int) floor (log10 (fabs (v)));
+      char *end;
+
+      g_snprintf (fmt, sizeof fmt, "%%.%df", decimals);
+      g_ascii_formatd (buf, NATSIM_NUM_BUF, fmt, v);
+      end = buf + strlen (buf) - 1;
+      while (end > buf && *end == '0')
+        *end-- = '\0';
+      return buf;
+    }
   return natsim_fmt_num (buf, v + 0.0);
 }
 

@@ -692,6 +692,7 @@ natsim_classification_check_formats (const char *formats, GError **error)
 {
   gboolean want[G_N_ELEMENTS (formats_known)] = { FALSE };
 
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
   return parse (formats, want, error);
 }
 
@@ -703,6 +704,7 @@ natsim_classification_write_dir (const NatsimClassification *c, const NatsimClas
   char *contents[G_N_ELEMENTS (formats_known)] = { NULL };
   gboolean ok = TRUE;
 
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
   if (!parse (formats, want, error))
     return FALSE;
   if (want[0])

@@ -189,9 +189,19 @@ append_wrapped (GString *out, const char *text, guint indent, guint width)
 
   for (guint i = 0; words[i] != NULL; i++)
     {
-      guint len = display_width (words[i]);
+      g_autofree char *word = g_strdup (words[i]);
+      guint len;
 
-      if (*words[i] == '\0')
+      /* A unit stays with its number: "100 %" is not split. */
+      while (words[i + 1] != NULL && words[i + 1][0] == '%')
+        {
+          char *joined = g_strconcat (word, " ", words[++i], NULL);
+
+          g_free (word);
+          word = joined;
+        }
+      len = display_width (word);
+      if (*word == '\0')
         continue;
       if (col > indent && col + 1 + len > width)
         {
@@ -205,7 +215,7 @@ append_wrapped (GString *out, const char *text, guint indent, guint width)
           g_string_append_c (out, ' ');
           col++;
         }
-      g_string_append (out, words[i]);
+      g_string_append (out, word);
       col += len;
     }
   g_string_append_c (out, '\n');

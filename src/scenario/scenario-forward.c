@@ -56,11 +56,13 @@ scenario_load_forward (NatsimScenario *s, GKeyFile *kf, const ScanGroup *g, GErr
   const char *fname = g->name + strlen (SCENARIO_FORWARD_PREFIX);
   NatsimForwardSpec *f;
 
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
   if (!name_valid (fname))
     {
       g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
                    "%s:%u: [%s]: expected [forward NAME] with one NAME made of letters, "
                    "digits, '-' and '_'", s->path, g->line, g->name);
+      scenario_set_place (error, s->path, g->line, g->name, NULL);
       return FALSE;
     }
   f = g_new0 (NatsimForwardSpec, 1);
@@ -79,6 +81,7 @@ scenario_load_forward (NatsimScenario *s, GKeyFile *kf, const ScanGroup *g, GErr
       if (!natsim_params_set (f->params, k->key, value, origin, error))
         {
           g_prefix_error (error, "%s: [%s] %s: ", origin, g->name, k->key);
+          scenario_set_place (error, s->path, k->line, g->name, k->key);
           return FALSE;
         }
     }
@@ -115,6 +118,7 @@ scenario_validate_forwards (const NatsimScenario *s, const NatsimNatConfig *cfg,
 {
   g_autofree NatsimNatForward *fw = g_new0 (NatsimNatForward, MAX (s->forwards->len, 1));
 
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
   for (guint i = 0; i < s->forwards->len; i++)
     {
       const NatsimForwardSpec *f = s->forwards->pdata[i];
@@ -179,6 +183,7 @@ natsim_scenario_nat_config (const NatsimScenario *s, NatsimNatConfig *ret, GErro
   NatsimNatConfig cfg = { 0 };
 
   g_return_val_if_fail (s != NULL && ret != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
   if (!natsim_nat_config_from_params (s->nat, &cfg, error))
     return FALSE;
   if (!scenario_validate_forwards (s, &cfg, error))

@@ -25,12 +25,9 @@ struct NatsimNarrator
   guint              n_classes;
   GHashTable        *mappings; /* (proto, in_addr, in_port) -> (ext_addr, ext_port) */
   /* What the events said about the packet being processed. */
-  bool               acquired;
-  uint32_t           acquired_addr;
-  uint16_t           acquired_port;
+  bool               acquired; /* the packet's binding took a port no one used */
   bool               failed;
   uint32_t           failed_addr;
-  bool               inbound_created;
   bool               had_mapping; /* the inside endpoint's mapping before the packet */
   uint64_t           old_mapping;
 };
@@ -223,8 +220,6 @@ natsim_narrator_nat_event (NatsimNarrator *n, const NatsimNatEvent *ev)
     {
     case NATSIM_NAT_EV_PORT_ACQUIRED:
       n->acquired = true;
-      n->acquired_addr = ev->ext_addr;
-      n->acquired_port = ev->ext_port;
       break;
     case NATSIM_NAT_EV_ALLOC_FAILED:
       n->failed = true;
@@ -234,12 +229,10 @@ natsim_narrator_nat_event (NatsimNarrator *n, const NatsimNatEvent *ev)
       {
         guint64 key = endpoint_key (ev->proto, ev->in_addr, ev->in_port);
         guint64 *old = g_hash_table_lookup (n->mappings, &key);
-
-        n->inbound_created = ev->inbound;
-        n->had_mapping = old != NULL;
-        n->old_mapping = old != NULL ? *old : 0;
         guint64 *k = g_new (guint64, 1), *v = g_new (guint64, 1);
 
+        n->had_mapping = old != NULL;
+        n->old_mapping = old != NULL ? *old : 0;
         *k = key;
         *v = public_value (ev->ext_addr, ev->ext_port);
         g_hash_table_insert (n->mappings, k, v);
@@ -385,7 +378,6 @@ forget_packet (NatsimNarrator *n)
 {
   n->acquired = false;
   n->failed = false;
-  n->inbound_created = false;
   n->had_mapping = false;
 }
 

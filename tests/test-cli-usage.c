@@ -238,6 +238,20 @@ test_replay_events (void **state)
   assert_string_equal (written, r.out);
   run_clear (&r);
   run_clear (&f);
+
+  /* Narration never changes the report. */
+  {
+    g_autofree char *plain = tmpdir ();
+    g_autofree char *pj = g_build_filename (plain, "report.json", NULL);
+    g_autofree char *ej = g_build_filename (dir, "report.json", NULL);
+    g_autofree char *a = NULL, *b = NULL;
+
+    natsim_ok ("replay", "traces/synth-classroom-exhaustion.pcap", "--scenario",
+               "scenarios/classroom-exhaustion.ini", "-q", "--out", plain, NULL);
+    a = read_file (pj);
+    b = read_file (ej);
+    assert_string_equal (a, b);
+  }
 }
 
 /* Narration names the class, the rule that decided, the public endpoint

@@ -296,6 +296,9 @@ test_stat_names (void **state)
     "rebindings_signalling", "rebindings_media", "rebindings_keepalive",
     "rebindings_housekeeping", "binding_losses_signalling", "binding_losses_media",
     "binding_losses_keepalive", "binding_losses_housekeeping",
+    "no_free_port", "no_free_block", "subscriber_block_limit",
+    "subscriber_port_limit", "address_fallbacks", "peak_blocks_per_address",
+    "peak_subscribers_with_blocks",
   };
 
   assert_int_equal (G_N_ELEMENTS (keys), NATSIM_STAT_N);

@@ -163,6 +163,13 @@ test_forward_groups (void **state)
     json = read_file (p);
   }
   assert_non_null (strstr (json, "\"public\": \"203.0.113.1:5062\""));
+  {
+    Run r = natsim ("check", good, NULL);
+    assert_int_equal (r.status, 0);
+    assert_non_null (strstr (r.out, "[forward trunk]"));
+    assert_non_null (strstr (r.out, "203.0.113.1:5062"));
+    run_clear (&r);
+  }
   for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
     {
       g_autofree char *path = write_scenario (dir, "bad.ini", bad[i].body);
@@ -175,6 +182,174 @@ test_forward_groups (void **state)
   assert_int_equal (system (cmd), 0);
 }
 
+/* A figure of report.json: "totals" (@cls NULL) or per_class.@cls. */
+static double
+figure (const char *dir, const char *cls, const char *key)
+{
+  g_autoptr (JsonParser) parser = NULL;
+  JsonObject *root = load_report (dir, &parser);
+  JsonObject *o = cls == NULL ? json_object_get_object_member (root, "totals")
+                              : json_object_get_object_member (
+                                  json_object_get_object_member (root, "per_class"), cls);
+
+  assert_non_null (o);
+  return json_object_get_double_member (o, key);
+}
+
+static char *
+html_of (const char *dir)
+{
+  g_autofree char *p = g_build_filename (dir, "report.html", NULL);
+  return read_file (p);
+}
+
+/* docs/classroom.md quotes these figures; if the model changes them, the
+ * lesson text must change too. */
+static void
+test_classroom_lessons (void **state)
+{
+  g_autofree char *dir = tmpdir ();
+  g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", dir);
+  g_autofree char *d = g_build_filename (dir, "r", NULL);
+  g_autofree char *html = NULL;
+
+  natsim_ok ("simulate", "scenarios/classroom-exhaustion.ini", "-q", "-o", d, NULL);
+  assert_int_equal (figure (d, "one-server", "allocation_failures"), 20);
+  assert_int_equal (figure (d, "three-servers", "allocation_failures"), 0);
+  assert_int_equal (figure (d, NULL, "peak_ports_per_address"), 10);
+  html = html_of (d);
+  assert_non_null (strstr (html, "id=\"packets\""));
+  assert_non_null (strstr (html, "dropped: no free port (allocation failure)"));
+  g_clear_pointer (&html, g_free);
+  natsim_ok ("simulate", "scenarios/classroom-exhaustion.ini", "--set", "nat.port_reuse=exclusive",
+             "-q", "-o", d, NULL);
+  assert_int_equal (figure (d, "three-servers", "allocation_failures"), 20);
+
+  natsim_ok ("simulate", "scenarios/classroom-timeout.ini", "-q", "-o", d, NULL);
+  assert_int_equal (figure (d, "keepalive-40s", "rebindings"), 11);
+  assert_int_equal (figure (d, "probed-31s", "binding_losses"), 1);
+  assert_int_equal (figure (d, "probed-twice", "binding_losses"), 0);
+  natsim_ok ("simulate", "scenarios/classroom-timeout.ini", "--set", "nat.refresh=outbound", "-q",
+             "-o", d, NULL);
+  assert_int_equal (figure (d, "probed-twice", "binding_losses"), 1);
+  natsim_ok ("simulate", "scenarios/classroom-timeout.ini", "--set", "nat.udp_timeout=2m", "-q",
+             "-o", d, NULL);
+  assert_int_equal (figure (d, NULL, "binding_losses") + figure (d, NULL, "rebindings"), 0);
+
+  {
+    static const char *const f[] = { "address-port-dependent", "address-dependent",
+                                     "endpoint-independent" };
+    static const int port[] = { 1, 0, 0 }, addr[] = { 1, 1, 0 };
+    for (int i = 0; i < 3; i++)
+      {
+        g_autofree char *set = g_strdup_printf ("nat.filtering=%s", f[i]);
+        natsim_ok ("simulate", "scenarios/classroom-filtering.ini", "--set", set, "-q", "-o", d,
+                   NULL);
+        assert_int_equal (figure (d, "same-server", "filtered"), 0);
+        assert_int_equal (figure (d, "same-server", "packets_in"), 1);
+        assert_int_equal (figure (d, "other-port", "filtered"), port[i]);
+        assert_int_equal (figure (d, "other-address", "filtered"), addr[i]);
+      }
+  }
+
+  natsim_ok ("simulate", "scenarios/classroom-hairpinning.ini", "-q", "-o", d, NULL);
+  assert_int_equal (figure (d, NULL, "packets_out"), 4);
+  assert_int_equal (figure (d, NULL, "packets_dropped"), 0);
+  html = html_of (d);
+  assert_non_null (strstr (html, "(hairpin)"));
+  g_clear_pointer (&html, g_free);
+  natsim_ok ("simulate", "scenarios/classroom-hairpinning.ini", "--set", "nat.hairpinning=false",
+             "-q", "-o", d, NULL);
+  assert_int_equal (figure (d, NULL, "packets_out"), 1);
+  assert_int_equal (figure (d, NULL, "packets_dropped"), 3);
+  html = html_of (d);
+  assert_non_null (strstr (html, "dropped: for the NAT box itself (no hairpinning)"));
+  g_clear_pointer (&html, g_free);
+
+  natsim_ok ("simulate", "scenarios/classroom-blocks.ini", "-q", "-o", d, NULL);
+  assert_int_equal (figure (d, "heavy", "allocation_failures"), 8);
+  assert_int_equal (figure (d, "light", "allocation_failures"), 4);
+  assert_int_equal (figure (d, "late", "allocation_failures"), 0);
+  natsim_ok ("simulate", "scenarios/classroom-blocks.ini", "--set", "nat.pooling=arbitrary", "-q",
+             "-o", d, NULL);
+  assert_int_equal (figure (d, "late", "allocation_failures"), 4);
+
+  natsim_ok ("replay", "traces/isa-sip-call-lab.pcap", "--inside", "10.0.2.15/32", "-q", "-o", d,
+             NULL);
+  assert_int_equal (figure (d, NULL, "packets_dropped"), 5);
+  natsim_ok ("replay", "traces/isa-sip-call-lab.pcap", "--inside", "10.0.2.15/32", "--set",
+             "nat.udp_timeout=10s", "-q", "-o", d, NULL);
+  assert_int_equal (figure (d, NULL, "binding_losses"), 1);
+  natsim_ok ("replay", "traces/isa-sip-call-lab.pcap", "--inside", "10.0.2.15/32", "--scenario",
+             "scenarios/classroom-capture.ini", "-q", "-o", d, NULL);
+  assert_int_equal (figure (d, NULL, "packets_in"), 88);
+  assert_int_equal (figure (d, NULL, "packets_dropped"), 1);
+  natsim_ok ("replay", "traces/isa-sip-call-lab.pcap", "--inside", "10.0.2.15/32", "--scenario",
+             "scenarios/classroom-capture.ini", "--set", "nat.udp_timeout=10s", "-q", "-o", d, NULL);
+  assert_int_equal (figure (d, NULL, "binding_losses"), 0);
+  assert_int_equal (system (cmd), 0);
+}
+
+/* A certificate trunk's incoming calls need a static forward of its
+ * listen port; a registration trunk's arrive over its own connection. */
+static void
+test_certificate_trunk_forward (void **state)
+{
+  static const char *const base =
+    "[simulation]\nduration = 10m\nseed = 1\nreplications = 1\n\n[nat]\npreset = linux\n"
+    "addresses = 203.0.113.1\n\n%s[population lgw]\nprofile = local-gateway\ncount = 1\n"
+    "trunk = %s\nerlangs = 5\ninbound_fraction = 1\n";
+  static const char *const fw =
+    "[forward trunk]\nprotocol = tcp\npublic = 203.0.113.1:5062\ninside = 10.0.0.1:5062\n\n";
+  g_autofree char *dir = tmpdir ();
+  g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", dir);
+  g_autofree char *d = g_build_filename (dir, "r", NULL);
+  g_autofree char *p = g_build_filename (dir, "gw.ini", NULL);
+  double missed_without;
+
+  {
+    g_autofree char *t = g_strdup_printf (base, "", "certificate");
+    assert_true (g_file_set_contents (p, t, -1, NULL));
+  }
+  natsim_ok ("simulate", p, "-q", "-o", d, "--format", "json", NULL);
+  missed_without = figure (d, NULL, "missed_calls");
+  assert_true (missed_without > 0);
+  assert_true (figure (d, NULL, "packets_dropped") >= missed_without);
+  {
+    g_autofree char *t = g_strdup_printf (base, fw, "certificate");
+    assert_true (g_file_set_contents (p, t, -1, NULL));
+  }
+  natsim_ok ("simulate", p, "-q", "-o", d, "--format", "json", NULL);
+  assert_int_equal (figure (d, NULL, "missed_calls"), 0);
+  {
+    g_autofree char *t = g_strdup_printf (base, "", "registration");
+    assert_true (g_file_set_contents (p, t, -1, NULL));
+  }
+  natsim_ok ("simulate", p, "-q", "-o", d, "--format", "json", NULL);
+  assert_int_equal (figure (d, NULL, "missed_calls"), 0);
+  assert_int_equal (system (cmd), 0);
+}
+
+/* Only runs of at most 300 packets get the packet diagram. */
+static void
+test_packet_diagram_only_small (void **state)
+{
+  g_autofree char *dir = tmpdir ();
+  g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", dir);
+  g_autofree char *d = g_build_filename (dir, "r", NULL);
+  g_autofree char *big = write_scenario (dir, "big.ini", "");
+  g_autofree char *html = NULL;
+
+  natsim_ok ("simulate", big, "--set", "population.x.flows=300", "-q", "-o", d, NULL);
+  html = html_of (d);
+  assert_non_null (strstr (html, "The 300 packets of the run"));
+  g_clear_pointer (&html, g_free);
+  natsim_ok ("simulate", big, "--set", "population.x.flows=301", "-q", "-o", d, NULL);
+  html = html_of (d);
+  assert_null (strstr (html, "id=\"packets\""));
+  assert_int_equal (system (cmd), 0);
+}
+
 int
 main (void)
 {
@@ -183,6 +358,9 @@ main (void)
     cmocka_unit_test (test_deterministic_and_set),
     cmocka_unit_test (test_bad_input),
     cmocka_unit_test (test_forward_groups),
+    cmocka_unit_test (test_classroom_lessons),
+    cmocka_unit_test (test_certificate_trunk_forward),
+    cmocka_unit_test (test_packet_diagram_only_small),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -96,6 +96,7 @@ static const Sample samples[] = {
   { "scapy-sip-fragments-overlap.pcap", { NULL } },
   { "scapy-sip-tcp.pcap", { NULL } },
   { "scapy-sip-tcp-gaps.pcap", { NULL } },
+  { "scapy-sip-websocket.pcap", { NULL } },
 };
 
 /* "x.pcapng" -> "x.pcapng.analysis.json" etc. */

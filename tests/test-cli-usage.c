@@ -226,7 +226,7 @@ test_replay_events (void **state)
 
   assert_int_equal (r.status, 0);
   root = load_report (dir, &p);
-  assert_int_equal (count_lines (r.out, "dropped, allocation failed: "), 20);
+  assert_int_equal (count_lines (r.out, "dropped, allocation failed (no_free_port): "), 20);
   assert_int_equal (count_lines (r.out, " -> (") + count_lines (r.out, " <- ("),
                     coverage_int (root, "packets_offered"));
   assert_int_equal (coverage_int (root, "fragments_with_first"), 0);
@@ -299,9 +299,9 @@ test_narration (void **state)
   assert_int_equal (count_lines (r.out, "<- (-) <- 198.51.100.1"), 2);
   run_clear (&r);
 
-  /* A subscriber's block of 4 ports: four flows get a port in it, the
-   * next two are refused by the block, and freed ports wait in
-   * quarantine. */
+  /* A subscriber's block of 4 ports: the first flow takes it, four flows
+   * get a port in it, the next two are refused by the block limit, and
+   * freed ports wait in quarantine. */
   assert_true (g_file_set_contents (path,
     "[simulation]\nduration = 2m\nwarmup = 0s\nreplications = 1\n"
     "[nat]\npreset = linux\naddresses = 203.0.113.1\nport_range = 1024-1151\n"
@@ -309,9 +309,10 @@ test_narration (void **state)
     "[population blk]\nprofile = generic\nflows = 6\nflow_spacing = 1s\n", -1, NULL));
   r = natsim ("simulate", path, "--events", "-", "-q", "--out", out, NULL);
   assert_int_equal (r.status, 0);
-  assert_int_equal (count_lines (r.out, "in the subscriber's port block of 4"), 4);
-  assert_int_equal (count_lines (r.out, "dropped, allocation failed: no free port in the "
-                                        "subscriber's port block"), 2);
+  assert_int_equal (count_lines (r.out, "in a new port block of 4 taken for the subscriber"), 1);
+  assert_int_equal (count_lines (r.out, "in the subscriber's port block of 4"), 3);
+  assert_int_equal (count_lines (r.out, "dropped, allocation failed (subscriber_block_limit): "
+                                        "the subscriber's port block of 4 ports is full"), 2);
   assert_int_equal (count_lines (r.out, "quarantine (RFC 6888 REQ-8)"), 2);
   assert_int_equal (count_lines (r.out, "binding expired"), 4);
   run_clear (&r);

@@ -158,7 +158,7 @@ test_events_narration (void **state)
       if (strstr (lines[i], " -> (203.0.113.1:") != NULL &&
           strstr (lines[i], "  forwarded, new binding, ") != NULL)
         created++;
-      if (strstr (lines[i], "  dropped, allocation failed: ") != NULL)
+      if (strstr (lines[i], "  dropped, allocation failed (no_free_port): ") != NULL)
         failed++;
     }
   assert_int_equal (created, 40);

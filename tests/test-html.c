@@ -242,6 +242,7 @@ test_line_chart_scaled (void **state)
   c.y2_label = "share of the 64,512 pool";
   c.shade_label = "warm-up";
   c.shade_to = 5.0;
+  c.x_time = TRUE;
   svg = natsim_chart_line_svg (&c, "s1", &error);
   g_assert_no_error (error);
   check_svg (svg, "s1");
@@ -251,6 +252,8 @@ test_line_chart_scaled (void **state)
   assert_non_null (strstr (svg, ">share of the 64,512 pool</text>"));
   assert_non_null (strstr (svg, ">2 %</text>"));
   assert_non_null (strstr (svg, ">warm-up</text>"));
+  /* Minutes at clock steps: 0, 5, 10, 15, ... */
+  assert_non_null (strstr (svg, ">15</text>"));
   assert_false (g_regex_match (exp, svg, 0, NULL));
   g_free (svg);
 
@@ -262,6 +265,24 @@ test_line_chart_scaled (void **state)
   g_assert_no_error (error);
   assert_non_null (strstr (svg, ">pool limit (1,500 ports)</text>"));
   assert_non_null (strstr (svg, ">100 %</text>"));
+  g_free (svg);
+
+  /* A figure that never moves says so in its title. */
+  {
+    static const double flat[] = { 0.0, 0.0, 0.0, 0.0 };
+    const NatsimChartSeries zero[] = { { "blocking", flat } };
+    NatsimLineChart f = { 0 };
+
+    f.title = "blocking probability";
+    f.x = x;
+    f.n_x = G_N_ELEMENTS (x);
+    f.series = zero;
+    f.n_series = 1;
+    f.y_from_zero = TRUE;
+    svg = natsim_chart_line_svg (&f, "s3", &error);
+    g_assert_no_error (error);
+    assert_non_null (strstr (svg, ">blocking probability (the same at every point)</text>"));
+  }
 }
 
 static void

@@ -186,6 +186,13 @@ test_refresh (void **state)
   assert_int_equal (cb->refresh_udp, NATSIM_REFRESH_FOUND_OUTBOUND);
   assert_int_equal (cb->refresh_tcp, NATSIM_REFRESH_FOUND_OUTBOUND);
   assert_string_equal (natsim_refresh_found_name (cb->refresh_udp), "outbound");
+  {
+    /* An inbound refresh that gives a shorter timeout (Linux's stream
+     * timeout under a long UDP timeout) is still a refresh. */
+    NatsimNatConfig c = config ("linux", "udp_timeout", "1h", NULL);
+    g_autoptr (NatsimClassification) cc = classify (&c);
+    assert_int_equal (cc->refresh_udp, NATSIM_REFRESH_FOUND_BOTH);
+  }
 }
 
 static void

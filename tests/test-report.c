@@ -136,7 +136,8 @@ test_json_contract (void **state)
   assert_int_equal (json_array_get_length (a), 2);
   {
     static const char *const keys[] = { "address", "peak_ports",
-                                        "allocation_failures" };
+                                        "allocation_failures", "blocks",
+                                        "peak_blocks", "address_fallbacks" };
 
     o = json_array_get_object_element (a, 1);
     check_members (o, keys, G_N_ELEMENTS (keys));
@@ -149,7 +150,10 @@ test_json_contract (void **state)
     static const char *const keys[] = { "interval_s", "bindings",
                                         "ports_in_use",
                                         "allocation_failures",
-                                        "ports_in_use_per_address" };
+                                        "ports_in_use_per_address",
+                                        "blocks_in_use",
+                                        "subscribers_with_blocks",
+                                        "blocks_in_use_per_address" };
 
     check_members (timeline, keys, G_N_ELEMENTS (keys));
   }
@@ -464,6 +468,39 @@ test_csv (void **state)
   g_free (csv);
   csv = natsim_report_to_csv (r);
   assert_non_null (strstr (csv, "\r\n\"a,\"\"b\"\"\",0,"));
+}
+
+/* The blocking finding names the true causes of the refusals. */
+static void
+test_finding_causes (void **state)
+{
+  g_autoptr (NatsimReport) r = make_report ();
+  g_autofree char *md = NULL;
+  NatsimStats *t = &r->summary->totals;
+
+  /* make_report: 20 refusals without a cause split: the classic text. */
+  md = natsim_report_to_markdown (r);
+  assert_non_null (strstr (md, "of new flows were refused for want of a free port"));
+  assert_null (strstr (md, " Why:"));
+  g_clear_pointer (&md, g_free);
+
+  t->v[NATSIM_STAT_NO_FREE_BLOCK] = 15.0;
+  t->v[NATSIM_STAT_SUBSCRIBER_BLOCK_LIMIT] = 5.0;
+  md = natsim_report_to_markdown (r);
+  assert_null (strstr (md, "for want of a free port"));
+  assert_non_null (strstr (md, " Why: 15 found no free port block on the addresses they "
+                               "could use (the pool ran out of blocks: add addresses or "
+                               "use smaller blocks); 5 came from subscribers already "
+                               "holding all ? of their blocks (nat.blocks\\_per\\_subscriber) "
+                               "with every port in use."));
+  g_clear_pointer (&md, g_free);
+
+  t->v[NATSIM_STAT_NO_FREE_BLOCK] = 0.0;
+  t->v[NATSIM_STAT_SUBSCRIBER_BLOCK_LIMIT] = 0.0;
+  t->v[NATSIM_STAT_SUBSCRIBER_PORT_LIMIT] = 20.0;
+  md = natsim_report_to_markdown (r);
+  assert_non_null (strstr (md, " Why: 20 came from subscribers whose fixed port range "
+                               "(deterministic NAT, "));
 }
 
 /* Findings are derived from the figures: a clean run says so. */
@@ -962,6 +999,7 @@ main (void)
     cmocka_unit_test (test_html_escapes_names),
     cmocka_unit_test (test_csv),
     cmocka_unit_test (test_findings),
+    cmocka_unit_test (test_finding_causes),
     cmocka_unit_test (test_findings_ranked_by_harm),
     cmocka_unit_test (test_findings_kinds),
     cmocka_unit_test (test_findings_warning_ids_once),

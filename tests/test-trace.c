@@ -2371,6 +2371,100 @@ test_sip_tcp_streams (void **state)
   assert_true (st.skipped > 0);
 }
 
+/* A TCP segment of SIP from 10.0.0.@host:5060 carrying @text at @seq. */
+static NatsimTracePacket
+segment (guint host, uint32_t seq, const char *text, uint8_t flags)
+{
+  NatsimTracePacket p;
+
+  memset (&p, 0, sizeof p);
+  p.ip_version = 4;
+  p.proto = 6;
+  p.has_ports = true;
+  p.tcp_flags = flags;
+  p.tcp_seq = seq;
+  p.src_port = 5060;
+  p.dst_port = 5060;
+  natsim_ipv4_to_mapped (IP4 (10, 0, 0, host), p.src);
+  natsim_ipv4_to_mapped (IP4 (203, 0, 113, 1), p.dst);
+  p.payload = (const uint8_t *) text;
+  p.payload_len = strlen (text);
+  return p;
+}
+
+/* The pools' bounds: a fourth direction in a pool of three gives up the
+ * least recently used one; a message larger than the buffer is skipped
+ * and the stream goes on with the next; FIN frees a direction. */
+static void
+test_sip_stream_bounds (void **state)
+{
+  g_autoptr (NatsimSipStreams) s = natsim_sip_streams_new (3, 128);
+  g_autoptr (GPtrArray) got = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *big = g_strdup_printf ("REGISTER sip:x SIP/2.0\r\nX-Pad: %0200d\r\n"
+                                          "Content-Length: 0\r\n\r\n", 0);
+  const char *msg = "OPTIONS sip:x SIP/2.0\r\nCSeq: 7 OPTIONS\r\nl: 0\r\n\r\n";
+  NatsimTracePacket p;
+
+  for (guint h = 1; h <= 4; h++)
+    {
+      p = segment (h, 100, "OPTIONS sip:x SIP/2.0\r\nCSeq: ", 0);
+      p.time = h;
+      natsim_sip_streams_feed (s, &p, collect_message, got);
+    }
+  assert_int_equal (natsim_sip_streams_stats (s)->evicted, 1);
+  /* Host 1 was given up: the rest of its message is a stream joined
+   * mid-message, skipped; host 2 completes its message. */
+  p = segment (2, 100 + 29, "2 OPTIONS\r\nl: 0\r\n\r\n", 0);
+  p.time = 5;
+  natsim_sip_streams_feed (s, &p, collect_message, got);
+  p = segment (1, 100 + 29, "1 OPTIONS\r\nl: 0\r\n\r\n", 0);
+  p.time = 6;
+  natsim_sip_streams_feed (s, &p, collect_message, got);
+  assert_int_equal (natsim_sip_streams_stats (s)->evicted, 2);
+  assert_int_equal (got->len, 1);
+  assert_string_equal (g_ptr_array_index (got, 0), "OPTIONS sip:x  2");
+
+  /* Larger than 128 bytes: skipped, then the next message is read. */
+  p = segment (3, 1000, big, NATSIM_TCP_SYN);
+  p.payload_len = 0;
+  p.time = 7;
+  natsim_sip_streams_feed (s, &p, collect_message, got);
+  p = segment (3, 1001, big, 0);
+  natsim_sip_streams_feed (s, &p, collect_message, got);
+  assert_true (natsim_sip_streams_stats (s)->overflows >= 1);
+  p = segment (3, 1001 + (uint32_t) strlen (big), msg, 0);
+  natsim_sip_streams_feed (s, &p, collect_message, got);
+  assert_int_equal (got->len, 2);
+  assert_string_equal (g_ptr_array_index (got, 1), "OPTIONS sip:x  7");
+
+  /* FIN frees the direction: its next segment starts a new stream, which
+   * skips to a message start. */
+  p = segment (3, 5000, "", NATSIM_TCP_FIN);
+  natsim_sip_streams_feed (s, &p, collect_message, got);
+  p = segment (3, 9000, "tail of something\r\n", 0);
+  natsim_sip_streams_feed (s, &p, collect_message, got);
+  p = segment (3, 9000 + 19, msg, 0);
+  natsim_sip_streams_feed (s, &p, collect_message, got);
+  assert_int_equal (got->len, 3);
+}
+
+/* SIP over WebSocket (traces/gen-sip-websocket.py): the HTTP upgrade to
+ * the "sip" subprotocol, masked client frames (one split over two
+ * segments), a ping and its pong.  tshark decodes the same 3 REGISTERs and
+ * 3 200 OKs. */
+static void
+test_sip_websocket (void **state)
+{
+  NatsimSipStreamStats st;
+  g_autoptr (GPtrArray) a = stream_sample ("scapy-sip-websocket.pcap", &st);
+  g_autofree char *ja = joined (a);
+
+  assert_string_equal (ja, "REGISTER sip:e 1|SIP/2.0 200 OK 1|REGISTER sip:e 2|SIP/2.0 200 OK 2|"
+                           "REGISTER sip:e 3|SIP/2.0 200 OK 3");
+  assert_int_equal (st.keepalives, 2);
+  assert_int_equal (st.gaps, 0);
+}
+
 int
 main (void)
 {
@@ -2410,6 +2504,8 @@ main (void)
     cmocka_unit_test (test_reasm_samples),
     cmocka_unit_test (test_reasm_rules),
     cmocka_unit_test (test_sip_tcp_streams),
+    cmocka_unit_test (test_sip_websocket),
+    cmocka_unit_test (test_sip_stream_bounds),
   };
 
   return cmocka_run_group_tests_name ("trace", tests, NULL, NULL);

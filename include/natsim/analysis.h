@@ -38,6 +38,13 @@ typedef struct
    * (double, means over runs); NULL when the runs did not record the
    * per-address timeline (NatsimRunResult.tl_addr_ports). */
   GArray *tl_ports;
+  /* Port blocks (0 / NULL without them): blocks on the address, peak
+   * blocks in use, blocks in use per bucket; and bindings or blocks that
+   * fell back onto it (another address was the first choice). */
+  double  blocks;
+  double  peak_blocks;
+  GArray *tl_blocks;
+  double  address_fallbacks;
 } NatsimAddressSummary;
 
 /* Means and CI half-widths of @n runs (same shapes).  blocking_probability
@@ -51,6 +58,10 @@ typedef struct
   GArray      *addresses; /* NatsimAddressSummary */
   double       interval_s;
   GArray      *tl_bindings, *tl_ports, *tl_failures; /* double, means */
+  /* Port blocks: blocks per address (0: none), and per bucket the blocks
+   * in use and the subscribers holding one (NULL without blocks). */
+  double       blocks_per_address;
+  GArray      *tl_blocks, *tl_block_subscribers;
   /* The packets of the first run when it kept them (NatsimPacketRecord,
    * see NatsimRunResult), else NULL. */
   GArray      *packets;

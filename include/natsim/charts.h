@@ -84,6 +84,9 @@ typedef struct
    * labelled @shade_label, when @shade_label is not NULL. */
   const char              *shade_label;
   double                   shade_to;
+  /* x is a time in seconds, minutes or hours: tics at steps a clock
+   * reader expects (5, 10, 15, 20, 30, 60, ...). */
+  gboolean                 x_time;
 } NatsimLineChart;
 
 typedef struct

@@ -40,6 +40,15 @@ typedef enum
   NATSIM_STAT_BINDING_LOSSES_MEDIA,
   NATSIM_STAT_BINDING_LOSSES_KEEPALIVE,
   NATSIM_STAT_BINDING_LOSSES_HOUSEKEEPING,
+  /* allocation_failures by cause (NatsimAllocFailure order); they add up
+   * to allocation_failures */
+  NATSIM_STAT_NO_FREE_PORT,
+  NATSIM_STAT_NO_FREE_BLOCK,
+  NATSIM_STAT_SUBSCRIBER_BLOCK_LIMIT,
+  NATSIM_STAT_SUBSCRIBER_PORT_LIMIT,
+  NATSIM_STAT_ADDRESS_FALLBACKS,   /* bindings or blocks placed on another address than the first choice */
+  NATSIM_STAT_PEAK_BLOCKS_PER_ADDRESS,
+  NATSIM_STAT_PEAK_BLOCK_SUBSCRIBERS, /* subscribers holding a port block at once */
   NATSIM_STAT_N
 } NatsimStat;
 
@@ -92,6 +101,9 @@ typedef struct
   guint        n_addresses;
   double      *addr_peak_ports;    /* [n_addresses] */
   double      *addr_failures;      /* [n_addresses] */
+  double      *addr_peak_blocks;   /* [n_addresses] */
+  double      *addr_fallbacks;     /* [n_addresses]: fall-backs onto this address */
+  double       blocks_per_address; /* port blocks on each address (0: no blocks) */
   double       interval_s;         /* timeline bucket width */
   guint        n_intervals;
   double      *tl_bindings;        /* live bindings at the end of each bucket */
@@ -101,6 +113,12 @@ typedef struct
    * major: [a * n_intervals + k].  NULL when n_addresses * n_intervals
    * exceeds NATSIM_TL_ADDR_MAX_CELLS (a /16 pool over a long run). */
   double      *tl_addr_ports;
+  /* Port blocks (blocks_per_address > 0, else NULL): blocks in use (all
+   * addresses) and subscribers holding a block at the end of each bucket;
+   * blocks in use per address like tl_addr_ports (NULL when that is). */
+  double      *tl_blocks;
+  double      *tl_block_subscribers;
+  double      *tl_addr_blocks;
   /* Every packet offered to the NAT, in order, when the run had at most
    * NATSIM_PACKET_LOG_MAX of them (NatsimPacketRecord); else NULL. */
   GArray      *packets;

@@ -77,7 +77,8 @@ typedef struct
   bool               port_preservation;
   bool               parity;
   const char        *pooling;       /* "paired", "arbitrary", NULL: one address */
-  double             lifetime_udp;  /* seconds; < 0: longer than the longest gap tried */
+  double             lifetime_udp;  /* seconds; -1: longer than the longest gap tried;
+                                     * NAN: unknown (no mapping could be reached) */
   double             lifetime_tcp;
   NatsimRefreshFound refresh_udp, refresh_tcp;
   const char        *rfc3489_name;  /* "full cone", ..., "symmetric", "unknown" */

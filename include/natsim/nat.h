@@ -143,6 +143,26 @@ typedef enum
   NATSIM_POOLING_ARBITRARY, /* any address with a free port */
 } NatsimPooling;
 
+/* How the public address of a new binding (or a subscriber's first port
+ * block) is chosen; docs/nat-model.md "Address selection". */
+typedef enum
+{
+  NATSIM_SELECT_HASH,         /* Linux: hash of inside (and remote) address, no fall-back */
+  NATSIM_SELECT_FIRST_FIT,    /* lowest address that can serve the flow (Cisco IOS, ASA) */
+  NATSIM_SELECT_ROUND_ROBIN,  /* addresses in turn, fall-back to the next (ASA round-robin) */
+  NATSIM_SELECT_LEAST_LOADED, /* most free ports (with blocks: most free blocks) */
+} NatsimAddressSelection;
+
+/* Why an allocation failed (report.json totals, docs/report.md). */
+typedef enum
+{
+  NATSIM_FAIL_NO_FREE_PORT,           /* the address had no port free toward the remote */
+  NATSIM_FAIL_NO_FREE_BLOCK,          /* the subscriber needed a block, none was free */
+  NATSIM_FAIL_SUBSCRIBER_BLOCK_LIMIT, /* its blocks are full and it holds blocks_per_subscriber */
+  NATSIM_FAIL_SUBSCRIBER_PORT_LIMIT,  /* deterministic NAT: its fixed port range is full */
+  NATSIM_FAIL_N
+} NatsimAllocFailure;
+
 typedef enum
 {
   NATSIM_REFRESH_BOTH,
@@ -188,10 +208,34 @@ typedef struct
   uint32_t         blocks_per_subscriber;
   bool             sip_alg;              /* only warned about (RFC 4787 REQ-10) */
   NatsimTime       tombstone;            /* how long an expired binding is remembered */
+  NatsimAddressSelection address_selection;
+  NatsimTime       block_timeout;        /* active block lifetime, 0 = never (Juniper active-block-timeout) */
+  bool             deterministic;        /* RFC 7422: port range computed from the inside address */
+  uint32_t        *inside_addresses;     /* deterministic: the subscribers, in order (owned) */
+  guint            n_inside;
   bool             hairpinning;          /* RFC 4787 REQ-9, RFC 5382 REQ-8 */
   NatsimNatForward *forwards;            /* static port forwards, owned */
   guint            n_forwards;
 } NatsimNatConfig;
+
+/* Deterministic NAT arithmetic (RFC 7422): subscribers per public address
+ * and ports per subscriber.  Subscriber i (index in inside_addresses) gets
+ * address i / per_address and ports port_lo + (i % per_address) * ports
+ * .. + ports - 1. */
+typedef struct
+{
+  guint64 subscribers;      /* inside addresses */
+  guint64 range;            /* ports per public address */
+  guint64 ports;            /* ports per subscriber */
+  guint64 per_address;      /* subscribers per public address: floor(range / ports) */
+  guint64 capacity;         /* per_address x public addresses */
+  guint64 addresses_needed; /* ceil(subscribers / per_address) */
+} NatsimDeterministicPlan;
+
+/* Fills @ret from @cfg (deterministic or not); FALSE when the subscribers
+ * do not fit (then ret->addresses_needed says how many would). */
+gboolean natsim_nat_deterministic_plan (const NatsimNatConfig *cfg,
+                                        NatsimDeterministicPlan *ret);
 
 /* The [nat] keys, with the defaults of the "linux" preset. */
 extern const NatsimKeySpec natsim_nat_keys[];
@@ -224,6 +268,10 @@ typedef enum
   NATSIM_NAT_EV_UNSOLICITED,
   NATSIM_NAT_EV_PORT_ACQUIRED, /* an external port went from unused to used */
   NATSIM_NAT_EV_PORT_RELEASED, /* ... and back */
+  NATSIM_NAT_EV_ADDRESS_FALLBACK, /* a binding or block went to another address than
+                                   * the first choice, which could not serve it */
+  NATSIM_NAT_EV_BLOCK_ACQUIRED,   /* a subscriber took a port block (ext_port: its first port) */
+  NATSIM_NAT_EV_BLOCK_RELEASED,   /* ... and returned it */
 } NatsimNatEventType;
 
 typedef struct
@@ -238,6 +286,9 @@ typedef struct
   uint32_t           addr_index; /* index of ext_addr in the pool */
   bool               rebinding;  /* BINDING_CREATED of a flow seen before */
   bool               inbound;    /* BINDING_CREATED by an inbound packet (EIF/ADF) */
+  uint8_t            cause;      /* ALLOC_FAILED: NatsimAllocFailure */
+  uint32_t           from_index; /* ADDRESS_FALLBACK: the first-choice address index */
+  uint32_t           from_addr;  /* ... and that address */
 } NatsimNatEvent;
 
 typedef void (*NatsimNatObserver) (const NatsimNatEvent *ev, void *user_data);
@@ -279,6 +330,20 @@ bool natsim_nat_is_public (const NatsimNat *nat, uint32_t addr);
 guint64 natsim_nat_live_bindings (const NatsimNat *nat);
 guint64 natsim_nat_ports_in_use (const NatsimNat *nat, guint addr_index);
 guint64 natsim_nat_ports_in_use_total (const NatsimNat *nat);
+/* Port blocks (ports_per_subscriber > 0, not deterministic): blocks per
+ * address, blocks in use on one address, subscribers holding a block. */
+guint64 natsim_nat_blocks_per_address (const NatsimNat *nat);
+guint64 natsim_nat_blocks_in_use (const NatsimNat *nat, guint addr_index);
+guint64 natsim_nat_block_holders (const NatsimNat *nat);
+
+/* The port arithmetic of @cfg for `natsim check`: ports per address and
+ * pool, with port blocks blocks per address and per subscriber, with
+ * deterministic NAT subscribers per address and ports per subscriber
+ * (RFC 7422).  Lines of text, each ending in a newline. */
+char *natsim_nat_config_describe (const NatsimNatConfig *cfg);
+
+/* The name of a failure cause as in report.json ("no_free_port" ...). */
+const char *natsim_alloc_failure_name (NatsimAllocFailure cause);
 
 /* True if the inside endpoint has a live binding toward the remote. */
 bool natsim_nat_binding_alive (const NatsimNat *nat, uint8_t proto,

@@ -14,6 +14,12 @@
  * Memory is bounded: a fixed pool of streams, each with a fixed buffer,
  * allocated up front; when all are in use the least recently used stream
  * is given up.  natsim_sip_streams_feed() allocates nothing.
+ *
+ * SIP over WebSocket (RFC 7118) is read too: a direction that begins with
+ * an HTTP upgrade to the "sip" subprotocol (the client's GET or the
+ * server's 101) carries one SIP message per WebSocket message after it;
+ * client frames are unmasked.  Ping and pong frames count as keepalives.
+ * Frames have no sync marker: a gap ends such a stream.
  */
 #pragma once
 

@@ -28,6 +28,11 @@ struct NatsimNarrator
   bool               acquired; /* the packet's binding took a port no one used */
   bool               failed;
   uint32_t           failed_addr;
+  uint8_t            failed_cause; /* NatsimAllocFailure */
+  bool               fell_back;    /* the binding went to another address ... */
+  uint32_t           fell_from;    /* ... than this first choice */
+  bool               block_taken;  /* the packet made its subscriber take a block */
+  uint16_t           block_first;  /* ... starting at this port */
   bool               had_mapping; /* the inside endpoint's mapping before the packet */
   uint64_t           old_mapping;
 };
@@ -224,6 +229,22 @@ natsim_narrator_nat_event (NatsimNarrator *n, const NatsimNatEvent *ev)
     case NATSIM_NAT_EV_ALLOC_FAILED:
       n->failed = true;
       n->failed_addr = ev->ext_addr;
+      n->failed_cause = ev->cause;
+      break;
+    case NATSIM_NAT_EV_ADDRESS_FALLBACK:
+      n->fell_back = true;
+      n->fell_from = ev->from_addr;
+      break;
+    case NATSIM_NAT_EV_BLOCK_ACQUIRED:
+      n->block_taken = true;
+      n->block_first = ev->ext_port;
+      break;
+    case NATSIM_NAT_EV_BLOCK_RELEASED:
+      /* Blocks go back when their last binding expires: a timer. */
+      head (n, ev->time, ev->cls, ev->proto, ev->in_addr, ev->in_port, ev->ext_addr,
+            ev->ext_port, ev->rem_addr, ev->rem_port, "--");
+      fprintf (n->out, "port block returned: the subscriber's block starting at %u is unused\n",
+               ev->ext_port);
       break;
     case NATSIM_NAT_EV_BINDING_CREATED:
       {
@@ -258,28 +279,37 @@ natsim_narrator_nat_event (NatsimNarrator *n, const NatsimNatEvent *ev)
     }
 }
 
-/* Why an outbound packet found no port. */
+/* Why an outbound packet found no port, by the cause the NAT gave. */
 static void
 print_failure (NatsimNarrator *n)
 {
-  char a[16];
+  char a[16] = "the pool";
 
-  if (n->cfg.ports_per_subscriber > 0)
-    fprintf (n->out, "no free port in the subscriber's port block%s and no free block "
-                     "(ports_per_subscriber = %u, at most %u block%s)",
-             n->cfg.blocks_per_subscriber == 1 ? "" : "s", n->cfg.ports_per_subscriber,
-             n->cfg.blocks_per_subscriber, n->cfg.blocks_per_subscriber == 1 ? "" : "s");
-  else
+  if (n->failed_addr != 0)
+    natsim_format_ipv4 (n->failed_addr, a, sizeof a);
+  fprintf (n->out, "(%s): ", natsim_alloc_failure_name ((NatsimAllocFailure) n->failed_cause));
+  switch ((NatsimAllocFailure) n->failed_cause)
     {
-      fprintf (n->out, "port search found no free port");
-      if (n->failed_addr != 0)
-        {
-          natsim_format_ipv4 (n->failed_addr, a, sizeof a);
-          fprintf (n->out, " on %s", a);
-        }
-      fprintf (n->out, " in %u-%u for this destination (port_reuse = %s)", n->cfg.port_lo,
-               n->cfg.port_hi,
+    case NATSIM_FAIL_SUBSCRIBER_PORT_LIMIT:
+      fprintf (n->out, "the subscriber's fixed port range is full (deterministic NAT)");
+      break;
+    case NATSIM_FAIL_NO_FREE_BLOCK:
+      fprintf (n->out, "the subscriber needed a new port block of %u and none was free on %s",
+               n->cfg.ports_per_subscriber, a);
+      break;
+    case NATSIM_FAIL_SUBSCRIBER_BLOCK_LIMIT:
+      fprintf (n->out, "the subscriber's port block%s of %u ports %s full and it holds "
+                       "blocks_per_subscriber = %u",
+               n->cfg.blocks_per_subscriber == 1 ? "" : "s", n->cfg.ports_per_subscriber,
+               n->cfg.blocks_per_subscriber == 1 ? "is" : "are", n->cfg.blocks_per_subscriber);
+      break;
+    case NATSIM_FAIL_NO_FREE_PORT:
+    default:
+      fprintf (n->out, "port search found no free port on %s in %u-%u for this destination "
+                       "(port_reuse = %s)",
+               a, n->cfg.port_lo, n->cfg.port_hi,
                n->cfg.port_reuse == NATSIM_REUSE_EXCLUSIVE ? "exclusive" : "per-destination");
+      break;
     }
   if (n->cfg.quarantine > 0)
     {
@@ -296,8 +326,13 @@ static void
 print_new_binding (NatsimNarrator *n, const NatsimPacket *pkt, const NatsimNatResult *res)
 {
   guint64 now = public_value (res->ext_addr, res->ext_port);
-  char old[32];
+  char old[32], from[16];
 
+  if (n->fell_back)
+    {
+      natsim_format_ipv4 (n->fell_from, from, sizeof from);
+      fprintf (n->out, "address fall-back: %s could not serve it; ", from);
+    }
   if (res->rebinding)
     fprintf (n->out, "rebinding (the flow's binding had expired), ");
   else
@@ -325,7 +360,11 @@ print_new_binding (NatsimNarrator *n, const NatsimPacket *pkt, const NatsimNatRe
       else
         fprintf (n->out, "port search took a free port (allocation = %s)",
                  allocation_name (n->cfg.allocation));
-      if (n->cfg.ports_per_subscriber > 0)
+      if (n->block_taken)
+        fprintf (n->out, " in a new port block of %u taken for the subscriber (ports %u-%u)",
+                 n->cfg.ports_per_subscriber, n->block_first,
+                 n->block_first + n->cfg.ports_per_subscriber - 1);
+      else if (n->cfg.ports_per_subscriber > 0)
         fprintf (n->out, " in the subscriber's port block of %u", n->cfg.ports_per_subscriber);
       if (n->cfg.port_search == NATSIM_SEARCH_LINUX)
         fprintf (n->out, ", searching as Linux does (random start, at most 248 tries)");
@@ -378,6 +417,8 @@ forget_packet (NatsimNarrator *n)
 {
   n->acquired = false;
   n->failed = false;
+  n->fell_back = false;
+  n->block_taken = false;
   n->had_mapping = false;
 }
 
@@ -390,6 +431,11 @@ natsim_narrator_packet (NatsimNarrator *n, const NatsimPacket *pkt, const Natsim
 
   if (res->verdict == NATSIM_VERDICT_NOT_TRANSLATED)
     {
+      head (n, pkt->time, pkt->cls, pkt->proto, out ? pkt->src_addr : pkt->dst_addr,
+            out ? pkt->src_port : pkt->dst_port, 0, 0, out ? pkt->dst_addr : pkt->src_addr,
+            out ? pkt->dst_port : pkt->src_port, out ? "->" : "<-");
+      fprintf (n->out, "not translated: addressed to a public address of the NAT itself "
+                       "with hairpinning off, or no NAT rule applies\n");
       forget_packet (n);
       return;
     }
@@ -444,7 +490,7 @@ natsim_narrator_packet (NatsimNarrator *n, const NatsimPacket *pkt, const Natsim
       print_expiry (n, pkt);
       break;
     case NATSIM_VERDICT_ALLOC_FAILED:
-      fprintf (n->out, "dropped, allocation failed: ");
+      fprintf (n->out, "dropped, allocation failed ");
       print_failure (n);
       break;
     default:

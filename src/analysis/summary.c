@@ -88,18 +88,32 @@ address_summary_clear (gpointer p)
 
   g_clear_pointer (&a->address, g_free);
   g_clear_pointer (&a->tl_ports, g_array_unref);
+  g_clear_pointer (&a->tl_blocks, g_array_unref);
+}
+
+/* The mean over runs of a per-address figure (0 for a run without it). */
+static double
+mean_address_figure (NatsimRunResult *const *runs, guint n, gsize offset, guint a,
+                     double *scratch)
+{
+  for (guint i = 0; i < n; i++)
+    {
+      const double *v = G_STRUCT_MEMBER (const double *, runs[i], offset);
+      scratch[i] = v != NULL ? v[a] : 0.0;
+    }
+  return natsim_mean (scratch, n);
 }
 
 /* The mean, bucket by bucket, of address @a's per-address timeline over
  * every run; NULL unless every run recorded it. */
 static GArray *
 mean_address_series (NatsimRunResult *const *runs, guint n, guint a,
-                     guint n_intervals)
+                     guint n_intervals, gsize offset)
 {
   GArray *series;
 
   for (guint i = 0; i < n; i++)
-    if (runs[i]->tl_addr_ports == NULL)
+    if (G_STRUCT_MEMBER (const double *, runs[i], offset) == NULL)
       return NULL;
   series = g_array_sized_new (FALSE, TRUE, sizeof (double), n_intervals);
   for (guint k = 0; k < n_intervals; k++)
@@ -107,7 +121,7 @@ mean_address_series (NatsimRunResult *const *runs, guint n, guint a,
       double sum = 0.0, m;
 
       for (guint i = 0; i < n; i++)
-        sum += runs[i]->tl_addr_ports[(gsize) a * n_intervals + k];
+        sum += G_STRUCT_MEMBER (const double *, runs[i], offset)[(gsize) a * n_intervals + k];
       m = sum / (double) n;
       g_array_append_val (series, m);
     }
@@ -176,7 +190,17 @@ natsim_summarize (NatsimRunResult *const *runs, guint n,
       as.address = g_strdup_printf ("%u.%u.%u.%u", (ip >> 24) & 0xffu,
                                     (ip >> 16) & 0xffu, (ip >> 8) & 0xffu,
                                     ip & 0xffu);
-      as.tl_ports = mean_address_series (runs, n, a, n_intervals);
+      as.tl_ports = mean_address_series (runs, n, a, n_intervals,
+                                         G_STRUCT_OFFSET (NatsimRunResult, tl_addr_ports));
+      as.blocks = runs[0]->blocks_per_address;
+      as.peak_blocks = mean_address_figure (runs, n, G_STRUCT_OFFSET (NatsimRunResult,
+                                                                      addr_peak_blocks),
+                                            a, scratch);
+      as.address_fallbacks = mean_address_figure (runs, n, G_STRUCT_OFFSET (NatsimRunResult,
+                                                                            addr_fallbacks),
+                                                  a, scratch);
+      as.tl_blocks = mean_address_series (runs, n, a, n_intervals,
+                                          G_STRUCT_OFFSET (NatsimRunResult, tl_addr_blocks));
       g_array_append_val (s->addresses, as);
     }
 
@@ -190,6 +214,15 @@ natsim_summarize (NatsimRunResult *const *runs, guint n,
   s->tl_failures = mean_series (runs, n,
                                 G_STRUCT_OFFSET (NatsimRunResult, tl_failures),
                                 n_intervals);
+  s->blocks_per_address = runs[0]->blocks_per_address;
+  if (runs[0]->tl_blocks != NULL)
+    {
+      s->tl_blocks = mean_series (runs, n, G_STRUCT_OFFSET (NatsimRunResult, tl_blocks),
+                                  n_intervals);
+      s->tl_block_subscribers
+        = mean_series (runs, n, G_STRUCT_OFFSET (NatsimRunResult, tl_block_subscribers),
+                       n_intervals);
+    }
   if (n > 0 && runs[0]->packets != NULL)
     s->packets = g_array_ref (runs[0]->packets);
   return s;
@@ -206,6 +239,8 @@ natsim_summary_free (NatsimSummary *s)
   g_clear_pointer (&s->tl_bindings, g_array_unref);
   g_clear_pointer (&s->tl_ports, g_array_unref);
   g_clear_pointer (&s->tl_failures, g_array_unref);
+  g_clear_pointer (&s->tl_blocks, g_array_unref);
+  g_clear_pointer (&s->tl_block_subscribers, g_array_unref);
   g_clear_pointer (&s->packets, g_array_unref);
   g_free (s);
 }

@@ -95,6 +95,12 @@ cmd_check (int argc, char **argv)
   print_params ("simulation", s->simulation, TRUE);
   printf ("\n");
   print_params ("nat", s->nat, TRUE);
+  for (guint i = 0; i < s->forwards->len; i++)
+    {
+      const NatsimForwardSpec *f = g_ptr_array_index (s->forwards, i);
+      printf ("\n[forward %s]\n", f->name);
+      print_params (NULL, f->params, TRUE);
+    }
   for (guint i = 0; i < s->populations->len; i++)
     {
       const NatsimPopulationSpec *p = g_ptr_array_index (s->populations, i);
@@ -106,6 +112,17 @@ cmd_check (int argc, char **argv)
               p->origin != NULL ? p->origin : "");
       print_params (NULL, p->params, TRUE);
     }
+  {
+    NatsimNatConfig cfg;
+
+    /* The port arithmetic of the NAT (blocks, deterministic NAT). */
+    if (natsim_nat_config_from_params (s->nat, &cfg, NULL))
+      {
+        g_autofree char *ports = natsim_nat_config_describe (&cfg);
+        printf ("\n# port arithmetic\n%s", ports);
+        natsim_nat_config_clear (&cfg);
+      }
+  }
   checks = natsim_check_scenario (s);
   printf ("\n# %u warning%s\n", checks->len, checks->len == 1 ? "" : "s");
   for (guint i = 0; i < checks->len; i++)

@@ -64,7 +64,7 @@ replay_parse (int *argc, char ***argv, ReplayArgs *a, GError **error)
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &a->out_dir,
       "Directory for the reports (default reports/TRACE-NAME)", "DIR" },
     { "format", 'f', 0, G_OPTION_ARG_STRING, &a->formats,
-      "Report formats to write: text,json,md,html,csv (default text,json,md,html)", "LIST" },
+      "Report formats to write: text,json,md,html,csv,pdf (default text,json,md,html; pdf needs Chromium)", "LIST" },
     { "seed", 0, 0, G_OPTION_ARG_STRING, &a->seed_arg,
       "Seed of the NAT's random port choices (default the scenario's, else 1)", "N" },
     { "scale", 'k', 0, G_OPTION_ARG_INT, &a->scale,
@@ -389,7 +389,9 @@ cmd_replay (int argc, char **argv)
   inside = cli_inside_set (a.insides, &error);
   if (inside == NULL)
     return cli_fail (g_steal_pointer (&error));
-  if (!natsim_nat_config_from_params (nat_params, &cfg, &error))
+  /* A scenario's [forward NAME] groups apply to the replay too. */
+  if (s != NULL ? !natsim_scenario_nat_config (s, &cfg, &error)
+                : !natsim_nat_config_from_params (nat_params, &cfg, &error))
     {
       g_prefix_error (&error, "%s[nat] ", a.scenario != NULL ? a.scenario : "");
       if (a.scenario != NULL)

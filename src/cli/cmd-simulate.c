@@ -60,7 +60,7 @@ cmd_simulate (int argc, char **argv)
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out_dir,
       "Directory for the reports (default reports/SCENARIO-NAME)", "DIR" },
     { "format", 'f', 0, G_OPTION_ARG_STRING, &formats,
-      "Report formats to write: text,json,md,html,csv (default text,json,md,html)", "LIST" },
+      "Report formats to write: text,json,md,html,csv,pdf (default text,json,md,html; pdf needs Chromium)", "LIST" },
     { "events", 'e', 0, G_OPTION_ARG_FILENAME, &events_path,
       "Narrate the NAT's decisions of replication 1 in time order ('-' for stdout)", "FILE" },
     { "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs, "Replications run in parallel (default 1)", "N" },

@@ -37,6 +37,11 @@ struct NatsimCollector
   guint       next_bucket;
   double     *tl_bindings, *tl_ports, *tl_failures;
   double     *tl_addr_ports; /* [n_addresses * addr_stride] or NULL */
+  /* Port blocks (only when the NAT has them) */
+  bool        blocks;
+  double     *addr_peak_blocks, *addr_fallbacks;
+  double     *tl_blocks, *tl_block_subs;
+  double     *tl_addr_blocks; /* like tl_addr_ports */
   guint       addr_stride;   /* row length of tl_addr_ports (n_intervals when closed) */
   /* Open mode (until natsim_collector_finish_at()): the end is unknown
    * (c->end is G_MAXUINT64), n_intervals counts the buckets
@@ -63,6 +68,21 @@ proto_slot (uint8_t proto)
 
 /* The first allocation of an open collector's timeline, in buckets. */
 #define OPEN_INITIAL_BUCKETS 64u
+
+/* The block and fall-back figures' arrays, for @n buckets. */
+static void
+init_block_figures (NatsimCollector *c, guint n)
+{
+  c->addr_peak_blocks = g_new0 (double, MAX (c->n_addresses, 1));
+  c->addr_fallbacks = g_new0 (double, MAX (c->n_addresses, 1));
+  c->blocks = natsim_nat_blocks_per_address (c->nat) > 0;
+  if (!c->blocks)
+    return;
+  c->tl_blocks = g_new0 (double, n);
+  c->tl_block_subs = g_new0 (double, n);
+  if (c->tl_addr_ports != NULL)
+    c->tl_addr_blocks = g_new0 (double, (gsize) c->n_addresses * n);
+}
 
 NatsimCollector *
 natsim_collector_new (NatsimNat *nat, guint n_classes, guint n_addresses,
@@ -94,6 +114,7 @@ natsim_collector_new (NatsimNat *nat, guint n_classes, guint n_addresses,
     c->tl_addr_ports = g_new0 (double, (gsize) n_addresses * c->n_intervals);
   c->addr_stride = c->n_intervals;
   c->counting = warmup == 0;
+  init_block_figures (c, c->n_intervals);
   c->class_ports = g_new0 (guint, (gsize) MAX (n_classes, 1) * MAX (n_addresses, 1) * 3);
   c->port_refs = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   c->packets = g_array_new (FALSE, FALSE, sizeof (NatsimPacketRecord));
@@ -131,6 +152,7 @@ natsim_collector_new_open (NatsimNat *nat, guint n_classes, guint n_addresses,
     c->tl_addr_ports = g_new0 (double, (gsize) n_addresses * c->cap);
   c->addr_stride = c->cap;
   c->counting = true;
+  init_block_figures (c, c->cap);
   c->class_ports = g_new0 (guint, (gsize) MAX (n_classes, 1) * MAX (n_addresses, 1) * 3);
   c->port_refs = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   c->packets = g_array_new (FALSE, FALSE, sizeof (NatsimPacketRecord));
@@ -150,6 +172,11 @@ natsim_collector_free (NatsimCollector *c)
   g_free (c->tl_ports);
   g_free (c->tl_failures);
   g_free (c->tl_addr_ports);
+  g_free (c->addr_peak_blocks);
+  g_free (c->addr_fallbacks);
+  g_free (c->tl_blocks);
+  g_free (c->tl_block_subs);
+  g_free (c->tl_addr_blocks);
   g_free (c->class_ports);
   g_clear_pointer (&c->port_refs, g_hash_table_unref);
   g_clear_pointer (&c->packets, g_array_unref);
@@ -218,19 +245,34 @@ open_merge (NatsimCollector *c)
       c->tl_bindings[m] = c->tl_bindings[hi];
       c->tl_ports[m] = c->tl_ports[hi];
       c->tl_failures[m] = c->tl_failures[lo] + (hi != lo ? c->tl_failures[hi] : 0.0);
+      if (c->blocks)
+        {
+          c->tl_blocks[m] = c->tl_blocks[hi];
+          c->tl_block_subs[m] = c->tl_block_subs[hi];
+        }
     }
   for (guint m = h; m < n; m++)
-    c->tl_bindings[m] = c->tl_ports[m] = c->tl_failures[m] = 0.0;
-  if (c->tl_addr_ports != NULL)
-    for (guint a = 0; a < c->n_addresses; a++)
-      {
-        double *row = c->tl_addr_ports + (gsize) a * c->addr_stride;
+    {
+      c->tl_bindings[m] = c->tl_ports[m] = c->tl_failures[m] = 0.0;
+      if (c->blocks)
+        c->tl_blocks[m] = c->tl_block_subs[m] = 0.0;
+    }
+  for (int t = 0; t < 2; t++)
+    {
+      double *rows = t == 0 ? c->tl_addr_ports : c->tl_addr_blocks;
 
-        for (guint m = 0; m < h; m++)
-          row[m] = row[2 * m + 1 < n ? 2 * m + 1 : 2 * m];
-        for (guint m = h; m < n; m++)
-          row[m] = 0.0;
-      }
+      if (rows == NULL)
+        continue;
+      for (guint a = 0; a < c->n_addresses; a++)
+        {
+          double *row = rows + (gsize) a * c->addr_stride;
+
+          for (guint m = 0; m < h; m++)
+            row[m] = row[2 * m + 1 < n ? 2 * m + 1 : 2 * m];
+          for (guint m = h; m < n; m++)
+            row[m] = 0.0;
+        }
+    }
   c->n_intervals = h;
   c->next_bucket /= 2;
   c->interval *= 2;
@@ -243,6 +285,22 @@ grow_array (double *a, guint old_len, guint new_len)
   a = g_renew (double, a, new_len);
   memset (a + old_len, 0, sizeof (double) * (new_len - old_len));
   return a;
+}
+
+/* Open mode: a per-address timeline with rows of @cap buckets. */
+static double *
+grow_rows (NatsimCollector *c, double *rows, guint cap)
+{
+  double *t;
+
+  if (rows == NULL)
+    return NULL;
+  t = g_new0 (double, (gsize) c->n_addresses * cap);
+  for (guint a = 0; a < c->n_addresses; a++)
+    memcpy (t + (gsize) a * cap, rows + (gsize) a * c->addr_stride,
+            sizeof (double) * c->n_intervals);
+  g_free (rows);
+  return t;
 }
 
 /* Open mode: makes the timeline hold @n buckets (n_intervals = @n). */
@@ -258,17 +316,14 @@ open_grow (NatsimCollector *c, guint n)
       c->tl_bindings = grow_array (c->tl_bindings, c->cap, cap);
       c->tl_ports = grow_array (c->tl_ports, c->cap, cap);
       c->tl_failures = grow_array (c->tl_failures, c->cap, cap);
-      if (c->tl_addr_ports != NULL)
+      if (c->blocks)
         {
-          double *t = g_new0 (double, (gsize) c->n_addresses * cap);
-
-          for (guint a = 0; a < c->n_addresses; a++)
-            memcpy (t + (gsize) a * cap, c->tl_addr_ports + (gsize) a * c->addr_stride,
-                    sizeof (double) * c->n_intervals);
-          g_free (c->tl_addr_ports);
-          c->tl_addr_ports = t;
-          c->addr_stride = cap;
+          c->tl_blocks = grow_array (c->tl_blocks, c->cap, cap);
+          c->tl_block_subs = grow_array (c->tl_block_subs, c->cap, cap);
         }
+      c->tl_addr_ports = grow_rows (c, c->tl_addr_ports, cap);
+      c->tl_addr_blocks = grow_rows (c, c->tl_addr_blocks, cap);
+      c->addr_stride = cap;
       c->cap = cap;
     }
   if (n > c->n_intervals)
@@ -287,7 +342,10 @@ open_check_addr_cells (NatsimCollector *c, guint n)
   if (c->tl_addr_ports != NULL
       && (guint64) c->n_addresses * n > NATSIM_TL_ADDR_MAX_CELLS
       && (guint64) c->n_addresses * after_doubling > NATSIM_TL_ADDR_MAX_CELLS)
-    g_clear_pointer (&c->tl_addr_ports, g_free);
+    {
+      g_clear_pointer (&c->tl_addr_ports, g_free);
+      g_clear_pointer (&c->tl_addr_blocks, g_free);
+    }
 }
 
 /* Open mode: makes room for the bucket holding @t, doubling the interval
@@ -311,6 +369,28 @@ static inline bool
 in_window (const NatsimCollector *c, NatsimTime t)
 {
   return t >= c->warmup && t < c->end;
+}
+
+/* Block peaks: of address @a (G_MAXUINT: every address) and of the
+ * subscribers holding blocks. */
+static void
+update_block_peaks (NatsimCollector *c, guint a)
+{
+  double subs = (double) natsim_nat_block_holders (c->nat);
+
+  for (guint i = a == G_MAXUINT ? 0 : a; i < c->n_addresses; i++)
+    {
+      double p = (double) natsim_nat_blocks_in_use (c->nat, i);
+
+      if (p > c->addr_peak_blocks[i])
+        c->addr_peak_blocks[i] = p;
+      if (p > c->totals.v[NATSIM_STAT_PEAK_BLOCKS_PER_ADDRESS])
+        c->totals.v[NATSIM_STAT_PEAK_BLOCKS_PER_ADDRESS] = p;
+      if (a != G_MAXUINT)
+        break;
+    }
+  if (subs > c->totals.v[NATSIM_STAT_PEAK_BLOCK_SUBSCRIBERS])
+    c->totals.v[NATSIM_STAT_PEAK_BLOCK_SUBSCRIBERS] = subs;
 }
 
 /* One (class, address, protocol, port) in port_refs: the key first, so
@@ -382,6 +462,8 @@ update_peaks (NatsimCollector *c)
       if (p > c->totals.v[NATSIM_STAT_PEAK_PORTS_PER_ADDRESS])
         c->totals.v[NATSIM_STAT_PEAK_PORTS_PER_ADDRESS] = p;
     }
+  if (c->blocks)
+    update_block_peaks (c, G_MAXUINT);
   for (guint k = 0; k < c->n_classes; k++)
     if ((double) c->class_live[k] > c->per_class[k].v[NATSIM_STAT_PEAK_BINDINGS])
       c->per_class[k].v[NATSIM_STAT_PEAK_BINDINGS] = (double) c->class_live[k];
@@ -443,6 +525,20 @@ natsim_collector_on_nat_event (const NatsimNatEvent *ev, void *user_data)
         }
       if (count && ev->addr_index < c->n_addresses)
         c->addr_fail[ev->addr_index] += 1;
+      if (count && ev->cause < NATSIM_FAIL_N)
+        bump (c, ev->cls, (NatsimStat) (NATSIM_STAT_NO_FREE_PORT + ev->cause));
+      break;
+    case NATSIM_NAT_EV_ADDRESS_FALLBACK:
+      if (count)
+        {
+          bump (c, ev->cls, NATSIM_STAT_ADDRESS_FALLBACKS);
+          if (ev->addr_index < c->n_addresses)
+            c->addr_fallbacks[ev->addr_index] += 1;
+        }
+      break;
+    case NATSIM_NAT_EV_BLOCK_ACQUIRED:
+      if (count && c->blocks && ev->addr_index < c->n_addresses)
+        update_block_peaks (c, ev->addr_index);
       break;
     default:
       break;
@@ -489,6 +585,11 @@ natsim_collector_on_packet (NatsimCollector *c, const NatsimPacket *pkt,
       bump (c, cls, NATSIM_STAT_PACKETS_DROPPED);
       break;
     case NATSIM_VERDICT_NOT_TRANSLATED:
+      /* The engine returns it only for an inside host's packet to the
+       * NAT's own public endpoint without hairpinning: it reaches nobody. */
+      if (out)
+        bump (c, cls, NATSIM_STAT_PACKETS_DROPPED);
+      break;
     default:
       break;
     }
@@ -523,6 +624,21 @@ sample_bucket (NatsimCollector *c)
     for (guint a = 0; a < c->n_addresses; a++)
       c->tl_addr_ports[(gsize) a * c->addr_stride + k]
         = (double) natsim_nat_ports_in_use (c->nat, a);
+  if (c->blocks)
+    {
+      double sum = 0.0;
+
+      for (guint a = 0; a < c->n_addresses; a++)
+        {
+          double blocks = (double) natsim_nat_blocks_in_use (c->nat, a);
+
+          sum += blocks;
+          if (c->tl_addr_blocks != NULL)
+            c->tl_addr_blocks[(gsize) a * c->addr_stride + k] = blocks;
+        }
+      c->tl_blocks[k] = sum;
+      c->tl_block_subs[k] = (double) natsim_nat_block_holders (c->nat);
+    }
   c->next_bucket++;
 }
 
@@ -555,6 +671,21 @@ natsim_collector_advance (NatsimCollector *c, NatsimTime now)
   natsim_nat_advance (c->nat, now);
 }
 
+/* A per-address timeline with rows of n_intervals buckets, or NULL. */
+static double *
+copy_rows (const NatsimCollector *c, const double *rows)
+{
+  double *r;
+
+  if (rows == NULL)
+    return NULL;
+  r = g_new (double, (gsize) c->n_addresses * c->n_intervals);
+  for (guint a = 0; a < c->n_addresses; a++)
+    memcpy (r + (gsize) a * c->n_intervals, rows + (gsize) a * c->addr_stride,
+            sizeof (double) * c->n_intervals);
+  return r;
+}
+
 NatsimRunResult *
 natsim_collector_finish (NatsimCollector *c)
 {
@@ -583,21 +714,20 @@ natsim_collector_finish (NatsimCollector *c)
   r->n_addresses = c->n_addresses;
   r->addr_peak_ports = g_memdup2 (c->addr_peak, sizeof (double) * c->n_addresses);
   r->addr_failures = g_memdup2 (c->addr_fail, sizeof (double) * c->n_addresses);
+  r->addr_peak_blocks = g_memdup2 (c->addr_peak_blocks, sizeof (double) * c->n_addresses);
+  r->addr_fallbacks = g_memdup2 (c->addr_fallbacks, sizeof (double) * c->n_addresses);
+  r->blocks_per_address = (double) natsim_nat_blocks_per_address (c->nat);
   r->interval_s = c->interval_s;
   r->n_intervals = c->n_intervals;
   r->tl_bindings = g_memdup2 (c->tl_bindings, sizeof (double) * c->n_intervals);
   r->tl_ports = g_memdup2 (c->tl_ports, sizeof (double) * c->n_intervals);
   r->tl_failures = g_memdup2 (c->tl_failures, sizeof (double) * c->n_intervals);
-  if (c->tl_addr_ports != NULL && c->addr_stride == c->n_intervals)
-    r->tl_addr_ports = g_memdup2 (c->tl_addr_ports, sizeof (double) * c->n_addresses
-                                                      * c->n_intervals);
-  else if (c->tl_addr_ports != NULL)
+  r->tl_addr_ports = copy_rows (c, c->tl_addr_ports);
+  if (c->blocks)
     {
-      r->tl_addr_ports = g_new (double, (gsize) c->n_addresses * c->n_intervals);
-      for (guint a = 0; a < c->n_addresses; a++)
-        memcpy (r->tl_addr_ports + (gsize) a * c->n_intervals,
-                c->tl_addr_ports + (gsize) a * c->addr_stride,
-                sizeof (double) * c->n_intervals);
+      r->tl_blocks = g_memdup2 (c->tl_blocks, sizeof (double) * c->n_intervals);
+      r->tl_block_subscribers = g_memdup2 (c->tl_block_subs, sizeof (double) * c->n_intervals);
+      r->tl_addr_blocks = copy_rows (c, c->tl_addr_blocks);
     }
   return r;
 }
@@ -617,7 +747,10 @@ natsim_collector_finish_at (NatsimCollector *c, NatsimTime end)
   open_grow (c, (guint) n);
   if (c->tl_addr_ports != NULL
       && (guint64) c->n_addresses * n > NATSIM_TL_ADDR_MAX_CELLS)
-    g_clear_pointer (&c->tl_addr_ports, g_free);
+    {
+      g_clear_pointer (&c->tl_addr_ports, g_free);
+      g_clear_pointer (&c->tl_addr_blocks, g_free);
+    }
   /* From here on a closed collector over [0, end). */
   c->open = false;
   c->end = end;

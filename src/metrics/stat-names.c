@@ -28,6 +28,13 @@ static const char *const stat_names[NATSIM_STAT_N] = {
   [NATSIM_STAT_BINDING_LOSSES_MEDIA] = "binding_losses_media",
   [NATSIM_STAT_BINDING_LOSSES_KEEPALIVE] = "binding_losses_keepalive",
   [NATSIM_STAT_BINDING_LOSSES_HOUSEKEEPING] = "binding_losses_housekeeping",
+  [NATSIM_STAT_NO_FREE_PORT] = "no_free_port",
+  [NATSIM_STAT_NO_FREE_BLOCK] = "no_free_block",
+  [NATSIM_STAT_SUBSCRIBER_BLOCK_LIMIT] = "subscriber_block_limit",
+  [NATSIM_STAT_SUBSCRIBER_PORT_LIMIT] = "subscriber_port_limit",
+  [NATSIM_STAT_ADDRESS_FALLBACKS] = "address_fallbacks",
+  [NATSIM_STAT_PEAK_BLOCKS_PER_ADDRESS] = "peak_blocks_per_address",
+  [NATSIM_STAT_PEAK_BLOCK_SUBSCRIBERS] = "peak_subscribers_with_blocks",
 };
 
 static const char *const kind_names[NATSIM_FLOW_N] = {
@@ -91,6 +98,11 @@ natsim_run_result_free (NatsimRunResult *r)
   g_free (r->tl_ports);
   g_free (r->tl_failures);
   g_free (r->tl_addr_ports);
+  g_free (r->addr_peak_blocks);
+  g_free (r->addr_fallbacks);
+  g_free (r->tl_blocks);
+  g_free (r->tl_block_subscribers);
+  g_free (r->tl_addr_blocks);
   g_clear_pointer (&r->packets, g_array_unref);
   g_free (r);
 }

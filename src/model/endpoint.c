@@ -512,6 +512,27 @@ deliver_request (EndpointPopulation *e, guint i, NatsimTime now, uint16_t length
   return true;
 }
 
+/* A certificate trunk's incoming call: the cloud's SIP edge opens (or
+ * reuses) its own TCP connection from 8934 to the gateway's public address
+ * and listen port, so only a static port forward lets it in; true when the
+ * gateway got the INVITE (and answered). */
+static bool
+deliver_listen (EndpointPopulation *e, guint i, NatsimTime now)
+{
+  const EndpointSpec *s = &e->spec;
+  NatsimEndpoint edge = { s->sig_server.addr, 8934 };
+  uint16_t lp = s->listen_port;
+
+  if (xmit (e, i, now, NATSIM_PROTO_TCP, false, lp, edge, NATSIM_TCP_SYN, s->sig_dscp, 60, NULL)
+      != NATSIM_VERDICT_FORWARDED)
+    return false;
+  xmit (e, i, now, NATSIM_PROTO_TCP, true, lp, edge, NATSIM_TCP_SYN | NATSIM_TCP_ACK,
+        s->sig_dscp, 60, NULL);
+  xmit (e, i, now, NATSIM_PROTO_TCP, false, lp, edge, NATSIM_TCP_ACK, s->sig_dscp, 1200, NULL);
+  xmit (e, i, now, NATSIM_PROTO_TCP, true, lp, edge, NATSIM_TCP_ACK, s->sig_dscp, 400, NULL);
+  return true;
+}
+
 /* ---- background exchanges ---- */
 
 static void
@@ -647,7 +668,8 @@ start_call (EndpointPopulation *e, guint i, NatsimTime now)
   e->kind = NATSIM_FLOW_SIGNALLING;
   if (inbound)
     {
-      if (!deliver_request (e, i, now, 1200))
+      if (s->listen_port != 0 ? !deliver_listen (e, i, now)
+                              : !deliver_request (e, i, now, 1200))
         {
           if (ep->registered)
             missed_call (e, now);

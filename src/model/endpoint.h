@@ -77,6 +77,8 @@ typedef struct
   guint          sig_servers;
   uint8_t        sig_dscp;
   bool           sig_on_demand; /* connected only for a call (mobile app) */
+  uint16_t       listen_port;   /* certificate trunk: incoming calls open a TCP
+                                 * connection from the cloud to this port (0: none) */
   NatsimTime     reg_lo, reg_hi;
   EndpointKeepalive keepalive;
   NatsimTime     ka_lo, ka_hi;  /* 0: no keepalive */

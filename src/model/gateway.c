@@ -1,13 +1,14 @@
 /* natsim: the Webex Calling local gateway ("local-gateway") and a
  * third-party SIP phone over UDP ("sip-udp").
  *
- * Local gateway (docs/reference.md section 1): a registration-based trunk keeps
- * one SIP-TLS connection from its external interface (8000-65535) to a
- * cloud SIP edge on 8934, registered and kept alive with OPTIONS pings; a
- * certificate-based trunk talks to 5062 instead.  (With a certificate
- * trunk the cloud also opens connections to the gateway's public address,
- * which needs a static mapping or port forward; natsim models no static
- * mappings, so those calls arrive over the gateway's own connection here.)
+ * Local gateway (docs/reference.md section 1): a registration-based trunk
+ * keeps one SIP-TLS connection from its external interface (8000-65535) to
+ * a cloud SIP edge on 8934, registered and kept alive with OPTIONS pings,
+ * and takes incoming calls over it; a certificate-based trunk talks to
+ * 5062 instead, and for an incoming call the cloud opens its own TCP
+ * connection from 8934 to the gateway's public address and `listen_port`:
+ * only a static port forward ([forward NAME], docs/nat-model.md) lets it
+ * in, otherwise the call is missed.
  * Media uses even/odd pairs from 8000-48199 toward the cloud's 19560-65535.
  * Calls come from an Erlang load: Poisson arrivals at rate erlangs / mean
  * holding time, shared by the gateways of the population, with no limit on
@@ -30,6 +31,9 @@ static const NatsimKeySpec gateway_keys[] = {
   { "trunk", NATSIM_KEY_ENUM, "registration",
     "registration (SIP-TLS to 8934, registered) or certificate (SIP-TLS to 5062)", 0, 0,
     trunk_choices },
+  { "listen_port", NATSIM_KEY_UINT, "5062",
+    "certificate trunk: the gateway's port the cloud connects to for incoming calls "
+    "(publish it with a [forward NAME] group)", 1, 65535, NULL },
   { "sip_ports", NATSIM_KEY_PORT_RANGE, "8000-65535",
     "source ports of the trunk connection (a reconnect takes the next one)", 0, 0, NULL },
   { "register_interval", NATSIM_KEY_DURATION_RANGE, "50m..60m",
@@ -91,6 +95,7 @@ gateway_spec (const NatsimParams *p, EndpointSpec *s)
   natsim_params_get_port_range (p, "sip_ports", &s->sig_port_lo, &s->sig_port_hi);
   s->sig_server.addr = WEBEX_SIP_EDGE;
   s->sig_server.port = cert ? 5062 : 8934;
+  s->listen_port = cert ? (uint16_t) natsim_params_get_uint (p, "listen_port") : 0;
   s->sig_servers = 1;
   s->sig_dscp = DSCP_CS3;
   natsim_params_get_duration_range (p, "register_interval", &s->reg_lo, &s->reg_hi);

@@ -38,20 +38,6 @@ port_free (NatsimNat *nat, uint32_t addr_idx, uint8_t proto, uint16_t port,
                         key_remote (rem_addr, rem_port)) == NAT_TABLE_NONE;
 }
 
-static uint32_t
-choose_address (NatsimNat *nat, uint32_t in_addr, uint32_t rem_addr)
-{
-  uint64_t h;
-
-  if (nat->cfg.n_addresses == 1)
-    return 0;
-  if (nat->cfg.pooling == NATSIM_POOLING_PAIRED)
-    h = hash32 (in_addr); /* like Linux "persistent": the source alone */
-  else
-    h = hash32 (((uint64_t) in_addr << 32) | rem_addr);
-  return (uint32_t) (h % nat->cfg.n_addresses);
-}
-
 static inline bool
 parity_ok (const NatsimNat *nat, uint16_t port, uint16_t in_port)
 {
@@ -178,65 +164,242 @@ try_fixed_ports (NatsimNat *nat, const NatsimPacket *pkt, const Binding *cand,
   return 0;
 }
 
-/* Step 3: searches the range, or the subscriber's blocks (taking a new
- * block when they are full and the limit allows); 0 when nothing is free. */
+/* Step 3 without blocks: searches the address's whole range. */
 static uint16_t
-search_port (NatsimNat *nat, const NatsimPacket *pkt, uint32_t addr_idx, Subscriber *sub)
+search_address (NatsimNat *nat, const NatsimPacket *pkt, uint32_t addr_idx)
+{
+  /* With exclusive ports a full address has nothing to search; hash
+   * selection searches anyway, so that its random draws stay as they were. */
+  if (nat->cfg.address_selection != NATSIM_SELECT_HASH &&
+      nat->cfg.port_reuse == NATSIM_REUSE_EXCLUSIVE &&
+      nat->addrs[addr_idx].in_use[proto_idx (pkt->proto)] >= nat->range)
+    return 0;
+  return search_in (nat, addr_idx, pkt->proto, 0, nat->range - 1, pkt->src_addr,
+                    pkt->src_port, pkt->dst_addr, pkt->dst_port);
+}
+
+static uint16_t
+search_block (NatsimNat *nat, const NatsimPacket *pkt, uint32_t addr_idx, uint32_t blk)
+{
+  uint32_t lo = blk * nat->block_size;
+
+  return search_in (nat, addr_idx, pkt->proto, lo, lo + nat->block_size - 1,
+                    pkt->src_addr, pkt->src_port, pkt->dst_addr, pkt->dst_port);
+}
+
+/* Step 3 with port blocks: searches the subscriber's blocks, taking a new
+ * block when they are full and the limit allows; 0 (and the cause) when
+ * nothing is free. */
+static uint16_t
+search_blocks (NatsimNat *nat, const NatsimPacket *pkt, uint32_t addr_idx,
+               Subscriber *sub, uint8_t *cause)
 {
   uint16_t port = 0;
 
-  if (sub == NULL)
-    return search_in (nat, addr_idx, pkt->proto, 0, nat->range - 1, pkt->src_addr,
-                      pkt->src_port, pkt->dst_addr, pkt->dst_port);
+  if (nat->cfg.block_timeout > 0)
+    {
+      /* Junos active-block-timeout, FortiOS pba-timeout: once the active
+       * block has been active this long, new ports come from a new block
+       * even with ports free in it (when the limit allows one). */
+      if (sub->active != NONE &&
+          nat->now >= natsim_time_add (sub->active_since, nat->cfg.block_timeout))
+        nat_subscriber_take_block (nat, sub);
+      if (sub->active != NONE && (port = search_block (nat, pkt, addr_idx, sub->active)) != 0)
+        return port;
+    }
   for (;;)
     {
       for (uint32_t i = 0; i < sub->n_blocks && port == 0; i++)
-        {
-          uint32_t lo = sub->blocks[i] * nat->cfg.ports_per_subscriber;
-          uint32_t hi = lo + nat->cfg.ports_per_subscriber - 1;
-          port = search_in (nat, addr_idx, pkt->proto, lo, hi, pkt->src_addr,
-                            pkt->src_port, pkt->dst_addr, pkt->dst_port);
-        }
-      if (port != 0 || !nat_subscriber_take_block (nat, sub))
+        port = search_block (nat, pkt, addr_idx, sub->blocks[i]);
+      if (port != 0)
         return port;
+      if (!nat_subscriber_take_block (nat, sub))
+        {
+          *cause = sub->n_blocks >= nat->cfg.blocks_per_subscriber
+                     ? NATSIM_FAIL_SUBSCRIBER_BLOCK_LIMIT : NATSIM_FAIL_NO_FREE_BLOCK;
+          return 0;
+        }
     }
 }
 
-/* Chooses the external endpoint of a new binding; false on exhaustion
- * (*ret_addr_idx is then the address that was tried). */
-bool
-nat_allocate (NatsimNat *nat, const NatsimPacket *pkt, uint32_t e_idx,
-              uint32_t *ret_addr_idx, uint16_t *ret_port)
+static void
+allocated (NatsimNat *nat, const NatsimPacket *pkt, uint32_t addr_idx, uint16_t port,
+           uint32_t *ret_addr_idx, uint16_t *ret_port)
 {
-  Binding *cand = mapping_candidate (nat, e_idx, pkt->dst_addr);
-  uint32_t addr_idx;
-  Subscriber *sub = NULL;
-  uint16_t port = 0;
-  uint32_t n_blocks_before = 0;
-
-  /* With a mapping to reuse, its address; else the pooling rule's. */
-  addr_idx = cand ? cand->addr_idx : choose_address (nat, pkt->src_addr, pkt->dst_addr);
-  if (nat->cfg.ports_per_subscriber > 0)
-    {
-      sub = nat_subscriber_get (nat, pkt->src_addr, addr_idx);
-      addr_idx = sub->addr_idx;
-      n_blocks_before = sub->n_blocks;
-      if (sub->n_blocks == 0 && !nat_subscriber_take_block (nat, sub))
-        goto fail;
-    }
-  port = try_fixed_ports (nat, pkt, cand, addr_idx, sub);
-  if (port == 0)
-    port = search_port (nat, pkt, addr_idx, sub);
-  if (port == 0)
-    goto fail;
   nat->addrs[addr_idx].last_alloc[proto_idx (pkt->proto)] = (uint32_t) (port - nat->cfg.port_lo);
   *ret_addr_idx = addr_idx;
   *ret_port = port;
-  return true;
+}
 
-fail:
-  *ret_addr_idx = addr_idx;
-  if (sub != NULL)
-    nat_subscriber_undo (nat, sub, n_blocks_before);
+/* Without port blocks: the addresses in the selection's order (paired
+ * pooling pins a host with live bindings to its address, RFC 4787 REQ-2). */
+static bool
+allocate_dynamic (NatsimNat *nat, const NatsimPacket *pkt, const Binding *cand,
+                  uint32_t *ret_addr_idx, uint16_t *ret_port, uint8_t *cause)
+{
+  uint32_t pinned = cand != NULL ? cand->addr_idx : NONE, first = NONE, a;
+  bool only = false;
+  AddrIter it;
+
+  if (nat->track_hosts)
+    {
+      Host *h = nat_host_get (nat, pkt->src_addr);
+      if (h != NULL)
+        pinned = h->addr_idx, only = true;
+    }
+  nat_select_begin (nat, &it, pkt, pinned, only, false);
+  while ((a = nat_select_next (nat, &it)) != NONE)
+    {
+      uint16_t port = try_fixed_ports (nat, pkt, cand, a, NULL);
+
+      if (first == NONE)
+        first = a;
+      if (port == 0)
+        port = search_address (nat, pkt, a);
+      if (port == 0)
+        continue;
+      if (a != first)
+        nat_emit_fallback (nat, pkt, first, a, port);
+      if (a != it.pinned)
+        nat_select_taken (nat, &it, a);
+      allocated (nat, pkt, a, port, ret_addr_idx, ret_port);
+      return true;
+    }
+  *ret_addr_idx = first;
+  *cause = NATSIM_FAIL_NO_FREE_PORT;
   return false;
+}
+
+/* A new subscriber: the first address in the selection's order with a
+ * free block; NULL when none has one (*ret_first: the first choice). */
+static Subscriber *
+new_subscriber (NatsimNat *nat, const NatsimPacket *pkt, const Binding *cand,
+                uint32_t *ret_first)
+{
+  uint32_t first = NONE, a;
+  Subscriber *sub;
+  AddrIter it;
+
+  nat_select_begin (nat, &it, pkt, cand != NULL ? cand->addr_idx : NONE, false, true);
+  while ((a = nat_select_next (nat, &it)) != NONE)
+    {
+      if (first == NONE)
+        first = a;
+      if (nat->addrs[a].free_blocks > 0)
+        break;
+    }
+  *ret_first = first;
+  if (a == NONE)
+    return NULL;
+  sub = nat_subscriber_get (nat, pkt->src_addr, a);
+  nat_subscriber_take_block (nat, sub);
+  if (a != first)
+    nat_emit_fallback (nat, pkt, first, a, 0);
+  if (a != it.pinned)
+    nat_select_taken (nat, &it, a);
+  return sub;
+}
+
+/* Port blocks (RFC 6888 REQ-4, RFC 7422): a subscriber's ports come from
+ * its blocks, all on one address while it holds any (RFC 4787 REQ-2). */
+static bool
+allocate_blocks (NatsimNat *nat, const NatsimPacket *pkt, const Binding *cand,
+                 uint32_t *ret_addr_idx, uint16_t *ret_port, uint8_t *cause)
+{
+  Subscriber *sub = nat_subscriber_find (nat, pkt->src_addr);
+  uint32_t n_blocks_before = 0;
+  uint16_t port;
+
+  if (sub == NULL)
+    {
+      sub = new_subscriber (nat, pkt, cand, ret_addr_idx);
+      if (sub == NULL)
+        {
+          *cause = NATSIM_FAIL_NO_FREE_BLOCK;
+          return false;
+        }
+    }
+  else
+    n_blocks_before = sub->n_blocks;
+  port = try_fixed_ports (nat, pkt, cand, sub->addr_idx, sub);
+  if (port == 0)
+    port = search_blocks (nat, pkt, sub->addr_idx, sub, cause);
+  if (port != 0)
+    {
+      allocated (nat, pkt, sub->addr_idx, port, ret_addr_idx, ret_port);
+      return true;
+    }
+  *ret_addr_idx = sub->addr_idx;
+  nat_subscriber_undo (nat, sub, n_blocks_before);
+  return false;
+}
+
+/* The position of @in_addr in the sorted inside_addresses, or NONE. */
+static uint32_t
+subscriber_number (const NatsimNat *nat, uint32_t in_addr)
+{
+  guint lo = 0, hi = nat->cfg.n_inside;
+
+  while (lo < hi)
+    {
+      guint mid = lo + (hi - lo) / 2;
+      if (nat->cfg.inside_addresses[mid] < in_addr)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  return lo < nat->cfg.n_inside && nat->cfg.inside_addresses[lo] == in_addr ? lo : NONE;
+}
+
+/* Deterministic NAT (RFC 7422): the subscriber's address and port range
+ * follow from its number; nothing is allocated but the port. */
+static bool
+allocate_deterministic (NatsimNat *nat, const NatsimPacket *pkt, const Binding *cand,
+                        uint32_t *ret_addr_idx, uint16_t *ret_port, uint8_t *cause)
+{
+  uint32_t i = subscriber_number (nat, pkt->src_addr);
+  uint32_t blk;
+  Subscriber range = { 0 };
+  uint16_t port;
+
+  if (i == NONE)
+    {
+      /* Not one of nat.inside_addresses: it owns no range. */
+      *ret_addr_idx = NONE;
+      *cause = NATSIM_FAIL_NO_FREE_BLOCK;
+      return false;
+    }
+  blk = i % nat->det_per_address;
+  range.in_addr = pkt->src_addr;
+  range.addr_idx = i / nat->det_per_address;
+  range.n_blocks = 1;
+  range.blocks = &blk;
+  port = try_fixed_ports (nat, pkt, cand, range.addr_idx, &range);
+  if (port == 0)
+    port = search_block (nat, pkt, range.addr_idx, blk);
+  if (port != 0)
+    {
+      allocated (nat, pkt, range.addr_idx, port, ret_addr_idx, ret_port);
+      return true;
+    }
+  *ret_addr_idx = range.addr_idx;
+  *cause = NATSIM_FAIL_SUBSCRIBER_PORT_LIMIT;
+  return false;
+}
+
+/* Chooses the external endpoint of a new binding; false on exhaustion
+ * (*ret_addr_idx is then the address that was tried first, *ret_cause
+ * why it failed). */
+bool
+nat_allocate (NatsimNat *nat, const NatsimPacket *pkt, uint32_t e_idx,
+              uint32_t *ret_addr_idx, uint16_t *ret_port, uint8_t *ret_cause)
+{
+  Binding *cand = mapping_candidate (nat, e_idx, pkt->dst_addr);
+
+  *ret_cause = NATSIM_FAIL_NO_FREE_PORT;
+  if (nat->cfg.deterministic)
+    return allocate_deterministic (nat, pkt, cand, ret_addr_idx, ret_port, ret_cause);
+  if (nat->pba)
+    return allocate_blocks (nat, pkt, cand, ret_addr_idx, ret_port, ret_cause);
+  return allocate_dynamic (nat, pkt, cand, ret_addr_idx, ret_port, ret_cause);
 }

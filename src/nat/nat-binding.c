@@ -15,6 +15,13 @@ void
 nat_emit (NatsimNat *nat, NatsimNatEventType type, const Binding *b, bool rebinding,
           bool inbound)
 {
+  nat_emit_full (nat, type, b, rebinding, inbound, 0, NONE);
+}
+
+void
+nat_emit_full (NatsimNat *nat, NatsimNatEventType type, const Binding *b,
+               bool rebinding, bool inbound, uint8_t cause, uint32_t from)
+{
   NatsimNatEvent ev;
 
   if (nat->observer == NULL)
@@ -33,6 +40,9 @@ nat_emit (NatsimNat *nat, NatsimNatEventType type, const Binding *b, bool rebind
   ev.ext_port = b->ext_port;
   ev.rebinding = rebinding;
   ev.inbound = inbound;
+  ev.cause = cause;
+  ev.from_index = from;
+  ev.from_addr = from < nat->cfg.n_addresses ? nat->cfg.addresses[from] : 0;
   nat->observer (&ev, nat->observer_data);
 }
 
@@ -212,6 +222,8 @@ nat_binding_create (NatsimNat *nat, const NatsimPacket *pkt, const NatFlow *f,
                  key_remote (f->rem_addr, f->rem_port), idx);
   nat_port_ref (nat, b);
   nat->live++;
+  if (nat->track_hosts)
+    nat_host_ref (nat, f->in_addr, addr_idx, +1);
   b = binding (nat, idx);
   nat_timer_start (nat, idx, natsim_time_add (nat->now, nat_timeout_for (nat, b)));
   nat_emit (nat, NATSIM_NAT_EV_BINDING_CREATED, b, rebinding, inbound);

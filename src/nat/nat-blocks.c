@@ -34,8 +34,17 @@ subscriber_of (NatsimNat *nat, uint32_t in_addr, bool create, uint32_t addr_idx)
   s->in_addr = in_addr;
   s->addr_idx = addr_idx;
   s->n_blocks = 0;
+  s->active = NONE;
+  s->active_since = 0;
   nat_table_put (&nat->subscriber_index, in_addr, 0, idx);
   return s;
+}
+
+/* The subscriber of @in_addr, or NULL when it holds no block. */
+Subscriber *
+nat_subscriber_find (NatsimNat *nat, uint32_t in_addr)
+{
+  return subscriber_of (nat, in_addr, false, 0);
 }
 
 /* The subscriber of @in_addr, created on @addr_idx if it holds no block. */
@@ -49,6 +58,19 @@ static uint32_t
 subscriber_index (NatsimNat *nat, const Subscriber *s)
 {
   return (uint32_t) (s - &g_array_index (nat->subscribers, Subscriber, 0));
+}
+
+static void
+emit_block (NatsimNat *nat, NatsimNatEventType type, const Subscriber *s, uint32_t blk)
+{
+  Binding b = { 0 };
+
+  if (nat->observer == NULL)
+    return;
+  b.in_addr = s->in_addr;
+  b.addr_idx = s->addr_idx;
+  b.ext_port = (uint16_t) (nat->cfg.port_lo + blk * nat->block_size);
+  nat_emit (nat, type, &b, false, false);
 }
 
 /* Drops a subscriber that holds no block. */
@@ -81,15 +103,34 @@ nat_subscriber_take_block (NatsimNat *nat, Subscriber *s)
           a->free_blocks--;
           a->next_block = (blk + 1) % nat->n_blocks;
           s->blocks[s->n_blocks++] = blk;
+          s->active = blk;
+          s->active_since = nat->now;
+          emit_block (nat, NATSIM_NAT_EV_BLOCK_ACQUIRED, s, blk);
           return true;
         }
     }
   return false;
 }
 
+/* Returns block @blk (the subscriber's i-th) to the pool. */
+static void
+block_return (NatsimNat *nat, Subscriber *s, uint32_t i)
+{
+  AddressState *a = &nat->addrs[s->addr_idx];
+  uint32_t blk = s->blocks[i];
+
+  a->block_owner[blk] = 0;
+  a->free_blocks++;
+  s->blocks[i] = s->blocks[--s->n_blocks];
+  if (s->active == blk)
+    s->active = NONE;
+  emit_block (nat, NATSIM_NAT_EV_BLOCK_RELEASED, s, blk);
+}
+
 /* After a failed allocation: returns the blocks taken during the attempt
  * (the first @n_blocks_before were held before) and every block that holds
- * no port in use; a subscriber with no port in use keeps no block. */
+ * no port in use; a subscriber with no port in use keeps no block.  With a
+ * quarantine an empty block waits for its timer (block_port_changed). */
 void
 nat_subscriber_undo (NatsimNat *nat, Subscriber *sub, uint32_t n_blocks_before)
 {
@@ -98,19 +139,11 @@ nat_subscriber_undo (NatsimNat *nat, Subscriber *sub, uint32_t n_blocks_before)
   /* Taken now: none holds a port of this subscriber (held entries may
    * still keep some of their ports in use). */
   while (sub->n_blocks > n_blocks_before)
-    {
-      a->block_owner[sub->blocks[--sub->n_blocks]] = 0;
-      a->free_blocks++;
-    }
+    block_return (nat, sub, sub->n_blocks - 1);
   for (uint32_t i = 0; i < sub->n_blocks;)
     {
-      uint32_t blk = sub->blocks[i];
-      if (a->block_used[blk] == 0)
-        {
-          a->block_owner[blk] = 0;
-          a->free_blocks++;
-          sub->blocks[i] = sub->blocks[--sub->n_blocks];
-        }
+      if (a->block_used[sub->blocks[i]] == 0 && nat->cfg.quarantine == 0)
+        block_return (nat, sub, i);
       else
         i++;
     }
@@ -122,7 +155,7 @@ nat_subscriber_undo (NatsimNat *nat, Subscriber *sub, uint32_t n_blocks_before)
 bool
 nat_in_blocks (const NatsimNat *nat, const Subscriber *s, uint16_t port)
 {
-  uint32_t blk = (uint32_t) (port - nat->cfg.port_lo) / nat->cfg.ports_per_subscriber;
+  uint32_t blk = (uint32_t) (port - nat->cfg.port_lo) / nat->block_size;
 
   for (uint32_t i = 0; i < s->n_blocks; i++)
     if (s->blocks[i] == blk)
@@ -130,14 +163,40 @@ nat_in_blocks (const NatsimNat *nat, const Subscriber *s, uint16_t port)
   return false;
 }
 
+/* Releases block @blk of address @addr_idx from its owner. */
+static void
+block_release (NatsimNat *nat, uint32_t addr_idx, uint32_t blk)
+{
+  AddressState *a = &nat->addrs[addr_idx];
+  Subscriber *s = &g_array_index (nat->subscribers, Subscriber, a->block_owner[blk] - 1);
+
+  for (uint32_t i = 0; i < s->n_blocks; i++)
+    if (s->blocks[i] == blk)
+      {
+        block_return (nat, s, i);
+        break;
+      }
+  if (s->n_blocks == 0)
+    subscriber_forget (nat, s);
+}
+
+/* The quarantine of an empty block has passed (TIMER_BLOCK). */
+void
+nat_block_timer (NatsimNat *nat, uint32_t addr_idx, uint32_t blk, NatsimTime at)
+{
+  AddressState *a = &nat->addrs[addr_idx];
+
+  if (a->block_owner[blk] != 0 && a->block_used[blk] == 0 && a->block_free_at[blk] == at)
+    block_release (nat, addr_idx, blk);
+}
+
 static void
 block_port_changed (NatsimNat *nat, uint32_t addr_idx, uint16_t port, int delta)
 {
   AddressState *a = &nat->addrs[addr_idx];
   uint32_t blk;
-  Subscriber *s;
 
-  if (nat->cfg.ports_per_subscriber == 0)
+  if (!nat->pba)
     return;
   blk = (uint32_t) (port - nat->cfg.port_lo) / nat->cfg.ports_per_subscriber;
   if (blk >= nat->n_blocks)
@@ -148,18 +207,15 @@ block_port_changed (NatsimNat *nat, uint32_t addr_idx, uint16_t port, int delta)
   if (a->block_used[blk] != 0 || a->block_owner[blk] == 0)
     return;
   /* RFC 7422: the block goes back to the pool once none of its ports is
-   * in use. */
-  s = &g_array_index (nat->subscribers, Subscriber, a->block_owner[blk] - 1);
-  a->block_owner[blk] = 0;
-  a->free_blocks++;
-  for (uint32_t i = 0; i < s->n_blocks; i++)
-    if (s->blocks[i] == blk)
-      {
-        s->blocks[i] = s->blocks[--s->n_blocks];
-        break;
-      }
-  if (s->n_blocks == 0)
-    subscriber_forget (nat, s);
+   * in use; with a quarantine (RFC 6888 REQ-8) only when it has passed,
+   * so that the next owner does not get a block of quarantined ports. */
+  if (nat->cfg.quarantine > 0)
+    {
+      a->block_free_at[blk] = natsim_time_add (nat->now, nat->cfg.quarantine);
+      natsim_eventq_push (nat->timers, a->block_free_at[blk], TIMER_BLOCK, addr_idx, blk);
+      return;
+    }
+  block_release (nat, addr_idx, blk);
 }
 
 void

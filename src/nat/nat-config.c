@@ -19,6 +19,9 @@ static const char *const allocation_choices[] = { "preserve", "sequential", "ran
 static const char *const search_choices[] = { "full", "linux", NULL };
 static const char *const pooling_choices[] = { "paired", "arbitrary", NULL };
 static const char *const refresh_choices[] = { "both", "outbound", NULL };
+static const char *const selection_choices[] = {
+  "hash", "first-fit", "round-robin", "least-loaded", NULL
+};
 static const char *const preset_choices[] = {
   "linux", "rfc", "cisco-ios", "cisco-asa", "pf", "juniper-pba", NULL
 };
@@ -86,6 +89,21 @@ const NatsimKeySpec natsim_nat_keys[] = {
   { "hairpinning", NATSIM_KEY_BOOL, "false",
     "an inside host reaches another through its public address and port (RFC 4787 REQ-9, "
     "RFC 5382 REQ-8); Linux needs explicit rules for it", 0, 0, NULL },
+  { "address_selection", NATSIM_KEY_ENUM, "hash",
+    "which public address a new binding (or first port block) takes: hash (Linux, no "
+    "fall-back), first-fit (Cisco IOS/ASA), round-robin (ASA option), least-loaded "
+    "(most free ports or blocks)", 0, 0, selection_choices },
+  { "block_timeout", NATSIM_KEY_DURATION, "0s",
+    "after a port block has been a subscriber's active block this long, new ports come "
+    "from a new block; 0 = never (Juniper active-block-timeout, Fortinet pba-timeout)",
+    0, 30 * DAY, NULL },
+  { "deterministic", NATSIM_KEY_BOOL, "false",
+    "deterministic NAT (RFC 7422, Fortinet fixed-port-range): each of inside_addresses "
+    "owns a port range computed from its position; ports_per_subscriber sets its size "
+    "(0: the range shared evenly)", 0, 0, NULL },
+  { "inside_addresses", NATSIM_KEY_ADDRESSES, "10.0.0.1-10.0.255.255",
+    "the subscribers of deterministic NAT, in ascending order (simulated inside hosts are "
+    "numbered from 10.0.0.1)", 1, 16777216, NULL },
   { NULL, 0, NULL, NULL, 0, 0, NULL }
 };
 
@@ -108,6 +126,9 @@ static const char *const preset_linux[] = {
   "ports_per_subscriber", "0",
   "blocks_per_subscriber", "1",
   "hairpinning", "false",
+  "address_selection", "hash",
+  "block_timeout", "0s",
+  "deterministic", "false",
   NULL
 };
 
@@ -134,6 +155,9 @@ static const char *const preset_rfc[] = {
   "ports_per_subscriber", "0",
   "blocks_per_subscriber", "1",
   "hairpinning", "true",
+  "address_selection", "hash",
+  "block_timeout", "0s",
+  "deterministic", "false",
   NULL
 };
 
@@ -157,6 +181,9 @@ static const char *const preset_cisco_ios[] = {
   "ports_per_subscriber", "0",
   "blocks_per_subscriber", "1",
   "hairpinning", "false",
+  "address_selection", "first-fit",
+  "block_timeout", "0s",
+  "deterministic", "false",
   NULL
 };
 
@@ -181,6 +208,9 @@ static const char *const preset_cisco_asa[] = {
   "ports_per_subscriber", "0",
   "blocks_per_subscriber", "1",
   "hairpinning", "false",
+  "address_selection", "first-fit",
+  "block_timeout", "0s",
+  "deterministic", "false",
   NULL
 };
 
@@ -206,6 +236,9 @@ static const char *const preset_pf[] = {
   "ports_per_subscriber", "0",
   "blocks_per_subscriber", "1",
   "hairpinning", "false",
+  "address_selection", "hash",
+  "block_timeout", "0s",
+  "deterministic", "false",
   NULL
 };
 
@@ -230,6 +263,9 @@ static const char *const preset_juniper_pba[] = {
   "ports_per_subscriber", "128",
   "blocks_per_subscriber", "8",
   "hairpinning", "true",
+  "address_selection", "least-loaded",
+  "block_timeout", "0s",
+  "deterministic", "false",
   NULL
 };
 
@@ -245,14 +281,17 @@ const NatsimNatPreset natsim_nat_presets[] = {
   { "rfc", "BCP 127 as written (RFC 4787, 5382, 5508, 6888): EIM, address-dependent "
     "filtering, no port overloading, parity, UDP 300 s, TCP 7440 s, 120 s quarantine",
     preset_rfc },
-  { "cisco-ios", "Cisco IOS NAT overload defaults: UDP 300 s, TCP 86400 s, finrst 60 s, ICMP 60 s",
+  { "cisco-ios", "Cisco IOS NAT overload defaults: UDP 300 s, TCP 86400 s, finrst 60 s, ICMP 60 s; "
+    "first-fit: the next pool address only when the first has no free port",
     preset_cisco_ios },
-  { "cisco-asa", "Cisco ASA / FTD PAT defaults: UDP 120 s, conn 3600 s, random ports",
+  { "cisco-asa", "Cisco ASA / FTD PAT defaults: UDP 120 s, conn 3600 s, random ports; first-fit "
+    "across a PAT pool (address_selection = round-robin for the round-robin option)",
     preset_cisco_asa },
   { "pf", "pf / pfSense: ports 50001-65535 at random, symmetric mapping, UDP 60 s, TCP 86400 s",
     preset_pf },
   { "juniper-pba", "Juniper MX port block allocation: 128-port blocks, at most 8 per "
-    "subscriber, no parity; Junos default inactivity timeouts UDP 60 s, TCP 1800 s",
+    "subscriber, no parity; Junos default inactivity timeouts UDP 60 s, TCP 1800 s; a "
+    "subscriber's block on the address with the most free blocks",
     preset_juniper_pba },
   { NULL, NULL, NULL }
 };
@@ -301,6 +340,9 @@ natsim_nat_config_from_params (const NatsimParams *p, NatsimNatConfig *ret,
   cfg.sip_alg = natsim_params_get_bool (p, "sip_alg");
   cfg.tombstone = natsim_params_get_duration (p, "tombstone");
   cfg.hairpinning = natsim_params_get_bool (p, "hairpinning");
+  cfg.address_selection = natsim_params_get_enum (p, "address_selection");
+  cfg.block_timeout = natsim_params_get_duration (p, "block_timeout");
+  cfg.deterministic = natsim_params_get_bool (p, "deterministic");
 
   range = (guint64) cfg.port_hi - cfg.port_lo + 1;
   if (cfg.ports_per_subscriber > range)
@@ -319,9 +361,73 @@ natsim_nat_config_from_params (const NatsimParams *p, NatsimNatConfig *ret,
       return FALSE;
     }
   cfg.n_addresses = addrs->len;
+  if (cfg.deterministic)
+    {
+      g_autoptr (GArray) inside = natsim_params_get_addresses (p, "inside_addresses");
+      NatsimDeterministicPlan plan;
+
+      cfg.n_inside = inside->len;
+      cfg.inside_addresses = (uint32_t *) g_array_steal (inside, NULL);
+      if (!natsim_nat_deterministic_plan (&cfg, &plan))
+        {
+          if (plan.ports == 0)
+            natsim_set_key_error (error, "deterministic",
+                         "%" G_GUINT64_FORMAT " inside_addresses on %u "
+                         "public addresses leave less than one port each (port_range "
+                         "%u-%u has %" G_GUINT64_FORMAT " ports per address)",
+                         plan.subscribers, cfg.n_addresses, cfg.port_lo, cfg.port_hi,
+                         plan.range);
+          else
+            natsim_set_key_error (error, "deterministic",
+                         "%" G_GUINT64_FORMAT " inside_addresses need %"
+                         G_GUINT64_FORMAT " public addresses at %" G_GUINT64_FORMAT
+                         " ports each (%" G_GUINT64_FORMAT " subscribers per address), "
+                         "addresses has %u",
+                         plan.subscribers, plan.addresses_needed, plan.ports,
+                         plan.per_address, cfg.n_addresses);
+          g_free (cfg.inside_addresses);
+          return FALSE;
+        }
+    }
   cfg.addresses = (uint32_t *) g_array_steal (addrs, NULL);
   *ret = cfg;
   return TRUE;
+}
+
+gboolean
+natsim_nat_deterministic_plan (const NatsimNatConfig *cfg, NatsimDeterministicPlan *ret)
+{
+  NatsimDeterministicPlan d = { 0 };
+  guint64 n_addr = MAX (cfg->n_addresses, 1u);
+
+  d.subscribers = cfg->n_inside;
+  d.range = (guint64) cfg->port_hi - cfg->port_lo + 1;
+  if (cfg->ports_per_subscriber > 0)
+    d.ports = cfg->ports_per_subscriber;
+  else
+    {
+      /* The range shared evenly by the subscribers of one address. */
+      guint64 per = (d.subscribers + n_addr - 1) / n_addr;
+      d.ports = per > 0 ? d.range / per : d.range;
+    }
+  d.per_address = d.ports > 0 ? d.range / d.ports : d.range;
+  d.capacity = d.per_address * cfg->n_addresses;
+  d.addresses_needed = d.per_address > 0 ? (d.subscribers + d.per_address - 1) / d.per_address : 0;
+  *ret = d;
+  return d.ports > 0 && d.ports <= d.range && d.subscribers <= d.capacity;
+}
+
+const char *
+natsim_alloc_failure_name (NatsimAllocFailure cause)
+{
+  static const char *const names[NATSIM_FAIL_N] = {
+    [NATSIM_FAIL_NO_FREE_PORT] = "no_free_port",
+    [NATSIM_FAIL_NO_FREE_BLOCK] = "no_free_block",
+    [NATSIM_FAIL_SUBSCRIBER_BLOCK_LIMIT] = "subscriber_block_limit",
+    [NATSIM_FAIL_SUBSCRIBER_PORT_LIMIT] = "subscriber_port_limit",
+  };
+
+  return (guint) cause < NATSIM_FAIL_N ? names[cause] : "unknown";
 }
 
 void
@@ -333,4 +439,86 @@ natsim_nat_config_clear (NatsimNatConfig *cfg)
   cfg->n_addresses = 0;
   g_clear_pointer (&cfg->forwards, g_free);
   cfg->n_forwards = 0;
+  g_clear_pointer (&cfg->inside_addresses, g_free);
+  cfg->n_inside = 0;
+}
+
+static const char *
+selection_text (NatsimAddressSelection sel)
+{
+  switch (sel)
+    {
+    case NATSIM_SELECT_FIRST_FIT: return "first-fit: the lowest address that can serve a flow";
+    case NATSIM_SELECT_ROUND_ROBIN: return "round-robin: new hosts in turn, fall-back to the next";
+    case NATSIM_SELECT_LEAST_LOADED: return "least-loaded: the address with the most free ports or blocks";
+    default: return "hash: one address per host (and remote), no fall-back";
+    }
+}
+
+char *
+natsim_nat_config_describe (const NatsimNatConfig *cfg)
+{
+  GString *out = g_string_new (NULL);
+  guint64 range = (guint64) cfg->port_hi - cfg->port_lo + 1;
+  guint n = cfg->n_addresses;
+
+  g_string_append_printf (out, "ports per address        %" G_GUINT64_FORMAT
+                               " (port_range %u-%u)\n", range, cfg->port_lo, cfg->port_hi);
+  g_string_append_printf (out, "ports in the pool        %" G_GUINT64_FORMAT " = %"
+                               G_GUINT64_FORMAT " x %u address%s\n",
+                          range * n, range, n, n == 1 ? "" : "es");
+  if (cfg->deterministic)
+    {
+      NatsimDeterministicPlan d;
+      gboolean fits = natsim_nat_deterministic_plan (cfg, &d);
+
+      g_string_append (out, "deterministic NAT (RFC 7422): no allocation state, nothing to log\n");
+      g_string_append_printf (out, "subscribers              %" G_GUINT64_FORMAT
+                                   " (inside_addresses)\n", d.subscribers);
+      if (cfg->ports_per_subscriber > 0)
+        g_string_append_printf (out, "ports per subscriber     %" G_GUINT64_FORMAT
+                                     " (ports_per_subscriber)\n", d.ports);
+      else
+        g_string_append_printf (out, "ports per subscriber     %" G_GUINT64_FORMAT " = floor(%"
+                                     G_GUINT64_FORMAT " / ceil(%" G_GUINT64_FORMAT " / %u))\n",
+                                d.ports, d.range, d.subscribers, n);
+      g_string_append_printf (out, "subscribers per address  %" G_GUINT64_FORMAT " = floor(%"
+                                   G_GUINT64_FORMAT " / %" G_GUINT64_FORMAT ")\n",
+                              d.per_address, d.range, d.ports);
+      g_string_append_printf (out, "capacity                 %" G_GUINT64_FORMAT " = %"
+                                   G_GUINT64_FORMAT " x %u address%s%s\n",
+                              d.capacity, d.per_address, n, n == 1 ? "" : "es",
+                              fits ? "" : " (too few)");
+      g_string_append_printf (out, "addresses needed         %" G_GUINT64_FORMAT " = ceil(%"
+                                   G_GUINT64_FORMAT " / %" G_GUINT64_FORMAT ")\n",
+                              d.addresses_needed, d.subscribers, d.per_address);
+      g_string_append_printf (out, "subscriber i             address i / %" G_GUINT64_FORMAT
+                                   ", ports %u + (i mod %" G_GUINT64_FORMAT ") x %"
+                                   G_GUINT64_FORMAT " .. + %" G_GUINT64_FORMAT "\n",
+                              d.per_address, cfg->port_lo, d.per_address, d.ports,
+                              d.ports > 0 ? d.ports - 1 : 0);
+      return g_string_free (out, FALSE);
+    }
+  g_string_append_printf (out, "address selection        %s\n",
+                          selection_text (cfg->address_selection));
+  if (cfg->ports_per_subscriber > 0)
+    {
+      guint64 blocks = range / cfg->ports_per_subscriber;
+      guint per_sub = MAX (cfg->blocks_per_subscriber, 1u);
+
+      g_string_append_printf (out, "blocks per address       %" G_GUINT64_FORMAT " = floor(%"
+                                   G_GUINT64_FORMAT " / %u)\n",
+                              blocks, range, cfg->ports_per_subscriber);
+      g_string_append_printf (out, "blocks in the pool       %" G_GUINT64_FORMAT " = %"
+                                   G_GUINT64_FORMAT " x %u: at most that many subscribers "
+                                   "hold a block at once\n", blocks * n, blocks, n);
+      g_string_append_printf (out, "ports per subscriber     at most %" G_GUINT64_FORMAT
+                                   " = %u block%s x %u\n",
+                              (guint64) per_sub * cfg->ports_per_subscriber, per_sub,
+                              per_sub == 1 ? "" : "s", cfg->ports_per_subscriber);
+      if (cfg->block_timeout > 0)
+        g_string_append_printf (out, "active block timeout     %g s: then new ports come from "
+                                     "a new block\n", natsim_time_to_sec (cfg->block_timeout));
+    }
+  return g_string_free (out, FALSE);
 }

@@ -31,7 +31,7 @@ forwarded (NatsimNat *nat, uint32_t addr_idx, uint16_t port, NatsimNatResult *re
  * last external endpoint (@old_addr, @old_port: Linux keeps holding that
  * port for further datagrams to it). */
 static NatsimVerdict
-alloc_failed (NatsimNat *nat, const NatsimPacket *pkt, uint32_t addr_idx,
+alloc_failed (NatsimNat *nat, const NatsimPacket *pkt, uint32_t addr_idx, uint8_t cause,
               uint32_t old_addr, uint16_t old_port, NatsimTime old_died)
 {
   uint32_t t = nat_binding_alloc (nat);
@@ -39,14 +39,19 @@ alloc_failed (NatsimNat *nat, const NatsimPacket *pkt, uint32_t addr_idx,
   Binding *b;
   NatFlow f;
 
-  nat_emit_packet (nat, NATSIM_NAT_EV_ALLOC_FAILED, pkt, addr_idx);
+  nat_flow_of_packet (pkt, &f);
+  if (nat->observer != NULL)
+    {
+      Binding ev = { 0 };
+      nat_binding_init (nat, &ev, B_FREE, &f, addr_idx, 0);
+      nat_emit_full (nat, NATSIM_NAT_EV_ALLOC_FAILED, &ev, false, false, cause, NONE);
+    }
   if (nat->cfg.tombstone == 0)
     {
       nat_binding_release (nat, t);
       return NATSIM_VERDICT_ALLOC_FAILED;
     }
   e = nat_inside_get (nat, pkt->proto, pkt->src_addr, pkt->src_port, true);
-  nat_flow_of_packet (pkt, &f);
   b = binding (nat, t);
   nat_binding_init (nat, b, B_FAILED, &f, old_addr, old_port);
   b->died = old_died;
@@ -91,6 +96,7 @@ process_out (NatsimNat *nat, const NatsimPacket *pkt, NatsimNatResult *res)
   uint32_t addr_idx = NONE, e_idx, old_addr = NONE;
   uint16_t port = 0, old_port = 0;
   NatsimTime old_died = 0;
+  uint8_t cause;
   NatFlow f;
 
   if (idx != NAT_TABLE_NONE && binding (nat, idx)->status == B_ALIVE)
@@ -114,8 +120,8 @@ process_out (NatsimNat *nat, const NatsimPacket *pkt, NatsimNatResult *res)
 
   e_idx = nat_inside_get (nat, pkt->proto, pkt->src_addr, pkt->src_port, false);
   if (!forward_out (nat, pkt, &addr_idx, &port) &&
-      !nat_allocate (nat, pkt, e_idx, &addr_idx, &port))
-    return alloc_failed (nat, pkt, addr_idx, old_addr, old_port, old_died);
+      !nat_allocate (nat, pkt, e_idx, &addr_idx, &port, &cause))
+    return alloc_failed (nat, pkt, addr_idx, cause, old_addr, old_port, old_died);
 
   nat_flow_of_packet (pkt, &f);
   nat_binding_create (nat, pkt, &f, addr_idx, port, rebinding, false);

@@ -117,7 +117,18 @@ typedef struct
   uint32_t  addr_idx;
   uint32_t  n_blocks;
   uint32_t *blocks; /* block indices, into the pool's block array */
+  uint32_t  active; /* the block new ports come from (block_timeout > 0), or NONE */
+  NatsimTime active_since;
 } Subscriber;
+
+/* An inside host's address under paired pooling with a selection other
+ * than hash (RFC 4787 REQ-2: kept while the host has a live binding). */
+typedef struct
+{
+  uint32_t in_addr;
+  uint32_t addr_idx;
+  uint64_t n;       /* live bindings */
+} Host;
 
 enum { PROTO_IDX_UDP, PROTO_IDX_TCP, PROTO_IDX_ICMP, N_PROTO_IDX };
 
@@ -131,7 +142,12 @@ typedef struct
   uint32_t  *block_used;             /* ports in use in the block (all protocols) */
   uint32_t   next_block;             /* where the next free-block search starts */
   uint32_t   free_blocks;
+  NatsimTime *block_free_at;         /* quarantine > 0: when an empty block returns */
+  uint32_t   tried;                  /* selection stamp (nat->select_stamp when tried) */
 } AddressState;
+
+/* Timer kinds in the engine's private queue. */
+enum { TIMER_BINDING = 0, TIMER_BLOCK = 1 };
 
 struct NatsimNat
 {
@@ -148,6 +164,19 @@ struct NatsimNat
   GArray           *free_subscribers;
   NatTable          flows, replies, inside_index, subscriber_index;
   AddressState     *addrs;
+  bool              pba;         /* dynamic port blocks (ports_per_subscriber > 0) */
+  uint32_t          block_size;  /* ports per block or deterministic range, 0 = none */
+
+  /* address selection (nat-select.c) */
+  uint32_t          rr_next;     /* round-robin: the next address in turn */
+  uint32_t          select_stamp;
+  bool              track_hosts; /* paired pooling without hash: hosts table */
+  GArray           *hosts;       /* Host */
+  GArray           *free_hosts;  /* uint32_t */
+  NatTable          host_index;
+
+  /* deterministic NAT (RFC 7422) */
+  uint32_t          det_per_address;
 
   NatsimEventQueue *timers;
   NatsimTime        now;
@@ -244,6 +273,8 @@ void     nat_emit (NatsimNat *nat, NatsimNatEventType type, const Binding *b,
                    bool rebinding, bool inbound);
 void     nat_emit_packet (NatsimNat *nat, NatsimNatEventType type,
                           const NatsimPacket *pkt, uint32_t addr_idx);
+void     nat_emit_full (NatsimNat *nat, NatsimNatEventType type, const Binding *b,
+                        bool rebinding, bool inbound, uint8_t cause, uint32_t from);
 uint32_t nat_binding_alloc (NatsimNat *nat);
 void     nat_binding_init (NatsimNat *nat, Binding *b, BindingStatus status,
                            const NatFlow *f, uint32_t addr_idx, uint16_t ext_port);
@@ -262,7 +293,7 @@ void     nat_tombstone_replace (NatsimNat *nat, uint32_t idx);
 void     nat_port_ref (NatsimNat *nat, Binding *b);
 void     nat_port_unref (NatsimNat *nat, Binding *b);
 bool     nat_allocate (NatsimNat *nat, const NatsimPacket *pkt, uint32_t e_idx,
-                       uint32_t *ret_addr_idx, uint16_t *ret_port);
+                       uint32_t *ret_addr_idx, uint16_t *ret_port, uint8_t *ret_cause);
 
 /* nat-public.c: public addresses and static forwards. */
 uint32_t nat_public_index (const NatsimNat *nat, uint32_t addr);
@@ -279,7 +310,31 @@ void     nat_set_expiry (NatsimNat *nat, uint32_t idx, NatsimTime expiry);
 NatsimTime nat_timeout_for (const NatsimNat *nat, const Binding *b);
 void     nat_refresh (NatsimNat *nat, uint32_t idx, const NatsimPacket *pkt);
 
+/* nat-select.c: which public address a new binding or block takes. */
+typedef struct
+{
+  uint32_t pinned;   /* tried first (a mapping's or host's address), or NONE */
+  bool     only;     /* nothing but the pinned address */
+  bool     blocks;   /* least-loaded counts free blocks */
+  uint8_t  proto;
+  uint32_t hash_addr;
+  uint32_t k;        /* addresses returned so far */
+  uint32_t j;        /* position in the first-fit / round-robin order */
+  uint32_t start;    /* round-robin start */
+} AddrIter;
+
+void     nat_select_begin (NatsimNat *nat, AddrIter *it, const NatsimPacket *pkt,
+                           uint32_t pinned, bool only, bool blocks);
+uint32_t nat_select_next (NatsimNat *nat, AddrIter *it);
+void     nat_select_taken (NatsimNat *nat, AddrIter *it, uint32_t addr_idx);
+void     nat_emit_fallback (NatsimNat *nat, const NatsimPacket *pkt, uint32_t from,
+                            uint32_t to, uint16_t port);
+Host    *nat_host_get (NatsimNat *nat, uint32_t in_addr);
+void     nat_host_ref (NatsimNat *nat, uint32_t in_addr, uint32_t addr_idx, int delta);
+
 /* nat-blocks.c: port blocks of subscribers (ports_per_subscriber > 0). */
+Subscriber *nat_subscriber_find (NatsimNat *nat, uint32_t in_addr);
+void     nat_block_timer (NatsimNat *nat, uint32_t addr_idx, uint32_t blk, NatsimTime at);
 Subscriber *nat_subscriber_get (NatsimNat *nat, uint32_t in_addr, uint32_t addr_idx);
 bool     nat_subscriber_take_block (NatsimNat *nat, Subscriber *s);
 void     nat_subscriber_undo (NatsimNat *nat, Subscriber *sub, uint32_t n_blocks_before);

@@ -13,7 +13,7 @@ timer_arm (NatsimNat *nat, uint32_t idx, NatsimTime at)
   Binding *b = binding (nat, idx);
 
   b->timer_at = at;
-  natsim_eventq_push (nat->timers, at, 0, b->generation, idx);
+  natsim_eventq_push (nat->timers, at, TIMER_BINDING, b->generation, idx);
 }
 
 /* Sets the expiry of a record that has no pending timer yet. */
@@ -108,6 +108,8 @@ binding_expire (NatsimNat *nat, uint32_t idx)
   nat_table_del (&nat->replies, key_endpoint (b->proto, b->addr_idx, b->ext_port),
                  key_remote (b->rem_addr, b->rem_port));
   nat->live--;
+  if (nat->track_hosts)
+    nat_host_ref (nat, b->in_addr, b->addr_idx, -1);
   nat_emit (nat, NATSIM_NAT_EV_BINDING_EXPIRED, b, false, false);
   nat_port_unref (nat, b);
   b = binding (nat, idx);
@@ -165,6 +167,12 @@ natsim_nat_advance (NatsimNat *nat, NatsimTime now)
     {
       Binding *b;
       natsim_eventq_pop (nat->timers, &ev);
+      if (ev.kind == TIMER_BLOCK)
+        {
+          nat->now = ev.time;
+          nat_block_timer (nat, ev.aux, (uint32_t) ev.data, ev.time);
+          continue;
+        }
       b = binding (nat, (uint32_t) ev.data);
       if (b->generation != ev.aux || b->timer_at != ev.time)
         continue; /* stale */

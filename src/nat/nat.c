@@ -17,9 +17,18 @@
  * hash tables indexing them, per address a lazily allocated PortState
  * array per protocol, and a private event queue of timers.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "nat-private.h"
+
+static int
+cmp_u32 (const void *a, const void *b)
+{
+  uint32_t x = *(const uint32_t *) a, y = *(const uint32_t *) b;
+
+  return x < y ? -1 : x > y;
+}
 
 /* ---------- lifecycle and gauges ---------- */
 
@@ -27,14 +36,20 @@ NatsimNat *
 natsim_nat_new (const NatsimNatConfig *cfg, gsl_rng *rng)
 {
   NatsimNat *nat;
+  NatsimDeterministicPlan det = { 0 };
+
 
   g_return_val_if_fail (cfg != NULL, NULL);
   g_return_val_if_fail (cfg->n_addresses > 0 && cfg->n_addresses <= NATSIM_NAT_MAX_ADDRESSES, NULL);
   g_return_val_if_fail (cfg->port_lo >= 1 && cfg->port_lo <= cfg->port_hi, NULL);
 
+  g_return_val_if_fail (!cfg->deterministic || natsim_nat_deterministic_plan (cfg, &det), NULL);
+
   nat = g_new0 (NatsimNat, 1);
   nat->cfg = *cfg;
   nat->cfg.addresses = g_memdup2 (cfg->addresses, sizeof (uint32_t) * cfg->n_addresses);
+  nat->cfg.inside_addresses = cfg->n_inside > 0
+    ? g_memdup2 (cfg->inside_addresses, sizeof (uint32_t) * cfg->n_inside) : NULL;
   if (nat->cfg.blocks_per_subscriber == 0)
     nat->cfg.blocks_per_subscriber = 1;
   nat->rng = rng;
@@ -49,17 +64,37 @@ natsim_nat_new (const NatsimNatConfig *cfg, gsl_rng *rng)
   nat_table_init (&nat->replies);
   nat_table_init (&nat->inside_index);
   nat_table_init (&nat->subscriber_index);
+  nat_table_init (&nat->host_index);
+  nat->hosts = g_array_new (FALSE, FALSE, sizeof (Host));
+  nat->free_hosts = g_array_new (FALSE, FALSE, sizeof (uint32_t));
   nat->addrs = g_new0 (AddressState, cfg->n_addresses);
-  if (cfg->ports_per_subscriber > 0)
+  if (cfg->deterministic)
     {
+      /* RFC 7422: subscriber i owns range i % per_address of address
+       * i / per_address; only this index is kept, no allocation state. */
+      nat->block_size = (uint32_t) det.ports;
+      nat->det_per_address = (uint32_t) det.per_address;
+      qsort (nat->cfg.inside_addresses, cfg->n_inside, sizeof (uint32_t), cmp_u32);
+    }
+  else if (cfg->ports_per_subscriber > 0)
+    {
+      nat->pba = true;
+      nat->block_size = cfg->ports_per_subscriber;
       nat->n_blocks = nat->range / cfg->ports_per_subscriber;
       for (guint i = 0; i < cfg->n_addresses; i++)
         {
           nat->addrs[i].block_owner = g_new0 (uint32_t, nat->n_blocks);
           nat->addrs[i].block_used = g_new0 (uint32_t, nat->n_blocks);
+          nat->addrs[i].block_free_at = g_new0 (NatsimTime, nat->n_blocks);
           nat->addrs[i].free_blocks = nat->n_blocks;
         }
     }
+  /* RFC 4787 REQ-2 with a selection other than hash: a host's address is
+   * remembered while it has live bindings (port blocks remember it in the
+   * subscriber; hash needs no memory). */
+  nat->track_hosts = cfg->pooling == NATSIM_POOLING_PAIRED &&
+                     cfg->address_selection != NATSIM_SELECT_HASH &&
+                     !nat->pba && !cfg->deterministic;
   for (guint i = 0; i < cfg->n_addresses; i++)
     for (int p = 0; p < N_PROTO_IDX; p++)
       nat->addrs[i].last_alloc[p] = nat->range - 1;
@@ -79,6 +114,7 @@ natsim_nat_free (NatsimNat *nat)
         g_free (nat->addrs[i].ports[p]);
       g_free (nat->addrs[i].block_owner);
       g_free (nat->addrs[i].block_used);
+      g_free (nat->addrs[i].block_free_at);
     }
   for (guint i = 0; i < nat->subscribers->len; i++)
     g_free (g_array_index (nat->subscribers, Subscriber, i).blocks);
@@ -92,9 +128,13 @@ natsim_nat_free (NatsimNat *nat)
   nat_table_clear (&nat->replies);
   nat_table_clear (&nat->inside_index);
   nat_table_clear (&nat->subscriber_index);
+  nat_table_clear (&nat->host_index);
+  g_array_unref (nat->hosts);
+  g_array_unref (nat->free_hosts);
   natsim_eventq_free (nat->timers);
   nat_forwards_clear (nat);
   g_free (nat->cfg.addresses);
+  g_free (nat->cfg.inside_addresses);
   g_free (nat);
 }
 
@@ -133,6 +173,25 @@ natsim_nat_ports_in_use_total (const NatsimNat *nat)
   for (guint i = 0; i < nat->cfg.n_addresses; i++)
     sum += natsim_nat_ports_in_use (nat, i);
   return sum;
+}
+
+guint64
+natsim_nat_blocks_per_address (const NatsimNat *nat)
+{
+  return nat->pba ? nat->n_blocks : 0;
+}
+
+guint64
+natsim_nat_blocks_in_use (const NatsimNat *nat, guint addr_index)
+{
+  g_return_val_if_fail (addr_index < nat->cfg.n_addresses, 0);
+  return nat->pba ? nat->n_blocks - nat->addrs[addr_index].free_blocks : 0;
+}
+
+guint64
+natsim_nat_block_holders (const NatsimNat *nat)
+{
+  return nat->pba ? nat->subscriber_index.count : 0;
 }
 
 bool

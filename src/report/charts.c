@@ -341,19 +341,43 @@ nice_step (double span, guint n)
   return 10.0 * mag;
 }
 
+/* Steps of a clock: about 6 tics over @span (seconds, minutes or hours). */
+static double
+time_step (double span)
+{
+  static const double steps[] = { 1, 2, 5, 10, 15, 20, 30, 60, 120, 180, 240, 360, 720, 1440 };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (steps); i++)
+    if (steps[i] >= span / 6.0)
+      return steps[i];
+  return nice_step (span, 5);
+}
+
 /* "set {axis}tics ('0' 0, '1,000' 1000, ...)" over [@lo, @hi], each label
  * the value times @scale plus @suffix; returns the longest label's length
  * in characters (for the margin). */
 static guint
+append_tics_step (GString *gp, const char *axis, double lo, double hi, double scale,
+                  const char *suffix, gboolean integers, double step);
+
+static guint
 append_tics (GString *gp, const char *axis, double lo, double hi, double scale,
              const char *suffix, gboolean integers)
 {
-  double step, first;
-  guint width = 1, k = 0;
-
   if (!(hi > lo) || !isfinite (lo) || !isfinite (hi))
     return 1;
-  step = nice_step (hi - lo, 5);
+  return append_tics_step (gp, axis, lo, hi, scale, suffix, integers, nice_step (hi - lo, 6));
+}
+
+static guint
+append_tics_step (GString *gp, const char *axis, double lo, double hi, double scale,
+                  const char *suffix, gboolean integers, double step)
+{
+  double first;
+  guint width = 1, k = 0;
+
+  if (!(hi > lo) || !isfinite (lo) || !isfinite (hi) || !(step > 0.0))
+    return 1;
   if (integers && step < 1.0)
     step = 1.0;
   first = ceil (lo / step - 1e-9) * step;
@@ -672,7 +696,26 @@ natsim_chart_line_svg (const NatsimLineChart *c, const char *id_prefix,
         }
 
   gp = g_string_new (NULL);
-  append_preamble (gp, c->title, c->x_label, c->y_label);
+  {
+    /* A flat line on an axis says little: the title says it is flat. */
+    gboolean flat = TRUE;
+    double first = NAN;
+    g_autofree char *title = NULL;
+
+    for (guint s_ = 0; s_ < c->n_series && flat; s_++)
+      for (guint i = 0; i < c->n_x && flat; i++)
+        if (isfinite (c->series[s_].y[i]))
+          {
+            if (isnan (first))
+              first = c->series[s_].y[i];
+            else if (c->series[s_].y[i] != first)
+              flat = FALSE;
+          }
+    title = flat && c->n_x > 1 && c->title != NULL
+              ? g_strconcat (c->title, " (the same at every point)", NULL)
+              : g_strdup (c->title);
+    append_preamble (gp, title, c->x_label, c->y_label);
+  }
   g_string_append (gp, "$d << EOD\n");
   for (guint i = 0; i < c->n_x; i++)
     {
@@ -727,6 +770,8 @@ natsim_chart_line_svg (const NatsimLineChart *c, const char *id_prefix,
       g_string_append (gp, "set logscale x 10\n");
       append_log_tics (gp, "x", x_lo, x_hi);
     }
+  else if (c->x_time && x_hi - x_lo >= 6.0)
+    append_tics_step (gp, "x", x_lo, x_hi, 1.0, "", FALSE, time_step (x_hi - x_lo));
   else
     append_tics (gp, "x", x_lo, x_hi, 1.0, "", FALSE);
 

@@ -197,6 +197,7 @@ add_note (GPtrArray *out, const char *id, const char *title,
 static void
 shade_warmup (NatsimLineChart *chart, const TimeAxis *t)
 {
+  chart->x_time = TRUE;
   if (t->warmup > 0.0)
     {
       chart->shade_label = "warm-up";

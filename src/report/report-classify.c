@@ -274,6 +274,8 @@ lifetime_words (double v, NatsimRefreshFound r)
     case NATSIM_REFRESH_FOUND_UNKNOWN:
     default: dir = "refresh not tested"; break;
     }
+  if (isnan (v))
+    return g_strdup ("unknown (no mapping could be reached)");
   if (v < 0)
     return g_strdup_printf ("longer than %.0f s (%s)", NATSIM_CLASSIFY_MAX_GAP_S, dir);
   return g_strdup_printf ("%.0f s (%s)", v, dir);

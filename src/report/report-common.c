@@ -65,7 +65,20 @@ static const char *const stat_labels[NATSIM_STAT_N] = {
   [NATSIM_STAT_BINDING_LOSSES_MEDIA] = "binding losses, media",
   [NATSIM_STAT_BINDING_LOSSES_KEEPALIVE] = "binding losses, keepalive",
   [NATSIM_STAT_BINDING_LOSSES_HOUSEKEEPING] = "binding losses, housekeeping",
+  [NATSIM_STAT_NO_FREE_PORT] = "failed: no free port",
+  [NATSIM_STAT_NO_FREE_BLOCK] = "failed: no free block",
+  [NATSIM_STAT_SUBSCRIBER_BLOCK_LIMIT] = "failed: sub. block limit",
+  [NATSIM_STAT_SUBSCRIBER_PORT_LIMIT] = "failed: sub. port limit",
+  [NATSIM_STAT_ADDRESS_FALLBACKS] = "address fall-backs",
+  [NATSIM_STAT_PEAK_BLOCKS_PER_ADDRESS] = "peak blocks per address",
+  [NATSIM_STAT_PEAK_BLOCK_SUBSCRIBERS] = "peak block subscribers",
 };
+
+gboolean
+report_stat_hidden (const NatsimSummary *sum, NatsimStat s)
+{
+  return s >= NATSIM_STAT_NO_FREE_PORT && sum->totals.v[s] == 0.0 && sum->ci95.v[s] == 0.0;
+}
 
 const char *
 report_stat_label (NatsimStat s)
@@ -479,6 +492,49 @@ append_worst_interval (GString *out, const NatsimReport *r,
                           has_warmup (r) ? " (warm-up included)" : "");
 }
 
+/* Names the true causes of the refusals (report.json no_free_port ...). */
+static void
+append_failure_causes (GString *t, const NatsimReport *r, const NatsimSummary *sum)
+{
+  char a[REPORT_NUM_BUF];
+  const char *blocks = report_config_get (r, "nat", "blocks_per_subscriber");
+  const char *size = report_config_get (r, "nat", "ports_per_subscriber");
+  double port = total (sum, NATSIM_STAT_NO_FREE_PORT);
+  double nb = total (sum, NATSIM_STAT_NO_FREE_BLOCK);
+  double bl = total (sum, NATSIM_STAT_SUBSCRIBER_BLOCK_LIMIT);
+  double pl = total (sum, NATSIM_STAT_SUBSCRIBER_PORT_LIMIT);
+  const char *sep = " Why:";
+
+  if (nb > 0.0)
+    {
+      g_string_append_printf (t, "%s %s found no free port block on the addresses "
+                                 "they could use (the pool ran out of blocks: add "
+                                 "addresses or use smaller blocks)",
+                              sep, report_fmt_num (a, nb));
+      sep = ";";
+    }
+  if (bl > 0.0)
+    {
+      g_string_append_printf (t, "%s %s came from subscribers already holding all "
+                                 "%s of their blocks (nat.blocks_per_subscriber) "
+                                 "with every port in use",
+                              sep, report_fmt_num (a, bl), blocks != NULL ? blocks : "?");
+      sep = ";";
+    }
+  if (pl > 0.0)
+    {
+      g_string_append_printf (t, "%s %s came from subscribers whose fixed port range "
+                                 "(deterministic NAT, %s ports) was full",
+                              sep, report_fmt_num (a, pl),
+                              size != NULL && strcmp (size, "0") != 0 ? size : "an even share of the");
+      sep = ";";
+    }
+  if (port > 0.0)
+    g_string_append_printf (t, "%s %s found no free port on their address", sep,
+                            report_fmt_num (a, port));
+  g_string_append (t, ".");
+}
+
 static void
 find_blocking (GPtrArray *out, const NatsimReport *r, const NatsimSummary *sum)
 {
@@ -487,6 +543,7 @@ find_blocking (GPtrArray *out, const NatsimReport *r, const NatsimSummary *sum)
   double flows = total (sum, NATSIM_STAT_FLOWS);
   const char *block = report_config_get (r, "nat", "ports_per_subscriber");
   GString *t = g_string_new (NULL);
+  gboolean by_cause;
 
   if (fails <= 0.0)
     {
@@ -507,11 +564,13 @@ find_blocking (GPtrArray *out, const NatsimReport *r, const NatsimSummary *sum)
       return;
     }
 
+  by_cause = total (sum, NATSIM_STAT_NO_FREE_BLOCK) + total (sum, NATSIM_STAT_SUBSCRIBER_BLOCK_LIMIT)
+             + total (sum, NATSIM_STAT_SUBSCRIBER_PORT_LIMIT) > 0.0;
   append_pool (t, r, sum);
   g_string_append_printf (t, ", %s %%", report_fmt_percent (a, total (sum, NATSIM_STAT_BLOCKING_PROBABILITY)));
   append_ci (t, sum, NATSIM_STAT_BLOCKING_PROBABILITY, TRUE);
-  g_string_append_printf (t, " of new flows were refused for want of a "
-                             "free port: %s of %s mapping %s",
+  g_string_append_printf (t, " of new flows were refused%s: %s of %s mapping %s",
+                          by_cause ? "" : " for want of a free port",
                           report_fmt_num (b, fails), report_fmt_num (c, flows),
                           plural (flows, "attempt", "attempts"));
   append_worst_class (t, sum, NATSIM_STAT_ALLOCATION_FAILURES);
@@ -525,7 +584,9 @@ find_blocking (GPtrArray *out, const NatsimReport *r, const NatsimSummary *sum)
         report_fmt_percent (a, w->mean.v[NATSIM_STAT_BLOCKING_PROBABILITY]));
   }
   g_string_append (t, ".");
-  if (block != NULL && strcmp (block, "0") != 0)
+  if (by_cause)
+    append_failure_causes (t, r, sum);
+  else if (block != NULL && strcmp (block, "0") != 0)
     g_string_append_printf (t, " Each subscriber may hold at most %s ports "
                                "(nat.ports_per_subscriber), which refuses "
                                "flows before the pool is full.",

@@ -149,6 +149,13 @@ add_figures (JsonBuilder *b, const NatsimSummary *sum)
       add_count (b, a->peak_ports);
       json_builder_set_member_name (b, "allocation_failures");
       add_count (b, a->allocation_failures);
+      /* Extension: port blocks and address selection (docs/report.md). */
+      json_builder_set_member_name (b, "blocks");
+      add_count (b, a->blocks);
+      json_builder_set_member_name (b, "peak_blocks");
+      add_count (b, a->peak_blocks);
+      json_builder_set_member_name (b, "address_fallbacks");
+      add_count (b, a->address_fallbacks);
       json_builder_end_object (b);
     }
   json_builder_end_array (b);
@@ -180,6 +187,30 @@ add_figures (JsonBuilder *b, const NatsimSummary *sum)
       json_builder_add_string_value (b, a->address);
       json_builder_set_member_name (b, "ports");
       add_series (b, a->tl_ports);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  /* Extension: port blocks in use (all addresses), subscribers holding a
+   * block, and blocks in use per address; empty without port blocks. */
+  json_builder_set_member_name (b, "blocks_in_use");
+  add_series (b, sum != NULL ? sum->tl_blocks : NULL);
+  json_builder_set_member_name (b, "subscribers_with_blocks");
+  add_series (b, sum != NULL ? sum->tl_block_subscribers : NULL);
+  json_builder_set_member_name (b, "blocks_in_use_per_address");
+  json_builder_begin_array (b);
+  for (guint i = 0; sum != NULL && sum->addresses != NULL
+                    && i < sum->addresses->len; i++)
+    {
+      const NatsimAddressSummary *a
+        = &g_array_index (sum->addresses, NatsimAddressSummary, i);
+
+      if (a->tl_blocks == NULL)
+        continue;
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "address");
+      json_builder_add_string_value (b, a->address);
+      json_builder_set_member_name (b, "blocks");
+      add_series (b, a->tl_blocks);
       json_builder_end_object (b);
     }
   json_builder_end_array (b);

@@ -67,7 +67,7 @@ drop_words (uint8_t verdict)
     case NATSIM_VERDICT_BINDING_LOST: return "dropped: mapping expired (binding loss)";
     case NATSIM_VERDICT_FILTERED: return "dropped: filtered";
     case NATSIM_VERDICT_UNSOLICITED: return "dropped: no mapping (unsolicited)";
-    case NATSIM_VERDICT_NOT_TRANSLATED: return "not translated";
+    case NATSIM_VERDICT_NOT_TRANSLATED: return "dropped: for the NAT box itself (no hairpinning)";
     default: return NULL;
     }
 }

@@ -35,6 +35,10 @@ double report_kind_value (const NatsimStats *st, NatsimStat base, NatsimFlowKind
 
 /* The label of a figure for people ("flows (mapping attempts)"). */
 const char *report_stat_label (NatsimStat s);
+/* True for a figure the totals tables leave out: the failure causes,
+ * fall-backs and block figures while they are 0 (no port blocks, nothing
+ * refused, hash selection). */
+gboolean report_stat_hidden (const NatsimSummary *sum, NatsimStat s);
 
 /* Seconds as "h:mm:ss" (time since the start of the run). */
 const char *report_fmt_clock (char *buf, double seconds);

@@ -217,7 +217,7 @@ report_table_totals (const NatsimReport *r)
       const char *cells[3];
 
       /* The per-kind figures have a table of their own. */
-      if (report_stat_is_by_kind (s))
+      if (report_stat_is_by_kind (s) || report_stat_hidden (sum, s))
         continue;
       if (s == NATSIM_STAT_BLOCKING_PROBABILITY)
         {
@@ -360,6 +360,7 @@ report_table_addresses (const NatsimReport *r)
   const NatsimSummary *sum = r->summary;
   g_autoptr (GArray) order = NULL;
   guint pool = report_pool_size (r);
+  gboolean blocks = FALSE, fallbacks = FALSE;
   ReportTable *t;
 
   if (sum == NULL || sum->addresses == NULL || sum->addresses->len == 0)
@@ -369,35 +370,48 @@ report_table_addresses (const NatsimReport *r)
                             "#allocation failures", NULL)
                : table_new ("address", "#peak ports", "#allocation failures",
                             NULL);
+  /* Port blocks and address fall-backs get columns when there are any. */
+  for (guint i = 0; i < sum->addresses->len; i++)
+    {
+      const NatsimAddressSummary *a = &g_array_index (sum->addresses, NatsimAddressSummary, i);
+
+      blocks = blocks || a->blocks > 0.0;
+      fallbacks = fallbacks || a->address_fallbacks > 0.0;
+    }
+  if (blocks)
+    table_add_column (t, "peak blocks", TRUE);
+  if (fallbacks)
+    table_add_column (t, "fall-backs", TRUE);
   for (guint i = 0; i < order->len; i++)
     {
       const NatsimAddressSummary *a
         = &g_array_index (sum->addresses, NatsimAddressSummary,
                           g_array_index (order, guint, i));
       char p[REPORT_NUM_BUF], s[REPORT_NUM_BUF], f[REPORT_NUM_BUF];
+      char bk[REPORT_NUM_BUF], bt[REPORT_NUM_BUF], fb[REPORT_NUM_BUF];
       g_autofree char *share = NULL;
+      g_autofree char *block_cell = NULL;
+      const char *cells[6];
+      guint n = 0;
 
+      cells[n++] = a->address;
+      cells[n++] = report_fmt_num (p, a->peak_ports);
       if (pool > 0)
         {
-          const char *cells[4];
-
           share = g_strdup_printf ("%s %%",
                                    report_fmt_percent (s, a->peak_ports / pool));
-          cells[0] = a->address;
-          cells[1] = report_fmt_num (p, a->peak_ports);
-          cells[2] = share;
-          cells[3] = report_fmt_num (f, a->allocation_failures);
-          table_add_row (t, cells);
+          cells[n++] = share;
         }
-      else
+      cells[n++] = report_fmt_num (f, a->allocation_failures);
+      if (blocks)
         {
-          const char *cells[3];
-
-          cells[0] = a->address;
-          cells[1] = report_fmt_num (p, a->peak_ports);
-          cells[2] = report_fmt_num (f, a->allocation_failures);
-          table_add_row (t, cells);
+          block_cell = g_strdup_printf ("%s of %s", report_fmt_num (bk, a->peak_blocks),
+                                        report_fmt_num (bt, a->blocks));
+          cells[n++] = block_cell;
         }
+      if (fallbacks)
+        cells[n++] = report_fmt_num (fb, a->address_fallbacks);
+      table_add_row (t, cells);
     }
   if (order->len < sum->addresses->len)
     t->note = g_strdup_printf ("The %u busiest of %u addresses are shown; "

@@ -89,7 +89,8 @@ append_totals (GString *out, const NatsimSummary *sum)
 
       /* Blocking is shown beside the failures it is the share of; the
        * per-kind figures get a table of their own. */
-      if (s == NATSIM_STAT_BLOCKING_PROBABILITY || report_stat_is_by_kind (s))
+      if (s == NATSIM_STAT_BLOCKING_PROBABILITY || report_stat_is_by_kind (s)
+          || report_stat_hidden (sum, s))
         continue;
       g_string_append (out, "  ");
       /* A figure added to NatsimStat without a label shows its key. */
@@ -275,13 +276,27 @@ append_kinds (GString *out, const NatsimReport *r)
 static void
 append_addresses (GString *out, const NatsimSummary *sum)
 {
+  gboolean blocks = FALSE, fallbacks = FALSE;
+
   if (sum->addresses == NULL || sum->addresses->len == 0)
     return;
+  /* Port blocks and address fall-backs get columns when there are any. */
+  for (guint i = 0; i < sum->addresses->len; i++)
+    {
+      const NatsimAddressSummary *a = &g_array_index (sum->addresses, NatsimAddressSummary, i);
+
+      blocks = blocks || a->blocks > 0.0;
+      fallbacks = fallbacks || a->address_fallbacks > 0.0;
+    }
 
   g_string_append (out, "\nPer address\n  ");
   append_padded (out, "address", 15, FALSE);
   append_padded (out, "peak ports", COLUMN_WIDTH, TRUE);
   append_padded (out, "allocation failures", 22, TRUE);
+  if (blocks)
+    append_padded (out, "peak blocks", COLUMN_WIDTH, TRUE);
+  if (fallbacks)
+    append_padded (out, "fall-backs", COLUMN_WIDTH, TRUE);
   g_string_append_c (out, '\n');
   for (guint i = 0; i < sum->addresses->len; i++)
     {
@@ -293,6 +308,10 @@ append_addresses (GString *out, const NatsimSummary *sum)
       append_padded (out, a->address, 15, FALSE);
       append_padded (out, report_fmt_num (buf, a->peak_ports), COLUMN_WIDTH, TRUE);
       append_padded (out, report_fmt_num (buf, a->allocation_failures), 22, TRUE);
+      if (blocks)
+        append_padded (out, report_fmt_num (buf, a->peak_blocks), COLUMN_WIDTH, TRUE);
+      if (fallbacks)
+        append_padded (out, report_fmt_num (buf, a->address_fallbacks), COLUMN_WIDTH, TRUE);
       g_string_append_c (out, '\n');
     }
 }

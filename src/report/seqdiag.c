@@ -12,7 +12,7 @@
 #define LANE_W   250.0
 #define LEFT     90.0
 #define TOP      58.0
-#define ROW_H    44.0
+#define ROW_H    48.0
 
 static double
 lane_x (guint i)
@@ -98,9 +98,12 @@ report_seq_diagram_svg (const SeqLane *lanes, guint n_lanes, guint nat_lane,
         }
       if (msg->to != nat_lane)
         {
-          arrow (s, xn, xt, ya, "xl");
+          /* A packet that goes back to the side it came from (a hairpin)
+           * is drawn a little lower, so that both arrows show. */
+          double yb = msg->from != nat_lane && (xf < xn) == (xt < xn) ? ya + 8 : ya;
+          arrow (s, xn, xt, yb, "xl");
           if (msg->right != NULL)
-            text (s, (xn + xt) / 2, ya + 13, "middle", "pl", msg->right);
+            text (s, (xn + xt) / 2, yb + 13, "middle", "pl", msg->right);
         }
     }
   g_string_append (s, "</svg>\n");

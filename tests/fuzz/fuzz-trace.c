@@ -5,8 +5,9 @@
  * /proc/self/fd/N: a regular file, so the reader's own pread() fast path
  * for native pcap is exercised as well as libpcap.  Inputs of odd length
  * are opened twice, as two files merged by timestamp.  Every packet is
- * read, checked against the documented invariants, and turned into NAT
- * packets in both directions. */
+ * read, checked against the documented invariants, turned into NAT
+ * packets in both directions, and fed to IP reassembly and to the SIP
+ * streams (small pools, so that eviction is exercised too). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,9 @@
 #include <glib/gstdio.h>
 
 #include "fuzz.h"
+#include "natsim/reasm.h"
+#include "natsim/sip-stream.h"
+#include "natsim/sip.h"
 #include "natsim/trace.h"
 
 static int
@@ -79,9 +83,40 @@ check_packet (const NatsimTracePacket *tp)
     sink += pkt.dst_port;
 }
 
+static void
+on_message (const NatsimTracePacket *tp, const uint8_t *msg, size_t len, void *user_data)
+{
+  NatsimSipInfo info;
+
+  for (size_t i = 0; i < len; i++)
+    sink += msg[i];
+  sink += natsim_sip_peek (msg, len, &info);
+}
+
+/* Reassembly and SIP streams of every packet. */
+static void
+check_layers (NatsimReasm *ra, NatsimSipStreams *ss, const NatsimTracePacket *tp)
+{
+  NatsimReasmDatagram d;
+
+  if (tp->fragment)
+    {
+      if (natsim_reasm_add (ra, tp, &d) == NATSIM_REASM_COMPLETE)
+        {
+          for (size_t i = 0; i < d.payload_len; i++)
+            sink += d.payload[i];
+          fuzz_assert (d.fragments >= 1);
+        }
+      return;
+    }
+  natsim_sip_streams_feed (ss, tp, on_message, NULL);
+}
+
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
+  g_autoptr (NatsimReasm) ra = natsim_reasm_new (2);
+  g_autoptr (NatsimSipStreams) ss = natsim_sip_streams_new (2, 256);
   g_autoptr (NatsimTraceReader) r = NULL;
   g_autoptr (GError) error = NULL;
   g_autofree char *path = NULL;
@@ -126,6 +161,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
           prev = tp.time;
           fuzz_assert (tp.file_index < n_files);
           check_packet (&tp);
+          check_layers (ra, ss, &tp);
           n_packets++;
         }
       st = natsim_trace_reader_stats (r);

@@ -586,11 +586,11 @@ has_check (GPtrArray *checks, const char *id, const char *needle)
 }
 
 static bool
-has_rec (GPtrArray *recs, const char *id, double value)
+has_rec (GArray *recs, const char *id, double value)
 {
   for (guint i = 0; i < recs->len; i++)
     {
-      NatsimCheckRecommendation *r = g_ptr_array_index (recs, i);
+      const NatsimRecommendation *r = &g_array_index (recs, NatsimRecommendation, i);
       if (strcmp (r->id, id) == 0 && (value < 0 || r->value == value))
         {
           assert_string_equal (r->basis, "arithmetic");
@@ -616,7 +616,8 @@ test_checks (void **state)
   g_autoptr (NatsimScenario) g = natsim_scenario_load_data_with_overrides (ini, (gsize) -1, "t.ini",
                                                                            good, &error);
   g_autoptr (NatsimScenario) d = NULL;
-  g_autoptr (GPtrArray) checks = NULL, recs = NULL;
+  g_autoptr (GPtrArray) checks = NULL;
+  g_autoptr (GArray) recs = NULL;
 
   assert_non_null (s);
   assert_non_null (g);
@@ -632,7 +633,7 @@ test_checks (void **state)
   assert_true (has_rec (recs, "timeout.tcp_established", 7440));
   assert_true (has_rec (recs, "pool.ports_per_subscriber", -1));
   g_clear_pointer (&checks, g_ptr_array_unref);
-  g_clear_pointer (&recs, g_ptr_array_unref);
+  g_clear_pointer (&recs, g_array_unref);
 
   /* BCP 127 timeouts cover every refresh: silence. */
   checks = natsim_check_scenario (g);
@@ -641,7 +642,7 @@ test_checks (void **state)
   assert_false (has_check (checks, "refresh.tcp", NULL));
   assert_int_equal (recs->len, 0);
   g_clear_pointer (&checks, g_ptr_array_unref);
-  g_clear_pointer (&recs, g_ptr_array_unref);
+  g_clear_pointer (&recs, g_array_unref);
 
   /* The shipped default: only its intercoms (no keepalive by design). */
   {
@@ -710,9 +711,9 @@ test_checks_default (void **state)
   g_autoptr (NatsimScenario) d = load_default (NULL);
   g_autoptr (NatsimScenario) ok = load_default (sound);
   g_autoptr (GPtrArray) checks = natsim_check_scenario (d);
-  g_autoptr (GPtrArray) recs = natsim_check_recommendations (d);
+  g_autoptr (GArray) recs = natsim_check_recommendations (d);
   g_autoptr (GPtrArray) ok_checks = natsim_check_scenario (ok);
-  g_autoptr (GPtrArray) ok_recs = natsim_check_recommendations (ok);
+  g_autoptr (GArray) ok_recs = natsim_check_recommendations (ok);
 
   assert_int_equal (checks->len, G_N_ELEMENTS (expected));
   for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
@@ -734,12 +735,13 @@ test_checks_default (void **state)
         }
     }
   /* The recommendations are the intercoms' arithmetic: a keepalive at
-   * 80 % of the 30 s UDP timeout, or a timeout over their hour. */
+   * 80 % of the 30 s UDP timeout, or a timeout over their hour
+   * (natsim_timeout_for_gap: 3600 s + 10 % = 3960 s). */
   assert_int_equal (recs->len, 2);
   assert_true (has_rec (recs, "keepalive.interval", 24));
-  assert_true (has_rec (recs, "timeout.udp", 4500));
+  assert_true (has_rec (recs, "timeout.udp", 3960));
   for (guint i = 0; i < recs->len; i++)
-    assert_non_null (strstr (((NatsimCheckRecommendation *) g_ptr_array_index (recs, i))->reason,
+    assert_non_null (strstr (g_array_index (recs, NatsimRecommendation, i).reason,
                              "intercoms"));
 
   /* Intercoms with STUN keepalives every 24-29 s: the same RFC warnings,
@@ -768,7 +770,8 @@ test_checks_each_warning (void **state)
                                                                              "t.ini", bad, NULL);
     g_autoptr (NatsimScenario) g = natsim_scenario_load_data_with_overrides (ini, (gsize) -1,
                                                                              "t.ini", good, NULL);
-    g_autoptr (GPtrArray) cb = NULL, cg = NULL, rb = NULL;
+    g_autoptr (GPtrArray) cb = NULL, cg = NULL;
+    g_autoptr (GArray) rb = NULL;
 
     assert_non_null (b);
     assert_non_null (g);
@@ -821,7 +824,8 @@ test_checks_each_warning (void **state)
                                                                              "t.ini", over, NULL);
     g_autoptr (NatsimScenario) g = natsim_scenario_load_data_with_overrides (ini, (gsize) -1,
                                                                              "t.ini", good, NULL);
-    g_autoptr (GPtrArray) ce = NULL, co = NULL, cg = NULL, re = NULL, rg = NULL;
+    g_autoptr (GPtrArray) ce = NULL, co = NULL, cg = NULL;
+    g_autoptr (GArray) re = NULL, rg = NULL;
 
     assert_non_null (e);
     assert_non_null (o);
@@ -837,7 +841,7 @@ test_checks_each_warning (void **state)
     assert_true (has_rec (re, "pool.addresses", -1));
     for (guint i = 0; i < re->len; i++)
       {
-        NatsimCheckRecommendation *r = g_ptr_array_index (re, i);
+        const NatsimRecommendation *r = &g_array_index (re, NatsimRecommendation, i);
         if (strcmp (r->id, "pool.addresses") == 0)
           assert_true (r->value >= 3);
       }

@@ -12,6 +12,81 @@
 #include "natsim/plan.h"
 #include "natsim/sweep.h"
 
+/* The one timeout-from-gap rule: gap + max(10 %, 5 s), rounded up; the
+ * RFC floors unless allowed below them. */
+static void
+test_timeout_rule (void **state)
+{
+  assert_float_equal (natsim_timeout_for_gap (3600.0), 3960.0, 0);
+  assert_float_equal (natsim_timeout_for_gap (32.49), 38.0, 0);
+  assert_float_equal (natsim_timeout_for_gap (10.0), 15.0, 0);
+  assert_float_equal (natsim_timeout_for_gap (50.0), 55.0, 0);
+  assert_float_equal (natsim_timeout_for_gap (100.0), 110.0, 0);
+  assert_true (isnan (natsim_timeout_for_gap (NAN)));
+  assert_float_equal (natsim_timeout_recommend (NATSIM_TIMER_UDP, 32.49, false), 120.0, 0);
+  assert_float_equal (natsim_timeout_recommend (NATSIM_TIMER_UDP, 32.49, true), 38.0, 0);
+  assert_float_equal (natsim_timeout_recommend (NATSIM_TIMER_TCP_ESTABLISHED, 1680.0, false),
+                      7440.0, 0);
+  assert_float_equal (natsim_timeout_recommend (NATSIM_TIMER_TCP_ESTABLISHED, 1680.0, true),
+                      1848.0, 0);
+  assert_float_equal (natsim_timeout_recommend (NATSIM_TIMER_UDP_STREAM, 200.0, false), 220.0, 0);
+  assert_float_equal (natsim_keepalive_for_timeout (30.0), 24.0, 0);
+  assert_string_equal (natsim_timer_info (NATSIM_TIMER_UDP)->key, "udp_timeout");
+}
+
+/* A recommendation that fails its target in the verification is not
+ * given: its value goes (NAN, null in report.json) and the reason says
+ * what was measured; the others stay. */
+static void
+test_verification_withholds (void **state)
+{
+  g_autoptr (GArray) recs = natsim_recommendations_new ();
+  g_autoptr (NatsimVerification) v = natsim_verification_new ();
+  const NatsimRecommendation *r;
+
+  natsim_recommendations_add (recs, "pool.addresses", 3, "addresses", "erlang-b", "Erlang %d", 3);
+  natsim_recommendations_add (recs, "pool.ports_per_subscriber", 128, "ports", "simulation", "b");
+  natsim_recommendations_add (recs, "timeout.udp", 120, "s", "simulation", "t");
+  natsim_recommendations_add (recs, "keepalive.interval", 24, "s", "simulation", "k");
+  v->blocking = 0.02;
+  v->blocking_ci95 = 0.001;
+  v->target_blocking = 0.001;
+  v->blocking_ok = FALSE;
+  v->losses_ok = TRUE;
+  natsim_recommendations_apply_verification (recs, v);
+  r = natsim_recommendations_find (recs, "pool.addresses");
+  assert_true (isnan (r->value));
+  assert_non_null (strstr (r->reason, "Not given"));
+  assert_non_null (strstr (r->reason, "Erlang 3"));
+  assert_true (isnan (natsim_recommendations_find (recs, "pool.ports_per_subscriber")->value));
+  assert_float_equal (natsim_recommendations_find (recs, "timeout.udp")->value, 120, 0);
+  assert_float_equal (natsim_recommendations_find (recs, "keepalive.interval")->value, 24, 0);
+
+  /* Losses over the target withhold the timeouts only. */
+  {
+    g_autoptr (GArray) r2 = natsim_recommendations_new ();
+
+    natsim_recommendations_add (r2, "pool.addresses", 3, "addresses", "erlang-b", "e");
+    natsim_recommendations_add (r2, "timeout.udp", 120, "s", "simulation", "t");
+    v->blocking_ok = TRUE;
+    v->losses_ok = FALSE;
+    natsim_recommendations_apply_verification (r2, v);
+    assert_float_equal (natsim_recommendations_find (r2, "pool.addresses")->value, 3, 0);
+    assert_true (isnan (natsim_recommendations_find (r2, "timeout.udp")->value));
+    /* Copies are deep and equal. */
+    {
+      g_autoptr (GArray) r3 = natsim_recommendations_new ();
+
+      natsim_recommendations_extend (r3, r2);
+      assert_int_equal (r3->len, 2);
+      assert_string_equal (g_array_index (r3, NatsimRecommendation, 1).reason,
+                           g_array_index (r2, NatsimRecommendation, 1).reason);
+      assert_ptr_not_equal (g_array_index (r3, NatsimRecommendation, 1).reason,
+                            g_array_index (r2, NatsimRecommendation, 1).reason);
+    }
+  }
+}
+
 static void
 test_pooled_blocking (void **state)
 {
@@ -292,6 +367,8 @@ int
 main (void)
 {
   const struct CMUnitTest tests[] = {
+    cmocka_unit_test (test_timeout_rule),
+    cmocka_unit_test (test_verification_withholds),
     cmocka_unit_test (test_pooled_blocking),
     cmocka_unit_test (test_block_size),
     cmocka_unit_test (test_format_number),

@@ -2,10 +2,12 @@
  *
  * The planner runs a scenario with growth applied, watching who holds which
  * ports toward where and how long flows stay idle (natsim/metrics.h,
- * NatsimUsage), brackets the address count with Erlang B, confirms it by
- * simulation, and derives port blocks, timeouts and keepalives from the
- * measured distributions.  Recommendation ids and bases are those of the
- * report contract (docs/report.md). */
+ * NatsimUsage), decides the timeouts from the idle gaps (one rule,
+ * natsim/recommend.h), measures again with them, sizes port blocks and the
+ * address count (Erlang B, confirmed by simulation) for them, and verifies
+ * all recommendations together by simulation with the scenario's seeds.
+ * Recommendation ids and bases are those of the report contract
+ * (docs/report.md). */
 #pragma once
 
 #include <glib.h>
@@ -13,6 +15,7 @@
 #include "natsim/analysis.h"
 #include "natsim/analyze.h"
 #include "natsim/metrics.h"
+#include "natsim/recommend.h"
 #include "natsim/scenario.h"
 #include "natsim/simulate.h"
 
@@ -25,6 +28,9 @@ typedef struct
   double             growth;          /* default 0.2: 20 % more endpoints and flows */
   guint              granularity;     /* port block multiple, default 64 */
   guint              jobs;            /* replications in parallel */
+  /* Timeouts may go below the RFC minimums (RFC 4787 REQ-5, RFC 5382
+   * REQ-5); default FALSE. */
+  gboolean           allow_below_rfc;
   /* Called on the calling thread before each stage, may be NULL. */
   void             (*stage) (const char *message, void *user_data);
   void              *stage_data;
@@ -36,15 +42,6 @@ typedef struct
 
 /* Fills @opts with the defaults. */
 void natsim_plan_options_init (NatsimPlanOptions *opts);
-
-typedef struct
-{
-  char  *id;
-  double value;
-  char  *unit;
-  char  *reason;
-  char  *basis; /* "simulation", "erlang-b", "trace" */
-} NatsimPlanItem;
 
 typedef struct
 {
@@ -61,12 +58,16 @@ typedef struct
    * reply window (5 s) after their last outbound one (ignored_gap_*: what
    * that left out). */
   NatsimUsageResult *usage;
-  GArray            *items;   /* NatsimPlanItem, in contract order */
+  GArray            *recommendations; /* NatsimRecommendation, in contract order */
   GArray            *notes;   /* NatsimPlanNote: caveats for the report's warnings */
   /* Plans from captures (natsim_plan_run_trace()): @grown and @usage are
    * NULL, @runs holds the one replay through the configured NAT. */
   NatsimParams      *nat;      /* the [nat] configuration replayed, or NULL */
   NatsimAnalysis    *analysis; /* the captures' traffic analysis, or NULL */
+  /* All recommendations applied together and simulated with the
+   * scenario's seeds; NULL for plans from captures or when nothing was
+   * simulated. */
+  NatsimVerification *verification;
 } NatsimPlan;
 
 /* Plans @s (validated).  Errors: invalid growth (NATSIM_ERROR_INVALID_INPUT),

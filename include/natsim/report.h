@@ -11,21 +11,13 @@
 #include <stdio.h>
 
 #include "natsim/analysis.h"
+#include "natsim/recommend.h"
 #include "natsim/scenario.h"
 #include "natsim/sweep.h"
 
 G_BEGIN_DECLS
 
 #define NATSIM_REPORT_SCHEMA "natsim.report/1"
-
-typedef struct
-{
-  char  *id;
-  double value;
-  char  *unit;
-  char  *reason;
-  char  *basis; /* "simulation", "erlang-b", "trace" */
-} NatsimRecommendation;
 
 typedef struct
 {
@@ -49,6 +41,9 @@ typedef struct
   GArray        *warnings;        /* NatsimWarning */
   JsonNode      *coverage; /* replay: how much of the capture went through
                             * the NAT (report.json "coverage"), else NULL */
+  /* natsim plan: every recommendation applied and simulated together
+   * (report.json "verification"); NULL in other reports. */
+  NatsimVerification *verification;
 } NatsimReport;
 
 NatsimReport *natsim_report_new (const char *command);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "natsim/metrics.h"
+#include "natsim/recommend.h"
 #include "natsim/scenario.h"
 
 G_BEGIN_DECLS
@@ -80,20 +81,10 @@ typedef struct
  * in a fixed order. */
 GPtrArray *natsim_check_scenario (const NatsimScenario *s);
 
-/* A recommendation that follows from the configuration alone (report.json
- * "recommendations"). */
-typedef struct
-{
-  char  *id;     /* timeout.udp, timeout.tcp_established, keepalive.interval, pool.* */
-  double value;
-  char  *unit;
-  char  *reason;
-  char  *basis;  /* "arithmetic": computed from the profiles' refresh gaps and counts */
-} NatsimCheckRecommendation;
-
-/* Recommendations from arithmetic on the scenario (timeouts against the
- * profiles' longest refresh gaps plus a margin, keepalive intervals, port
- * demand): a GPtrArray of NatsimCheckRecommendation*, in a fixed order. */
-GPtrArray *natsim_check_recommendations (const NatsimScenario *s);
+/* Recommendations from arithmetic on the scenario, basis "arithmetic"
+ * (timeouts against the profiles' longest refresh gaps by
+ * natsim_timeout_recommend(), keepalive intervals, port demand): a GArray
+ * of NatsimRecommendation (natsim/recommend.h), in a fixed order. */
+GArray *natsim_check_recommendations (const NatsimScenario *s);
 
 G_END_DECLS

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "analyze-private.h"
+#include "natsim/recommend.h"
 #include "natsim/error.h"
 #include "natsim/nat.h"
 #include "natsim/parse.h"
@@ -459,8 +460,8 @@ static double recommended_timeout (const NatsimAnalysis *a, uint8_t proto,
                                    const char **ret_class);
 
 /* The idle timeout that keeps the long-lived flows of @proto alive: the
- * largest p99 refresh gap over the classes of that transport (NaN when no
- * class has 3 refresh gaps).  DNS and NTP are left out: each query stands
+ * longest refresh gap over the classes of that transport with its margin
+ * (natsim_timeout_for_gap(); NaN when no class has 3 refresh gaps).  DNS and NTP are left out: each query stands
  * alone and expects only its answer, so a binding that dies between two
  * queries costs nothing (a client polling NTP from port 123 every 17 min
  * would otherwise ask for a 17 min UDP timeout). */
@@ -485,12 +486,13 @@ recommended_timeout (const NatsimAnalysis *a, uint8_t proto, const char **ret_cl
 
       if (natsim_analysis_class_proto (c) != proto || c == NATSIM_CLASS_DNS || c == NATSIM_CLASS_NTP)
         continue;
-      if (f->refresh_gap.n >= 3 && (isnan (best) || f->refresh_gap.p99 > best))
+      if (f->refresh_gap.n >= 3 && (isnan (best) || f->refresh_gap.max > best))
         {
-          best = f->refresh_gap.p99;
+          best = f->refresh_gap.max;
           *ret_class = names[c];
         }
     }
-  return best;
+  /* The one timeout-from-gap rule, as natsim plan --trace applies it. */
+  return natsim_timeout_for_gap (best);
 }
 

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "natsim/recommend.h"
 #include "natsim/simulate.h"
 
 static void
@@ -31,36 +32,21 @@ check_free (NatsimCheck *c)
 }
 
 static void
-recommendation_free (NatsimCheckRecommendation *r)
-{
-  g_free (r->id);
-  g_free (r->unit);
-  g_free (r->reason);
-  g_free (r->basis);
-  g_free (r);
-}
-
-static void
-recommend (GPtrArray *out, const char *id, double value, const char *unit, const char *fmt,
+recommend (GArray *out, const char *id, double value, const char *unit, const char *fmt,
            ...) G_GNUC_PRINTF (5, 6);
 
 static void
-recommend (GPtrArray *out, const char *id, double value, const char *unit, const char *fmt, ...)
+recommend (GArray *out, const char *id, double value, const char *unit, const char *fmt, ...)
 {
-  NatsimCheckRecommendation *r;
+  g_autofree char *reason = NULL;
   va_list ap;
 
   if (out == NULL)
     return;
-  r = g_new0 (NatsimCheckRecommendation, 1);
   va_start (ap, fmt);
-  r->id = g_strdup (id);
-  r->value = value;
-  r->unit = g_strdup (unit);
-  r->reason = g_strdup_vprintf (fmt, ap);
-  r->basis = g_strdup ("arithmetic");
+  reason = g_strdup_vprintf (fmt, ap);
   va_end (ap);
-  g_ptr_array_add (out, r);
+  natsim_recommendations_add (out, id, value, unit, "arithmetic", "%s", reason);
 }
 
 /* "phones, desktops": the populations that send media on even/odd pairs,
@@ -105,14 +91,6 @@ loss_fraction (double a, double b, double t)
   return (b - t) * (b - t) / (2.0 * (b - a)) / mean;
 }
 
-/* A timeout that covers a gap: the gap plus a quarter (at least 10 s) of
- * margin for delay and scheduling jitter, rounded up to 10 s. */
-static double
-covering_timeout (double gap)
-{
-  return ceil ((gap + MAX (gap * 0.25, 10.0)) / 10.0) * 10.0;
-}
-
 static void
 fmt_dur (char *buf, double sec)
 {
@@ -130,7 +108,7 @@ typedef struct
 /* The checks and recommendations that come from the endpoint profiles:
  * refresh gaps against the timeouts, port demand against the pool. */
 static void
-analyse_endpoints (const NatsimScenario *s, GPtrArray *warnings, GPtrArray *recs)
+analyse_endpoints (const NatsimScenario *s, GPtrArray *warnings, GArray *recs)
 {
   const NatsimParams *n = s->nat;
   double udp = natsim_time_to_sec (natsim_params_get_duration (n, "udp_timeout"));
@@ -256,21 +234,21 @@ analyse_endpoints (const NatsimScenario *s, GPtrArray *warnings, GPtrArray *recs
 
   if (lu.failing)
     {
-      double v = MAX (covering_timeout (lu.gap), 120.0);
+      double v = natsim_timeout_recommend (NATSIM_TIMER_UDP, lu.gap, false);
       fmt_dur (b1, lu.gap);
       recommend (recs, "timeout.udp", v, "s",
                  "the longest UDP refresh gap is %s (%s of population %s); a timeout of the gap "
-                 "plus 25 %% (at least 10 s) keeps every binding, and RFC 4787 REQ-5 asks for at "
-                 "least 2 min; where the timeout cannot grow, shorten the keepalive instead",
-                 b1, lu.what, lu.pop);
+                 "plus " NATSIM_TIMEOUT_RULE_TEXT " keeps every binding, and RFC 4787 REQ-5 "
+                 "asks for at least 2 min; where the timeout cannot grow, shorten the keepalive "
+                 "instead", b1, lu.what, lu.pop);
     }
   if (lt.failing)
     {
-      double v = MAX (covering_timeout (lt.gap), 7440.0);
+      double v = natsim_timeout_recommend (NATSIM_TIMER_TCP_ESTABLISHED, lt.gap, false);
       fmt_dur (b1, lt.gap);
       recommend (recs, "timeout.tcp_established", v, "s",
                  "the longest TCP keepalive or refresh gap is %s (%s of population %s); the "
-                 "timeout must exceed it with margin, the Webex guidance asks for at least "
+                 "timeout must exceed it with " NATSIM_TIMEOUT_RULE_TEXT ", the Webex guidance asks for at least "
                  "30 min on NAT and SPI devices, and RFC 5382 REQ-5 for at least 7440 s",
                  b1, lt.what, lt.pop);
     }
@@ -313,10 +291,10 @@ analyse_endpoints (const NatsimScenario *s, GPtrArray *warnings, GPtrArray *recs
     }
 }
 
-GPtrArray *
+GArray *
 natsim_check_recommendations (const NatsimScenario *s)
 {
-  GPtrArray *recs = g_ptr_array_new_with_free_func ((GDestroyNotify) recommendation_free);
+  GArray *recs = natsim_recommendations_new ();
 
   analyse_endpoints (s, NULL, recs);
   return recs;

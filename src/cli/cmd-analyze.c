@@ -130,9 +130,14 @@ analyze_parse (int *argc, char ***argv, AnalyzeArgs *a, GError **error)
     "DIR/analysis.json (schema natsim.analysis/1, docs/analysis.md) and DIR/analysis.txt;\n"
     "--format html adds DIR/analysis.html (idle-gap CDF per class with the timeout of\n"
     "the default NAT marked, drawn by gnuplot when installed, and the class table).\n"
+    "Tunnels (GRE, ERSPAN I/II/III, VXLAN, Geneve, MPLS) are opened and the packets inside\n"
+    "studied (--outer: the tunnel itself); IP fragments are reassembled; SIP over TCP and\n"
+    "WebSocket is read as a stream.  A capture whose last record is cut is read up to it\n"
+    "with a warning (--strict refuses it).\n"
     "\nExamples:\n"
     "  natsim analyze traces/ndpi-webex-client.pcap\n"
-    "  natsim analyze traces/isa-sip-call-lab.pcap --inside 10.0.2.15/32 --out /tmp/a\n");
+    "  natsim analyze traces/isa-sip-call-lab.pcap --inside 10.0.2.15/32 --out /tmp/a\n"
+    "  natsim analyze traces/scapy-erspan2-sip.pcap\n");
   if (!g_option_context_parse (ctx, argc, argv, error))
     return FALSE;
   if (*argc < 2)

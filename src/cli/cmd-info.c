@@ -49,7 +49,7 @@ cmd_check (int argc, char **argv)
   g_autoptr (GError) error = NULL;
   g_autoptr (NatsimScenario) s = NULL;
   g_autoptr (GPtrArray) checks = NULL;
-  g_autoptr (GPtrArray) recs = NULL;
+  g_autoptr (GArray) recs = NULL;
   g_auto (GStrv) sets = NULL;
   gint jobs = 1;
   gboolean force = FALSE;
@@ -134,7 +134,7 @@ cmd_check (int argc, char **argv)
   printf ("\n# %u recommendation%s\n", recs->len, recs->len == 1 ? "" : "s");
   for (guint i = 0; i < recs->len; i++)
     {
-      NatsimCheckRecommendation *r = g_ptr_array_index (recs, i);
+      const NatsimRecommendation *r = &g_array_index (recs, NatsimRecommendation, i);
       printf ("recommendation %s = %g %s (%s): %s\n", r->id, r->value, r->unit, r->basis,
               r->reason);
     }

@@ -67,12 +67,9 @@ sim_progress (double fraction, guint done, guint total, void *user_data)
 static void
 add_plan_items (NatsimReport *report, const NatsimPlan *plan)
 {
-  for (guint i = 0; i < plan->items->len; i++)
-    {
-      const NatsimPlanItem *it = &g_array_index (plan->items, NatsimPlanItem, i);
-      natsim_report_add_recommendation (report, it->id, it->value, it->unit, it->basis, "%s",
-                                        it->reason);
-    }
+  natsim_recommendations_extend (report->recommendations, plan->recommendations);
+  g_clear_pointer (&report->verification, natsim_verification_free);
+  report->verification = natsim_verification_copy (plan->verification);
 }
 
 static void
@@ -125,7 +122,7 @@ cmd_plan (int argc, char **argv)
   g_autofree char *growth = NULL;
   g_autofree char *replications = NULL;
   gint jobs = 1, granularity = 64;
-  gboolean quiet = FALSE;
+  gboolean quiet = FALSE, allow_below_rfc = FALSE;
   PlanProgress progress = { 0 };
   NatsimPlanOptions opts;
   GOptionEntry entries[] = {
@@ -138,6 +135,9 @@ cmd_plan (int argc, char **argv)
       "Plan for this much more endpoints and flows (default 20%)", "F" },
     { "granularity", 0, 0, G_OPTION_ARG_INT, &granularity,
       "Port blocks are multiples of this (default 64)", "N" },
+    { "allow-below-rfc", 0, 0, G_OPTION_ARG_NONE, &allow_below_rfc,
+      "Let timeouts go below the RFC minimums (RFC 4787 REQ-5: 120 s for UDP, RFC 5382 "
+      "REQ-5: 7440 s for established TCP)", NULL },
     { "replications", 'r', 0, G_OPTION_ARG_STRING, &replications,
       "Independent replications per run (overrides [simulation] replications)", "R" },
     { "trace", 't', 0, G_OPTION_ARG_FILENAME_ARRAY, &traces,
@@ -165,13 +165,21 @@ cmd_plan (int argc, char **argv)
     "\"recommendations\"):\n"
     "  pool.addresses            fewest public addresses with blocking below the target:\n"
     "                            Erlang B on the measured load, confirmed by simulation\n"
-    "                            (upper end of the 95 % CI below the target)\n"
+    "                            (upper end of the 95 % CI below the target); no value\n"
+    "                            when no count meets it, with the reason\n"
     "  pool.ports_per_subscriber smallest port block (multiple of --granularity) that\n"
     "                            holds the per-subscriber peak often enough\n"
     "  timeout.udp, timeout.udp_stream, timeout.tcp_established\n"
-    "                            shortest timeouts without binding loss, port cost of a change\n"
+    "                            shortest timeouts without binding loss (gap + 10 %, at\n"
+    "                            least 5 s), never under the RFC minimums unless\n"
+    "                            --allow-below-rfc; the cost of a change is measured by\n"
+    "                            two simulations\n"
     "  keepalive.interval        the keepalive endpoints need when the NAT cannot change\n"
-    "Results are identical for any --jobs.\n"
+    "  endpoint.refresh_interval when one class alone needs a long timeout: its refresh\n"
+    "                            interval instead, with the cost of the NAT-side fix\n"
+    "The pool is sized for the recommended timeouts, and all recommendations are\n"
+    "simulated together with the scenario's seeds (\"verification\"); one that fails\n"
+    "its target is not given.  Results are identical for any --jobs.\n"
     "\nWith --trace TRACE... (no scenario) the timeouts come from the captures' idle gaps\n"
     "(natsim analyze: refresh gaps of long-lived flows, DNS and NTP left out; basis trace)\n"
     "and the pool from replays through the NAT configured by --set nat.KEY=VALUE\n"
@@ -211,6 +219,7 @@ cmd_plan (int argc, char **argv)
       (growth != NULL && !parse_fraction ("--growth", growth, &opts.growth, &error)))
     return cli_fail (g_steal_pointer (&error));
   opts.granularity = (guint) granularity;
+  opts.allow_below_rfc = allow_below_rfc;
   opts.jobs = (guint) jobs;
   if (!cli_check_formats (&formats, &error))
     return cli_fail (g_steal_pointer (&error));

@@ -22,14 +22,9 @@ progress (double fraction, guint done, guint total, void *user_data)
 static void
 add_recommendations (NatsimReport *report, const NatsimScenario *s)
 {
-  g_autoptr (GPtrArray) recs = natsim_check_recommendations (s);
+  g_autoptr (GArray) recs = natsim_check_recommendations (s);
 
-  for (guint i = 0; i < recs->len; i++)
-    {
-      NatsimCheckRecommendation *r = g_ptr_array_index (recs, i);
-      natsim_report_add_recommendation (report, r->id, r->value, r->unit, r->basis, "%s",
-                                        r->reason);
-    }
+  natsim_recommendations_extend (report->recommendations, recs);
 }
 
 int

@@ -206,7 +206,7 @@ natsim_analysis_to_html (const NatsimAnalysis *a, const char *const *traces, gui
                                 natsim_fmt_int (buf, ceil (v)),
                                 i == 0 ? "UDP" : "TCP");
         text (out, cls);
-        g_string_append (out, ", p99 refresh gap).</li>\n");
+        g_string_append (out, ": longest refresh gap plus margin).</li>\n");
       }
     if (shown == 0)
       g_string_append (out, "<li>No class has enough refresh gaps for a timeout "

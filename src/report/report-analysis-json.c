@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "natsim/analysis-report.h"
+#include "natsim/recommend.h"
 #include "natsim/nat.h"
 #include "natsim/replay.h"
 
@@ -368,9 +369,10 @@ natsim_analysis_to_json (const NatsimAnalysis *a, const char *const *traces, gui
 
         if (isnan (v))
           continue;
-        reason = g_strdup_printf ("longest p99 refresh gap of long-lived %s flows (class %s); "
-                                  "a shorter idle timeout drops their bindings between "
-                                  "refreshes", i == 0 ? "UDP" : "TCP", cls);
+        reason = g_strdup_printf ("longest refresh gap of long-lived %s flows (class %s) plus "
+                                  NATSIM_TIMEOUT_RULE_TEXT "; a shorter idle timeout drops "
+                                  "their bindings between refreshes",
+                                  i == 0 ? "UDP" : "TCP", cls);
         jo_open (&j, NULL, '{');
         jo_str (&j, "id", ids[i]);
         jo_num (&j, "value", ceil (v));

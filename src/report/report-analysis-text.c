@@ -3,23 +3,25 @@
 
 #include "natsim/analysis-report.h"
 #include "natsim/nat.h"
+#include "natsim/numfmt.h"
 #include "natsim/replay.h"
 
-/* Seconds for people: 3 decimals below 10 s, else 1; "-" when unknown. */
+/* Seconds for people by the one number formatter (3 significant
+ * digits); "-" when unknown. */
 static const char *
-fmt_seconds (char *buf, size_t size, double v)
+fmt_seconds (char *buf, double v)
 {
   if (!isfinite (v))
     return "-";
-  return g_ascii_formatd (buf, size, v < 10 ? "%.3f" : "%.1f", v);
+  return natsim_fmt_num (buf, v);
 }
 
 static void
 text_seconds (GString *s, double v)
 {
-  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+  char buf[NATSIM_NUM_BUF];
 
-  g_string_append_printf (s, " %9s", fmt_seconds (buf, sizeof buf, v));
+  g_string_append_printf (s, " %9s", fmt_seconds (buf, v));
 }
 
 char *
@@ -29,7 +31,7 @@ natsim_analysis_to_text (const NatsimAnalysis *a)
   const NatsimSipAnalysis *sip;
   NatsimAnalysisTotals t;
   GString *s;
-  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+  char buf[NATSIM_NUM_BUF];
 
   g_return_val_if_fail (a != NULL, NULL);
   natsim_analysis_totals (a, &t);
@@ -40,8 +42,7 @@ natsim_analysis_to_text (const NatsimAnalysis *a)
                           G_GUINT64_FORMAT " decoded, %" G_GUINT64_FORMAT " skipped; %s s\n",
                           t.trace->packets_read, t.trace->packets_decoded,
                           t.trace->packets_skipped,
-                          g_ascii_formatd (buf, sizeof buf, "%.3f",
-                                           t.duration_s));
+                          natsim_fmt_num (buf, t.duration_s));
   g_string_append_printf (s, "%" G_GUINT64_FORMAT " flows (both directions folded), %"
                           G_GUINT64_FORMAT " packets with ports, %" G_GUINT64_FORMAT
                           " without\n\n", t.flows, t.packets, t.no_ports);
@@ -79,18 +80,18 @@ natsim_analysis_to_text (const NatsimAnalysis *a)
                               sip->registers, sip->endpoints, sip->register_oks);
       if (sip->interval.n > 0)
         {
-          char b2[G_ASCII_DTOSTR_BUF_SIZE];
+          char b2[NATSIM_NUM_BUF];
 
           g_string_append_printf (s, "; refresh interval p50 %s s, max %s s",
-                                  fmt_seconds (buf, sizeof buf, sip->interval.p50),
-                                  fmt_seconds (b2, sizeof b2, sip->interval.max));
+                                  fmt_seconds (buf, sip->interval.p50),
+                                  fmt_seconds (b2, sip->interval.max));
         }
       if (sip->expires_requested.n > 0)
         g_string_append_printf (s, "; Expires requested p50 %s s",
-                                fmt_seconds (buf, sizeof buf, sip->expires_requested.p50));
+                                fmt_seconds (buf, sip->expires_requested.p50));
       if (sip->expires_granted.n > 0)
         g_string_append_printf (s, ", granted p50 %s s",
-                                fmt_seconds (buf, sizeof buf, sip->expires_granted.p50));
+                                fmt_seconds (buf, sip->expires_granted.p50));
       g_string_append_c (s, '\n');
     }
   for (guint i = 0, shown = 0; i < 2; i++)
@@ -103,9 +104,9 @@ natsim_analysis_to_text (const NatsimAnalysis *a)
       if (shown++ == 0)
         g_string_append_c (s, '\n');
       g_string_append_printf (s, "A %s idle timeout of at least %s s keeps the long-lived "
-                                 "%s flows alive (class %s, p99 refresh gap)\n",
+                                 "%s flows alive (class %s: longest refresh gap plus margin)\n",
                               i == 0 ? "UDP" : "TCP",
-                              g_ascii_formatd (buf, sizeof buf, "%.0f", ceil (v)),
+                              natsim_fmt_int (buf, ceil (v)),
                               i == 0 ? "UDP" : "TCP", cls);
     }
   return g_string_free (s, FALSE);

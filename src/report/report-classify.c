@@ -315,7 +315,7 @@ heading (const NatsimClassifyInputs *in)
   const char *preset = cfg_nat_get (in, "preset");
 
   if (in != NULL && in->scenario != NULL)
-    return g_strdup_printf ("the NAT of %s (preset %s)", in->scenario, preset ? preset : "?");
+    return g_strdup_printf ("the NAT of %s, preset %s", in->scenario, preset ? preset : "?");
   return g_strdup_printf ("the %s preset", preset ? preset : "default");
 }
 
@@ -326,7 +326,7 @@ natsim_classification_to_text (const NatsimClassification *c, const NatsimClassi
   g_autoptr (GPtrArray) rows = summary_rows (c);
   g_autofree char *h = heading (in);
 
-  g_string_append_printf (s, "NAT behaviour of %s (RFC 5780 tests against the simulated NAT)\n",
+  g_string_append_printf (s, "NAT behaviour of %s: RFC 5780 tests against the simulated NAT\n",
                           h);
   for (guint i = 0; i + 1 < rows->len; i += 2)
     g_string_append_printf (s, "  %-22s %s\n", (char *) rows->pdata[i], (char *) rows->pdata[i + 1]);

@@ -219,6 +219,44 @@ add_figures (JsonBuilder *b, const NatsimSummary *sum)
 
 /* The whole document, keys in the contract's order.  A report without a
  * summary (no figures) has replications 0 and nulls in totals and ci95. */
+/* report.json "verification" (natsim plan; docs/report.md). */
+static void
+add_verification (JsonBuilder *b, const NatsimVerification *v)
+{
+  json_builder_set_member_name (b, "verification");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "settings");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < v->settings->len; i++)
+    json_builder_add_string_value (b, g_ptr_array_index (v->settings, i));
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "replications");
+  add_count (b, v->replications);
+  json_builder_set_member_name (b, "blocking_probability");
+  add_double (b, v->blocking);
+  json_builder_set_member_name (b, "blocking_probability_ci95");
+  add_double (b, v->blocking_ci95);
+  json_builder_set_member_name (b, "target_blocking");
+  add_double (b, v->target_blocking);
+  json_builder_set_member_name (b, "binding_losses");
+  add_double (b, v->binding_losses);
+  json_builder_set_member_name (b, "binding_losses_ci95");
+  add_double (b, v->binding_losses_ci95);
+  json_builder_set_member_name (b, "packets_in");
+  add_double (b, v->packets_in);
+  json_builder_set_member_name (b, "target_loss");
+  add_double (b, v->target_loss);
+  json_builder_set_member_name (b, "busiest_address_fill");
+  add_double (b, v->busiest_fill);
+  json_builder_set_member_name (b, "blocking_ok");
+  json_builder_add_boolean_value (b, v->blocking_ok);
+  json_builder_set_member_name (b, "losses_ok");
+  json_builder_add_boolean_value (b, v->losses_ok);
+  json_builder_set_member_name (b, "summary");
+  add_string_or_null (b, v->summary);
+  json_builder_end_object (b);
+}
+
 static JsonNode *
 build_document (const NatsimReport *r)
 {
@@ -314,6 +352,8 @@ build_document (const NatsimReport *r)
       json_builder_set_member_name (b, "coverage");
       json_builder_add_value (b, json_node_copy (r->coverage));
     }
+  if (r->verification != NULL)
+    add_verification (b, r->verification);
 
   json_builder_end_object (b);
   return json_builder_get_root (b);

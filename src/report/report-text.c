@@ -357,6 +357,12 @@ append_notes (GString *out, const NatsimReport *r)
           g_string_append_c (out, '\n');
         }
     }
+  if (r->verification != NULL && r->verification->summary != NULL)
+    {
+      g_string_append (out, "\nVerification\n  ");
+      append_indented (out, r->verification->summary, 4);
+      g_string_append_c (out, '\n');
+    }
 }
 
 /* The summary as text, one trailing newline. */

@@ -12,17 +12,6 @@
 #include "natsim/error.h"
 
 static void
-recommendation_clear (gpointer p)
-{
-  NatsimRecommendation *rec = p;
-
-  g_clear_pointer (&rec->id, g_free);
-  g_clear_pointer (&rec->unit, g_free);
-  g_clear_pointer (&rec->reason, g_free);
-  g_clear_pointer (&rec->basis, g_free);
-}
-
-static void
 warning_clear (gpointer p)
 {
   NatsimWarning *w = p;
@@ -42,9 +31,7 @@ natsim_report_new (const char *command)
   r = g_new0 (NatsimReport, 1);
   r->command = g_strdup (command);
   r->traces = g_ptr_array_new_with_free_func (g_free);
-  r->recommendations = g_array_new (FALSE, TRUE,
-                                    sizeof (NatsimRecommendation));
-  g_array_set_clear_func (r->recommendations, recommendation_clear);
+  r->recommendations = natsim_recommendations_new ();
   r->warnings = g_array_new (FALSE, TRUE, sizeof (NatsimWarning));
   g_array_set_clear_func (r->warnings, warning_clear);
   return r;
@@ -64,6 +51,7 @@ natsim_report_free (NatsimReport *r)
   g_clear_pointer (&r->recommendations, g_array_unref);
   g_clear_pointer (&r->warnings, g_array_unref);
   g_clear_pointer (&r->coverage, json_node_unref);
+  g_clear_pointer (&r->verification, natsim_verification_free);
   g_free (r);
 }
 

@@ -1,0 +1,108 @@
+/* natsim: the planner's internals, shared by its parts:
+ *
+ *   plan.c           the driver: options, growth, the measurement, order of
+ *                    the steps, the verification and the costs
+ *   plan-timeouts.c  timeouts, keepalive and endpoint remedies from idle gaps
+ *   plan-blocks.c    per-subscriber port blocks
+ *   plan-addresses.c the address count (Erlang B, confirmed by simulation)
+ *   plan-trace.c     the same from captures (natsim plan --trace)
+ *
+ * Every simulation of a plan uses the scenario's own seed and replications,
+ * so two runs that differ only in a setting differ only by that setting. */
+#pragma once
+
+#include "natsim/plan.h"
+#include "natsim/recommend.h"
+
+/* The margin between the last outbound packet of a flow and an inbound one
+ * for the inbound one to count as the remote starting traffic (see
+ * natsim_usage_new()). */
+#define PLAN_REPLY_WINDOW (5 * NATSIM_NSEC_PER_SEC)
+
+/* Simulated address counts tried around the Erlang B answer. */
+#define PLAN_MAX_CONFIRM_STEPS 16
+
+/* The figures of one simulated configuration (all its replications). */
+typedef struct
+{
+  double   blocking, blocking_ci95, blocking_upper; /* mapping attempts refused */
+  double   binding_losses, binding_losses_ci95;
+  double   packets_in;
+  double   mean_ports;       /* ports in use (all addresses), time mean after warm-up */
+  double   peak_ports;       /* the busiest address's peak ports, max over replications */
+  double   fill;             /* peak_ports / ports per address */
+  guint    replications;
+} PlanFigures;
+
+/* One timeout decision (plan-timeouts.c). */
+typedef struct
+{
+  NatsimTimer timer;
+  gboolean    present;   /* the scenario has flows under this timer */
+  gboolean    change;    /* value differs from the current setting */
+  double      current, value, gap;
+  /* Endpoint remedy: the class @remedy_pop refreshes too rarely for the
+   * others' timeout; NULL when none. */
+  char       *remedy_pop;
+  char       *remedy_key;      /* its population key: "register_interval" */
+  double      remedy_timeout;  /* the timeout the class alone would need */
+  double      remedy_interval; /* the refresh interval recommended to the class */
+  double      remedy_gap;      /* the class's longest gap */
+  char       *why;             /* the reason, before the measured cost */
+} PlanTimeout;
+
+typedef struct
+{
+  NatsimPlan              *p;
+  const NatsimPlanOptions *opts;
+  PlanTimeout              timeouts[NATSIM_TIMER_N];
+  /* The scenario of the measurement (port blocks lifted). */
+  NatsimScenario          *measured;
+  /* The scenario with the recommended settings applied so far. */
+  NatsimScenario          *applied;
+  /* Usage measured with the recommended timeouts (the plan's own, or a
+   * second measurement). */
+  const NatsimUsageResult *usage;
+  guint                    block;        /* recommended block, 0: none applied */
+  guint                    addresses;    /* recommended count, 0: none */
+  PlanFigures              at_addresses; /* the simulation of @applied with @addresses */
+  gboolean                 verified;
+  /* @applied with today's timeouts: the baseline of their price. */
+  PlanFigures              without;
+  gboolean                 have_without;
+  guint                    n_changes;    /* timeouts that change */
+} PlanCtx;
+
+NatsimPlan *plan_new (void);
+char *plan_addresses_value (const NatsimParams *nat, guint k);
+
+void plan_add_item (NatsimPlan *p, const char *id, double value, const char *unit,
+                    const char *basis, const char *fmt, ...) G_GNUC_PRINTF (6, 7);
+void plan_add_note (NatsimPlan *p, const char *id, const char *fmt, ...) G_GNUC_PRINTF (3, 4);
+void plan_stage (const NatsimPlanOptions *opts, const char *message);
+char *plan_pct (double p);
+
+/* Simulates @s with "GROUP.KEY=VALUE" settings @sets (NULL-terminated, may
+ * be NULL) applied and fills @ret.  With @hooks, also measures usage into
+ * @ret_usage (a new NatsimUsageResult). */
+gboolean plan_simulate (const NatsimScenario *s, const char *const *sets,
+                        const NatsimPlanOptions *opts, PlanFigures *ret,
+                        NatsimUsageResult **ret_usage, GError **error);
+
+/* Erlang B(servers, erlangs), stopping once it is negligible. */
+double plan_erlang_b (guint servers, double erlangs);
+
+/* The ports of one public address a mapping can choose from. */
+guint plan_pool_servers (const NatsimParams *nat);
+
+/* The address selection of @nat: "hash" when the engine has no choice. */
+const char *plan_address_selection (const NatsimParams *nat);
+
+void plan_timeouts_decide (PlanCtx *c);
+void plan_timeouts_clear (PlanCtx *c);
+/* The timeout, keepalive and remedy recommendations, with their measured
+ * costs (simulations at the recommended address count). */
+gboolean plan_timeouts_report (PlanCtx *c, GError **error);
+
+void plan_block (PlanCtx *c);
+gboolean plan_addresses (PlanCtx *c, GError **error);

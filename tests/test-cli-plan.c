@@ -498,6 +498,45 @@ test_plan_reachability_gaps (void **state)
   remove_dir (dir);
 }
 
+/* The shipped default: its intercoms re-register hourly without
+ * keepalives.  The plan does not raise the UDP timeouts to an hour for
+ * every flow: they stay at RFC 4787's 120 s and the intercoms get an
+ * endpoint.refresh_interval, priced against the NAT-side alternative; the
+ * TCP timeout is never under RFC 5382's 7440 s; every saving or cost is
+ * measured; the verification (with the remedy applied) loses nothing. */
+static void
+test_plan_default_remedy (void **state)
+{
+  g_autofree char *dir = tmpdir ();
+  g_autoptr (JsonParser) p = NULL;
+  JsonObject *rec, *root, *v;
+  const char *reason;
+  Run r = natsim ("plan", "scenarios/default.ini", "--replications", "2", "--growth", "0",
+                  "--out", dir, "--format", "json", "--quiet", NULL);
+
+  if (r.status != 0)
+    fail_msg ("exit %d: %s", r.status, r.err);
+  run_clear (&r);
+  load_report (dir, &p);
+  root = json_node_get_object (json_parser_get_root (p));
+  rec = recommendation (p, "timeout.udp");
+  assert_int_equal (json_object_get_int_member (rec, "value"), 120);
+  assert_non_null (strstr (json_object_get_string_member (rec, "reason"), "two simulations"));
+  rec = recommendation (p, "timeout.tcp_established");
+  assert_int_equal (json_object_get_int_member (rec, "value"), 7440);
+  rec = recommendation (p, "endpoint.refresh_interval");
+  assert_int_equal (json_object_get_int_member (rec, "value"), 96);
+  reason = json_object_get_string_member (rec, "reason");
+  assert_non_null (strstr (reason, "intercoms"));
+  assert_non_null (strstr (reason, "register_interval"));
+  assert_non_null (strstr (reason, "NAT-side alternative"));
+  v = json_object_get_object_member (root, "verification");
+  assert_true (json_object_get_boolean_member (v, "losses_ok"));
+  assert_true (json_object_get_boolean_member (v, "blocking_ok"));
+  assert_true (json_object_get_double_member (v, "binding_losses") == 0.0);
+  remove_dir (dir);
+}
+
 /* sweep --format: sweep.csv always, the others as asked; a bad format
  * fails before running. */
 static void
@@ -539,6 +578,7 @@ main (void)
     cmocka_unit_test (test_plan_erlang_rfc),
     cmocka_unit_test (test_plan_one_host),
     cmocka_unit_test (test_plan_port_blocks),
+    cmocka_unit_test (test_plan_default_remedy),
     cmocka_unit_test (test_plan_ports),
     cmocka_unit_test (test_plan_bad_input),
     cmocka_unit_test (test_sweep_jobs),

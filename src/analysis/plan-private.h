@@ -56,6 +56,8 @@ typedef struct
   NatsimPlan              *p;
   const NatsimPlanOptions *opts;
   PlanTimeout              timeouts[NATSIM_TIMER_N];
+  /* The scenario of the measurement (port blocks lifted). */
+  NatsimScenario          *measured;
   /* The scenario with the recommended settings applied so far. */
   NatsimScenario          *applied;
   /* Usage measured with the recommended timeouts (the plan's own, or a

@@ -97,8 +97,10 @@ decide_one (PlanCtx *c, NatsimTimer timer)
       const NatsimPopulationSpec *pop = g_ptr_array_index (g->populations, decider);
       uint8_t proto = timer == NATSIM_TIMER_TCP_ESTABLISHED ? NATSIM_PROTO_TCP
                                                            : NATSIM_PROTO_UDP;
+      /* When no other class has gaps, the others need only the RFC
+       * minimum (or, below the RFC, no more than today's value). */
       double others = g2 > 0.0 ? natsim_timeout_recommend (timer, g2, allow)
-                               : (allow ? natsim_timeout_for_gap (0.0) : info->rfc_min);
+                               : (allow ? MIN (t->current, info->rfc_min) : info->rfc_min);
       const char *key = refresh_key (pop, proto);
 
       if (key != NULL && t->value > REMEDY_FACTOR * others)

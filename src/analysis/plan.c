@@ -579,7 +579,10 @@ plan_steps (PlanCtx *c, GError **error)
 
       /* Sizing for the recommended timeouts: a longer timeout holds each
        * port longer, a shorter one frees it sooner. */
-      const char *unblocked[] = { "nat.ports_per_subscriber=0", NULL };
+      g_autofree char *wide = g_strconcat ("nat.addresses=",
+                                           natsim_params_get (c->measured->nat, "addresses"),
+                                           NULL);
+      const char *unblocked[] = { "nat.ports_per_subscriber=0", wide, NULL };
 
       plan_stage (c->opts, "measuring with the recommended timeouts");
       if (!plan_simulate (c->applied, unblocked, c->opts, &f, &usage2, error))
@@ -626,20 +629,50 @@ natsim_plan_run (const NatsimScenario *s, const NatsimPlanOptions *opts, GError 
      * the demand without them, and size the blocks from it. */
     g_autoptr (NatsimScenario) measured = natsim_scenario_copy (p->grown);
 
-    if (natsim_params_get_uint (p->grown->nat, "ports_per_subscriber") > 0)
+    guint64 block = natsim_params_get_uint (p->grown->nat, "ports_per_subscriber");
+
+    if (block > 0)
       {
+        /* As many addresses as give every inside host one block of the
+         * configured size: room for the demand, so that the measurement
+         * neither refuses flows nor spends its time searching an
+         * exhausted pool. */
+        g_autoptr (GArray) own = natsim_params_get_addresses (p->grown->nat, "addresses");
+        double hosts = 0.0;
+        guint k;
+        g_autofree char *v = NULL;
+        g_autofree char *a = NULL;
+
+        for (guint i = 0; i < p->grown->populations->len; i++)
+          {
+            const NatsimPopulationSpec *pop = g_ptr_array_index (p->grown->populations, i);
+
+            if (natsim_key_lookup (natsim_params_specs (pop->params), "count") != NULL)
+              hosts += (double) natsim_params_get_uint (pop->params, "count");
+          }
+        k = (guint) MIN (ceil (hosts * (double) block / plan_pool_servers (p->grown->nat)),
+                         (double) NATSIM_NAT_MAX_ADDRESSES);
+        k = MAX (k, own->len);
+        v = plan_addresses_value (p->grown->nat, k);
+        a = g_strconcat ("nat.addresses=", v, NULL);
         if (!natsim_scenario_set (measured, "nat.ports_per_subscriber=0", error) ||
+            !natsim_scenario_set (measured, a, error) ||
             !natsim_scenario_validate (measured, error))
           return NULL;
         plan_add_note (p, "plan.demand_without_blocks", "the measurement (totals, "
-                       "per_class, timeline) ran without port blocks so that no subscriber's "
-                       "demand is cut by its blocks; the blocks are sized from that demand "
-                       "and the verification runs with them");
+                       "per_class, timeline) ran without port blocks and with %u addresses "
+                       "(one block of %" G_GUINT64_FORMAT " ports per inside host) so that no "
+                       "subscriber's demand is cut; the blocks and the pool are sized from "
+                       "that demand and the verification runs with them", k, block);
       }
     p->runs = run_measured (measured, opts, &p->usage, error);
+    c.measured = g_steal_pointer (&measured);
   }
   if (p->runs == NULL)
-    return NULL;
+    {
+      g_clear_pointer (&c.measured, natsim_scenario_free);
+      return NULL;
+    }
   if (p->runs->len < 2)
     plan_add_note (p, "plan.one_replication", "with one replication there is no confidence "
                    "interval: the simulation confirms on the mean alone");
@@ -651,5 +684,6 @@ natsim_plan_run (const NatsimScenario *s, const NatsimPlanOptions *opts, GError 
   ok = plan_steps (&c, error);
   plan_timeouts_clear (&c);
   g_clear_pointer (&c.applied, natsim_scenario_free);
+  g_clear_pointer (&c.measured, natsim_scenario_free);
   return ok ? g_steal_pointer (&p) : NULL;
 }

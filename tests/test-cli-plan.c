@@ -266,6 +266,54 @@ test_plan_one_host (void **state)
   g_rmdir (dir);
 }
 
+/* Address selection that falls back to another address (first-fit,
+ * least-loaded): k addresses of N ports toward one remote are one loss
+ * system of k x N ports, so plan-erlang's 80 erlang need B(150, 80) =
+ * 1e-12 (3 addresses) against B(100, 80) = 0.405 % (2): three addresses,
+ * and the simulation of two shows the Erlang B figure of one pool of 100
+ * ports, not hash's 1.9 %.  Applied by natsim simulate, the plan meets
+ * the target and one address fewer does not. */
+static void
+check_fallback_selection (const char *selection)
+{
+  g_autofree char *dir = tmpdir ();
+  g_autofree char *set = g_strconcat ("nat.address_selection=", selection, NULL);
+  g_autoptr (JsonParser) p = NULL;
+  JsonObject *rec;
+  const char *const grown[] = { "--set", "population.flows.count=1200", "--set",
+                                "population.flows.flows_per_second=2.66664", "--set", set,
+                                NULL };
+  double fewer;
+  Run r = natsim ("plan", "scenarios/plan-erlang.ini", "--allow-below-rfc", "--set", set,
+                  "--out", dir, "--format", "json", "--jobs", "2", NULL);
+
+  if (r.status != 0)
+    fail_msg ("exit %d: %s", r.status, r.err);
+  run_clear (&r);
+  load_report (dir, &p);
+  rec = recommendation (p, "pool.addresses");
+  assert_int_equal (json_object_get_int_member (rec, "value"), 3);
+  assert_non_null (strstr (json_object_get_string_member (rec, "reason"), "one loss system"));
+  assert_true (simulate_applied ("scenarios/plan-erlang.ini", p, 0, grown) < 0.001);
+  fewer = simulate_applied ("scenarios/plan-erlang.ini", p, 1, grown);
+  assert_true (fewer >= 0.001);
+  /* One pool of 100 ports: B(100, 80) = 0.405 %, far from hash's 1.9 %. */
+  assert_true (fewer > 0.002 && fewer < 0.008);
+  remove_dir (dir);
+}
+
+static void
+test_plan_first_fit (void **state)
+{
+  check_fallback_selection ("first-fit");
+}
+
+static void
+test_plan_least_loaded (void **state)
+{
+  check_fallback_selection ("least-loaded");
+}
+
 /* A port-block NAT (juniper-pba on 1024 ports): the addresses come from
  * the blocks the subscribers hold (16 blocks of 64 ports per address),
  * the block size from their demand; applied by natsim simulate, the plan
@@ -578,6 +626,8 @@ main (void)
     cmocka_unit_test (test_plan_erlang_rfc),
     cmocka_unit_test (test_plan_one_host),
     cmocka_unit_test (test_plan_port_blocks),
+    cmocka_unit_test (test_plan_first_fit),
+    cmocka_unit_test (test_plan_least_loaded),
     cmocka_unit_test (test_plan_default_remedy),
     cmocka_unit_test (test_plan_ports),
     cmocka_unit_test (test_plan_bad_input),

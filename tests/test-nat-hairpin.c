@@ -267,6 +267,43 @@ test_forward_hairpin (void **state)
   harness_free (h);
 }
 
+/* An inside endpoint with two mappings (APDM: one external port per
+ * remote) and endpoint-independent filtering.  R2 sends to the endpoint's
+ * mapping toward R1, while the endpoint's own flow toward R2 is alive on
+ * another port: the packet is let in through that mapping, and the live
+ * binding of the flow toward R2 stays as it was (it must not be taken
+ * for a tombstone and dropped while it still holds its port). */
+static void
+test_public_inbound_flow_alive_elsewhere (void **state)
+{
+  NatsimNatConfig cfg = base_config ();
+  Harness *h;
+  Ep X = ep (IN (1), 1000), R1 = ep (REM_A, 80), R2 = ep (REM_B, 80);
+  NatsimNatResult r1, r2, r;
+
+  cfg.mapping = NATSIM_MAPPING_APDM;
+  cfg.filtering = NATSIM_FILTER_EIF;
+  h = harness_new_full (&cfg, false, 0, 100);
+  assert_int_equal (udp_out (h, T0, X, R1, &r1), NATSIM_VERDICT_FORWARDED);
+  assert_int_equal (udp_out (h, T0, X, R2, &r2), NATSIM_VERDICT_FORWARDED);
+  assert_int_not_equal (r1.ext_port, r2.ext_port);
+  assert_int_equal (pub_in (h, T0 + NATSIM_SEC (1), NATSIM_PROTO_UDP, R2,
+                            ep (PUB, r1.ext_port), &r), NATSIM_VERDICT_FORWARDED);
+  assert_int_equal (r.in_addr, X.addr);
+  assert_int_equal (r.in_port, X.port);
+  /* Both mappings are still there, each on its own port. */
+  assert_int_equal (natsim_nat_live_bindings (h->nat), 2);
+  assert_int_equal (natsim_nat_ports_in_use (h->nat, 0), 2);
+  assert_int_equal (udp_out (h, T0 + NATSIM_SEC (2), X, R2, &r), NATSIM_VERDICT_FORWARDED);
+  assert_int_equal (r.ext_port, r2.ext_port);
+  assert_false (r.new_binding);
+  /* Once both expire no port stays in use. */
+  natsim_nat_advance (h->nat, T0 + NATSIM_SEC (100));
+  assert_int_equal (natsim_nat_live_bindings (h->nat), 0);
+  assert_int_equal (natsim_nat_ports_in_use (h->nat, 0), 0);
+  harness_free (h);
+}
+
 int
 main (void)
 {
@@ -276,6 +313,7 @@ main (void)
     cmocka_unit_test (test_hairpin_apdf),
     cmocka_unit_test (test_public_inbound),
     cmocka_unit_test (test_public_no_detour),
+    cmocka_unit_test (test_public_inbound_flow_alive_elsewhere),
     cmocka_unit_test (test_forward_inbound),
     cmocka_unit_test (test_forward_outbound_and_reserved),
     cmocka_unit_test (test_forward_hairpin),

@@ -337,6 +337,14 @@ process_public (NatsimNat *nat, const NatsimPacket *pkt, NatsimNatResult *res)
           if (!filter_accepts (nat, c, f.rem_addr, f.rem_port) || idx != NAT_TABLE_NONE)
             continue;
           old = nat_table_get (&nat->flows, key_endpoint (f.proto, f.in_addr, f.in_port), k2);
+          if (old != NAT_TABLE_NONE && binding (nat, old)->status == B_ALIVE)
+            {
+              /* The flow toward this remote is alive on another public
+               * endpoint: the packet passes through mapping c, and the
+               * flow keeps its own binding (it is no tombstone). */
+              nat_refresh (nat, i, &in);
+              return forwarded (nat, a, port, res);
+            }
           if (old != NAT_TABLE_NONE)
             {
               nat_tombstone_replace (nat, old);

@@ -105,12 +105,47 @@ test_block_not_returned_while_in_use (void **state)
   harness_free (h);
 }
 
+/* Blocks of one port and parity kept (RFC 4787 section 4.2.2): an odd inside port cannot use block 0 (port 5000), so the
+ * subscriber takes block 1 (5001) as well.  Block 0 holds no port of it
+ * and must go back to the pool at once; once the binding dies the
+ * subscriber holds no block at all. */
+static void
+test_block_taken_without_port_is_returned (void **state)
+{
+  for (int q = 0; q < 2; q++)
+    {
+      NatsimNatConfig cfg = base_config ();
+      Harness *h;
+      NatsimNatResult res;
+
+      cfg.port_hi = 5003;
+      cfg.parity = true;
+      cfg.ports_per_subscriber = 1;
+      cfg.blocks_per_subscriber = 2;
+      cfg.quarantine = q ? NATSIM_SEC (5) : 0;
+      h = harness_new_full (&cfg, false, 0, 100);
+      assert_int_equal (udp_out (h, T0, ep (IN (1), 1001), ep (REM_A, 3478), &res),
+                        NATSIM_VERDICT_FORWARDED);
+      assert_int_equal (res.ext_port, 5001);
+      assert_int_equal (natsim_nat_blocks_in_use (h->nat, 0), 1);
+      /* Another subscriber takes one block, not the last two. */
+      assert_int_equal (udp_out (h, T0, ep (IN (2), 1000), ep (REM_A, 3478), &res),
+                        NATSIM_VERDICT_FORWARDED);
+      assert_int_equal (natsim_nat_blocks_in_use (h->nat, 0), 2);
+      natsim_nat_advance (h->nat, T0 + NATSIM_SEC (100));
+      assert_int_equal (natsim_nat_blocks_in_use (h->nat, 0), 0);
+      assert_int_equal (natsim_nat_block_holders (h->nat), 0);
+      harness_free (h);
+    }
+}
+
 int
 main (void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_block_with_held_port_is_returned),
     cmocka_unit_test (test_block_not_returned_while_in_use),
+    cmocka_unit_test (test_block_taken_without_port_is_returned),
   };
 
   return cmocka_run_group_tests (tests, NULL, NULL);

@@ -326,6 +326,7 @@ allocate_blocks (NatsimNat *nat, const NatsimPacket *pkt, const Binding *cand,
     port = search_blocks (nat, pkt, sub->addr_idx, sub, cause);
   if (port != 0)
     {
+      nat_subscriber_trim (nat, sub, n_blocks_before, port);
       allocated (nat, pkt, sub->addr_idx, port, ret_addr_idx, ret_port);
       return true;
     }

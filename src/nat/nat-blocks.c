@@ -151,6 +151,22 @@ nat_subscriber_undo (NatsimNat *nat, Subscriber *sub, uint32_t n_blocks_before)
     subscriber_forget (nat, sub);
 }
 
+/* After a successful allocation of @port: returns the blocks taken during
+ * the attempt (after the first @n_blocks_before) that hold no port in use
+ * and not @port either.  Such a block was taken because it could not serve
+ * the flow (parity, a forward's port, a 5-tuple in use); kept, it would
+ * stay the subscriber's with no port whose release could return it. */
+void
+nat_subscriber_trim (NatsimNat *nat, Subscriber *sub, uint32_t n_blocks_before, uint16_t port)
+{
+  AddressState *a = &nat->addrs[sub->addr_idx];
+  uint32_t mine = (uint32_t) (port - nat->cfg.port_lo) / nat->block_size;
+
+  for (uint32_t i = sub->n_blocks; i > n_blocks_before; i--)
+    if (sub->blocks[i - 1] != mine && a->block_used[sub->blocks[i - 1]] == 0)
+      block_return (nat, sub, i - 1);
+}
+
 /* Is @port inside one of the subscriber's blocks? */
 bool
 nat_in_blocks (const NatsimNat *nat, const Subscriber *s, uint16_t port)

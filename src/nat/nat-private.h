@@ -338,4 +338,6 @@ void     nat_block_timer (NatsimNat *nat, uint32_t addr_idx, uint32_t blk, Natsi
 Subscriber *nat_subscriber_get (NatsimNat *nat, uint32_t in_addr, uint32_t addr_idx);
 bool     nat_subscriber_take_block (NatsimNat *nat, Subscriber *s);
 void     nat_subscriber_undo (NatsimNat *nat, Subscriber *sub, uint32_t n_blocks_before);
+void     nat_subscriber_trim (NatsimNat *nat, Subscriber *sub, uint32_t n_blocks_before,
+                              uint16_t port);
 bool     nat_in_blocks (const NatsimNat *nat, const Subscriber *s, uint16_t port);

@@ -787,6 +787,42 @@ test_events_narration (void **state)
   assert_int_equal ((int) r->addr_fallbacks[1], 2);
 }
 
+/* --events on a hairpinned packet through a static forward: the sender's
+ * new binding is told as the sender's; the forward's binding made by the
+ * second leg is not the sender's earlier mapping. */
+static void
+test_events_narration_hairpin (void **state)
+{
+  const char *ini =
+    "[simulation]\nduration = 20s\nseed = 1\n"
+    "[nat]\npreset = linux\naddresses = 203.0.113.1\nhairpinning = true\n"
+    "[forward trunk]\nprotocol = udp\npublic = 203.0.113.1:5062\ninside = 10.0.0.1:5062\n"
+    "[population trunk]\nprofile = generic\nflows = 1\nsource_ports = fixed\n"
+    "source_port = 5062\ndestinations = 198.51.100.10:5062\n"
+    "[population lan]\nprofile = generic\nflows = 1\nstart = 10s\n"
+    "destinations = 203.0.113.1:5062\n";
+  g_autoptr (GError) error = NULL;
+  g_autoptr (NatsimScenario) s = natsim_scenario_load_data (ini, strlen (ini), "t.ini", &error);
+  g_autoptr (NatsimRunResult) r = NULL;
+  g_autofree char *text = NULL;
+  const char *line;
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *events;
+
+  g_assert_no_error (error);
+  events = open_memstream (&buf, &len);
+  r = natsim_simulate_replication (s, 0, events, &error);
+  fclose (events);
+  g_assert_no_error (error);
+  text = buf;
+  line = strstr (text, "\n10.000000 lan udp ");
+  assert_non_null (line);
+  assert_non_null (strstr (line, "-> 203.0.113.1:5062  forwarded, new binding, "));
+  /* 10.0.0.2 had no mapping before this packet. */
+  assert_null (g_strstr_len (line, strchr (line + 1, '\n') - line, "public endpoint was"));
+}
+
 int
 main (void)
 {
@@ -811,6 +847,7 @@ main (void)
     cmocka_unit_test (test_keys),
     cmocka_unit_test (test_presets),
     cmocka_unit_test (test_events_narration),
+    cmocka_unit_test (test_events_narration_hairpin),
   };
 
   return cmocka_run_group_tests (tests, NULL, NULL);

@@ -252,8 +252,13 @@ natsim_narrator_nat_event (NatsimNarrator *n, const NatsimNatEvent *ev)
         guint64 *old = g_hash_table_lookup (n->mappings, &key);
         guint64 *k = g_new (guint64, 1), *v = g_new (guint64, 1);
 
-        n->had_mapping = old != NULL;
-        n->old_mapping = old != NULL ? *old : 0;
+        /* A hairpinned packet's second leg creates a binding of another
+         * inside endpoint (inbound): the packet's own is the outbound one. */
+        if (!ev->inbound)
+          {
+            n->had_mapping = old != NULL;
+            n->old_mapping = old != NULL ? *old : 0;
+          }
         *k = key;
         *v = public_value (ev->ext_addr, ev->ext_port);
         g_hash_table_insert (n->mappings, k, v);

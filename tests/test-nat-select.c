@@ -777,10 +777,11 @@ test_events_narration (void **state)
   text = buf;
   /* Hosts 1 and 2 fill address 1's two blocks, 3 and 4 fall back to
    * address 2, host 5 finds no block. */
-  assert_non_null (strstr (text, ": port block taken\n"));
-  assert_non_null (strstr (text, "via 203.0.113.2:-: address fall-back: 203.0.113.1 could not "
-                                 "serve it\n"));
-  assert_non_null (strstr (text, ": allocation failed (no_free_block), packet dropped\n"));
+  assert_non_null (strstr (text, " in a new port block of 128 taken for the subscriber "
+                                 "(ports 20000-20127)"));
+  assert_non_null (strstr (text, " -> (203.0.113.2:20000) -> 198.51.100.1:53  forwarded, "
+                                 "address fall-back: 203.0.113.1 could not serve it; "));
+  assert_non_null (strstr (text, "  dropped, allocation failed (no_free_block): "));
   assert_int_equal ((int) r->totals.v[NATSIM_STAT_ADDRESS_FALLBACKS], 2);
   assert_int_equal ((int) r->totals.v[NATSIM_STAT_NO_FREE_BLOCK], 1);
   assert_int_equal ((int) r->addr_fallbacks[1], 2);

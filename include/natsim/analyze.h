@@ -55,6 +55,11 @@ typedef struct
   NatsimTime flow_timeout; /* a flow idle this long ends (0: 1 h) */
   guint      max_samples;  /* kept samples per class and figure (0: 262144) */
   bool       outer;        /* study tunnels as captured, not their inner packets */
+  /* natsim_analyze(): called every few thousand records with the bytes
+   * of the captures read so far (captured bytes plus 16 per record, as
+   * pcap stores them); may be NULL.  Never changes the analysis. */
+  void     (*progress) (guint64 bytes_read, void *user_data);
+  void      *progress_data;
 } NatsimAnalyzeOptions;
 
 typedef struct NatsimAnalysis NatsimAnalysis;

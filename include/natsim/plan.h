@@ -34,6 +34,10 @@ typedef struct
   /* Called on the calling thread before each stage, may be NULL. */
   void             (*stage) (const char *message, void *user_data);
   void              *stage_data;
+  /* Progress of a stage's simulations in simulated time (passed to
+   * natsim_simulate() as time_progress, with @stage_data); may be NULL. */
+  void             (*sim_progress) (double fraction, guint done, guint total,
+                                    void *user_data);
 } NatsimPlanOptions;
 
 /* Fills @opts with the defaults. */

@@ -34,6 +34,7 @@
 
 #include <glib.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "natsim/metrics.h"
 #include "natsim/classify.h"
@@ -49,6 +50,7 @@ typedef struct
   guint64 offered_out;       /* offered to the NAT as outbound */
   guint64 offered_in;        /* offered to the NAT as inbound */
   guint64 not_translated;    /* inside -> inside, outside -> outside */
+  guint64 inside_only;       /* ... of which inside -> inside */
   guint64 ipv6;              /* decoded IPv6 packets (not translated by a NAT44) */
   guint64 untranslatable;    /* IPv4 without ports: ICMP other than echo, fragments
                               * of other protocols (later fragments of UDP, TCP
@@ -100,5 +102,26 @@ NatsimRunResult *natsim_replay_scaled (const NatsimNatConfig *cfg,
                                        const NatsimReplayScale *scale,
                                        NatsimReplayInfo *ret_info,
                                        GError **error);
+
+/* What else watches a replay (natsim_replay_observed()). */
+typedef struct
+{
+  FILE *events;  /* narration (natsim/narrate.h), or NULL */
+  /* Called on the calling thread every few thousand records with the
+   * bytes of the capture read so far (copy 0; record headers counted as
+   * 16 bytes, as in pcap); may be NULL. */
+  void (*progress) (guint64 bytes_read, void *user_data);
+  void *progress_data;
+} NatsimReplayObserver;
+
+/* natsim_replay_scaled() with narration and progress (@obs may be NULL). */
+NatsimRunResult *natsim_replay_observed (const NatsimNatConfig *cfg,
+                                         const char *const *traces, guint n,
+                                         const NatsimCidrSet *inside,
+                                         NatsimTime interval, uint64_t seed,
+                                         const NatsimReplayScale *scale,
+                                         const NatsimReplayObserver *obs,
+                                         NatsimReplayInfo *ret_info,
+                                         GError **error);
 
 G_END_DECLS

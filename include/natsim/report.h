@@ -39,6 +39,8 @@ typedef struct
   NatsimSummary *summary;
   GArray        *recommendations; /* NatsimRecommendation */
   GArray        *warnings;        /* NatsimWarning */
+  JsonNode      *coverage; /* replay: how much of the capture went through
+                            * the NAT (report.json "coverage"), else NULL */
   /* natsim plan: every recommendation applied and simulated together
    * (report.json "verification"); NULL in other reports. */
   NatsimVerification *verification;

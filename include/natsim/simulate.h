@@ -39,6 +39,12 @@ typedef struct
   FILE              *events;    /* narration of replication 0, or NULL */
   NatsimProgressFunc progress;  /* called on the calling thread, may be NULL */
   void              *progress_data;
+  /* Progress in simulated time, called a few times a second on the calling
+   * thread with the share of all replications' simulated time done (0..1)
+   * and the replications finished; replaces @progress when set.  The
+   * replications then run on worker threads, --jobs 1 included (results
+   * do not depend on it).  @progress_data is passed. */
+  void (*time_progress) (double fraction, guint done, guint total, void *user_data);
   const NatsimSimHooks *hooks;  /* may be NULL */
   void              *hooks_data;
 } NatsimSimOptions;

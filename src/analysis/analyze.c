@@ -428,13 +428,22 @@ natsim_analyze (const char *const *traces, guint n, const NatsimCidrSet *inside,
   g_autoptr (NatsimAnalysis) a = NULL;
   NatsimTracePacket tp;
   NatsimTraceResult res;
+  guint64 steps = 0;
 
   if (r == NULL)
     return NULL;
   natsim_trace_reader_set_decapsulate (r, opts == NULL || !opts->outer);
   a = natsim_analysis_new (inside, opts);
   while ((res = natsim_trace_reader_next (r, &tp)) == NATSIM_TRACE_PACKET)
-    natsim_analysis_add_packet (a, &tp);
+    {
+      natsim_analysis_add_packet (a, &tp);
+      if (opts != NULL && opts->progress != NULL && (++steps & 4095) == 0)
+        {
+          const NatsimTraceStats *st = natsim_trace_reader_stats (r);
+
+          opts->progress (st->bytes_captured + 16 * st->packets_read, opts->progress_data);
+        }
+    }
   if (res == NATSIM_TRACE_ERROR)
     {
       const GError *e = natsim_trace_reader_error (r);

@@ -288,6 +288,8 @@ run_measured (const NatsimScenario *s, const NatsimPlanOptions *opts,
   GPtrArray *runs;
 
   so.jobs = opts->jobs;
+  so.time_progress = opts->sim_progress;
+  so.progress_data = opts->stage_data;
   if (ret_usage != NULL)
     {
       so.hooks = &usage_hooks;

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "natsim/error.h"
+#include "natsim/narrate.h"
 #include "natsim/parse.h"
 #include "natsim/replay.h"
 #include "natsim/rng.h"
@@ -216,6 +217,8 @@ typedef struct
   NatsimTime             end;
   struct FragEntry      *frags;     /* FRAG_TABLE entries */
   NatsimReplayInfo       info;
+  const NatsimReplayObserver *obs; /* may be NULL */
+  NatsimNarrator        *narrator; /* with obs->events */
 } Replay;
 
 /* Later IPv4 fragments carry no ports; Linux reassembles before NAT
@@ -287,6 +290,8 @@ frag_forward (Replay *r, guint j, const FragEntry *e, NatsimTime now, uint32_t l
   pkt.tcp_flags = 0;
   r->info.fragments_forwarded += j == 0;
   natsim_step_packet (r->nat, r->collector, &pkt, &nr);
+  if (r->narrator != NULL)
+    natsim_narrator_packet (r->narrator, &pkt, &nr);
 }
 
 /* A later piece (no ports) of copy @j. */
@@ -341,6 +346,7 @@ replay_clear (Replay *r)
   g_clear_pointer (&r->nat_rng, gsl_rng_free);
   g_clear_pointer (&r->hosts, g_hash_table_unref);
   g_clear_pointer (&r->cache, g_free);
+  g_clear_pointer (&r->narrator, natsim_narrator_free);
 }
 
 /* --scale reads the traces twice (first_pass(), then the copies). */
@@ -427,6 +433,17 @@ fit_interval (NatsimTime interval, NatsimTime end)
   return interval;
 }
 
+/* Narration (--events): lifecycle events go to the collector, then the
+ * narrator. */
+static void
+narrate_nat_event (const NatsimNatEvent *ev, void *user_data)
+{
+  Replay *r = user_data;
+
+  natsim_collector_on_nat_event (ev, r->collector);
+  natsim_narrator_nat_event (r->narrator, ev);
+}
+
 /* The NAT and its collector.  With --scale the end is known from the first
  * pass; without, only at the end (natsim_collector_finish_at()). */
 static void
@@ -447,7 +464,15 @@ replay_nat_new (Replay *r, uint64_t seed)
       r->collector = natsim_collector_new_open (r->nat, NATSIM_CLASS_N, r->cfg->n_addresses,
                                                 r->interval, REPLAY_TIMELINE_MAX_POINTS);
     }
-  natsim_nat_set_observer (r->nat, natsim_collector_on_nat_event, r->collector);
+  if (r->obs != NULL && r->obs->events != NULL)
+    {
+      r->narrator = natsim_narrator_new (r->obs->events, r->nat, r->cfg, natsim_replay_class_names (),
+                                         NATSIM_CLASS_N);
+      natsim_narrator_legend (r->narrator);
+      natsim_nat_set_observer (r->nat, narrate_nat_event, r);
+    }
+  else
+    natsim_nat_set_observer (r->nat, natsim_collector_on_nat_event, r->collector);
 }
 
 /* Offers the pending packet of copy @j to the NAT, or counts why not.
@@ -472,6 +497,7 @@ replay_offer (Replay *r, guint j)
   if (src_in == dst_in)
     {
       r->info.not_translated += j == 0;
+      r->info.inside_only += j == 0 && src_in;
       return;
     }
   if (tp->fragment && !tp->has_ports)
@@ -502,6 +528,8 @@ replay_offer (Replay *r, guint j)
   else
     r->info.offered_in++;
   natsim_step_packet (r->nat, r->collector, &pkt, &nr);
+  if (r->narrator != NULL)
+    natsim_narrator_packet (r->narrator, &pkt, &nr);
   if (tp->fragment)
     frag_first (r, j, tp, &pkt, &nr);
   /* A TCP connection whose first packet seen is not a SYN: the NAT picks it
@@ -511,10 +539,22 @@ replay_offer (Replay *r, guint j)
     r->info.mid_stream_tcp++;
 }
 
+/* Bytes of the capture consumed so far, for progress: captured bytes plus
+ * a 16-byte record header each. */
+static guint64
+bytes_read (const NatsimTraceReader *r)
+{
+  const NatsimTraceStats *st = natsim_trace_reader_stats (r);
+
+  return st->bytes_captured + 16 * st->packets_read;
+}
+
 /* Merges the copies in time order through the NAT. */
 static gboolean
 replay_merge (Replay *r, GError **error)
 {
+  guint64 steps = 0;
+
   while (r->heap_len > 0)
     {
       guint j = r->heap[0];
@@ -522,6 +562,8 @@ replay_merge (Replay *r, GError **error)
       NatsimTraceResult res;
 
       replay_offer (r, j);
+      if (r->obs != NULL && r->obs->progress != NULL && (++steps & 4095) == 0)
+        r->obs->progress (bytes_read (r->copies[0].reader), r->obs->progress_data);
       res = copy_advance (c);
       if (res == NATSIM_TRACE_ERROR)
         {
@@ -572,6 +614,16 @@ natsim_replay_scaled (const NatsimNatConfig *cfg, const char *const *traces, gui
                       const NatsimReplayScale *scale, NatsimReplayInfo *ret_info,
                       GError **error)
 {
+  return natsim_replay_observed (cfg, traces, n, inside, interval, seed, scale, NULL,
+                                 ret_info, error);
+}
+
+NatsimRunResult *
+natsim_replay_observed (const NatsimNatConfig *cfg, const char *const *traces, guint n,
+                        const NatsimCidrSet *inside, NatsimTime interval, uint64_t seed,
+                        const NatsimReplayScale *scale, const NatsimReplayObserver *obs,
+                        NatsimReplayInfo *ret_info, GError **error)
+{
   Replay r = { 0 };
   NatsimRunResult *result = NULL;
 
@@ -580,6 +632,7 @@ natsim_replay_scaled (const NatsimNatConfig *cfg, const char *const *traces, gui
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   r.cfg = cfg;
+  r.obs = obs;
   r.traces = traces;
   r.n = n;
   r.k = scale != NULL ? MAX (scale->scale, 1u) : 1;

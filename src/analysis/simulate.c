@@ -7,9 +7,11 @@
  * so the outcome does not depend on the number of threads.
  */
 #include <inttypes.h>
+#include <stdatomic.h>
 
 #include "natsim/error.h"
 #include "natsim/eventq.h"
+#include "natsim/narrate.h"
 #include "natsim/rng.h"
 #include "natsim/simulate.h"
 #include "step.h"
@@ -19,95 +21,19 @@ typedef struct
   NatsimNat         *nat;
   NatsimCollector   *collector;
   FILE              *events;
+  NatsimNarrator    *narrator; /* with events */
   const NatsimSimHooks *hooks;
   void              *hook_state;
 } Sim;
 
-static const char *
-proto_name (uint8_t proto)
-{
-  switch (proto)
-    {
-    case NATSIM_PROTO_TCP: return "tcp";
-    case NATSIM_PROTO_ICMP: return "icmp";
-    default: return "udp";
-    }
-}
-
-static void
-fmt_ep (char *buf, size_t size, uint32_t addr, uint16_t port)
-{
-  char a[16];
-
-  natsim_format_ipv4 (addr, a, sizeof a);
-  g_snprintf (buf, size, "%s:%u", a, port);
-}
-
-static void
-fmt_time (char *buf, size_t size, NatsimTime t)
-{
-  g_snprintf (buf, size, "%" PRIu64 ".%06" PRIu64, t / NATSIM_NSEC_PER_SEC,
-              (t % NATSIM_NSEC_PER_SEC) / 1000);
-}
-
-/* Narrates binding lifecycle events, then hands them to the collector. */
+/* Narrates (--events), then hands lifecycle events to the collector. */
 static void
 narrate_nat_event (const NatsimNatEvent *ev, void *user_data)
 {
   Sim *sim = user_data;
-  char t[32], in[32], rem[32], ext[32];
-  const char *what = NULL;
-  char why[96];
 
   natsim_collector_on_nat_event (ev, sim->collector);
-  switch (ev->type)
-    {
-    case NATSIM_NAT_EV_BINDING_CREATED:
-      what = ev->rebinding ? "rebinding" : ev->inbound ? "binding created by inbound" : "binding created";
-      break;
-    case NATSIM_NAT_EV_BINDING_EXPIRED: what = "binding expired"; break;
-    case NATSIM_NAT_EV_ALLOC_FAILED:
-      /* The classic cause keeps its short line; the others name theirs. */
-      if (ev->cause == NATSIM_FAIL_NO_FREE_PORT)
-        what = "allocation failed, packet dropped";
-      else
-        {
-          g_snprintf (why, sizeof why, "allocation failed (%s), packet dropped",
-                      natsim_alloc_failure_name (ev->cause));
-          what = why;
-        }
-      break;
-    case NATSIM_NAT_EV_ADDRESS_FALLBACK:
-      {
-        char from[16];
-
-        natsim_format_ipv4 (ev->from_addr, from, sizeof from);
-        g_snprintf (why, sizeof why, "address fall-back: %s could not serve it", from);
-        what = why;
-        break;
-      }
-    case NATSIM_NAT_EV_BLOCK_ACQUIRED: what = "port block taken"; break;
-    case NATSIM_NAT_EV_BLOCK_RELEASED: what = "port block returned"; break;
-    case NATSIM_NAT_EV_BINDING_LOST: what = "binding lost, inbound packet dropped"; break;
-    case NATSIM_NAT_EV_FILTERED: what = "filtered, inbound packet dropped"; break;
-    case NATSIM_NAT_EV_UNSOLICITED: what = "unsolicited inbound packet dropped"; break;
-    default: return; /* port gauges are not narrated */
-    }
-  fmt_time (t, sizeof t, ev->time);
-  fmt_ep (in, sizeof in, ev->in_addr, ev->in_port);
-  fmt_ep (rem, sizeof rem, ev->rem_addr, ev->rem_port);
-  if (ev->ext_addr != 0 && ev->ext_port != 0)
-    fmt_ep (ext, sizeof ext, ev->ext_addr, ev->ext_port);
-  else if (ev->ext_addr != 0)
-    {
-      /* An allocation failure names the address that had no port. */
-      natsim_format_ipv4 (ev->ext_addr, ext, sizeof ext);
-      g_strlcat (ext, ":-", sizeof ext);
-    }
-  else
-    g_strlcpy (ext, "-", sizeof ext);
-  fprintf (sim->events, "%s %s %s <-> %s via %s: %s\n", t, proto_name (ev->proto), in, rem,
-           ext, what);
+  natsim_narrator_nat_event (sim->narrator, ev);
 }
 
 /* With extra observers: the collector (or narration) first, then them. */
@@ -135,17 +61,8 @@ sim_send (void *data, const NatsimPacket *pkt, NatsimNatResult *ret)
   natsim_step_packet (sim->nat, sim->collector, pkt, ret);
   if (sim->hooks != NULL && sim->hooks->packet != NULL)
     sim->hooks->packet (pkt, ret, sim->hook_state);
-  if (sim->events != NULL && ret->verdict == NATSIM_VERDICT_FORWARDED && !ret->new_binding)
-    {
-      char t[32], src[32], dst[32], ext[32];
-      fmt_time (t, sizeof t, pkt->time);
-      fmt_ep (src, sizeof src, pkt->src_addr, pkt->src_port);
-      fmt_ep (dst, sizeof dst, pkt->dst_addr, pkt->dst_port);
-      fmt_ep (ext, sizeof ext, ret->ext_addr, ret->ext_port);
-      fprintf (sim->events, "%s %s %s -> %s via %s: %s\n", t, proto_name (pkt->proto), src, dst,
-               ext, pkt->dir == NATSIM_DIR_OUT ? "outbound, binding refreshed"
-                                               : "inbound delivered");
-    }
+  if (sim->narrator != NULL)
+    natsim_narrator_packet (sim->narrator, pkt, ret);
 }
 
 static void
@@ -172,11 +89,15 @@ natsim_simulate_replication (const NatsimScenario *s, guint replication, FILE *e
   return natsim_simulate_replication_observed (s, replication, events, NULL, NULL, error);
 }
 
-NatsimRunResult *
-natsim_simulate_replication_observed (const NatsimScenario *s, guint replication, FILE *events,
-                                      const NatsimSimHooks *hooks, void *hooks_data,
-                                      GError **error)
+/* One replication; with @clock, publishes the simulated time reached
+ * every 1024 events (read by natsim_simulate()'s progress, on another
+ * thread). */
+static NatsimRunResult *
+replication_run (const NatsimScenario *s, guint replication, FILE *events,
+                 const NatsimSimHooks *hooks, void *hooks_data, atomic_uint_fast64_t *clock,
+                 GError **error)
 {
+  guint64 n_events = 0;
   NatsimRunResult *result;
   NatsimNatConfig cfg;
   g_autoptr (gsl_rng) nat_rng = NULL;
@@ -186,6 +107,8 @@ natsim_simulate_replication_observed (const NatsimScenario *s, guint replication
   g_autoptr (GPtrArray) pops = NULL;
   g_autoptr (GPtrArray) rngs = NULL;
   g_autofree NatsimPopulationContext *ctxs = NULL;
+  g_autoptr (NatsimNarrator) narrator = NULL;
+  g_auto (GStrv) class_names = NULL;
   uint64_t seed = natsim_params_get_uint (s->simulation, "seed");
   NatsimTime end = natsim_params_get_duration (s->simulation, "duration");
   NatsimTime warmup = natsim_params_get_duration (s->simulation, "warmup");
@@ -204,11 +127,23 @@ natsim_simulate_replication_observed (const NatsimScenario *s, guint replication
   nat = natsim_nat_new (&cfg, nat_rng);
   collector = natsim_collector_new (nat, s->populations->len, cfg.n_addresses, warmup, end,
                                     interval);
+  if (events != NULL)
+    {
+      class_names = natsim_scenario_class_names (s);
+      narrator = natsim_narrator_new (events, nat, &cfg, (const char *const *) class_names,
+                                      s->populations->len);
+      /* Replications are numbered from 1 wherever people read them. */
+      fprintf (events, "# %s: replication %u of %" G_GUINT64_FORMAT ", seed %" G_GUINT64_FORMAT
+               "\n", s->path, replication + 1,
+               natsim_params_get_uint (s->simulation, "replications"), seed);
+      natsim_narrator_legend (narrator);
+    }
   natsim_nat_config_clear (&cfg);
   queue = natsim_eventq_new ();
   sim.nat = nat;
   sim.collector = collector;
   sim.events = events;
+  sim.narrator = narrator;
   sim.hooks = hooks;
   if (hooks != NULL)
     {
@@ -259,6 +194,8 @@ natsim_simulate_replication_observed (const NatsimScenario *s, guint replication
        * at the NAT's state (natsim_nat_flow_state()). */
       natsim_collector_advance (collector, ev.time);
       pop->klass->handle (pop, &ev);
+      if (clock != NULL && (++n_events & 1023) == 0)
+        atomic_store_explicit (clock, ev.time, memory_order_relaxed);
     }
   for (guint i = 0; i < pops->len; i++)
     {
@@ -271,9 +208,18 @@ natsim_simulate_replication_observed (const NatsimScenario *s, guint replication
   return result;
 }
 
+NatsimRunResult *
+natsim_simulate_replication_observed (const NatsimScenario *s, guint replication, FILE *events,
+                                      const NatsimSimHooks *hooks, void *hooks_data,
+                                      GError **error)
+{
+  return replication_run (s, replication, events, hooks, hooks_data, NULL, error);
+}
+
 typedef struct
 {
   const NatsimScenario *scenario;
+  atomic_uint_fast64_t *clocks; /* per replication: simulated time reached */
   NatsimRunResult     **results;
   GError              **errors;
   GAsyncQueue          *done;
@@ -288,10 +234,10 @@ run_job (gpointer data, gpointer user_data)
   Job *job = user_data;
   guint rep = GPOINTER_TO_UINT (data) - 1;
 
-  job->results[rep] = natsim_simulate_replication_observed (job->scenario, rep,
-                                                            rep == 0 ? job->events : NULL,
-                                                            job->hooks, job->hooks_data,
-                                                            &job->errors[rep]);
+  job->results[rep] = replication_run (job->scenario, rep, rep == 0 ? job->events : NULL,
+                                       job->hooks, job->hooks_data,
+                                       job->clocks != NULL ? &job->clocks[rep] : NULL,
+                                       &job->errors[rep]);
   g_async_queue_push (job->done, GUINT_TO_POINTER (rep + 1));
 }
 
@@ -305,10 +251,46 @@ natsim_simulate (const NatsimScenario *s, const NatsimSimOptions *opts, GError *
   g_autofree NatsimRunResult **results = g_new0 (NatsimRunResult *, n);
   g_autofree GError **errors = g_new0 (GError *, n);
   GPtrArray *out;
-  Job job = { s, results, errors, g_async_queue_new (), opts ? opts->events : NULL,
+  g_autofree atomic_uint_fast64_t *clocks = NULL;
+  Job job = { s, NULL, results, errors, g_async_queue_new (), opts ? opts->events : NULL,
               opts ? opts->hooks : NULL, opts ? opts->hooks_data : NULL };
 
-  if (jobs == 1)
+  if (opts != NULL && opts->time_progress != NULL)
+    {
+      /* Progress within replications: they run on worker threads (one
+       * with --jobs 1, which changes nothing in the results) while this
+       * thread reads their clocks a few times a second. */
+      NatsimTime end = natsim_params_get_duration (s->simulation, "duration");
+      GThreadPool *pool;
+      guint done = 0;
+
+      clocks = g_new0 (atomic_uint_fast64_t, n);
+      for (guint r = 0; r < n; r++)
+        atomic_init (&clocks[r], 0);
+      job.clocks = clocks;
+      pool = g_thread_pool_new (run_job, &job, (gint) MIN (jobs, n), TRUE, NULL);
+      for (guint r = 0; r < n; r++)
+        g_thread_pool_push (pool, GUINT_TO_POINTER (r + 1), NULL);
+      while (done < n)
+        {
+          gpointer d = g_async_queue_timeout_pop (job.done, G_USEC_PER_SEC / 4);
+          double reached = 0;
+
+          if (d != NULL)
+            {
+              atomic_store_explicit (&clocks[GPOINTER_TO_UINT (d) - 1], end,
+                                     memory_order_relaxed);
+              done++;
+            }
+          for (guint r = 0; r < n; r++)
+            reached += (double) MIN (atomic_load_explicit (&clocks[r], memory_order_relaxed),
+                                     end);
+          opts->time_progress (end > 0 ? reached / ((double) end * n) : 1.0, done, n,
+                               opts->progress_data);
+        }
+      g_thread_pool_free (pool, FALSE, TRUE);
+    }
+  else if (jobs == 1)
     {
       for (guint r = 0; r < n; r++)
         {

@@ -1,6 +1,9 @@
 /* natsim command line: helpers the subcommands share. */
+#include <errno.h>
+#include <glib/gstdio.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli-private.h"
 #include "natsim/error.h"
@@ -93,18 +96,20 @@ cli_parse_seed (const char *arg, uint64_t *ret_seed, GError **error)
 }
 
 gboolean
-cli_set_replications (NatsimScenario *s, gint64 replications, GError **error)
+cli_set_replications (NatsimScenario *s, const char *arg, GError **error)
 {
-  g_autofree char *a = g_strdup_printf ("simulation.replications=%" G_GINT64_FORMAT,
-                                        replications);
+  g_autofree char *a = NULL;
+  uint64_t r;
 
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-  if (replications < 1)
+  /* Parsed as text: an integer option would take -1 for "not given". */
+  if (!natsim_parse_uint (arg, G_MAXUINT32, &r, error) || r < 1)
     {
+      g_clear_error (error);
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "--replications: expected at least 1");
+                   "--replications %s: expected a whole number, at least 1", arg);
       return FALSE;
     }
+  a = g_strdup_printf ("simulation.replications=%" G_GUINT64_FORMAT, r);
   return natsim_scenario_set (s, a, error);
 }
 
@@ -223,6 +228,24 @@ cli_add_check_warnings (NatsimReport *report, const NatsimScenario *s)
     }
 }
 
+void
+cli_add_nat_check_warnings (NatsimReport *report, const NatsimParams *nat)
+{
+  g_autoptr (GPtrArray) none = g_ptr_array_new ();
+  g_autoptr (GPtrArray) checks = NULL;
+  /* The checks of the [nat] group alone: a scenario with this NAT and no
+   * population (a capture's endpoints are not modelled). */
+  NatsimScenario view = { .path = (char *) "", .nat = (NatsimParams *) nat,
+                          .populations = none };
+
+  checks = natsim_check_scenario (&view);
+  for (guint i = 0; i < checks->len; i++)
+    {
+      NatsimCheck *c = g_ptr_array_index (checks, i);
+      natsim_report_add_warning (report, c->id, "%s", c->message);
+    }
+}
+
 gboolean
 cli_write_report (const NatsimReport *report, const char *out_dir, const char *formats,
                   gboolean quiet, GError **error)
@@ -241,6 +264,83 @@ cli_write_report (const NatsimReport *report, const char *out_dir, const char *f
       printf ("\nReports written to %s/\n", out_dir);
     }
   return TRUE;
+}
+
+gboolean
+cli_events_open (CliEvents *ev, const char *path, GError **error)
+{
+  memset (ev, 0, sizeof *ev);
+  if (path == NULL)
+    return TRUE;
+  ev->path = g_strdup (path);
+  if (strcmp (path, "-") == 0)
+    {
+      ev->file = stdout;
+      return TRUE;
+    }
+  /* Narration goes to a temporary file renamed at the end, so a failed
+   * run leaves no half-written narration behind. */
+  ev->tmp = g_strconcat (path, ".tmp", NULL);
+  ev->file = fopen (ev->tmp, "w");
+  if (ev->file == NULL)
+    {
+      int saved = errno;
+
+      g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_IO, "--events %s: %s", path,
+                   g_strerror (saved));
+      g_clear_pointer (&ev->tmp, g_free);
+      g_clear_pointer (&ev->path, g_free);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+cli_events_close (CliEvents *ev, gboolean ok, GError **error)
+{
+  gboolean done = TRUE;
+
+  if (ev->file == stdout)
+    fflush (stdout);
+  else if (ev->file != NULL)
+    {
+      int saved = 0;
+
+      if (fclose (ev->file) != 0)
+        saved = errno;
+      else if (ok && rename (ev->tmp, ev->path) != 0)
+        saved = errno;
+      if (saved != 0 || !ok)
+        {
+          unlink (ev->tmp);
+          if (saved != 0 && ok)
+            {
+              g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_IO, "--events %s: %s", ev->path,
+                           g_strerror (saved));
+              done = FALSE;
+            }
+        }
+    }
+  ev->file = NULL;
+  g_clear_pointer (&ev->tmp, g_free);
+  g_clear_pointer (&ev->path, g_free);
+  return done;
+}
+
+guint64
+cli_traces_size (const char *const *traces, guint n)
+{
+  guint64 total = 0;
+
+  for (guint i = 0; i < n; i++)
+    {
+      GStatBuf st;
+
+      if (strcmp (traces[i], "-") == 0 || g_stat (traces[i], &st) != 0)
+        return 0;
+      total += (guint64) st.st_size;
+    }
+  return total;
 }
 
 gboolean

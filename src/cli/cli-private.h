@@ -41,7 +41,7 @@ gboolean cli_parse_seed (const char *arg, uint64_t *ret_seed, GError **error);
 
 /* --replications R (R at least 1) as simulation.replications=R; the
  * scenario still wants validating. */
-gboolean cli_set_replications (NatsimScenario *s, gint64 replications, GError **error);
+gboolean cli_set_replications (NatsimScenario *s, const char *arg, GError **error);
 
 /* reports/NAME@suffix, NAME the base name of @path without its extension. */
 char *cli_default_out_dir (const char *path, const char *suffix);
@@ -64,10 +64,67 @@ NatsimReport *cli_scenario_report (const char *command, const char *path, const 
 /* The configuration checks of @s as warnings of @report. */
 void cli_add_check_warnings (NatsimReport *report, const NatsimScenario *s);
 
+/* The configuration checks of a [nat] group alone (replay) as warnings. */
+void cli_add_nat_check_warnings (NatsimReport *report, const NatsimParams *nat);
+
 /* Writes @report's @formats to @out_dir and, unless @quiet, prints its text
  * and "Reports written to OUT_DIR/" on stdout. */
 gboolean cli_write_report (const NatsimReport *report, const char *out_dir, const char *formats,
                            gboolean quiet, GError **error);
+
+/* --events FILE|-: narration to standard output, or to FILE through a
+ * temporary file renamed only when the run succeeded. */
+typedef struct
+{
+  FILE *file; /* NULL: no narration */
+  char *path;
+  char *tmp;
+} CliEvents;
+
+/* Opens @path (NULL: no narration; "-": standard output). */
+gboolean cli_events_open (CliEvents *ev, const char *path, GError **error);
+/* Closes; renames the temporary file into place when @ok, else removes
+ * it.  Fails only when @ok and the file could not be completed. */
+gboolean cli_events_close (CliEvents *ev, gboolean ok, GError **error);
+
+/* The total size of the files @traces, for progress; 0 when one is
+ * standard input or cannot be examined (progress then shows nothing). */
+guint64 cli_traces_size (const char *const *traces, guint n);
+
+/* The memory guard (memory.c): an estimate of what a run of @s needs. */
+typedef struct
+{
+  guint64 per_replication; /* bytes */
+  guint   parallel;        /* replications held at once (--jobs) */
+  guint64 total;           /* per_replication x parallel */
+  guint64 available;       /* the machine's available memory, 0 if unknown */
+} CliMemoryEstimate;
+
+void cli_memory_estimate (const NatsimScenario *s, guint jobs, CliMemoryEstimate *ret);
+/* False (exit 2) when the estimate exceeds the available memory, unless
+ * @force, which only warns on stderr. */
+gboolean cli_memory_guard (const NatsimScenario *s, guint jobs, gboolean force,
+                           GError **error);
+/* "512 MiB", "3.1 GiB". */
+void cli_format_bytes (guint64 bytes, char *buf, gsize size);
+
+/* Progress with an ETA on standard error (progress.c): only when it is a
+ * terminal and not @quiet. */
+typedef struct
+{
+  gboolean enabled;
+  gint64   start_us, last_us;
+  gboolean drawn;
+  guint64  total; /* for the caller: the amount that makes 100 % */
+} CliProgress;
+
+void cli_progress_init (CliProgress *p, gboolean quiet);
+/* Redraws "natsim: WHAT NN%, about T left" (at most 4 times a second). */
+void cli_progress_update (CliProgress *p, double fraction, const char *what);
+/* Clears the progress line. */
+void cli_progress_done (CliProgress *p);
+/* "45s", "3m07s", "1h02m". */
+void cli_progress_format_eta (double seconds, char *buf, gsize size);
 
 int cmd_simulate (int argc, char **argv);
 int cmd_replay (int argc, char **argv);

@@ -1,4 +1,8 @@
-/* natsim analyze: traffic characterisation of captures, without a NAT. */
+/* natsim analyze: traffic characterisation of captures, without a NAT.
+ *
+ * The command in three steps: parse and check the options (analyze_parse),
+ * analyse the captures (with progress), write the outputs
+ * (analyze_write). */
 #include <errno.h>
 #include <glib/gstdio.h>
 #include <stdio.h>
@@ -27,43 +31,91 @@ default_timeouts (double *ret_udp, double *ret_tcp)
   *ret_tcp = natsim_time_to_sec (natsim_params_get_duration (p, "tcp_established_timeout"));
 }
 
-int
-cmd_analyze (int argc, char **argv)
+typedef struct
+{
+  char   **insides;
+  char    *out_dir;
+  char    *formats;
+  char    *flow_timeout;
+  gint     max_samples;
+  gboolean outer;
+  gboolean strict;
+  gboolean quiet;
+  /* derived */
+  gboolean want_text, want_json, want_html;
+  NatsimAnalyzeOptions opts;
+  char   **traces; /* argv + 1, borrowed */
+  guint    n_traces;
+} AnalyzeArgs;
+
+static void
+analyze_args_clear (AnalyzeArgs *a)
+{
+  g_strfreev (a->insides);
+  g_free (a->out_dir);
+  g_free (a->formats);
+  g_free (a->flow_timeout);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (AnalyzeArgs, analyze_args_clear)
+
+/* --format: text, json and html, comma-separated (default text,json). */
+static gboolean
+analyze_formats (AnalyzeArgs *a, GError **error)
+{
+  g_auto (GStrv) list = NULL;
+
+  if (a->formats != NULL && !cli_format_list_nonempty (a->formats, error))
+    {
+      g_prefix_error (error, "--format: ");
+      return FALSE;
+    }
+  list = g_strsplit (a->formats != NULL ? a->formats : "text,json", ",", -1);
+  for (guint i = 0; list[i] != NULL; i++)
+    {
+      g_strstrip (list[i]);
+      if (g_ascii_strcasecmp (list[i], "text") == 0)
+        a->want_text = TRUE;
+      else if (g_ascii_strcasecmp (list[i], "json") == 0)
+        a->want_json = TRUE;
+      else if (g_ascii_strcasecmp (list[i], "html") == 0)
+        a->want_html = TRUE;
+      else if (list[i][0] != '\0')
+        {
+          g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
+                       "--format: unknown format '%s' (known formats: text, json, html)", list[i]);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+/* Parses the command line into @a; the checks that need no file. */
+static gboolean
+analyze_parse (int *argc, char ***argv, AnalyzeArgs *a, GError **error)
 {
   g_autoptr (GOptionContext) ctx = NULL;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (NatsimCidrSet) inside = NULL;
-  g_autoptr (NatsimAnalysis) analysis = NULL;
-  g_auto (GStrv) insides = NULL;
-  g_autofree char *out_dir = NULL;
-  g_autofree char *formats = NULL;
-  g_autofree char *flow_timeout = NULL;
-  g_autofree char *text = NULL;
-  gboolean want_text = FALSE, want_json = FALSE, want_html = FALSE, quiet = FALSE;
-  gboolean outer = FALSE, strict = FALSE;
-  gint max_samples = 0;
-  NatsimAnalyzeOptions opts = { 0 };
   GOptionEntry entries[] = {
-    { "inside", 'i', 0, G_OPTION_ARG_STRING_ARRAY, &insides,
+    { "inside", 'i', 0, G_OPTION_ARG_STRING_ARRAY, &a->insides,
       "Inside prefix, e.g. 10.0.2.15/32 (repeatable; default RFC 1918, RFC 6598, ULA)",
       "CIDR" },
-    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out_dir,
+    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &a->out_dir,
       "Directory for analysis.json and analysis.txt (default reports/TRACE-NAME-analysis)",
       "DIR" },
-    { "format", 'f', 0, G_OPTION_ARG_STRING, &formats,
+    { "format", 'f', 0, G_OPTION_ARG_STRING, &a->formats,
       "Files to write: text,json,html (default text,json)", "LIST" },
-    { "flow-timeout", 0, 0, G_OPTION_ARG_STRING, &flow_timeout,
+    { "flow-timeout", 0, 0, G_OPTION_ARG_STRING, &a->flow_timeout,
       "A flow idle this long ends; its next packet starts a new flow (default 1h)",
       "DURATION" },
-    { "max-samples", 0, 0, G_OPTION_ARG_INT, &max_samples,
+    { "max-samples", 0, 0, G_OPTION_ARG_INT, &a->max_samples,
       "Samples kept per class and figure for quantiles (default 262144)", "N" },
-    { "outer", 0, 0, G_OPTION_ARG_NONE, &outer,
+    { "outer", 0, 0, G_OPTION_ARG_NONE, &a->outer,
       "Study tunnels (GRE, ERSPAN, VXLAN, Geneve) as captured instead of the packets inside",
       NULL },
-    { "strict", 0, 0, G_OPTION_ARG_NONE, &strict,
+    { "strict", 0, 0, G_OPTION_ARG_NONE, &a->strict,
       "Refuse a capture whose last record is cut short (default: read up to it and warn)",
       NULL },
-    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print no summary on stdout", NULL },
+    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &a->quiet, "Print no summary on stdout", NULL },
     { NULL }
   };
 
@@ -86,129 +138,139 @@ cmd_analyze (int argc, char **argv)
     "  natsim analyze traces/ndpi-webex-client.pcap\n"
     "  natsim analyze traces/isa-sip-call-lab.pcap --inside 10.0.2.15/32 --out /tmp/a\n"
     "  natsim analyze traces/scapy-erspan2-sip.pcap\n");
-  if (!g_option_context_parse (ctx, &argc, &argv, &error))
-    return cli_fail (g_steal_pointer (&error));
-  if (argc < 2)
+  if (!g_option_context_parse (ctx, argc, argv, error))
+    return FALSE;
+  if (*argc < 2)
     {
-      g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
                    "analyze: expected at least one TRACE (see 'natsim analyze --help')");
-      return cli_fail (g_steal_pointer (&error));
+      return FALSE;
     }
-  if (max_samples < 0)
+  a->traces = *argv + 1;
+  a->n_traces = (guint) *argc - 1;
+  if (a->max_samples < 0)
     {
-      g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "--max-samples %d: expected a positive count", max_samples);
-      return cli_fail (g_steal_pointer (&error));
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--max-samples %d: expected a positive count", a->max_samples);
+      return FALSE;
     }
-  opts.max_samples = (guint) max_samples;
-  opts.outer = outer;
-  if (flow_timeout != NULL)
+  a->opts.max_samples = (guint) a->max_samples;
+  a->opts.outer = a->outer;
+  if (a->flow_timeout != NULL)
     {
-      if (!natsim_parse_duration (flow_timeout, &opts.flow_timeout, &error))
+      if (!natsim_parse_duration (a->flow_timeout, &a->opts.flow_timeout, error))
         {
-          g_prefix_error (&error, "--flow-timeout %s: ", flow_timeout);
-          return cli_fail (g_steal_pointer (&error));
+          g_prefix_error (error, "--flow-timeout %s: ", a->flow_timeout);
+          return FALSE;
         }
-      if (opts.flow_timeout == 0)
+      if (a->opts.flow_timeout == 0)
         {
-          g_set_error (&error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
-                       "--flow-timeout %s: must be above 0", flow_timeout);
-          return cli_fail (g_steal_pointer (&error));
+          g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
+                       "--flow-timeout %s: must be above 0", a->flow_timeout);
+          return FALSE;
         }
     }
+  if (!analyze_formats (a, error))
+    return FALSE;
+  if (a->out_dir == NULL)
+    a->out_dir = cli_default_out_dir (a->traces[0], "-analysis");
+  return TRUE;
+}
 
-  inside = cli_inside_set (insides, &error);
+/* Writes @contents (NULL: skipped) to DIR/@name. */
+static gboolean
+write_one (const char *dir, const char *name, const char *contents, GError **error)
+{
+  g_autofree char *path = NULL;
+
+  if (contents == NULL)
+    return TRUE;
+  path = g_build_filename (dir, name, NULL);
+  return natsim_write_file_atomic (path, contents, -1, error);
+}
+
+/* Renders the chosen formats, then writes them into the output directory. */
+static gboolean
+analyze_write (const AnalyzeArgs *a, const NatsimAnalysis *analysis, const char *text,
+               GError **error)
+{
+  const char *const *traces = (const char *const *) a->traces;
+  g_autofree char *json = NULL;
+  g_autofree char *html = NULL;
+
+  if (!a->want_text && !a->want_json && !a->want_html)
+    return TRUE;
+  if (a->want_json)
+    json = natsim_analysis_to_json (analysis, traces, a->n_traces);
+  if (a->want_html)
+    {
+      double udp, tcp;
+
+      default_timeouts (&udp, &tcp);
+      html = natsim_analysis_to_html (analysis, traces, a->n_traces, udp, tcp, TRUE);
+    }
+  if (g_mkdir_with_parents (a->out_dir, 0777) != 0)
+    {
+      int saved = errno;
+
+      g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_IO, "cannot create directory %s: %s",
+                   a->out_dir, g_strerror (saved));
+      return FALSE;
+    }
+  return write_one (a->out_dir, "analysis.json", json, error) &&
+         write_one (a->out_dir, "analysis.html", html, error) &&
+         write_one (a->out_dir, "analysis.txt", a->want_text ? text : NULL, error);
+}
+
+static void
+analyze_progress (guint64 bytes, void *user_data)
+{
+  CliProgress *bar = user_data;
+  guint64 total = bar->total;
+
+  if (total > 0)
+    cli_progress_update (bar, (double) bytes / (double) total, "reading the capture");
+}
+
+int
+cmd_analyze (int argc, char **argv)
+{
+  g_autoptr (GError) error = NULL;
+  g_auto (AnalyzeArgs) a = { 0 };
+  g_autoptr (NatsimCidrSet) inside = NULL;
+  g_autoptr (NatsimAnalysis) analysis = NULL;
+  g_autofree char *text = NULL;
+  CliProgress bar;
+
+  if (!analyze_parse (&argc, &argv, &a, &error))
+    return cli_fail (g_steal_pointer (&error));
+  inside = cli_inside_set (a.insides, &error);
   if (inside == NULL)
     return cli_fail (g_steal_pointer (&error));
 
-  if (formats != NULL && !cli_format_list_nonempty (formats, &error))
+  cli_progress_init (&bar, a.quiet);
+  bar.total = cli_traces_size ((const char *const *) a.traces, a.n_traces);
+  if (bar.enabled)
     {
-      g_prefix_error (&error, "--format: ");
-      return cli_fail (g_steal_pointer (&error));
+      a.opts.progress = analyze_progress;
+      a.opts.progress_data = &bar;
     }
-  {
-    g_auto (GStrv) list = g_strsplit (formats != NULL ? formats : "text,json", ",", -1);
-
-    for (guint i = 0; list[i] != NULL; i++)
-      {
-        g_strstrip (list[i]);
-        if (g_ascii_strcasecmp (list[i], "text") == 0)
-          want_text = TRUE;
-        else if (g_ascii_strcasecmp (list[i], "json") == 0)
-          want_json = TRUE;
-        else if (g_ascii_strcasecmp (list[i], "html") == 0)
-          want_html = TRUE;
-        else if (list[i][0] != '\0')
-          {
-            g_set_error (&error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
-                         "--format: unknown format '%s' (known formats: text, json, html)", list[i]);
-            return cli_fail (g_steal_pointer (&error));
-          }
-      }
-  }
-  if (out_dir == NULL)
-    out_dir = cli_default_out_dir (argv[1], "-analysis");
-
-  analysis = natsim_analyze ((const char *const *) argv + 1, (guint) argc - 1, inside, &opts,
+  analysis = natsim_analyze ((const char *const *) a.traces, a.n_traces, inside, &a.opts,
                              &error);
+  cli_progress_done (&bar);
   if (analysis == NULL)
     return cli_fail (g_steal_pointer (&error));
   if (!cli_trace_warnings (natsim_analysis_trace_stats (analysis),
-                           (const char *const *) argv + 1, strict, &error))
+                           (const char *const *) a.traces, a.strict, &error))
     return cli_fail (g_steal_pointer (&error));
 
   text = natsim_analysis_to_text (analysis);
-  if (want_text || want_json || want_html)
-    {
-      g_autofree char *json = want_json ? natsim_analysis_to_json (
-                                            analysis, (const char *const *) argv + 1,
-                                            (guint) argc - 1)
-                                        : NULL;
-      g_autofree char *html = NULL;
-
-      if (want_html)
-        {
-          double udp, tcp;
-
-          default_timeouts (&udp, &tcp);
-          html = natsim_analysis_to_html (analysis, (const char *const *) argv + 1,
-                                          (guint) argc - 1, udp, tcp, TRUE);
-        }
-
-      if (g_mkdir_with_parents (out_dir, 0777) != 0)
-        {
-          int saved = errno;
-
-          g_set_error (&error, NATSIM_ERROR, NATSIM_ERROR_IO, "cannot create directory %s: %s",
-                       out_dir, g_strerror (saved));
-          return cli_fail (g_steal_pointer (&error));
-        }
-      if (json != NULL)
-        {
-          g_autofree char *path = g_build_filename (out_dir, "analysis.json", NULL);
-
-          if (!natsim_write_file_atomic (path, json, -1, &error))
-            return cli_fail (g_steal_pointer (&error));
-        }
-      if (html != NULL)
-        {
-          g_autofree char *path = g_build_filename (out_dir, "analysis.html", NULL);
-
-          if (!natsim_write_file_atomic (path, html, -1, &error))
-            return cli_fail (g_steal_pointer (&error));
-        }
-      if (want_text)
-        {
-          g_autofree char *path = g_build_filename (out_dir, "analysis.txt", NULL);
-
-          if (!natsim_write_file_atomic (path, text, -1, &error))
-            return cli_fail (g_steal_pointer (&error));
-        }
-    }
-  if (!quiet)
+  if (!analyze_write (&a, analysis, text, &error))
+    return cli_fail (g_steal_pointer (&error));
+  if (!a.quiet)
     {
       fputs (text, stdout);
-      printf ("\nAnalysis written to %s/\n", out_dir);
+      printf ("\nAnalysis written to %s/\n", a.out_dir);
     }
   return EXIT_OK;
 }

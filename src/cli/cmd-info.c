@@ -51,9 +51,17 @@ cmd_check (int argc, char **argv)
   g_autoptr (GPtrArray) checks = NULL;
   g_autoptr (GArray) recs = NULL;
   g_auto (GStrv) sets = NULL;
+  gint jobs = 1;
+  gboolean force = FALSE;
+  CliMemoryEstimate mem;
+  char need[32], have[32];
   GOptionEntry entries[] = {
     { "set", 's', 0, G_OPTION_ARG_STRING_ARRAY, &sets,
       "Override a scenario key, e.g. nat.udp_timeout=30s (repeatable)", "GROUP.KEY=VALUE" },
+    { "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs,
+      "Replications simulate would run at once, for the memory estimate (default 1)", "N" },
+    { "force", 0, 0, G_OPTION_ARG_NONE, &force,
+      "Exit 0 even when the estimated memory exceeds what is available", NULL },
     { NULL }
   };
 
@@ -62,8 +70,10 @@ cmd_check (int argc, char **argv)
   g_option_context_set_description (ctx,
     "Validates SCENARIO.ini, prints every effective key with where its value came from\n"
     "(default, preset, file line, --set), the configuration warnings and the\n"
-    "recommendations that follow from arithmetic on the endpoint profiles. Exit status 2\n"
-    "when the scenario is invalid.\n"
+    "recommendations that follow from arithmetic on the endpoint profiles, and the memory\n"
+    "a simulation needs (estimated from the endpoints, flow rates and timeouts).  Exit\n"
+    "status 2 when the scenario is invalid or would need more memory than the machine\n"
+    "has available (unless --force).\n"
     "\nExamples:\n"
     "  natsim check scenarios/default.ini\n"
     "  natsim check scenarios/default.ini --set nat.preset=rfc\n");
@@ -75,6 +85,8 @@ cmd_check (int argc, char **argv)
                    "check: expected one SCENARIO.ini (see 'natsim check --help')");
       return cli_fail (g_steal_pointer (&error));
     }
+  if (!cli_check_jobs (jobs, &error))
+    return cli_fail (g_steal_pointer (&error));
   s = cli_load_scenario (argv[1], sets, &error);
   if (s == NULL)
     return cli_fail (g_steal_pointer (&error));
@@ -126,6 +138,16 @@ cmd_check (int argc, char **argv)
       printf ("recommendation %s = %g %s (%s): %s\n", r->id, r->value, r->unit, r->basis,
               r->reason);
     }
+  cli_memory_estimate (s, (guint) jobs, &mem);
+  cli_format_bytes (mem.total, need, sizeof need);
+  if (mem.available > 0)
+    cli_format_bytes (mem.available, have, sizeof have);
+  else
+    g_strlcpy (have, "unknown", sizeof have);
+  printf ("\n# memory\nsimulate needs about %s (%u replication%s at once); available: %s\n",
+          need, mem.parallel, mem.parallel == 1 ? "" : "s", have);
+  if (!cli_memory_guard (s, (guint) jobs, force, &error))
+    return cli_fail (g_steal_pointer (&error));
   return EXIT_OK;
 }
 

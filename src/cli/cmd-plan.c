@@ -34,11 +34,34 @@ parse_fraction (const char *option, const char *text, double *ret, GError **erro
   return TRUE;
 }
 
+/* Progress of a plan: each stage on its own line, and within a stage the
+ * progress of its simulations with an ETA. */
+typedef struct
+{
+  CliProgress bar;
+  guint       n_stage;
+  char        what[160];
+} PlanProgress;
+
 static void
 stage (const char *message, void *user_data)
 {
-  fprintf (stderr, "natsim: plan: %s\n", message);
+  PlanProgress *p = user_data;
+
+  cli_progress_done (&p->bar);
+  p->n_stage++;
+  fprintf (stderr, "natsim: plan: stage %u: %s\n", p->n_stage, message);
   fflush (stderr);
+  g_snprintf (p->what, sizeof p->what, "plan stage %u (%s)", p->n_stage, message);
+  cli_progress_init (&p->bar, FALSE);
+}
+
+static void
+sim_progress (double fraction, guint done, guint total, void *user_data)
+{
+  PlanProgress *p = user_data;
+
+  cli_progress_update (&p->bar, fraction, p->what);
 }
 
 static void
@@ -97,9 +120,10 @@ cmd_plan (int argc, char **argv)
   g_autofree char *target_blocking = NULL;
   g_autofree char *target_loss = NULL;
   g_autofree char *growth = NULL;
-  gint64 replications = -1;
+  g_autofree char *replications = NULL;
   gint jobs = 1, granularity = 64;
   gboolean quiet = FALSE, allow_below_rfc = FALSE;
+  PlanProgress progress = { 0 };
   NatsimPlanOptions opts;
   GOptionEntry entries[] = {
     { "target-blocking", 'b', 0, G_OPTION_ARG_STRING, &target_blocking,
@@ -114,7 +138,7 @@ cmd_plan (int argc, char **argv)
     { "allow-below-rfc", 0, 0, G_OPTION_ARG_NONE, &allow_below_rfc,
       "Let timeouts go below the RFC minimums (RFC 4787 REQ-5: 120 s for UDP, RFC 5382 "
       "REQ-5: 7440 s for established TCP)", NULL },
-    { "replications", 'r', 0, G_OPTION_ARG_INT64, &replications,
+    { "replications", 'r', 0, G_OPTION_ARG_STRING, &replications,
       "Independent replications per run (overrides [simulation] replications)", "R" },
     { "trace", 't', 0, G_OPTION_ARG_FILENAME_ARRAY, &traces,
       "Plan from a capture instead of a scenario (repeatable; merged by time)", "TRACE" },
@@ -200,8 +224,13 @@ cmd_plan (int argc, char **argv)
   if (!cli_check_formats (&formats, &error))
     return cli_fail (g_steal_pointer (&error));
 
-  if (isatty (STDERR_FILENO))
-    opts.stage = stage;
+  cli_progress_init (&progress.bar, quiet);
+  if (progress.bar.enabled)
+    {
+      opts.stage = stage;
+      opts.sim_progress = sim_progress;
+      opts.stage_data = &progress;
+    }
   if (traces != NULL)
     {
       g_autoptr (NatsimParams) nat = cli_nat_params_from_sets (sets, "plan --trace", &error);
@@ -211,6 +240,7 @@ cmd_plan (int argc, char **argv)
         return cli_fail (g_steal_pointer (&error));
       plan = natsim_plan_run_trace (nat, (const char *const *) traces, g_strv_length (traces),
                                     inside, &opts, &error);
+      cli_progress_done (&progress.bar);
       if (plan == NULL || (report = trace_report (plan, traces, &error)) == NULL)
         return cli_fail (g_steal_pointer (&error));
       if (out_dir == NULL)
@@ -223,13 +253,14 @@ cmd_plan (int argc, char **argv)
   s = cli_load_scenario (argv[1], sets, &error);
   if (s == NULL)
     return cli_fail (g_steal_pointer (&error));
-  if (replications != -1 &&
+  if (replications != NULL &&
       (!cli_set_replications (s, replications, &error) || !natsim_scenario_validate (s, &error)))
     return cli_fail (g_steal_pointer (&error));
   if (out_dir == NULL)
     out_dir = cli_default_out_dir (argv[1], "-plan");
 
   plan = natsim_plan_run (s, &opts, &error);
+  cli_progress_done (&progress.bar);
   if (plan == NULL)
     return cli_fail (g_steal_pointer (&error));
 

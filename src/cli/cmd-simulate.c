@@ -7,13 +7,15 @@
 #include "cli-private.h"
 #include "natsim/error.h"
 
+/* Progress in simulated time over all replications. */
 static void
-progress (guint done, guint total, void *user_data)
+progress (double fraction, guint done, guint total, void *user_data)
 {
-  fprintf (stderr, "\rnatsim: replication %u/%u", done, total);
-  if (done == total)
-    fputc ('\n', stderr);
-  fflush (stderr);
+  char what[64];
+
+  g_snprintf (what, sizeof what, "simulating, %u of %u replication%s done", done, total,
+              total == 1 ? "" : "s");
+  cli_progress_update (user_data, fraction, what);
 }
 
 /* Adds the recommendations that follow from arithmetic on @s. */
@@ -37,16 +39,16 @@ cmd_simulate (int argc, char **argv)
   g_autofree char *out_dir = NULL;
   g_autofree char *formats = NULL;
   g_autofree char *events_path = NULL;
-  g_autofree char *events_tmp = NULL;
   g_autofree char *seed_arg = NULL;
-  gint64 replications = -1;
+  g_autofree char *replications = NULL;
   gint jobs = 1;
-  gboolean quiet = FALSE;
-  FILE *events = NULL;
+  gboolean quiet = FALSE, force = FALSE;
+  CliEvents events;
+  CliProgress bar;
   NatsimSimOptions opts = { 0 };
   GOptionEntry entries[] = {
     { "seed", 0, 0, G_OPTION_ARG_STRING, &seed_arg, "Random seed (overrides [simulation] seed)", "N" },
-    { "replications", 'r', 0, G_OPTION_ARG_INT64, &replications,
+    { "replications", 'r', 0, G_OPTION_ARG_STRING, &replications,
       "Independent replications (overrides [simulation] replications)", "R" },
     { "set", 's', 0, G_OPTION_ARG_STRING_ARRAY, &sets,
       "Override a scenario key, e.g. nat.udp_timeout=30s (repeatable)", "GROUP.KEY=VALUE" },
@@ -58,6 +60,8 @@ cmd_simulate (int argc, char **argv)
       "Narrate the NAT's decisions of replication 1 in time order ('-' for stdout)", "FILE" },
     { "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs, "Replications run in parallel (default 1)", "N" },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print no summary on stdout", NULL },
+    { "force", 0, 0, G_OPTION_ARG_NONE, &force,
+      "Run even when the estimated memory exceeds what the machine has available", NULL },
     { NULL }
   };
 
@@ -68,7 +72,9 @@ cmd_simulate (int argc, char **argv)
     "a summary and writes DIR/report.json (schema natsim.report/1), DIR/report.txt,\n"
     "DIR/report.md and DIR/report.html (charts drawn by gnuplot when it is installed).\n"
     "Results are identical for any --jobs; the same inputs and seed give a byte-identical\n"
-    "report.json.\n"
+    "report.json.  Before running, the memory the run needs is estimated (as natsim\n"
+    "check shows); a run that would not fit the machine's available memory is refused\n"
+    "(exit 2) unless --force.\n"
     "\nExamples:\n"
     "  natsim simulate scenarios/default.ini\n"
     "  natsim simulate scenarios/erlang-b.ini --replications 20 --jobs 2 --out /tmp/erl\n"
@@ -98,7 +104,7 @@ cmd_simulate (int argc, char **argv)
       if (!natsim_scenario_set (s, a, &error))
         return cli_fail (g_steal_pointer (&error));
     }
-  if (replications != -1 && !cli_set_replications (s, replications, &error))
+  if (replications != NULL && !cli_set_replications (s, replications, &error))
     return cli_fail (g_steal_pointer (&error));
   if (!natsim_scenario_validate (s, &error))
     return cli_fail (g_steal_pointer (&error));
@@ -112,41 +118,25 @@ cmd_simulate (int argc, char **argv)
       return cli_fail (g_steal_pointer (&error));
     }
 
-  if (events_path != NULL)
-    {
-      if (strcmp (events_path, "-") == 0)
-        events = stdout;
-      else
-        {
-          /* Narration goes to a temporary file renamed at the end, so a
-           * failed run leaves no half-written narration behind. */
-          events_tmp = g_strconcat (events_path, ".tmp", NULL);
-          events = fopen (events_tmp, "w");
-          if (events == NULL)
-            {
-              g_set_error (&error, NATSIM_ERROR, NATSIM_ERROR_IO, "%s: %s", events_path,
-                           g_strerror (errno));
-              return cli_fail (g_steal_pointer (&error));
-            }
-        }
-    }
+  /* Before anything runs: a run that cannot fit in memory would only
+   * swap or be killed minutes later. */
+  if (!cli_memory_guard (s, (guint) jobs, force, &error))
+    return cli_fail (g_steal_pointer (&error));
+
+  if (!cli_events_open (&events, events_path, &error))
+    return cli_fail (g_steal_pointer (&error));
 
   opts.jobs = (guint) jobs;
-  opts.events = events;
-  if (isatty (STDERR_FILENO))
-    opts.progress = progress;
-  runs = natsim_simulate (s, &opts, &error);
-  if (events != NULL && events != stdout)
+  opts.events = events.file;
+  cli_progress_init (&bar, quiet);
+  if (bar.enabled)
     {
-      gboolean ok = fclose (events) == 0 && runs != NULL;
-      if (ok && rename (events_tmp, events_path) != 0)
-        ok = FALSE;
-      if (!ok)
-        unlink (events_tmp);
+      opts.time_progress = progress;
+      opts.progress_data = &bar;
     }
-  else if (events == stdout)
-    fflush (stdout);
-  if (runs == NULL)
+  runs = natsim_simulate (s, &opts, &error);
+  cli_progress_done (&bar);
+  if (!cli_events_close (&events, runs != NULL, runs != NULL ? &error : NULL) || runs == NULL)
     return cli_fail (g_steal_pointer (&error));
 
   report = cli_scenario_report ("simulate", argv[1], s, runs);

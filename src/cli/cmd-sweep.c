@@ -9,10 +9,11 @@
 static void
 progress (guint done, guint total, void *user_data)
 {
-  fprintf (stderr, "\rnatsim: sweep point %u/%u", done, total);
-  if (done == total)
-    fputc ('\n', stderr);
-  fflush (stderr);
+  char what[64];
+
+  g_snprintf (what, sizeof what, "sweeping, %u of %u point%s done", done, total,
+              total == 1 ? "" : "s");
+  cli_progress_update (user_data, total > 0 ? (double) done / total : 1.0, what);
 }
 
 /* @formats (already checked) without "html" (--no-html). */
@@ -45,6 +46,7 @@ cmd_sweep (int argc, char **argv)
   g_autofree char *formats = NULL;
   gint jobs = 1;
   gboolean quiet = FALSE, no_html = FALSE;
+  CliProgress bar;
   GOptionEntry entries[] = {
     { "vary", 'V', 0, G_OPTION_ARG_STRING_ARRAY, &vary,
       "A key and its values: KEY=V1,V2,... or KEY=A..B:STEP (repeatable; the grid is "
@@ -99,9 +101,13 @@ cmd_sweep (int argc, char **argv)
   if (out_dir == NULL)
     out_dir = cli_default_out_dir (argv[1], "-sweep");
 
-  if (!natsim_sweep_run (sw, (guint) jobs, isatty (STDERR_FILENO) ? progress : NULL, NULL,
-                         &error))
-    return cli_fail (g_steal_pointer (&error));
+  cli_progress_init (&bar, quiet);
+  if (!natsim_sweep_run (sw, (guint) jobs, bar.enabled ? progress : NULL, &bar, &error))
+    {
+      cli_progress_done (&bar);
+      return cli_fail (g_steal_pointer (&error));
+    }
+  cli_progress_done (&bar);
 
   if (no_html)
     {

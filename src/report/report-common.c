@@ -1072,6 +1072,10 @@ report_basis_sentence (const NatsimReport *r)
                                "replications; ± gives the 95 %% confidence "
                                "half-width.",
                             sum->replications);
+  else if (g_strcmp0 (r->command, "replay") == 0)
+    /* A replay has one pass over the capture and no --replications. */
+    g_string_append (t, "Figures come from one pass over the capture, so "
+                        "they carry no confidence interval.");
   else
     g_string_append (t, "Figures come from a single replication, so they "
                         "carry no confidence interval (run with "

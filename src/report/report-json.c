@@ -345,6 +345,13 @@ build_document (const NatsimReport *r)
     }
   json_builder_end_array (b);
 
+  /* Extension for replay (appended): what share of the capture the NAT
+   * saw, and why the rest was not offered; absent for other commands. */
+  if (r->coverage != NULL)
+    {
+      json_builder_set_member_name (b, "coverage");
+      json_builder_add_value (b, json_node_copy (r->coverage));
+    }
   if (r->verification != NULL)
     add_verification (b, r->verification);
 

@@ -50,6 +50,7 @@ natsim_report_free (NatsimReport *r)
   g_clear_pointer (&r->summary, natsim_summary_free);
   g_clear_pointer (&r->recommendations, g_array_unref);
   g_clear_pointer (&r->warnings, g_array_unref);
+  g_clear_pointer (&r->coverage, json_node_unref);
   g_clear_pointer (&r->verification, natsim_verification_free);
   g_free (r);
 }

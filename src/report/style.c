@@ -66,7 +66,7 @@ const char report_stylesheet[] =
   ".table-wrap{overflow:visible}"
   "table{max-width:100%;font-size:8pt}"
   "th,td,td:first-child{white-space:normal;overflow-wrap:break-word;"
-  "padding:.2rem .35rem}td.num{white-space:nowrap}"
+  "padding:.2rem .35rem}td.num,tr.total td{white-space:nowrap}"
   "ul.findings li{background:none}"
   "figure svg{max-height:100mm}}\n";
 

@@ -238,9 +238,8 @@ analyse_endpoints (const NatsimScenario *s, GPtrArray *warnings, GArray *recs)
       fmt_dur (b1, lu.gap);
       recommend (recs, "timeout.udp", v, "s",
                  "the longest UDP refresh gap is %s (%s of population %s); a timeout of the gap "
-                 "plus " NATSIM_TIMEOUT_RULE_TEXT " keeps every binding, and RFC 4787 REQ-5 "
-                 "asks for at least 2 min; where the timeout cannot grow, shorten the keepalive "
-                 "instead", b1, lu.what, lu.pop);
+                 "plus 10 %% (at least 5 s) keeps every binding, and RFC 4787 REQ-5 asks for at "
+                 "least 2 min; where the timeout cannot grow, shorten the keepalive instead", b1, lu.what, lu.pop);
     }
   if (lt.failing)
     {
@@ -248,7 +247,7 @@ analyse_endpoints (const NatsimScenario *s, GPtrArray *warnings, GArray *recs)
       fmt_dur (b1, lt.gap);
       recommend (recs, "timeout.tcp_established", v, "s",
                  "the longest TCP keepalive or refresh gap is %s (%s of population %s); the "
-                 "timeout must exceed it with " NATSIM_TIMEOUT_RULE_TEXT ", the Webex guidance asks for at least "
+                 "timeout must exceed it with margin, the Webex guidance asks for at least "
                  "30 min on NAT and SPI devices, and RFC 5382 REQ-5 for at least 7440 s",
                  b1, lt.what, lt.pop);
     }

@@ -268,12 +268,99 @@ help_text (const ErlangModel *m, const char *sel)
   return "add ports (a wider port_range) or shorten the timeouts";
 }
 
+/* Deterministic NAT (RFC 7422): no loss system to model.  Each of the
+ * inside_addresses owns a fixed range of P ports (the recommended
+ * per-subscriber range, or the configured one), an address holds
+ * S = floor(range / P) subscribers, so the pool needs ceil(subscribers /
+ * S) addresses whatever the traffic, and one fewer cannot hold every
+ * range (the NAT refuses that configuration).  Whether P is enough is
+ * the simulation's to say. */
+static gboolean
+plan_addresses_deterministic (PlanCtx *c, GError **error)
+{
+  NatsimPlan *p = c->p;
+  const NatsimPlanOptions *opts = c->opts;
+  g_autoptr (GArray) inside = natsim_params_get_addresses (c->applied->nat, "inside_addresses");
+  guint64 subs = inside->len, ports, per, k;
+  g_autofree char *t = plan_pct (opts->target_blocking);
+  g_autoptr (GString) why = g_string_new (NULL);
+  PlanFigures f;
+  uint16_t lo, hi;
+  guint range;
+
+  natsim_params_get_port_range (c->applied->nat, "port_range", &lo, &hi);
+  range = (guint) hi - lo + 1;
+  ports = natsim_params_get_uint (c->applied->nat, "ports_per_subscriber");
+  if (ports == 0 || ports > range)
+    {
+      plan_add_note (p, "plan.no_range", "pool.addresses: deterministic NAT without a "
+                     "per-subscriber port range to size from (see pool.ports_per_subscriber)");
+      return verify_as_is (c, error);
+    }
+  per = range / ports;
+  k = (subs + per - 1) / per;
+  g_string_append_printf (why, "Deterministic NAT (RFC 7422): %" G_GUINT64_FORMAT
+                          " inside_addresses, each owning %" G_GUINT64_FORMAT " ports, "
+                          "%" G_GUINT64_FORMAT " per address (floor(%u / %" G_GUINT64_FORMAT
+                          ")), need ceil(%" G_GUINT64_FORMAT " / %" G_GUINT64_FORMAT ") = %"
+                          G_GUINT64_FORMAT " address%s",
+                          subs, ports, per, range, ports, subs, per, k, k == 1 ? "" : "es");
+  if (k > 1)
+    g_string_append_printf (why, "; %" G_GUINT64_FORMAT " hold only %" G_GUINT64_FORMAT
+                            " subscribers, so the NAT cannot give every inside address its "
+                            "range", k - 1, (k - 1) * per);
+  else
+    g_string_append (why, "; fewer than one is not possible");
+  g_string_append (why, ". ");
+  if (k > NATSIM_NAT_MAX_ADDRESSES)
+    {
+      g_string_append_printf (why, "That is more than the %u addresses natsim models, so no "
+                              "address count is recommended. To help: smaller ranges, fewer "
+                              "inside_addresses per pool, or a wider port_range.",
+                              NATSIM_NAT_MAX_ADDRESSES);
+      plan_add_item (p, "pool.addresses", NAN, "addresses", "arithmetic", "%s", why->str);
+      return verify_as_is (c, error);
+    }
+  if (!simulate_k (c, (guint) k, &f, error))
+    return FALSE;
+  {
+    g_autofree char *bm = plan_pct (f.blocking);
+    g_autofree char *bu = plan_pct (f.blocking_upper);
+    g_autofree char *v = plan_addresses_value (c->applied->nat, (guint) k);
+    g_autofree char *a = g_strconcat ("nat.addresses=", v, NULL);
+
+    g_string_append_printf (why, "Simulation with every other recommendation applied (%u "
+                            "replication%s): %s blocking (upper %s, target below %s)",
+                            f.replications, f.replications == 1 ? "" : "s", bm, bu, t);
+    if (f.blocking_upper < opts->target_blocking)
+      {
+        g_string_append (why, ".");
+        plan_add_item (p, "pool.addresses", (double) k, "addresses", "arithmetic", "%s",
+                       why->str);
+        c->addresses = (guint) k;
+      }
+    else
+      {
+        g_string_append (why, ": the fixed ranges refuse flows whatever the address count, "
+                              "so none is recommended. To help: larger ranges "
+                              "(ports_per_subscriber) or shorter timeouts.");
+        plan_add_item (p, "pool.addresses", NAN, "addresses", "simulation", "%s", why->str);
+      }
+    if (!natsim_scenario_set (c->applied, a, error) ||
+        !natsim_scenario_validate (c->applied, error))
+      return FALSE;
+  }
+  c->at_addresses = f;
+  c->verified = TRUE;
+  return TRUE;
+}
+
 gboolean
 plan_addresses (PlanCtx *c, GError **error)
 {
   NatsimPlan *p = c->p;
   const NatsimPlanOptions *opts = c->opts;
-  g_auto (ErlangModel) m;
+  g_auto (ErlangModel) m = { 0 };
   guint k_erlang = 0, k, best = 0, lowest_failed = 0, highest_tried = 0;
   PlanFigures at_best = { 0 }, at_failed = { 0 }, at_highest = { 0 };
   double target = opts->target_blocking;
@@ -282,6 +369,8 @@ plan_addresses (PlanCtx *c, GError **error)
   const char *basis;
   g_autoptr (GString) why = NULL;
 
+  if (natsim_params_get_bool (c->applied->nat, "deterministic"))
+    return plan_addresses_deterministic (c, error);
   erlang_model_build (&m, c->applied, c->usage, c->block);
   if (m.attempts_per_s <= 0 || m.erlangs->len == 0)
     {

@@ -63,6 +63,9 @@ plan_block (PlanCtx *c)
   guint range, block, max_peak = u->peak_hist->len > 0 ? u->peak_hist->len - 1 : 0;
   guint current = (guint) natsim_params_get_uint (p->grown->nat, "ports_per_subscriber");
   guint blocks = (guint) natsim_params_get_uint (p->grown->nat, "blocks_per_subscriber");
+  /* Deterministic NAT (RFC 7422): ports_per_subscriber is each
+   * subscriber's fixed range, sized like a block. */
+  gboolean det = natsim_params_get_bool (p->grown->nat, "deterministic");
   double frac = 0.0, time_above = 0.0, time_total = 0.0;
   gboolean applied = FALSE;
 
@@ -86,13 +89,15 @@ plan_block (PlanCtx *c)
   if (block > range)
     plan_add_note (p, "plan.block_too_large", "pool.ports_per_subscriber: a block of %u ports "
                    "does not fit the port range of %u ports", block, range);
-  else if (current > 0)
+  else if (current > 0 || det)
     {
       g_autofree char *a = g_strdup_printf ("nat.ports_per_subscriber=%u", block);
 
       /* The NAT allocates blocks: size the pool with the recommended one. */
+      /* Deterministic NAT: the ranges may not fit today's addresses;
+       * the address count, sized next, makes them fit. */
       applied = natsim_scenario_set (c->applied, a, NULL) &&
-                natsim_scenario_validate (c->applied, NULL);
+                (det || natsim_scenario_validate (c->applied, NULL));
       if (applied)
         c->block = block;
     }
@@ -115,7 +120,7 @@ plan_block (PlanCtx *c)
                                           "port-block NAT would need; the pool is sized "
                                           "without it."
                                         : "");
-  if (current > 0 && max_peak >= (guint64) current * blocks)
+  if (current > 0 && !det && max_peak >= (guint64) current * blocks)
     plan_add_note (p, "plan.block_censored", "pool.ports_per_subscriber: measured under the "
                    "configured limit of %u x %u ports, which some subscribers reached: their "
                    "demand may be higher than measured", blocks, current);

@@ -584,7 +584,8 @@ plan_steps (PlanCtx *c, GError **error)
       g_autofree char *wide = g_strconcat ("nat.addresses=",
                                            natsim_params_get (c->measured->nat, "addresses"),
                                            NULL);
-      const char *unblocked[] = { "nat.ports_per_subscriber=0", wide, NULL };
+      const char *unblocked[] = { "nat.ports_per_subscriber=0", "nat.deterministic=false", wide,
+                                  NULL };
 
       plan_stage (c->opts, "measuring with the recommended timeouts");
       if (!plan_simulate (c->applied, unblocked, c->opts, &f, &usage2, error))
@@ -632,7 +633,12 @@ natsim_plan_run (const NatsimScenario *s, const NatsimPlanOptions *opts, GError 
     g_autoptr (NatsimScenario) measured = natsim_scenario_copy (p->grown);
 
     guint64 block = natsim_params_get_uint (p->grown->nat, "ports_per_subscriber");
+    gboolean det = natsim_params_get_bool (p->grown->nat, "deterministic");
 
+    /* Deterministic NAT (RFC 7422) cuts each subscriber at its fixed
+     * range just as a block does: measure without it too. */
+    if (det && block == 0)
+      block = opts->granularity;
     if (block > 0)
       {
         /* As many addresses as give every inside host one block of the
@@ -658,6 +664,7 @@ natsim_plan_run (const NatsimScenario *s, const NatsimPlanOptions *opts, GError 
         v = plan_addresses_value (p->grown->nat, k);
         a = g_strconcat ("nat.addresses=", v, NULL);
         if (!natsim_scenario_set (measured, "nat.ports_per_subscriber=0", error) ||
+            !natsim_scenario_set (measured, "nat.deterministic=false", error) ||
             !natsim_scenario_set (measured, a, error) ||
             !natsim_scenario_validate (measured, error))
           return NULL;

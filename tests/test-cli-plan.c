@@ -356,6 +356,75 @@ test_plan_port_blocks (void **state)
   g_rmdir (dir);
 }
 
+/* Deterministic NAT (RFC 7422) on 1024 ports: the plan's range of 64
+ * ports per subscriber gives floor(1024 / 64) = 16 subscribers per
+ * address, so 100 inside addresses need ceil(100 / 16) = 7 addresses;
+ * applied by natsim simulate they meet the target, and with one fewer the
+ * NAT refuses the configuration (the ranges do not fit), as the reason
+ * says. */
+static void
+test_plan_deterministic (void **state)
+{
+  g_autofree char *dir = tmpdir ();
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autofree char *sim = g_build_filename (dir, "sim", NULL);
+  g_autofree char *ini = write_ini (dir, "det.ini",
+                                    "[simulation]\nduration = 10m\nwarmup = 2m\nseed = 1\n"
+                                    "replications = 3\n\n[nat]\npreset = linux\n"
+                                    "udp_timeout = 120s\nudp_stream_timeout = 120s\n"
+                                    "deterministic = true\n"
+                                    "inside_addresses = 10.0.0.1-10.0.0.100\n"
+                                    "addresses = 203.0.113.1-203.0.113.8\n"
+                                    "port_range = 1024-2047\n\n"
+                                    "[population subs]\nprofile = generic\ncount = 100\n"
+                                    "flows_per_second = 2\npackets_per_flow = 2\n"
+                                    "packet_interval = 1s\ndestination_count = 20\n"
+                                    "destination_choice = random\nreply = every\n");
+  g_autoptr (JsonParser) p = NULL;
+  JsonObject *rec, *root, *v;
+  JsonArray *settings;
+  g_autofree char *fewer = NULL;
+  Run r = natsim ("plan", ini, "--growth", "0", "--out", out, "--format", "json", NULL);
+
+  if (r.status != 0)
+    fail_msg ("exit %d: %s", r.status, r.err);
+  run_clear (&r);
+  load_report (out, &p);
+  root = json_node_get_object (json_parser_get_root (p));
+  rec = recommendation (p, "pool.ports_per_subscriber");
+  assert_int_equal (json_object_get_int_member (rec, "value"), 64);
+  rec = recommendation (p, "pool.addresses");
+  assert_int_equal (json_object_get_int_member (rec, "value"), 7);
+  assert_non_null (strstr (json_object_get_string_member (rec, "reason"),
+                           "need ceil(100 / 16) = 7 addresses; 6 hold only 96 subscribers"));
+  v = json_object_get_object_member (root, "verification");
+  assert_true (json_object_get_boolean_member (v, "blocking_ok"));
+  assert_true (simulate_applied (ini, p, 0, NULL) < 0.001);
+
+  /* One address fewer: natsim refuses it with the arithmetic. */
+  settings = json_object_get_array_member (v, "settings");
+  for (guint i = 0; i < json_array_get_length (settings); i++)
+    {
+      const char *a = json_array_get_string_element (settings, i);
+
+      if (g_str_has_prefix (a, "nat.addresses="))
+        {
+          fewer = g_strdup (a);
+          *strrchr (fewer, ',') = '\0';
+        }
+    }
+  assert_non_null (fewer);
+  r = natsim ("simulate", ini, "--set", fewer, "--set", "nat.ports_per_subscriber=64",
+              "--out", sim, "--quiet", NULL);
+  assert_int_equal (r.status, 2);
+  assert_non_null (strstr (r.err, "100 inside_addresses need 7 public addresses"));
+  run_clear (&r);
+  remove_dir (sim);
+  remove_dir (out);
+  g_unlink (ini);
+  g_rmdir (dir);
+}
+
 static void
 test_plan_bad_input (void **state)
 {
@@ -626,6 +695,7 @@ main (void)
     cmocka_unit_test (test_plan_erlang_rfc),
     cmocka_unit_test (test_plan_one_host),
     cmocka_unit_test (test_plan_port_blocks),
+    cmocka_unit_test (test_plan_deterministic),
     cmocka_unit_test (test_plan_first_fit),
     cmocka_unit_test (test_plan_least_loaded),
     cmocka_unit_test (test_plan_default_remedy),

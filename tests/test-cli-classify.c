@@ -147,6 +147,12 @@ test_forward_groups (void **state)
     { "[forward t]\nprotocol = tcp\npublic = 203.0.113.1:5062\ninside = 10.0.0.1:5062\n"
       "[forward u]\nprotocol = tcp\npublic = 203.0.113.1:5062\ninside = 10.0.0.2:5062\n",
       "[forward u] public: [forward t] forwards the same public endpoint" },
+    { "[forward t]\nprotocol = tcp\npublic = 203.0.113.1:5062\ninside = 0.0.0.0:5062\n",
+      ":11: [forward t] inside: expected the address of an inside host, got 0.0.0.0 (the unspecified address)" },
+    { "[forward t]\nprotocol = tcp\npublic = 203.0.113.1:5062\ninside = 203.0.113.1:5063\n",
+      "[forward t] inside: expected the address of an inside host, got 203.0.113.1 (a public address of this NAT)" },
+    { "[forward t]\nprotocol = udp\npublic = 203.0.113.1:5062\ninside = 239.1.1.1:5062\n",
+      "[forward t] inside: expected the address of an inside host, got 239.1.1.1 (a multicast, reserved or broadcast address)" },
     { "[forward a b]\nprotocol = tcp\npublic = 203.0.113.1:5062\ninside = 10.0.0.1:5062\n",
       "[forward a b]: expected [forward NAME]" },
   };

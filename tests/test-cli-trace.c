@@ -220,6 +220,29 @@ test_cut_capture (void **state)
       assert_false (g_file_test (never, G_FILE_TEST_EXISTS));
       run_clear (&r);
     }
+  /* plan --trace plans from the complete records and says so too. */
+  {
+    g_autofree char *out = g_build_filename (dir, "plan", NULL);
+    g_autofree char *doc = g_build_filename (out, "report.json", NULL);
+    g_autoptr (JsonParser) parser = NULL;
+    JsonArray *warnings;
+    bool found = false;
+    Run r = natsim ("plan", "--trace", cut, "--out", out, "--format", "json", "-q", NULL);
+
+    assert_int_equal (r.status, 0);
+    assert_non_null (strstr (r.err, "natsim: warning: "));
+    assert_non_null (strstr (r.err, "the 7 complete records before it were read"));
+    run_clear (&r);
+    warnings = json_object_get_array_member (load_json (doc, &parser), "warnings");
+    for (guint k = 0; k < json_array_get_length (warnings); k++)
+      {
+        JsonObject *w = json_array_get_object_element (warnings, k);
+
+        if (strcmp (json_object_get_string_member (w, "id"), "trace.cut") == 0)
+          found = strstr (json_object_get_string_member (w, "message"), cut) != NULL;
+      }
+    assert_true (found);
+  }
 }
 
 /* Impossible timestamps: in the capture summary and as a warning. */

@@ -408,6 +408,18 @@ natsim_plan_run_trace (const NatsimParams *nat, const char *const *traces, guint
   p->analysis = natsim_analyze (traces, n, inside, NULL, error);
   if (p->analysis == NULL)
     return NULL;
+  {
+    /* A capture cut short is planned from its complete records, as analyze
+     * and replay read it; the plan says so (docs/analysis.md). */
+    const NatsimTraceStats *st = natsim_analysis_trace_stats (p->analysis);
+    g_autofree char *cut = natsim_trace_cut_message (st, traces);
+    g_autofree char *bad_time = natsim_trace_bad_time_message (st);
+
+    if (cut != NULL)
+      plan_add_note (p, "trace.cut", "%s", cut);
+    if (bad_time != NULL)
+      plan_add_note (p, "trace.bad_timestamps", "%s", bad_time);
+  }
   plan_stage (opts, "replaying the capture");
   run = replay_with (nat, traces, n, inside, error);
   if (run == NULL)

@@ -243,6 +243,12 @@ cmd_plan (int argc, char **argv)
       cli_progress_done (&progress.bar);
       if (plan == NULL || (report = trace_report (plan, traces, &error)) == NULL)
         return cli_fail (g_steal_pointer (&error));
+      /* A cut capture or bad timestamps: said on stderr too, as analyze
+       * and replay do. */
+      if (plan->analysis != NULL &&
+          !cli_trace_warnings (natsim_analysis_trace_stats (plan->analysis),
+                               (const char *const *) traces, FALSE, &error))
+        return cli_fail (g_steal_pointer (&error));
       if (out_dir == NULL)
         out_dir = cli_default_out_dir (traces[0], "-plan");
       if (!cli_write_report (report, out_dir, formats, quiet, &error))

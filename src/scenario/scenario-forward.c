@@ -154,6 +154,25 @@ scenario_validate_forwards (const NatsimScenario *s, const NatsimNatConfig *cfg,
           prefix_place (error, f, "public");
           return FALSE;
         }
+      /* The inside end must be a host behind the NAT: not the unspecified
+       * address, not a multicast or broadcast address, and not one of the
+       * NAT's own public addresses (that would loop the forward back to
+       * the outside). */
+      ours = false;
+      for (guint a = 0; a < cfg->n_addresses; a++)
+        ours = ours || cfg->addresses[a] == fw[i].in_addr;
+      if (fw[i].in_addr == 0 || fw[i].in_addr >= 0xe0000000u || ours)
+        {
+          g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
+                       "expected the address of an inside host, got %u.%u.%u.%u (%s)",
+                       fw[i].in_addr >> 24, (fw[i].in_addr >> 16) & 255,
+                       (fw[i].in_addr >> 8) & 255, fw[i].in_addr & 255,
+                       ours ? "a public address of this NAT"
+                       : fw[i].in_addr == 0 ? "the unspecified address"
+                                            : "a multicast, reserved or broadcast address");
+          prefix_place (error, f, "inside");
+          return FALSE;
+        }
       for (guint j = 0; j < i; j++)
         {
           const NatsimForwardSpec *o = s->forwards->pdata[j];

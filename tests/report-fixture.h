@@ -93,7 +93,7 @@ make_report (void)
   r->seed = 7;
   r->config = json_from_string (config_json, &error);
   g_assert_no_error (error);
-  r->summary = natsim_summarize (runs, 2, names, addrs);
+  r->summary = natsim_summarize (runs, 2, names, addrs, G_N_ELEMENTS (addrs));
   natsim_run_result_free (runs[0]);
   natsim_run_result_free (runs[1]);
 

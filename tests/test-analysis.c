@@ -202,7 +202,7 @@ test_summarize (void **state)
   runs[1] = make_run (0.0, 0.0, 20.0);  /* no flows: blocking 0 */
   runs[2] = make_run (4.0, 1.0, 30.0);  /* blocking 0.25 */
 
-  s = natsim_summarize (runs, 3, names, addrs);
+  s = natsim_summarize (runs, 3, names, addrs, G_N_ELEMENTS (addrs));
   assert_non_null (s);
   assert_int_equal (s->replications, 3);
 
@@ -269,7 +269,7 @@ test_summarize_single (void **state)
 {
   NatsimRunResult *run = make_run (8.0, 2.0, 5.0);
   const uint32_t addrs[] = { 1u, 2u };
-  g_autoptr (NatsimSummary) s = natsim_summarize (&run, 1, NULL, addrs);
+  g_autoptr (NatsimSummary) s = natsim_summarize (&run, 1, NULL, addrs, G_N_ELEMENTS (addrs));
 
   assert_int_equal (s->replications, 1);
   check_close (s->totals.v[NATSIM_STAT_BLOCKING_PROBABILITY], 0.25, 1e-15,

@@ -362,6 +362,50 @@ test_plan_port_blocks (void **state)
  * applied by natsim simulate they meet the target, and with one fewer the
  * NAT refuses the configuration (the ranges do not fit), as the reason
  * says. */
+/* With port blocks, plan measures the demand on a wider pool than the
+ * scenario's: the per-address figures are named by the addresses that
+ * pool really had (not the scenario's, which are fewer). */
+static void
+test_plan_measured_addresses (void **state)
+{
+  g_autofree char *dir = tmpdir ();
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autofree char *ini = write_ini (dir, "blocks.ini",
+                                    "[simulation]\nduration = 5m\nwarmup = 1m\nseed = 1\n"
+                                    "replications = 2\n\n[nat]\npreset = linux\n"
+                                    "udp_timeout = 120s\nudp_stream_timeout = 120s\n"
+                                    "ports_per_subscriber = 64\n"
+                                    "addresses = 203.0.113.1\n"
+                                    "port_range = 1024-2047\n\n"
+                                    "[population subs]\nprofile = generic\ncount = 100\n"
+                                    "flows_per_second = 2\npackets_per_flow = 2\n"
+                                    "packet_interval = 1s\ndestination_count = 20\n"
+                                    "destination_choice = random\nreply = every\n");
+  g_autoptr (JsonParser) p = NULL;
+  JsonObject *root;
+  JsonArray *per_address;
+  Run r = natsim ("plan", ini, "--growth", "0", "--out", out, "--format", "json,text", NULL);
+
+  if (r.status != 0)
+    fail_msg ("exit %d: %s", r.status, r.err);
+  run_clear (&r);
+  load_report (out, &p);
+  root = json_node_get_object (json_parser_get_root (p));
+  per_address = json_object_get_array_member (root, "per_address");
+  /* 100 hosts x 64 ports over 1,024 ports per address: 7 addresses. */
+  assert_int_equal (json_array_get_length (per_address), 7);
+  for (guint i = 0; i < json_array_get_length (per_address); i++)
+    {
+      JsonObject *a = json_array_get_object_element (per_address, i);
+      g_autofree char *want = g_strdup_printf ("203.0.113.%u", i + 1);
+
+      assert_string_equal (json_object_get_string_member (a, "address"), want);
+    }
+  remove_dir (out);
+  g_unlink (ini);
+  g_rmdir (dir);
+}
+
 static void
 test_plan_deterministic (void **state)
 {
@@ -696,6 +740,7 @@ main (void)
     cmocka_unit_test (test_plan_one_host),
     cmocka_unit_test (test_plan_port_blocks),
     cmocka_unit_test (test_plan_deterministic),
+    cmocka_unit_test (test_plan_measured_addresses),
     cmocka_unit_test (test_plan_first_fit),
     cmocka_unit_test (test_plan_least_loaded),
     cmocka_unit_test (test_plan_default_remedy),

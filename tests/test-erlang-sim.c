@@ -50,7 +50,7 @@ simulate_pool (guint k, double erlangs_per_port, const char *selection)
   assert_non_null (runs);
   for (guint i = 0; i < k; i++)
     addrs[i] = 0xcb007101 + i;
-  return natsim_summarize ((NatsimRunResult *const *) runs->pdata, runs->len, NULL, addrs);
+  return natsim_summarize ((NatsimRunResult *const *) runs->pdata, runs->len, NULL, addrs, k);
 }
 
 static void

@@ -69,7 +69,7 @@ typedef struct
 
 NatsimSummary *natsim_summarize (NatsimRunResult *const *runs, guint n,
                                  const char *const *class_names,
-                                 const uint32_t *addresses);
+                                 const uint32_t *addresses, guint n_addresses);
 void natsim_summary_free (NatsimSummary *s);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NatsimSummary, natsim_summary_free)

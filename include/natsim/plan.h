@@ -51,7 +51,11 @@ typedef struct
 
 typedef struct
 {
-  NatsimScenario    *grown;   /* the scenario as measured (growth applied) */
+  NatsimScenario    *grown;   /* the scenario with growth applied */
+  /* The scenario @runs ran: @grown, or @grown with port blocks and
+   * deterministic NAT lifted and room in the pool (see
+   * plan.demand_without_blocks). */
+  NatsimScenario    *measured;
   GPtrArray         *runs;    /* NatsimRunResult of the measurement, by replication */
   /* Usage over all measurement replications; its gap figures count only
    * the idle gaps of flows that received an inbound packet more than the

@@ -53,6 +53,7 @@ natsim_plan_free (NatsimPlan *p)
   if (p == NULL)
     return;
   g_clear_pointer (&p->grown, natsim_scenario_free);
+  g_clear_pointer (&p->measured, natsim_scenario_free);
   g_clear_pointer (&p->runs, g_ptr_array_unref);
   g_clear_pointer (&p->usage, natsim_usage_result_free);
   g_clear_pointer (&p->recommendations, g_array_unref);
@@ -675,6 +676,7 @@ natsim_plan_run (const NatsimScenario *s, const NatsimPlanOptions *opts, GError 
                        "that demand and the verification runs with them", k, block);
       }
     p->runs = run_measured (measured, opts, &p->usage, error);
+    p->measured = natsim_scenario_copy (measured);
     c.measured = g_steal_pointer (&measured);
   }
   if (p->runs == NULL)

@@ -129,11 +129,13 @@ mean_address_series (NatsimRunResult *const *runs, guint n, guint a,
 }
 
 /* @class_names may be NULL (classes are then called "class0", ...);
- * @addresses (host byte order) may be NULL only when runs have no
- * addresses. */
+ * @addresses (host byte order, @n_given of them) are the public addresses
+ * the runs used: as many as the runs have (a configuration other than the
+ * runs' would name the wrong addresses, or read past the list). */
 NatsimSummary *
 natsim_summarize (NatsimRunResult *const *runs, guint n,
-                  const char *const *class_names, const uint32_t *addresses)
+                  const char *const *class_names, const uint32_t *addresses,
+                  guint n_given)
 {
   NatsimSummary *s;
   guint n_classes, n_addresses, n_intervals;
@@ -152,6 +154,7 @@ natsim_summarize (NatsimRunResult *const *runs, guint n,
       g_assert (runs[i]->n_intervals == n_intervals);
     }
   g_return_val_if_fail (addresses != NULL || n_addresses == 0, NULL);
+  g_return_val_if_fail (n_given == n_addresses, NULL);
 
   s = g_new0 (NatsimSummary, 1);
   s->replications = n;

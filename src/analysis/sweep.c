@@ -438,7 +438,7 @@ natsim_sweep_run (NatsimSweep *sw, guint jobs, NatsimProgressFunc progress, void
 
           g_ptr_array_add (sw->summaries,
                            natsim_summarize (results[p], reps[p], (const char *const *) names,
-                                             (const uint32_t *) addrs->data));
+                                             (const uint32_t *) addrs->data, addrs->len));
         }
       for (guint r = 0; r < reps[p]; r++)
         g_clear_pointer (&results[p][r], natsim_run_result_free);

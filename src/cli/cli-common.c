@@ -201,14 +201,15 @@ cli_nat_params_from_sets (char **sets, const char *context, GError **error)
 
 NatsimReport *
 cli_scenario_report (const char *command, const char *path, const NatsimScenario *s,
-                     const GPtrArray *runs)
+                     const NatsimScenario *measured, const GPtrArray *runs)
 {
   NatsimReport *report = natsim_report_new (command);
   g_auto (GStrv) names = natsim_scenario_class_names (s);
-  GArray *addrs = natsim_params_get_addresses (s->nat, "addresses");
+  GArray *addrs = natsim_params_get_addresses (measured->nat, "addresses");
 
   report->summary = natsim_summarize ((NatsimRunResult *const *) runs->pdata, runs->len,
-                                      (const char *const *) names, (const uint32_t *) addrs->data);
+                                      (const char *const *) names, (const uint32_t *) addrs->data,
+                                      addrs->len);
   g_array_unref (addrs);
   report->scenario = g_strdup (path);
   report->seed = natsim_params_get_uint (s->simulation, "seed");

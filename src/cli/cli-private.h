@@ -57,9 +57,11 @@ NatsimCidrSet *cli_inside_set (char **insides, GError **error);
 NatsimParams *cli_nat_params_from_sets (char **sets, const char *context, GError **error);
 
 /* A @command report of @runs of scenario @s (loaded from @path): summary,
- * scenario, seed and config. */
+ * scenario, seed and config.  @measured is the scenario the runs ran (@s,
+ * or plan's measurement with port blocks lifted): the per-address figures
+ * are named by its addresses. */
 NatsimReport *cli_scenario_report (const char *command, const char *path, const NatsimScenario *s,
-                                   const GPtrArray *runs);
+                                   const NatsimScenario *measured, const GPtrArray *runs);
 
 /* The configuration checks of @s as warnings of @report. */
 void cli_add_check_warnings (NatsimReport *report, const NatsimScenario *s);

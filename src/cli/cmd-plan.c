@@ -93,7 +93,7 @@ trace_report (const NatsimPlan *plan, char **traces, GError **error)
     return NULL;
   report->summary = natsim_summarize ((NatsimRunResult *const *) plan->runs->pdata,
                                       plan->runs->len, natsim_replay_class_names (),
-                                      cfg.addresses);
+                                      cfg.addresses, cfg.n_addresses);
   natsim_nat_config_clear (&cfg);
   for (guint i = 0; traces[i] != NULL; i++)
     g_ptr_array_add (report->traces, g_strdup (traces[i]));
@@ -270,7 +270,8 @@ cmd_plan (int argc, char **argv)
   if (plan == NULL)
     return cli_fail (g_steal_pointer (&error));
 
-  report = cli_scenario_report ("plan", argv[1], plan->grown, plan->runs);
+  report = cli_scenario_report ("plan", argv[1], plan->grown, plan->measured,
+                                plan->runs);
   add_plan_items (report, plan);
   cli_add_check_warnings (report, plan->grown);
   add_plan_notes (report, plan);

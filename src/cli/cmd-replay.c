@@ -328,7 +328,8 @@ replay_report (const ReplayArgs *a, NatsimRunResult *run, const NatsimNatConfig 
 {
   NatsimReport *report = natsim_report_new ("replay");
 
-  report->summary = natsim_summarize (&run, 1, natsim_replay_class_names (), cfg->addresses);
+  report->summary = natsim_summarize (&run, 1, natsim_replay_class_names (), cfg->addresses,
+                                      cfg->n_addresses);
   report->scenario = g_strdup (a->scenario);
   for (guint i = 0; i < a->n_traces; i++)
     g_ptr_array_add (report->traces, g_strdup (a->traces[i]));

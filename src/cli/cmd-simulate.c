@@ -139,7 +139,7 @@ cmd_simulate (int argc, char **argv)
   if (!cli_events_close (&events, runs != NULL, runs != NULL ? &error : NULL) || runs == NULL)
     return cli_fail (g_steal_pointer (&error));
 
-  report = cli_scenario_report ("simulate", argv[1], s, runs);
+  report = cli_scenario_report ("simulate", argv[1], s, s, runs);
   cli_add_check_warnings (report, s);
   add_recommendations (report, s);
 

@@ -158,23 +158,34 @@ step_add (Bench *b, NatsimTime at, const NatsimPacket *pkt, const char *message)
   return s;
 }
 
-/* An inside host sends @message at @at (seconds from the test's start). */
-static Outcome
-send_out (Bench *b, double at, uint8_t proto, uint8_t flags, uint32_t src, uint16_t sport,
-          uint32_t dst, uint16_t dport, const char *message)
+/* The probe packet both directions send: @at seconds from the test's
+ * start, 48 bytes. */
+static NatsimPacket
+probe_packet (const Bench *b, double at, NatsimDirection dir, uint8_t proto, uint8_t flags,
+              uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport)
 {
   NatsimPacket pkt = { 0 };
-  NatsimNatResult res;
-  NatsimProbeStep *s;
-  Outcome o = { 0 };
 
   pkt.time = b->t0 + natsim_time_from_sec (at);
   pkt.src_addr = src, pkt.src_port = sport;
   pkt.dst_addr = dst, pkt.dst_port = dport;
   pkt.proto = proto;
   pkt.tcp_flags = flags;
-  pkt.dir = NATSIM_DIR_OUT;
+  pkt.dir = dir;
   pkt.length = 48;
+  return pkt;
+}
+
+/* An inside host sends @message at @at (seconds from the test's start). */
+static Outcome
+send_out (Bench *b, double at, uint8_t proto, uint8_t flags, uint32_t src, uint16_t sport,
+          uint32_t dst, uint16_t dport, const char *message)
+{
+  NatsimPacket pkt = probe_packet (b, at, NATSIM_DIR_OUT, proto, flags, src, sport, dst, dport);
+  NatsimNatResult res;
+  NatsimProbeStep *s;
+  Outcome o = { 0 };
+
   natsim_nat_process (b->nat, &pkt, &res);
   s = step_add (b, pkt.time, &pkt, message);
   s->verdict = res.verdict;
@@ -203,18 +214,11 @@ static Outcome
 send_in (Bench *b, double at, uint8_t proto, uint8_t flags, uint32_t src, uint16_t sport,
          uint32_t dst, uint16_t dport, const char *message)
 {
-  NatsimPacket pkt = { 0 };
+  NatsimPacket pkt = probe_packet (b, at, NATSIM_DIR_IN, proto, flags, src, sport, dst, dport);
   NatsimNatResult res;
   NatsimProbeStep *s;
   Outcome o = { 0 };
 
-  pkt.time = b->t0 + natsim_time_from_sec (at);
-  pkt.src_addr = src, pkt.src_port = sport;
-  pkt.dst_addr = dst, pkt.dst_port = dport;
-  pkt.proto = proto;
-  pkt.tcp_flags = flags;
-  pkt.dir = NATSIM_DIR_IN;
-  pkt.length = 48;
   natsim_nat_process_public (b->nat, &pkt, &res);
   s = step_add (b, pkt.time, &pkt, message);
   s->verdict = res.verdict;

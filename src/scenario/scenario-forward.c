@@ -39,17 +39,6 @@ scenario_forward_copy (const NatsimForwardSpec *f)
   return c;
 }
 
-static gboolean
-name_valid (const char *name)
-{
-  if (name[0] == '\0')
-    return FALSE;
-  for (const char *p = name; *p; p++)
-    if (!g_ascii_isalnum (*p) && *p != '-' && *p != '_')
-      return FALSE;
-  return TRUE;
-}
-
 gboolean
 scenario_load_forward (NatsimScenario *s, GKeyFile *kf, const ScanGroup *g, GError **error)
 {
@@ -57,7 +46,7 @@ scenario_load_forward (NatsimScenario *s, GKeyFile *kf, const ScanGroup *g, GErr
   NatsimForwardSpec *f;
 
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-  if (!name_valid (fname))
+  if (!scenario_name_valid (fname))
     {
       g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
                    "%s:%u: [%s]: expected [forward NAME] with one NAME made of letters, "

@@ -63,6 +63,10 @@ NatAssignment *scenario_nat_assignment_new (const char *key, const char *value,
  * (scenario-set.c).  s is unchanged on failure. */
 gboolean scenario_resolve_nat (NatsimScenario *s, GError **error);
 
+/* A group's NAME ([population NAME], [forward NAME]): letters, digits, '-'
+ * and '_', not empty. */
+gboolean scenario_name_valid (const char *name);
+
 /* Places in messages (scenario-place.c). */
 
 /* Records the place of the error just set in @error, if any (its message

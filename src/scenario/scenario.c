@@ -215,8 +215,8 @@ load_nat (NatsimScenario *s, GKeyFile *kf, const ScanGroup *g, GError **error)
   return TRUE;
 }
 
-static gboolean
-population_name_valid (const char *name)
+gboolean
+scenario_name_valid (const char *name)
 {
   if (name[0] == '\0')
     return FALSE;
@@ -249,7 +249,7 @@ load_population (NatsimScenario *s, GKeyFile *kf, const ScanGroup *g,
   g_autofree char *profile_value = NULL;
   NatsimPopulationSpec *spec;
 
-  if (!population_name_valid (pname))
+  if (!scenario_name_valid (pname))
     {
       g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
                    "%s:%u: [%s]: expected [population NAME] with one NAME made "

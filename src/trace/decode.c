@@ -19,24 +19,6 @@
 
 enum
 {
-  ETH_P_IPV4    = 0x0800,
-  ETH_P_IPV6    = 0x86dd,
-  ETH_P_8021Q   = 0x8100,
-  ETH_P_8021AD  = 0x88a8,
-  ETH_P_QINQ1   = 0x9100, /* pre-standard QinQ outer tags */
-  ETH_P_QINQ2   = 0x9200,
-  ETH_P_PPPOE_S = 0x8864,
-  ETH_P_MPLS_UC = 0x8847,
-  ETH_P_MPLS_MC = 0x8848,
-  ETH_P_TEB     = 0x6558, /* transparent Ethernet bridging (GRE, Geneve) */
-  ETH_P_ERSPAN  = 0x88be, /* ERSPAN type I (no GRE sequence) and II */
-  ETH_P_ERSPAN3 = 0x22eb,
-  PPP_IPV4      = 0x0021,
-  PPP_IPV6      = 0x0057,
-};
-
-enum
-{
   IPPROTO_V_HOPOPTS  = 0,
   IPPROTO_V_ICMP     = 1,
   IPPROTO_V_TCP      = 6,
@@ -49,91 +31,6 @@ enum
   IPPROTO_V_NONE     = 59,
   IPPROTO_V_DSTOPTS  = 60,
 };
-
-static const struct
-{
-  const char *name;
-  const char *description;
-} skip_info[NATSIM_TRACE_SKIP_N] = {
-  [NATSIM_TRACE_SKIP_CAPLEN_EXCEEDS_LEN] = { "caplen-exceeds-len",
-    "record claims more captured bytes than were on the wire" },
-  [NATSIM_TRACE_SKIP_CAPLEN_EXCEEDS_SNAPLEN] = { "caplen-exceeds-snaplen",
-    "record claims more captured bytes than the file's snapshot length" },
-  [NATSIM_TRACE_SKIP_LEN_TOO_LARGE] = { "len-too-large",
-    "record's on-the-wire length is beyond any real frame (over 1 MiB)" },
-  [NATSIM_TRACE_SKIP_TRUNCATED_LINK] = { "truncated-link",
-    "link-layer header cut short" },
-  [NATSIM_TRACE_SKIP_BAD_LINK] = { "bad-link-header",
-    "link-layer header inconsistent (too many VLAN tags, malformed NFLOG TLVs or no packet in an NFLOG record)" },
-  [NATSIM_TRACE_SKIP_NON_IP] = { "non-ip",
-    "not IPv4 or IPv6 (ARP, STP, LLDP, loopback test frames, ...)" },
-  [NATSIM_TRACE_SKIP_IP_BAD_VERSION] = { "ip-bad-version",
-    "IP version field does not match the link-layer protocol" },
-  [NATSIM_TRACE_SKIP_IPV4_TRUNCATED] = { "ipv4-truncated",
-    "IPv4 header not fully captured" },
-  [NATSIM_TRACE_SKIP_IPV4_BAD_IHL] = { "ipv4-bad-ihl",
-    "IPv4 header length (IHL) below 5 words" },
-  [NATSIM_TRACE_SKIP_IPV4_BAD_LENGTH] = { "ipv4-bad-length",
-    "IPv4 total length shorter than its header or longer than the frame" },
-  [NATSIM_TRACE_SKIP_IPV6_TRUNCATED] = { "ipv6-truncated",
-    "IPv6 header not fully captured" },
-  [NATSIM_TRACE_SKIP_IPV6_BAD_LENGTH] = { "ipv6-bad-length",
-    "IPv6 payload length longer than the frame, or zero without a jumbo payload" },
-  [NATSIM_TRACE_SKIP_IPV6_BAD_EXT] = { "ipv6-bad-ext",
-    "IPv6 extension header chain truncated, too long, or running past the packet" },
-  [NATSIM_TRACE_SKIP_UDP_TRUNCATED] = { "udp-truncated",
-    "UDP header not fully captured" },
-  [NATSIM_TRACE_SKIP_UDP_BAD_LENGTH] = { "udp-bad-length",
-    "UDP length field below 8 or beyond the IP payload" },
-  [NATSIM_TRACE_SKIP_TCP_TRUNCATED] = { "tcp-truncated",
-    "TCP header not fully captured" },
-  [NATSIM_TRACE_SKIP_TCP_BAD_OFFSET] = { "tcp-bad-offset",
-    "TCP data offset below 5 words or beyond the IP payload" },
-  [NATSIM_TRACE_SKIP_ICMP_TRUNCATED] = { "icmp-truncated",
-    "ICMP header not fully captured" },
-  [NATSIM_TRACE_SKIP_UNSUPPORTED_PROTO] = { "unsupported-proto",
-    "transport protocol other than UDP, TCP or ICMP (ESP, SCTP, GRE under --outer, ...)" },
-  [NATSIM_TRACE_SKIP_TUNNEL_TRUNCATED] = { "tunnel-truncated",
-    "tunnel header (GRE, ERSPAN, VXLAN, Geneve, MPLS) not fully captured" },
-  [NATSIM_TRACE_SKIP_TUNNEL_UNSUPPORTED] = { "tunnel-unsupported",
-    "tunnel natsim does not open (enhanced GRE of PPTP, GRE source routing, an unknown GRE, ERSPAN or Geneve payload)" },
-  [NATSIM_TRACE_SKIP_TUNNEL_FRAGMENT] = { "tunnel-fragment",
-    "fragment of a tunnel packet (the outer datagram is not reassembled)" },
-  [NATSIM_TRACE_SKIP_TUNNEL_TOO_DEEP] = { "tunnel-too-deep",
-    "tunnels nested deeper than natsim follows (4 levels)" },
-};
-
-static const char *const tunnel_names[NATSIM_TRACE_TUNNEL_N] = {
-  [NATSIM_TRACE_TUNNEL_GRE] = "gre",
-  [NATSIM_TRACE_TUNNEL_ERSPAN] = "erspan",
-  [NATSIM_TRACE_TUNNEL_VXLAN] = "vxlan",
-  [NATSIM_TRACE_TUNNEL_GENEVE] = "geneve",
-  [NATSIM_TRACE_TUNNEL_MPLS] = "mpls",
-};
-
-const char *
-natsim_trace_tunnel_name (NatsimTraceTunnel kind)
-{
-  if ((unsigned) kind >= NATSIM_TRACE_TUNNEL_N)
-    return NULL;
-  return tunnel_names[kind];
-}
-
-const char *
-natsim_trace_skip_name (NatsimTraceSkip reason)
-{
-  if ((unsigned) reason >= NATSIM_TRACE_SKIP_N)
-    return NULL;
-  return skip_info[reason].name;
-}
-
-const char *
-natsim_trace_skip_description (NatsimTraceSkip reason)
-{
-  if ((unsigned) reason >= NATSIM_TRACE_SKIP_N)
-    return NULL;
-  return skip_info[reason].description;
-}
 
 bool
 trace_link_supported (int dlt)
@@ -151,73 +48,6 @@ trace_link_supported (int dlt)
     case DLT_NFLOG:
       return true;
     default:
-      return false;
-    }
-}
-
-/* What the link layer says follows it. */
-typedef enum
-{
-  L3_BY_VERSION = 0, /* look at the version nibble */
-  L3_IPV4       = 4,
-  L3_IPV6       = 6,
-} L3Kind;
-
-typedef struct
-{
-  NatsimCursor c;         /* positioned at the IP header */
-  uint32_t     wire_left; /* bytes on the wire from the IP header on */
-  L3Kind       kind;
-} L3Start;
-
-/* An MPLS label stack (RFC 3032): 4-byte entries up to the one with the
- * bottom-of-stack bit.  What follows has no type field: the first nibble
- * says IPv4 or IPv6; 0 is the pseudowire control word (RFC 4385) before an
- * Ethernet frame (RFC 4448), which sets *ret_ethernet. */
-static bool
-decode_mpls (NatsimCursor *c, L3Kind *ret_kind, bool *ret_ethernet,
-             NatsimTraceSkip *ret_skip)
-{
-  uint32_t entry = 0;
-  uint8_t  v;
-
-  for (unsigned n = 0; (entry & 0x100) == 0; n++)
-    {
-      if (n >= TRACE_MAX_MPLS_LABELS)
-        {
-          *ret_skip = NATSIM_TRACE_SKIP_BAD_LINK;
-          return false;
-        }
-      if (!cursor_read_u32 (c, &entry))
-        {
-          *ret_skip = NATSIM_TRACE_SKIP_TUNNEL_TRUNCATED;
-          return false;
-        }
-    }
-  if (!cursor_peek_u8 (c, 0, &v))
-    {
-      *ret_skip = NATSIM_TRACE_SKIP_TUNNEL_TRUNCATED;
-      return false;
-    }
-  *ret_ethernet = false;
-  switch (v >> 4)
-    {
-    case 4:
-      *ret_kind = L3_IPV4;
-      return true;
-    case 6:
-      *ret_kind = L3_IPV6;
-      return true;
-    case 0:
-      if (!cursor_skip (c, 4))
-        {
-          *ret_skip = NATSIM_TRACE_SKIP_TUNNEL_TRUNCATED;
-          return false;
-        }
-      *ret_ethernet = true;
-      return true;
-    default:
-      *ret_skip = NATSIM_TRACE_SKIP_NON_IP;
       return false;
     }
 }
@@ -245,7 +75,7 @@ decode_ethertype (NatsimCursor *c, uint16_t type, L3Kind *ret_kind,
               return false;
             }
           *tunnels |= 1u << NATSIM_TRACE_TUNNEL_MPLS;
-          if (!decode_mpls (c, ret_kind, &ethernet, ret_skip))
+          if (!trace_decode_mpls (c, ret_kind, &ethernet, ret_skip))
             return false;
           if (!ethernet)
             return true;
@@ -395,9 +225,9 @@ decode_loopback (NatsimCursor *c, L3Kind *ret_kind, NatsimTraceSkip *ret_skip)
     }
 }
 
-static bool
-decode_link (int dlt, const uint8_t *data, uint32_t caplen, uint32_t wire_len,
-             L3Start *ret, uint8_t *tunnels, NatsimTraceSkip *ret_skip)
+bool
+trace_decode_link (int dlt, const uint8_t *data, uint32_t caplen, uint32_t wire_len,
+                   L3Start *ret, uint8_t *tunnels, NatsimTraceSkip *ret_skip)
 {
   NatsimCursor c = cursor_make (data, caplen);
   uint16_t     type;
@@ -873,205 +703,6 @@ packet_reset (NatsimTracePacket *ret)
   ret->frag_data = 0;
 }
 
-typedef enum
-{
-  TUNNEL_NONE,  /* not a tunnel: @ret is the packet */
-  TUNNEL_INNER, /* @l3 holds the inner packet */
-  TUNNEL_SKIP,  /* a tunnel that cannot be opened; *ret_skip says why */
-} TunnelResult;
-
-/* After a tunnel header: @c holds the captured bytes that follow it, out of
- * @declared on the wire per the outer headers.  Either an Ethernet frame
- * (@ethernet) or an IP packet of @kind. */
-static TunnelResult
-tunnel_inner (const NatsimCursor *c, size_t declared, bool ethernet, L3Kind kind,
-              uint8_t *tunnels, L3Start *l3, NatsimTraceSkip *ret_skip)
-{
-  size_t captured = cursor_remaining (c);
-  size_t wire = declared > c->off ? declared - c->off : 0;
-
-  if (captured > wire)
-    captured = wire;
-  if (ethernet)
-    return decode_link (DLT_EN10MB, cursor_here (c), (uint32_t) captured, (uint32_t) wire,
-                        l3, tunnels, ret_skip)
-             ? TUNNEL_INNER
-             : TUNNEL_SKIP;
-  if (captured == 0)
-    {
-      /* Nothing after the tunnel header: the inner packet is cut. */
-      *ret_skip = NATSIM_TRACE_SKIP_TUNNEL_TRUNCATED;
-      return TUNNEL_SKIP;
-    }
-  l3->c = cursor_make (cursor_here (c), captured);
-  l3->wire_left = (uint32_t) wire;
-  l3->kind = kind;
-  return TUNNEL_INNER;
-}
-
-/* GRE (RFC 2784, keys and sequence numbers of RFC 2890) and what it
- * carries: IP, Ethernet (0x6558), MPLS, ERSPAN type I (0x88be without a
- * sequence number: the mirrored frame right after GRE), type II (0x88be
- * with one: an 8-byte header, version 1) and type III (0x22eb: a 12-byte
- * header, version 2, and an 8-byte platform header when its O bit is set). */
-static TunnelResult
-tunnel_gre (const NatsimTracePacket *ret, uint8_t *tunnels, L3Start *l3,
-            NatsimTraceSkip *ret_skip)
-{
-  NatsimCursor c = cursor_make (ret->payload, ret->payload_len);
-  size_t       declared = ret->ip_length - ret->l4_offset;
-  uint16_t     gflags, type, ver;
-  uint8_t      last;
-  bool         ethernet = false;
-  L3Kind       kind = L3_BY_VERSION;
-
-  if (ret->fragment)
-    {
-      *ret_skip = NATSIM_TRACE_SKIP_TUNNEL_FRAGMENT;
-      return TUNNEL_SKIP;
-    }
-  if (!cursor_read_u16 (&c, &gflags) || !cursor_read_u16 (&c, &type))
-    {
-      *ret_skip = NATSIM_TRACE_SKIP_TUNNEL_TRUNCATED;
-      return TUNNEL_SKIP;
-    }
-  /* Version 1 is PPTP's enhanced GRE (PPP inside); routing (RFC 1701) is
-   * long obsolete. */
-  if ((gflags & 0x7) != 0 || (gflags & 0x4000) != 0)
-    {
-      *ret_skip = NATSIM_TRACE_SKIP_TUNNEL_UNSUPPORTED;
-      return TUNNEL_SKIP;
-    }
-  if (!cursor_skip (&c, (gflags & 0x8000) ? 4 : 0)     /* checksum, reserved */
-      || !cursor_skip (&c, (gflags & 0x2000) ? 4 : 0)  /* key */
-      || !cursor_skip (&c, (gflags & 0x1000) ? 4 : 0)) /* sequence number */
-    {
-      *ret_skip = NATSIM_TRACE_SKIP_TUNNEL_TRUNCATED;
-      return TUNNEL_SKIP;
-    }
-  switch (type)
-    {
-    case ETH_P_IPV4:
-      kind = L3_IPV4;
-      *tunnels |= 1u << NATSIM_TRACE_TUNNEL_GRE;
-      break;
-    case ETH_P_IPV6:
-      kind = L3_IPV6;
-      *tunnels |= 1u << NATSIM_TRACE_TUNNEL_GRE;
-      break;
-    case ETH_P_TEB:
-      ethernet = true;
-      *tunnels |= 1u << NATSIM_TRACE_TUNNEL_GRE;
-      break;
-    case ETH_P_MPLS_UC:
-    case ETH_P_MPLS_MC:
-      *tunnels |= (1u << NATSIM_TRACE_TUNNEL_GRE) | (1u << NATSIM_TRACE_TUNNEL_MPLS);
-      if (!decode_mpls (&c, &kind, &ethernet, ret_skip))
-        return TUNNEL_SKIP;
-      break;
-    case ETH_P_ERSPAN:
-      *tunnels |= 1u << NATSIM_TRACE_TUNNEL_ERSPAN;
-      ethernet = true;
-      if ((gflags & 0x1000) == 0)
-        break; /* type I */
-      if (!cursor_read_u16 (&c, &ver) || !cursor_skip (&c, 6))
-        {
-          *ret_skip = NATSIM_TRACE_SKIP_TUNNEL_TRUNCATED;
-          return TUNNEL_SKIP;
-        }
-      if (ver >> 12 != 1)
-        {
-          *ret_skip = NATSIM_TRACE_SKIP_TUNNEL_UNSUPPORTED;
-          return TUNNEL_SKIP;
-        }
-      break;
-    case ETH_P_ERSPAN3:
-      *tunnels |= 1u << NATSIM_TRACE_TUNNEL_ERSPAN;
-      ethernet = true;
-      if (!cursor_read_u16 (&c, &ver) || !cursor_skip (&c, 9) || !cursor_read_u8 (&c, &last))
-        {
-          *ret_skip = NATSIM_TRACE_SKIP_TUNNEL_TRUNCATED;
-          return TUNNEL_SKIP;
-        }
-      if (ver >> 12 != 2)
-        {
-          *ret_skip = NATSIM_TRACE_SKIP_TUNNEL_UNSUPPORTED;
-          return TUNNEL_SKIP;
-        }
-      if ((last & 1) && !cursor_skip (&c, 8))
-        {
-          *ret_skip = NATSIM_TRACE_SKIP_TUNNEL_TRUNCATED;
-          return TUNNEL_SKIP;
-        }
-      break;
-    default:
-      *ret_skip = NATSIM_TRACE_SKIP_TUNNEL_UNSUPPORTED;
-      return TUNNEL_SKIP;
-    }
-  return tunnel_inner (&c, declared, ethernet, kind, tunnels, l3, ret_skip);
-}
-
-/* VXLAN (RFC 7348, UDP 4789): 8 bytes with the I flag set, then Ethernet.
- * Geneve (RFC 8926, UDP 6081): 8 bytes plus options, then what its
- * protocol type says.  A datagram to these ports that does not look like
- * either stays the UDP datagram it is. */
-static TunnelResult
-tunnel_udp (const NatsimTracePacket *ret, uint8_t *tunnels, L3Start *l3,
-            NatsimTraceSkip *ret_skip)
-{
-  NatsimCursor c = cursor_make (ret->payload, ret->payload_len);
-  NatsimCursor u = cursor_make (ret->ip + ret->l4_offset, 8);
-  uint16_t     ulen = 0, type;
-  uint8_t      b0, b1;
-  bool         ethernet = false;
-  L3Kind       kind = L3_BY_VERSION;
-
-  if (!ret->has_ports || ret->fragment
-      || (ret->dst_port != 4789 && ret->dst_port != 6081))
-    return TUNNEL_NONE;
-  /* The UDP length, read before by decode_l4(), bounds the inner packet. */
-  if (!cursor_skip (&u, 4) || !cursor_read_u16 (&u, &ulen) || ulen < 8)
-    return TUNNEL_NONE;
-  if (!cursor_peek_u8 (&c, 0, &b0) || !cursor_peek_u8 (&c, 1, &b1))
-    return TUNNEL_NONE;
-  if (ret->dst_port == 4789)
-    {
-      if ((b0 & 0x08) == 0)
-        return TUNNEL_NONE;
-      if (!cursor_skip (&c, 8))
-        {
-          *ret_skip = NATSIM_TRACE_SKIP_TUNNEL_TRUNCATED;
-          return TUNNEL_SKIP;
-        }
-      *tunnels |= 1u << NATSIM_TRACE_TUNNEL_VXLAN;
-      ethernet = true;
-    }
-  else
-    {
-      if (b0 >> 6 != 0)
-        return TUNNEL_NONE;
-      if (!cursor_skip (&c, 2) || !cursor_read_u16 (&c, &type) || !cursor_skip (&c, 4)
-          || !cursor_skip (&c, (size_t) (b0 & 0x3f) * 4))
-        {
-          *ret_skip = NATSIM_TRACE_SKIP_TUNNEL_TRUNCATED;
-          return TUNNEL_SKIP;
-        }
-      *tunnels |= 1u << NATSIM_TRACE_TUNNEL_GENEVE;
-      if (type == ETH_P_TEB)
-        ethernet = true;
-      else if (type == ETH_P_IPV4)
-        kind = L3_IPV4;
-      else if (type == ETH_P_IPV6)
-        kind = L3_IPV6;
-      else
-        {
-          *ret_skip = NATSIM_TRACE_SKIP_TUNNEL_UNSUPPORTED;
-          return TUNNEL_SKIP;
-        }
-    }
-  return tunnel_inner (&c, (size_t) ulen - 8, ethernet, kind, tunnels, l3, ret_skip);
-}
-
 bool
 trace_decode (int dlt, const uint8_t *data, uint32_t caplen, uint32_t wire_len,
               unsigned flags, NatsimTracePacket *ret, NatsimTraceSkip *ret_skip)
@@ -1089,7 +720,7 @@ trace_decode (int dlt, const uint8_t *data, uint32_t caplen, uint32_t wire_len,
       return false;
     }
   ret->tunnels = 0;
-  if (!decode_link (dlt, data, caplen, wire_len, &l3, &ret->tunnels, ret_skip))
+  if (!trace_decode_link (dlt, data, caplen, wire_len, &l3, &ret->tunnels, ret_skip))
     return false;
   ret->wire_length = wire_len;
 
@@ -1104,9 +735,9 @@ trace_decode (int dlt, const uint8_t *data, uint32_t caplen, uint32_t wire_len,
       if ((flags & TRACE_DECODE_DECAP) == 0)
         return true;
       if (ret->proto == IPPROTO_V_GRE)
-        tr = tunnel_gre (ret, &ret->tunnels, &l3, ret_skip);
+        tr = trace_tunnel_gre (ret, &ret->tunnels, &l3, ret_skip);
       else if (ret->proto == IPPROTO_V_UDP)
-        tr = tunnel_udp (ret, &ret->tunnels, &l3, ret_skip);
+        tr = trace_tunnel_udp (ret, &ret->tunnels, &l3, ret_skip);
       else
         tr = TUNNEL_NONE;
       if (tr == TUNNEL_NONE)

@@ -80,6 +80,40 @@ typedef struct
  * array). */
 GPtrArray *report_findings (const NatsimReport *r);
 
+/* What the findings (report-findings.c) share with the headline and the
+ * rest of report-common.c. */
+
+/* TRUE when the run had a warm-up (left out of the counts, but not of
+ * the timeline). */
+gboolean report_has_warmup (const NatsimReport *r);
+
+/* The total of figure @s. */
+double report_total (const NatsimSummary *sum, NatsimStat s);
+
+/* " (±0.4)" after a figure when there is a confidence interval; @percent
+ * gives it in percentage points. */
+void report_append_ci (GString *out, const NatsimSummary *sum, NatsimStat s,
+                       gboolean percent);
+
+/* Class @i of the summary, and the number of classes. */
+const NatsimClassSummary *report_class_at (const NatsimSummary *sum, guint i);
+guint report_n_classes (const NatsimSummary *sum);
+
+/* The class with the most of @s, or NULL when none has any. */
+const NatsimClassSummary *report_worst_class (const NatsimSummary *sum, NatsimStat s);
+
+/* The singular for what reads as exactly one once formatted. */
+const char *report_plural (double n, const char *one, const char *many);
+
+/* ", all of them in class X" or ", most (N) in class X" when there are
+ * several classes; nothing otherwise. */
+void report_append_worst_class (GString *out, const NatsimSummary *sum, NatsimStat s);
+
+/* ": all signalling" or ": 8 signalling, 2 media" for the kinds of @base
+ * in @st other than housekeeping; nothing when no kind is known (generic
+ * flows, captures). */
+void report_append_kinds (GString *out, const NatsimStats *st, NatsimStat base);
+
 /* One sentence of what matters to a VoIP operator, shown before the
  * findings: missed calls and unreachable endpoint time (when the run has
  * registering endpoints), refused flows, lost inbound packets (not

@@ -1,5 +1,5 @@
 /* natsim: the kinds of chart (line charts, bar charts, heat maps), each
- * a gnuplot script run through run_gnuplot() and finish_svg(). */
+ * a gnuplot script run through chart_run_gnuplot() and chart_finish_svg(). */
 #include "charts-private.h"
 #include "natsim/charts.h"
 #include "natsim/numfmt.h"
@@ -30,8 +30,8 @@ natsim_chart_line_svg (const NatsimLineChart *c, const char *id_prefix,
 
   g_return_val_if_fail (c != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-  if (!check_prefix (id_prefix, error)
-      || !check_series (c->series, c->n_series, c->n_x, error))
+  if (!chart_check_prefix (id_prefix, error)
+      || !chart_check_series (c->series, c->n_series, c->n_x, error))
     return NULL;
   if (c->x == NULL)
     {
@@ -71,16 +71,16 @@ natsim_chart_line_svg (const NatsimLineChart *c, const char *id_prefix,
     title = flat && c->n_x > 1 && c->title != NULL
               ? g_strconcat (c->title, " (the same at every point)", NULL)
               : g_strdup (c->title);
-    append_preamble (gp, title, c->x_label, c->y_label);
+    chart_append_preamble (gp, title, c->x_label, c->y_label);
   }
   g_string_append (gp, "$d << EOD\n");
   for (guint i = 0; i < c->n_x; i++)
     {
-      append_number (gp, c->x[i]);
+      chart_append_number (gp, c->x[i]);
       for (guint s = 0; s < c->n_series; s++)
         {
           g_string_append_c (gp, ' ');
-          append_number (gp, c->series[s].y[i]);
+          chart_append_number (gp, c->series[s].y[i]);
         }
       g_string_append_c (gp, '\n');
     }
@@ -118,24 +118,24 @@ natsim_chart_line_svg (const NatsimLineChart *c, const char *id_prefix,
         }
     }
   g_string_append (gp, "set xrange [");
-  append_number (gp, x_lo);
+  chart_append_number (gp, x_lo);
   g_string_append_c (gp, ':');
-  append_number (gp, x_hi);
+  chart_append_number (gp, x_hi);
   g_string_append (gp, "]\n");
   if (c->x_log)
     {
       g_string_append (gp, "set logscale x 10\n");
-      append_log_tics (gp, "x", x_lo, x_hi);
+      chart_append_log_tics (gp, "x", x_lo, x_hi);
     }
   else if (c->x_time && x_hi - x_lo >= 6.0)
-    append_tics_step (gp, "x", x_lo, x_hi, 1.0, "", FALSE, time_step (x_hi - x_lo));
+    chart_append_tics_step (gp, "x", x_lo, x_hi, 1.0, "", FALSE, chart_time_step (x_hi - x_lo));
   else
-    append_tics (gp, "x", x_lo, x_hi, 1.0, "", FALSE);
+    chart_append_tics (gp, "x", x_lo, x_hi, 1.0, "", FALSE);
 
   /* The y axis scaled to the data; a limit far above it (a pool of
    * 64,512 ports against 414 in use) is not drawn, the share axis says
    * how far away it is. */
-  top = series_max (c->series, c->n_series, c->n_x);
+  top = chart_series_max (c->series, c->n_series, c->n_x);
   if (limit && c->limit > top && c->y2_share_of > 0.0 && top < 0.5 * c->limit)
     limit = FALSE;
   if (limit && c->limit > top)
@@ -160,37 +160,37 @@ natsim_chart_line_svg (const NatsimLineChart *c, const char *id_prefix,
       for (guint i = 0; i < c->n_x && integers; i++)
         integers = !isfinite (c->series[s_].y[i]) || c->series[s_].y[i] == floor (c->series[s_].y[i]);
     g_string_append (gp, "set yrange [");
-    append_number (gp, y_lo);
+    chart_append_number (gp, y_lo);
     g_string_append_c (gp, ':');
-    append_number (gp, y_hi);
+    chart_append_number (gp, y_hi);
     g_string_append (gp, "]\n");
-    left = append_tics (gp, "y", y_lo, y_hi, 1.0, "", integers && y_hi - y_lo >= 2.0);
+    left = chart_append_tics (gp, "y", y_lo, y_hi, 1.0, "", integers && y_hi - y_lo >= 2.0);
     if (c->y2_share_of > 0.0)
       {
         /* The same range as a share: y2 = y / share_of, tics in %. */
         g_string_append (gp, "set ytics nomirror\nset y2range [");
-        append_number (gp, y_lo);
+        chart_append_number (gp, y_lo);
         g_string_append_c (gp, ':');
-        append_number (gp, y_hi);
+        chart_append_number (gp, y_hi);
         g_string_append (gp, "]\n");
-        right = append_share_tics (gp, y_lo, y_hi, c->y2_share_of);
-        append_setting (gp, "y2label", c->y2_label);
+        right = chart_append_share_tics (gp, y_lo, y_hi, c->y2_share_of);
+        chart_append_setting (gp, "y2label", c->y2_label);
       }
-    append_margins (gp, left, right);
+    chart_append_margins (gp, left, right);
   }
   if (c->shade_label != NULL && isfinite (c->shade_to) && c->shade_to > x_lo)
     {
       double to = MIN (c->shade_to, x_hi);
 
       g_string_append (gp, "set object 1 rect from first ");
-      append_number (gp, x_lo);
+      chart_append_number (gp, x_lo);
       g_string_append (gp, ", graph 0 to first ");
-      append_number (gp, to);
+      chart_append_number (gp, to);
       g_string_append (gp, ", graph 1 behind fc rgb '#e8e8e8' fs solid 1.0 noborder\n"
                            "set label 1 ");
-      append_quoted (gp, c->shade_label);
+      chart_append_quoted (gp, c->shade_label);
       g_string_append (gp, " at first ");
-      append_number (gp, (x_lo + to) / 2.0);
+      chart_append_number (gp, (x_lo + to) / 2.0);
       /* At the foot of the band: gauges sit high once warmed up. */
       g_string_append (gp, ", graph 0.05 center tc rgb '#555555' front\n");
     }
@@ -219,9 +219,9 @@ natsim_chart_line_svg (const NatsimLineChart *c, const char *id_prefix,
       /* A vertical line drawn as an arrow without head; its key entry is
        * an empty plot (NaN) in the same style. */
       g_string_append (gp, "set arrow 1 from ");
-      append_number (gp, c->marker_x);
+      chart_append_number (gp, c->marker_x);
       g_string_append (gp, ", graph 0 to ");
-      append_number (gp, c->marker_x);
+      chart_append_number (gp, c->marker_x);
       g_string_append (gp, ", graph 1 nohead dt 2 lw 2 lc rgb '" LIMIT_COLOUR "' front\n");
     }
   g_string_append (gp, "plot ");
@@ -230,26 +230,26 @@ natsim_chart_line_svg (const NatsimLineChart *c, const char *id_prefix,
       g_string_append_printf (gp, "%s$d using 1:%u with %s lc rgb '%s' title ",
                               s > 0 ? ", " : "", s + 2, with,
                               palette[s % G_N_ELEMENTS (palette)]);
-      append_quoted (gp, c->series[s].name);
+      chart_append_quoted (gp, c->series[s].name);
     }
   if (limit)
     {
       /* The limit as a plotted constant, so that it has a key entry. */
       g_string_append (gp, ", ");
-      append_number (gp, c->limit);
+      chart_append_number (gp, c->limit);
       g_string_append (gp, " with lines dt 2 lw 2 lc rgb '" LIMIT_COLOUR
                            "' title ");
-      append_quoted (gp, c->limit_label);
+      chart_append_quoted (gp, c->limit_label);
     }
   if (marker)
     {
       g_string_append (gp, ", NaN with lines dt 2 lw 2 lc rgb '" LIMIT_COLOUR
                            "' title ");
-      append_quoted (gp, c->marker_label);
+      chart_append_quoted (gp, c->marker_label);
     }
   g_string_append (gp, "\n");
 
-  return finish_svg (run_gnuplot (gp->str, error), id_prefix, c->title,
+  return chart_finish_svg (chart_run_gnuplot (gp->str, error), id_prefix, c->title,
                      error);
 }
 
@@ -264,8 +264,8 @@ natsim_chart_bars_svg (const NatsimBarChart *c, const char *id_prefix,
 
   g_return_val_if_fail (c != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-  if (!check_prefix (id_prefix, error)
-      || !check_series (c->series, c->n_series, c->n_categories, error))
+  if (!chart_check_prefix (id_prefix, error)
+      || !chart_check_series (c->series, c->n_series, c->n_categories, error))
     return NULL;
   if (c->categories == NULL)
     {
@@ -276,7 +276,7 @@ natsim_chart_bars_svg (const NatsimBarChart *c, const char *id_prefix,
     }
 
   gp = g_string_new (NULL);
-  append_preamble (gp, c->title, c->x_label, c->y_label);
+  chart_append_preamble (gp, c->title, c->x_label, c->y_label);
   /* Each row: the category index, then per series its value and its
    * label as a quoted string (written by natsim's formatter, so no
    * exponent ever reaches the page). */
@@ -289,9 +289,9 @@ natsim_chart_bars_svg (const NatsimBarChart *c, const char *id_prefix,
           char buf[NATSIM_NUM_BUF];
 
           g_string_append_c (gp, ' ');
-          append_number (gp, c->series[s].y[i]);
+          chart_append_number (gp, c->series[s].y[i]);
           g_string_append_printf (gp, " \"%s\"",
-                                  isfinite (c->series[s].y[i]) ? label_number (buf, c->series[s].y[i])
+                                  isfinite (c->series[s].y[i]) ? chart_label_number (buf, c->series[s].y[i])
                                                                : "");
         }
       g_string_append_c (gp, '\n');
@@ -299,7 +299,7 @@ natsim_chart_bars_svg (const NatsimBarChart *c, const char *id_prefix,
   g_string_append (gp, "EOD\n");
 
   width = 0.8 / c->n_series;
-  top = series_max (c->series, c->n_series, c->n_categories);
+  top = chart_series_max (c->series, c->n_series, c->n_categories);
   many = c->n_categories > 6;
   g_string_append_printf (gp, "set xrange [-0.6:%u.6]\n",
                           c->n_categories - 1);
@@ -308,21 +308,21 @@ natsim_chart_bars_svg (const NatsimBarChart *c, const char *id_prefix,
     guint left;
 
     g_string_append (gp, "set yrange [0:");
-    append_number (gp, y_hi);
+    chart_append_number (gp, y_hi);
     g_string_append (gp, "]\n");
-    left = append_tics (gp, "y", 0.0, y_hi, 1.0, "", y_hi >= 2.0);
+    left = chart_append_tics (gp, "y", 0.0, y_hi, 1.0, "", y_hi >= 2.0);
     /* Rotated category names reach right of their bar. */
-    append_margins (gp, left, many ? 6 : 0);
+    chart_append_margins (gp, left, many ? 6 : 0);
   }
   g_string_append (gp, "set grid noxtics ytics\n"
                        "set style fill solid 0.85 noborder\n");
   g_string_append (gp, "set boxwidth ");
-  append_number (gp, width * 0.95);
+  chart_append_number (gp, width * 0.95);
   g_string_append (gp, " absolute\nset xtics (");
   for (guint i = 0; i < c->n_categories; i++)
     {
       g_string_append (gp, i > 0 ? ", " : "");
-      append_quoted (gp, c->categories[i]);
+      chart_append_quoted (gp, c->categories[i]);
       g_string_append_printf (gp, " %u", i);
     }
   g_string_append_printf (gp, ") scale 0%s\n",
@@ -342,7 +342,7 @@ natsim_chart_bars_svg (const NatsimBarChart *c, const char *id_prefix,
                               "lc rgb '%s' title ",
                               s > 0 ? ", " : "", buf, 2 * s + 2,
                               palette[s % G_N_ELEMENTS (palette)]);
-      append_quoted (gp, c->series[s].name);
+      chart_append_quoted (gp, c->series[s].name);
       /* The value above each bar. */
       g_string_append_printf (gp,
                               ", $d using ($1+(%s)):%u:%u with labels offset 0,0.8 notitle",
@@ -350,7 +350,7 @@ natsim_chart_bars_svg (const NatsimBarChart *c, const char *id_prefix,
     }
   g_string_append (gp, "\n");
 
-  return finish_svg (run_gnuplot (gp->str, error), id_prefix, c->title,
+  return chart_finish_svg (chart_run_gnuplot (gp->str, error), id_prefix, c->title,
                      error);
 }
 
@@ -367,7 +367,7 @@ natsim_chart_heatmap_svg (const NatsimHeatMap *m, const char *id_prefix,
 
   g_return_val_if_fail (m != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-  if (!check_prefix (id_prefix, error))
+  if (!chart_check_prefix (id_prefix, error))
     return NULL;
   if (m->n_x == 0 || m->n_y == 0 || m->x == NULL || m->y == NULL
       || m->z == NULL)
@@ -396,7 +396,7 @@ natsim_chart_heatmap_svg (const NatsimHeatMap *m, const char *id_prefix,
       = constant && m->title != NULL ? g_strconcat (m->title, " (the same at every point)", NULL)
                                      : g_strdup (m->title);
 
-    append_preamble (gp, title, m->x_label, m->y_label);
+    chart_append_preamble (gp, title, m->x_label, m->y_label);
   }
   /* One cell per grid point: column, row, value and its label. */
   g_string_append (gp, "$d << EOD\n");
@@ -407,8 +407,8 @@ natsim_chart_heatmap_svg (const NatsimHeatMap *m, const char *id_prefix,
         double z = m->z[(gsize) j * m->n_x + i];
 
         g_string_append_printf (gp, "%u %u ", i, j);
-        append_number (gp, z);
-        g_string_append_printf (gp, " \"%s\"\n", isfinite (z) ? label_number (buf, z) : "");
+        chart_append_number (gp, z);
+        g_string_append_printf (gp, " \"%s\"\n", isfinite (z) ? chart_label_number (buf, z) : "");
       }
   g_string_append (gp, "EOD\n");
 
@@ -429,15 +429,15 @@ natsim_chart_heatmap_svg (const NatsimHeatMap *m, const char *id_prefix,
   else
     {
       g_string_append (gp, "set cbrange [");
-      append_number (gp, z_lo);
+      chart_append_number (gp, z_lo);
       g_string_append_c (gp, ':');
-      append_number (gp, z_hi);
+      chart_append_number (gp, z_hi);
       g_string_append (gp, "]\n");
-      append_setting (gp, "cblabel", m->z_label);
+      chart_append_setting (gp, "cblabel", m->z_label);
       {
         g_autoptr (GString) cb = g_string_new (NULL);
 
-        right = append_tics (cb, "cb", z_lo, z_hi, 1.0, "", FALSE);
+        right = chart_append_tics (cb, "cb", z_lo, z_hi, 1.0, "", FALSE);
         g_string_append (gp, cb->str);
       }
     }
@@ -447,7 +447,7 @@ natsim_chart_heatmap_svg (const NatsimHeatMap *m, const char *id_prefix,
       char buf[NATSIM_NUM_BUF];
 
       g_string_append (gp, i > 0 ? ", " : "");
-      append_tic_label (gp, label_number (buf, m->x[i]));
+      chart_append_tic_label (gp, chart_label_number (buf, m->x[i]));
       g_string_append_printf (gp, " %u", i);
     }
   g_string_append (gp, ")\nset ytics (");
@@ -456,12 +456,12 @@ natsim_chart_heatmap_svg (const NatsimHeatMap *m, const char *id_prefix,
       char buf[NATSIM_NUM_BUF];
 
       g_string_append (gp, j > 0 ? ", " : "");
-      append_tic_label (gp, label_number (buf, m->y[j]));
+      chart_append_tic_label (gp, chart_label_number (buf, m->y[j]));
       g_string_append_printf (gp, " %u", j);
       left = MAX (left, (guint) strlen (buf));
     }
   g_string_append (gp, ")\n");
-  append_margins (gp, left, constant ? 0 : right + 8);
+  chart_append_margins (gp, left, constant ? 0 : right + 8);
   /* Discrete cells as filled rectangles (vector shapes: no image
    * smoothing can blend neighbouring points), white gaps between. */
   g_string_append_printf (gp, "plot $d using 1:2:(0.5):(0.5):%s with boxxyerror "
@@ -471,6 +471,6 @@ natsim_chart_heatmap_svg (const NatsimHeatMap *m, const char *id_prefix,
     g_string_append (gp, ", $d using 1:2:4 with labels boxed");
   g_string_append (gp, "\n");
 
-  return finish_svg (run_gnuplot (gp->str, error), id_prefix, m->title,
+  return chart_finish_svg (chart_run_gnuplot (gp->str, error), id_prefix, m->title,
                      error);
 }

@@ -12,29 +12,29 @@
 G_BEGIN_DECLS
 
 /* charts.c */
-char *run_gnuplot (const char *script, GError **error);
-char *finish_svg (char *raw, const char *prefix, const char *title,
+char *chart_run_gnuplot (const char *script, GError **error);
+char *chart_finish_svg (char *raw, const char *prefix, const char *title,
                   GError **error);
-gboolean check_prefix (const char *prefix, GError **error);
-gboolean check_series (const NatsimChartSeries *series, guint n_series, guint n,
+gboolean chart_check_prefix (const char *prefix, GError **error);
+gboolean chart_check_series (const NatsimChartSeries *series, guint n_series, guint n,
                        GError **error);
-double series_max (const NatsimChartSeries *series, guint n_series, guint n);
+double chart_series_max (const NatsimChartSeries *series, guint n_series, guint n);
 
 /* charts-script.c */
-void append_quoted (GString *out, const char *s);
-void append_number (GString *out, double v);
-void append_tic_label (GString *out, const char *label);
-const char *label_number (char *buf, double v);
-double time_step (double span);
-guint append_tics (GString *gp, const char *axis, double lo, double hi, double scale,
+void chart_append_quoted (GString *out, const char *s);
+void chart_append_number (GString *out, double v);
+void chart_append_tic_label (GString *out, const char *label);
+const char *chart_label_number (char *buf, double v);
+double chart_time_step (double span);
+guint chart_append_tics (GString *gp, const char *axis, double lo, double hi, double scale,
                    const char *suffix, gboolean integers);
-guint append_tics_step (GString *gp, const char *axis, double lo, double hi, double scale,
+guint chart_append_tics_step (GString *gp, const char *axis, double lo, double hi, double scale,
                         const char *suffix, gboolean integers, double step);
-guint append_share_tics (GString *gp, double lo, double hi, double of);
-void append_log_tics (GString *gp, const char *axis, double lo, double hi);
-void append_margins (GString *gp, guint left_width, guint right_width);
-void append_setting (GString *out, const char *what, const char *text);
-void append_preamble (GString *out, const char *title, const char *x_label,
+guint chart_append_share_tics (GString *gp, double lo, double hi, double of);
+void chart_append_log_tics (GString *gp, const char *axis, double lo, double hi);
+void chart_append_margins (GString *gp, guint left_width, guint right_width);
+void chart_append_setting (GString *out, const char *what, const char *text);
+void chart_append_preamble (GString *out, const char *title, const char *x_label,
                       const char *y_label);
 
 G_END_DECLS

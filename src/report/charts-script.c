@@ -12,7 +12,7 @@
 /* @s as a gnuplot single-quoted string: valid UTF-8, control characters
  * as spaces, quotes doubled. */
 void
-append_quoted (GString *out, const char *s)
+chart_append_quoted (GString *out, const char *s)
 {
   g_autofree char *valid = g_utf8_make_valid (s != NULL ? s : "", -1);
 
@@ -31,7 +31,7 @@ append_quoted (GString *out, const char *s)
 
 /* A number for gnuplot: '.' whatever the locale, NaN for a gap. */
 void
-append_number (GString *out, double v)
+chart_append_number (GString *out, double v)
 {
   char buf[G_ASCII_DTOSTR_BUF_SIZE];
 
@@ -44,7 +44,7 @@ append_number (GString *out, double v)
 
 /* A tic label: gnuplot reads it as a format, so '%' is doubled. */
 void
-append_tic_label (GString *out, const char *label)
+chart_append_tic_label (GString *out, const char *label)
 {
   g_autoptr (GString) escaped = g_string_new (NULL);
 
@@ -54,12 +54,12 @@ append_tic_label (GString *out, const char *label)
         g_string_append_c (escaped, '%');
       g_string_append_c (escaped, *p);
     }
-  append_quoted (out, escaped->str);
+  chart_append_quoted (out, escaped->str);
 }
 
 /* A tic or value label: natsim's formatter, never an exponent. */
 const char *
-label_number (char *buf, double v)
+chart_label_number (char *buf, double v)
 {
   /* A tic at 0.0001 is exactly that, not "< 0.001": small values in
    * plain decimals, 3 significant digits (no exponent either way). */
@@ -101,7 +101,7 @@ nice_step (double span, guint n)
 
 /* Steps of a clock: about 6 tics over @span (seconds, minutes or hours). */
 double
-time_step (double span)
+chart_time_step (double span)
 {
   static const double steps[] = { 1, 2, 5, 10, 15, 20, 30, 60, 120, 180, 240, 360, 720, 1440 };
 
@@ -115,20 +115,20 @@ time_step (double span)
  * the value times @scale plus @suffix; returns the longest label's length
  * in characters (for the margin). */
 guint
-append_tics_step (GString *gp, const char *axis, double lo, double hi, double scale,
+chart_append_tics_step (GString *gp, const char *axis, double lo, double hi, double scale,
                   const char *suffix, gboolean integers, double step);
 
 guint
-append_tics (GString *gp, const char *axis, double lo, double hi, double scale,
+chart_append_tics (GString *gp, const char *axis, double lo, double hi, double scale,
              const char *suffix, gboolean integers)
 {
   if (!(hi > lo) || !isfinite (lo) || !isfinite (hi))
     return 1;
-  return append_tics_step (gp, axis, lo, hi, scale, suffix, integers, nice_step (hi - lo, 6));
+  return chart_append_tics_step (gp, axis, lo, hi, scale, suffix, integers, nice_step (hi - lo, 6));
 }
 
 guint
-append_tics_step (GString *gp, const char *axis, double lo, double hi, double scale,
+chart_append_tics_step (GString *gp, const char *axis, double lo, double hi, double scale,
                   const char *suffix, gboolean integers, double step)
 {
   double first;
@@ -143,13 +143,13 @@ append_tics_step (GString *gp, const char *axis, double lo, double hi, double sc
   for (double v = first; v <= hi + step * 1e-9 && k < 50; v = first + step * ++k)
     {
       char buf[NATSIM_NUM_BUF];
-      g_autofree char *label = g_strconcat (label_number (buf, fabs (v) < step * 1e-9 ? 0.0 : v * scale),
+      g_autofree char *label = g_strconcat (chart_label_number (buf, fabs (v) < step * 1e-9 ? 0.0 : v * scale),
                                             suffix, NULL);
 
       g_string_append (gp, k > 0 ? ", " : "");
-      append_tic_label (gp, label);
+      chart_append_tic_label (gp, label);
       g_string_append_c (gp, ' ');
-      append_number (gp, v);
+      chart_append_number (gp, v);
       width = MAX (width, (guint) g_utf8_strlen (label, -1));
     }
   g_string_append (gp, ")\n");
@@ -159,7 +159,7 @@ append_tics_step (GString *gp, const char *axis, double lo, double hi, double sc
 /* Tics of the right axis: positions in y units over [@lo, @hi], labels
  * the share of @of in percent at nice percentages. */
 guint
-append_share_tics (GString *gp, double lo, double hi, double of)
+chart_append_share_tics (GString *gp, double lo, double hi, double of)
 {
   double plo = 100.0 * lo / of, phi = 100.0 * hi / of;
   double step, first;
@@ -173,13 +173,13 @@ append_share_tics (GString *gp, double lo, double hi, double of)
   for (double v = first; v <= phi + step * 1e-9 && k < 50; v = first + step * ++k)
     {
       char buf[NATSIM_NUM_BUF];
-      g_autofree char *label = g_strconcat (label_number (buf, fabs (v) < step * 1e-9 ? 0.0 : v),
+      g_autofree char *label = g_strconcat (chart_label_number (buf, fabs (v) < step * 1e-9 ? 0.0 : v),
                                             " %", NULL);
 
       g_string_append (gp, k > 0 ? ", " : "");
-      append_tic_label (gp, label);
+      chart_append_tic_label (gp, label);
       g_string_append_c (gp, ' ');
-      append_number (gp, v * of / 100.0);
+      chart_append_number (gp, v * of / 100.0);
       width = MAX (width, (guint) g_utf8_strlen (label, -1));
     }
   g_string_append (gp, ")\n");
@@ -190,7 +190,7 @@ append_share_tics (GString *gp, double lo, double hi, double of)
  * with 2 and 5 in between when the range spans less than two decades
  * (one label alone says nothing). */
 void
-append_log_tics (GString *gp, const char *axis, double lo, double hi)
+chart_append_log_tics (GString *gp, const char *axis, double lo, double hi)
 {
   static const double fine[] = { 1.0, 2.0, 5.0 };
   gboolean few = log10 (hi / lo) < 2.0;
@@ -207,9 +207,9 @@ append_log_tics (GString *gp, const char *axis, double lo, double hi)
         if (v < lo * 0.9999999 || v > hi * 1.0000001)
           continue;
         g_string_append (gp, k++ > 0 ? ", " : "");
-        append_tic_label (gp, label_number (buf, v));
+        chart_append_tic_label (gp, chart_label_number (buf, v));
         g_string_append_c (gp, ' ');
-        append_number (gp, v);
+        chart_append_number (gp, v);
       }
   g_string_append (gp, ")\n");
 }
@@ -217,24 +217,24 @@ append_log_tics (GString *gp, const char *axis, double lo, double hi)
 /* Left (and right) margins wide enough for tic labels of @width
  * characters and the axis label beside them. */
 void
-append_margins (GString *gp, guint left_width, guint right_width)
+chart_append_margins (GString *gp, guint left_width, guint right_width)
 {
   g_string_append_printf (gp, "set lmargin %u\nset rmargin %u\n", MAX (10u, left_width + 5u),
                           right_width > 0 ? right_width + 6u : 4u);
 }
 
 void
-append_setting (GString *out, const char *what, const char *text)
+chart_append_setting (GString *out, const char *what, const char *text)
 {
   if (text == NULL || *text == '\0')
     return;
   g_string_append_printf (out, "set %s ", what);
-  append_quoted (out, text);
+  chart_append_quoted (out, text);
   g_string_append_c (out, '\n');
 }
 
 void
-append_preamble (GString *out, const char *title, const char *x_label,
+chart_append_preamble (GString *out, const char *title, const char *x_label,
                  const char *y_label)
 {
   g_string_append_printf (out,
@@ -248,7 +248,7 @@ append_preamble (GString *out, const char *title, const char *x_label,
                           "set key outside below center horizontal "
                           "samplen 2 spacing 1.1\n",
                           NATSIM_CHART_WIDTH, NATSIM_CHART_HEIGHT);
-  append_setting (out, "title", title);
-  append_setting (out, "xlabel", x_label);
-  append_setting (out, "ylabel", y_label);
+  chart_append_setting (out, "title", title);
+  chart_append_setting (out, "xlabel", x_label);
+  chart_append_setting (out, "ylabel", y_label);
 }

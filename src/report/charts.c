@@ -133,7 +133,7 @@ first_error_line (GBytes *err)
 
 /* Runs gnuplot on @script and returns what it wrote on stdout. */
 char *
-run_gnuplot (const char *script, GError **error)
+chart_run_gnuplot (const char *script, GError **error)
 {
   g_autofree char *gnuplot = find_gnuplot (error);
   g_autoptr (GSubprocessLauncher) launcher = NULL;
@@ -297,7 +297,7 @@ collect_ids (const char *svg)
  * ids and references to them prefixed with @prefix, the document title
  * set to @title, and an accessible name. */
 char *
-finish_svg (char *raw, const char *prefix, const char *title,
+chart_finish_svg (char *raw, const char *prefix, const char *title,
             GError **error)
 {
   g_autofree char *owned = raw;
@@ -309,7 +309,7 @@ finish_svg (char *raw, const char *prefix, const char *title,
   g_autofree char *title_el = NULL;
 
   if (raw == NULL)
-    return NULL; /* run_gnuplot() has set @error */
+    return NULL; /* chart_run_gnuplot() has set @error */
   if (start == NULL || end == NULL || end < start)
     {
       g_set_error_literal (error, NATSIM_CHART_ERROR,
@@ -357,7 +357,7 @@ finish_svg (char *raw, const char *prefix, const char *title,
 }
 
 gboolean
-check_prefix (const char *prefix, GError **error)
+chart_check_prefix (const char *prefix, GError **error)
 {
   gboolean ok = prefix != NULL && *prefix != '\0';
 
@@ -371,7 +371,7 @@ check_prefix (const char *prefix, GError **error)
 }
 
 gboolean
-check_series (const NatsimChartSeries *series, guint n_series, guint n,
+chart_check_series (const NatsimChartSeries *series, guint n_series, guint n,
               GError **error)
 {
   if (n == 0 || series == NULL || n_series == 0)
@@ -393,7 +393,7 @@ check_series (const NatsimChartSeries *series, guint n_series, guint n,
 
 /* The largest finite value of the series (0 when none). */
 double
-series_max (const NatsimChartSeries *series, guint n_series, guint n)
+chart_series_max (const NatsimChartSeries *series, guint n_series, guint n)
 {
   double m = 0.0;
 

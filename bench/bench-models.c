@@ -1,4 +1,4 @@
-/* natsim: endpoint-model benchmark (issue 3's performance requirement).
+/* natsim: endpoint-model benchmark (a 100,000-endpoint busy hour on one core).
  *
  * A 100,000-endpoint, one-hour Webex Calling site must simulate in under a
  * minute on one core.  The scenario is scenarios/campus.ini scaled from

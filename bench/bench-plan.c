@@ -1,4 +1,4 @@
-/* natsim: planner benchmark (issue 10's speed requirement).
+/* natsim: planner benchmark (plan of a 20,000-subscriber port-block CGN within a minute).
  *
  * natsim plan on a 20,000-subscriber port-block CGN (scenarios/cgn-pba.ini:
  * generic traffic, 2,000 flows/s, two replications of 20 minutes) must

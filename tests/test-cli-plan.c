@@ -17,6 +17,13 @@
 #define CLI_HARNESS_TMPDIR "natsim-plan-XXXXXX"
 #include "cli-harness.h"
 
+/* 100 inside hosts of generic UDP traffic toward 20 servers. */
+#define SUBS_100                                                            \
+  "[population subs]\nprofile = generic\ncount = 100\n"                     \
+  "flows_per_second = 2\npackets_per_flow = 2\n"                             \
+  "packet_interval = 1s\ndestination_count = 20\n"                           \
+  "destination_choice = random\nreply = every\n"
+
 /* Removes @dir and the files in it (one level). */
 static void
 remove_dir (const char *dir)
@@ -327,10 +334,7 @@ test_plan_port_blocks (void **state)
                                     "[simulation]\nduration = 10m\nwarmup = 2m\nseed = 1\n"
                                     "replications = 3\n\n[nat]\npreset = juniper-pba\n"
                                     "addresses = 203.0.113.1\nport_range = 1024-2047\n\n"
-                                    "[population subs]\nprofile = generic\ncount = 100\n"
-                                    "flows_per_second = 2\npackets_per_flow = 2\n"
-                                    "packet_interval = 1s\ndestination_count = 20\n"
-                                    "destination_choice = random\nreply = every\n");
+                                    SUBS_100);
   g_autoptr (JsonParser) p = NULL;
   JsonObject *rec, *root, *v;
   gint64 k;
@@ -356,12 +360,6 @@ test_plan_port_blocks (void **state)
   g_rmdir (dir);
 }
 
-/* Deterministic NAT (RFC 7422) on 1024 ports: the plan's range of 64
- * ports per subscriber gives floor(1024 / 64) = 16 subscribers per
- * address, so 100 inside addresses need ceil(100 / 16) = 7 addresses;
- * applied by natsim simulate they meet the target, and with one fewer the
- * NAT refuses the configuration (the ranges do not fit), as the reason
- * says. */
 /* With port blocks, plan measures the demand on a wider pool than the
  * scenario's: the per-address figures are named by the addresses that
  * pool really had (not the scenario's, which are fewer). */
@@ -377,10 +375,7 @@ test_plan_measured_addresses (void **state)
                                     "ports_per_subscriber = 64\n"
                                     "addresses = 203.0.113.1\n"
                                     "port_range = 1024-2047\n\n"
-                                    "[population subs]\nprofile = generic\ncount = 100\n"
-                                    "flows_per_second = 2\npackets_per_flow = 2\n"
-                                    "packet_interval = 1s\ndestination_count = 20\n"
-                                    "destination_choice = random\nreply = every\n");
+                                    SUBS_100);
   g_autoptr (JsonParser) p = NULL;
   JsonObject *root;
   JsonArray *per_address;
@@ -406,6 +401,12 @@ test_plan_measured_addresses (void **state)
   g_rmdir (dir);
 }
 
+/* Deterministic NAT (RFC 7422) on 1024 ports: the plan's range of 64
+ * ports per subscriber gives floor(1024 / 64) = 16 subscribers per
+ * address, so 100 inside addresses need ceil(100 / 16) = 7 addresses;
+ * applied by natsim simulate they meet the target, and with one fewer the
+ * NAT refuses the configuration (the ranges do not fit), as the reason
+ * says. */
 static void
 test_plan_deterministic (void **state)
 {
@@ -420,10 +421,7 @@ test_plan_deterministic (void **state)
                                     "inside_addresses = 10.0.0.1-10.0.0.100\n"
                                     "addresses = 203.0.113.1-203.0.113.8\n"
                                     "port_range = 1024-2047\n\n"
-                                    "[population subs]\nprofile = generic\ncount = 100\n"
-                                    "flows_per_second = 2\npackets_per_flow = 2\n"
-                                    "packet_interval = 1s\ndestination_count = 20\n"
-                                    "destination_choice = random\nreply = every\n");
+                                    SUBS_100);
   g_autoptr (JsonParser) p = NULL;
   JsonObject *rec, *root, *v;
   JsonArray *settings;

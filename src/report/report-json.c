@@ -110,6 +110,32 @@ add_series (JsonBuilder *b, const GArray *a)
   json_builder_end_array (b);
 }
 
+/* @member: one {"address", @key: series} object per public address, in
+ * per_address order, from the GArray at @offset of its summary; addresses
+ * without that series (not recorded) are left out. */
+static void
+add_address_series (JsonBuilder *b, const NatsimSummary *sum, const char *member,
+                    gsize offset, const char *key)
+{
+  json_builder_set_member_name (b, member);
+  json_builder_begin_array (b);
+  for (guint i = 0; sum != NULL && sum->addresses != NULL && i < sum->addresses->len; i++)
+    {
+      const NatsimAddressSummary *a = &g_array_index (sum->addresses, NatsimAddressSummary, i);
+      const GArray *series = G_STRUCT_MEMBER (const GArray *, a, offset);
+
+      if (series == NULL)
+        continue;
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "address");
+      json_builder_add_string_value (b, a->address);
+      json_builder_set_member_name (b, key);
+      add_series (b, series);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+}
+
 static void
 add_figures (JsonBuilder *b, const NatsimSummary *sum)
 {
@@ -172,48 +198,16 @@ add_figures (JsonBuilder *b, const NatsimSummary *sum)
   add_series (b, sum != NULL ? sum->tl_failures : NULL);
   /* Extension: one series per public address, in per_address order; empty
    * when the per-address timeline was not recorded (too many cells). */
-  json_builder_set_member_name (b, "ports_in_use_per_address");
-  json_builder_begin_array (b);
-  for (guint i = 0; sum != NULL && sum->addresses != NULL
-                    && i < sum->addresses->len; i++)
-    {
-      const NatsimAddressSummary *a
-        = &g_array_index (sum->addresses, NatsimAddressSummary, i);
-
-      if (a->tl_ports == NULL)
-        continue;
-      json_builder_begin_object (b);
-      json_builder_set_member_name (b, "address");
-      json_builder_add_string_value (b, a->address);
-      json_builder_set_member_name (b, "ports");
-      add_series (b, a->tl_ports);
-      json_builder_end_object (b);
-    }
-  json_builder_end_array (b);
+  add_address_series (b, sum, "ports_in_use_per_address",
+                      G_STRUCT_OFFSET (NatsimAddressSummary, tl_ports), "ports");
   /* Extension: port blocks in use (all addresses), subscribers holding a
    * block, and blocks in use per address; empty without port blocks. */
   json_builder_set_member_name (b, "blocks_in_use");
   add_series (b, sum != NULL ? sum->tl_blocks : NULL);
   json_builder_set_member_name (b, "subscribers_with_blocks");
   add_series (b, sum != NULL ? sum->tl_block_subscribers : NULL);
-  json_builder_set_member_name (b, "blocks_in_use_per_address");
-  json_builder_begin_array (b);
-  for (guint i = 0; sum != NULL && sum->addresses != NULL
-                    && i < sum->addresses->len; i++)
-    {
-      const NatsimAddressSummary *a
-        = &g_array_index (sum->addresses, NatsimAddressSummary, i);
-
-      if (a->tl_blocks == NULL)
-        continue;
-      json_builder_begin_object (b);
-      json_builder_set_member_name (b, "address");
-      json_builder_add_string_value (b, a->address);
-      json_builder_set_member_name (b, "blocks");
-      add_series (b, a->tl_blocks);
-      json_builder_end_object (b);
-    }
-  json_builder_end_array (b);
+  add_address_series (b, sum, "blocks_in_use_per_address",
+                      G_STRUCT_OFFSET (NatsimAddressSummary, tl_blocks), "blocks");
   json_builder_end_object (b);
 }
 

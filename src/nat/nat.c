@@ -13,9 +13,12 @@
  *  - nat-config.c:  the [nat] keys, presets and config validation.
  *
  * Data layout (nat-private.h; all plain C, no per-packet allocation in
- * steady state): a pool of Binding records recycled through a free list,
- * hash tables indexing them, per address a lazily allocated PortState
- * array per protocol, and a private event queue of timers.
+ * steady state): a pool of 64-byte Binding records recycled through a
+ * free list, two hash tables of 8-byte slots indexing them (flows, and the
+ * inside endpoints whose lists they head), per address a lazily allocated
+ * PortState array per protocol (each port heads the list of its bindings),
+ * and a private event queue of 16-byte timer entries.  Where the bytes go:
+ * natsim_nat_memory() and docs/performance.md "Memory".
  */
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +31,23 @@ cmp_u32 (const void *a, const void *b)
   uint32_t x = *(const uint32_t *) a, y = *(const uint32_t *) b;
 
   return x < y ? -1 : x > y;
+}
+
+/* Table callbacks of the subscriber and host indexes (key: inside address). */
+static bool
+subscriber_eq (const void *ctx, uint32_t idx, uint64_t k1, uint64_t k2)
+{
+  const NatsimNat *nat = ctx;
+
+  return g_array_index (nat->subscribers, Subscriber, idx).in_addr == k1 && k2 == 0;
+}
+
+static bool
+host_eq (const void *ctx, uint32_t idx, uint64_t k1, uint64_t k2)
+{
+  const NatsimNat *nat = ctx;
+
+  return g_array_index (nat->hosts, Host, idx).in_addr == k1 && k2 == 0;
 }
 
 /* ---------- lifecycle and gauges ---------- */
@@ -56,15 +76,12 @@ natsim_nat_new (const NatsimNatConfig *cfg, gsl_rng *rng)
   nat->range = (uint32_t) cfg->port_hi - cfg->port_lo + 1;
   nat->bindings = g_array_new (FALSE, FALSE, sizeof (Binding));
   nat->free_binding = NONE;
-  nat->insides = g_array_new (FALSE, FALSE, sizeof (InsideEntry));
-  nat->free_insides = g_array_new (FALSE, FALSE, sizeof (uint32_t));
   nat->subscribers = g_array_new (FALSE, FALSE, sizeof (Subscriber));
   nat->free_subscribers = g_array_new (FALSE, FALSE, sizeof (uint32_t));
-  nat_table_init (&nat->flows);
-  nat_table_init (&nat->replies);
-  nat_table_init (&nat->inside_index);
-  nat_table_init (&nat->subscriber_index);
-  nat_table_init (&nat->host_index);
+  nat_table_init (&nat->flows, nat_binding_eq_flow, nat);
+  nat_table_init (&nat->inside_index, nat_binding_eq_inside, nat);
+  nat_table_init (&nat->subscriber_index, subscriber_eq, nat);
+  nat_table_init (&nat->host_index, host_eq, nat);
   nat->hosts = g_array_new (FALSE, FALSE, sizeof (Host));
   nat->free_hosts = g_array_new (FALSE, FALSE, sizeof (uint32_t));
   nat->addrs = g_new0 (AddressState, cfg->n_addresses);
@@ -98,7 +115,7 @@ natsim_nat_new (const NatsimNatConfig *cfg, gsl_rng *rng)
   for (guint i = 0; i < cfg->n_addresses; i++)
     for (int p = 0; p < N_PROTO_IDX; p++)
       nat->addrs[i].last_alloc[p] = nat->range - 1;
-  nat->timers = natsim_eventq_new ();
+  nat->timers = natsim_eventq_new_direct ();
   nat_forwards_init (nat);
   return nat;
 }
@@ -111,7 +128,10 @@ natsim_nat_free (NatsimNat *nat)
   for (guint i = 0; i < nat->cfg.n_addresses; i++)
     {
       for (int p = 0; p < N_PROTO_IDX; p++)
-        g_free (nat->addrs[i].ports[p]);
+        {
+          g_free (nat->addrs[i].ports[p]);
+          g_free (nat->addrs[i].released[p]);
+        }
       g_free (nat->addrs[i].block_owner);
       g_free (nat->addrs[i].block_used);
       g_free (nat->addrs[i].block_free_at);
@@ -120,12 +140,9 @@ natsim_nat_free (NatsimNat *nat)
     g_free (g_array_index (nat->subscribers, Subscriber, i).blocks);
   g_free (nat->addrs);
   g_array_unref (nat->bindings);
-  g_array_unref (nat->insides);
-  g_array_unref (nat->free_insides);
   g_array_unref (nat->subscribers);
   g_array_unref (nat->free_subscribers);
   nat_table_clear (&nat->flows);
-  nat_table_clear (&nat->replies);
   nat_table_clear (&nat->inside_index);
   nat_table_clear (&nat->subscriber_index);
   nat_table_clear (&nat->host_index);
@@ -227,10 +244,10 @@ natsim_nat_flow_state (const NatsimNat *nat, uint8_t proto, uint32_t in_addr,
   if (b->status == B_ALIVE)
     st.expiry = b->expiry;
   else
-    st.died = b->died;
+    st.died = b->t0;
   if (b->status == B_ALIVE && !st.alive)
     st.died = b->expiry; /* dead at this instant, timer not yet run */
-  if (b->addr_idx != NONE)
+  if (b_addr (b) != NONE)
     {
       st.ext_addr = nat->cfg.addresses[b->addr_idx];
       st.ext_port = b->ext_port;

@@ -203,7 +203,8 @@ eq_chunk_alloc (NatsimEventQueue *q)
     {
       if (q->nchunks == q->chunk_cap)
         {
-          uint32_t cap = q->chunk_cap ? q->chunk_cap * 2 : 64;
+          /* By half: the chunk pool is most of a big queue's memory. */
+          uint32_t cap = q->chunk_cap ? q->chunk_cap + q->chunk_cap / 2 : 64;
 
           g_assert (cap > q->chunk_cap && cap < EQ_NIL);
           q->chunks = g_renew (EqChunk, q->chunks, cap);

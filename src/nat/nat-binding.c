@@ -73,11 +73,22 @@ nat_binding_alloc (NatsimNat *nat)
     {
       idx = nat->free_binding;
       nat->free_binding = binding (nat, idx)->next;
+      nat->n_free--;
     }
   else
     {
-      idx = nat->bindings->len;
-      g_array_set_size (nat->bindings, idx + 1);
+      idx = nat->n_bindings;
+      g_assert (idx < NONE - 1);
+      if ((idx & (BINDING_CHUNK - 1)) == 0)
+        {
+          if (nat->n_chunks == nat->chunks_cap)
+            {
+              nat->chunks_cap = nat->chunks_cap ? nat->chunks_cap * 2 : 16;
+              nat->chunks = g_renew (Binding *, nat->chunks, nat->chunks_cap);
+            }
+          nat->chunks[nat->n_chunks++] = g_new (Binding, BINDING_CHUNK);
+        }
+      nat->n_bindings++;
       binding (nat, idx)->generation = 0;
     }
   b = binding (nat, idx);
@@ -118,6 +129,7 @@ nat_binding_release (NatsimNat *nat, uint32_t idx)
   b->generation++;
   b->next = nat->free_binding;
   nat->free_binding = idx;
+  nat->n_free++;
 }
 
 /* Table callbacks: the flow table's key is the binding's (proto, inside
@@ -127,7 +139,7 @@ bool
 nat_binding_eq_flow (const void *ctx, uint32_t idx, uint64_t k1, uint64_t k2)
 {
   const NatsimNat *nat = ctx;
-  const Binding *b = &g_array_index (nat->bindings, Binding, idx);
+  const Binding *b = binding_c (nat, idx);
 
   return key_endpoint (b->proto, b->in_addr, b->in_port) == k1 &&
          key_remote (b->rem_addr, b->rem_port) == k2;
@@ -137,7 +149,7 @@ bool
 nat_binding_eq_inside (const void *ctx, uint32_t idx, uint64_t k1, uint64_t k2)
 {
   const NatsimNat *nat = ctx;
-  const Binding *b = &g_array_index (nat->bindings, Binding, idx);
+  const Binding *b = binding_c (nat, idx);
 
   return key_endpoint (b->proto, b->in_addr, b->in_port) == k1 && k2 == 0;
 }
@@ -214,7 +226,7 @@ nat_reply_get (const NatsimNat *nat, uint8_t proto, uint32_t addr_idx, uint16_t 
     return NONE;
   for (uint32_t i = ports[port - nat->cfg.port_lo].head; i != 0;)
     {
-      const Binding *b = &g_array_index (nat->bindings, Binding, i - 1);
+      const Binding *b = binding_c (nat, i - 1);
       if (b->rem_addr == rem_addr && b->rem_port == rem_port && b->proto == proto)
         return i - 1;
       i = b->pnext;

@@ -177,7 +177,13 @@ struct NatsimNat
   uint32_t          range;       /* ports in the range */
   uint32_t          n_blocks;    /* blocks per address */
 
-  GArray           *bindings;    /* Binding */
+  /* Binding records in chunks of BINDING_CHUNK, never moved (pointers to
+   * records stay valid while others are allocated), so the capacity is
+   * within one chunk of the records ever needed at once. */
+  Binding         **chunks;
+  uint32_t          n_chunks, chunks_cap;
+  uint32_t          n_bindings;  /* records handed out (live, tombstones, free) */
+  uint32_t          n_free;      /* ... of which on the free list */
   uint32_t          free_binding;
   GArray           *subscribers; /* Subscriber */
   GArray           *free_subscribers;
@@ -237,10 +243,19 @@ key_remote (uint32_t addr, uint16_t port)
   return ((uint64_t) port << 32) | addr;
 }
 
+#define BINDING_CHUNK_BITS 12
+#define BINDING_CHUNK (1u << BINDING_CHUNK_BITS)
+
+static inline Binding *
+binding_c (const NatsimNat *nat, uint32_t idx)
+{
+  return &nat->chunks[idx >> BINDING_CHUNK_BITS][idx & (BINDING_CHUNK - 1)];
+}
+
 static inline Binding *
 binding (NatsimNat *nat, uint32_t idx)
 {
-  return &g_array_index (nat->bindings, Binding, idx);
+  return binding_c (nat, idx);
 }
 
 

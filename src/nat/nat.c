@@ -74,7 +74,6 @@ natsim_nat_new (const NatsimNatConfig *cfg, gsl_rng *rng)
     nat->cfg.blocks_per_subscriber = 1;
   nat->rng = rng;
   nat->range = (uint32_t) cfg->port_hi - cfg->port_lo + 1;
-  nat->bindings = g_array_new (FALSE, FALSE, sizeof (Binding));
   nat->free_binding = NONE;
   nat->subscribers = g_array_new (FALSE, FALSE, sizeof (Subscriber));
   nat->free_subscribers = g_array_new (FALSE, FALSE, sizeof (uint32_t));
@@ -139,7 +138,9 @@ natsim_nat_free (NatsimNat *nat)
   for (guint i = 0; i < nat->subscribers->len; i++)
     g_free (g_array_index (nat->subscribers, Subscriber, i).blocks);
   g_free (nat->addrs);
-  g_array_unref (nat->bindings);
+  for (guint i = 0; i < nat->n_chunks; i++)
+    g_free (nat->chunks[i]);
+  g_free (nat->chunks);
   g_array_unref (nat->subscribers);
   g_array_unref (nat->free_subscribers);
   nat_table_clear (&nat->flows);
@@ -219,8 +220,8 @@ natsim_nat_binding_alive (const NatsimNat *nat, uint8_t proto, uint32_t in_addr,
                                 key_remote (rem_addr, rem_port));
 
   return idx != NAT_TABLE_NONE &&
-         g_array_index (nat->bindings, Binding, idx).status == B_ALIVE &&
-         g_array_index (nat->bindings, Binding, idx).expiry > nat->now;
+         binding_c (nat, idx)->status == B_ALIVE &&
+         binding_c (nat, idx)->expiry > nat->now;
 }
 
 bool
@@ -238,7 +239,7 @@ natsim_nat_flow_state (const NatsimNat *nat, uint8_t proto, uint32_t in_addr,
       *ret = st;
       return false;
     }
-  b = &g_array_index (nat->bindings, Binding, idx);
+  b = binding_c (nat, idx);
   st.known = true;
   st.alive = b->status == B_ALIVE && b->expiry > nat->now;
   if (b->status == B_ALIVE)
@@ -260,4 +261,59 @@ NatsimTime
 natsim_nat_now (const NatsimNat *nat)
 {
   return nat->now;
+}
+
+/* GArray's allocation for @len elements of @size (GLib grows to the next
+ * power of two of the bytes, at least 16). */
+static gsize
+garray_bytes (guint len, gsize size)
+{
+  gsize want = MAX ((gsize) len * size, (gsize) 16), n = 1;
+
+  while (n < want)
+    n <<= 1;
+  return n;
+}
+
+void
+natsim_nat_memory (const NatsimNat *nat, NatsimNatMemory *ret)
+{
+  NatsimNatMemory m = { 0 };
+
+  g_return_if_fail (nat != NULL && ret != NULL);
+  m.live_bindings = nat->live;
+  m.records = (guint64) nat->n_bindings - nat->n_free;
+  m.bindings = (gsize) nat->n_chunks * BINDING_CHUNK * sizeof (Binding);
+  m.flow_index = nat_table_bytes (&nat->flows);
+  m.inside_index = nat_table_bytes (&nat->inside_index);
+  m.timers = natsim_eventq_memory_bytes (nat->timers);
+  for (guint i = 0; i < nat->cfg.n_addresses; i++)
+    {
+      const AddressState *a = &nat->addrs[i];
+      for (int p = 0; p < N_PROTO_IDX; p++)
+        {
+          if (a->ports[p] != NULL)
+            m.ports += (gsize) nat->range * sizeof (PortState);
+          if (a->released[p] != NULL)
+            m.ports += (gsize) nat->range * sizeof (NatsimTime);
+        }
+      if (a->block_owner != NULL)
+        m.blocks += (gsize) nat->n_blocks * (2 * sizeof (uint32_t) + sizeof (NatsimTime));
+    }
+  if (nat->subscribers->len > 0)
+    m.blocks += garray_bytes (nat->subscribers->len, sizeof (Subscriber))
+                + garray_bytes (nat->subscribers->len, sizeof (uint32_t))
+                + (gsize) nat->subscribers->len * nat->cfg.blocks_per_subscriber * sizeof (uint32_t);
+  m.blocks += nat_table_bytes (&nat->subscriber_index);
+  if (nat->hosts->len > 0)
+    m.hosts += garray_bytes (nat->hosts->len, sizeof (Host))
+               + garray_bytes (nat->hosts->len, sizeof (uint32_t));
+  m.hosts += nat_table_bytes (&nat->host_index);
+  m.fixed = sizeof *nat + (gsize) nat->chunks_cap * sizeof (Binding *)
+            + (gsize) nat->cfg.n_addresses * (sizeof (AddressState) + sizeof (uint32_t))
+            + (gsize) nat->cfg.n_inside * sizeof (uint32_t)
+            + (gsize) nat->cfg.n_forwards * (sizeof (NatsimNatForward) + sizeof (uint32_t));
+  m.total = m.bindings + m.flow_index + m.inside_index + m.timers + m.ports + m.blocks
+            + m.hosts + m.fixed;
+  *ret = m;
 }

@@ -951,11 +951,58 @@ test_generic_no_reply_to_dropped (void **state)
   harness_clear (&h);
 }
 
+/* The populations' event queue: kind, class and datum come back as
+ * scheduled (the widest of each), in time order with ties in the order
+ * they were scheduled whatever the class, and nothing at or after the end
+ * comes out. */
+static void
+test_population_events (void **state)
+{
+  g_autoptr (NatsimEventQueue) q = natsim_population_queue_new ();
+  NatsimPopulationContext a = { 0 }, b = { 0 };
+  struct
+  {
+    NatsimTime t;
+    uint32_t   kind, data;
+    uint16_t   cls;
+  } want[] = {
+    { NATSIM_SEC (1), 3, 7, 0 },
+    { NATSIM_SEC (2), G_MAXUINT16, G_MAXUINT32, G_MAXUINT16 },
+    { NATSIM_SEC (2), 0, 0, 1 },
+    { NATSIM_SEC (2), 5, 123456789, G_MAXUINT16 },
+    { NATSIM_SEC (5), 9, 1, 1 },
+  };
+  NatsimEvent ev;
+
+  a.queue = b.queue = q;
+  a.cls = G_MAXUINT16;
+  b.cls = 1;
+  /* Scheduled out of time order; ties at 2 s in the order of want[]. */
+  natsim_population_schedule (&b, NATSIM_SEC (5), 9, 1);
+  natsim_population_schedule (&b, NATSIM_SEC (9), 1, 1); /* at the end: never taken */
+  natsim_population_schedule (&a, NATSIM_SEC (2), G_MAXUINT16, G_MAXUINT32);
+  natsim_population_schedule (&b, NATSIM_SEC (2), 0, 0);
+  a.cls = 0;
+  natsim_population_schedule (&a, NATSIM_SEC (1), 3, 7);
+  a.cls = G_MAXUINT16;
+  natsim_population_schedule (&a, NATSIM_SEC (2), 5, 123456789);
+  for (gsize i = 0; i < G_N_ELEMENTS (want); i++)
+    {
+      assert_true (natsim_population_next_event (q, NATSIM_SEC (9), &ev));
+      assert_int_equal (ev.time, want[i].t);
+      assert_int_equal (ev.kind, want[i].kind);
+      assert_int_equal (ev.aux, want[i].cls);
+      assert_int_equal (ev.data, want[i].data);
+    }
+  assert_false (natsim_population_next_event (q, NATSIM_SEC (9), &ev));
+}
+
 int
 main (void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_catalogue),
+    cmocka_unit_test (test_population_events),
     cmocka_unit_test (test_mpp_packets),
     cmocka_unit_test (test_mpp_media_pairs),
     cmocka_unit_test (test_desktop_packets),

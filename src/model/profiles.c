@@ -43,6 +43,13 @@ natsim_population_free (NatsimPopulation *pop)
     pop->klass->free (pop);
 }
 
+gsize
+natsim_population_memory_bytes (const NatsimPopulation *pop)
+{
+  g_return_val_if_fail (pop != NULL, 0);
+  return pop->klass->memory_bytes != NULL ? pop->klass->memory_bytes (pop) : 0;
+}
+
 /* The populations' events need no cancellation, so the queue is a direct
  * one: 16 bytes per pending event, the payload inline (no slot to miss in
  * the cache when the event comes up), the same order (time, then FIFO).

@@ -31,6 +31,10 @@ gboolean natsim_mpi_start (int *argc, char ***argv, GError **error);
 int natsim_mpi_rank (void);
 int natsim_mpi_size (void);
 
+/* On rank 0, before natsim_mpi_finish(): the units rank @rank has run
+ * so far, over all runs (0 elsewhere). */
+guint64 natsim_mpi_units_run (int rank);
+
 /* Ends the distributed run; every process calls it once with its outcome:
  * @status (0 success) and, on failure, its @error (may be NULL).  Rank 0
  * waits until every other process has finished or is waiting for a run

@@ -58,6 +58,7 @@ static struct
   guint64   run;      /* runs started by this process */
   gboolean  stopped;  /* rank > 0: rank 0 has said stop */
   gboolean *reported; /* rank 0, [size]: the rank has finished its command */
+  guint64  *units;    /* rank 0, [size]: units each rank has run, over all runs */
   GError   *failure;  /* rank 0: a rank's failure reported at the end */
 } mpi;
 
@@ -257,6 +258,7 @@ root_outcome (Root *r, int rank, guint unit, GBytes *result, GError *e)
     }
   r->results[unit] = result;
   r->done++;
+  mpi.units[rank]++;
   if (r->ops->finished != NULL)
     r->ops->finished (unit, r->done, r->n, r->data);
 }
@@ -544,6 +546,12 @@ natsim_mpi_size (void)
   return MAX (mpi.size, 1);
 }
 
+guint64
+natsim_mpi_units_run (int rank)
+{
+  return mpi.units != NULL && rank >= 0 && rank < mpi.size ? mpi.units[rank] : 0;
+}
+
 gboolean
 natsim_mpi_start (int *argc, char ***argv, GError **error)
 {
@@ -569,6 +577,7 @@ natsim_mpi_start (int *argc, char ***argv, GError **error)
       return FALSE;
     }
   mpi.reported = g_new0 (gboolean, mpi.size);
+  mpi.units = g_new0 (guint64, mpi.size);
   natsim_runner_install (&mpi_runner, NULL);
   return TRUE;
 }
@@ -607,6 +616,7 @@ root_finish (int status, GError **ret_error)
   MPI_Finalize ();
   natsim_runner_install (NULL, NULL);
   g_clear_pointer (&mpi.reported, g_free);
+  g_clear_pointer (&mpi.units, g_free);
   /* Rank 0's own failure is the run's; another rank's only when rank 0
    * succeeded (its input on its node, say). */
   if (status == 0 && mpi.failure != NULL)
@@ -661,5 +671,6 @@ natsim_mpi_finish (int status, const GError *error, GError **ret_error)
   MPI_Finalize ();
   natsim_runner_install (NULL, NULL);
   g_clear_pointer (&mpi.reported, g_free);
+  g_clear_pointer (&mpi.units, g_free);
   return 0;
 }

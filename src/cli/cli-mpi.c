@@ -96,6 +96,16 @@ cli_mpi_finish (int status)
 
   if (!mpi_started)
     return status;
+  /* NATSIM_MPI_VERBOSE=1: how the units were spread (rank 0, stderr). */
+  if (natsim_mpi_rank () == 0 && g_strcmp0 (g_getenv ("NATSIM_MPI_VERBOSE"), "1") == 0)
+    {
+      GString *line = g_string_new ("natsim: --mpi: units run by rank:");
+
+      for (int k = 0; k < natsim_mpi_size (); k++)
+        g_string_append_printf (line, " %d:%" G_GUINT64_FORMAT, k, natsim_mpi_units_run (k));
+      fprintf (stderr, "%s\n", line->str);
+      g_string_free (line, TRUE);
+    }
   status = natsim_mpi_finish (status, status != EXIT_OK ? last_error : NULL, &other);
   mpi_started = FALSE;
   g_clear_error (&last_error);

@@ -14,7 +14,9 @@
 #include "natsim/mpi-runner.h"
 #endif
 
+#ifdef NATSIM_HAVE_MPI
 static gboolean mpi_started;
+#endif
 static GError *last_error;
 
 void

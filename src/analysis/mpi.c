@@ -7,9 +7,9 @@
  * back sooner: the queue balances itself without knowing unit sizes.
  *
  * Only the thread that called the runner talks MPI (MPI_THREAD_FUNNELED);
- * it waits by polling (MPI_Iprobe, then a short sleep on the queue of
- * finished local units), because Open MPI's blocking receives spin a core
- * that the --jobs threads of an oversubscribed node need.
+ * it waits by polling (MPI_Iprobe, then a short wait on the queue of
+ * finished local units, 20 us to 1 ms), because Open MPI's blocking
+ * receives spin a core that the --jobs threads of a node need.
  *
  * Messages are a header of four 64-bit words (run, unit, argument,
  * payload length), then the payload in chunks of at most 1 GiB (MPI counts
@@ -43,7 +43,18 @@ enum
 };
 
 #define CHUNK   ((gsize) 1 << 30)
-#define POLL_US 500
+/* Waits between polls: short right after a message or a finished unit
+ * (answers come in bursts: a result, then the next unit), doubling while
+ * nothing happens, so that an idle process costs almost nothing and a
+ * busy one hardly waits. */
+#define POLL_MIN_US 20
+#define POLL_MAX_US 1000
+
+static gulong
+backoff (gulong wait)
+{
+  return MIN (wait * 2, POLL_MAX_US);
+}
 
 typedef struct
 {
@@ -324,6 +335,7 @@ root_run (guint n, guint jobs, const NatsimUnitOps *ops, void *data, GError **er
   Root r = { ++mpi.run, n, 0, 0, 0, ops, data, results, credits, busy, NULL, G_MAXUINT };
   Local local = { ops, data, g_async_queue_new_full ((GDestroyNotify) finished_free) };
   GThreadPool *pool = g_thread_pool_new (local_run, &local, (gint) jobs, FALSE, NULL);
+  gulong wait = POLL_MIN_US;
   gboolean ok = TRUE;
 
   for (;;)
@@ -355,15 +367,19 @@ root_run (guint n, guint jobs, const NatsimUnitOps *ops, void *data, GError **er
         {
           root_message (&r, &m);
           msg_clear (&m);
+          wait = POLL_MIN_US;
           continue;
         }
-      f = g_async_queue_timeout_pop (local.done, POLL_US);
+      f = g_async_queue_timeout_pop (local.done, wait);
       if (f != NULL)
         {
           root_outcome (&r, 0, f->unit, g_steal_pointer (&f->result),
                         g_steal_pointer (&f->error));
           finished_free (f);
+          wait = POLL_MIN_US;
         }
+      else
+        wait = backoff (wait);
     }
   g_thread_pool_free (pool, FALSE, TRUE);
   g_async_queue_unref (local.done);
@@ -447,6 +463,7 @@ worker_run (guint n, guint jobs, const NatsimUnitOps *ops, void *data, GError **
   g_autoptr (GBytes) all = NULL;
   GError *failure = NULL;
   gboolean over = FALSE;
+  gulong wait = POLL_MIN_US;
   guint busy = 0;
 
   if (mpi.stopped)
@@ -495,11 +512,16 @@ worker_run (guint n, guint jobs, const NatsimUnitOps *ops, void *data, GError **
               over = TRUE;
             }
           msg_clear (&m);
+          wait = POLL_MIN_US;
           continue;
         }
-      f = g_async_queue_timeout_pop (local.done, POLL_US);
+      f = g_async_queue_timeout_pop (local.done, wait);
       if (f == NULL)
-        continue;
+        {
+          wait = backoff (wait);
+          continue;
+        }
+      wait = POLL_MIN_US;
       busy--;
       /* Once the run is over nobody waits for it. */
       if (!over && f->error != NULL)
@@ -585,6 +607,7 @@ natsim_mpi_start (int *argc, char ***argv, GError **error)
 static int
 root_finish (int status, GError **ret_error)
 {
+  gulong wait = POLL_MIN_US;
   int left = 0;
 
   for (int k = 1; k < mpi.size; k++)
@@ -597,9 +620,11 @@ root_finish (int status, GError **ret_error)
 
       if (!poll_msg (MPI_ANY_SOURCE, &m))
         {
-          g_usleep (POLL_US);
+          g_usleep (wait);
+          wait = backoff (wait);
           continue;
         }
+      wait = POLL_MIN_US;
       if (!mpi.reported[m.src] &&
           ((m.tag == TAG_REQUEST && m.run > mpi.run) || m.tag == TAG_DONE ||
            m.tag == TAG_FAIL))
@@ -628,6 +653,8 @@ root_finish (int status, GError **ret_error)
 int
 natsim_mpi_finish (int status, const GError *error, GError **ret_error)
 {
+  gulong wait = POLL_MIN_US;
+
   g_return_val_if_fail (ret_error == NULL || *ret_error == NULL, status);
   if (mpi.rank == 0)
     return root_finish (status, ret_error);
@@ -651,9 +678,11 @@ natsim_mpi_finish (int status, const GError *error, GError **ret_error)
 
       if (!poll_msg (0, &m))
         {
-          g_usleep (POLL_US);
+          g_usleep (wait);
+          wait = backoff (wait);
           continue;
         }
+      wait = POLL_MIN_US;
       if (m.tag == TAG_EXIT)
         mpi.stopped = TRUE;
       else if (m.tag == TAG_ASSIGN)

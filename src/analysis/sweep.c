@@ -440,38 +440,38 @@ natsim_sweep_run (NatsimSweep *sw, guint jobs, NatsimProgressFunc progress, void
     }
   else
     {
-    job.sw = sw;
-    job.units = units;
-    job.results = results;
-    job.errors = errors;
-    job.done = g_async_queue_new ();
+      job.sw = sw;
+      job.units = units;
+      job.results = results;
+      job.errors = errors;
+      job.done = g_async_queue_new ();
 
-    if (jobs <= 1)
-      for (u = 0; u < n_units; u++)
-        run_unit (GUINT_TO_POINTER (u + 1), &job);
-    {
-      GThreadPool *pool = NULL;
+      if (jobs <= 1)
+        for (u = 0; u < n_units; u++)
+          run_unit (GUINT_TO_POINTER (u + 1), &job);
+      {
+        GThreadPool *pool = NULL;
 
-      if (jobs > 1)
-        {
-          pool = g_thread_pool_new (run_unit, &job, (gint) MIN (jobs, n_units), TRUE, NULL);
-          for (u = 0; u < n_units; u++)
-            g_thread_pool_push (pool, GUINT_TO_POINTER (u + 1), NULL);
-        }
-      for (u = 0; u < n_units; u++)
-        {
-          guint done = GPOINTER_TO_UINT (g_async_queue_pop (job.done)) - 1;
-          if (--left[units[done].point] == 0)
-            {
-              points_done++;
-              if (progress != NULL)
-                progress (points_done, sw->n_points, progress_data);
-            }
-        }
-      if (pool != NULL)
-        g_thread_pool_free (pool, FALSE, TRUE);
-    }
-    g_async_queue_unref (job.done);
+        if (jobs > 1)
+          {
+            pool = g_thread_pool_new (run_unit, &job, (gint) MIN (jobs, n_units), TRUE, NULL);
+            for (u = 0; u < n_units; u++)
+              g_thread_pool_push (pool, GUINT_TO_POINTER (u + 1), NULL);
+          }
+        for (u = 0; u < n_units; u++)
+          {
+            guint done = GPOINTER_TO_UINT (g_async_queue_pop (job.done)) - 1;
+            if (--left[units[done].point] == 0)
+              {
+                points_done++;
+                if (progress != NULL)
+                  progress (points_done, sw->n_points, progress_data);
+              }
+          }
+        if (pool != NULL)
+          g_thread_pool_free (pool, FALSE, TRUE);
+      }
+      g_async_queue_unref (job.done);
     }
 
   for (u = 0; u < n_units; u++)

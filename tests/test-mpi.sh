@@ -7,8 +7,9 @@
 #  - failures end the run with their message and a non-zero status instead
 #    of hanging (every mpirun under a timeout): rank 0 cannot write its
 #    reports; ranks 1 and 2 cannot read their input; rank 0 cannot read its
-#    input while the others wait in a run; a unit fails on rank 2
-#    (test-mpi-runner, which also checks the work queue itself).
+#    input while the others wait in a run; rank 2 is killed mid-run; a
+#    unit fails on rank 2 (test-mpi-runner, which also checks the work
+#    queue itself).
 # Argument: the test-mpi-runner binary, or "none" when natsim was built
 # without MPI: then --mpi must be refused with one line and exit 2, and
 # the rest is skipped (77).  Skipped too where mpirun is missing.
@@ -160,6 +161,22 @@ expect_failure 2 "$work/missing.ini" 1 "$NATSIM" plan "$work/missing.ini" --mpi 
 
 echo "== failure: a bad option, said once"
 expect_failure 2 "Unknown option --bogus" 3 "$NATSIM" simulate scenarios/erlang-b.ini --mpi --bogus
+
+echo "== failure: rank 2 killed in the middle of a sweep"
+# Open MPI's part: mpirun ends the job when a process dies; natsim must
+# not stand in its way (no blocking wait it could not leave).
+big=(scenarios/sweep-timeout.ini --vary nat.udp_timeout=30s..180s:30s
+     --set population.flows.count=5000 --set population.flows.flows_per_second=50
+     --mpi -q --out "$work/k")
+set +e
+run_np 2 "$NATSIM" sweep "${big[@]}" : -np 1 sh -c \
+  "\"\$0\" sweep \"\$@\" & p=\$!; sleep 0.5; kill -9 \$p; wait \$p" "$NATSIM" "${big[@]}" \
+  >"$work/k.out" 2>&1
+rc=$?
+set -e
+[ "$rc" -ne 124 ] && [ "$rc" -ne 0 ] || { cat "$work/k.out"; fail "killed rank: exit $rc"; }
+[ ! -e "$work/k/sweep.json" ] || fail "killed rank: reports written"
+echo "exit $rc"
 
 echo "== the work queue, and a unit failing on rank 2"
 run_mpi "$runner" || fail "test-mpi-runner"

@@ -18,7 +18,7 @@ port_free (NatsimNat *nat, uint32_t addr_idx, uint8_t proto, uint16_t port,
   /* A static forward's port is never allocated dynamically. */
   if (ps->forward != 0)
     return false;
-  if (ps->refs == 0)
+  if (ps->head == 0)
     {
       /* RFC 6888 REQ-8: quarantine before another endpoint gets it. */
       if (nat->cfg.quarantine > 0 && !same_owner)

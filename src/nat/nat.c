@@ -79,6 +79,7 @@ natsim_nat_new (const NatsimNatConfig *cfg, gsl_rng *rng)
   nat->free_subscribers = g_array_new (FALSE, FALSE, sizeof (uint32_t));
   nat_table_init (&nat->flows, nat_binding_eq_flow, nat);
   nat_table_init (&nat->inside_index, nat_binding_eq_inside, nat);
+  nat_table_init (&nat->replies, nat_binding_eq_reply, nat);
   nat_table_init (&nat->subscriber_index, subscriber_eq, nat);
   nat_table_init (&nat->host_index, host_eq, nat);
   nat->hosts = g_array_new (FALSE, FALSE, sizeof (Host));
@@ -145,6 +146,7 @@ natsim_nat_free (NatsimNat *nat)
   g_array_unref (nat->free_subscribers);
   nat_table_clear (&nat->flows);
   nat_table_clear (&nat->inside_index);
+  nat_table_clear (&nat->replies);
   nat_table_clear (&nat->subscriber_index);
   nat_table_clear (&nat->host_index);
   g_array_unref (nat->hosts);
@@ -286,6 +288,7 @@ natsim_nat_memory (const NatsimNat *nat, NatsimNatMemory *ret)
   m.bindings = (gsize) nat->n_chunks * BINDING_CHUNK * sizeof (Binding);
   m.flow_index = nat_table_bytes (&nat->flows);
   m.inside_index = nat_table_bytes (&nat->inside_index);
+  m.reply_index = nat_table_bytes (&nat->replies);
   m.timers = natsim_eventq_memory_bytes (nat->timers);
   for (guint i = 0; i < nat->cfg.n_addresses; i++)
     {
@@ -313,7 +316,7 @@ natsim_nat_memory (const NatsimNat *nat, NatsimNatMemory *ret)
             + (gsize) nat->cfg.n_addresses * (sizeof (AddressState) + sizeof (uint32_t))
             + (gsize) nat->cfg.n_inside * sizeof (uint32_t)
             + (gsize) nat->cfg.n_forwards * (sizeof (NatsimNatForward) + sizeof (uint32_t));
-  m.total = m.bindings + m.flow_index + m.inside_index + m.timers + m.ports + m.blocks
+  m.total = m.bindings + m.flow_index + m.inside_index + m.reply_index + m.timers + m.ports + m.blocks
             + m.hosts + m.fixed;
   *ret = m;
 }

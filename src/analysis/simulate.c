@@ -15,6 +15,7 @@
 #include "natsim/rng.h"
 #include "natsim/simulate.h"
 #include "step.h"
+#include "units.h"
 
 typedef struct
 {
@@ -139,7 +140,7 @@ replication_run (const NatsimScenario *s, guint replication, FILE *events,
       natsim_narrator_legend (narrator);
     }
   natsim_nat_config_clear (&cfg);
-  queue = natsim_eventq_new ();
+  queue = natsim_population_queue_new ();
   sim.nat = nat;
   sim.collector = collector;
   sim.events = events;
@@ -186,7 +187,7 @@ replication_run (const NatsimScenario *s, guint replication, FILE *events,
       NatsimPopulation *pop = g_ptr_array_index (pops, i);
       pop->klass->start (pop);
     }
-  while (natsim_eventq_peek_time (queue) < end && natsim_eventq_pop (queue, &ev))
+  while (natsim_population_next_event (queue, end, &ev))
     {
       NatsimPopulation *pop = g_ptr_array_index (pops, ev.aux);
 
@@ -246,6 +247,9 @@ natsim_simulate (const NatsimScenario *s, const NatsimSimOptions *opts, GError *
 {
   /* Before the declarations below allocate. */
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+  /* --mpi: the same replications, spread over the processes (units.c). */
+  if (units_distributed (opts))
+    return units_simulate (s, opts, error);
   guint n = (guint) natsim_params_get_uint (s->simulation, "replications");
   guint jobs = MAX (opts != NULL ? opts->jobs : 1, 1);
   g_autofree NatsimRunResult **results = g_new0 (NatsimRunResult *, n);

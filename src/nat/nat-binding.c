@@ -1,4 +1,4 @@
-/* natsim NAT engine: binding records, inside entries and events.
+/* natsim NAT engine: binding records, their lists and events.
  *
  * A binding record is ALIVE (translating), DEAD (expired, remembered as a
  * tombstone for cfg.tombstone to classify binding losses and rebindings),

@@ -318,7 +318,7 @@ nat_flow_of_packet (const NatsimPacket *pkt, NatFlow *f)
     }
 }
 
-/* nat-binding.c: binding records, inside entries, events. */
+/* nat-binding.c: binding records, their lists, events. */
 void     nat_emit (NatsimNat *nat, NatsimNatEventType type, const Binding *b,
                    bool rebinding, bool inbound);
 void     nat_emit_packet (NatsimNat *nat, NatsimNatEventType type,

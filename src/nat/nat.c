@@ -5,18 +5,20 @@
  * split along its seams:
  *  - nat-packet.c:  the packet path (translation, delivery, filtering);
  *  - nat-alloc.c:   choosing the external endpoint of a new binding;
- *  - nat-blocks.c:  port reference counts and subscribers' port blocks;
+ *  - nat-blocks.c:  ports in use and subscribers' port blocks;
  *  - nat-timers.c:  idle timers, expiry, TCP tracking;
- *  - nat-binding.c: binding records, inside entries, events;
+ *  - nat-binding.c: binding records, the inside-endpoint and per-port
+ *                   lists of them, events;
  *  - nat-table.c:   the hash table behind the flow, reply and inside
  *                   indexes;
  *  - nat-config.c:  the [nat] keys, presets and config validation.
  *
  * Data layout (nat-private.h; all plain C, no per-packet allocation in
  * steady state): a pool of 64-byte Binding records recycled through a
- * free list, two hash tables of 8-byte slots indexing them (flows, and the
- * inside endpoints whose lists they head), per address a lazily allocated
- * PortState array per protocol (each port heads the list of its bindings),
+ * free list, hash tables of 8-byte slots indexing them (flows, the inside
+ * endpoints whose lists they head, and the bindings of crowded ports), per
+ * address a lazily allocated PortState array per protocol (each port heads
+ * the list of its bindings while they are few),
  * and a private event queue of 16-byte timer entries.  Where the bytes go:
  * natsim_nat_memory() and docs/performance.md "Memory".
  */

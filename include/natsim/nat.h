@@ -381,7 +381,7 @@ typedef struct
   gsize   reply_index;   /* the replies table: bindings of external ports shared by
                           * more than 16 remotes (fewer are a list from the port) */
   gsize   timers;        /* the private timer queue (16 bytes per pending timer) */
-  gsize   ports;         /* per-port state: 12 bytes per port of each address and
+  gsize   ports;         /* per-port state: 10 bytes per port of each address and
                           * protocol in use (8 more with a quarantine) */
   gsize   blocks;        /* port blocks: per-block arrays, subscribers and their index */
   gsize   hosts;         /* paired pooling without hash: hosts and their index */

@@ -302,7 +302,7 @@ nat_reply_del (NatsimNat *nat, uint32_t idx)
 {
   Binding *b = binding (nat, idx);
   PortState *ps = port_state (nat, b->addr_idx, b->proto, b->ext_port);
-  uint32_t *link = &ps->head;
+  Binding *p;
 
   if (ps->head & PORT_CROWDED)
     {
@@ -312,12 +312,15 @@ nat_reply_del (NatsimNat *nat, uint32_t idx)
       ps->head = ps->head - 1 == PORT_CROWDED ? 0 : ps->head - 1;
       return;
     }
-  while (*link != idx + 1)
+  if (ps->head == idx + 1)
+    ps->head = b->pnext;
+  else
     {
-      g_assert (*link != 0);
-      link = &binding (nat, *link - 1)->pnext;
+      g_assert (ps->head != 0);
+      for (p = binding (nat, ps->head - 1); p->pnext != idx + 1; p = binding (nat, p->pnext - 1))
+        g_assert (p->pnext != 0);
+      p->pnext = b->pnext;
     }
-  *link = b->pnext;
   b->pnext = 0;
 }
 

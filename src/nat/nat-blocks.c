@@ -1,9 +1,9 @@
 /* natsim NAT engine: port reference counts and port blocks.
  *
  * ports: per (address, protocol) a dense array of PortState (its bindings,
- * last owner, forward), allocated on first use: 12 bytes a port, 774 KB
- * per address and protocol for the full range, and with a quarantine 8
- * more bytes a port for the release time.  With ports_per_subscriber
+ * last owner), allocated on first use: 10 bytes a port, 645 KB per address
+ * and protocol for the full range, and with a quarantine 8 more bytes a
+ * port for the release time.  With ports_per_subscriber
  * > 0 (RFC 6888 REQ-4, RFC 7422) each address is cut into blocks that
  * subscribers (inside addresses) take and return.
  */

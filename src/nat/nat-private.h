@@ -126,19 +126,20 @@ typedef struct
   uint32_t endpoint;
 } NatFlow;
 
-/* Per external port: 12 bytes, a dense array per address and protocol.
- * The port is in use while it has ALIVE or HELD bindings: head != 0. */
-typedef struct
+/* Per external port: 10 bytes (packed: at 512 addresses the arrays are
+ * most of a carrier run's memory), a dense array per address and
+ * protocol.  The port is in use while it has ALIVE or HELD bindings:
+ * head != 0. */
+typedef struct __attribute__ ((packed))
 {
   uint32_t   head;       /* 0: none; below PORT_CROWDED: 1 + the first of the
                           * port's bindings (a list through pnext); PORT_CROWDED
                           * | n: n bindings, indexed by the replies table */
   uint32_t   owner_addr; /* inside endpoint that last held it */
   uint16_t   owner_port;
-  uint16_t   forward;    /* 1 + index of the static forward that owns it, 0 none */
 } PortState;
 
-G_STATIC_ASSERT (sizeof (PortState) == 12);
+G_STATIC_ASSERT (sizeof (PortState) == 10);
 
 typedef struct
 {
@@ -174,6 +175,7 @@ typedef struct
   uint32_t   free_blocks;
   NatsimTime *block_free_at;         /* quarantine > 0: when an empty block returns */
   uint32_t   tried;                  /* selection stamp (nat->select_stamp when tried) */
+  uint32_t   n_forwards;             /* static forwards on this address */
 } AddressState;
 
 /* Entries of the engine's private queue (direct payload a, b): a binding's
@@ -364,6 +366,7 @@ uint32_t nat_forward_for_inside (const NatsimNat *nat, uint8_t proto, uint32_t i
                                  uint16_t in_port);
 uint32_t nat_forward_for_public (NatsimNat *nat, uint8_t proto, uint32_t addr_idx,
                                  uint16_t port);
+uint32_t nat_forward_at (const NatsimNat *nat, uint8_t proto, uint32_t addr_idx, uint16_t port);
 void     nat_forwards_init (NatsimNat *nat);
 void     nat_forwards_clear (NatsimNat *nat);
 

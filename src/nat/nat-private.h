@@ -34,6 +34,8 @@ uint32_t nat_table_get (const NatTable *t, uint64_t k1, uint64_t k2);
 void     nat_table_put (NatTable *t, uint64_t k1, uint64_t k2, uint32_t value);
 /* Removes the key if present. */
 void     nat_table_del (NatTable *t, uint64_t k1, uint64_t k2);
+/* Starts loading the slot where a lookup of the key begins (a hint). */
+void     nat_table_prefetch (const NatTable *t, uint64_t k1, uint64_t k2);
 
 /* ---------- engine state (shared by the nat-*.c files) ---------- */
 

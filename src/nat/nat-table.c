@@ -47,6 +47,16 @@ nat_table_get (const NatTable *t, uint64_t k1, uint64_t k2)
     }
 }
 
+void
+nat_table_prefetch (const NatTable *t, uint64_t k1, uint64_t k2)
+{
+  const NatTableSlot *s = &t->slots[mix (k1, k2) & t->mask];
+
+  /* Both ends: a slot may straddle two cache lines. */
+  __builtin_prefetch (s);
+  __builtin_prefetch ((const char *) (s + 1) - 1);
+}
+
 static void
 grow (NatTable *t)
 {

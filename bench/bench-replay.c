@@ -29,7 +29,10 @@
  *
  * and prints both in packets per second with their ratio, per round and
  * over the rounds (median, lowest and highest of the per-round ratios, each
- * taken on one file within one round).  Both files are deleted at the end.
+ * taken on one file within one round).  The ratio of wall times is the
+ * figure; the ratio of CPU times (user and system, this process) is
+ * printed beside it because it moves less when other programs take the
+ * processor away.  Both files are deleted at the end.
  * Asserts nothing on time; exits non-zero only if something fails (a
  * capture cannot be written or replayed, or replay does not see every
  * packet).
@@ -49,6 +52,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "natsim/error.h"
 #include "natsim/params.h"
@@ -271,10 +275,22 @@ write_interleaved (const char *path, guint64 n_packets, GError **error)
   return natsim_pcap_writer_close (w, error);
 }
 
-/* The raw libpcap loop: records per second, or < 0 on failure. */
+/* CPU time of this process (user and system), seconds. */
 static double
-raw_rate (const char *path, guint64 *ret_packets)
+cpu_seconds (void)
 {
+  struct timespec ts;
+
+  clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+/* The raw libpcap loop: records per second of wall time, or < 0 on
+ * failure; *ret_cpu: the CPU seconds it took. */
+static double
+raw_rate (const char *path, guint64 *ret_packets, double *ret_cpu)
+{
+  double c0 = cpu_seconds ();
   char errbuf[PCAP_ERRBUF_SIZE];
   struct pcap_pkthdr *hdr;
   const u_char *data;
@@ -294,17 +310,20 @@ raw_rate (const char *path, guint64 *ret_packets)
     n++;
   pcap_close (p);
   t1 = g_get_monotonic_time ();
+  *ret_cpu = cpu_seconds () - c0;
   if (rc != PCAP_ERROR_BREAK)
     return -1;
   *ret_packets = n;
   return (double) n / ((double) MAX (t1 - t0, 1) / 1e6);
 }
 
-/* natsim_replay() end to end: packets read per second, or < 0 on failure. */
+/* natsim_replay() end to end: packets read per second of wall time, or
+ * < 0 on failure; *ret_cpu: the CPU seconds it took. */
 static double
 replay_rate (const NatsimNatConfig *cfg, const NatsimCidrSet *inside, const char *path,
-             NatsimReplayInfo *ret_info)
+             NatsimReplayInfo *ret_info, double *ret_cpu)
 {
+  double c0 = cpu_seconds ();
   const char *traces[] = { path };
   g_autoptr (GError) error = NULL;
   NatsimRunResult *run;
@@ -313,6 +332,7 @@ replay_rate (const NatsimNatConfig *cfg, const NatsimCidrSet *inside, const char
   t0 = g_get_monotonic_time ();
   run = natsim_replay (cfg, traces, 1, inside, 60 * NATSIM_NSEC_PER_SEC, 1, ret_info, &error);
   t1 = g_get_monotonic_time ();
+  *ret_cpu = cpu_seconds () - c0;
   if (run == NULL)
     {
       fprintf (stderr, "bench-replay: %s\n", error->message);
@@ -341,7 +361,8 @@ typedef struct
   const char *name;
   gboolean  (*write) (const char *path, guint64 n_packets, GError **error);
   char       *path;
-  double      ratio[16];     /* replay / raw, per round */
+  double      ratio[16];     /* replay / raw packet rates (wall time), per round */
+  double      cpu_ratio[16]; /* the same by CPU time */
   double      best_raw, best_replay;
   NatsimReplayInfo info;
 } Shape;
@@ -361,8 +382,9 @@ time_shape (Shape *sh, const NatsimNatConfig *cfg, const NatsimCidrSet *inside,
             guint64 n_packets, guint r, bool replay_only)
 {
   guint64 raw_packets = n_packets;
-  double raw = replay_only ? 1 : raw_rate (sh->path, &raw_packets);
-  double rep = replay_rate (cfg, inside, sh->path, &sh->info);
+  double raw_cpu = 1, rep_cpu = 1;
+  double raw = replay_only ? 1 : raw_rate (sh->path, &raw_packets, &raw_cpu);
+  double rep = replay_rate (cfg, inside, sh->path, &sh->info, &rep_cpu);
 
   if (raw < 0 || rep < 0 || raw_packets != n_packets || sh->info.packets_read != n_packets)
     {
@@ -375,19 +397,29 @@ time_shape (Shape *sh, const NatsimNatConfig *cfg, const NatsimCidrSet *inside,
     printf ("round %u, %-11s: natsim replay %.2f Mpackets/s\n", r + 1, sh->name, rep / 1e6);
   else
     printf ("round %u, %-11s: raw libpcap loop %.2f Mpackets/s, natsim replay %.2f "
-            "Mpackets/s, ratio %.2f\n", r + 1, sh->name, raw / 1e6, rep / 1e6, rep / raw);
+            "Mpackets/s, ratio %.2f (by CPU time %.2f)\n", r + 1, sh->name, raw / 1e6,
+            rep / 1e6, rep / raw, raw_cpu / MAX (rep_cpu, 1e-9));
   fflush (stdout);
   sh->ratio[r] = rep / raw;
+  sh->cpu_ratio[r] = raw_cpu / MAX (rep_cpu, 1e-9);
   sh->best_raw = MAX (sh->best_raw, raw);
   sh->best_replay = MAX (sh->best_replay, rep);
   return 0;
 }
 
+/* Sorts @v (@n values) and returns their median. */
+static double
+median_of (double *v, guint n)
+{
+  qsort (v, n, sizeof v[0], compare_double);
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
 static void
 print_shape (Shape *sh, guint rounds, bool replay_only)
 {
-  double sorted[G_N_ELEMENTS (sh->ratio)];
-  double median;
+  double sorted[G_N_ELEMENTS (sh->ratio)], cpu[G_N_ELEMENTS (sh->ratio)];
+  double median, cpu_median;
 
   if (replay_only)
     {
@@ -396,14 +428,17 @@ print_shape (Shape *sh, guint rounds, bool replay_only)
       return;
     }
   memcpy (sorted, sh->ratio, rounds * sizeof sorted[0]);
-  qsort (sorted, rounds, sizeof sorted[0], compare_double);
-  median = rounds % 2 ? sorted[rounds / 2] : (sorted[rounds / 2 - 1] + sorted[rounds / 2]) / 2;
+  memcpy (cpu, sh->cpu_ratio, rounds * sizeof cpu[0]);
+  median = median_of (sorted, rounds);
+  cpu_median = median_of (cpu, rounds);
   printf ("%s: raw libpcap loop %.2f, natsim replay %.2f Mpackets/s (best of %u; %"
           G_GUINT64_FORMAT " offered out, %" G_GUINT64_FORMAT " in)\n",
           sh->name, sh->best_raw / 1e6, sh->best_replay / 1e6, rounds,
           sh->info.offered_out, sh->info.offered_in);
   printf ("%s: replay / raw: median %.2f, lowest %.2f, highest %.2f over %u rounds "
           "(target >= 0.50)\n", sh->name, median, sorted[0], sorted[rounds - 1], rounds);
+  printf ("%s: replay / raw by CPU time: median %.2f, lowest %.2f, highest %.2f\n", sh->name,
+          cpu_median, cpu[0], cpu[rounds - 1]);
 }
 
 /* Writes the captures into @dir and, unless @keep, times them in @rounds

@@ -549,7 +549,7 @@ main (int argc, char **argv)
       fprintf (stderr, "bench-replay: %s\n", error->message);
       return 1;
     }
-  status = run (dir, only, n_packets, quick ? 1 : replay_only ? 5 : 5, replay_only, false);
+  status = run (dir, only, n_packets, quick ? 1 : 5, replay_only, false);
   g_rmdir (dir);
   return status;
 }

@@ -41,9 +41,10 @@
 
 /* Packets read ahead of the NAT (a power of 2), and how far ahead of its
  * turn a packet's binding is asked for: the flow table slot was asked for
- * REPLAY_AHEAD packets ahead, the binding REPLAY_AHEAD_BINDING ahead.  A few
- * hundred nanoseconds of work per packet cover a memory load in 4 to 8
- * packets. */
+ * REPLAY_AHEAD packets ahead, the binding REPLAY_AHEAD_BINDING ahead.  A
+ * load from memory takes a few hundred nanoseconds at worst, about what
+ * one packet costs; the distance leaves room for runs of packets that cost
+ * little (not offered, or whose flow was already in cache). */
 #define REPLAY_AHEAD         16u
 #define REPLAY_AHEAD_BINDING 8u
 

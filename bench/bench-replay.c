@@ -416,7 +416,7 @@ median_of (double *v, guint n)
 }
 
 static void
-print_shape (Shape *sh, guint rounds, bool replay_only)
+print_shape (Shape *sh, guint rounds, bool replay_only, bool quick)
 {
   double sorted[G_N_ELEMENTS (sh->ratio)], cpu[G_N_ELEMENTS (sh->ratio)];
   double median, cpu_median;
@@ -435,8 +435,11 @@ print_shape (Shape *sh, guint rounds, bool replay_only)
           G_GUINT64_FORMAT " offered out, %" G_GUINT64_FORMAT " in)\n",
           sh->name, sh->best_raw / 1e6, sh->best_replay / 1e6, rounds,
           sh->info.offered_out, sh->info.offered_in);
-  printf ("%s: replay / raw: median %.2f, lowest %.2f, highest %.2f over %u rounds "
-          "(target >= 0.50)\n", sh->name, median, sorted[0], sorted[rounds - 1], rounds);
+  /* In 100,000 packets of 20,000 flows a fifth of the packets open a
+   * flow: a smoke test, not the figure. */
+  printf ("%s: replay / raw: median %.2f, lowest %.2f, highest %.2f over %u rounds %s\n",
+          sh->name, median, sorted[0], sorted[rounds - 1], rounds,
+          quick ? "(--quick: too short to compare with the target)" : "(target >= 0.50)");
   printf ("%s: replay / raw by CPU time: median %.2f, lowest %.2f, highest %.2f\n", sh->name,
           cpu_median, cpu[0], cpu[rounds - 1]);
 }
@@ -445,7 +448,7 @@ print_shape (Shape *sh, guint rounds, bool replay_only)
  * alternating rounds and prints the figures; 0 on success. */
 static int
 run (const char *dir, const char *only, guint64 n_packets, guint rounds, bool replay_only,
-     bool keep)
+     bool keep, bool quick)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (NatsimCidrSet) inside = natsim_cidr_set_new_default ();
@@ -491,7 +494,7 @@ run (const char *dir, const char *only, guint64 n_packets, guint rounds, bool re
   for (guint i = 0; i < G_N_ELEMENTS (shapes); i++)
     {
       if (status == 0 && !keep && shapes[i].path != NULL)
-        print_shape (&shapes[i], rounds, replay_only);
+        print_shape (&shapes[i], rounds, replay_only, quick);
       if (!keep && shapes[i].path != NULL)
         g_unlink (shapes[i].path);
       g_free (shapes[i].path);
@@ -542,14 +545,14 @@ main (int argc, char **argv)
   if (n_packets == 0)
     n_packets = quick ? 100000 : 2000000;
   if (keep != NULL)
-    return run (keep, NULL, n_packets, 0, false, true);
+    return run (keep, NULL, n_packets, 0, false, true, false);
   dir = g_dir_make_tmp ("natsim-bench-replay-XXXXXX", &error);
   if (dir == NULL)
     {
       fprintf (stderr, "bench-replay: %s\n", error->message);
       return 1;
     }
-  status = run (dir, only, n_packets, quick ? 1 : 5, replay_only, false);
+  status = run (dir, only, n_packets, quick ? 1 : 5, replay_only, false, quick);
   g_rmdir (dir);
   return status;
 }

@@ -4,8 +4,10 @@
  * flows), each packet's flow table slot and binding are cold: two cache
  * misses that cost more than the rest of the packet path.  A source that
  * reads a few packets ahead asks for both early, in two stages (the slot
- * must be there before the binding it names can be looked up), so the
- * misses overlap with the work on the packets before.  Read-only.
+ * must be there before the binding it names can be found), so the misses
+ * overlap with the work on the packets before.  Read-only; the second
+ * stage goes by the slot's stored hash and reads no record, so it never
+ * waits for the binding it asks for.
  */
 #include "nat-private.h"
 
@@ -35,13 +37,15 @@ natsim_nat_prefetch_binding (const NatsimNat *nat, const NatsimPacket *pkt)
 {
   uint64_t k1, k2;
   uint32_t idx;
-  const Binding *b;
 
   flow_key (pkt, &k1, &k2);
-  idx = nat_table_get (&nat->flows, k1, k2);
-  if (idx == NAT_TABLE_NONE)
-    return;
-  b = &g_array_index (nat->bindings, Binding, idx);
-  __builtin_prefetch (b);
-  __builtin_prefetch ((const char *) (b + 1) - 1);
+  idx = nat_table_candidate (&nat->flows, k1, k2);
+  if (idx != NAT_TABLE_NONE)
+    {
+      const Binding *b = binding_c (nat, idx);
+
+      /* Both ends: records are not aligned to cache lines. */
+      __builtin_prefetch (b);
+      __builtin_prefetch ((const char *) (b + 1) - 1);
+    }
 }

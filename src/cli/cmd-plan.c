@@ -122,7 +122,7 @@ cmd_plan (int argc, char **argv)
   g_autofree char *growth = NULL;
   g_autofree char *replications = NULL;
   gint jobs = 1, granularity = 64;
-  gboolean quiet = FALSE, allow_below_rfc = FALSE;
+  gboolean quiet = FALSE, allow_below_rfc = FALSE, mpi = FALSE;
   PlanProgress progress = { 0 };
   NatsimPlanOptions opts;
   GOptionEntry entries[] = {
@@ -152,6 +152,9 @@ cmd_plan (int argc, char **argv)
     { "format", 'f', 0, G_OPTION_ARG_STRING, &formats,
       "Report formats to write (default " NATSIM_REPORT_DEFAULT_FORMATS ")", "LIST" },
     { "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs, "Replications run in parallel (default 1)", "N" },
+    { "mpi", 0, 0, G_OPTION_ARG_NONE, &mpi,
+      "Under mpirun or srun: spread the simulations over the processes (rank 0 writes; README, "
+      "\"Cluster runs\")", NULL },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print no summary on stdout", NULL },
     { NULL }
   };
@@ -195,6 +198,13 @@ cmd_plan (int argc, char **argv)
       g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
                    "plan: expected one SCENARIO.ini or --trace TRACE..., not both (see "
                    "'natsim plan --help')");
+      return cli_fail (g_steal_pointer (&error));
+    }
+  if (traces != NULL && mpi)
+    {
+      g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                   "plan: --mpi spreads the simulations of a scenario's plan; a plan from "
+                   "--trace replays captures in one process");
       return cli_fail (g_steal_pointer (&error));
     }
   if (traces == NULL && insides != NULL)
@@ -270,6 +280,9 @@ cmd_plan (int argc, char **argv)
   if (plan == NULL)
     return cli_fail (g_steal_pointer (&error));
 
+  /* --mpi: rank 0 alone writes. */
+  if (!cli_mpi_is_root ())
+    return EXIT_OK;
   report = cli_scenario_report ("plan", argv[1], plan->grown, plan->measured,
                                 plan->runs);
   add_plan_items (report, plan);

@@ -312,6 +312,16 @@ void natsim_nat_advance (NatsimNat *nat, NatsimTime now);
 NatsimVerdict natsim_nat_process (NatsimNat *nat, const NatsimPacket *pkt,
                                   NatsimNatResult *ret);
 
+/* Hints, for a packet source that can look ahead (trace replay): @pkt will
+ * be offered to natsim_nat_process() soon.  natsim_nat_prefetch() starts
+ * loading the flow table's slot for its flow; natsim_nat_prefetch_binding(),
+ * called later (once that slot has had time to arrive), looks the flow up
+ * and starts loading its binding.  Neither changes anything, so a hint for
+ * a packet that never comes, or comes after the tables changed, only costs
+ * its time. */
+void natsim_nat_prefetch (const NatsimNat *nat, const NatsimPacket *pkt);
+void natsim_nat_prefetch_binding (const NatsimNat *nat, const NatsimPacket *pkt);
+
 /* Offers one inbound packet addressed to a public endpoint of the NAT
  * (outside addressing: @pkt->dir is NATSIM_DIR_IN, dst is the public
  * address and port, as the remote sends it).  The NAT finds the inside

@@ -46,6 +46,12 @@ void     nat_table_put (NatTable *t, uint64_t k1, uint64_t k2, uint32_t value);
 void     nat_table_del (NatTable *t, uint64_t k1, uint64_t k2);
 /* Bytes allocated for the slots. */
 size_t   nat_table_bytes (const NatTable *t);
+/* Hints (nat-prefetch.c), reading no record: start loading the slot where
+ * a lookup of the key begins; the value of the first slot of the key's
+ * probe run whose hash matches the key's (the likely value, to load its
+ * record early), or NAT_TABLE_NONE. */
+void     nat_table_prefetch (const NatTable *t, uint64_t k1, uint64_t k2);
+uint32_t nat_table_candidate (const NatTable *t, uint64_t k1, uint64_t k2);
 
 /* ---------- engine state (shared by the nat-*.c files) ---------- */
 

@@ -72,6 +72,7 @@ static struct
   gboolean *reported; /* rank 0, [size]: the rank has finished its command */
   guint64  *units;    /* rank 0, [size]: units each rank has run, over all runs */
   GError   *failure;  /* rank 0: a rank's failure reported at the end */
+  int       ahead;    /* rank 0: a rank found waiting in a later run (0: none, -1: said) */
 } mpi;
 
 static void
@@ -603,16 +604,17 @@ natsim_mpi_start (int *argc, char ***argv, GError **error)
   return TRUE;
 }
 
-static int
-root_finish (int status, GError **ret_error)
+/* Waits until every other rank has finished its command (it ran the same
+ * runs) or waits in a run rank 0 has not started; keeps the first failure
+ * reported, and the first rank found ahead. */
+static void
+root_collect (void)
 {
   gulong wait = POLL_MIN_US;
   int left = 0;
 
   for (int k = 1; k < mpi.size; k++)
     left += !mpi.reported[k];
-  /* Every other rank either finishes its command (it ran the same runs)
-   * or waits in a run rank 0 will not start (rank 0 failed before it). */
   while (left > 0)
     {
       Msg m;
@@ -632,9 +634,40 @@ root_finish (int status, GError **ret_error)
           left--;
           if (m.tag == TAG_FAIL && mpi.failure == NULL)
             mpi.failure = error_from_bytes (m.payload, m.src);
+          if (m.tag == TAG_REQUEST && mpi.ahead == 0)
+            mpi.ahead = m.src;
         }
       msg_clear (&m);
     }
+}
+
+gboolean
+natsim_mpi_gather (GError **error)
+{
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+  if (mpi.rank != 0 || mpi.reported == NULL)
+    return TRUE;
+  root_collect ();
+  if (mpi.failure != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&mpi.failure));
+      return FALSE;
+    }
+  if (mpi.ahead > 0)
+    {
+      g_propagate_error (error, out_of_step (mpi.ahead, "waits in a run rank 0 did not start"));
+      mpi.ahead = -1;
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static int
+root_finish (int status, GError **ret_error)
+{
+  /* After rank 0's own failure, ranks may wait in a run that it will not
+   * start: that is expected, not a failure of theirs. */
+  root_collect ();
   for (int k = 1; k < mpi.size; k++)
     send_msg (k, TAG_EXIT, mpi.run, 0, (guint64) status, NULL, 0);
   MPI_Finalize ();
@@ -642,9 +675,12 @@ root_finish (int status, GError **ret_error)
   g_clear_pointer (&mpi.reported, g_free);
   g_clear_pointer (&mpi.units, g_free);
   /* Rank 0's own failure is the run's; another rank's only when rank 0
-   * succeeded (its input on its node, say). */
+   * succeeded. */
   if (status == 0 && mpi.failure != NULL)
     g_propagate_error (ret_error, g_steal_pointer (&mpi.failure));
+  else if (status == 0 && mpi.ahead > 0)
+    g_propagate_error (ret_error,
+                       out_of_step (mpi.ahead, "waits in a run rank 0 did not start"));
   g_clear_error (&mpi.failure);
   return status;
 }

@@ -44,9 +44,12 @@ if ! command -v mpirun >/dev/null 2>&1; then
 fi
 
 # mpirun on one node, robust in a container: no ssh needed (local launch),
-# shared memory without cross-memory attach (often not permitted), no core
-# binding (3 processes may share 2 cores), as root when CI runs as root.
+# the plain point-to-point layer over shared memory (no UCX or InfiniBand
+# probing), shared memory without cross-memory attach (often not
+# permitted), no core binding (3 processes may share 2 cores), as root
+# when CI runs as root.
 export OMPI_MCA_plm_rsh_agent=
+export OMPI_MCA_pml=ob1
 export OMPI_MCA_btl=self,vader
 export OMPI_MCA_btl_vader_single_copy_mechanism=none
 export OMPI_MCA_hwloc_base_binding_policy=none

@@ -4,10 +4,12 @@
  * 1. 60 units of mixed sizes (0 to 18 ms): every process stores every
  *    unit's result, in unit order, with the bytes the unit made; the work
  *    reached every process (the queue is dynamic: each asks for more).
- * 2. A unit that fails on rank 2 (the last): every process gets that
- *    error, naming rank 2, and no process waits for ever.
+ * 2. A unit that fails on the last rank (2): every process gets that
+ *    error, naming that rank, and no process waits for ever.
  * 3. A run after the failure works again.
  * 4. A run of zero units.
+ * 5. Rank 2 fails after the runs: rank 0's gather (before it would
+ *    write) fails with rank 2's error.
  * Rank 0 prints what failed and exits 1; other ranks report their own
  * failures through natsim_mpi_finish().
  */
@@ -139,10 +141,14 @@ main (int argc, char **argv)
   run_init (&r, 40, size - 1);
   check (!natsim_runner_run (r.n, 2, &ops, &r, &error), "run 2 did not fail");
   if (size > 1)
-    check (error != NULL && g_error_matches (error, G_FILE_ERROR, G_FILE_ERROR_INVAL) &&
-             g_str_has_prefix (error->message, "rank 2: unit ") &&
-             strstr (error->message, "failed on purpose") != NULL,
-           "run 2: not the failing rank's error");
+    {
+      g_autofree char *prefix = g_strdup_printf ("rank %d: unit ", size - 1);
+
+      check (error != NULL && g_error_matches (error, G_FILE_ERROR, G_FILE_ERROR_INVAL) &&
+               g_str_has_prefix (error->message, prefix) &&
+               strstr (error->message, "failed on purpose") != NULL,
+             "run 2: not the failing rank's error");
+    }
   check (r.stored == 0, "run 2: results stored after a failure");
   g_clear_error (&error);
   run_clear (&r);
@@ -160,6 +166,21 @@ main (int argc, char **argv)
   g_clear_error (&error);
   run_clear (&r);
 
+  /* 5. Rank 2 fails after the runs: rank 0, about to write, hears it. */
+  if (size > 2 && natsim_mpi_rank () == 2 && failure == NULL)
+    failure = g_error_new (G_FILE_ERROR, G_FILE_ERROR_NOSPC, "gave up after the runs");
+  if (natsim_mpi_rank () == 0)
+    {
+      g_autoptr (GError) later = NULL;
+      gboolean ok = natsim_mpi_gather (&later);
+
+      if (size > 2)
+        check (!ok && g_error_matches (later, G_FILE_ERROR, G_FILE_ERROR_NOSPC) &&
+                 strcmp (later->message, "rank 2: gave up after the runs") == 0,
+               later != NULL ? later->message : "gather: no failure from rank 2");
+      else
+        check (ok, "gather failed");
+    }
   if (natsim_mpi_rank () == 0 && failure != NULL)
     fprintf (stderr, "test-mpi-runner: %s\n", failure->message);
   status = natsim_mpi_finish (failure != NULL, failure, &other);

@@ -2,14 +2,14 @@
 # natsim --mpi end to end under mpirun (3 processes on however many cores):
 #  - a sweep, a plan and a simulate with several replications give files
 #    byte-identical to --jobs 1 (report.json, sweep.json, the CSV, text and
-#    Markdown, the narration), the units reached every process, and only
+#    Markdown, the narration), ranks other than 0 ran units, and only
 #    rank 0 printed (stdout as with --jobs 1, once);
 #  - failures end the run with their message and a non-zero status instead
 #    of hanging (every mpirun under a timeout): rank 0 cannot write its
 #    reports; ranks 1 and 2 cannot read their input; rank 0 cannot read its
 #    input while the others wait in a run; rank 2 is killed mid-run; a
-#    unit fails on rank 2 (test-mpi-runner, which also checks the work
-#    queue itself).
+#    unit fails on rank 2, rank 2 fails after the runs (test-mpi-runner,
+#    which also checks that the work queue reaches every rank).
 # Argument: the test-mpi-runner binary, or "none" when natsim was built
 # without MPI: then --mpi must be refused with one line and exit 2, and
 # the rest is skipped (77).  Skipped too where mpirun is missing.
@@ -44,9 +44,12 @@ if ! command -v mpirun >/dev/null 2>&1; then
 fi
 
 # mpirun on one node, robust in a container: no ssh needed (local launch),
-# shared memory without cross-memory attach (often not permitted), no core
-# binding (3 processes may share 2 cores), as root when CI runs as root.
+# the plain point-to-point layer over shared memory (no UCX or InfiniBand
+# probing), shared memory without cross-memory attach (often not
+# permitted), no core binding (3 processes may share 2 cores), as root
+# when CI runs as root.
 export OMPI_MCA_plm_rsh_agent=
+export OMPI_MCA_pml=ob1
 export OMPI_MCA_btl=self,vader
 export OMPI_MCA_btl_vader_single_copy_mechanism=none
 export OMPI_MCA_hwloc_base_binding_policy=none

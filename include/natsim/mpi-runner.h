@@ -35,6 +35,13 @@ int natsim_mpi_size (void);
  * so far, over all runs (0 elsewhere). */
 guint64 natsim_mpi_units_run (int rank);
 
+/* On rank 0, once its command has computed everything and before it
+ * writes: waits until every other rank has finished its command, and
+ * fails with the first failure one of them reported, so that a run some
+ * rank failed writes nothing.  TRUE at once on other ranks (they then
+ * call natsim_mpi_finish(), which tells rank 0). */
+gboolean natsim_mpi_gather (GError **error);
+
 /* Ends the distributed run; every process calls it once with its outcome:
  * @status (0 success) and, on failure, its @error (may be NULL).  Rank 0
  * waits until every other process has finished or is waiting for a run

@@ -36,7 +36,8 @@ enum
   TAG_FAIL,        /* -, -, exit status; payload: the error */
   /* From rank 0. */
   TAG_ASSIGN,      /* run, unit */
-  TAG_FINAL,       /* run, -, 0 done or 1 failed; payload: every result, or the error */
+  TAG_FINAL,       /* run, units, 0 done or 1 failed; payload: the error */
+  TAG_SHARE,       /* run, unit; payload: its result (after a TAG_FINAL, every unit) */
   TAG_EXIT,        /* stop waiting: the command is over */
   /* Payload chunks, right after their header. */
   TAG_DATA,
@@ -71,6 +72,7 @@ static struct
   gboolean *reported; /* rank 0, [size]: the rank has finished its command */
   guint64  *units;    /* rank 0, [size]: units each rank has run, over all runs */
   GError   *failure;  /* rank 0: a rank's failure reported at the end */
+  int       ahead;    /* rank 0: a rank found waiting in a later run (0: none, -1: said) */
 } mpi;
 
 static void
@@ -386,21 +388,15 @@ root_run (guint n, guint jobs, const NatsimUnitOps *ops, void *data, GError **er
 
   if (r.failure == NULL)
     {
-      /* Every result to every process, in unit order. */
-      GByteArray *all = g_byte_array_new ();
-
-      for (guint u = 0; u < n; u++)
-        {
-          gsize len = 0;
-          const guint8 *p = g_bytes_get_data (results[u], &len);
-
-          natsim_serial_put_u64 (all, len);
-          g_byte_array_append (all, p, (guint) len);
-        }
+      /* Every result to every process, in unit order, one message each
+       * (no copy of them all at once). */
       for (int k = 1; k < mpi.size; k++)
         if (!mpi.reported[k])
-          send_msg (k, TAG_FINAL, r.run, 0, 0, all->data, all->len);
-      g_byte_array_unref (all);
+          {
+            send_msg (k, TAG_FINAL, r.run, n, 0, NULL, 0);
+            for (guint u = 0; u < n; u++)
+              send_bytes (k, TAG_SHARE, r.run, u, 0, results[u]);
+          }
     }
   else
     {
@@ -423,33 +419,38 @@ root_run (guint n, guint jobs, const NatsimUnitOps *ops, void *data, GError **er
 
 /* ---------- other ranks ---------- */
 
-/* Every unit's result from rank 0's final message, to store(). */
+/* The @n results rank 0 sends after its final message of run @run, to
+ * store() in unit order. */
 static gboolean
-worker_store (GBytes *all, guint n, const NatsimUnitOps *ops, void *data, GError **error)
+worker_store (guint64 run, guint n, const NatsimUnitOps *ops, void *data, GError **error)
 {
-  gsize len = 0;
-  const guint8 *base = all != NULL ? g_bytes_get_data (all, &len) : NULL;
-  NatsimSerialReader rd;
+  gulong wait = POLL_MIN_US;
 
-  natsim_serial_reader_init (&rd, base, len);
-  for (guint u = 0; u < n; u++)
+  for (guint u = 0; u < n;)
     {
-      g_autoptr (GBytes) one = NULL;
-      guint64 size;
+      Msg m;
+      gboolean ok;
 
-      if (!natsim_serial_get_u64 (&rd, &size, error))
-        return FALSE;
-      if (size > rd.left)
+      if (!poll_msg (0, &m))
         {
-          g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_FAILED,
-                       "rank %d: the results of rank 0 did not arrive whole", mpi.rank);
+          g_usleep (wait);
+          wait = backoff (wait);
+          continue;
+        }
+      wait = POLL_MIN_US;
+      if (m.tag != TAG_SHARE || m.run != run || m.unit != u)
+        {
+          msg_clear (&m);
+          g_propagate_error (error, out_of_step (0, "sent results out of order"));
           return FALSE;
         }
-      one = g_bytes_new_from_bytes (all, (gsize) (rd.p - base), (gsize) size);
-      rd.p += size;
-      rd.left -= size;
-      if (!ops->store (u, one, data, error))
+      if (m.payload == NULL)
+        m.payload = g_bytes_new (NULL, 0);
+      ok = ops->store (u, m.payload, data, error);
+      msg_clear (&m);
+      if (!ok)
         return FALSE;
+      u++;
     }
   return TRUE;
 }
@@ -460,7 +461,6 @@ worker_run (guint n, guint jobs, const NatsimUnitOps *ops, void *data, GError **
   guint64 run = ++mpi.run;
   Local local = { ops, data, g_async_queue_new_full ((GDestroyNotify) finished_free) };
   GThreadPool *pool;
-  g_autoptr (GBytes) all = NULL;
   GError *failure = NULL;
   gboolean over = FALSE;
   gulong wait = POLL_MIN_US;
@@ -487,11 +487,8 @@ worker_run (guint n, guint jobs, const NatsimUnitOps *ops, void *data, GError **
               g_thread_pool_push (pool, GUINT_TO_POINTER ((guint) m.unit + 1), NULL);
               busy++;
             }
-          else if (m.tag == TAG_FINAL && m.run == run && m.arg == 0)
-            {
-              all = g_steal_pointer (&m.payload);
-              over = TRUE;
-            }
+          else if (m.tag == TAG_FINAL && m.run == run && m.arg == 0 && m.unit == n)
+            over = TRUE;
           else if (m.tag == TAG_FINAL && m.run == run)
             {
               failure = error_from_bytes (m.payload, 0);
@@ -540,7 +537,10 @@ worker_run (guint n, guint jobs, const NatsimUnitOps *ops, void *data, GError **
       g_propagate_error (error, failure);
       return FALSE;
     }
-  return worker_store (all, n, ops, data, error);
+  /* If a result cannot be stored, this process fails; it tells rank 0
+   * so when it finishes (natsim_mpi_finish()), and the rest of the
+   * results, unread, are dropped then. */
+  return worker_store (run, n, ops, data, error);
 }
 
 static gboolean
@@ -604,16 +604,17 @@ natsim_mpi_start (int *argc, char ***argv, GError **error)
   return TRUE;
 }
 
-static int
-root_finish (int status, GError **ret_error)
+/* Waits until every other rank has finished its command (it ran the same
+ * runs) or waits in a run rank 0 has not started; keeps the first failure
+ * reported, and the first rank found ahead. */
+static void
+root_collect (void)
 {
   gulong wait = POLL_MIN_US;
   int left = 0;
 
   for (int k = 1; k < mpi.size; k++)
     left += !mpi.reported[k];
-  /* Every other rank either finishes its command (it ran the same runs)
-   * or waits in a run rank 0 will not start (rank 0 failed before it). */
   while (left > 0)
     {
       Msg m;
@@ -633,9 +634,40 @@ root_finish (int status, GError **ret_error)
           left--;
           if (m.tag == TAG_FAIL && mpi.failure == NULL)
             mpi.failure = error_from_bytes (m.payload, m.src);
+          if (m.tag == TAG_REQUEST && mpi.ahead == 0)
+            mpi.ahead = m.src;
         }
       msg_clear (&m);
     }
+}
+
+gboolean
+natsim_mpi_gather (GError **error)
+{
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+  if (mpi.rank != 0 || mpi.reported == NULL)
+    return TRUE;
+  root_collect ();
+  if (mpi.failure != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&mpi.failure));
+      return FALSE;
+    }
+  if (mpi.ahead > 0)
+    {
+      g_propagate_error (error, out_of_step (mpi.ahead, "waits in a run rank 0 did not start"));
+      mpi.ahead = -1;
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static int
+root_finish (int status, GError **ret_error)
+{
+  /* After rank 0's own failure, ranks may wait in a run that it will not
+   * start: that is expected, not a failure of theirs. */
+  root_collect ();
   for (int k = 1; k < mpi.size; k++)
     send_msg (k, TAG_EXIT, mpi.run, 0, (guint64) status, NULL, 0);
   MPI_Finalize ();
@@ -643,9 +675,12 @@ root_finish (int status, GError **ret_error)
   g_clear_pointer (&mpi.reported, g_free);
   g_clear_pointer (&mpi.units, g_free);
   /* Rank 0's own failure is the run's; another rank's only when rank 0
-   * succeeded (its input on its node, say). */
+   * succeeded. */
   if (status == 0 && mpi.failure != NULL)
     g_propagate_error (ret_error, g_steal_pointer (&mpi.failure));
+  else if (status == 0 && mpi.ahead > 0)
+    g_propagate_error (ret_error,
+                       out_of_step (mpi.ahead, "waits in a run rank 0 did not start"));
   g_clear_error (&mpi.failure);
   return status;
 }

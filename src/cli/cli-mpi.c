@@ -90,6 +90,16 @@ cli_mpi_is_root (void)
 #endif
 }
 
+gboolean
+cli_mpi_gather (GError **error)
+{
+#ifdef NATSIM_HAVE_MPI
+  if (mpi_started)
+    return natsim_mpi_gather (error);
+#endif
+  return TRUE;
+}
+
 int
 cli_mpi_finish (int status)
 {

@@ -24,6 +24,9 @@ int cli_mpi_start (int *argc, char ***argv);
 /* TRUE on the process that writes and prints: rank 0, or any process
  * without --mpi. */
 gboolean cli_mpi_is_root (void);
+/* Before rank 0 writes: FALSE with the error of another rank that
+ * failed (natsim_mpi_gather()); TRUE without --mpi and on other ranks. */
+gboolean cli_mpi_gather (GError **error);
 /* Ends the run on every process with the command's @status (its error as
  * cli_fail() last saw it); returns the process's exit status. */
 int cli_mpi_finish (int status);

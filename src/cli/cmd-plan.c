@@ -280,9 +280,11 @@ cmd_plan (int argc, char **argv)
   if (plan == NULL)
     return cli_fail (g_steal_pointer (&error));
 
-  /* --mpi: rank 0 alone writes. */
+  /* --mpi: rank 0 alone writes, once every rank got this far. */
   if (!cli_mpi_is_root ())
     return EXIT_OK;
+  if (!cli_mpi_gather (&error))
+    return cli_fail (g_steal_pointer (&error));
   report = cli_scenario_report ("plan", argv[1], plan->grown, plan->measured,
                                 plan->runs);
   add_plan_items (report, plan);

@@ -140,6 +140,10 @@ cmd_simulate (int argc, char **argv)
     }
   runs = natsim_simulate (s, &opts, &error);
   cli_progress_done (&bar);
+  /* --mpi: nothing is written (the narration neither) unless every rank
+   * got this far. */
+  if (runs != NULL && !cli_mpi_gather (&error))
+    g_clear_pointer (&runs, g_ptr_array_unref);
   if (!cli_events_close (&events, runs != NULL, runs != NULL ? &error : NULL) || runs == NULL)
     return cli_fail (g_steal_pointer (&error));
 

@@ -112,9 +112,11 @@ cmd_sweep (int argc, char **argv)
     }
   cli_progress_done (&bar);
 
-  /* --mpi: rank 0 alone writes. */
+  /* --mpi: rank 0 alone writes, once every rank got this far. */
   if (!cli_mpi_is_root ())
     return EXIT_OK;
+  if (!cli_mpi_gather (&error))
+    return cli_fail (g_steal_pointer (&error));
   if (no_html)
     {
       char *f = formats_without_html (formats);

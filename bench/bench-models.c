@@ -119,6 +119,8 @@ typedef struct
   double  packets, out, in, dropped;
   double  created, peak_bindings, peak_ports;
   double  peak_rss; /* bytes, of the process that ran it */
+  /* Bytes allocated at the end, by owner (NatsimRunResult mem_*). */
+  double  mem_nat, mem_events, mem_models, mem_collector;
 } Figures;
 
 /* Loads the scenario with @overrides and runs one replication on this
@@ -160,6 +162,10 @@ run_one (const char *data, GPtrArray *overrides, Figures *f)
   f->created = r->totals.v[NATSIM_STAT_BINDINGS_CREATED];
   f->peak_bindings = r->totals.v[NATSIM_STAT_PEAK_BINDINGS];
   f->peak_ports = r->totals.v[NATSIM_STAT_PEAK_PORTS_PER_ADDRESS];
+  f->mem_nat = (double) r->mem_nat;
+  f->mem_events = (double) r->mem_events;
+  f->mem_models = (double) r->mem_models;
+  f->mem_collector = (double) r->mem_collector;
   f->sim_s = natsim_time_to_sec (natsim_params_get_duration (s->simulation, "duration"));
   f->load_s = (double) (t1 - t0) / 1e6;
   f->wall_s = (double) (t2 - t1) / 1e6;
@@ -170,6 +176,8 @@ run_one (const char *data, GPtrArray *overrides, Figures *f)
 static void
 print_figures (const char *what, const Figures *f, double budget_s)
 {
+  double ep = (double) MAX (f->endpoints, 1);
+
   printf ("%s: %" G_GUINT64_FORMAT " endpoints, %.0f s simulated, 1 replication, 1 thread\n",
           what, f->endpoints, f->sim_s);
   printf ("  wall time        %.2f s (scenario load %.3f s)%s\n", f->wall_s, f->load_s,
@@ -182,6 +190,11 @@ print_figures (const char *what, const Figures *f, double budget_s)
           f->created, f->peak_bindings, f->peak_ports);
   printf ("  peak RSS         %.1f MiB, %.0f bytes per endpoint\n", f->peak_rss / 1048576.0,
           f->peak_rss / (double) MAX (f->endpoints, 1));
+  printf ("  held at the end  NAT %.1f MiB, events %.1f MiB, models %.1f MiB, collector %.1f MiB\n",
+          f->mem_nat / 1048576.0, f->mem_events / 1048576.0, f->mem_models / 1048576.0,
+          f->mem_collector / 1048576.0);
+  printf ("  per endpoint     NAT %.0f B, events %.0f B, models %.0f B, collector %.0f B\n",
+          f->mem_nat / ep, f->mem_events / ep, f->mem_models / ep, f->mem_collector / ep);
 }
 
 /* The overrides of the carrier mix at @n endpoints (70/20/10 %), then

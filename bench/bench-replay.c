@@ -1,13 +1,25 @@
 /* natsim: trace replay throughput benchmark.
  *
- * Writes a synthetic UDP capture with NatsimPcapWriter into a temporary
- * directory (so it is read back from the page cache): 20,000 flows from
- * inside hosts in 10.0.0.0/8 to outside servers, each a conversation of
- * requests and replies.  Flows start over the first ten minutes; a third
- * are media-like (about 20 ms between packets), a third chatty (about 1 s),
- * a third keepalive-like (about 15 s); the gaps are exponential and every
- * reply follows its request after a few milliseconds of round trip.  Then,
- * in the same run, it times
+ * Writes two synthetic UDP captures with NatsimPcapWriter into a temporary
+ * directory (so they are read back from the page cache), of the same
+ * number of packets in 20,000 flows:
+ *
+ *   - "ordered": flows from inside hosts in 10.0.0.0/8 (5,000 hosts with
+ *     4 flows each) to 500 outside servers, each a conversation of requests
+ *     and replies.  Flows start over the first ten minutes; a third are
+ *     media-like (about 20 ms between packets), a third chatty (about 1 s),
+ *     a third keepalive-like (about 15 s); the gaps are exponential and
+ *     every reply follows its request after a few milliseconds of round
+ *     trip.  Consecutive packets mostly belong to few, recently seen flows.
+ *   - "interleaved": each packet belongs to one of the 20,000 flows drawn
+ *     uniformly at random, 40 % of them inbound; every flow has its own
+ *     inside host (random in 10.0.0.0/8) and its own outside server
+ *     (random in public space), so 40,000 distinct addresses; about 100 us
+ *     between packets.  No locality at all: the worst case for the NAT's
+ *     tables and the inside/outside test.
+ *
+ * Then, in rounds that alternate the shapes (so that a load on the machine
+ * hits both alike), it times on each file
  *
  *   - the raw libpcap loop: pcap_open_offline() and pcap_next_ex() counting
  *     records, the most any reader built on libpcap can do;
@@ -15,16 +27,24 @@
  *     default inside set), wall time of the whole call: its one pass over
  *     the capture, the NAT, the collector and its result;
  *
- * and prints both in packets per second, with their ratio.  Each is the
- * best of a few rounds, so a busy machine disturbs the figures less.  The
- * file is deleted at the end.  Asserts nothing on time; exits non-zero only
- * if something fails (the capture cannot be written or replayed, or replay
- * does not see every packet).
+ * and prints both in packets per second with their ratio, per round and
+ * over the rounds (median, lowest and highest of the per-round ratios, each
+ * taken on one file within one round).  The ratio of wall times is the
+ * figure; the ratio of CPU times (user and system, this process) is
+ * printed beside it because it moves less when other programs take the
+ * processor away.  Both files are deleted at the end.
+ * Asserts nothing on time; exits non-zero only if something fails (a
+ * capture cannot be written or replayed, or replay does not see every
+ * packet).
  *
- *   bench-replay [--quick | --replay-only] [PACKETS]
+ *   bench-replay [--quick | --replay-only[=SHAPE] | --keep=DIR] [PACKETS]
  *
- * --replay-only times natsim_replay() alone, five rounds, for profiling
- * (perf record bench-replay --replay-only).
+ * --quick: 100,000 packets a shape, one round (the smoke test).
+ * --replay-only times natsim_replay() alone, five rounds, on both shapes or
+ * on SHAPE (ordered or interleaved), for profiling (perf record
+ * bench-replay --replay-only=interleaved).  --keep=DIR writes the captures
+ * to DIR/replay-ordered.pcap and DIR/replay-interleaved.pcap, times
+ * nothing and keeps them.
  */
 #include <glib/gstdio.h>
 #include <math.h>
@@ -32,6 +52,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "natsim/error.h"
 #include "natsim/params.h"
@@ -100,8 +121,9 @@ sift_down (guint *heap, guint len, const Flow *flows, guint i)
 /* Remote ports of the Webex-like mix: SIP, STUN, media, NTP, DNS, other. */
 static const uint16_t server_ports[] = { 5060, 5004, 9000, 19560, 33434, 123, 53, 40000 };
 
+/* The ordered shape (see the top of the file). */
 static gboolean
-write_capture (const char *path, guint64 n_packets, GError **error)
+write_ordered (const char *path, guint64 n_packets, GError **error)
 {
   g_autoptr (NatsimPcapWriter) w = NULL;
   g_autofree Flow *flows = g_new0 (Flow, N_FLOWS);
@@ -169,10 +191,106 @@ write_capture (const char *path, guint64 n_packets, GError **error)
   return natsim_pcap_writer_close (w, error);
 }
 
-/* The raw libpcap loop: records per second, or < 0 on failure. */
-static double
-raw_rate (const char *path, guint64 *ret_packets)
+/* A random public (outside) address: not in 0/8, 10/8, 100.64/10,
+ * 127/8, 169.254/16, 172.16/12, 192.168/16 nor 224/3. */
+static uint32_t
+public_address (uint64_t *s)
 {
+  for (;;)
+    {
+      uint32_t a = (uint32_t) (xorshift (s) >> 16);
+      uint32_t top = a >> 24;
+
+      if (top == 0 || top == 10 || top == 127 || top >= 224
+          || (a & 0xffc00000u) == 0x64400000u || (a & 0xffff0000u) == 0xa9fe0000u
+          || (a & 0xfff00000u) == 0xac100000u || (a & 0xffff0000u) == 0xc0a80000u)
+        continue;
+      return a;
+    }
+}
+
+/* The interleaved shape (see the top of the file). */
+static gboolean
+write_interleaved (const char *path, guint64 n_packets, GError **error)
+{
+  g_autoptr (NatsimPcapWriter) w = NULL;
+  g_autoptr (GHashTable) seen = g_hash_table_new (g_direct_hash, g_direct_equal);
+  g_autofree Flow *flows = g_new0 (Flow, N_FLOWS);
+  uint64_t s = 0x9e3779b97f4a7c15ull;
+  NatsimTime now = 0;
+
+  w = natsim_pcap_writer_open (path, error);
+  if (w == NULL)
+    return FALSE;
+  natsim_pcap_writer_set_epoch (w, UINT64_C (1700000000) * NATSIM_NSEC_PER_SEC);
+  /* 40,000 distinct addresses: redraw any address already taken. */
+  for (guint i = 0; i < N_FLOWS; i++)
+    {
+      Flow *f = &flows[i];
+
+      do
+        f->inside = 0x0a000000u + 1 + (uint32_t) (xorshift (&s) % 0xfffffeu);
+      while (g_hash_table_contains (seen, GUINT_TO_POINTER (f->inside)));
+      g_hash_table_add (seen, GUINT_TO_POINTER (f->inside));
+      do
+        f->server = public_address (&s);
+      while (g_hash_table_contains (seen, GUINT_TO_POINTER (f->server)));
+      g_hash_table_add (seen, GUINT_TO_POINTER (f->server));
+      f->inside_port = (uint16_t) (1024 + xorshift (&s) % 64512);
+      f->server_port = server_ports[xorshift (&s) % G_N_ELEMENTS (server_ports)];
+      f->length = (uint16_t) (i % 3 == 0 ? 200 : 60 + xorshift (&s) % 400);
+    }
+
+  for (guint64 k = 0; k < n_packets; k++)
+    {
+      Flow *f = &flows[xorshift (&s) % N_FLOWS];
+      NatsimPacket pkt = { 0 };
+
+      now += 1 + exponential (&s, 100 * 1000);
+      pkt.time = now;
+      pkt.proto = NATSIM_PROTO_UDP;
+      pkt.length = f->length;
+      if (xorshift (&s) % 5 >= 2)
+        {
+          pkt.dir = NATSIM_DIR_OUT;
+          pkt.src_addr = f->inside;
+          pkt.src_port = f->inside_port;
+          pkt.dst_addr = f->server;
+          pkt.dst_port = f->server_port;
+        }
+      else
+        {
+          pkt.dir = NATSIM_DIR_IN;
+          pkt.src_addr = f->server;
+          pkt.src_port = f->server_port;
+          pkt.dst_addr = f->inside;
+          pkt.dst_port = f->inside_port;
+        }
+      if (!natsim_pcap_writer_write_udp (w, &pkt, NULL, 0))
+        {
+          g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_IO, "%s: write failed", path);
+          return FALSE;
+        }
+    }
+  return natsim_pcap_writer_close (w, error);
+}
+
+/* CPU time of this process (user and system), seconds. */
+static double
+cpu_seconds (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+/* The raw libpcap loop: records per second of wall time, or < 0 on
+ * failure; *ret_cpu: the CPU seconds it took. */
+static double
+raw_rate (const char *path, guint64 *ret_packets, double *ret_cpu)
+{
+  double c0 = cpu_seconds ();
   char errbuf[PCAP_ERRBUF_SIZE];
   struct pcap_pkthdr *hdr;
   const u_char *data;
@@ -192,17 +310,20 @@ raw_rate (const char *path, guint64 *ret_packets)
     n++;
   pcap_close (p);
   t1 = g_get_monotonic_time ();
+  *ret_cpu = cpu_seconds () - c0;
   if (rc != PCAP_ERROR_BREAK)
     return -1;
   *ret_packets = n;
   return (double) n / ((double) MAX (t1 - t0, 1) / 1e6);
 }
 
-/* natsim_replay() end to end: packets read per second, or < 0 on failure. */
+/* natsim_replay() end to end: packets read per second of wall time, or
+ * < 0 on failure; *ret_cpu: the CPU seconds it took. */
 static double
 replay_rate (const NatsimNatConfig *cfg, const NatsimCidrSet *inside, const char *path,
-             NatsimReplayInfo *ret_info)
+             NatsimReplayInfo *ret_info, double *ret_cpu)
 {
+  double c0 = cpu_seconds ();
   const char *traces[] = { path };
   g_autoptr (GError) error = NULL;
   NatsimRunResult *run;
@@ -211,6 +332,7 @@ replay_rate (const NatsimNatConfig *cfg, const NatsimCidrSet *inside, const char
   t0 = g_get_monotonic_time ();
   run = natsim_replay (cfg, traces, 1, inside, 60 * NATSIM_NSEC_PER_SEC, 1, ret_info, &error);
   t1 = g_get_monotonic_time ();
+  *ret_cpu = cpu_seconds () - c0;
   if (run == NULL)
     {
       fprintf (stderr, "bench-replay: %s\n", error->message);
@@ -234,70 +356,151 @@ linux_config (NatsimNatConfig *ret, GError **error)
   return natsim_nat_config_from_params (p, ret, error);
 }
 
-/* Writes the capture to @path and prints the figures; 0 on success. */
+typedef struct
+{
+  const char *name;
+  gboolean  (*write) (const char *path, guint64 n_packets, GError **error);
+  char       *path;
+  double      ratio[16];     /* replay / raw packet rates (wall time), per round */
+  double      cpu_ratio[16]; /* the same by CPU time */
+  double      best_raw, best_replay;
+  NatsimReplayInfo info;
+} Shape;
+
 static int
-run (const char *path, guint64 n_packets, guint rounds, bool replay_only)
+compare_double (const void *a, const void *b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+
+  return (x > y) - (x < y);
+}
+
+/* One round on one shape: the raw loop then replay, on the same file;
+ * 0 on success. */
+static int
+time_shape (Shape *sh, const NatsimNatConfig *cfg, const NatsimCidrSet *inside,
+            guint64 n_packets, guint r, bool replay_only)
+{
+  guint64 raw_packets = n_packets;
+  double raw_cpu = 1, rep_cpu = 1;
+  double raw = replay_only ? 1 : raw_rate (sh->path, &raw_packets, &raw_cpu);
+  double rep = replay_rate (cfg, inside, sh->path, &sh->info, &rep_cpu);
+
+  if (raw < 0 || rep < 0 || raw_packets != n_packets || sh->info.packets_read != n_packets)
+    {
+      fprintf (stderr, "bench-replay: %s: read %" G_GUINT64_FORMAT " (raw) and %"
+               G_GUINT64_FORMAT " (replay) of %" G_GUINT64_FORMAT " packets\n",
+               sh->name, raw_packets, sh->info.packets_read, n_packets);
+      return 1;
+    }
+  if (replay_only)
+    printf ("round %u, %-11s: natsim replay %.2f Mpackets/s\n", r + 1, sh->name, rep / 1e6);
+  else
+    printf ("round %u, %-11s: raw libpcap loop %.2f Mpackets/s, natsim replay %.2f "
+            "Mpackets/s, ratio %.2f (by CPU time %.2f)\n", r + 1, sh->name, raw / 1e6,
+            rep / 1e6, rep / raw, raw_cpu / MAX (rep_cpu, 1e-9));
+  fflush (stdout);
+  sh->ratio[r] = rep / raw;
+  sh->cpu_ratio[r] = raw_cpu / MAX (rep_cpu, 1e-9);
+  sh->best_raw = MAX (sh->best_raw, raw);
+  sh->best_replay = MAX (sh->best_replay, rep);
+  return 0;
+}
+
+/* Sorts @v (@n values) and returns their median. */
+static double
+median_of (double *v, guint n)
+{
+  qsort (v, n, sizeof v[0], compare_double);
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static void
+print_shape (Shape *sh, guint rounds, bool replay_only, bool quick)
+{
+  double sorted[G_N_ELEMENTS (sh->ratio)], cpu[G_N_ELEMENTS (sh->ratio)];
+  double median, cpu_median;
+
+  if (replay_only)
+    {
+      printf ("%s: natsim replay end to end %.2f Mpackets/s (best of %u)\n", sh->name,
+              sh->best_replay / 1e6, rounds);
+      return;
+    }
+  memcpy (sorted, sh->ratio, rounds * sizeof sorted[0]);
+  memcpy (cpu, sh->cpu_ratio, rounds * sizeof cpu[0]);
+  median = median_of (sorted, rounds);
+  cpu_median = median_of (cpu, rounds);
+  printf ("%s: raw libpcap loop %.2f, natsim replay %.2f Mpackets/s (best of %u; %"
+          G_GUINT64_FORMAT " offered out, %" G_GUINT64_FORMAT " in)\n",
+          sh->name, sh->best_raw / 1e6, sh->best_replay / 1e6, rounds,
+          sh->info.offered_out, sh->info.offered_in);
+  /* In 100,000 packets of 20,000 flows a fifth of the packets open a
+   * flow: a smoke test, not the figure. */
+  printf ("%s: replay / raw: median %.2f, lowest %.2f, highest %.2f over %u rounds %s\n",
+          sh->name, median, sorted[0], sorted[rounds - 1], rounds,
+          quick ? "(--quick: too short to compare with the target)" : "(target >= 0.50)");
+  printf ("%s: replay / raw by CPU time: median %.2f, lowest %.2f, highest %.2f\n", sh->name,
+          cpu_median, cpu[0], cpu[rounds - 1]);
+}
+
+/* Writes the captures into @dir and, unless @keep, times them in @rounds
+ * alternating rounds and prints the figures; 0 on success. */
+static int
+run (const char *dir, const char *only, guint64 n_packets, guint rounds, bool replay_only,
+     bool keep, bool quick)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (NatsimCidrSet) inside = natsim_cidr_set_new_default ();
-  double best_raw = 0, best_replay = 0;
+  Shape shapes[] = { { "ordered", write_ordered }, { "interleaved", write_interleaved } };
   NatsimNatConfig cfg;
-  NatsimReplayInfo info = { 0 };
-  guint64 raw_packets = 0;
-  gint64 t0, t1;
   int status = 0;
 
+  g_assert (rounds <= G_N_ELEMENTS (shapes[0].ratio));
   if (!linux_config (&cfg, &error))
     {
       fprintf (stderr, "bench-replay: %s\n", error->message);
       return 1;
     }
-  t0 = g_get_monotonic_time ();
-  if (!write_capture (path, n_packets, &error))
+  for (guint i = 0; i < G_N_ELEMENTS (shapes) && status == 0; i++)
     {
-      fprintf (stderr, "bench-replay: %s\n", error->message);
-      natsim_nat_config_clear (&cfg);
-      return 1;
-    }
-  t1 = g_get_monotonic_time ();
-  printf ("capture: %" G_GUINT64_FORMAT " UDP packets, %d flows, written in %.1f s\n",
-          n_packets, N_FLOWS, (double) (t1 - t0) / 1e6);
+      g_autofree char *base = g_strdup_printf ("replay-%s.pcap", shapes[i].name);
+      gint64 t0, t1;
 
-  for (guint r = 0; r < rounds && status == 0; r++)
-    {
-      double raw = replay_only ? 1 : raw_rate (path, &raw_packets);
-      double rep = replay_rate (&cfg, inside, path, &info);
-
-      if (replay_only)
-        raw_packets = n_packets;
-      if (raw < 0 || rep < 0 || raw_packets != n_packets || info.packets_read != n_packets)
+      if (only != NULL && strcmp (only, shapes[i].name) != 0)
+        continue;
+      shapes[i].path = g_build_filename (dir, base, NULL);
+      t0 = g_get_monotonic_time ();
+      if (!shapes[i].write (shapes[i].path, n_packets, &error))
         {
-          fprintf (stderr, "bench-replay: read %" G_GUINT64_FORMAT " (raw) and %"
-                   G_GUINT64_FORMAT " (replay) of %" G_GUINT64_FORMAT " packets\n",
-                   raw_packets, info.packets_read, n_packets);
+          fprintf (stderr, "bench-replay: %s\n", error->message);
+          g_clear_pointer (&shapes[i].path, g_free);
           status = 1;
           break;
         }
-      printf ("round %u: raw libpcap loop %.2f Mpackets/s, natsim replay %.2f Mpackets/s\n",
-              r + 1, raw / 1e6, rep / 1e6);
-      best_raw = MAX (best_raw, raw);
-      best_replay = MAX (best_replay, rep);
+      t1 = g_get_monotonic_time ();
+      printf ("capture %s: %" G_GUINT64_FORMAT " UDP packets, %d flows, written in %.1f s\n",
+              shapes[i].name, n_packets, N_FLOWS, (double) (t1 - t0) / 1e6);
+    }
+  for (guint r = 0; r < rounds && status == 0 && !keep; r++)
+    for (guint k = 0; k < G_N_ELEMENTS (shapes) && status == 0; k++)
+      {
+        /* Alternate which shape goes first, too. */
+        Shape *sh = &shapes[(k + r) % G_N_ELEMENTS (shapes)];
+
+        if (sh->path != NULL)
+          status = time_shape (sh, &cfg, inside, n_packets, r, replay_only);
+      }
+  for (guint i = 0; i < G_N_ELEMENTS (shapes); i++)
+    {
+      if (status == 0 && !keep && shapes[i].path != NULL)
+        print_shape (&shapes[i], rounds, replay_only, quick);
+      if (!keep && shapes[i].path != NULL)
+        g_unlink (shapes[i].path);
+      g_free (shapes[i].path);
     }
   natsim_nat_config_clear (&cfg);
-  if (status != 0)
-    return status;
-  if (replay_only)
-    {
-      printf ("natsim replay end to end: %.2f Mpackets/s (best of %u)\n", best_replay / 1e6,
-              rounds);
-      return 0;
-    }
-  printf ("raw libpcap loop: %.2f Mpackets/s (best of %u)\n", best_raw / 1e6, rounds);
-  printf ("natsim replay end to end: %.2f Mpackets/s (best of %u; %" G_GUINT64_FORMAT
-          " offered out, %" G_GUINT64_FORMAT " in)\n",
-          best_replay / 1e6, rounds, info.offered_out, info.offered_in);
-  printf ("replay / raw: %.2f (target >= 0.50)\n", best_replay / best_raw);
-  return 0;
+  return status;
 }
 
 int
@@ -305,23 +508,51 @@ main (int argc, char **argv)
 {
   g_autoptr (GError) error = NULL;
   g_autofree char *dir = NULL;
-  g_autofree char *path = NULL;
-  bool quick = argc > 1 && strcmp (argv[1], "--quick") == 0;
-  bool replay_only = argc > 1 && strcmp (argv[1], "--replay-only") == 0;
-  guint64 n_packets = quick ? 100000 : 2000000;
+  const char *only = NULL;
+  const char *keep = NULL;
+  bool quick = false, replay_only = false;
+  guint64 n_packets = 0;
   int status;
 
-  if (argc > 1 + (quick || replay_only))
-    n_packets = g_ascii_strtoull (argv[1 + (quick || replay_only)], NULL, 10);
+  for (int i = 1; i < argc; i++)
+    {
+      if (strcmp (argv[i], "--quick") == 0)
+        quick = true;
+      else if (strcmp (argv[i], "--replay-only") == 0)
+        replay_only = true;
+      else if (g_str_has_prefix (argv[i], "--replay-only="))
+        {
+          replay_only = true;
+          only = argv[i] + strlen ("--replay-only=");
+          if (strcmp (only, "ordered") != 0 && strcmp (only, "interleaved") != 0)
+            {
+              fprintf (stderr, "bench-replay: %s: the shapes are ordered and interleaved\n",
+                       argv[i]);
+              return 2;
+            }
+        }
+      else if (g_str_has_prefix (argv[i], "--keep="))
+        keep = argv[i] + strlen ("--keep=");
+      else if (argv[i][0] != '-' && n_packets == 0)
+        n_packets = g_ascii_strtoull (argv[i], NULL, 10);
+      else
+        {
+          fprintf (stderr, "usage: bench-replay [--quick | --replay-only[=SHAPE] | "
+                   "--keep=DIR] [PACKETS]\n");
+          return 2;
+        }
+    }
+  if (n_packets == 0)
+    n_packets = quick ? 100000 : 2000000;
+  if (keep != NULL)
+    return run (keep, NULL, n_packets, 0, false, true, false);
   dir = g_dir_make_tmp ("natsim-bench-replay-XXXXXX", &error);
   if (dir == NULL)
     {
       fprintf (stderr, "bench-replay: %s\n", error->message);
       return 1;
     }
-  path = g_build_filename (dir, "replay.pcap", NULL);
-  status = run (path, n_packets, quick ? 1 : replay_only ? 5 : 3, replay_only);
-  g_unlink (path);
+  status = run (dir, only, n_packets, quick ? 1 : 5, replay_only, false, quick);
   g_rmdir (dir);
   return status;
 }

@@ -1749,6 +1749,94 @@ test_cidr_default (void **state)
   assert_false (contains6 (set, "::10.0.0.1"));     /* not v4-mapped */
 }
 
+/* natsim_cidr_set_contains_ipv4() bisects ranges built from the prefixes;
+ * natsim_cidr_set_contains() on the v4-mapped address scans the prefixes
+ * themselves.  They must agree on every address, whatever the set: IPv6
+ * prefixes that cover or cut the v4-mapped block, nested, adjacent and
+ * duplicate prefixes, the ends of the address space, lists of many /32s. */
+static void
+check_ipv4_agrees (const NatsimCidrSet *set, uint32_t addr)
+{
+  uint8_t mapped[16];
+
+  natsim_ipv4_to_mapped (addr, mapped);
+  if (natsim_cidr_set_contains_ipv4 (set, addr) != natsim_cidr_set_contains (set, mapped))
+    {
+      g_autofree char *s = natsim_cidr_set_to_string (set);
+      fail_msg ("%u.%u.%u.%u in {%s}: bisection says %d", addr >> 24, (addr >> 16) & 255,
+                (addr >> 8) & 255, addr & 255, s, natsim_cidr_set_contains_ipv4 (set, addr));
+    }
+}
+
+static void
+test_cidr_ipv4_ranges (void **state)
+{
+  static const char *sets[] = {
+    "10.0.0.0/8,10.1.0.0/16", "10.1.0.0/16,10.0.0.0/8", "10.0.0.0/9,10.128.0.0/9",
+    "10.0.0.0/8,11.0.0.0/8,12.0.0.0/7", "10.0.0.0/8,10.0.0.0/8",
+    "255.255.255.255/32,0.0.0.0/32,128.0.0.0/1", "0.0.0.0/0,10.0.0.0/8",
+    "::ffff:0:0/96", "::/0", "::/80", "::ffff:192.0.2.0/120", "::ffff:0:0/97",
+    "fd00::/8,2001:db8::/32", "::/96", "::ffff:10.0.0.0/104,fc00::/7,192.168.0.0/16",
+    "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,100.64.0.0/10,fc00::/7",
+  };
+  static const uint32_t probes[] = {
+    0, 1, 0x7fffffffu, 0x80000000u, 0xfffffffeu, 0xffffffffu, 0x09ffffffu, 0x0a000000u,
+    0x0a00ffffu, 0x0a010000u, 0x0a01ffffu, 0x0a020000u, 0x0a7fffffu, 0x0a800000u,
+    0x0affffffu, 0x0b000000u, 0x0dffffffu, 0x0e000000u, 0xc00001ffu, 0xc0000200u,
+    0xc00002ffu, 0xc0000300u, 0xc0a7ffffu, 0xc0a80000u, 0xc0a8ffffu, 0xc0a90000u,
+  };
+  uint64_t x = 0x2545f4914f6cdd1dull;
+
+  for (guint i = 0; i < G_N_ELEMENTS (sets); i++)
+    {
+      g_autoptr (NatsimCidrSet) set = natsim_cidr_set_new ();
+
+      assert_true (natsim_cidr_set_add_string (set, sets[i], NULL));
+      for (guint k = 0; k < G_N_ELEMENTS (probes); k++)
+        check_ipv4_agrees (set, probes[k]);
+      for (guint k = 0; k < 20000; k++)
+        {
+          x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+          check_ipv4_agrees (set, (uint32_t) x);
+        }
+    }
+
+  /* Hundreds of random prefixes, added in several lists: both ends of
+   * each and its neighbours, and random addresses. */
+  {
+    g_autoptr (NatsimCidrSet) set = natsim_cidr_set_new ();
+    g_autoptr (GArray) edges = g_array_new (FALSE, FALSE, sizeof (uint32_t));
+
+    for (guint list = 0; list < 8; list++)
+      {
+        g_autoptr (GString) s = g_string_new (NULL);
+
+        for (guint k = 0; k < 64; k++)
+          {
+            guint len;
+            uint32_t lo, hi, e[4];
+
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            len = k % 4 == 0 ? 32 : 8 + (guint) (x % 25);
+            lo = (uint32_t) (x >> 32) & (len == 0 ? 0 : UINT32_MAX << (32 - len));
+            hi = lo | (len == 32 ? 0 : UINT32_MAX >> len);
+            e[0] = lo - 1, e[1] = lo, e[2] = hi, e[3] = hi + 1;
+            g_array_append_vals (edges, e, 4);
+            g_string_append_printf (s, "%s%u.%u.%u.%u/%u", k ? "," : "", lo >> 24,
+                                    (lo >> 16) & 255, (lo >> 8) & 255, lo & 255, len);
+          }
+        assert_true (natsim_cidr_set_add_string (set, s->str, NULL));
+        for (guint k = 0; k < edges->len; k++)
+          check_ipv4_agrees (set, g_array_index (edges, uint32_t, k));
+      }
+    for (guint k = 0; k < 100000; k++)
+      {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        check_ipv4_agrees (set, (uint32_t) x);
+      }
+  }
+}
+
 static void
 test_cidr_parse (void **state)
 {
@@ -2496,6 +2584,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_writer_abandoned, setup_dir, teardown_dir),
     cmocka_unit_test (test_cidr_default),
     cmocka_unit_test (test_cidr_parse),
+    cmocka_unit_test (test_cidr_ipv4_ranges),
     cmocka_unit_test (test_skip_names),
     cmocka_unit_test (test_tcpdump_cross_check),
     cmocka_unit_test (test_tunnel_samples),

@@ -122,6 +122,11 @@ typedef struct
   /* Every packet offered to the NAT, in order, when the run had at most
    * NATSIM_PACKET_LOG_MAX of them (NatsimPacketRecord); else NULL. */
   GArray      *packets;
+  /* Bytes allocated at the end of the run, by owner (for benchmarks and
+   * docs/performance.md; not in report.json): the NAT engine
+   * (natsim_nat_memory()), the event queue of the populations, the
+   * populations' own state, this collector.  0 where unknown (a replay). */
+  gsize        mem_nat, mem_events, mem_models, mem_collector;
 } NatsimRunResult;
 
 /* The most cells (addresses x timeline buckets) of the per-address
@@ -131,6 +136,9 @@ typedef struct
 void natsim_run_result_free (NatsimRunResult *r);
 
 typedef struct NatsimCollector NatsimCollector;
+
+/* Bytes the collector holds (its arrays and its port table, at capacity). */
+gsize natsim_collector_memory_bytes (const NatsimCollector *c);
 
 /* Counts verdicts and NAT events of one run.  Statistics cover
  * [@warmup, @end); the timeline covers [0, @end) in buckets of @interval. */

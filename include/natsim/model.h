@@ -52,6 +52,8 @@ typedef struct
   /* Called once at the end of the run (pending events are dropped). */
   void (*finish) (NatsimPopulation *pop, NatsimTime end);
   void (*free) (NatsimPopulation *pop);
+  /* Optional: bytes the population's state takes (its arrays by length). */
+  gsize (*memory_bytes) (const NatsimPopulation *pop);
 } NatsimPopulationClass;
 
 struct NatsimPopulation
@@ -133,6 +135,9 @@ const NatsimProfile *natsim_profile_lookup (const char *name);
 const char *natsim_profile_names (void);
 
 void natsim_population_free (NatsimPopulation *pop);
+
+/* Bytes @pop holds (0 for a profile that does not say). */
+gsize natsim_population_memory_bytes (const NatsimPopulation *pop);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NatsimPopulation, natsim_population_free)
 

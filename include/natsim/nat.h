@@ -312,6 +312,16 @@ void natsim_nat_advance (NatsimNat *nat, NatsimTime now);
 NatsimVerdict natsim_nat_process (NatsimNat *nat, const NatsimPacket *pkt,
                                   NatsimNatResult *ret);
 
+/* Hints, for a packet source that can look ahead (trace replay): @pkt will
+ * be offered to natsim_nat_process() soon.  natsim_nat_prefetch() starts
+ * loading the flow table's slot for its flow; natsim_nat_prefetch_binding(),
+ * called later (once that slot has had time to arrive), looks the flow up
+ * and starts loading its binding.  Neither changes anything, so a hint for
+ * a packet that never comes, or comes after the tables changed, only costs
+ * its time. */
+void natsim_nat_prefetch (const NatsimNat *nat, const NatsimPacket *pkt);
+void natsim_nat_prefetch_binding (const NatsimNat *nat, const NatsimPacket *pkt);
+
 /* Offers one inbound packet addressed to a public endpoint of the NAT
  * (outside addressing: @pkt->dir is NATSIM_DIR_IN, dst is the public
  * address and port, as the remote sends it).  The NAT finds the inside
@@ -378,8 +388,10 @@ typedef struct
   gsize   bindings;      /* binding records (64 bytes each, in chunks of 4096) */
   gsize   flow_index;    /* the flow table: (proto, inside, remote) -> binding */
   gsize   inside_index;  /* the inside-endpoint index: endpoint -> its list of bindings */
+  gsize   reply_index;   /* the replies table: bindings of external ports shared by
+                          * more than 16 remotes (fewer are a list from the port) */
   gsize   timers;        /* the private timer queue (16 bytes per pending timer) */
-  gsize   ports;         /* per-port state: 16 bytes per port of each address and
+  gsize   ports;         /* per-port state: 10 bytes per port of each address and
                           * protocol in use (8 more with a quarantine) */
   gsize   blocks;        /* port blocks: per-block arrays, subscribers and their index */
   gsize   hosts;         /* paired pooling without hash: hosts and their index */

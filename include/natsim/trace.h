@@ -279,7 +279,8 @@ gboolean natsim_cidr_set_add_string (NatsimCidrSet *set, const char *s,
 /* True if @addr (16 bytes; IPv4 as v4-mapped) is in one of the prefixes. */
 bool natsim_cidr_set_contains (const NatsimCidrSet *set, const uint8_t addr[16]);
 
-/* Same for an IPv4 address in host byte order. */
+/* Same for an IPv4 address in host byte order: a bisection of the set's
+ * IPv4 ranges, O(log prefixes). */
 bool natsim_cidr_set_contains_ipv4 (const NatsimCidrSet *set, uint32_t addr);
 
 guint natsim_cidr_set_size (const NatsimCidrSet *set);

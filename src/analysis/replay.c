@@ -13,6 +13,19 @@
  * of the population) are merged by (time + copy offset, copy) in a small
  * binary heap, so the NAT sees one stream in time order: O(log K) per
  * packet.  Standard input cannot be read twice: --scale refuses it.
+ *
+ * The merged stream is read REPLAY_AHEAD packets ahead of the NAT into a
+ * small ring: a packet's inside/outside test and translation to a NAT
+ * packet depend on nothing the NAT does, so they are done when it enters
+ * the ring, and the NAT is told to start loading its flow's table slot
+ * then, and its binding halfway through the ring (natsim_nat_prefetch()).
+ * On a capture whose flows interleave at random those two loads miss every
+ * cache and cost more than everything else a packet does; ahead of time
+ * they overlap with the work on the packets before.  Everything with an
+ * effect (the NAT, the collector, the counts, narration, fragments) still
+ * happens packet by packet in capture order when a packet leaves the ring,
+ * and a read error is reported after the packets read before it, as
+ * without the ring.
  */
 #include <string.h>
 
@@ -26,48 +39,14 @@
 /* The most timeline points (as the scenario's timeline_interval check). */
 #define REPLAY_TIMELINE_MAX_POINTS UINT64_C (1000000)
 
-/* natsim_cidr_set_contains_ipv4() scans the prefix list with 16-byte
- * compares, which cost a tenth of a replay with the default set; a trace
- * asks about the same few thousand addresses millions of times.  Answers
- * are kept in a direct-mapped cache of 4096 entries (32 KiB, whatever the
- * size of the trace); a collision only costs a new lookup. */
-#define INSIDE_CACHE_BITS 12
-
-typedef struct
-{
-  uint32_t addr;
-  uint32_t state; /* 0: empty, 1: outside, 2: inside */
-} InsideCacheEntry;
-
-typedef struct
-{
-  const NatsimCidrSet *set;
-  InsideCacheEntry     entries[1u << INSIDE_CACHE_BITS];
-} InsideCache;
-
-static InsideCache *
-inside_cache_new (const NatsimCidrSet *set)
-{
-  InsideCache *c = g_new0 (InsideCache, 1);
-
-  c->set = set;
-  return c;
-}
-
-static inline bool
-inside_cache_contains (InsideCache *c, uint32_t addr)
-{
-  /* Fibonacci hashing: the top bits of addr * 2^32 / phi. */
-  InsideCacheEntry *e = &c->entries[(addr * UINT32_C (2654435769)) >> (32 - INSIDE_CACHE_BITS)];
-  bool in;
-
-  if (e->state != 0 && e->addr == addr)
-    return e->state == 2;
-  in = natsim_cidr_set_contains_ipv4 (c->set, addr);
-  e->addr = addr;
-  e->state = in ? 2 : 1;
-  return in;
-}
+/* Packets read ahead of the NAT (a power of 2), and how far ahead of its
+ * turn a packet's binding is asked for: the flow table slot was asked for
+ * REPLAY_AHEAD packets ahead, the binding REPLAY_AHEAD_BINDING ahead.  A
+ * load from memory takes a few hundred nanoseconds at worst, about what
+ * one packet costs; the distance leaves room for runs of packets that cost
+ * little (not offered, or whose flow was already in cache). */
+#define REPLAY_AHEAD         16u
+#define REPLAY_AHEAD_BINDING 8u
 
 /* The reader's pending error as a GError of ours (exit 2, naming the file). */
 static void
@@ -83,7 +62,7 @@ set_read_error (const NatsimTraceReader *r, GError **error)
  * appearance into @hosts, and the time of the last decoded packet (which
  * --scale offsets). */
 static gboolean
-first_pass (const char *const *traces, guint n, InsideCache *inside,
+first_pass (const char *const *traces, guint n, const NatsimCidrSet *inside,
             GHashTable *hosts, NatsimTime *ret_last, gboolean *ret_any, GError **error)
 {
   g_autoptr (NatsimTraceReader) r = natsim_trace_reader_open (traces, n, error);
@@ -104,7 +83,7 @@ first_pass (const char *const *traces, guint n, InsideCache *inside,
         {
           uint32_t a = k == 0 ? tp.src4 : tp.dst4;
 
-          if (inside_cache_contains (inside, a) &&
+          if (natsim_cidr_set_contains_ipv4 (inside, a) &&
               !g_hash_table_contains (hosts, GUINT_TO_POINTER (a)))
             {
               if ((a & NATSIM_REPLAY_CLONE_MASK) == NATSIM_REPLAY_CLONE_NET)
@@ -194,6 +173,31 @@ copies_free (Copy *copies, guint n)
   g_free (copies);
 }
 
+/* What a packet of the merged stream is to the NAT, decided when it
+ * enters the ring (replay_prepare()). */
+typedef enum
+{
+  PENDING_IPV6,           /* not IPv4 */
+  PENDING_LOCAL,          /* both ends on the same side */
+  PENDING_LATER_FRAGMENT, /* a later IPv4 fragment (no ports) */
+  PENDING_UNTRANSLATABLE, /* no ports (ICMP other than echo) */
+  PENDING_OFFER,          /* offered to the NAT as @pkt */
+} PendingKind;
+
+/* A packet in the ring: what replay_offer() needs of it, so the reader's
+ * packet (and the buffer its pointers point into) can move on. */
+typedef struct
+{
+  NatsimPacket pkt;     /* PENDING_OFFER: the packet as offered */
+  NatsimTime   time;    /* capture time + the copy's offset */
+  guint        j;       /* the copy it comes from */
+  uint32_t     src4, dst4, frag_id, ip_length;
+  uint8_t      proto;
+  uint8_t      kind;    /* PendingKind */
+  bool         src_in;  /* the source is inside */
+  bool         fragment;
+} Pending;
+
 /* One replay: its inputs, the copies being merged, the NAT they feed and
  * what is counted on the way. */
 typedef struct
@@ -202,7 +206,7 @@ typedef struct
   const char *const     *traces;
   guint                  n;
   guint                  k;         /* copies of the population (--scale) */
-  InsideCache           *cache;
+  const NatsimCidrSet   *inside;
   GHashTable            *hosts;     /* inside host -> its number (k > 1) */
   Copy                  *copies;    /* k of them */
   guint                 *heap;      /* copies with a pending packet */
@@ -216,6 +220,9 @@ typedef struct
   NatsimTime             max_offset;
   NatsimTime             end;
   struct FragEntry      *frags;     /* FRAG_TABLE entries */
+  Pending                ring[REPLAY_AHEAD]; /* packets read ahead */
+  guint                  ring_head, ring_len;
+  Copy                  *failed;    /* the copy whose reader failed, if any */
   NatsimReplayInfo       info;
   const NatsimReplayObserver *obs; /* may be NULL */
   NatsimNarrator        *narrator; /* with obs->events */
@@ -254,7 +261,7 @@ typedef struct FragEntry
 } FragEntry;
 
 static FragEntry *
-frag_entry (Replay *r, guint j, const NatsimTracePacket *tp, NatsimTime now)
+frag_entry (Replay *r, guint j, const Pending *tp, NatsimTime now)
 {
   uint32_t   h = (tp->src4 * UINT32_C (2654435761)) ^ (tp->dst4 * UINT32_C (40503))
                  ^ ((uint32_t) tp->frag_id << 8) ^ tp->proto ^ (j * UINT32_C (97));
@@ -296,7 +303,7 @@ frag_forward (Replay *r, guint j, const FragEntry *e, NatsimTime now, uint32_t l
 
 /* A later piece (no ports) of copy @j. */
 static void
-frag_later (Replay *r, guint j, const NatsimTracePacket *tp, NatsimTime now)
+frag_later (Replay *r, guint j, const Pending *tp, NatsimTime now)
 {
   FragEntry *e = frag_entry (r, j, tp, now);
 
@@ -319,7 +326,7 @@ frag_later (Replay *r, guint j, const NatsimTracePacket *tp, NatsimTime now)
 /* The first piece of copy @j, offered as @pkt with result @nr: its
  * datagram's waiting pieces follow it. */
 static void
-frag_first (Replay *r, guint j, const NatsimTracePacket *tp, const NatsimPacket *pkt,
+frag_first (Replay *r, guint j, const Pending *tp, const NatsimPacket *pkt,
             const NatsimNatResult *nr)
 {
   FragEntry *e = frag_entry (r, j, tp, pkt->time);
@@ -345,7 +352,6 @@ replay_clear (Replay *r)
   g_clear_pointer (&r->nat, natsim_nat_free);
   g_clear_pointer (&r->nat_rng, gsl_rng_free);
   g_clear_pointer (&r->hosts, g_hash_table_unref);
-  g_clear_pointer (&r->cache, g_free);
   g_clear_pointer (&r->narrator, natsim_narrator_free);
 }
 
@@ -372,7 +378,7 @@ number_hosts (Replay *r, GError **error)
   guint64 n_hosts;
 
   r->hosts = g_hash_table_new (g_direct_hash, g_direct_equal);
-  if (!first_pass (r->traces, r->n, r->cache, r->hosts, &r->last, &r->any, error))
+  if (!first_pass (r->traces, r->n, r->inside, r->hosts, &r->last, &r->any, error))
     return FALSE;
   n_hosts = g_hash_table_size (r->hosts);
 
@@ -475,67 +481,102 @@ replay_nat_new (Replay *r, uint64_t seed)
     natsim_nat_set_observer (r->nat, natsim_collector_on_nat_event, r->collector);
 }
 
-/* Offers the pending packet of copy @j to the NAT, or counts why not.
- * Packets not offered are counted once, for the capture (copy 0), like the
- * reader's counts. */
+/* Decides what the pending packet of copy @j is to the NAT, into @p: all
+ * that depends on the packet alone (sides, translation to a NAT packet,
+ * clone address, traffic class), nothing that depends on the NAT. */
 static void
-replay_offer (Replay *r, guint j)
+replay_prepare (const Replay *r, guint j, Pending *p)
 {
   const Copy *c = &r->copies[j];
   const NatsimTracePacket *tp = &c->tp;
-  NatsimPacket pkt;
-  NatsimNatResult nr;
-  bool src_in, dst_in, outbound;
+  bool dst_in, outbound;
 
+  p->j = j;
+  p->time = c->time;
+  p->src4 = tp->src4;
+  p->dst4 = tp->dst4;
+  p->frag_id = tp->frag_id;
+  p->ip_length = tp->ip_length;
+  p->proto = tp->proto;
+  p->fragment = tp->fragment;
   if (tp->ip_version != 4)
     {
-      r->info.ipv6 += j == 0;
+      p->kind = PENDING_IPV6;
       return;
     }
-  src_in = inside_cache_contains (r->cache, tp->src4);
-  dst_in = inside_cache_contains (r->cache, tp->dst4);
-  if (src_in == dst_in)
+  p->src_in = natsim_cidr_set_contains_ipv4 (r->inside, tp->src4);
+  dst_in = natsim_cidr_set_contains_ipv4 (r->inside, tp->dst4);
+  if (p->src_in == dst_in)
     {
-      r->info.not_translated += j == 0;
-      r->info.inside_only += j == 0 && src_in;
+      p->kind = PENDING_LOCAL;
       return;
     }
   if (tp->fragment && !tp->has_ports)
     {
-      frag_later (r, j, tp, c->time);
+      p->kind = PENDING_LATER_FRAGMENT;
       return;
     }
-  if (!natsim_trace_packet_to_nat (tp, src_in, &pkt))
+  if (!natsim_trace_packet_to_nat (tp, p->src_in, &p->pkt))
     {
-      r->info.untranslatable += j == 0;
+      p->kind = PENDING_UNTRANSLATABLE;
       return;
     }
-  outbound = src_in;
-  pkt.time = c->time;
+  p->kind = PENDING_OFFER;
+  outbound = p->src_in;
+  p->pkt.time = c->time;
   if (j > 0)
     {
-      uint32_t *in_addr = outbound ? &pkt.src_addr : &pkt.dst_addr;
+      uint32_t *in_addr = outbound ? &p->pkt.src_addr : &p->pkt.dst_addr;
       guint64 h = GPOINTER_TO_UINT (g_hash_table_lookup (r->hosts,
                                                          GUINT_TO_POINTER (*in_addr)));
 
       *in_addr = clone_address (h, r->k, j);
     }
-  pkt.cls = (uint16_t) natsim_replay_classify_flow (pkt.proto,
-                                                    outbound ? pkt.src_port : pkt.dst_port,
-                                                    outbound ? pkt.dst_port : pkt.src_port);
-  if (outbound)
+  p->pkt.cls = (uint16_t) natsim_replay_classify_flow (p->pkt.proto,
+                                                       outbound ? p->pkt.src_port : p->pkt.dst_port,
+                                                       outbound ? p->pkt.dst_port : p->pkt.src_port);
+}
+
+/* Offers packet @p to the NAT, or counts why not.  Packets not offered are
+ * counted once, for the capture (copy 0), like the reader's counts. */
+static void
+replay_offer (Replay *r, Pending *p)
+{
+  guint j = p->j;
+  NatsimNatResult nr;
+
+  switch ((PendingKind) p->kind)
+    {
+    case PENDING_IPV6:
+      r->info.ipv6 += j == 0;
+      return;
+    case PENDING_LOCAL:
+      r->info.not_translated += j == 0;
+      r->info.inside_only += j == 0 && p->src_in;
+      return;
+    case PENDING_LATER_FRAGMENT:
+      frag_later (r, j, p, p->time);
+      return;
+    case PENDING_UNTRANSLATABLE:
+      r->info.untranslatable += j == 0;
+      return;
+    case PENDING_OFFER:
+    default:
+      break;
+    }
+  if (p->src_in)
     r->info.offered_out++;
   else
     r->info.offered_in++;
-  natsim_step_packet (r->nat, r->collector, &pkt, &nr);
+  natsim_step_packet (r->nat, r->collector, &p->pkt, &nr);
   if (r->narrator != NULL)
-    natsim_narrator_packet (r->narrator, &pkt, &nr);
-  if (tp->fragment)
-    frag_first (r, j, tp, &pkt, &nr);
+    natsim_narrator_packet (r->narrator, &p->pkt, &nr);
+  if (p->fragment)
+    frag_first (r, j, p, &p->pkt, &nr);
   /* A TCP connection whose first packet seen is not a SYN: the NAT picks it
    * up mid-stream, as Linux conntrack's loose tracking. */
-  if (outbound && pkt.proto == NATSIM_PROTO_TCP && nr.new_binding &&
-      (pkt.tcp_flags & NATSIM_TCP_SYN) == 0)
+  if (p->src_in && p->pkt.proto == NATSIM_PROTO_TCP && nr.new_binding &&
+      (p->pkt.tcp_flags & NATSIM_TCP_SYN) == 0)
     r->info.mid_stream_tcp++;
 }
 
@@ -549,32 +590,70 @@ bytes_read (const NatsimTraceReader *r)
   return st->bytes_captured + 16 * st->packets_read;
 }
 
+/* Moves the next packet of the merge (the earliest pending one of all
+ * copies) into the ring, asking the NAT for its flow's slot, and reads the
+ * next packet of its copy.  False when there is none, or after a read
+ * error (r->failed, reported once the ring has drained). */
+static bool
+ring_pull (Replay *r)
+{
+  guint j;
+  Copy *c;
+  Pending *p;
+  NatsimTraceResult res;
+
+  if (r->heap_len == 0 || r->failed != NULL)
+    return false;
+  j = r->heap[0];
+  c = &r->copies[j];
+  p = &r->ring[(r->ring_head + r->ring_len++) % REPLAY_AHEAD];
+  replay_prepare (r, j, p);
+  if (p->kind == PENDING_OFFER)
+    natsim_nat_prefetch (r->nat, &p->pkt);
+  res = copy_advance (c);
+  if (res == NATSIM_TRACE_ERROR)
+    {
+      /* With --scale the first pass read the same files; a file that
+       * changed since is still an input error. */
+      r->failed = c;
+      return false;
+    }
+  if (res == NATSIM_TRACE_END)
+    r->heap[0] = r->heap[--r->heap_len];
+  heap_sift_down (r->heap, r->heap_len, r->copies, 0);
+  return true;
+}
+
 /* Merges the copies in time order through the NAT. */
 static gboolean
 replay_merge (Replay *r, GError **error)
 {
   guint64 steps = 0;
 
-  while (r->heap_len > 0)
+  while (r->ring_len < REPLAY_AHEAD && ring_pull (r))
+    ;
+  while (r->ring_len > 0)
     {
-      guint j = r->heap[0];
-      Copy *c = &r->copies[j];
-      NatsimTraceResult res;
+      Pending *p = &r->ring[r->ring_head];
 
-      replay_offer (r, j);
+      if (r->ring_len > REPLAY_AHEAD_BINDING)
+        {
+          const Pending *q = &r->ring[(r->ring_head + REPLAY_AHEAD_BINDING) % REPLAY_AHEAD];
+
+          if (q->kind == PENDING_OFFER)
+            natsim_nat_prefetch_binding (r->nat, &q->pkt);
+        }
+      replay_offer (r, p);
+      r->ring_head = (r->ring_head + 1) % REPLAY_AHEAD;
+      r->ring_len--;
       if (r->obs != NULL && r->obs->progress != NULL && (++steps & 4095) == 0)
         r->obs->progress (bytes_read (r->copies[0].reader), r->obs->progress_data);
-      res = copy_advance (c);
-      if (res == NATSIM_TRACE_ERROR)
-        {
-          /* With --scale the first pass read the same files; a file that
-           * changed since is still an input error. */
-          set_read_error (c->reader, error);
-          return FALSE;
-        }
-      if (res == NATSIM_TRACE_END)
-        r->heap[0] = r->heap[--r->heap_len];
-      heap_sift_down (r->heap, r->heap_len, r->copies, 0);
+      ring_pull (r);
+    }
+  if (r->failed != NULL)
+    {
+      set_read_error (r->failed->reader, error);
+      return FALSE;
     }
   return TRUE;
 }
@@ -639,7 +718,7 @@ natsim_replay_observed (const NatsimNatConfig *cfg, const char *const *traces, g
   r.interval = interval != 0 ? interval : 60 * NATSIM_NSEC_PER_SEC;
   if (!refuse_stdin_scaled (traces, n, r.k, error))
     return NULL;
-  r.cache = inside_cache_new (inside);
+  r.inside = inside;
   r.frags = g_new0 (FragEntry, 1u << FRAG_TABLE_BITS);
   if ((r.k == 1 || number_hosts (&r, error)) && copies_open (&r, seed, scale, error))
     {

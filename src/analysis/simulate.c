@@ -82,6 +82,23 @@ sim_missed_call (void *data, uint16_t cls, NatsimTime t)
   natsim_collector_add_missed_call (sim->collector, cls, t);
 }
 
+/* Where a replication's memory went at its end, by owner (the benchmarks
+ * print it; report.json does not carry it). */
+static void
+record_memory (NatsimRunResult *r, const NatsimNat *nat, const NatsimEventQueue *queue,
+               const GPtrArray *pops, gsize collector_bytes)
+{
+  NatsimNatMemory nm;
+
+  natsim_nat_memory (nat, &nm);
+  r->mem_nat = nm.total;
+  r->mem_events = natsim_eventq_memory_bytes (queue);
+  r->mem_models = 0;
+  for (guint i = 0; i < pops->len; i++)
+    r->mem_models += natsim_population_memory_bytes (g_ptr_array_index (pops, i));
+  r->mem_collector = collector_bytes;
+}
+
 NatsimRunResult *
 natsim_simulate_replication (const NatsimScenario *s, guint replication, FILE *events,
                              GError **error)
@@ -115,6 +132,7 @@ replication_run (const NatsimScenario *s, guint replication, FILE *events,
   NatsimTime warmup = natsim_params_get_duration (s->simulation, "warmup");
   NatsimTime interval = natsim_params_get_duration (s->simulation, "timeline_interval");
   uint32_t next_host = 1;
+  gsize coll_bytes;
   NatsimEvent ev;
   Sim sim = { 0 };
 
@@ -203,7 +221,9 @@ replication_run (const NatsimScenario *s, guint replication, FILE *events,
       NatsimPopulation *pop = g_ptr_array_index (pops, i);
       pop->klass->finish (pop, end);
     }
+  coll_bytes = natsim_collector_memory_bytes (collector);
   result = natsim_collector_finish (collector);
+  record_memory (result, nat, queue, pops, coll_bytes);
   if (hooks != NULL && hooks->end != NULL)
     hooks->end (sim.hook_state, replication, hooks_data);
   return result;

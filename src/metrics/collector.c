@@ -205,6 +205,30 @@ natsim_collector_new_open (NatsimNat *nat, guint n_classes, guint n_addresses,
   return c;
 }
 
+gsize
+natsim_collector_memory_bytes (const NatsimCollector *c)
+{
+  gsize per_addr, buckets, n = sizeof *c;
+
+  g_return_val_if_fail (c != NULL, 0);
+  per_addr = c->n_addresses * sizeof (double);
+  buckets = c->open ? c->cap : c->n_intervals;
+  n += sizeof (NatsimStats) * MAX (c->n_classes, 1) + sizeof (guint64) * MAX (c->n_classes, 1);
+  n += 4 * per_addr; /* peaks, failures, block peaks, fall-backs */
+  n += 3 * buckets * sizeof (double);
+  if (c->blocks)
+    n += 2 * buckets * sizeof (double);
+  if (c->tl_addr_ports != NULL)
+    n += per_addr * c->addr_stride;
+  if (c->tl_addr_blocks != NULL)
+    n += per_addr * c->addr_stride;
+  n += sizeof (guint) * MAX (c->n_classes, 1) * MAX (c->n_addresses, 1) * 3;
+  n += sizeof (PortRef) * (c->port_refs.mask + 1);
+  if (c->packets != NULL)
+    n += sizeof (NatsimPacketRecord) * c->packets->len;
+  return n;
+}
+
 void
 natsim_collector_free (NatsimCollector *c)
 {

@@ -941,8 +941,20 @@ endpoint_free (NatsimPopulation *pop)
   g_free (e);
 }
 
+static gsize
+endpoint_memory_bytes (const NatsimPopulation *pop)
+{
+  const EndpointPopulation *e = (const EndpointPopulation *) pop;
+  const EndpointSpec *s = &e->spec;
+
+  return sizeof *e + sizeof (Endpoint) * s->count
+         + ((gsize) s->count * e->audio_pairs + 7) / 8
+         + ((gsize) s->count * e->video_pairs + 7) / 8
+         + sizeof (Call) * e->calls->len + sizeof (uint32_t) * e->free_calls->len;
+}
+
 static const NatsimPopulationClass endpoint_class = {
-  endpoint_start, endpoint_handle, endpoint_finish, endpoint_free,
+  endpoint_start, endpoint_handle, endpoint_finish, endpoint_free, endpoint_memory_bytes,
 };
 
 NatsimPopulation *

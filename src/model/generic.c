@@ -403,8 +403,19 @@ generic_free (NatsimPopulation *pop)
   g_free (g);
 }
 
+static gsize
+generic_memory_bytes (const NatsimPopulation *pop)
+{
+  const GenericPopulation *g = (const GenericPopulation *) pop;
+
+  return sizeof *g + sizeof (uint16_t) * g->n_hosts
+         + sizeof (NatsimEndpoint) * g->destinations->len
+         + (g->probes != NULL ? sizeof (NatsimTime) * g->probes->len : 0)
+         + sizeof (Flow) * g->flows->len + sizeof (uint32_t) * g->free_flows->len;
+}
+
 static const NatsimPopulationClass generic_class = {
-  generic_start, generic_handle, generic_finish, generic_free,
+  generic_start, generic_handle, generic_finish, generic_free, generic_memory_bytes,
 };
 
 static NatsimPopulation *

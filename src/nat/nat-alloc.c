@@ -16,9 +16,9 @@ port_free (NatsimNat *nat, uint32_t addr_idx, uint8_t proto, uint16_t port,
   bool same_owner = ps->owner_addr == in_addr && ps->owner_port == in_port;
 
   /* A static forward's port is never allocated dynamically. */
-  if (ps->forward != 0)
+  if (nat_forward_at (nat, proto, addr_idx, port) != NONE)
     return false;
-  if (ps->refs == 0)
+  if (ps->head == 0)
     {
       /* RFC 6888 REQ-8: quarantine before another endpoint gets it. */
       if (nat->cfg.quarantine > 0 && !same_owner)

@@ -1,4 +1,4 @@
-/* natsim NAT engine: binding records, inside entries and events.
+/* natsim NAT engine: binding records, their lists and events.
  *
  * A binding record is ALIVE (translating), DEAD (expired, remembered as a
  * tombstone for cfg.tombstone to classify binding losses and rebindings),
@@ -78,7 +78,7 @@ nat_binding_alloc (NatsimNat *nat)
   else
     {
       idx = nat->n_bindings;
-      g_assert (idx < NONE - 1);
+      g_assert (idx + 1 < PORT_CROWDED); /* PortState.head holds 1 + idx */
       if ((idx & (BINDING_CHUNK - 1)) == 0)
         {
           if (nat->n_chunks == nat->chunks_cap)
@@ -216,15 +216,30 @@ nat_inside_detach (NatsimNat *nat, uint32_t idx)
 
 /* ---------- per external port: the bindings on it ---------- */
 
+bool
+nat_binding_eq_reply (const void *ctx, uint32_t idx, uint64_t k1, uint64_t k2)
+{
+  const NatsimNat *nat = ctx;
+  const Binding *b = binding_c (nat, idx);
+
+  return key_endpoint (b->proto, b->addr_idx, b->ext_port) == k1 &&
+         key_remote (b->rem_addr, b->rem_port) == k2;
+}
+
 uint32_t
 nat_reply_get (const NatsimNat *nat, uint8_t proto, uint32_t addr_idx, uint16_t port,
                uint32_t rem_addr, uint16_t rem_port)
 {
   const PortState *ports = nat->addrs[addr_idx].ports[proto_idx (proto)];
+  uint32_t i;
 
   if (ports == NULL)
     return NONE;
-  for (uint32_t i = ports[port - nat->cfg.port_lo].head; i != 0;)
+  i = ports[port - nat->cfg.port_lo].head;
+  if (i & PORT_CROWDED)
+    return nat_table_get (&nat->replies, key_endpoint (proto, addr_idx, port),
+                          key_remote (rem_addr, rem_port));
+  while (i != 0)
     {
       const Binding *b = binding_c (nat, i - 1);
       if (b->rem_addr == rem_addr && b->rem_port == rem_port && b->proto == proto)
@@ -234,32 +249,78 @@ nat_reply_get (const NatsimNat *nat, uint8_t proto, uint32_t addr_idx, uint16_t 
   return NONE;
 }
 
+static void
+reply_put (NatsimNat *nat, uint32_t idx)
+{
+  Binding *b = binding (nat, idx);
+
+  nat_table_put (&nat->replies, key_endpoint (b->proto, b->addr_idx, b->ext_port),
+                 key_remote (b->rem_addr, b->rem_port), idx);
+}
+
+/* Before nat_port_ref: the binding joins its port. */
 void
 nat_reply_add (NatsimNat *nat, uint32_t idx)
 {
   Binding *b = binding (nat, idx);
   PortState *ps = port_state (nat, b->addr_idx, b->proto, b->ext_port);
+  uint32_t n = 0;
 
   /* The callers checked that the 5-tuple is unused. */
   g_assert (nat_reply_get (nat, b->proto, b->addr_idx, b->ext_port, b->rem_addr,
                            b->rem_port) == NONE);
+  if (ps->head & PORT_CROWDED)
+    {
+      reply_put (nat, idx);
+      ps->head++;
+      return;
+    }
+  for (uint32_t i = ps->head; i != 0 && n < PORT_LIST_MAX; i = binding (nat, i - 1)->pnext)
+    n++;
+  if (n >= PORT_LIST_MAX)
+    {
+      /* Too many for a walk: the table takes over the port. */
+      n = 0;
+      for (uint32_t i = ps->head; i != 0; n++)
+        {
+          uint32_t next = binding (nat, i - 1)->pnext;
+          binding (nat, i - 1)->pnext = 0;
+          reply_put (nat, i - 1);
+          i = next;
+        }
+      reply_put (nat, idx);
+      ps->head = PORT_CROWDED | (n + 1);
+      return;
+    }
   b->pnext = ps->head;
   ps->head = idx + 1;
 }
 
+/* Before nat_port_unref: the binding leaves its port. */
 void
 nat_reply_del (NatsimNat *nat, uint32_t idx)
 {
   Binding *b = binding (nat, idx);
   PortState *ps = port_state (nat, b->addr_idx, b->proto, b->ext_port);
-  uint32_t *link = &ps->head;
+  Binding *p;
 
-  while (*link != idx + 1)
+  if (ps->head & PORT_CROWDED)
     {
-      g_assert (*link != 0);
-      link = &binding (nat, *link - 1)->pnext;
+      nat_table_del (&nat->replies, key_endpoint (b->proto, b->addr_idx, b->ext_port),
+                     key_remote (b->rem_addr, b->rem_port));
+      /* With the last one gone the port is free: a list again. */
+      ps->head = ps->head - 1 == PORT_CROWDED ? 0 : ps->head - 1;
+      return;
     }
-  *link = b->pnext;
+  if (ps->head == idx + 1)
+    ps->head = b->pnext;
+  else
+    {
+      g_assert (ps->head != 0);
+      for (p = binding (nat, ps->head - 1); p->pnext != idx + 1; p = binding (nat, p->pnext - 1))
+        g_assert (p->pnext != 0);
+      p->pnext = b->pnext;
+    }
   b->pnext = 0;
 }
 

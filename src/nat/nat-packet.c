@@ -318,7 +318,7 @@ process_public (NatsimNat *nat, const NatsimPacket *pkt, NatsimNatResult *res)
       nat_emit_packet (nat, NATSIM_NAT_EV_UNSOLICITED, &in, NONE);
       return NATSIM_VERDICT_UNSOLICITED;
     }
-  if (ps->refs > 0)
+  if (ps->head != 0)
     {
       bool held = false;
       for (uint32_t i = e_idx; i != NONE; i = binding (nat, i)->next)

@@ -46,6 +46,12 @@ void     nat_table_put (NatTable *t, uint64_t k1, uint64_t k2, uint32_t value);
 void     nat_table_del (NatTable *t, uint64_t k1, uint64_t k2);
 /* Bytes allocated for the slots. */
 size_t   nat_table_bytes (const NatTable *t);
+/* Hints (nat-prefetch.c), reading no record: start loading the slot where
+ * a lookup of the key begins; the value of the first slot of the key's
+ * probe run whose hash matches the key's (the likely value, to load its
+ * record early), or NAT_TABLE_NONE. */
+void     nat_table_prefetch (const NatTable *t, uint64_t k1, uint64_t k2);
+uint32_t nat_table_candidate (const NatTable *t, uint64_t k1, uint64_t k2);
 
 /* ---------- engine state (shared by the nat-*.c files) ---------- */
 
@@ -102,6 +108,13 @@ G_STATIC_ASSERT (sizeof (Binding) == 64);
 
 #define NO_ADDR UINT16_MAX
 
+/* A port's bindings are a list while they are few (a walk of at most
+ * PORT_LIST_MAX records); past that, until the port is free again, the
+ * replies table indexes them (per-destination reuse with many remotes on
+ * one port, e.g. a preserved port every host uses). */
+#define PORT_LIST_MAX 16u
+#define PORT_CROWDED  UINT32_C (0x80000000)
+
 /* addr_idx of a record as the engine's uint32 address index (NONE if none). */
 static inline uint32_t
 b_addr (const Binding *b)
@@ -119,15 +132,20 @@ typedef struct
   uint32_t endpoint;
 } NatFlow;
 
-/* Per external port: 16 bytes, a dense array per address and protocol. */
-typedef struct
+/* Per external port: 10 bytes (packed: at 512 addresses the arrays are
+ * most of a carrier run's memory), a dense array per address and
+ * protocol.  The port is in use while it has ALIVE or HELD bindings:
+ * head != 0. */
+typedef struct __attribute__ ((packed))
 {
-  uint32_t   head;       /* 1 + first binding on the port (ALIVE, HELD), 0 = none */
-  uint32_t   refs;       /* live bindings and held entries on this port */
+  uint32_t   head;       /* 0: none; below PORT_CROWDED: 1 + the first of the
+                          * port's bindings (a list through pnext); PORT_CROWDED
+                          * | n: n bindings, indexed by the replies table */
   uint32_t   owner_addr; /* inside endpoint that last held it */
   uint16_t   owner_port;
-  uint16_t   forward;    /* 1 + index of the static forward that owns it, 0 none */
 } PortState;
+
+G_STATIC_ASSERT (sizeof (PortState) == 10);
 
 typedef struct
 {
@@ -153,8 +171,8 @@ enum { PROTO_IDX_UDP, PROTO_IDX_TCP, PROTO_IDX_ICMP, N_PROTO_IDX };
 typedef struct
 {
   PortState *ports[N_PROTO_IDX];     /* [range] each, lazily */
-  NatsimTime *released[N_PROTO_IDX]; /* quarantine > 0: when refs last dropped to 0, with ports */
-  uint32_t   in_use[N_PROTO_IDX];    /* ports with refs > 0 */
+  NatsimTime *released[N_PROTO_IDX]; /* quarantine > 0: when each port was last freed */
+  uint32_t   in_use[N_PROTO_IDX];    /* ports in use (head != 0) */
   uint32_t   last_alloc[N_PROTO_IDX];/* offset of the last allocated port */
   /* port blocks (ports_per_subscriber > 0) */
   uint32_t  *block_owner;            /* subscriber index + 1, 0 = free */
@@ -163,6 +181,7 @@ typedef struct
   uint32_t   free_blocks;
   NatsimTime *block_free_at;         /* quarantine > 0: when an empty block returns */
   uint32_t   tried;                  /* selection stamp (nat->select_stamp when tried) */
+  uint32_t   n_forwards;             /* static forwards on this address */
 } AddressState;
 
 /* Entries of the engine's private queue (direct payload a, b): a binding's
@@ -191,6 +210,9 @@ struct NatsimNat
    * inside_index: (proto, inside ip:port) -> the first binding of that
    * endpoint's list; subscriber_index: inside address -> Subscriber. */
   NatTable          flows, inside_index, subscriber_index;
+  /* replies: (proto, address index, external port, remote ip:port) ->
+   * binding, for the bindings of crowded ports only (PORT_LIST_MAX). */
+  NatTable          replies;
   AddressState     *addrs;
   bool              pba;         /* dynamic port blocks (ports_per_subscriber > 0) */
   uint32_t          block_size;  /* ports per block or deterministic range, 0 = none */
@@ -304,7 +326,7 @@ nat_flow_of_packet (const NatsimPacket *pkt, NatFlow *f)
     }
 }
 
-/* nat-binding.c: binding records, inside entries, events. */
+/* nat-binding.c: binding records, their lists, events. */
 void     nat_emit (NatsimNat *nat, NatsimNatEventType type, const Binding *b,
                    bool rebinding, bool inbound);
 void     nat_emit_packet (NatsimNat *nat, NatsimNatEventType type,
@@ -314,6 +336,7 @@ void     nat_emit_full (NatsimNat *nat, NatsimNatEventType type, const Binding *
 uint32_t nat_binding_alloc (NatsimNat *nat);
 bool     nat_binding_eq_flow (const void *nat, uint32_t idx, uint64_t k1, uint64_t k2);
 bool     nat_binding_eq_inside (const void *nat, uint32_t idx, uint64_t k1, uint64_t k2);
+bool     nat_binding_eq_reply (const void *nat, uint32_t idx, uint64_t k1, uint64_t k2);
 void     nat_binding_init (NatsimNat *nat, Binding *b, BindingStatus status,
                            const NatFlow *f, uint32_t addr_idx, uint16_t ext_port);
 void     nat_binding_release (NatsimNat *nat, uint32_t idx);
@@ -349,6 +372,7 @@ uint32_t nat_forward_for_inside (const NatsimNat *nat, uint8_t proto, uint32_t i
                                  uint16_t in_port);
 uint32_t nat_forward_for_public (NatsimNat *nat, uint8_t proto, uint32_t addr_idx,
                                  uint16_t port);
+uint32_t nat_forward_at (const NatsimNat *nat, uint8_t proto, uint32_t addr_idx, uint16_t port);
 void     nat_forwards_init (NatsimNat *nat);
 void     nat_forwards_clear (NatsimNat *nat);
 

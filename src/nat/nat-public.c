@@ -3,10 +3,10 @@
  *
  * docs/nat-model.md "Hairpinning" and "Static port forwards" are the
  * contract.  A forward reserves its public port: the port allocator never
- * gives it to another inside endpoint (a PortState marker, O(1) in the
- * allocator's inner loop); forwards are few, so finding the forward of an
- * inside endpoint is a scan of them, paid only when a flow has no live
- * binding.
+ * gives it to another inside endpoint; forwards are few, so finding the
+ * forward of a public port (only on an address that has forwards) or of
+ * an inside endpoint (only when a flow has no live binding) is a scan of
+ * them.
  */
 #include "nat-private.h"
 
@@ -40,15 +40,26 @@ nat_forward_for_inside (const NatsimNat *nat, uint8_t proto, uint32_t in_addr, u
   return NONE;
 }
 
+/* The forward that reserved public (addr_idx, port) in @proto's port space,
+ * or NONE: a scan of the forwards, paid only on an address that has some. */
+uint32_t
+nat_forward_at (const NatsimNat *nat, uint8_t proto, uint32_t addr_idx, uint16_t port)
+{
+  if (nat->addrs[addr_idx].n_forwards == 0)
+    return NONE;
+  for (guint i = 0; i < nat->cfg.n_forwards; i++)
+    if (nat->fwd_addr_idx[i] == addr_idx && nat->cfg.forwards[i].ext_port == port &&
+        proto_idx (nat->cfg.forwards[i].proto) == proto_idx (proto))
+      return i;
+  return NONE;
+}
+
 uint32_t
 nat_forward_for_public (NatsimNat *nat, uint8_t proto, uint32_t addr_idx, uint16_t port)
 {
-  PortState *ps;
-
   if (nat->cfg.n_forwards == 0 || port < nat->cfg.port_lo || port > nat->cfg.port_hi)
     return NONE;
-  ps = port_state (nat, addr_idx, proto, port);
-  return ps->forward != 0 ? (uint32_t) ps->forward - 1 : NONE;
+  return nat_forward_at (nat, proto, addr_idx, port);
 }
 
 /* Copies the forwards (the config's array is the caller's), resolves their
@@ -80,10 +91,10 @@ nat_forwards_init (NatsimNat *nat)
 
       nat->fwd_addr_idx[i] = NONE;
       if (a == NONE || f->ext_port < nat->cfg.port_lo || f->ext_port > nat->cfg.port_hi ||
-          port_state (nat, a, f->proto, f->ext_port)->forward != 0 || i >= UINT16_MAX)
+          nat_forward_at (nat, f->proto, a, f->ext_port) != NONE || i >= UINT16_MAX)
         continue;
       nat->fwd_addr_idx[i] = a;
-      port_state (nat, a, f->proto, f->ext_port)->forward = (uint16_t) (i + 1);
+      nat->addrs[a].n_forwards++;
     }
 }
 

@@ -90,6 +90,26 @@ nat_table_get (const NatTable *t, uint64_t k1, uint64_t k2)
     }
 }
 
+void
+nat_table_prefetch (const NatTable *t, uint64_t k1, uint64_t k2)
+{
+  /* An 8-byte slot never straddles two cache lines. */
+  __builtin_prefetch (&t->slots[home_of (t, mix (k1, k2))]);
+}
+
+uint32_t
+nat_table_candidate (const NatTable *t, uint64_t k1, uint64_t k2)
+{
+  uint32_t h = mix (k1, k2);
+
+  for (uint32_t i = home_of (t, h);; i = next_of (t, i))
+    {
+      const NatTableSlot *s = &t->slots[i];
+      if (s->value == NAT_TABLE_NONE || s->hash == h)
+        return s->value;
+    }
+}
+
 static void
 grow (NatTable *t)
 {

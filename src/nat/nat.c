@@ -5,18 +5,20 @@
  * split along its seams:
  *  - nat-packet.c:  the packet path (translation, delivery, filtering);
  *  - nat-alloc.c:   choosing the external endpoint of a new binding;
- *  - nat-blocks.c:  port reference counts and subscribers' port blocks;
+ *  - nat-blocks.c:  ports in use and subscribers' port blocks;
  *  - nat-timers.c:  idle timers, expiry, TCP tracking;
- *  - nat-binding.c: binding records, inside entries, events;
+ *  - nat-binding.c: binding records, the inside-endpoint and per-port
+ *                   lists of them, events;
  *  - nat-table.c:   the hash table behind the flow, reply and inside
  *                   indexes;
  *  - nat-config.c:  the [nat] keys, presets and config validation.
  *
  * Data layout (nat-private.h; all plain C, no per-packet allocation in
  * steady state): a pool of 64-byte Binding records recycled through a
- * free list, two hash tables of 8-byte slots indexing them (flows, and the
- * inside endpoints whose lists they head), per address a lazily allocated
- * PortState array per protocol (each port heads the list of its bindings),
+ * free list, hash tables of 8-byte slots indexing them (flows, the inside
+ * endpoints whose lists they head, and the bindings of crowded ports), per
+ * address a lazily allocated PortState array per protocol (each port heads
+ * the list of its bindings while they are few),
  * and a private event queue of 16-byte timer entries.  Where the bytes go:
  * natsim_nat_memory() and docs/performance.md "Memory".
  */
@@ -79,6 +81,7 @@ natsim_nat_new (const NatsimNatConfig *cfg, gsl_rng *rng)
   nat->free_subscribers = g_array_new (FALSE, FALSE, sizeof (uint32_t));
   nat_table_init (&nat->flows, nat_binding_eq_flow, nat);
   nat_table_init (&nat->inside_index, nat_binding_eq_inside, nat);
+  nat_table_init (&nat->replies, nat_binding_eq_reply, nat);
   nat_table_init (&nat->subscriber_index, subscriber_eq, nat);
   nat_table_init (&nat->host_index, host_eq, nat);
   nat->hosts = g_array_new (FALSE, FALSE, sizeof (Host));
@@ -145,6 +148,7 @@ natsim_nat_free (NatsimNat *nat)
   g_array_unref (nat->free_subscribers);
   nat_table_clear (&nat->flows);
   nat_table_clear (&nat->inside_index);
+  nat_table_clear (&nat->replies);
   nat_table_clear (&nat->subscriber_index);
   nat_table_clear (&nat->host_index);
   g_array_unref (nat->hosts);
@@ -286,6 +290,7 @@ natsim_nat_memory (const NatsimNat *nat, NatsimNatMemory *ret)
   m.bindings = (gsize) nat->n_chunks * BINDING_CHUNK * sizeof (Binding);
   m.flow_index = nat_table_bytes (&nat->flows);
   m.inside_index = nat_table_bytes (&nat->inside_index);
+  m.reply_index = nat_table_bytes (&nat->replies);
   m.timers = natsim_eventq_memory_bytes (nat->timers);
   for (guint i = 0; i < nat->cfg.n_addresses; i++)
     {
@@ -313,7 +318,7 @@ natsim_nat_memory (const NatsimNat *nat, NatsimNatMemory *ret)
             + (gsize) nat->cfg.n_addresses * (sizeof (AddressState) + sizeof (uint32_t))
             + (gsize) nat->cfg.n_inside * sizeof (uint32_t)
             + (gsize) nat->cfg.n_forwards * (sizeof (NatsimNatForward) + sizeof (uint32_t));
-  m.total = m.bindings + m.flow_index + m.inside_index + m.timers + m.ports + m.blocks
+  m.total = m.bindings + m.flow_index + m.inside_index + m.reply_index + m.timers + m.ports + m.blocks
             + m.hosts + m.fixed;
   *ret = m;
 }

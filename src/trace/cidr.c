@@ -5,6 +5,14 @@
  * 2.5.5.2), so one comparison routine serves both families.  Lookups scan
  * the list: O(prefixes) per packet, which for the handful of --inside
  * prefixes a user gives is cheaper than any tree.
+ *
+ * IPv4 lookups, the ones replay makes twice per packet, do not scan: the
+ * set also keeps what it holds of the v4-mapped block as a sorted array of
+ * disjoint address ranges (every prefix, IPv4 or IPv6, clipped to
+ * ::ffff:0:0/96, overlapping and adjacent ranges merged), searched by
+ * bisection.  The default set is 4 ranges; a list of thousands of /32s
+ * costs a dozen compares, with no cache to miss on a capture of many
+ * addresses.
  */
 #include <arpa/inet.h>
 #include <string.h>
@@ -19,9 +27,16 @@ typedef struct
   bool    v4;       /* given as IPv4 (for printing) */
 } CidrEntry;
 
+/* An inclusive range of IPv4 addresses (host byte order). */
+typedef struct
+{
+  uint32_t lo, hi;
+} V4Range;
+
 struct NatsimCidrSet
 {
   GArray *entries; /* CidrEntry */
+  GArray *v4;      /* V4Range: sorted, disjoint, not adjacent */
 };
 
 void
@@ -42,6 +57,7 @@ natsim_cidr_set_new (void)
   NatsimCidrSet *set = g_new0 (NatsimCidrSet, 1);
 
   set->entries = g_array_new (FALSE, TRUE, sizeof (CidrEntry));
+  set->v4 = g_array_new (FALSE, FALSE, sizeof (V4Range));
   return set;
 }
 
@@ -65,6 +81,7 @@ natsim_cidr_set_free (NatsimCidrSet *set)
   if (set == NULL)
     return;
   g_array_unref (set->entries);
+  g_array_unref (set->v4);
   g_free (set);
 }
 
@@ -78,6 +95,63 @@ prefix_match (const uint8_t *a, const uint8_t *b, guint plen)
   if (rest == 0)
     return true;
   return ((a[whole] ^ b[whole]) & (uint8_t) (0xff << (8 - rest))) == 0;
+}
+
+static int
+v4_range_compare (gconstpointer a, gconstpointer b)
+{
+  const V4Range *x = a, *y = b;
+
+  return (x->lo > y->lo) - (x->lo < y->lo);
+}
+
+/* Rebuilds set->v4 from the entries. */
+static void
+v4_rebuild (NatsimCidrSet *set)
+{
+  uint8_t mapped[16];
+  guint   n = 0;
+
+  natsim_ipv4_to_mapped (0, mapped);
+  g_array_set_size (set->v4, 0);
+  for (guint i = 0; i < set->entries->len; i++)
+    {
+      const CidrEntry *e = &g_array_index (set->entries, CidrEntry, i);
+      V4Range r;
+
+      if (e->plen <= 96)
+        {
+          /* Covers all of ::ffff:0:0/96, or none of it. */
+          if (!prefix_match (mapped, e->addr, e->plen))
+            continue;
+          r.lo = 0;
+          r.hi = UINT32_MAX;
+        }
+      else
+        {
+          guint bits = e->plen - 96; /* 1..32 */
+
+          if (!prefix_match (e->addr, mapped, 96))
+            continue;
+          r.lo = ((uint32_t) e->addr[12] << 24) | ((uint32_t) e->addr[13] << 16)
+                 | ((uint32_t) e->addr[14] << 8) | e->addr[15];
+          r.hi = r.lo | (bits == 32 ? 0 : UINT32_MAX >> bits);
+        }
+      g_array_append_val (set->v4, r);
+    }
+  g_array_sort (set->v4, v4_range_compare);
+  /* Merge in place: ranges that overlap or touch become one. */
+  for (guint i = 0; i < set->v4->len; i++)
+    {
+      V4Range *cur = &g_array_index (set->v4, V4Range, i);
+      V4Range *last = n > 0 ? &g_array_index (set->v4, V4Range, n - 1) : NULL;
+
+      if (last != NULL && (uint64_t) cur->lo <= (uint64_t) last->hi + 1)
+        last->hi = MAX (last->hi, cur->hi);
+      else
+        g_array_index (set->v4, V4Range, n++) = *cur;
+    }
+  g_array_set_size (set->v4, n);
 }
 
 static gboolean
@@ -192,6 +266,7 @@ natsim_cidr_set_add_string (NatsimCidrSet *set, const char *s, GError **error)
       g_array_append_val (parsed, e);
     }
   g_array_append_vals (set->entries, parsed->data, parsed->len);
+  v4_rebuild (set);
   return TRUE;
 }
 
@@ -213,10 +288,25 @@ natsim_cidr_set_contains (const NatsimCidrSet *set, const uint8_t addr[16])
 bool
 natsim_cidr_set_contains_ipv4 (const NatsimCidrSet *set, uint32_t addr)
 {
-  uint8_t mapped[16];
+  const V4Range *r;
+  guint lo = 0, hi;
 
-  natsim_ipv4_to_mapped (addr, mapped);
-  return natsim_cidr_set_contains (set, mapped);
+  g_return_val_if_fail (set != NULL, false);
+
+  /* The last range starting at or below @addr, if any, is the only one
+   * that can hold it. */
+  r = (const V4Range *) (void *) set->v4->data;
+  hi = set->v4->len;
+  while (lo < hi)
+    {
+      guint mid = lo + (hi - lo) / 2;
+
+      if (r[mid].lo <= addr)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  return lo > 0 && addr <= r[lo - 1].hi;
 }
 
 guint

@@ -317,7 +317,20 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
             fuzz_assert (natsim_cidr_set_add_string (again, text, NULL));
             fuzz_assert (natsim_cidr_set_size (again) == natsim_cidr_set_size (set));
             (void) natsim_cidr_set_contains (set, addr);
-            (void) natsim_cidr_set_contains_ipv4 (set, 0x0a000001);
+            /* The IPv4 test (a bisection of ranges) agrees with the scan
+             * of the prefixes, at addresses taken from the input. */
+            for (size_t k = 0; k + 4 <= size; k += 4)
+              {
+                uint32_t a4 = ((uint32_t) data[k] << 24) | ((uint32_t) data[k + 1] << 16)
+                              | ((uint32_t) data[k + 2] << 8) | data[k + 3];
+
+                for (int d = -1; d <= 1; d++)
+                  {
+                    natsim_ipv4_to_mapped (a4 + (uint32_t) d, addr);
+                    fuzz_assert (natsim_cidr_set_contains_ipv4 (set, a4 + (uint32_t) d)
+                                 == natsim_cidr_set_contains (set, addr));
+                  }
+              }
           }
         else
           fuzz_assert (natsim_cidr_set_size (set) == before);

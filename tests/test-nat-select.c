@@ -336,6 +336,75 @@ test_block_timeout_at_limit (void **state)
   harness_free (h);
 }
 
+/* With an active block timeout, new ports come from the active block
+ * only (Junos: "New requests for NAT ports for the subscriber are served
+ * from the active block"); a block that timed out only drains.  When the
+ * active block is returned (its last port freed), the next port comes
+ * from a new block with a new timer, not from the timed-out block that
+ * still holds the subscriber's older ports; without a timeout the held
+ * block serves it. */
+static void
+test_block_timeout_after_return (void **state)
+{
+  for (int with_timeout = 0; with_timeout < 2; with_timeout++)
+    {
+      NatsimNatConfig cfg = pool_config (1, 5000, 5015, NATSIM_SELECT_HASH,
+                                         NATSIM_POOLING_PAIRED);
+      Ep a = ep (IN (1), 1000);
+      Harness *h;
+      guint b1, b2, b3;
+
+      cfg.ports_per_subscriber = 4;
+      cfg.blocks_per_subscriber = 4;
+      cfg.udp_timeout = NATSIM_SEC (60);
+      cfg.block_timeout = with_timeout ? NATSIM_SEC (120) : 0;
+      h = harness_new_full (&cfg, false, 0, 100);
+      /* Flow a stays alive (refreshed every 50 s) and keeps block b1. */
+      b1 = block_of (h, T0, a, 4);
+      assert_int_equal (block_of (h, T0 + NATSIM_SEC (50), a, 4), b1);
+      assert_int_equal (block_of (h, T0 + NATSIM_SEC (100), a, 4), b1);
+      /* At 130 s a second flow; with the timeout it opens block b2, which
+       * is returned when the flow expires at 190 s. */
+      b2 = block_of (h, T0 + NATSIM_SEC (130), ep (IN (1), 1001), 4);
+      assert_int_equal (block_of (h, T0 + NATSIM_SEC (150), a, 4), b1);
+      natsim_nat_advance (h->nat, T0 + NATSIM_SEC (195));
+      assert_int_equal (natsim_nat_blocks_in_use (h->nat, 0), 1);
+      assert_int_equal (block_of (h, T0 + NATSIM_SEC (200), a, 4), b1);
+      b3 = block_of (h, T0 + NATSIM_SEC (210), ep (IN (1), 1002), 4);
+      if (with_timeout)
+        {
+          assert_int_not_equal (b2, b1);
+          assert_int_not_equal (b3, b1);
+          assert_int_equal (natsim_nat_blocks_in_use (h->nat, 0), 2);
+          /* b3's timer started at 210 s: at 320 s it still serves, at
+           * 340 s it has timed out and a new block serves. */
+          assert_int_equal (block_of (h, T0 + NATSIM_SEC (250), a, 4), b1);
+          assert_int_equal (block_of (h, T0 + NATSIM_SEC (260), ep (IN (1), 1002), 4), b3);
+          assert_int_equal (block_of (h, T0 + NATSIM_SEC (300), a, 4), b1);
+          assert_int_equal (block_of (h, T0 + NATSIM_SEC (300), ep (IN (1), 1002), 4), b3);
+          assert_int_equal (block_of (h, T0 + NATSIM_SEC (320), ep (IN (1), 1003), 4), b3);
+          b2 = block_of (h, T0 + NATSIM_SEC (340), ep (IN (1), 1004), 4);
+          assert_int_not_equal (b2, b3);
+          assert_int_not_equal (b2, b1);
+          /* Filled up, the active block gives way to a new block, not to
+           * the free ports of the older ones. */
+          for (guint i = 0; i < 3; i++)
+            assert_int_equal (block_of (h, T0 + NATSIM_SEC (341 + i), ep (IN (1), 1005 + i), 4),
+                              b2);
+          b3 = block_of (h, T0 + NATSIM_SEC (345), ep (IN (1), 1008), 4);
+          assert_int_not_equal (b3, b1);
+          assert_int_not_equal (b3, b2);
+          assert_int_equal (natsim_nat_blocks_in_use (h->nat, 0), 4);
+        }
+      else
+        {
+          assert_int_equal (b2, b1);
+          assert_int_equal (b3, b1);
+        }
+      harness_free (h);
+    }
+}
+
 /* ---------- failure causes ---------- */
 
 static void
@@ -838,6 +907,7 @@ main (void)
     cmocka_unit_test (test_block_release_after_quarantine),
     cmocka_unit_test (test_block_timeout),
     cmocka_unit_test (test_block_timeout_at_limit),
+    cmocka_unit_test (test_block_timeout_after_return),
     cmocka_unit_test (test_failure_causes_engine),
     cmocka_unit_test (test_failure_causes_collected),
     cmocka_unit_test (test_fallbacks_collected),

@@ -108,7 +108,7 @@ binding_expire (NatsimNat *nat, uint32_t idx)
   nat_table_del (&nat->replies, key_endpoint (b->proto, b->addr_idx, b->ext_port),
                  key_remote (b->rem_addr, b->rem_port));
   nat->live--;
-  if (nat->track_hosts)
+  if (nat_host_tracked (nat, b->addr_idx, b->proto, b->ext_port))
     nat_host_ref (nat, b->in_addr, b->addr_idx, -1);
   nat_emit (nat, NATSIM_NAT_EV_BINDING_EXPIRED, b, false, false);
   nat_port_unref (nat, b);

@@ -348,6 +348,62 @@ test_class_ports_warmup (void **state)
   natsim_nat_config_clear (&cfg);
 }
 
+/* Per-class port counts under heavy churn: tens of thousands of
+ * (class, address, protocol, port) references taken and dropped in random
+ * order, several bindings per port, so the collector's port table grows
+ * and deletes from long probe runs; each class's peak must match a plain
+ * array of counts kept beside it. */
+static void
+test_class_ports_churn (void **state)
+{
+  enum { CLASSES = 3, ADDRS = 4, PORTS = 3000, STEPS = 400000 };
+  NatsimNatConfig cfg = config (ADDRS, 10);
+  g_autoptr (NatsimNat) nat = natsim_nat_new (&cfg, NULL);
+  g_autoptr (NatsimCollector) c = natsim_collector_new (nat, CLASSES, ADDRS, 0,
+                                                        NATSIM_SEC (3600), NATSIM_SEC (60));
+  g_autoptr (NatsimRunResult) r = NULL;
+  g_autofree guint8 *refs = g_new0 (guint8, (gsize) CLASSES * ADDRS * 2 * PORTS);
+  guint used[CLASSES][ADDRS][2] = { { { 0 } } };
+  guint peak[CLASSES] = { 0 };
+  GRand *rand = g_rand_new_with_seed (7);
+
+  for (guint step = 0; step < STEPS; step++)
+    {
+      NatsimNatEvent ev = { 0 };
+      guint cls = (guint) g_rand_int_range (rand, 0, CLASSES);
+      guint addr = (guint) g_rand_int_range (rand, 0, ADDRS);
+      guint proto = (guint) g_rand_int_range (rand, 0, 2);
+      /* Ports drift over the run so entries come and go. */
+      guint port = (guint) g_rand_int_range (rand, 0, 1000) + (step / (STEPS / 3)) * 1000;
+      guint8 *ref = &refs[((cls * ADDRS + addr) * 2 + proto) * PORTS + port];
+      bool create = *ref == 0 || (*ref < 6 && g_rand_boolean (rand));
+
+      ev.type = create ? NATSIM_NAT_EV_BINDING_CREATED : NATSIM_NAT_EV_BINDING_EXPIRED;
+      ev.time = NATSIM_MSEC (step);
+      ev.proto = proto == 0 ? NATSIM_PROTO_UDP : NATSIM_PROTO_TCP;
+      ev.cls = (uint16_t) cls;
+      ev.addr_index = addr;
+      ev.ext_port = (uint16_t) (1024 + port);
+      natsim_collector_on_nat_event (&ev, c);
+      if (create)
+        {
+          if ((*ref)++ == 0 && ++used[cls][addr][proto] > peak[cls])
+            peak[cls] = used[cls][addr][proto];
+        }
+      else if (--(*ref) == 0)
+        used[cls][addr][proto]--;
+    }
+  g_rand_free (rand);
+  r = natsim_collector_finish (c);
+  for (guint k = 0; k < CLASSES; k++)
+    {
+      assert_true (peak[k] > 700);
+      assert_int_equal ((int) r->per_class[k].v[NATSIM_STAT_PEAK_PORTS_PER_ADDRESS],
+                        (int) peak[k]);
+    }
+  natsim_nat_config_clear (&cfg);
+}
+
 int
 main (void)
 {
@@ -357,6 +413,7 @@ main (void)
     cmocka_unit_test (test_open_addr_cells),
     cmocka_unit_test (test_class_ports_and_kinds),
     cmocka_unit_test (test_class_ports_warmup),
+    cmocka_unit_test (test_class_ports_churn),
   };
 
   return cmocka_run_group_tests (tests, NULL, NULL);

@@ -78,7 +78,7 @@ record (const char *ini, Harness *ret_h)
   g_autoptr (NatsimScenario) s = load (ini);
   g_autoptr (GError) error = NULL;
   g_autoptr (gsl_rng) nat_rng = natsim_rng_new (1, 0, "nat");
-  g_autoptr (NatsimEventQueue) q = natsim_eventq_new ();
+  g_autoptr (NatsimEventQueue) q = natsim_population_queue_new ();
   g_autoptr (GPtrArray) pops = g_ptr_array_new_with_free_func ((GDestroyNotify) natsim_population_free);
   g_autoptr (GPtrArray) rngs = g_ptr_array_new_with_free_func ((GDestroyNotify) gsl_rng_free);
   g_autofree NatsimPopulationContext *ctxs = g_new0 (NatsimPopulationContext, s->populations->len);
@@ -117,7 +117,7 @@ record (const char *ini, Harness *ret_h)
       NatsimPopulation *p = g_ptr_array_index (pops, i);
       p->klass->start (p);
     }
-  while (natsim_eventq_peek_time (q) < end && natsim_eventq_pop (q, &ev))
+  while (natsim_population_next_event (q, end, &ev))
     {
       NatsimPopulation *p = g_ptr_array_index (pops, ev.aux);
       natsim_nat_advance (ret_h->nat, ev.time);

@@ -351,6 +351,38 @@ test_text (void **state)
 }
 
 
+/* A carrier pool: the text summary lists the 16 busiest addresses and the
+ * range of the others, in report order; report.json keeps them all. */
+static void
+test_text_many_addresses (void **state)
+{
+  g_autoptr (NatsimReport) r = make_report ();
+  g_autofree char *text = NULL;
+  g_autofree char *json = NULL;
+
+  (void) state;
+  for (guint i = 2; i < 40; i++)
+    {
+      NatsimAddressSummary a = { 0 };
+
+      a.address = g_strdup_printf ("198.51.100.%u", i);
+      /* 198.51.100.2..13 are quiet (1 port); 14..39 busy (100 + i). */
+      a.peak_ports = i < 14 ? 1.0 : 100.0 + i;
+      g_array_append_val (r->summary->addresses, a);
+    }
+  text = natsim_report_to_text (r);
+  assert_non_null (strstr (text, "(the 16 busiest of 40 addresses; the other 24 peaked at 1 to"));
+  assert_non_null (strstr (text, "  198.51.100.39 "));
+  assert_non_null (strstr (text, "  198.51.100.24 "));
+  assert_null (strstr (text, "  198.51.100.23 "));
+  assert_null (strstr (text, "  198.51.100.2 "));
+  assert_null (strstr (text, "  203.0.113.2 "));
+  json = natsim_report_to_json (r);
+  assert_non_null (json);
+  assert_non_null (strstr (json, "\"198.51.100.2\""));
+  assert_non_null (strstr (json, "\"203.0.113.2\""));
+}
+
 /* ---- reports for people ---- */
 
 /* @a occurs in @s before @b. */
@@ -994,6 +1026,7 @@ main (void)
     cmocka_unit_test (test_json_without_ci),
     cmocka_unit_test (test_json_numbers),
     cmocka_unit_test (test_text),
+    cmocka_unit_test (test_text_many_addresses),
     cmocka_unit_test (test_markdown),
     cmocka_unit_test (test_html),
     cmocka_unit_test (test_html_escapes_names),

@@ -38,6 +38,21 @@ typedef struct
 /* Creates an empty queue. */
 NatsimEventQueue *natsim_eventq_new (void);
 
+/* Creates an empty queue whose events carry two 32-bit words inline and
+ * cannot be cancelled: 16 bytes per pending event instead of about 52 (no
+ * slot, no id).  Only the _direct push and pop below, natsim_eventq_peek_time
+ * and the size functions apply to it; the order is the same (time, then
+ * FIFO).  For owners of many timers that check staleness themselves. */
+NatsimEventQueue *natsim_eventq_new_direct (void);
+
+/* Schedules (@a, @b) at @time (>= the last popped time) in a direct queue. */
+void natsim_eventq_push_direct (NatsimEventQueue *q, NatsimTime time,
+                                uint32_t a, uint32_t b);
+
+/* Removes the earliest event of a direct queue; false when empty. */
+bool natsim_eventq_pop_direct (NatsimEventQueue *q, NatsimTime *ret_time,
+                               uint32_t *ret_a, uint32_t *ret_b);
+
 /* Frees the queue; NULL-safe. */
 void natsim_eventq_free (NatsimEventQueue *q);
 

@@ -60,6 +60,23 @@ struct NatsimPopulation
   const NatsimPopulationContext *ctx;
 };
 
+/* The events of a simulation's populations: one queue shared by all, an
+ * event carrying the population's kind (below 65536), its class and a
+ * 32-bit datum (an endpoint, call or flow index).  Populations schedule
+ * through natsim_population_schedule() and the driver takes events with
+ * natsim_population_next_event(), so the queue's representation stays in
+ * one place. */
+NatsimEventQueue *natsim_population_queue_new (void);
+
+/* Schedules event @kind with @data of @ctx's population at @t (>= the
+ * time of the event being handled). */
+void natsim_population_schedule (const NatsimPopulationContext *ctx, NatsimTime t,
+                                 uint32_t kind, uint32_t data);
+
+/* Takes the earliest event before @end into @ret (ret->aux: the class,
+ * ret->id: 0); false when none is left before @end. */
+bool natsim_population_next_event (NatsimEventQueue *q, NatsimTime end, NatsimEvent *ret);
+
 /* One long-lived flow of a profile whose binding must survive between its
  * packets (a REGISTER refresh, a keepalive), for configuration checks that
  * need no simulation (src/analysis/checks.c). */

@@ -367,6 +367,28 @@ bool natsim_nat_flow_state (const NatsimNat *nat, uint8_t proto,
                             uint32_t rem_addr, uint16_t rem_port,
                             NatsimFlowState *ret);
 
+/* Where the engine's memory goes, in bytes allocated (capacity: table
+ * slots, array and chunk capacity, not only what is in use).  The main
+ * categories are exact; the small GArrays of subscribers and hosts are
+ * counted at GLib's power-of-two growth.  docs/performance.md "Memory". */
+typedef struct
+{
+  guint64 live_bindings; /* ALIVE bindings */
+  guint64 records;       /* binding records in use: ALIVE, tombstones, held entries */
+  gsize   bindings;      /* binding records (64 bytes each, in chunks of 4096) */
+  gsize   flow_index;    /* the flow table: (proto, inside, remote) -> binding */
+  gsize   inside_index;  /* the inside-endpoint index: endpoint -> its list of bindings */
+  gsize   timers;        /* the private timer queue (16 bytes per pending timer) */
+  gsize   ports;         /* per-port state: 16 bytes per port of each address and
+                          * protocol in use (8 more with a quarantine) */
+  gsize   blocks;        /* port blocks: per-block arrays, subscribers and their index */
+  gsize   hosts;         /* paired pooling without hash: hosts and their index */
+  gsize   fixed;         /* the engine itself: config copies, address states, forwards */
+  gsize   total;         /* the sum of the above */
+} NatsimNatMemory;
+
+void natsim_nat_memory (const NatsimNat *nat, NatsimNatMemory *ret);
+
 /* The NAT's current time (the last advance or packet). */
 NatsimTime natsim_nat_now (const NatsimNat *nat);
 

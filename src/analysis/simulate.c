@@ -139,7 +139,7 @@ replication_run (const NatsimScenario *s, guint replication, FILE *events,
       natsim_narrator_legend (narrator);
     }
   natsim_nat_config_clear (&cfg);
-  queue = natsim_eventq_new ();
+  queue = natsim_population_queue_new ();
   sim.nat = nat;
   sim.collector = collector;
   sim.events = events;
@@ -186,7 +186,7 @@ replication_run (const NatsimScenario *s, guint replication, FILE *events,
       NatsimPopulation *pop = g_ptr_array_index (pops, i);
       pop->klass->start (pop);
     }
-  while (natsim_eventq_peek_time (queue) < end && natsim_eventq_pop (queue, &ev))
+  while (natsim_population_next_event (queue, end, &ev))
     {
       NatsimPopulation *pop = g_ptr_array_index (pops, ev.aux);
 

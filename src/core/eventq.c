@@ -151,6 +151,7 @@ typedef struct
 
 struct NatsimEventQueue
 {
+  bool       direct;        /* entries carry (slot, gen) as the payload */
   NatsimTime base;          /* <= every radix key; > every front key */
   NatsimTime last_popped;   /* monotonicity floor for pushes */
   size_t     live;          /* pending, not cancelled */
@@ -202,7 +203,8 @@ eq_chunk_alloc (NatsimEventQueue *q)
     {
       if (q->nchunks == q->chunk_cap)
         {
-          uint32_t cap = q->chunk_cap ? q->chunk_cap * 2 : 64;
+          /* By half: the chunk pool is most of a big queue's memory. */
+          uint32_t cap = q->chunk_cap ? q->chunk_cap + q->chunk_cap / 2 : 64;
 
           g_assert (cap > q->chunk_cap && cap < EQ_NIL);
           q->chunks = g_renew (EqChunk, q->chunks, cap);
@@ -257,7 +259,8 @@ eq_radix_place (NatsimEventQueue *q, const EqEntry *e)
   if (x == 0)
     {
       /* Popped soon: fetch its slot early. */
-      __builtin_prefetch (&q->slots[e->slot]);
+      if (!q->direct)
+        __builtin_prefetch (&q->slots[e->slot]);
       eq_bucket_append (q, &q->now, e);
       return;
     }
@@ -271,7 +274,7 @@ eq_radix_place (NatsimEventQueue *q, const EqEntry *e)
     }
   /* Within 2^(2 * EQ_DIGIT_BITS) ns of base: popped soon, so fetch its
    * slot early (the one cache miss a pop cannot avoid). */
-  if (level <= 1)
+  if (level <= 1 && !q->direct)
     __builtin_prefetch (&q->slots[e->slot]);
   eq_bucket_append (q, b, e);
 }
@@ -486,7 +489,7 @@ eq_front_pop (NatsimEventQueue *q, EqEntry *ret)
 static inline bool
 eq_entry_is_live (const NatsimEventQueue *q, const EqEntry *e)
 {
-  return q->slots[e->slot].gen == e->gen;
+  return q->direct || q->slots[e->slot].gen == e->gen;
 }
 
 static inline void
@@ -753,6 +756,88 @@ natsim_eventq_free (NatsimEventQueue *q)
   g_free (q);
 }
 
+NatsimEventQueue *
+natsim_eventq_new_direct (void)
+{
+  NatsimEventQueue *q = natsim_eventq_new ();
+
+  q->direct = true;
+  return q;
+}
+
+static void
+eq_insert (NatsimEventQueue *q, const EqEntry *e)
+{
+  NatsimTime time = e->time;
+
+  /* With nothing stored, base may drop back to the monotonicity floor. */
+  if (time < q->base && q->radix_entries == 0 && q->nfront == 0)
+    q->base = q->last_popped;
+  if (time < q->base)
+    {
+      eq_front_push (q, e);
+      if (q->nfront > EQ_REBASE_MIN && q->nfront > q->radix_entries)
+        eq_rebase (q);
+    }
+  else
+    {
+      eq_radix_place (q, e);
+      q->radix_entries++;
+    }
+  q->live++;
+}
+
+void
+natsim_eventq_push_direct (NatsimEventQueue *q, NatsimTime time, uint32_t a, uint32_t b)
+{
+  EqEntry e;
+
+  g_return_if_fail (q != NULL && q->direct);
+  g_return_if_fail (time >= q->last_popped);
+
+  e.time = time;
+  e.slot = a;
+  e.gen = b;
+  eq_insert (q, &e);
+}
+
+/* The earliest stored entry, removed (live or not); false when empty. */
+static bool
+eq_take (NatsimEventQueue *q, EqEntry *e)
+{
+  if (q->nfront > 0)
+    eq_front_pop (q, e);
+  else
+    {
+      if (q->now.head == EQ_NIL)
+        {
+          if (q->radix_entries == 0)
+            return false;
+          eq_radix_advance (q);
+        }
+      eq_now_take (q, e);
+    }
+  return true;
+}
+
+bool
+natsim_eventq_pop_direct (NatsimEventQueue *q, NatsimTime *ret_time, uint32_t *ret_a,
+                          uint32_t *ret_b)
+{
+  EqEntry e;
+
+  g_return_val_if_fail (q != NULL && q->direct, false);
+
+  if (!eq_take (q, &e))
+    return false;
+  *ret_time = e.time;
+  *ret_a = e.slot;
+  *ret_b = e.gen;
+  q->live--;
+  q->last_popped = e.time;
+  return true;
+}
+
 NatsimEventId
 natsim_eventq_push (NatsimEventQueue *q, NatsimTime time, uint32_t kind,
                     uint32_t aux, uint64_t data)
@@ -760,7 +845,7 @@ natsim_eventq_push (NatsimEventQueue *q, NatsimTime time, uint32_t kind,
   EqEntry e;
   uint32_t slot;
 
-  g_return_val_if_fail (q != NULL, 0);
+  g_return_val_if_fail (q != NULL && !q->direct, 0);
   g_return_val_if_fail (time >= q->last_popped, 0);
 
   slot = eq_slot_alloc (q);
@@ -794,7 +879,7 @@ natsim_eventq_pop (NatsimEventQueue *q, NatsimEvent *ret)
 {
   EqEntry e;
 
-  g_return_val_if_fail (q != NULL, false);
+  g_return_val_if_fail (q != NULL && !q->direct, false);
   g_return_val_if_fail (ret != NULL, false);
 
   for (;;)
@@ -862,7 +947,7 @@ natsim_eventq_cancel (NatsimEventQueue *q, NatsimEventId id)
   uint32_t slot = (uint32_t) id;
   uint32_t gen = (uint32_t) (id >> 32);
 
-  g_return_if_fail (q != NULL);
+  g_return_if_fail (q != NULL && !q->direct);
 
   if (slot >= q->nslots || (gen & 1) == 0 || q->slots[slot].gen != gen)
     return;

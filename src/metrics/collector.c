@@ -22,6 +22,31 @@
 
 #include "natsim/metrics.h"
 
+/* One (class, address, protocol, port) with live bindings of the class on
+ * it.  refs 0 marks an empty slot: an entry whose count drops to 0 is
+ * removed at once. */
+typedef struct
+{
+  guint64 key;
+  guint32 refs; /* live bindings of the class on the port */
+  guint32 unused;
+} PortRef;
+
+/* The port references of every class: open addressing with linear probing
+ * and backward-shift deletion (no tombstones), 16 bytes a slot inline,
+ * grown by doubling at 70 % load.  It replaces a GHashTable whose entries
+ * were each a separate allocation (about 70 bytes per port in use, and
+ * long probe chains under g_int64_hash); a run with a million endpoints
+ * holds millions of these. */
+typedef struct
+{
+  PortRef *slots;
+  guint64  mask;  /* capacity - 1, a power of two */
+  guint64  count; /* entries with refs > 0 */
+} PortRefTable;
+
+#define PORT_REFS_INITIAL 1024u
+
 struct NatsimCollector
 {
   NatsimNat  *nat;
@@ -56,7 +81,7 @@ struct NatsimCollector
    * port_refs holds those bindings per (class, address, protocol, port)
    * (one entry per port a class uses, never per packet). */
   guint      *class_ports;   /* [(cls * n_addresses + addr) * 3 + proto] */
-  GHashTable *port_refs;     /* guint64 key -> GUINT_TO_POINTER (bindings) */
+  PortRefTable port_refs;
   GArray     *packets;       /* NatsimPacketRecord until more than the log holds */
 };
 
@@ -64,6 +89,27 @@ static guint
 proto_slot (uint8_t proto)
 {
   return proto == NATSIM_PROTO_UDP ? 0 : proto == NATSIM_PROTO_TCP ? 1 : 2;
+}
+
+static inline guint64
+port_refs_hash (guint64 key)
+{
+  /* splitmix64's finaliser: keys differing in one port or class bit land
+   * far apart. */
+  key ^= key >> 30;
+  key *= G_GUINT64_CONSTANT (0xbf58476d1ce4e5b9);
+  key ^= key >> 27;
+  key *= G_GUINT64_CONSTANT (0x94d049bb133111eb);
+  key ^= key >> 31;
+  return key;
+}
+
+static void
+port_refs_init (PortRefTable *t)
+{
+  t->mask = PORT_REFS_INITIAL - 1;
+  t->count = 0;
+  t->slots = g_new0 (PortRef, PORT_REFS_INITIAL);
 }
 
 /* The first allocation of an open collector's timeline, in buckets. */
@@ -116,7 +162,7 @@ natsim_collector_new (NatsimNat *nat, guint n_classes, guint n_addresses,
   c->counting = warmup == 0;
   init_block_figures (c, c->n_intervals);
   c->class_ports = g_new0 (guint, (gsize) MAX (n_classes, 1) * MAX (n_addresses, 1) * 3);
-  c->port_refs = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  port_refs_init (&c->port_refs);
   c->packets = g_array_new (FALSE, FALSE, sizeof (NatsimPacketRecord));
   return c;
 }
@@ -154,7 +200,7 @@ natsim_collector_new_open (NatsimNat *nat, guint n_classes, guint n_addresses,
   c->counting = true;
   init_block_figures (c, c->cap);
   c->class_ports = g_new0 (guint, (gsize) MAX (n_classes, 1) * MAX (n_addresses, 1) * 3);
-  c->port_refs = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  port_refs_init (&c->port_refs);
   c->packets = g_array_new (FALSE, FALSE, sizeof (NatsimPacketRecord));
   return c;
 }
@@ -178,7 +224,7 @@ natsim_collector_free (NatsimCollector *c)
   g_free (c->tl_block_subs);
   g_free (c->tl_addr_blocks);
   g_free (c->class_ports);
-  g_clear_pointer (&c->port_refs, g_hash_table_unref);
+  g_clear_pointer (&c->port_refs.slots, g_free);
   g_clear_pointer (&c->packets, g_array_unref);
   g_free (c);
 }
@@ -393,13 +439,58 @@ update_block_peaks (NatsimCollector *c, guint a)
     c->totals.v[NATSIM_STAT_PEAK_BLOCK_SUBSCRIBERS] = subs;
 }
 
-/* One (class, address, protocol, port) in port_refs: the key first, so
- * that g_int64_hash() and g_int64_equal() read it. */
-typedef struct
+/* The slot of @key in @t: its entry, or the empty slot where it goes. */
+static inline guint64
+port_refs_find (const PortRefTable *t, guint64 key)
 {
-  guint64 key;
-  guint   refs; /* live bindings of the class on the port */
-} PortRef;
+  guint64 i = port_refs_hash (key) & t->mask;
+
+  while (t->slots[i].refs != 0 && t->slots[i].key != key)
+    i = (i + 1) & t->mask;
+  return i;
+}
+
+static void
+port_refs_grow (PortRefTable *t)
+{
+  PortRef *old = t->slots;
+  guint64 old_size = t->mask + 1;
+
+  t->mask = old_size * 2 - 1;
+  t->slots = g_new0 (PortRef, t->mask + 1);
+  for (guint64 j = 0; j < old_size; j++)
+    if (old[j].refs != 0)
+      t->slots[port_refs_find (t, old[j].key)] = old[j];
+  g_free (old);
+}
+
+/* Empties slot @i, moving later members of its probe run back into the
+ * hole unless their home slot lies cyclically in (hole, j]. */
+static void
+port_refs_remove_at (PortRefTable *t, guint64 i)
+{
+  guint64 j = i;
+
+  t->count--;
+  for (;;)
+    {
+      guint64 home;
+
+      t->slots[i].refs = 0;
+      for (;;)
+        {
+          j = (j + 1) & t->mask;
+          if (t->slots[j].refs == 0)
+            return;
+          home = port_refs_hash (t->slots[j].key) & t->mask;
+          if (i <= j ? (i < home && home <= j) : (i < home || home <= j))
+            continue;
+          break;
+        }
+      t->slots[i] = t->slots[j];
+      i = j;
+    }
+}
 
 /* A live binding of class @cls took (@delta 1) or left (-1) its external
  * port: the class's count of ports on that address moves when it is the
@@ -407,8 +498,9 @@ typedef struct
 static void
 class_port_ref (NatsimCollector *c, const NatsimNatEvent *ev, int delta)
 {
+  PortRefTable *t = &c->port_refs;
   guint64 key;
-  PortRef *ref;
+  guint64 i;
   guint slot;
 
   if (ev->cls >= c->n_classes || ev->addr_index >= c->n_addresses)
@@ -417,32 +509,36 @@ class_port_ref (NatsimCollector *c, const NatsimNatEvent *ev, int delta)
    * (below NATSIM_NAT_MAX_ADDRESSES) above them. */
   key = (guint64) ev->addr_index << 34 | (guint64) proto_slot (ev->proto) << 32
         | (guint64) ev->ext_port << 16 | ev->cls;
-  ref = g_hash_table_lookup (c->port_refs, &key);
+  i = port_refs_find (t, key);
   slot = ((guint) ev->cls * c->n_addresses + ev->addr_index) * 3 + proto_slot (ev->proto);
   if (delta > 0)
     {
       double n;
 
-      if (ref != NULL)
+      if (t->slots[i].refs != 0)
         {
-          ref->refs++;
+          t->slots[i].refs++;
           return;
         }
-      ref = g_new (PortRef, 1);
-      ref->key = key;
-      ref->refs = 1;
-      g_hash_table_insert (c->port_refs, ref, ref);
+      if ((t->count + 1) * 10 > (t->mask + 1) * 7)
+        {
+          port_refs_grow (t);
+          i = port_refs_find (t, key);
+        }
+      t->slots[i].key = key;
+      t->slots[i].refs = 1;
+      t->count++;
       n = (double) ++c->class_ports[slot];
       if (c->counting && in_window (c, ev->time)
           && n > c->per_class[ev->cls].v[NATSIM_STAT_PEAK_PORTS_PER_ADDRESS])
         c->per_class[ev->cls].v[NATSIM_STAT_PEAK_PORTS_PER_ADDRESS] = n;
       return;
     }
-  if (ref == NULL)
+  if (t->slots[i].refs == 0)
     return;
-  if (--ref->refs == 0)
+  if (--t->slots[i].refs == 0)
     {
-      g_hash_table_remove (c->port_refs, &key);
+      port_refs_remove_at (t, i);
       c->class_ports[slot]--;
     }
 }

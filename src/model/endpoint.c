@@ -198,12 +198,12 @@ draw_range (EndpointPopulation *e, NatsimTime lo, NatsimTime hi)
 }
 
 static void
-schedule (EndpointPopulation *e, NatsimTime t, uint32_t kind, uint64_t data)
+schedule (EndpointPopulation *e, NatsimTime t, uint32_t kind, uint32_t data)
 {
   const NatsimPopulationContext *ctx = e->parent.ctx;
 
   if (t < ctx->end)
-    natsim_eventq_push (ctx->queue, t, kind, ctx->cls, data);
+    natsim_population_schedule (ctx, t, kind, data);
 }
 
 /* The flow state of a flow of endpoint @i; true if its mapping is dead
@@ -714,7 +714,7 @@ start_call (EndpointPopulation *e, guint i, NatsimTime now)
   stun_check (e, i, now, c->video);
   if (!direct && c->audio != 0)
     schedule (e, now, EV_MEDIA, id);
-  natsim_eventq_push (e->parent.ctx->queue, c->end, EV_CALL_END, e->parent.ctx->cls, id);
+  natsim_population_schedule (e->parent.ctx, c->end, EV_CALL_END, id);
 }
 
 static void

@@ -160,7 +160,7 @@ flow_schedule (GenericPopulation *g, uint32_t id, NatsimTime t, GenericEvent kin
   Flow *f = &g_array_index (g->flows, Flow, id);
 
   f->pending++;
-  natsim_eventq_push (g->parent.ctx->queue, t, kind, g->parent.ctx->cls, id);
+  natsim_population_schedule (g->parent.ctx, t, kind, id);
 }
 
 static void
@@ -242,7 +242,7 @@ schedule_next_arrival (GenericPopulation *g, NatsimTime now)
     t = natsim_time_add (now, natsim_time_from_sec (gsl_ran_exponential (ctx->rng, 1.0 / g->rate)));
   if (t >= ctx->end)
     return;
-  natsim_eventq_push (ctx->queue, t, EV_ARRIVAL, ctx->cls, 0);
+  natsim_population_schedule (ctx, t, EV_ARRIVAL, 0);
 }
 
 static void

@@ -42,3 +42,22 @@ natsim_population_free (NatsimPopulation *pop)
   if (pop != NULL)
     pop->klass->free (pop);
 }
+
+NatsimEventQueue *
+natsim_population_queue_new (void)
+{
+  return natsim_eventq_new ();
+}
+
+void
+natsim_population_schedule (const NatsimPopulationContext *ctx, NatsimTime t, uint32_t kind,
+                            uint32_t data)
+{
+  natsim_eventq_push (ctx->queue, t, kind, ctx->cls, data);
+}
+
+bool
+natsim_population_next_event (NatsimEventQueue *q, NatsimTime end, NatsimEvent *ret)
+{
+  return natsim_eventq_peek_time (q) < end && natsim_eventq_pop (q, ret);
+}

@@ -21,9 +21,12 @@ port_free (NatsimNat *nat, uint32_t addr_idx, uint8_t proto, uint16_t port,
   if (ps->refs == 0)
     {
       /* RFC 6888 REQ-8: quarantine before another endpoint gets it. */
-      if (nat->cfg.quarantine > 0 && !same_owner && ps->released != 0 &&
-          nat->now < natsim_time_add (ps->released, nat->cfg.quarantine))
-        return false;
+      if (nat->cfg.quarantine > 0 && !same_owner)
+        {
+          NatsimTime released = nat->addrs[addr_idx].released[proto_idx (proto)][port - nat->cfg.port_lo];
+          if (released != 0 && nat->now < natsim_time_add (released, nat->cfg.quarantine))
+            return false;
+        }
       return true;
     }
   if (nat->cfg.port_reuse == NATSIM_REUSE_EXCLUSIVE)
@@ -33,9 +36,7 @@ port_free (NatsimNat *nat, uint32_t addr_idx, uint8_t proto, uint16_t port,
       if (!reuse || !same_owner)
         return false;
     }
-  return nat_table_get (&nat->replies,
-                        key_endpoint (proto, addr_idx, port),
-                        key_remote (rem_addr, rem_port)) == NAT_TABLE_NONE;
+  return nat_reply_get (nat, proto, addr_idx, port, rem_addr, rem_port) == NONE;
 }
 
 static inline bool
@@ -117,16 +118,19 @@ search_in (NatsimNat *nat, uint32_t addr_idx, uint8_t proto, uint32_t lo,
   return scan_range (nat, addr_idx, proto, lo, hi, start, in_addr, in_port, rem_addr, rem_port);
 }
 
-/* A live binding of inside entry @e whose external endpoint a new binding
- * toward (rem_addr, rem_port) may reuse under the mapping rule. */
+/* A live binding of the inside endpoint (its list from @head) whose
+ * external endpoint a new binding toward (rem_addr, rem_port) may reuse
+ * under the mapping rule. */
 static Binding *
-mapping_candidate (NatsimNat *nat, uint32_t e_idx, uint32_t rem_addr)
+mapping_candidate (NatsimNat *nat, uint32_t head, uint32_t rem_addr)
 {
-  if (e_idx == NONE || nat->cfg.mapping == NATSIM_MAPPING_APDM)
+  if (head == NONE || nat->cfg.mapping == NATSIM_MAPPING_APDM)
     return NULL;
-  for (uint32_t i = inside (nat, e_idx)->alive; i != NONE; i = binding (nat, i)->next)
+  for (uint32_t i = head; i != NONE; i = binding (nat, i)->next)
     {
       Binding *c = binding (nat, i);
+      if (c->status != B_ALIVE)
+        continue;
       if (nat->cfg.mapping == NATSIM_MAPPING_EIM || c->rem_addr == rem_addr)
         return c;
     }
@@ -154,7 +158,7 @@ try_fixed_ports (NatsimNat *nat, const NatsimPacket *pkt, const Binding *cand,
   if (linux_order && preserve_ok &&
       port_free (nat, addr_idx, proto, in_port, in_addr, in_port, rem_addr, rem_port, false))
     return in_port;
-  if (cand != NULL && cand->addr_idx == addr_idx &&
+  if (cand != NULL && b_addr (cand) == addr_idx &&
       (sub == NULL || nat_in_blocks (nat, sub, cand->ext_port)) &&
       port_free (nat, addr_idx, proto, cand->ext_port, in_addr, in_port, rem_addr, rem_port, true))
     return cand->ext_port;
@@ -246,7 +250,7 @@ static bool
 allocate_dynamic (NatsimNat *nat, const NatsimPacket *pkt, const Binding *cand,
                   uint32_t *ret_addr_idx, uint16_t *ret_port, uint8_t *cause)
 {
-  uint32_t pinned = cand != NULL ? cand->addr_idx : NONE, first = NONE, a;
+  uint32_t pinned = cand != NULL ? b_addr (cand) : NONE, first = NONE, a;
   bool only = false;
   AddrIter it;
 
@@ -289,7 +293,7 @@ new_subscriber (NatsimNat *nat, const NatsimPacket *pkt, const Binding *cand,
   Subscriber *sub;
   AddrIter it;
 
-  nat_select_begin (nat, &it, pkt, cand != NULL ? cand->addr_idx : NONE, false, true);
+  nat_select_begin (nat, &it, pkt, cand != NULL ? b_addr (cand) : NONE, false, true);
   while ((a = nat_select_next (nat, &it)) != NONE)
     {
       if (first == NONE)
@@ -401,10 +405,10 @@ allocate_deterministic (NatsimNat *nat, const NatsimPacket *pkt, const Binding *
  * (*ret_addr_idx is then the address that was tried first, *ret_cause
  * why it failed). */
 bool
-nat_allocate (NatsimNat *nat, const NatsimPacket *pkt, uint32_t e_idx,
+nat_allocate (NatsimNat *nat, const NatsimPacket *pkt, uint32_t head,
               uint32_t *ret_addr_idx, uint16_t *ret_port, uint8_t *ret_cause)
 {
-  Binding *cand = mapping_candidate (nat, e_idx, pkt->dst_addr);
+  Binding *cand = mapping_candidate (nat, head, pkt->dst_addr);
 
   *ret_cause = NATSIM_FAIL_NO_FREE_PORT;
   if (nat->cfg.deterministic)

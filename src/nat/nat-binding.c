@@ -5,7 +5,9 @@
  * FAILED (a tombstone of a flow whose allocation failed) or HELD (Linux:
  * an unsolicited inbound datagram to an expired mapping, holding the old
  * external port toward that remote).  Records are recycled through a free
- * list; nat_binding_init is the one place that fills one in.
+ * list; nat_binding_init is the one place that fills one in.  An inside
+ * endpoint's records form one list headed from the inside index, and an
+ * external port's ALIVE and HELD records one list headed from its PortState.
  */
 #include <string.h>
 
@@ -35,7 +37,7 @@ nat_emit_full (NatsimNat *nat, NatsimNatEventType type, const Binding *b,
   ev.in_port = b->in_port;
   ev.rem_addr = b->rem_addr;
   ev.rem_port = b->rem_port;
-  ev.addr_index = b->addr_idx;
+  ev.addr_index = b_addr (b);
   ev.ext_addr = b->addr_idx < nat->cfg.n_addresses ? nat->cfg.addresses[b->addr_idx] : 0;
   ev.ext_port = b->ext_port;
   ev.rebinding = rebinding;
@@ -71,20 +73,30 @@ nat_binding_alloc (NatsimNat *nat)
     {
       idx = nat->free_binding;
       nat->free_binding = binding (nat, idx)->next;
+      nat->n_free--;
     }
   else
     {
-      idx = nat->bindings->len;
-      g_array_set_size (nat->bindings, idx + 1);
+      idx = nat->n_bindings;
+      g_assert (idx < NONE - 1);
+      if ((idx & (BINDING_CHUNK - 1)) == 0)
+        {
+          if (nat->n_chunks == nat->chunks_cap)
+            {
+              nat->chunks_cap = nat->chunks_cap ? nat->chunks_cap * 2 : 16;
+              nat->chunks = g_renew (Binding *, nat->chunks, nat->chunks_cap);
+            }
+          nat->chunks[nat->n_chunks++] = g_new (Binding, BINDING_CHUNK);
+        }
+      nat->n_bindings++;
       binding (nat, idx)->generation = 0;
     }
   b = binding (nat, idx);
   gen = b->generation + 1;
   memset (b, 0, sizeof *b);
   b->generation = gen;
-  b->inside = NONE;
   b->prev = b->next = NONE;
-  b->addr_idx = NONE;
+  b->addr_idx = NO_ADDR;
   return idx;
 }
 
@@ -102,9 +114,10 @@ nat_binding_init (NatsimNat *nat, Binding *b, BindingStatus status,
   b->cls = f->cls;
   b->endpoint = f->endpoint;
   b->status = (uint8_t) status;
-  b->addr_idx = addr_idx;
+  g_assert (addr_idx == NONE || addr_idx < NO_ADDR);
+  b->addr_idx = addr_idx == NONE ? NO_ADDR : (uint16_t) addr_idx;
   b->ext_port = ext_port;
-  b->created = nat->now;
+  b->t0 = nat->now;
 }
 
 void
@@ -116,81 +129,138 @@ nat_binding_release (NatsimNat *nat, uint32_t idx)
   b->generation++;
   b->next = nat->free_binding;
   nat->free_binding = idx;
+  nat->n_free++;
+}
+
+/* Table callbacks: the flow table's key is the binding's (proto, inside
+ * endpoint, remote), the inside index's the first binding's (proto, inside
+ * endpoint). */
+bool
+nat_binding_eq_flow (const void *ctx, uint32_t idx, uint64_t k1, uint64_t k2)
+{
+  const NatsimNat *nat = ctx;
+  const Binding *b = binding_c (nat, idx);
+
+  return key_endpoint (b->proto, b->in_addr, b->in_port) == k1 &&
+         key_remote (b->rem_addr, b->rem_port) == k2;
+}
+
+bool
+nat_binding_eq_inside (const void *ctx, uint32_t idx, uint64_t k1, uint64_t k2)
+{
+  const NatsimNat *nat = ctx;
+  const Binding *b = binding_c (nat, idx);
+
+  return key_endpoint (b->proto, b->in_addr, b->in_port) == k1 && k2 == 0;
 }
 
 uint32_t
-nat_inside_get (NatsimNat *nat, uint8_t proto, uint32_t addr, uint16_t port, bool create)
+nat_inside_head (const NatsimNat *nat, uint8_t proto, uint32_t addr, uint16_t port)
 {
-  uint64_t k = key_endpoint (proto, addr, port);
-  uint32_t idx = nat_table_get (&nat->inside_index, k, 0);
-  InsideEntry *e;
+  uint32_t idx = nat_table_get (&nat->inside_index, key_endpoint (proto, addr, port), 0);
 
-  if (idx != NAT_TABLE_NONE || !create)
-    return idx == NAT_TABLE_NONE ? NONE : idx;
-  if (nat->free_insides->len > 0)
-    {
-      idx = g_array_index (nat->free_insides, uint32_t, nat->free_insides->len - 1);
-      g_array_set_size (nat->free_insides, nat->free_insides->len - 1);
-    }
-  else
-    {
-      idx = nat->insides->len;
-      g_array_set_size (nat->insides, idx + 1);
-    }
-  e = inside (nat, idx);
-  e->in_addr = addr;
-  e->in_port = port;
-  e->proto = proto;
-  e->alive = e->dead = NONE;
-  e->n = 0;
-  nat_table_put (&nat->inside_index, k, 0, idx);
-  return idx;
+  return idx == NAT_TABLE_NONE ? NONE : idx;
 }
 
+/* Does the list from @head hold an ALIVE binding? */
+bool
+nat_inside_has_alive (NatsimNat *nat, uint32_t head)
+{
+  for (uint32_t i = head; i != NONE; i = binding (nat, i)->next)
+    if (binding (nat, i)->status == B_ALIVE)
+      return true;
+  return false;
+}
+
+/* Puts @idx at the head of its inside endpoint's list. */
 void
-nat_list_remove (NatsimNat *nat, uint32_t *head, uint32_t idx)
+nat_inside_push (NatsimNat *nat, uint32_t idx)
+{
+  Binding *b = binding (nat, idx);
+  uint64_t k = key_endpoint (b->proto, b->in_addr, b->in_port);
+  uint32_t head = nat_table_get (&nat->inside_index, k, 0);
+
+  g_assert (!b->listed);
+  b->prev = NONE;
+  b->next = head == NAT_TABLE_NONE ? NONE : head;
+  if (head != NAT_TABLE_NONE)
+    binding (nat, head)->prev = idx;
+  b->listed = 1;
+  nat_table_put (&nat->inside_index, k, 0, idx);
+}
+
+/* Takes a binding out of its inside endpoint's list (if it is in one);
+ * the endpoint leaves the index with its last binding. */
+void
+nat_inside_detach (NatsimNat *nat, uint32_t idx)
 {
   Binding *b = binding (nat, idx);
 
+  if (!b->listed)
+    return;
   if (b->prev != NONE)
     binding (nat, b->prev)->next = b->next;
   else
-    *head = b->next;
+    {
+      uint64_t k = key_endpoint (b->proto, b->in_addr, b->in_port);
+      if (b->next == NONE)
+        nat_table_del (&nat->inside_index, k, 0);
+      else
+        nat_table_put (&nat->inside_index, k, 0, b->next);
+    }
   if (b->next != NONE)
     binding (nat, b->next)->prev = b->prev;
   b->prev = b->next = NONE;
+  b->listed = 0;
 }
 
-void
-nat_list_push (NatsimNat *nat, uint32_t *head, uint32_t idx)
+/* ---------- per external port: the bindings on it ---------- */
+
+uint32_t
+nat_reply_get (const NatsimNat *nat, uint8_t proto, uint32_t addr_idx, uint16_t port,
+               uint32_t rem_addr, uint16_t rem_port)
 {
-  Binding *b = binding (nat, idx);
+  const PortState *ports = nat->addrs[addr_idx].ports[proto_idx (proto)];
 
-  b->prev = NONE;
-  b->next = *head;
-  if (*head != NONE)
-    binding (nat, *head)->prev = idx;
-  *head = idx;
-}
-
-/* Detaches a binding from its inside entry, dropping the entry when empty. */
-void
-nat_inside_detach (NatsimNat *nat, uint32_t idx, bool from_alive)
-{
-  Binding *b = binding (nat, idx);
-  uint32_t e_idx = b->inside;
-  InsideEntry *e;
-
-  if (e_idx == NONE)
-    return;
-  e = inside (nat, e_idx);
-  nat_list_remove (nat, from_alive ? &e->alive : &e->dead, idx);
-  b->inside = NONE;
-  if (--e->n == 0)
+  if (ports == NULL)
+    return NONE;
+  for (uint32_t i = ports[port - nat->cfg.port_lo].head; i != 0;)
     {
-      nat_table_del (&nat->inside_index, key_endpoint (e->proto, e->in_addr, e->in_port), 0);
-      g_array_append_val (nat->free_insides, e_idx);
+      const Binding *b = binding_c (nat, i - 1);
+      if (b->rem_addr == rem_addr && b->rem_port == rem_port && b->proto == proto)
+        return i - 1;
+      i = b->pnext;
     }
+  return NONE;
+}
+
+void
+nat_reply_add (NatsimNat *nat, uint32_t idx)
+{
+  Binding *b = binding (nat, idx);
+  PortState *ps = port_state (nat, b->addr_idx, b->proto, b->ext_port);
+
+  /* The callers checked that the 5-tuple is unused. */
+  g_assert (nat_reply_get (nat, b->proto, b->addr_idx, b->ext_port, b->rem_addr,
+                           b->rem_port) == NONE);
+  b->pnext = ps->head;
+  ps->head = idx + 1;
+}
+
+void
+nat_reply_del (NatsimNat *nat, uint32_t idx)
+{
+  Binding *b = binding (nat, idx);
+  PortState *ps = port_state (nat, b->addr_idx, b->proto, b->ext_port);
+  uint32_t *link = &ps->head;
+
+  while (*link != idx + 1)
+    {
+      g_assert (*link != 0);
+      link = &binding (nat, *link - 1)->pnext;
+    }
+  *link = b->pnext;
+  b->pnext = 0;
 }
 
 uint32_t
@@ -198,11 +268,9 @@ nat_binding_create (NatsimNat *nat, const NatsimPacket *pkt, const NatFlow *f,
                     uint32_t addr_idx, uint16_t ext_port, bool rebinding, bool inbound)
 {
   uint32_t idx = nat_binding_alloc (nat);
-  uint32_t e_idx = nat_inside_get (nat, f->proto, f->in_addr, f->in_port, true);
   Binding *b = binding (nat, idx);
 
   nat_binding_init (nat, b, B_ALIVE, f, addr_idx, ext_port);
-  b->inside = e_idx;
   if (b->proto == NATSIM_PROTO_TCP)
     {
       /* Linux loose tracking (nf_conntrack_tcp_loose): a connection seen
@@ -214,12 +282,11 @@ nat_binding_create (NatsimNat *nat, const NatsimPacket *pkt, const NatFlow *f,
       else
         b->tcp = TCP_ESTABLISHED;
     }
-  nat_list_push (nat, &inside (nat, e_idx)->alive, idx);
-  inside (nat, e_idx)->n++;
+  nat_inside_push (nat, idx);
   nat_table_put (&nat->flows, key_endpoint (f->proto, f->in_addr, f->in_port),
                  key_remote (f->rem_addr, f->rem_port), idx);
-  nat_table_put (&nat->replies, key_endpoint (f->proto, addr_idx, ext_port),
-                 key_remote (f->rem_addr, f->rem_port), idx);
+  nat_reply_add (nat, idx);
+  b = binding (nat, idx);
   nat_port_ref (nat, b);
   nat->live++;
   if (nat_host_tracked (nat, addr_idx, f->proto, ext_port))
@@ -236,6 +303,6 @@ nat_binding_create (NatsimNat *nat, const NatsimPacket *pkt, const NatFlow *f,
 void
 nat_tombstone_replace (NatsimNat *nat, uint32_t idx)
 {
-  nat_inside_detach (nat, idx, false);
+  nat_inside_detach (nat, idx);
   nat_binding_release (nat, idx);
 }

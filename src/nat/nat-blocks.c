@@ -1,8 +1,9 @@
 /* natsim NAT engine: port reference counts and port blocks.
  *
- * ports: per (address, protocol) a dense array of PortState (reference
- * count, last owner, release time), allocated on first use: about 1.5 MB
- * per address and protocol for the full range.  With ports_per_subscriber
+ * ports: per (address, protocol) a dense array of PortState (its bindings,
+ * reference count, last owner), allocated on first use: 16 bytes a port,
+ * about 1 MB per address and protocol for the full range, and with a
+ * quarantine 8 more bytes a port for the release time.  With ports_per_subscriber
  * > 0 (RFC 6888 REQ-4, RFC 7422) each address is cut into blocks that
  * subscribers (inside addresses) take and return.
  */
@@ -228,7 +229,7 @@ block_port_changed (NatsimNat *nat, uint32_t addr_idx, uint16_t port, int delta)
   if (nat->cfg.quarantine > 0)
     {
       a->block_free_at[blk] = natsim_time_add (nat->now, nat->cfg.quarantine);
-      natsim_eventq_push (nat->timers, a->block_free_at[blk], TIMER_BLOCK, addr_idx, blk);
+      natsim_eventq_push_direct (nat->timers, a->block_free_at[blk], addr_idx | TIMER_BLOCK_BIT, blk);
       return;
     }
   block_release (nat, addr_idx, blk);
@@ -260,7 +261,8 @@ nat_port_unref (NatsimNat *nat, Binding *b)
   g_assert (ps->refs > 0);
   if (--ps->refs == 0)
     {
-      ps->released = nat->now;
+      if (nat->cfg.quarantine > 0)
+        nat->addrs[b->addr_idx].released[proto_idx (b->proto)][b->ext_port - nat->cfg.port_lo] = nat->now;
       nat->addrs[b->addr_idx].in_use[proto_idx (b->proto)]--;
       nat_emit (nat, NATSIM_NAT_EV_PORT_RELEASED, b, false, false);
       block_port_changed (nat, b->addr_idx, b->ext_port, -1);

@@ -5,13 +5,14 @@
  * this file.  Tables used here:
  *  - flows:   (proto, inside ip:port, remote ip:port) -> binding, ALIVE,
  *             DEAD or FAILED.
- *  - replies: (proto, address index, external port, remote ip:port) ->
- *             binding, ALIVE or HELD: the "is this 5-tuple used" check of
- *             per-destination port reuse (nf_nat_used_tuple).
- *  - insides: (proto, inside ip:port) -> InsideEntry, heading two lists of
- *             that endpoint's bindings (alive, remembered), for mapping
- *             reuse (EIM/ADM) and filtering (EIF/ADF).  Walking them is
- *             O(bindings of one inside endpoint), which is small for
+ *  - per external port (PortState.head): its ALIVE and HELD bindings,
+ *             for the "is this 5-tuple used" check of per-destination
+ *             port reuse (nf_nat_used_tuple): a walk of that port's
+ *             bindings, usually none or one.
+ *  - inside_index: (proto, inside ip:port) -> the head of that endpoint's
+ *             list of bindings (alive and remembered, newest first), for
+ *             mapping reuse (EIM/ADM) and filtering (EIF/ADF).  Walking it
+ *             is O(bindings of one inside endpoint), which is small for
  *             clients; a server-like inside endpoint with thousands of
  *             remotes pays for it.
  */
@@ -35,7 +36,6 @@ alloc_failed (NatsimNat *nat, const NatsimPacket *pkt, uint32_t addr_idx, uint8_
               uint32_t old_addr, uint16_t old_port, NatsimTime old_died)
 {
   uint32_t t = nat_binding_alloc (nat);
-  uint32_t e;
   Binding *b;
   NatFlow f;
 
@@ -51,13 +51,10 @@ alloc_failed (NatsimNat *nat, const NatsimPacket *pkt, uint32_t addr_idx, uint8_
       nat_binding_release (nat, t);
       return NATSIM_VERDICT_ALLOC_FAILED;
     }
-  e = nat_inside_get (nat, pkt->proto, pkt->src_addr, pkt->src_port, true);
   b = binding (nat, t);
   nat_binding_init (nat, b, B_FAILED, &f, old_addr, old_port);
-  b->died = old_died;
-  b->inside = e;
-  nat_list_push (nat, &inside (nat, e)->dead, t);
-  inside (nat, e)->n++;
+  b->t0 = old_died;
+  nat_inside_push (nat, t);
   nat_table_put (&nat->flows, key_endpoint (f.proto, f.in_addr, f.in_port),
                  key_remote (f.rem_addr, f.rem_port), t);
   nat_timer_start (nat, t, natsim_time_add (nat->now, nat->cfg.tombstone));
@@ -78,8 +75,7 @@ forward_out (NatsimNat *nat, const NatsimPacket *pkt, uint32_t *ret_addr_idx, ui
     return false;
   a = nat->fwd_addr_idx[fw];
   p = nat->cfg.forwards[fw].ext_port;
-  if (nat_table_get (&nat->replies, key_endpoint (pkt->proto, a, p),
-                     key_remote (pkt->dst_addr, pkt->dst_port)) != NAT_TABLE_NONE)
+  if (nat_reply_get (nat, pkt->proto, a, p, pkt->dst_addr, pkt->dst_port) != NONE)
     return false;
   *ret_addr_idx = a;
   *ret_port = p;
@@ -110,15 +106,15 @@ process_out (NatsimNat *nat, const NatsimPacket *pkt, NatsimNatResult *res)
       /* A tombstone: the flow had a binding if it knows its external
        * endpoint (a FAILED tombstone inherits the one before it). */
       Binding *t = binding (nat, idx);
-      rebinding = t->addr_idx != NONE;
-      old_addr = t->addr_idx;
+      rebinding = b_addr (t) != NONE;
+      old_addr = b_addr (t);
       old_port = t->ext_port;
-      old_died = t->died;
+      old_died = t->t0;
       nat_tombstone_replace (nat, idx);
       nat_table_del (&nat->flows, k1, k2);
     }
 
-  e_idx = nat_inside_get (nat, pkt->proto, pkt->src_addr, pkt->src_port, false);
+  e_idx = nat_inside_head (nat, pkt->proto, pkt->src_addr, pkt->src_port);
   if (!forward_out (nat, pkt, &addr_idx, &port) &&
       !nat_allocate (nat, pkt, e_idx, &addr_idx, &port, &cause))
     return alloc_failed (nat, pkt, addr_idx, cause, old_addr, old_port, old_died);
@@ -144,24 +140,24 @@ filter_accepts (const NatsimNat *nat, const Binding *c, uint32_t rem_addr, uint1
 }
 
 /* Inbound step 2-3: another binding of the inside endpoint is alive; the
- * filtering rule decides (RFC 4787 REQ-8).  @idx is the flow's tombstone
- * or NAT_TABLE_NONE. */
+ * filtering rule decides (RFC 4787 REQ-8).  @head starts the endpoint's
+ * list; @idx is the flow's tombstone or NAT_TABLE_NONE. */
 static NatsimVerdict
 inbound_filter (NatsimNat *nat, const NatsimPacket *pkt, const NatFlow *f,
-                uint32_t e_idx, uint32_t idx, NatsimNatResult *res)
+                uint32_t head, uint32_t idx, NatsimNatResult *res)
 {
   uint64_t k2 = key_remote (f->rem_addr, f->rem_port);
 
-  for (uint32_t i = inside (nat, e_idx)->alive; i != NONE; i = binding (nat, i)->next)
+  for (uint32_t i = head; i != NONE; i = binding (nat, i)->next)
     {
       Binding *c = binding (nat, i);
       uint32_t a;
       uint16_t p;
 
-      if (!filter_accepts (nat, c, f->rem_addr, f->rem_port))
+      if (c->status != B_ALIVE || !filter_accepts (nat, c, f->rem_addr, f->rem_port))
         continue;
-      if (nat_table_get (&nat->replies, key_endpoint (c->proto, c->addr_idx, c->ext_port),
-                         k2) != NAT_TABLE_NONE)
+      if (nat_reply_get (nat, c->proto, c->addr_idx, c->ext_port, f->rem_addr,
+                         f->rem_port) != NONE)
         continue; /* that 5-tuple belongs to someone else */
       a = c->addr_idx;
       p = c->ext_port;
@@ -184,13 +180,11 @@ inbound_filter (NatsimNat *nat, const NatsimPacket *pkt, const NatFlow *f,
 static void
 hold_port (NatsimNat *nat, const NatFlow *f, uint32_t addr_idx, uint16_t ext_port)
 {
-  uint64_t rk1 = key_endpoint (f->proto, addr_idx, ext_port);
-  uint64_t k2 = key_remote (f->rem_addr, f->rem_port);
-  uint32_t h = nat_table_get (&nat->replies, rk1, k2);
+  uint32_t h = nat_reply_get (nat, f->proto, addr_idx, ext_port, f->rem_addr, f->rem_port);
   Binding *b;
   NatFlow held = *f;
 
-  if (h != NAT_TABLE_NONE)
+  if (h != NONE)
     {
       if (binding (nat, h)->status == B_HELD)
         nat_set_expiry (nat, h, natsim_time_add (nat->now, nat->cfg.udp_timeout));
@@ -203,7 +197,8 @@ hold_port (NatsimNat *nat, const NatFlow *f, uint32_t addr_idx, uint16_t ext_por
   h = nat_binding_alloc (nat);
   b = binding (nat, h);
   nat_binding_init (nat, b, B_HELD, &held, addr_idx, ext_port);
-  nat_table_put (&nat->replies, rk1, k2, h);
+  nat_reply_add (nat, h);
+  b = binding (nat, h);
   nat_port_ref (nat, b);
   nat_timer_start (nat, h, natsim_time_add (nat->now, nat->cfg.udp_timeout));
 }
@@ -212,16 +207,17 @@ hold_port (NatsimNat *nat, const NatFlow *f, uint32_t addr_idx, uint16_t ext_por
  * accepted this packet? */
 static NatsimVerdict
 inbound_unmapped (NatsimNat *nat, const NatsimPacket *pkt, const NatFlow *f,
-                  uint32_t e_idx, uint32_t idx)
+                  uint32_t head, uint32_t idx)
 {
   uint32_t match = idx != NAT_TABLE_NONE ? idx : NONE;
   Binding *b;
 
-  if (e_idx == NONE)
+  if (head == NONE)
     match = NONE;
   else if (match == NONE)
-    for (uint32_t i = inside (nat, e_idx)->dead; i != NONE; i = binding (nat, i)->next)
-      if (filter_accepts (nat, binding (nat, i), f->rem_addr, f->rem_port))
+    for (uint32_t i = head; i != NONE; i = binding (nat, i)->next)
+      if (binding (nat, i)->status != B_ALIVE &&
+          filter_accepts (nat, binding (nat, i), f->rem_addr, f->rem_port))
         {
           match = i;
           break;
@@ -232,8 +228,8 @@ inbound_unmapped (NatsimNat *nat, const NatsimPacket *pkt, const NatFlow *f,
       return NATSIM_VERDICT_UNSOLICITED;
     }
   b = binding (nat, match);
-  nat_emit_packet (nat, NATSIM_NAT_EV_BINDING_LOST, pkt, b->addr_idx);
-  if (nat->cfg.unsolicited_hold && b->addr_idx != NONE && pkt->proto == NATSIM_PROTO_UDP &&
+  nat_emit_packet (nat, NATSIM_NAT_EV_BINDING_LOST, pkt, b_addr (b));
+  if (nat->cfg.unsolicited_hold && b_addr (b) != NONE && pkt->proto == NATSIM_PROTO_UDP &&
       nat->cfg.port_reuse == NATSIM_REUSE_PER_DESTINATION)
     hold_port (nat, f, b->addr_idx, b->ext_port);
   return NATSIM_VERDICT_BINDING_LOST;
@@ -259,8 +255,8 @@ process_in (NatsimNat *nat, const NatsimPacket *pkt, NatsimNatResult *res)
     }
   if (nat->cfg.n_forwards > 0 && forward_in (nat, pkt, &f, idx, res))
     return NATSIM_VERDICT_FORWARDED;
-  e_idx = nat_inside_get (nat, f.proto, f.in_addr, f.in_port, false);
-  if (e_idx != NONE && inside (nat, e_idx)->alive != NONE)
+  e_idx = nat_inside_head (nat, f.proto, f.in_addr, f.in_port);
+  if (e_idx != NONE && nat_inside_has_alive (nat, e_idx))
     return inbound_filter (nat, pkt, &f, e_idx, idx, res);
   return inbound_unmapped (nat, pkt, &f, e_idx, idx);
 }
@@ -285,8 +281,8 @@ process_public (NatsimNat *nat, const NatsimPacket *pkt, NatsimNatResult *res)
       nat_emit_packet (nat, NATSIM_NAT_EV_UNSOLICITED, pkt, NONE);
       return NATSIM_VERDICT_UNSOLICITED;
     }
-  idx = nat_table_get (&nat->replies, key_endpoint (pkt->proto, a, port), k2);
-  if (idx != NAT_TABLE_NONE && binding (nat, idx)->status == B_ALIVE)
+  idx = nat_reply_get (nat, pkt->proto, a, port, pkt->src_addr, pkt->src_port);
+  if (idx != NONE && binding (nat, idx)->status == B_ALIVE)
     {
       Binding *b = binding (nat, idx);
       in.dst_addr = b->in_addr;
@@ -316,7 +312,7 @@ process_public (NatsimNat *nat, const NatsimPacket *pkt, NatsimNatResult *res)
   res->in_addr = in.dst_addr;
   res->in_port = in.dst_port;
   nat_flow_of_packet (&in, &f);
-  e_idx = nat_inside_get (nat, f.proto, f.in_addr, f.in_port, false);
+  e_idx = nat_inside_head (nat, f.proto, f.in_addr, f.in_port);
   if (e_idx == NONE)
     {
       nat_emit_packet (nat, NATSIM_NAT_EV_UNSOLICITED, &in, NONE);
@@ -325,16 +321,16 @@ process_public (NatsimNat *nat, const NatsimPacket *pkt, NatsimNatResult *res)
   if (ps->refs > 0)
     {
       bool held = false;
-      for (uint32_t i = inside (nat, e_idx)->alive; i != NONE; i = binding (nat, i)->next)
+      for (uint32_t i = e_idx; i != NONE; i = binding (nat, i)->next)
         {
           Binding *c = binding (nat, i);
           uint32_t old;
-          if (c->addr_idx != a || c->ext_port != port)
+          if (c->status != B_ALIVE || c->addr_idx != a || c->ext_port != port)
             continue;
           held = true;
           /* RFC 4787 REQ-8: the filtering rule of that mapping; the
            * 5-tuple must be unused (a held entry may own it). */
-          if (!filter_accepts (nat, c, f.rem_addr, f.rem_port) || idx != NAT_TABLE_NONE)
+          if (!filter_accepts (nat, c, f.rem_addr, f.rem_port) || idx != NONE)
             continue;
           old = nat_table_get (&nat->flows, key_endpoint (f.proto, f.in_addr, f.in_port), k2);
           if (old != NAT_TABLE_NONE && binding (nat, old)->status == B_ALIVE)
@@ -362,10 +358,10 @@ process_public (NatsimNat *nat, const NatsimPacket *pkt, NatsimNatResult *res)
     }
   /* No live mapping on that endpoint: one that would have accepted the
    * packet died (binding lost), or none ever did (unsolicited). */
-  for (uint32_t i = inside (nat, e_idx)->dead; i != NONE; i = binding (nat, i)->next)
+  for (uint32_t i = e_idx; i != NONE; i = binding (nat, i)->next)
     {
       Binding *d = binding (nat, i);
-      if (d->addr_idx == a && d->ext_port == port &&
+      if (d->status != B_ALIVE && d->addr_idx == a && d->ext_port == port &&
           filter_accepts (nat, d, f.rem_addr, f.rem_port))
         {
           nat_emit_packet (nat, NATSIM_NAT_EV_BINDING_LOST, &in, a);
@@ -423,7 +419,7 @@ forward_in (NatsimNat *nat, const NatsimPacket *pkt, const NatFlow *f, uint32_t 
     return false;
   a = nat->fwd_addr_idx[fw];
   p = nat->cfg.forwards[fw].ext_port;
-  if (nat_table_get (&nat->replies, key_endpoint (f->proto, a, p), k2) != NAT_TABLE_NONE)
+  if (nat_reply_get (nat, f->proto, a, p, f->rem_addr, f->rem_port) != NONE)
     return false;
   if (idx != NAT_TABLE_NONE)
     {

@@ -1,39 +1,51 @@
 /* natsim: NAT engine internals. */
 #pragma once
 
+#include <glib.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
-/* An open-addressing hash table from a 128-bit key to a 32-bit value,
- * linear probing with backward-shift deletion (no tombstones, so lookups
- * stay short under churn).  Grows by doubling at 50 % load: amortised
- * O(1), and no allocation at all once the table has reached the working
- * set of the run.  Chosen over GHashTable because it stores keys inline
- * (one cache line per probe, no per-entry allocation). */
+/* An open-addressing hash table from a key (two 64-bit words) to a 32-bit
+ * value, linear probing with backward-shift deletion (no tombstones, so
+ * lookups stay short under churn).  A slot is 8 bytes: the value (an index
+ * into a record array) and the key's 32-bit hash; the key itself is not
+ * stored but compared against the record (the eq callback), which is read
+ * only when the hashes match.  The capacity grows by half at 4/5 load
+ * (nat-table.c): amortised O(1), and no allocation at all once the table
+ * has reached the working set of the run.  Chosen over GHashTable because
+ * it has no per-entry allocation and 8 bytes per slot. */
 typedef struct
 {
-  uint64_t k1, k2;
-  uint32_t value;
-  uint32_t used;
+  uint32_t value; /* NAT_TABLE_NONE: empty */
+  uint32_t hash;
 } NatTableSlot;
+
+/* Does the record behind @value have the key (k1, k2)? */
+typedef bool (*NatTableEq) (const void *ctx, uint32_t value, uint64_t k1, uint64_t k2);
 
 typedef struct
 {
   NatTableSlot *slots;
-  uint64_t      mask;
-  uint64_t      count;
+  uint32_t      cap;
+  uint32_t      count;
+  NatTableEq    eq;
+  const void   *ctx;
 } NatTable;
 
 #define NAT_TABLE_NONE UINT32_MAX
 
-void     nat_table_init (NatTable *t);
+void     nat_table_init (NatTable *t, NatTableEq eq, const void *ctx);
 void     nat_table_clear (NatTable *t);
 /* The value for the key, or NAT_TABLE_NONE. */
 uint32_t nat_table_get (const NatTable *t, uint64_t k1, uint64_t k2);
-/* Inserts or replaces. */
+/* Inserts or replaces (the record of a replaced value must still have the
+ * key). */
 void     nat_table_put (NatTable *t, uint64_t k1, uint64_t k2, uint32_t value);
-/* Removes the key if present. */
+/* Removes the key if present (its record must still have the key). */
 void     nat_table_del (NatTable *t, uint64_t k1, uint64_t k2);
+/* Bytes allocated for the slots. */
+size_t   nat_table_bytes (const NatTable *t);
 
 /* ---------- engine state (shared by the nat-*.c files) ---------- */
 
@@ -62,26 +74,40 @@ typedef enum
 
 #define NONE UINT32_MAX
 
+/* A binding record: 64 bytes.  Times stay 64-bit nanoseconds because the
+ * engine compares them exactly (packet times are arbitrary nanoseconds and
+ * timeouts reach 30 days). */
 typedef struct
 {
   uint32_t   in_addr, rem_addr;
   uint16_t   in_port, rem_port;
-  uint8_t    proto;
-  uint8_t    status;
-  uint8_t    tcp;
-  uint8_t    replied;
   uint16_t   ext_port;
+  uint16_t   addr_idx;   /* NO_ADDR when none */
   uint16_t   cls;
-  uint32_t   addr_idx;
+  uint8_t    proto;
+  uint8_t    status : 3; /* BindingStatus */
+  uint8_t    tcp : 3;    /* TcpState */
+  uint8_t    replied : 1;
+  uint8_t    listed : 1; /* in its inside endpoint's list (ALIVE, DEAD, FAILED) */
   uint32_t   endpoint;
-  uint32_t   inside;     /* InsideEntry index (ALIVE, DEAD, FAILED) */
-  uint32_t   prev, next; /* links in the inside entry's list */
+  uint32_t   prev, next; /* links in the inside endpoint's list; next: the free list */
+  uint32_t   pnext;      /* 1 + next binding on the same external port (ALIVE, HELD), 0 = end */
   uint32_t   generation; /* bumped on every status change, for timers */
-  NatsimTime created;
   NatsimTime expiry;     /* ALIVE/HELD: idle expiry; DEAD/FAILED: forget time */
-  NatsimTime timer_at;   /* time of the pending timer event */
-  NatsimTime died;       /* DEAD: when the binding expired */
+  NatsimTime timer_at;   /* time of the pending timer event (DEAD/FAILED: expiry) */
+  NatsimTime t0;         /* ALIVE/HELD: when created; DEAD/FAILED: when the binding died */
 } Binding;
+
+G_STATIC_ASSERT (sizeof (Binding) == 64);
+
+#define NO_ADDR UINT16_MAX
+
+/* addr_idx of a record as the engine's uint32 address index (NONE if none). */
+static inline uint32_t
+b_addr (const Binding *b)
+{
+  return b->addr_idx == NO_ADDR ? UINT32_MAX : b->addr_idx;
+}
 
 /* The flow a binding belongs to, in inside addressing. */
 typedef struct
@@ -93,22 +119,14 @@ typedef struct
   uint32_t endpoint;
 } NatFlow;
 
+/* Per external port: 16 bytes, a dense array per address and protocol. */
 typedef struct
 {
-  uint32_t in_addr;
-  uint16_t in_port;
-  uint8_t  proto;
-  uint32_t alive, dead; /* list heads */
-  uint32_t n;           /* bindings in both lists */
-} InsideEntry;
-
-typedef struct
-{
+  uint32_t   head;       /* 1 + first binding on the port (ALIVE, HELD), 0 = none */
   uint32_t   refs;       /* live bindings and held entries on this port */
   uint32_t   owner_addr; /* inside endpoint that last held it */
   uint16_t   owner_port;
   uint16_t   forward;    /* 1 + index of the static forward that owns it, 0 none */
-  NatsimTime released;   /* when refs last dropped to 0 */
 } PortState;
 
 typedef struct
@@ -135,6 +153,7 @@ enum { PROTO_IDX_UDP, PROTO_IDX_TCP, PROTO_IDX_ICMP, N_PROTO_IDX };
 typedef struct
 {
   PortState *ports[N_PROTO_IDX];     /* [range] each, lazily */
+  NatsimTime *released[N_PROTO_IDX]; /* quarantine > 0: when refs last dropped to 0, with ports */
   uint32_t   in_use[N_PROTO_IDX];    /* ports with refs > 0 */
   uint32_t   last_alloc[N_PROTO_IDX];/* offset of the last allocated port */
   /* port blocks (ports_per_subscriber > 0) */
@@ -146,8 +165,10 @@ typedef struct
   uint32_t   tried;                  /* selection stamp (nat->select_stamp when tried) */
 } AddressState;
 
-/* Timer kinds in the engine's private queue. */
-enum { TIMER_BINDING = 0, TIMER_BLOCK = 1 };
+/* Entries of the engine's private queue (direct payload a, b): a binding's
+ * idle timer (a = binding, b = its generation) or, with TIMER_BLOCK_BIT
+ * in a, a port block's quarantine (a = address | bit, b = block). */
+#define TIMER_BLOCK_BIT UINT32_C (0x80000000)
 
 struct NatsimNat
 {
@@ -156,13 +177,20 @@ struct NatsimNat
   uint32_t          range;       /* ports in the range */
   uint32_t          n_blocks;    /* blocks per address */
 
-  GArray           *bindings;    /* Binding */
+  /* Binding records in chunks of BINDING_CHUNK, never moved (pointers to
+   * records stay valid while others are allocated), so the capacity is
+   * within one chunk of the records ever needed at once. */
+  Binding         **chunks;
+  uint32_t          n_chunks, chunks_cap;
+  uint32_t          n_bindings;  /* records handed out (live, tombstones, free) */
+  uint32_t          n_free;      /* ... of which on the free list */
   uint32_t          free_binding;
-  GArray           *insides;     /* InsideEntry */
-  GArray           *free_insides;/* uint32_t */
   GArray           *subscribers; /* Subscriber */
   GArray           *free_subscribers;
-  NatTable          flows, replies, inside_index, subscriber_index;
+  /* flows: (proto, inside ip:port, remote ip:port) -> binding;
+   * inside_index: (proto, inside ip:port) -> the first binding of that
+   * endpoint's list; subscriber_index: inside address -> Subscriber. */
+  NatTable          flows, inside_index, subscriber_index;
   AddressState     *addrs;
   bool              pba;         /* dynamic port blocks (ports_per_subscriber > 0) */
   uint32_t          block_size;  /* ports per block or deterministic range, 0 = none */
@@ -215,17 +243,21 @@ key_remote (uint32_t addr, uint16_t port)
   return ((uint64_t) port << 32) | addr;
 }
 
+#define BINDING_CHUNK_BITS 12
+#define BINDING_CHUNK (1u << BINDING_CHUNK_BITS)
+
+static inline Binding *
+binding_c (const NatsimNat *nat, uint32_t idx)
+{
+  return &nat->chunks[idx >> BINDING_CHUNK_BITS][idx & (BINDING_CHUNK - 1)];
+}
+
 static inline Binding *
 binding (NatsimNat *nat, uint32_t idx)
 {
-  return &g_array_index (nat->bindings, Binding, idx);
+  return binding_c (nat, idx);
 }
 
-static inline InsideEntry *
-inside (NatsimNat *nat, uint32_t idx)
-{
-  return &g_array_index (nat->insides, InsideEntry, idx);
-}
 
 static inline uint64_t
 hash32 (uint64_t x)
@@ -245,7 +277,11 @@ port_state (NatsimNat *nat, uint32_t addr_idx, uint8_t proto, uint16_t port)
   int p = proto_idx (proto);
 
   if (a->ports[p] == NULL)
-    a->ports[p] = g_new0 (PortState, nat->range);
+    {
+      a->ports[p] = g_new0 (PortState, nat->range);
+      if (nat->cfg.quarantine > 0)
+        a->released[p] = g_new0 (NatsimTime, nat->range);
+    }
   return &a->ports[p][port - nat->cfg.port_lo];
 }
 
@@ -287,14 +323,26 @@ void     nat_emit_packet (NatsimNat *nat, NatsimNatEventType type,
 void     nat_emit_full (NatsimNat *nat, NatsimNatEventType type, const Binding *b,
                         bool rebinding, bool inbound, uint8_t cause, uint32_t from);
 uint32_t nat_binding_alloc (NatsimNat *nat);
+bool     nat_binding_eq_flow (const void *nat, uint32_t idx, uint64_t k1, uint64_t k2);
+bool     nat_binding_eq_inside (const void *nat, uint32_t idx, uint64_t k1, uint64_t k2);
 void     nat_binding_init (NatsimNat *nat, Binding *b, BindingStatus status,
                            const NatFlow *f, uint32_t addr_idx, uint16_t ext_port);
 void     nat_binding_release (NatsimNat *nat, uint32_t idx);
-uint32_t nat_inside_get (NatsimNat *nat, uint8_t proto, uint32_t addr,
-                         uint16_t port, bool create);
-void     nat_list_remove (NatsimNat *nat, uint32_t *head, uint32_t idx);
-void     nat_list_push (NatsimNat *nat, uint32_t *head, uint32_t idx);
-void     nat_inside_detach (NatsimNat *nat, uint32_t idx, bool from_alive);
+/* An inside endpoint's bindings form one list, newest first: a binding
+ * enters at the head when created (ALIVE) or when it becomes a tombstone
+ * (DEAD, FAILED), so the ALIVE ones in list order and the tombstones in
+ * list order are each newest first.  nat_inside_head: the first, or NONE. */
+uint32_t nat_inside_head (const NatsimNat *nat, uint8_t proto, uint32_t addr, uint16_t port);
+bool     nat_inside_has_alive (NatsimNat *nat, uint32_t head);
+void     nat_inside_push (NatsimNat *nat, uint32_t idx);
+void     nat_inside_detach (NatsimNat *nat, uint32_t idx);
+/* The external port's ALIVE or HELD binding toward the remote (the "is this
+ * 5-tuple used" check, nf_nat_used_tuple), or NONE; add and remove keep
+ * the port's list. */
+uint32_t nat_reply_get (const NatsimNat *nat, uint8_t proto, uint32_t addr_idx,
+                        uint16_t port, uint32_t rem_addr, uint16_t rem_port);
+void     nat_reply_add (NatsimNat *nat, uint32_t idx);
+void     nat_reply_del (NatsimNat *nat, uint32_t idx);
 uint32_t nat_binding_create (NatsimNat *nat, const NatsimPacket *pkt,
                              const NatFlow *f, uint32_t addr_idx,
                              uint16_t ext_port, bool rebinding, bool inbound);
@@ -303,7 +351,7 @@ void     nat_tombstone_replace (NatsimNat *nat, uint32_t idx);
 /* nat-blocks.c: port reference counts; nat-alloc.c: port choice. */
 void     nat_port_ref (NatsimNat *nat, Binding *b);
 void     nat_port_unref (NatsimNat *nat, Binding *b);
-bool     nat_allocate (NatsimNat *nat, const NatsimPacket *pkt, uint32_t e_idx,
+bool     nat_allocate (NatsimNat *nat, const NatsimPacket *pkt, uint32_t head,
                        uint32_t *ret_addr_idx, uint16_t *ret_port, uint8_t *ret_cause);
 
 /* nat-public.c: public addresses and static forwards. */

@@ -1,6 +1,7 @@
 /* natsim NAT engine: idle timers, expiry and TCP tracking.
  *
- * A private event queue holds one pending timer per binding, pushed at
+ * A private event queue (payload inline: 16 bytes per entry) holds one
+ * pending timer per binding, pushed at
  * creation and re-pushed lazily when it fires on a binding that was
  * refreshed meanwhile (or earlier when a refresh shortens the expiry), so
  * a refresh costs no queue operation.
@@ -13,7 +14,7 @@ timer_arm (NatsimNat *nat, uint32_t idx, NatsimTime at)
   Binding *b = binding (nat, idx);
 
   b->timer_at = at;
-  natsim_eventq_push (nat->timers, at, TIMER_BINDING, b->generation, idx);
+  natsim_eventq_push_direct (nat->timers, at, idx, b->generation);
 }
 
 /* Sets the expiry of a record that has no pending timer yet. */
@@ -49,7 +50,7 @@ nat_timeout_for (const NatsimNat *nat, const Binding *b)
     default:
       /* nf_conntrack_proto_udp.c: the stream timeout once a reply has been
        * seen (before this packet) and the entry is more than 2 s old. */
-      if (b->replied && nat->now > b->created + NATSIM_SEC (2))
+      if (b->replied && nat->now > b->t0 + NATSIM_SEC (2))
         return nat->cfg.udp_stream_timeout;
       return nat->cfg.udp_timeout;
     }
@@ -102,26 +103,25 @@ static void
 binding_expire (NatsimNat *nat, uint32_t idx)
 {
   Binding *b = binding (nat, idx);
-  uint32_t e_idx = b->inside;
 
   g_assert (b->status == B_ALIVE);
-  nat_table_del (&nat->replies, key_endpoint (b->proto, b->addr_idx, b->ext_port),
-                 key_remote (b->rem_addr, b->rem_port));
+  nat_reply_del (nat, idx);
   nat->live--;
-  if (nat_host_tracked (nat, b->addr_idx, b->proto, b->ext_port))
-    nat_host_ref (nat, b->in_addr, b->addr_idx, -1);
+  if (nat_host_tracked (nat, b_addr (b), b->proto, b->ext_port))
+    nat_host_ref (nat, b->in_addr, b_addr (b), -1);
   nat_emit (nat, NATSIM_NAT_EV_BINDING_EXPIRED, b, false, false);
   nat_port_unref (nat, b);
   b = binding (nat, idx);
   b->status = B_DEAD;
-  b->died = nat->now;
+  b->t0 = nat->now; /* when it died */
   b->generation++;
-  nat_list_remove (nat, &inside (nat, e_idx)->alive, idx);
-  nat_list_push (nat, &inside (nat, e_idx)->dead, idx);
+  nat_inside_detach (nat, idx);
+  nat_inside_push (nat, idx);
+  b = binding (nat, idx);
   b->expiry = natsim_time_add (nat->now, nat->cfg.tombstone);
   if (nat->cfg.tombstone == 0)
     {
-      nat_inside_detach (nat, idx, false);
+      nat_inside_detach (nat, idx);
       nat_table_del (&nat->flows, key_endpoint (b->proto, b->in_addr, b->in_port),
                      key_remote (b->rem_addr, b->rem_port));
       nat_binding_release (nat, idx);
@@ -136,7 +136,7 @@ tombstone_forget (NatsimNat *nat, uint32_t idx)
 {
   Binding *b;
 
-  nat_inside_detach (nat, idx, false);
+  nat_inside_detach (nat, idx);
   b = binding (nat, idx);
   /* The flow may have a new binding by now; only drop our own entry. */
   if (nat_table_get (&nat->flows, key_endpoint (b->proto, b->in_addr, b->in_port),
@@ -151,8 +151,7 @@ held_expire (NatsimNat *nat, uint32_t idx)
 {
   Binding *b = binding (nat, idx);
 
-  nat_table_del (&nat->replies, key_endpoint (b->proto, b->addr_idx, b->ext_port),
-                 key_remote (b->rem_addr, b->rem_port));
+  nat_reply_del (nat, idx);
   nat_port_unref (nat, b);
   nat_binding_release (nat, idx);
 }
@@ -160,34 +159,35 @@ held_expire (NatsimNat *nat, uint32_t idx)
 void
 natsim_nat_advance (NatsimNat *nat, NatsimTime now)
 {
-  NatsimEvent ev;
+  NatsimTime t;
+  uint32_t a, gen;
 
   g_return_if_fail (now >= nat->now);
   while (natsim_eventq_peek_time (nat->timers) <= now)
     {
       Binding *b;
-      natsim_eventq_pop (nat->timers, &ev);
-      if (ev.kind == TIMER_BLOCK)
+      natsim_eventq_pop_direct (nat->timers, &t, &a, &gen);
+      if (a & TIMER_BLOCK_BIT)
         {
-          nat->now = ev.time;
-          nat_block_timer (nat, ev.aux, (uint32_t) ev.data, ev.time);
+          nat->now = t;
+          nat_block_timer (nat, a & ~TIMER_BLOCK_BIT, gen, t);
           continue;
         }
-      b = binding (nat, (uint32_t) ev.data);
-      if (b->generation != ev.aux || b->timer_at != ev.time)
+      b = binding (nat, a);
+      if (b->generation != gen || b->timer_at != t)
         continue; /* stale */
-      nat->now = ev.time;
-      if (b->expiry > ev.time)
+      nat->now = t;
+      if (b->expiry > t)
         {
-          timer_arm (nat, (uint32_t) ev.data, b->expiry);
+          timer_arm (nat, a, b->expiry);
           continue;
         }
       switch (b->status)
         {
-        case B_ALIVE: binding_expire (nat, (uint32_t) ev.data); break;
+        case B_ALIVE: binding_expire (nat, a); break;
         case B_DEAD:
-        case B_FAILED: tombstone_forget (nat, (uint32_t) ev.data); break;
-        case B_HELD: held_expire (nat, (uint32_t) ev.data); break;
+        case B_FAILED: tombstone_forget (nat, a); break;
+        case B_HELD: held_expire (nat, a); break;
         default: break;
         }
     }

@@ -13,9 +13,12 @@
  *  - nat-config.c:  the [nat] keys, presets and config validation.
  *
  * Data layout (nat-private.h; all plain C, no per-packet allocation in
- * steady state): a pool of Binding records recycled through a free list,
- * hash tables indexing them, per address a lazily allocated PortState
- * array per protocol, and a private event queue of timers.
+ * steady state): a pool of 64-byte Binding records recycled through a
+ * free list, two hash tables of 8-byte slots indexing them (flows, and the
+ * inside endpoints whose lists they head), per address a lazily allocated
+ * PortState array per protocol (each port heads the list of its bindings),
+ * and a private event queue of 16-byte timer entries.  Where the bytes go:
+ * natsim_nat_memory() and docs/performance.md "Memory".
  */
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +31,23 @@ cmp_u32 (const void *a, const void *b)
   uint32_t x = *(const uint32_t *) a, y = *(const uint32_t *) b;
 
   return x < y ? -1 : x > y;
+}
+
+/* Table callbacks of the subscriber and host indexes (key: inside address). */
+static bool
+subscriber_eq (const void *ctx, uint32_t idx, uint64_t k1, uint64_t k2)
+{
+  const NatsimNat *nat = ctx;
+
+  return g_array_index (nat->subscribers, Subscriber, idx).in_addr == k1 && k2 == 0;
+}
+
+static bool
+host_eq (const void *ctx, uint32_t idx, uint64_t k1, uint64_t k2)
+{
+  const NatsimNat *nat = ctx;
+
+  return g_array_index (nat->hosts, Host, idx).in_addr == k1 && k2 == 0;
 }
 
 /* ---------- lifecycle and gauges ---------- */
@@ -54,17 +74,13 @@ natsim_nat_new (const NatsimNatConfig *cfg, gsl_rng *rng)
     nat->cfg.blocks_per_subscriber = 1;
   nat->rng = rng;
   nat->range = (uint32_t) cfg->port_hi - cfg->port_lo + 1;
-  nat->bindings = g_array_new (FALSE, FALSE, sizeof (Binding));
   nat->free_binding = NONE;
-  nat->insides = g_array_new (FALSE, FALSE, sizeof (InsideEntry));
-  nat->free_insides = g_array_new (FALSE, FALSE, sizeof (uint32_t));
   nat->subscribers = g_array_new (FALSE, FALSE, sizeof (Subscriber));
   nat->free_subscribers = g_array_new (FALSE, FALSE, sizeof (uint32_t));
-  nat_table_init (&nat->flows);
-  nat_table_init (&nat->replies);
-  nat_table_init (&nat->inside_index);
-  nat_table_init (&nat->subscriber_index);
-  nat_table_init (&nat->host_index);
+  nat_table_init (&nat->flows, nat_binding_eq_flow, nat);
+  nat_table_init (&nat->inside_index, nat_binding_eq_inside, nat);
+  nat_table_init (&nat->subscriber_index, subscriber_eq, nat);
+  nat_table_init (&nat->host_index, host_eq, nat);
   nat->hosts = g_array_new (FALSE, FALSE, sizeof (Host));
   nat->free_hosts = g_array_new (FALSE, FALSE, sizeof (uint32_t));
   nat->addrs = g_new0 (AddressState, cfg->n_addresses);
@@ -98,7 +114,7 @@ natsim_nat_new (const NatsimNatConfig *cfg, gsl_rng *rng)
   for (guint i = 0; i < cfg->n_addresses; i++)
     for (int p = 0; p < N_PROTO_IDX; p++)
       nat->addrs[i].last_alloc[p] = nat->range - 1;
-  nat->timers = natsim_eventq_new ();
+  nat->timers = natsim_eventq_new_direct ();
   nat_forwards_init (nat);
   return nat;
 }
@@ -111,7 +127,10 @@ natsim_nat_free (NatsimNat *nat)
   for (guint i = 0; i < nat->cfg.n_addresses; i++)
     {
       for (int p = 0; p < N_PROTO_IDX; p++)
-        g_free (nat->addrs[i].ports[p]);
+        {
+          g_free (nat->addrs[i].ports[p]);
+          g_free (nat->addrs[i].released[p]);
+        }
       g_free (nat->addrs[i].block_owner);
       g_free (nat->addrs[i].block_used);
       g_free (nat->addrs[i].block_free_at);
@@ -119,13 +138,12 @@ natsim_nat_free (NatsimNat *nat)
   for (guint i = 0; i < nat->subscribers->len; i++)
     g_free (g_array_index (nat->subscribers, Subscriber, i).blocks);
   g_free (nat->addrs);
-  g_array_unref (nat->bindings);
-  g_array_unref (nat->insides);
-  g_array_unref (nat->free_insides);
+  for (guint i = 0; i < nat->n_chunks; i++)
+    g_free (nat->chunks[i]);
+  g_free (nat->chunks);
   g_array_unref (nat->subscribers);
   g_array_unref (nat->free_subscribers);
   nat_table_clear (&nat->flows);
-  nat_table_clear (&nat->replies);
   nat_table_clear (&nat->inside_index);
   nat_table_clear (&nat->subscriber_index);
   nat_table_clear (&nat->host_index);
@@ -202,8 +220,8 @@ natsim_nat_binding_alive (const NatsimNat *nat, uint8_t proto, uint32_t in_addr,
                                 key_remote (rem_addr, rem_port));
 
   return idx != NAT_TABLE_NONE &&
-         g_array_index (nat->bindings, Binding, idx).status == B_ALIVE &&
-         g_array_index (nat->bindings, Binding, idx).expiry > nat->now;
+         binding_c (nat, idx)->status == B_ALIVE &&
+         binding_c (nat, idx)->expiry > nat->now;
 }
 
 bool
@@ -221,16 +239,16 @@ natsim_nat_flow_state (const NatsimNat *nat, uint8_t proto, uint32_t in_addr,
       *ret = st;
       return false;
     }
-  b = &g_array_index (nat->bindings, Binding, idx);
+  b = binding_c (nat, idx);
   st.known = true;
   st.alive = b->status == B_ALIVE && b->expiry > nat->now;
   if (b->status == B_ALIVE)
     st.expiry = b->expiry;
   else
-    st.died = b->died;
+    st.died = b->t0;
   if (b->status == B_ALIVE && !st.alive)
     st.died = b->expiry; /* dead at this instant, timer not yet run */
-  if (b->addr_idx != NONE)
+  if (b_addr (b) != NONE)
     {
       st.ext_addr = nat->cfg.addresses[b->addr_idx];
       st.ext_port = b->ext_port;
@@ -243,4 +261,59 @@ NatsimTime
 natsim_nat_now (const NatsimNat *nat)
 {
   return nat->now;
+}
+
+/* GArray's allocation for @len elements of @size (GLib grows to the next
+ * power of two of the bytes, at least 16). */
+static gsize
+garray_bytes (guint len, gsize size)
+{
+  gsize want = MAX ((gsize) len * size, (gsize) 16), n = 1;
+
+  while (n < want)
+    n <<= 1;
+  return n;
+}
+
+void
+natsim_nat_memory (const NatsimNat *nat, NatsimNatMemory *ret)
+{
+  NatsimNatMemory m = { 0 };
+
+  g_return_if_fail (nat != NULL && ret != NULL);
+  m.live_bindings = nat->live;
+  m.records = (guint64) nat->n_bindings - nat->n_free;
+  m.bindings = (gsize) nat->n_chunks * BINDING_CHUNK * sizeof (Binding);
+  m.flow_index = nat_table_bytes (&nat->flows);
+  m.inside_index = nat_table_bytes (&nat->inside_index);
+  m.timers = natsim_eventq_memory_bytes (nat->timers);
+  for (guint i = 0; i < nat->cfg.n_addresses; i++)
+    {
+      const AddressState *a = &nat->addrs[i];
+      for (int p = 0; p < N_PROTO_IDX; p++)
+        {
+          if (a->ports[p] != NULL)
+            m.ports += (gsize) nat->range * sizeof (PortState);
+          if (a->released[p] != NULL)
+            m.ports += (gsize) nat->range * sizeof (NatsimTime);
+        }
+      if (a->block_owner != NULL)
+        m.blocks += (gsize) nat->n_blocks * (2 * sizeof (uint32_t) + sizeof (NatsimTime));
+    }
+  if (nat->subscribers->len > 0)
+    m.blocks += garray_bytes (nat->subscribers->len, sizeof (Subscriber))
+                + garray_bytes (nat->subscribers->len, sizeof (uint32_t))
+                + (gsize) nat->subscribers->len * nat->cfg.blocks_per_subscriber * sizeof (uint32_t);
+  m.blocks += nat_table_bytes (&nat->subscriber_index);
+  if (nat->hosts->len > 0)
+    m.hosts += garray_bytes (nat->hosts->len, sizeof (Host))
+               + garray_bytes (nat->hosts->len, sizeof (uint32_t));
+  m.hosts += nat_table_bytes (&nat->host_index);
+  m.fixed = sizeof *nat + (gsize) nat->chunks_cap * sizeof (Binding *)
+            + (gsize) nat->cfg.n_addresses * (sizeof (AddressState) + sizeof (uint32_t))
+            + (gsize) nat->cfg.n_inside * sizeof (uint32_t)
+            + (gsize) nat->cfg.n_forwards * (sizeof (NatsimNatForward) + sizeof (uint32_t));
+  m.total = m.bindings + m.flow_index + m.inside_index + m.timers + m.ports + m.blocks
+            + m.hosts + m.fixed;
+  *ret = m;
 }

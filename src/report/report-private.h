@@ -139,6 +139,8 @@ GArray *report_address_order (const NatsimSummary *sum, guint max);
 
 /* The most addresses listed in the per-address tables. */
 #define REPORT_MAX_ADDRESS_ROWS 64
+/* ... and in the plain-text summary, read on a terminal. */
+#define REPORT_MAX_TEXT_ADDRESS_ROWS 16
 
 typedef struct
 {

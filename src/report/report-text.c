@@ -276,6 +276,7 @@ append_kinds (GString *out, const NatsimReport *r)
 static void
 append_addresses (GString *out, const NatsimSummary *sum)
 {
+  g_autoptr (GArray) order = NULL;
   gboolean blocks = FALSE, fallbacks = FALSE;
 
   if (sum->addresses == NULL || sum->addresses->len == 0)
@@ -289,6 +290,9 @@ append_addresses (GString *out, const NatsimSummary *sum)
       fallbacks = fallbacks || a->address_fallbacks > 0.0;
     }
 
+  /* A carrier pool has hundreds of addresses: a terminal shows the
+   * busiest few and the range of the rest (report.json lists them all). */
+  order = report_address_order (sum, REPORT_MAX_TEXT_ADDRESS_ROWS);
   g_string_append (out, "\nPer address\n  ");
   append_padded (out, "address", 15, FALSE);
   append_padded (out, "peak ports", COLUMN_WIDTH, TRUE);
@@ -298,10 +302,10 @@ append_addresses (GString *out, const NatsimSummary *sum)
   if (fallbacks)
     append_padded (out, "fall-backs", COLUMN_WIDTH, TRUE);
   g_string_append_c (out, '\n');
-  for (guint i = 0; i < sum->addresses->len; i++)
+  for (guint i = 0; i < order->len; i++)
     {
       const NatsimAddressSummary *a
-        = &g_array_index (sum->addresses, NatsimAddressSummary, i);
+        = &g_array_index (sum->addresses, NatsimAddressSummary, g_array_index (order, guint, i));
       char buf[NUM_BUF];
 
       g_string_append (out, "  ");
@@ -313,6 +317,34 @@ append_addresses (GString *out, const NatsimSummary *sum)
       if (fallbacks)
         append_padded (out, report_fmt_num (buf, a->address_fallbacks), COLUMN_WIDTH, TRUE);
       g_string_append_c (out, '\n');
+    }
+  if (order->len < sum->addresses->len)
+    {
+      double lo = G_MAXDOUBLE, hi = 0.0;
+      guint shown = 0;
+      char a[NUM_BUF], b[NUM_BUF];
+
+      /* The rest: every address not listed above. */
+      for (guint i = 0; i < sum->addresses->len; i++)
+        {
+          double v = g_array_index (sum->addresses, NatsimAddressSummary, i).peak_ports;
+
+          if (shown < order->len && g_array_index (order, guint, shown) == i)
+            {
+              shown++;
+              continue;
+            }
+          lo = MIN (lo, v);
+          hi = MAX (hi, v);
+        }
+      g_autofree char *line
+        = g_strdup_printf ("(the %u busiest of %u addresses; the other %u peaked at %s to "
+                           "%s ports; report.json lists them all)",
+                           order->len, sum->addresses->len, sum->addresses->len - order->len,
+                           report_fmt_num (a, lo), report_fmt_num (b, hi));
+
+      g_string_append (out, "  ");
+      append_wrapped (out, line, 2, 78);
     }
 }
 

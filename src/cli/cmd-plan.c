@@ -121,7 +121,7 @@ cmd_plan (int argc, char **argv)
   g_autofree char *target_loss = NULL;
   g_autofree char *growth = NULL;
   g_autofree char *replications = NULL;
-  gint jobs = 1, granularity = 64;
+  gint jobs = -1, granularity = 64; /* jobs -1: the default (below) */
   gboolean quiet = FALSE, allow_below_rfc = FALSE;
   PlanProgress progress = { 0 };
   NatsimPlanOptions opts;
@@ -151,7 +151,7 @@ cmd_plan (int argc, char **argv)
       "Directory for the reports (default reports/SCENARIO-NAME-plan)", "DIR" },
     { "format", 'f', 0, G_OPTION_ARG_STRING, &formats,
       "Report formats to write (default " NATSIM_REPORT_DEFAULT_FORMATS ")", "LIST" },
-    { "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs, "Replications run in parallel (default 1)", "N" },
+    { "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs, "Replications run in parallel (default: the processors, at most 4)", "N" },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print no summary on stdout", NULL },
     { NULL }
   };
@@ -207,6 +207,12 @@ cmd_plan (int argc, char **argv)
                    "plan: --inside applies only with --trace");
       return cli_fail (g_steal_pointer (&error));
     }
+  /* A plan runs half a dozen simulations of every replication, so by
+   * default it uses the machine's processors (at most 4, which bounds the
+   * memory of replications held at once); results are identical for any
+   * --jobs. */
+  if (jobs == -1)
+    jobs = (gint) CLAMP (g_get_num_processors (), 1, 4);
   if (!cli_check_jobs (jobs, &error))
     return cli_fail (g_steal_pointer (&error));
   if (granularity < 1 || granularity > 65535)

@@ -12,6 +12,7 @@
 #include "natsim/metrics.h"
 #include "natsim/recommend.h"
 #include "natsim/scenario.h"
+#include "natsim/serial.h"
 
 G_BEGIN_DECLS
 
@@ -31,6 +32,13 @@ typedef struct
   void (*packet) (const NatsimPacket *pkt, const NatsimNatResult *res, void *state);
   /* After the run: hands @state back (store its figures, free it). */
   void (*end) (void *state, guint replication, void *user_data);
+  /* Runs spread over processes (natsim/runner.h, --mpi): writes the
+   * figures end() stored for @replication, and reads them back into their
+   * place on every process (replacing what is there).  Without both, a
+   * run with these observers is not spread: every process runs every
+   * replication. */
+  void (*save) (guint replication, GByteArray *out, void *user_data);
+  gboolean (*load) (guint replication, NatsimSerialReader *in, void *user_data, GError **error);
 } NatsimSimHooks;
 
 typedef struct

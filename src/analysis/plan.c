@@ -274,8 +274,30 @@ usage_end (void *state, guint replication, void *user_data)
   natsim_usage_free (state);
 }
 
+/* --mpi: a replication's usage figures travel with its run result. */
+static void
+usage_save (guint replication, GByteArray *out, void *user_data)
+{
+  NatsimUsageResult **slots = user_data;
+
+  natsim_serial_put_usage_result (out, slots[replication]);
+}
+
+static gboolean
+usage_load (guint replication, NatsimSerialReader *in, void *user_data, GError **error)
+{
+  NatsimUsageResult **slots = user_data;
+  NatsimUsageResult *u = natsim_serial_get_usage_result (in, error);
+
+  if (u == NULL)
+    return FALSE;
+  g_clear_pointer (&slots[replication], natsim_usage_result_free);
+  slots[replication] = u;
+  return TRUE;
+}
+
 static const NatsimSimHooks usage_hooks = {
-  usage_begin, usage_nat_event, usage_packet, usage_end,
+  usage_begin, usage_nat_event, usage_packet, usage_end, usage_save, usage_load,
 };
 
 /* Runs @s (validated) with the usage tracker when @ret_usage is not NULL. */

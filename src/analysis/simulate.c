@@ -15,6 +15,7 @@
 #include "natsim/rng.h"
 #include "natsim/simulate.h"
 #include "step.h"
+#include "units.h"
 
 typedef struct
 {
@@ -246,6 +247,9 @@ natsim_simulate (const NatsimScenario *s, const NatsimSimOptions *opts, GError *
 {
   /* Before the declarations below allocate. */
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+  /* --mpi: the same replications, spread over the processes (units.c). */
+  if (units_distributed (opts))
+    return units_simulate (s, opts, error);
   guint n = (guint) natsim_params_get_uint (s->simulation, "replications");
   guint jobs = MAX (opts != NULL ? opts->jobs : 1, 1);
   g_autofree NatsimRunResult **results = g_new0 (NatsimRunResult *, n);

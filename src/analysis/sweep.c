@@ -14,7 +14,9 @@
 #include <string.h>
 
 #include "natsim/error.h"
+#include "natsim/runner.h"
 #include "natsim/sweep.h"
+#include "units.h"
 
 void
 natsim_format_number (double v, char *buf, gsize size)
@@ -359,6 +361,49 @@ run_unit (gpointer data, gpointer user_data)
   g_async_queue_push (job->done, GUINT_TO_POINTER (u + 1));
 }
 
+typedef struct
+{
+  const Unit        *units;
+  guint             *left; /* [point]: replications still to come */
+  guint              points_done, n_points;
+  NatsimProgressFunc progress;
+  void              *progress_data;
+} SpreadProgress;
+
+static void
+spread_finished (guint u, guint done, guint total, void *data)
+{
+  SpreadProgress *sp = data;
+
+  if (--sp->left[sp->units[u].point] == 0)
+    {
+      sp->points_done++;
+      if (sp->progress != NULL)
+        sp->progress (sp->points_done, sp->n_points, sp->progress_data);
+    }
+}
+
+/* The units through the installed runner (natsim/runner.h). */
+static gboolean
+run_spread (NatsimSweep *sw, const Unit *units, guint n_units, guint jobs,
+            NatsimRunResult ***results, SpreadProgress *sp, GError **error)
+{
+  g_autofree const NatsimScenario **scenarios = g_new (const NatsimScenario *, MAX (n_units, 1));
+  g_autofree guint *reps = g_new (guint, MAX (n_units, 1));
+  g_autofree NatsimRunResult **flat = g_new0 (NatsimRunResult *, MAX (n_units, 1));
+
+  for (guint u = 0; u < n_units; u++)
+    {
+      scenarios[u] = g_ptr_array_index (sw->scenarios, units[u].point);
+      reps[u] = units[u].replication;
+    }
+  if (!units_run_replications (scenarios, reps, n_units, jobs, flat, spread_finished, sp, error))
+    return FALSE;
+  for (guint u = 0; u < n_units; u++)
+    results[units[u].point][units[u].replication] = flat[u];
+  return TRUE;
+}
+
 gboolean
 natsim_sweep_run (NatsimSweep *sw, guint jobs, NatsimProgressFunc progress, void *progress_data,
                   GError **error)
@@ -386,38 +431,48 @@ natsim_sweep_run (NatsimSweep *sw, guint jobs, NatsimProgressFunc progress, void
   for (guint p = 0; p < sw->n_points; p++)
     for (guint r = 0; r < reps[p]; r++, u++)
       units[u] = (Unit) { p, r };
-  job.sw = sw;
-  job.units = units;
-  job.results = results;
-  job.errors = errors;
-  job.done = g_async_queue_new ();
+  if (natsim_runner_installed ())
+    {
+      /* --mpi: the same units, spread over the processes (units.c). */
+      SpreadProgress sp = { units, left, 0, sw->n_points, progress, progress_data };
 
-  if (jobs <= 1)
-    for (u = 0; u < n_units; u++)
-      run_unit (GUINT_TO_POINTER (u + 1), &job);
-  {
-    GThreadPool *pool = NULL;
+      ok = run_spread (sw, units, n_units, jobs, results, &sp, error);
+    }
+  else
+    {
+      job.sw = sw;
+      job.units = units;
+      job.results = results;
+      job.errors = errors;
+      job.done = g_async_queue_new ();
 
-    if (jobs > 1)
-      {
-        pool = g_thread_pool_new (run_unit, &job, (gint) MIN (jobs, n_units), TRUE, NULL);
+      if (jobs <= 1)
         for (u = 0; u < n_units; u++)
-          g_thread_pool_push (pool, GUINT_TO_POINTER (u + 1), NULL);
-      }
-    for (u = 0; u < n_units; u++)
+          run_unit (GUINT_TO_POINTER (u + 1), &job);
       {
-        guint done = GPOINTER_TO_UINT (g_async_queue_pop (job.done)) - 1;
-        if (--left[units[done].point] == 0)
+        GThreadPool *pool = NULL;
+
+        if (jobs > 1)
           {
-            points_done++;
-            if (progress != NULL)
-              progress (points_done, sw->n_points, progress_data);
+            pool = g_thread_pool_new (run_unit, &job, (gint) MIN (jobs, n_units), TRUE, NULL);
+            for (u = 0; u < n_units; u++)
+              g_thread_pool_push (pool, GUINT_TO_POINTER (u + 1), NULL);
           }
+        for (u = 0; u < n_units; u++)
+          {
+            guint done = GPOINTER_TO_UINT (g_async_queue_pop (job.done)) - 1;
+            if (--left[units[done].point] == 0)
+              {
+                points_done++;
+                if (progress != NULL)
+                  progress (points_done, sw->n_points, progress_data);
+              }
+          }
+        if (pool != NULL)
+          g_thread_pool_free (pool, FALSE, TRUE);
       }
-    if (pool != NULL)
-      g_thread_pool_free (pool, FALSE, TRUE);
-  }
-  g_async_queue_unref (job.done);
+      g_async_queue_unref (job.done);
+    }
 
   for (u = 0; u < n_units; u++)
     if (errors[u] != NULL)

@@ -20,6 +20,7 @@ cli_fail (GError *error)
       error->domain == G_OPTION_ERROR || error->domain == G_KEY_FILE_ERROR)
     status = EXIT_BAD_INPUT;
   fprintf (stderr, "natsim: %s\n", error->message);
+  cli_remember_error (error);
   g_error_free (error);
   return status;
 }

@@ -14,6 +14,22 @@ enum { EXIT_OK = 0, EXIT_FAILURE_OTHER = 1, EXIT_BAD_INPUT = 2 };
 /* Prints "natsim: MESSAGE" and returns the exit status for @error. */
 int cli_fail (GError *error);
 
+/* --mpi (cli-mpi.c).  Whether the command line asks for it (simulate,
+ * sweep and plan take it; not with --help). */
+gboolean cli_mpi_wanted (int argc, char **argv);
+/* Starts MPI on every process (before the command parses its options);
+ * EXIT_OK, or the status of the failure it printed (exit 2 when natsim
+ * was built without MPI). */
+int cli_mpi_start (int *argc, char ***argv);
+/* TRUE on the process that writes and prints: rank 0, or any process
+ * without --mpi. */
+gboolean cli_mpi_is_root (void);
+/* Ends the run on every process with the command's @status (its error as
+ * cli_fail() last saw it); returns the process's exit status. */
+int cli_mpi_finish (int status);
+/* cli_fail() keeps a copy of the error it prints, for cli_mpi_finish(). */
+void cli_remember_error (const GError *error);
+
 /* What the reader met in the captures @paths (counts @st): a cut last
  * record fails with NATSIM_ERROR_INVALID_INPUT when @strict, else it and
  * impossible timestamps are warned about on stderr ("natsim: warning: ..."),

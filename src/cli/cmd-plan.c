@@ -122,7 +122,7 @@ cmd_plan (int argc, char **argv)
   g_autofree char *growth = NULL;
   g_autofree char *replications = NULL;
   gint jobs = -1, granularity = 64; /* jobs -1: the default (below) */
-  gboolean quiet = FALSE, allow_below_rfc = FALSE;
+  gboolean quiet = FALSE, allow_below_rfc = FALSE, mpi = FALSE;
   PlanProgress progress = { 0 };
   NatsimPlanOptions opts;
   GOptionEntry entries[] = {
@@ -151,7 +151,11 @@ cmd_plan (int argc, char **argv)
       "Directory for the reports (default reports/SCENARIO-NAME-plan)", "DIR" },
     { "format", 'f', 0, G_OPTION_ARG_STRING, &formats,
       "Report formats to write (default " NATSIM_REPORT_DEFAULT_FORMATS ")", "LIST" },
-    { "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs, "Replications run in parallel (default: the processors, at most 4)", "N" },
+    { "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs,
+      "Replications run in parallel (default: the processors, at most 4; 1 with --mpi)", "N" },
+    { "mpi", 0, 0, G_OPTION_ARG_NONE, &mpi,
+      "Under mpirun or srun: spread the simulations over the processes (rank 0 writes; README, "
+      "\"Cluster runs\")", NULL },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print no summary on stdout", NULL },
     { NULL }
   };
@@ -201,6 +205,13 @@ cmd_plan (int argc, char **argv)
                    "'natsim plan --help')");
       return cli_fail (g_steal_pointer (&error));
     }
+  if (traces != NULL && mpi)
+    {
+      g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                   "plan: --mpi spreads the simulations of a scenario's plan; a plan from "
+                   "--trace replays captures in one process");
+      return cli_fail (g_steal_pointer (&error));
+    }
   if (traces == NULL && insides != NULL)
     {
       g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
@@ -210,9 +221,9 @@ cmd_plan (int argc, char **argv)
   /* A plan runs half a dozen simulations of every replication, so by
    * default it uses the machine's processors (at most 4, which bounds the
    * memory of replications held at once); results are identical for any
-   * --jobs. */
+   * --jobs.  Under MPI the processes are the parallelism: one each. */
   if (jobs == -1)
-    jobs = (gint) CLAMP (g_get_num_processors (), 1, 4);
+    jobs = mpi ? 1 : (gint) CLAMP (g_get_num_processors (), 1, 4);
   if (!cli_check_jobs (jobs, &error))
     return cli_fail (g_steal_pointer (&error));
   if (granularity < 1 || granularity > 65535)
@@ -280,6 +291,9 @@ cmd_plan (int argc, char **argv)
   if (plan == NULL)
     return cli_fail (g_steal_pointer (&error));
 
+  /* --mpi: rank 0 alone writes. */
+  if (!cli_mpi_is_root ())
+    return EXIT_OK;
   report = cli_scenario_report ("plan", argv[1], plan->grown, plan->measured,
                                 plan->runs);
   add_plan_items (report, plan);

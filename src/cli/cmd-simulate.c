@@ -42,7 +42,7 @@ cmd_simulate (int argc, char **argv)
   g_autofree char *seed_arg = NULL;
   g_autofree char *replications = NULL;
   gint jobs = 1;
-  gboolean quiet = FALSE, force = FALSE;
+  gboolean quiet = FALSE, force = FALSE, mpi = FALSE;
   CliEvents events;
   CliProgress bar;
   NatsimSimOptions opts = { 0 };
@@ -59,6 +59,9 @@ cmd_simulate (int argc, char **argv)
     { "events", 'e', 0, G_OPTION_ARG_FILENAME, &events_path,
       "Narrate the NAT's decisions of replication 1 in time order ('-' for stdout)", "FILE" },
     { "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs, "Replications run in parallel (default 1)", "N" },
+    { "mpi", 0, 0, G_OPTION_ARG_NONE, &mpi,
+      "Under mpirun or srun: spread the replications over the processes (rank 0 writes; README, "
+      "\"Cluster runs\")", NULL },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print no summary on stdout", NULL },
     { "force", 0, 0, G_OPTION_ARG_NONE, &force,
       "Run even when the estimated memory exceeds what the machine has available", NULL },
@@ -123,7 +126,8 @@ cmd_simulate (int argc, char **argv)
   if (!cli_memory_guard (s, (guint) jobs, force, &error))
     return cli_fail (g_steal_pointer (&error));
 
-  if (!cli_events_open (&events, events_path, &error))
+  /* --mpi: rank 0 alone narrates (replication 1 runs there) and writes. */
+  if (!cli_events_open (&events, cli_mpi_is_root () ? events_path : NULL, &error))
     return cli_fail (g_steal_pointer (&error));
 
   opts.jobs = (guint) jobs;
@@ -139,6 +143,8 @@ cmd_simulate (int argc, char **argv)
   if (!cli_events_close (&events, runs != NULL, runs != NULL ? &error : NULL) || runs == NULL)
     return cli_fail (g_steal_pointer (&error));
 
+  if (!cli_mpi_is_root ())
+    return EXIT_OK;
   report = cli_scenario_report ("simulate", argv[1], s, s, runs);
   cli_add_check_warnings (report, s);
   add_recommendations (report, s);

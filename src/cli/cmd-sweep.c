@@ -45,7 +45,7 @@ cmd_sweep (int argc, char **argv)
   g_autofree char *txt = NULL;
   g_autofree char *formats = NULL;
   gint jobs = 1;
-  gboolean quiet = FALSE, no_html = FALSE;
+  gboolean quiet = FALSE, no_html = FALSE, mpi = FALSE;
   CliProgress bar;
   GOptionEntry entries[] = {
     { "vary", 'V', 0, G_OPTION_ARG_STRING_ARRAY, &vary,
@@ -61,6 +61,9 @@ cmd_sweep (int argc, char **argv)
       "Files besides sweep.csv: text (sweep.txt), json, md, html (default "
       NATSIM_REPORT_DEFAULT_FORMATS ")", "LIST" },
     { "no-html", 0, 0, G_OPTION_ARG_NONE, &no_html, "Write no sweep.html", NULL },
+    { "mpi", 0, 0, G_OPTION_ARG_NONE, &mpi,
+      "Under mpirun or srun: spread the simulations over the processes (rank 0 writes; README, "
+      "\"Cluster runs\")", NULL },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print no table on stdout", NULL },
     { NULL }
   };
@@ -109,6 +112,9 @@ cmd_sweep (int argc, char **argv)
     }
   cli_progress_done (&bar);
 
+  /* --mpi: rank 0 alone writes. */
+  if (!cli_mpi_is_root ())
+    return EXIT_OK;
   if (no_html)
     {
       char *f = formats_without_html (formats);

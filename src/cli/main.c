@@ -77,7 +77,19 @@ main (int argc, char **argv)
     }
   for (const Command *c = commands; c->name != NULL; c++)
     if (strcmp (c->name, name) == 0)
-      return c->run (argc - 1, argv + 1);
+      {
+        int status;
+
+        if (!cli_mpi_wanted (argc, argv))
+          return c->run (argc - 1, argv + 1);
+        /* --mpi: every process of mpirun/srun runs the command; the
+         * units of work are spread over them, rank 0 writes. */
+        status = cli_mpi_start (&argc, &argv);
+        if (status != EXIT_OK)
+          return status;
+        status = c->run (argc - 1, argv + 1);
+        return cli_mpi_finish (status);
+      }
   fprintf (stderr, "natsim: unknown command '%s'\n\n", name);
   usage (stderr);
   return EXIT_BAD_INPUT;

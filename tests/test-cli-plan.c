@@ -60,7 +60,8 @@ recommendation (JsonParser *p, const char *id)
 
 /* Blocking of `natsim simulate SCENARIO` with the GROUP.KEY=VALUE
  * settings of the plan report in @p's "verification", with nat.addresses
- * cut to its first @drop fewer addresses when @drop > 0. */
+ * cut to its first @drop fewer addresses when @drop > 0, then the
+ * arguments @extra (NULL-terminated, may be NULL). */
 static double
 simulate_applied (const char *scenario, JsonParser *p, guint drop, const char *const *extra)
 {
@@ -75,8 +76,6 @@ simulate_applied (const char *scenario, JsonParser *p, guint drop, const char *c
 
   g_ptr_array_add (args, g_strdup ("simulate"));
   g_ptr_array_add (args, g_strdup (scenario));
-  for (guint i = 0; extra != NULL && extra[i] != NULL; i++)
-    g_ptr_array_add (args, g_strdup (extra[i]));
   for (guint i = 0; i < json_array_get_length (settings); i++)
     {
       const char *a = json_array_get_string_element (settings, i);
@@ -97,6 +96,9 @@ simulate_applied (const char *scenario, JsonParser *p, guint drop, const char *c
       else
         g_ptr_array_add (args, g_strdup (a));
     }
+  /* After the plan's settings, so that an override of one of them wins. */
+  for (guint i = 0; extra != NULL && extra[i] != NULL; i++)
+    g_ptr_array_add (args, g_strdup (extra[i]));
   g_ptr_array_add (args, g_strdup ("--out"));
   g_ptr_array_add (args, g_strdup (dir));
   g_ptr_array_add (args, g_strdup ("--format"));
@@ -356,6 +358,173 @@ test_plan_port_blocks (void **state)
   assert_true (simulate_applied (ini, p, 0, NULL) < 0.001);
   assert_true (simulate_applied (ini, p, 1, NULL) >= 0.001);
   remove_dir (out);
+  g_unlink (ini);
+  g_rmdir (dir);
+}
+
+/* Whether DIR/report.json has a recommendation @id. */
+static gboolean
+has_recommendation (JsonParser *p, const char *id)
+{
+  JsonObject *root = json_node_get_object (json_parser_get_root (p));
+  JsonArray *recs = json_object_get_array_member (root, "recommendations");
+
+  for (guint i = 0; i < json_array_get_length (recs); i++)
+    if (strcmp (json_object_get_string_member (json_array_get_object_element (recs, i), "id"),
+                id) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* Ten heavy subscribers (20 flows/s each, UDP 60 s: a peak of about 290
+ * ports each) behind a port-block NAT with 3072 ports per address.
+ * pool.block_size x pool.blocks_per_subscriber must hold that peak;
+ * applied by natsim simulate (with the plan's other settings) they meet
+ * the target, and one block fewer per subscriber does not. */
+#define HEAVY_PBA                                                                   \
+  "[simulation]\nduration = 5m\nwarmup = 1m\nseed = 1\nreplications = 2\n\n"        \
+  "[nat]\npreset = juniper-pba\naddresses = 203.0.113.1\nport_range = 1024-4095\n\n" \
+  "[population subs]\nprofile = generic\ncount = 10\nflows_per_second = 20\n"       \
+  "packets_per_flow = 2\npacket_interval = 1s\ndestination_count = 20\n"            \
+  "destination_choice = random\nreply = every\n"
+
+/* The value of "nat.KEY=VALUE" in the verification settings of @p. */
+static guint64
+setting_uint (JsonParser *p, const char *key)
+{
+  JsonObject *root = json_node_get_object (json_parser_get_root (p));
+  JsonArray *settings = json_object_get_array_member (
+    json_object_get_object_member (root, "verification"), "settings");
+  g_autofree char *prefix = g_strconcat (key, "=", NULL);
+
+  for (guint i = 0; i < json_array_get_length (settings); i++)
+    {
+      const char *a = json_array_get_string_element (settings, i);
+
+      if (g_str_has_prefix (a, prefix))
+        return g_ascii_strtoull (a + strlen (prefix), NULL, 10);
+    }
+  fail_msg ("no setting %s", key);
+  return 0;
+}
+
+static void
+test_plan_block_limits (void **state)
+{
+  g_autofree char *dir = tmpdir ();
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autofree char *ini = write_ini (dir, "heavy.ini", HEAVY_PBA);
+  g_autoptr (JsonParser) p = NULL;
+  JsonObject *rec, *root, *v;
+  gint64 block, blocks;
+  g_autofree char *fewer = NULL;
+  const char *reason;
+  Run r = natsim ("plan", ini, "--growth", "0", "--out", out, "--format", "json", NULL);
+
+  if (r.status != 0)
+    fail_msg ("exit %d: %s", r.status, r.err);
+  run_clear (&r);
+  load_report (out, &p);
+  root = json_node_get_object (json_parser_get_root (p));
+  v = json_object_get_object_member (root, "verification");
+  assert_true (json_object_get_boolean_member (v, "blocking_ok"));
+
+  rec = recommendation (p, "pool.block_size");
+  block = json_object_get_int_member (rec, "value");
+  assert_string_equal (json_object_get_string_member (rec, "unit"), "ports");
+  assert_int_equal (block % 64, 0);
+  reason = json_object_get_string_member (rec, "reason");
+  /* The trade-off table, and why not the next smaller block. */
+  assert_non_null (strstr (reason, "64 ports x 5 blocks"));
+  assert_non_null (strstr (reason, "The largest block among those needing the fewest"));
+  assert_true (block == 64 ? strstr (reason, "No smaller block") != NULL
+                           : strstr (reason, "A block of") != NULL);
+  rec = recommendation (p, "pool.blocks_per_subscriber");
+  blocks = json_object_get_int_member (rec, "value");
+  assert_string_equal (json_object_get_string_member (rec, "unit"), "blocks");
+  /* The peak is about 290 ports: more than one block of up to 256. */
+  assert_true (blocks * block >= 256 && blocks * block < 1024);
+  assert_true (blocks >= 2);
+  assert_non_null (strstr (json_object_get_string_member (rec, "reason"),
+                           "not below the target"));
+  /* Both are applied in the verification, which meets the target. */
+  assert_int_equal (setting_uint (p, "nat.ports_per_subscriber"), block);
+  assert_int_equal (setting_uint (p, "nat.blocks_per_subscriber"), blocks);
+  assert_true (simulate_applied (ini, p, 0, NULL) < 0.001);
+  /* One block fewer per subscriber refuses flows above the target. */
+  fewer = g_strdup_printf ("nat.blocks_per_subscriber=%" G_GINT64_FORMAT, blocks - 1);
+  {
+    const char *const extra[] = { "--set", fewer, NULL };
+
+    assert_true (simulate_applied (ini, p, 0, extra) >= 0.001);
+  }
+  /* The contract order: pool.* before the timeouts, block size before
+   * blocks per subscriber. */
+  {
+    JsonArray *recs = json_object_get_array_member (root, "recommendations");
+    gint ib = -1, in = -1, ip = -1;
+
+    for (guint i = 0; i < json_array_get_length (recs); i++)
+      {
+        const char *id = json_object_get_string_member (
+          json_array_get_object_element (recs, i), "id");
+
+        if (strcmp (id, "pool.block_size") == 0)
+          ib = (gint) i;
+        else if (strcmp (id, "pool.blocks_per_subscriber") == 0)
+          in = (gint) i;
+        else if (strcmp (id, "pool.ports_per_subscriber") == 0)
+          ip = (gint) i;
+      }
+    assert_true (ip < ib && ib < in);
+  }
+  remove_dir (out);
+  g_unlink (ini);
+  g_rmdir (dir);
+}
+
+/* Degenerate cases: a NAT without port blocks gets no block size; a port
+ * range smaller than one --granularity block gets none, with the reason;
+ * a bad --granularity is refused. */
+static void
+test_plan_block_limits_degenerate (void **state)
+{
+  g_autofree char *dir = tmpdir ();
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autofree char *ini = write_ini (dir, "tiny.ini",
+                                    "[simulation]\nduration = 3m\nwarmup = 1m\nseed = 1\n"
+                                    "replications = 2\n\n[nat]\npreset = juniper-pba\n"
+                                    "addresses = 203.0.113.1\nport_range = 1024-1055\n"
+                                    "ports_per_subscriber = 16\n\n" SUBS_100);
+  g_autoptr (JsonParser) p = NULL;
+  g_autoptr (JsonParser) q = NULL;
+  JsonObject *rec;
+  Run r = natsim ("plan", ini, "--growth", "0", "--out", out, "--format", "json", NULL);
+
+  if (r.status != 0)
+    fail_msg ("exit %d: %s", r.status, r.err);
+  run_clear (&r);
+  load_report (out, &p);
+  rec = recommendation (p, "pool.block_size");
+  assert_true (json_node_is_null (json_object_get_member (rec, "value")));
+  assert_non_null (strstr (json_object_get_string_member (rec, "reason"), "No block size fits"));
+  rec = recommendation (p, "pool.blocks_per_subscriber");
+  assert_true (json_node_is_null (json_object_get_member (rec, "value")));
+  remove_dir (out);
+
+  r = natsim ("plan", "scenarios/plan-erlang.ini", "--out", out, "--format", "json", NULL);
+  if (r.status != 0)
+    fail_msg ("exit %d: %s", r.status, r.err);
+  run_clear (&r);
+  load_report (out, &q);
+  assert_true (has_recommendation (q, "pool.ports_per_subscriber"));
+  assert_false (has_recommendation (q, "pool.block_size"));
+  assert_false (has_recommendation (q, "pool.blocks_per_subscriber"));
+  remove_dir (out);
+
+  r = natsim ("plan", ini, "--granularity", "0", "--out", out, NULL);
+  assert_int_equal (r.status, 2);
+  run_clear (&r);
   g_unlink (ini);
   g_rmdir (dir);
 }
@@ -739,6 +908,8 @@ main (void)
     cmocka_unit_test (test_plan_port_blocks),
     cmocka_unit_test (test_plan_deterministic),
     cmocka_unit_test (test_plan_measured_addresses),
+    cmocka_unit_test (test_plan_block_limits),
+    cmocka_unit_test (test_plan_block_limits_degenerate),
     cmocka_unit_test (test_plan_first_fit),
     cmocka_unit_test (test_plan_least_loaded),
     cmocka_unit_test (test_plan_default_remedy),

@@ -336,6 +336,140 @@ test_block_timeout_at_limit (void **state)
   harness_free (h);
 }
 
+/* With an active block timeout, new ports come from the active block
+ * only (Junos: "New requests for NAT ports for the subscriber are served
+ * from the active block"); a block that timed out only drains.  When the
+ * active block is returned (its last port freed), the next port comes
+ * from a new block with a new timer, not from the timed-out block that
+ * still holds the subscriber's older ports; without a timeout the held
+ * block serves it. */
+static void
+test_block_timeout_after_return (void **state)
+{
+  for (int with_timeout = 0; with_timeout < 2; with_timeout++)
+    {
+      NatsimNatConfig cfg = pool_config (1, 5000, 5015, NATSIM_SELECT_HASH,
+                                         NATSIM_POOLING_PAIRED);
+      Ep a = ep (IN (1), 1000);
+      Harness *h;
+      guint b1, b2, b3;
+
+      cfg.ports_per_subscriber = 4;
+      cfg.blocks_per_subscriber = 4;
+      cfg.udp_timeout = NATSIM_SEC (60);
+      cfg.block_timeout = with_timeout ? NATSIM_SEC (120) : 0;
+      h = harness_new_full (&cfg, false, 0, 100);
+      /* Flow a stays alive (refreshed every 50 s) and keeps block b1. */
+      b1 = block_of (h, T0, a, 4);
+      assert_int_equal (block_of (h, T0 + NATSIM_SEC (50), a, 4), b1);
+      assert_int_equal (block_of (h, T0 + NATSIM_SEC (100), a, 4), b1);
+      /* At 130 s a second flow; with the timeout it opens block b2, which
+       * is returned when the flow expires at 190 s. */
+      b2 = block_of (h, T0 + NATSIM_SEC (130), ep (IN (1), 1001), 4);
+      assert_int_equal (block_of (h, T0 + NATSIM_SEC (150), a, 4), b1);
+      natsim_nat_advance (h->nat, T0 + NATSIM_SEC (195));
+      assert_int_equal (natsim_nat_blocks_in_use (h->nat, 0), 1);
+      assert_int_equal (block_of (h, T0 + NATSIM_SEC (200), a, 4), b1);
+      b3 = block_of (h, T0 + NATSIM_SEC (210), ep (IN (1), 1002), 4);
+      if (with_timeout)
+        {
+          assert_int_not_equal (b2, b1);
+          assert_int_not_equal (b3, b1);
+          assert_int_equal (natsim_nat_blocks_in_use (h->nat, 0), 2);
+          /* b3's timer started at 210 s: at 320 s it still serves, at
+           * 340 s it has timed out and a new block serves. */
+          assert_int_equal (block_of (h, T0 + NATSIM_SEC (250), a, 4), b1);
+          assert_int_equal (block_of (h, T0 + NATSIM_SEC (260), ep (IN (1), 1002), 4), b3);
+          assert_int_equal (block_of (h, T0 + NATSIM_SEC (300), a, 4), b1);
+          assert_int_equal (block_of (h, T0 + NATSIM_SEC (300), ep (IN (1), 1002), 4), b3);
+          assert_int_equal (block_of (h, T0 + NATSIM_SEC (320), ep (IN (1), 1003), 4), b3);
+          b2 = block_of (h, T0 + NATSIM_SEC (340), ep (IN (1), 1004), 4);
+          assert_int_not_equal (b2, b3);
+          assert_int_not_equal (b2, b1);
+          /* Filled up, the active block gives way to a new block, not to
+           * the free ports of the older ones. */
+          for (guint i = 0; i < 3; i++)
+            assert_int_equal (block_of (h, T0 + NATSIM_SEC (341 + i), ep (IN (1), 1005 + i), 4),
+                              b2);
+          b3 = block_of (h, T0 + NATSIM_SEC (345), ep (IN (1), 1008), 4);
+          assert_int_not_equal (b3, b1);
+          assert_int_not_equal (b3, b2);
+          assert_int_equal (natsim_nat_blocks_in_use (h->nat, 0), 4);
+        }
+      else
+        {
+          assert_int_equal (b2, b1);
+          assert_int_equal (b3, b1);
+        }
+      harness_free (h);
+    }
+}
+
+/* A UDP packet from @rem to the NAT's public endpoint @pub. */
+static NatsimVerdict
+udp_in_public (Harness *h, NatsimTime t, Ep rem, Ep pub)
+{
+  NatsimPacket pkt = { 0 };
+  NatsimNatResult res;
+
+  pkt.time = t;
+  pkt.src_addr = rem.addr, pkt.src_port = rem.port;
+  pkt.dst_addr = pub.addr, pkt.dst_port = pub.port;
+  pkt.proto = NATSIM_PROTO_UDP;
+  pkt.dir = NATSIM_DIR_IN;
+  pkt.length = 100;
+  return natsim_nat_process_public (h->nat, &pkt, &res);
+}
+
+/* A static forward is configuration, not a pool mapping (Cisco IOS: a
+ * static entry beside the overload pool; Linux: a DNAT rule beside
+ * masquerade): with paired pooling and a selection that is not hash, its
+ * binding on the forward's address neither pins the inside host's
+ * dynamic mappings to that address nor counts as one of them.  The
+ * host's dynamic mappings stay paired with each other (RFC 4787 REQ-2),
+ * and its forwarded port keeps leaving from the forward. */
+static void
+test_forward_on_other_address_paired (void **state)
+{
+  NatsimNatConfig cfg = pool_config (2, 5000, 5999, NATSIM_SELECT_FIRST_FIT,
+                                     NATSIM_POOLING_PAIRED);
+  NatsimNatResult res;
+  Harness *h;
+
+  cfg.forwards = g_new0 (NatsimNatForward, 1);
+  cfg.n_forwards = 1;
+  cfg.forwards[0].proto = NATSIM_PROTO_UDP;
+  cfg.forwards[0].ext_addr = PUB (1);
+  cfg.forwards[0].ext_port = 5500;
+  cfg.forwards[0].in_addr = IN (1);
+  cfg.forwards[0].in_port = 5060;
+  h = harness_new_full (&cfg, false, 0, 100);
+  /* A remote reaches the inside host through the forward on the second
+   * address: a binding there. */
+  assert_int_equal (udp_in_public (h, T0, ep (REM_A, 7000), ep (PUB (1), 5500)),
+                    NATSIM_VERDICT_FORWARDED);
+  /* The host's first dynamic flow: first-fit's first address, not the
+   * forward's. */
+  assert_int_equal (flow_addr (h, T0 + NATSIM_SEC (1), ep (IN (1), 1000), ep (REM_B, 80)),
+                    PUB (0));
+  /* Its next dynamic flow is paired with the first. */
+  assert_int_equal (flow_addr (h, T0 + NATSIM_SEC (2), ep (IN (1), 1001), ep (REM_B, 443)),
+                    PUB (0));
+  /* The forwarded port still leaves from the forward's public endpoint. */
+  assert_int_equal (udp_out (h, T0 + NATSIM_SEC (3), ep (IN (1), 5060), ep (REM_B, 5060), &res),
+                    NATSIM_VERDICT_FORWARDED);
+  assert_int_equal (res.ext_addr, PUB (1));
+  assert_int_equal (res.ext_port, 5500);
+  /* Once the dynamic mappings have expired (30 s) while the forward's
+   * binding is kept alive, nothing pins the host: first-fit again. */
+  assert_int_equal (udp_in_public (h, T0 + NATSIM_SEC (25), ep (REM_A, 7000), ep (PUB (1), 5500)),
+                    NATSIM_VERDICT_FORWARDED);
+  natsim_nat_advance (h->nat, T0 + NATSIM_SEC (40));
+  assert_int_equal (flow_addr (h, T0 + NATSIM_SEC (41), ep (IN (1), 1002), ep (REM_B, 80)),
+                    PUB (0));
+  harness_free (h);
+}
+
 /* ---------- failure causes ---------- */
 
 static void
@@ -838,6 +972,8 @@ main (void)
     cmocka_unit_test (test_block_release_after_quarantine),
     cmocka_unit_test (test_block_timeout),
     cmocka_unit_test (test_block_timeout_at_limit),
+    cmocka_unit_test (test_block_timeout_after_return),
+    cmocka_unit_test (test_forward_on_other_address_paired),
     cmocka_unit_test (test_failure_causes_engine),
     cmocka_unit_test (test_failure_causes_collected),
     cmocka_unit_test (test_fallbacks_collected),

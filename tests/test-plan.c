@@ -289,6 +289,72 @@ test_usage (void **state)
   assert_float_equal (r->flows[NATSIM_GAP_UDP], 1.0, 0);
 }
 
+/* The per-subscriber port counts under churn: 200 subscribers take and
+ * release thousands of ports (some shared by two bindings) in a
+ * pseudo-random order, enough to grow the tracker's port table several
+ * times and delete from long probe runs; every subscriber's peak must
+ * equal a naive count of its distinct ports in use. */
+static void
+test_usage_port_churn (void **state)
+{
+  enum { SUBS = 200, SLOTS = 40, STEPS = 60000 };
+  g_autoptr (NatsimUsage) u = natsim_usage_new (1, 0, 1000 * NATSIM_NSEC_PER_SEC,
+                                                3600 * NATSIM_NSEC_PER_SEC, true, 0);
+  g_autoptr (NatsimUsageResult) r = NULL;
+  g_autoptr (GArray) want = g_array_new (FALSE, TRUE, sizeof (double));
+  /* refs[s][k]: live bindings of subscriber s on its k-th port. */
+  static guint refs[SUBS][SLOTS];
+  guint live[SUBS] = { 0 }, peak[SUBS] = { 0 };
+  guint64 x = 88172645463325252ULL;
+  NatsimNatEvent ev = { 0 };
+
+  memset (refs, 0, sizeof refs);
+  ev.proto = NATSIM_PROTO_UDP;
+  ev.rem_addr = 0xc6336400;
+  for (guint i = 0; i < STEPS; i++)
+    {
+      guint s, k;
+      gboolean up;
+
+      x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+      s = (guint) (x % SUBS);
+      k = (guint) ((x >> 20) % SLOTS);
+      /* Ports go up more often than down early on, then balance. */
+      up = refs[s][k] == 0 || (refs[s][k] == 1 && ((x >> 40) & 3) == 0);
+      if (!up && refs[s][k] == 0)
+        continue;
+      ev.type = up ? NATSIM_NAT_EV_BINDING_CREATED : NATSIM_NAT_EV_BINDING_EXPIRED;
+      ev.time = (NatsimTime) (i + 1) * (NATSIM_NSEC_PER_SEC / 100);
+      ev.in_addr = 0x0a000000 + s + 1;
+      /* Ports of different subscribers collide in their low bits on
+       * purpose: the XOR fold of a 64-bit key would put them together. */
+      ev.ext_port = (uint16_t) (1024 + k * 64 + (s & 63));
+      ev.addr_index = s % 3;
+      ev.rem_port = (uint16_t) (5000 + refs[s][k]);
+      natsim_usage_on_nat_event (&ev, u);
+      if (up)
+        {
+          if (refs[s][k]++ == 0 && ++live[s] > peak[s])
+            peak[s] = live[s];
+        }
+      else if (--refs[s][k] == 0)
+        live[s]--;
+    }
+  r = natsim_usage_finish (u);
+  for (guint s = 0; s < SUBS; s++)
+    if (peak[s] > 0)
+      {
+        if (peak[s] >= want->len)
+          g_array_set_size (want, peak[s] + 1);
+        g_array_index (want, double, peak[s]) += 1.0;
+      }
+  assert_int_equal (r->peak_hist->len, want->len);
+  for (guint c = 0; c < want->len; c++)
+    assert_float_equal (g_array_index (r->peak_hist, double, c),
+                        g_array_index (want, double, c), 0);
+  assert_true (want->len > 20);
+}
+
 /* With a reply window, a flow's gaps count only once it receives an
  * unsolicited inbound packet; the gaps of a flow that only gets replies
  * are left out. */
@@ -376,6 +442,7 @@ main (void)
     cmocka_unit_test (test_grid),
     cmocka_unit_test (test_growth_and_addresses),
     cmocka_unit_test (test_usage),
+    cmocka_unit_test (test_usage_port_churn),
     cmocka_unit_test (test_usage_unsolicited),
     cmocka_unit_test (test_usage_not_translated),
   };

@@ -44,6 +44,8 @@ enum
 };
 
 #define CHUNK   ((gsize) 1 << 30)
+/* The longest message a failed rank sends at the end (natsim_mpi_finish()). */
+#define FAIL_MESSAGE_MAX 1000
 /* Waits between polls: short right after a message or a finished unit
  * (answers come in bursts: a result, then the next unit), doubling while
  * nothing happens, so that an idle process costs almost nothing and a
@@ -702,7 +704,19 @@ natsim_mpi_finish (int status, const GError *error, GError **ret_error)
           g_autoptr (GError) e = error != NULL
             ? g_error_copy (error)
             : g_error_new (NATSIM_ERROR, NATSIM_ERROR_FAILED, "failed (exit status %d)", status);
-          g_autoptr (GBytes) b = error_to_bytes (e);
+          g_autoptr (GBytes) b = NULL;
+
+          /* Small enough to go eagerly (MPI buffers it): rank 0 may be
+           * sending this rank a run's results at the same moment, and
+           * two large sends toward each other would wait for ever. */
+          if (strlen (e->message) > FAIL_MESSAGE_MAX)
+            {
+              char *cut = g_strdup_printf ("%.*s...", FAIL_MESSAGE_MAX, e->message);
+
+              g_free (e->message);
+              e->message = cut;
+            }
+          b = error_to_bytes (e);
 
           send_bytes (0, TAG_FAIL, mpi.run, 0, (guint64) status, b);
         }

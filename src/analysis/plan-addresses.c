@@ -217,6 +217,23 @@ erlang_model_blocking (const ErlangModel *m, guint k)
   return natsim_plan_pooled_blocking (e, w, m->erlangs->len, m->servers, k);
 }
 
+guint
+plan_block_addresses (const NatsimScenario *s, const NatsimUsageResult *u, guint block,
+                      double target, double *ret_erlangs)
+{
+  g_auto (ErlangModel) m = { 0 };
+
+  erlang_model_build (&m, s, u, block);
+  if (ret_erlangs != NULL)
+    *ret_erlangs = m.total_erlangs;
+  if (m.erlangs->len == 0 || m.servers == 0)
+    return 0;
+  for (guint k = 1; k <= NATSIM_NAT_MAX_ADDRESSES; k++)
+    if (erlang_model_blocking (&m, k) < target)
+      return k;
+  return 0;
+}
+
 /* The distinct keys the hash can spread over in one replication: inside
  * hosts, times remote addresses unless pooling is paired. */
 static double

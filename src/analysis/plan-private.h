@@ -105,4 +105,11 @@ void plan_timeouts_clear (PlanCtx *c);
 gboolean plan_timeouts_report (PlanCtx *c, GError **error);
 
 void plan_block (PlanCtx *c);
+
+/* Erlang B's fewest addresses (0: none up to NATSIM_NAT_MAX_ADDRESSES)
+ * when subscribers hold blocks of @block ports, from the measured
+ * subscriber-seconds at each port count of @u (plan-addresses.c); the
+ * offered blocks (erlang) go to @ret_erlangs (may be NULL). */
+guint plan_block_addresses (const NatsimScenario *s, const NatsimUsageResult *u, guint block,
+                            double target, double *ret_erlangs);
 gboolean plan_addresses (PlanCtx *c, GError **error);

@@ -121,7 +121,7 @@ cmd_plan (int argc, char **argv)
   g_autofree char *target_loss = NULL;
   g_autofree char *growth = NULL;
   g_autofree char *replications = NULL;
-  gint jobs = 1, granularity = 64;
+  gint jobs = -1, granularity = 64; /* jobs -1: the default (below) */
   gboolean quiet = FALSE, allow_below_rfc = FALSE, mpi = FALSE;
   PlanProgress progress = { 0 };
   NatsimPlanOptions opts;
@@ -151,7 +151,8 @@ cmd_plan (int argc, char **argv)
       "Directory for the reports (default reports/SCENARIO-NAME-plan)", "DIR" },
     { "format", 'f', 0, G_OPTION_ARG_STRING, &formats,
       "Report formats to write (default " NATSIM_REPORT_DEFAULT_FORMATS ")", "LIST" },
-    { "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs, "Replications run in parallel (default 1)", "N" },
+    { "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs,
+      "Replications run in parallel (default: the processors, at most 4; 1 with --mpi)", "N" },
     { "mpi", 0, 0, G_OPTION_ARG_NONE, &mpi,
       "Under mpirun or srun: spread the simulations over the processes (rank 0 writes; README, "
       "\"Cluster runs\")", NULL },
@@ -172,6 +173,10 @@ cmd_plan (int argc, char **argv)
     "                            when no count meets it, with the reason\n"
     "  pool.ports_per_subscriber smallest port block (multiple of --granularity) that\n"
     "                            holds the per-subscriber peak often enough\n"
+    "  pool.block_size, pool.blocks_per_subscriber\n"
+    "                            for a port-block NAT: the block x blocks that hold that\n"
+    "                            peak, the largest block among those needing the fewest\n"
+    "                            addresses (Erlang B on the blocks held)\n"
     "  timeout.udp, timeout.udp_stream, timeout.tcp_established\n"
     "                            shortest timeouts without binding loss (gap + 10 %, at\n"
     "                            least 5 s), never under the RFC minimums unless\n"
@@ -213,6 +218,12 @@ cmd_plan (int argc, char **argv)
                    "plan: --inside applies only with --trace");
       return cli_fail (g_steal_pointer (&error));
     }
+  /* A plan runs half a dozen simulations of every replication, so by
+   * default it uses the machine's processors (at most 4, which bounds the
+   * memory of replications held at once); results are identical for any
+   * --jobs.  Under MPI the processes are the parallelism: one each. */
+  if (jobs == -1)
+    jobs = mpi ? 1 : (gint) CLAMP (g_get_num_processors (), 1, 4);
   if (!cli_check_jobs (jobs, &error))
     return cli_fail (g_steal_pointer (&error));
   if (granularity < 1 || granularity > 65535)

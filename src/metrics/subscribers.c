@@ -26,9 +26,16 @@
  *   requests follow an outbound packet, which recreates the binding.
  *
  * Hash tables are keyed by packed integers; an entry is allocated when a
- * flow, a subscriber port or a destination first appears, never per packet.
- * Flows idle for longer than the horizon are dropped by a sweep that runs at
- * most once per horizon, so its cost is amortised O(1) per flow.
+ * subscriber or a destination first appears, never per packet.  The two
+ * tables that change with every binding are allocation-free in steady
+ * state: subscriber ports live in an open-addressing table of packed keys
+ * (a port comes and goes with each binding), and flows come from chunks of
+ * 1024 recycled through a free list, with their first two held-back gaps
+ * inline (a busy CGN plan follows millions of short flows per run: a
+ * malloc per flow and per held-back gap cost a third of its time and
+ * most of its memory).  Flows idle for longer than the horizon are dropped
+ * by a sweep that runs at most once per horizon, so its cost is amortised
+ * O(1) per flow.
  */
 #include <math.h>
 #include <string.h>
@@ -63,6 +70,10 @@ typedef struct
   guint  kind;
 } PendingGap;
 
+/* Held-back gaps kept in the flow itself; more go to its pending array. */
+#define FLOW_INLINE_GAPS 2
+#define FLOW_CHUNK 1024
+
 typedef struct
 {
   FlowKey    key;
@@ -74,8 +85,20 @@ typedef struct
   NatsimTime last_refresh; /* last packet that refreshed the binding */
   NatsimTime last_packet;
   guint8     kind;         /* NatsimGapKind at the last refresh, or NATSIM_GAP_N */
-  GArray    *pending;      /* PendingGap held back while not exposed */
+  guint8     n_inline;     /* held-back gaps in inline[] */
+  PendingGap inline_gaps[FLOW_INLINE_GAPS];
+  GArray    *pending;      /* PendingGap held back beyond inline_gaps, while not exposed */
 } Flow;
+
+/* Subscriber ports: packed key + 1 (0 marks an empty slot) -> reference
+ * count, open addressing with linear probing and backward-shift deletion,
+ * at most half full. */
+typedef struct
+{
+  guint64 *keys;
+  guint32 *refs;
+  guint32  mask, used;
+} PortMap;
 
 struct NatsimUsage
 {
@@ -84,9 +107,12 @@ struct NatsimUsage
   bool        refresh_inbound;
   guint       n_classes;
   GHashTable *subs;      /* uint32 in_addr (pointer) -> Sub */
-  GHashTable *sub_ports; /* guint64 (in_addr, proto, addr_idx, port) -> SubPort */
+  PortMap     sub_ports; /* (in_addr, proto, addr_idx, port) -> bindings using it */
   GHashTable *dests;     /* guint64 (proto, addr, port) -> Dest */
-  GHashTable *flows;     /* FlowKey -> Flow */
+  GHashTable *flows;     /* FlowKey -> Flow (from flow_chunks) */
+  GPtrArray  *flow_chunks; /* Flow[FLOW_CHUNK] each */
+  guint       chunk_used;  /* Flows handed out of the last chunk */
+  GPtrArray  *free_flows;  /* Flow* to reuse */
   guint64     ports_live[NATSIM_USAGE_N_PROTO];
   NatsimTime  ports_since[NATSIM_USAGE_N_PROTO];
   NatsimUsageResult *r;
@@ -122,6 +148,14 @@ flow_key_equal (gconstpointer a, gconstpointer b)
          x->rem_port == y->rem_port && x->proto == y->proto;
 }
 
+static guint32 mix64 (guint64 x);
+
+static guint
+dest_key_hash (gconstpointer p)
+{
+  return mix64 (*(const guint64 *) p);
+}
+
 NatsimUsageResult *
 natsim_usage_result_new (guint n_classes)
 {
@@ -149,14 +183,122 @@ natsim_usage_result_free (NatsimUsageResult *r)
   g_free (r);
 }
 
-static void
-flow_free (gpointer p)
+/* A cleared flow from the free list or the current chunk. */
+static Flow *
+flow_alloc (NatsimUsage *u)
 {
-  Flow *f = p;
+  Flow *f;
 
-  if (f->pending != NULL)
-    g_array_unref (f->pending);
-  g_free (f);
+  if (u->free_flows->len > 0)
+    f = g_ptr_array_steal_index_fast (u->free_flows, u->free_flows->len - 1);
+  else
+    {
+      if (u->flow_chunks->len == 0 || u->chunk_used == FLOW_CHUNK)
+        {
+          g_ptr_array_add (u->flow_chunks, g_new (Flow, FLOW_CHUNK));
+          u->chunk_used = 0;
+        }
+      f = (Flow *) g_ptr_array_index (u->flow_chunks, u->flow_chunks->len - 1) + u->chunk_used++;
+    }
+  memset (f, 0, sizeof *f);
+  return f;
+}
+
+/* Returns @f (already out of the flow table) to the free list. */
+static void
+flow_release (NatsimUsage *u, Flow *f)
+{
+  g_clear_pointer (&f->pending, g_array_unref);
+  g_ptr_array_add (u->free_flows, f);
+}
+
+/* ---------- subscriber port map ---------- */
+
+static guint32
+mix64 (guint64 x)
+{
+  /* splitmix64's finaliser: the packed keys differ in a few low bits of
+   * each field, which an XOR of the halves (g_int64_hash) folds onto the
+   * same values. */
+  x ^= x >> 30;
+  x *= UINT64_C (0xbf58476d1ce4e5b9);
+  x ^= x >> 27;
+  x *= UINT64_C (0x94d049bb133111eb);
+  x ^= x >> 31;
+  return (guint32) x;
+}
+
+static void
+port_map_init (PortMap *m, guint32 slots)
+{
+  m->keys = g_new0 (guint64, slots);
+  m->refs = g_new0 (guint32, slots);
+  m->mask = slots - 1;
+  m->used = 0;
+}
+
+static void
+port_map_clear (PortMap *m)
+{
+  g_clear_pointer (&m->keys, g_free);
+  g_clear_pointer (&m->refs, g_free);
+}
+
+/* The slot of stored key @k, or the empty slot where it would go. */
+static guint32
+port_map_slot (const PortMap *m, guint64 k)
+{
+  guint32 i = mix64 (k) & m->mask;
+
+  while (m->keys[i] != 0 && m->keys[i] != k)
+    i = (i + 1) & m->mask;
+  return i;
+}
+
+static void
+port_map_grow (PortMap *m)
+{
+  PortMap old = *m;
+
+  port_map_init (m, (old.mask + 1) * 2);
+  for (guint32 i = 0; i <= old.mask; i++)
+    if (old.keys[i] != 0)
+      {
+        guint32 j = port_map_slot (m, old.keys[i]);
+
+        m->keys[j] = old.keys[i];
+        m->refs[j] = old.refs[i];
+        m->used++;
+      }
+  port_map_clear (&old);
+}
+
+/* Empties slot @i, moving later entries of its probe run back so that
+ * every entry stays reachable from its home slot. */
+static void
+port_map_delete (PortMap *m, guint32 i)
+{
+  guint32 j = i;
+
+  for (;;)
+    {
+      guint32 home;
+
+      j = (j + 1) & m->mask;
+      if (m->keys[j] == 0)
+        break;
+      home = mix64 (m->keys[j]) & m->mask;
+      /* Entry j may move to i unless its home lies cyclically in (i, j]. */
+      if (i <= j ? (home <= i || home > j) : (home <= i && home > j))
+        {
+          m->keys[i] = m->keys[j];
+          m->refs[i] = m->refs[j];
+          i = j;
+        }
+    }
+  m->keys[i] = 0;
+  m->refs[i] = 0;
+  m->used--;
 }
 
 NatsimUsage *
@@ -174,9 +316,11 @@ natsim_usage_new (guint n_classes, NatsimTime warmup, NatsimTime end, NatsimTime
   u->reply_window = reply_window;
   u->n_classes = n_classes;
   u->subs = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
-  u->sub_ports = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, g_free);
-  u->dests = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
-  u->flows = g_hash_table_new_full (flow_key_hash, flow_key_equal, NULL, flow_free);
+  port_map_init (&u->sub_ports, 1024);
+  u->dests = g_hash_table_new_full (dest_key_hash, g_int64_equal, g_free, g_free);
+  u->flows = g_hash_table_new (flow_key_hash, flow_key_equal);
+  u->flow_chunks = g_ptr_array_new_with_free_func (g_free);
+  u->free_flows = g_ptr_array_new ();
   u->r = natsim_usage_result_new (n_classes);
   u->r->runs = 1;
   u->r->window_s = natsim_time_to_sec (end - warmup);
@@ -189,9 +333,17 @@ natsim_usage_free (NatsimUsage *u)
   if (u == NULL)
     return;
   g_hash_table_unref (u->subs);
-  g_hash_table_unref (u->sub_ports);
+  GHashTableIter it;
+  gpointer value;
+
+  port_map_clear (&u->sub_ports);
   g_hash_table_unref (u->dests);
+  g_hash_table_iter_init (&it, u->flows);
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    g_clear_pointer (&((Flow *) value)->pending, g_array_unref);
   g_hash_table_unref (u->flows);
+  g_ptr_array_unref (u->flow_chunks);
+  g_ptr_array_unref (u->free_flows);
   natsim_usage_result_free (u->r);
   g_free (u);
 }
@@ -252,34 +404,29 @@ sub_port_key (const NatsimNatEvent *ev)
          (guint64) (ev->addr_index & 0x3fff) << 16 | ev->ext_port;
 }
 
-typedef struct
-{
-  guint64 key;
-  guint   refs;
-} SubPort;
-
 static void
 sub_port_ref (NatsimUsage *u, const NatsimNatEvent *ev, int delta)
 {
-  guint64 key = sub_port_key (ev);
-  SubPort *p = g_hash_table_lookup (u->sub_ports, &key);
+  PortMap *m = &u->sub_ports;
+  guint64 key = sub_port_key (ev) + 1; /* never wraps: the protocol slot is at most 2 */
+  guint32 i = port_map_slot (m, key);
 
-  if (p == NULL)
+  if (m->keys[i] == 0)
     {
       if (delta < 0)
         return;
-      p = g_new0 (SubPort, 1);
-      p->key = key;
-      p->refs = 1;
-      g_hash_table_insert (u->sub_ports, &p->key, p);
+      m->keys[i] = key;
+      m->refs[i] = 1;
+      if (++m->used * 2 > m->mask + 1)
+        port_map_grow (m);
       sub_change (u, ev->in_addr, ev->time, +1);
       return;
     }
   if (delta > 0)
-    p->refs++;
-  else if (--p->refs == 0)
+    m->refs[i]++;
+  else if (--m->refs[i] == 0)
     {
-      g_hash_table_remove (u->sub_ports, &key);
+      port_map_delete (m, i);
       sub_change (u, ev->in_addr, ev->time, -1);
     }
 }
@@ -407,6 +554,36 @@ count_gap (NatsimUsage *u, const Flow *f, double gap, guint kind)
     max_into (&r->class_gap_max[f->cls * NATSIM_GAP_N + kind], gap);
 }
 
+/* Held-back gaps: the inline ones, then the array's, in arrival order. */
+static guint
+flow_n_pending (const Flow *f)
+{
+  return f->n_inline + (f->pending != NULL ? f->pending->len : 0);
+}
+
+static const PendingGap *
+flow_pending (const Flow *f, guint i)
+{
+  if (i < f->n_inline)
+    return &f->inline_gaps[i];
+  return &g_array_index (f->pending, PendingGap, i - f->n_inline);
+}
+
+static void
+flow_hold_gap (Flow *f, double gap, guint kind)
+{
+  PendingGap g = { gap, kind };
+
+  if (f->n_inline < FLOW_INLINE_GAPS)
+    {
+      f->inline_gaps[f->n_inline++] = g;
+      return;
+    }
+  if (f->pending == NULL)
+    f->pending = g_array_new (FALSE, FALSE, sizeof (PendingGap));
+  g_array_append_val (f->pending, g);
+}
+
 /* The figures of a flow that ends (or is still open at the end of the run):
  * the timer it idled under, and its held-back gaps, left out. */
 static void
@@ -416,15 +593,14 @@ close_flow (NatsimUsage *u, const Flow *f)
 
   if (f->kind < NATSIM_GAP_N && f->last_refresh >= u->warmup && f->last_refresh < u->end)
     r->flows[f->kind] += 1;
-  if (f->pending != NULL)
-    for (guint i = 0; i < f->pending->len; i++)
-      {
-        const PendingGap *g = &g_array_index (f->pending, PendingGap, i);
+  for (guint i = 0; i < flow_n_pending (f); i++)
+    {
+      const PendingGap *g = flow_pending (f, i);
 
-        r->ignored_gap_count[g->kind] += 1;
-        if (f->cls < u->n_classes)
-          max_into (&r->ignored_class_gap_max[f->cls * NATSIM_GAP_N + g->kind], g->gap);
-      }
+      r->ignored_gap_count[g->kind] += 1;
+      if (f->cls < u->n_classes)
+        max_into (&r->ignored_class_gap_max[f->cls * NATSIM_GAP_N + g->kind], g->gap);
+    }
   r->gap_flows += 1;
   if (f->exposed)
     r->exposed_flows += 1;
@@ -445,6 +621,7 @@ sweep_flows (NatsimUsage *u, NatsimTime now)
         {
           close_flow (u, f);
           g_hash_table_iter_remove (&it);
+          flow_release (u, f);
         }
     }
   u->next_sweep = natsim_time_add (now, u->horizon);
@@ -468,6 +645,7 @@ end_flow (NatsimUsage *u, Flow *f)
 {
   close_flow (u, f);
   g_hash_table_remove (u->flows, &f->key);
+  flow_release (u, f);
 }
 
 /* A flow receives @t: an unsolicited packet when it comes more than the
@@ -480,13 +658,12 @@ check_unsolicited (NatsimUsage *u, Flow *f, NatsimTime t)
   if (f->exposed || t - f->last_out <= u->reply_window)
     return;
   f->exposed = true;
-  if (f->pending == NULL)
-    return;
-  for (guint i = 0; i < f->pending->len; i++)
+  for (guint i = 0; i < flow_n_pending (f); i++)
     {
-      const PendingGap *g = &g_array_index (f->pending, PendingGap, i);
+      const PendingGap *g = flow_pending (f, i);
       count_gap (u, f, g->gap, g->kind);
     }
+  f->n_inline = 0;
   g_clear_pointer (&f->pending, g_array_unref);
 }
 
@@ -519,7 +696,7 @@ natsim_usage_on_packet (NatsimUsage *u, const NatsimPacket *pkt, const NatsimNat
       /* Only an outbound packet starts a flow. */
       if (!out)
         return;
-      f = g_new0 (Flow, 1);
+      f = flow_alloc (u);
       f->key = key;
       f->cls = pkt->cls;
       f->exposed = u->reply_window == 0;
@@ -538,13 +715,7 @@ natsim_usage_on_packet (NatsimUsage *u, const NatsimPacket *pkt, const NatsimNat
           if (f->exposed)
             count_gap (u, f, gap, f->kind);
           else
-            {
-              PendingGap g = { gap, f->kind };
-
-              if (f->pending == NULL)
-                f->pending = g_array_new (FALSE, FALSE, sizeof (PendingGap));
-              g_array_append_val (f->pending, g);
-            }
+            flow_hold_gap (f, gap, f->kind);
         }
       f->last_packet = pkt->time;
       if (out)

@@ -202,13 +202,22 @@ search_blocks (NatsimNat *nat, const NatsimPacket *pkt, uint32_t addr_idx,
 
   if (nat->cfg.block_timeout > 0)
     {
-      /* Junos active-block-timeout, FortiOS pba-timeout: once the active
-       * block has been active this long, new ports come from a new block
-       * even with ports free in it (when the limit allows one). */
-      if (sub->active != NONE &&
+      /* Junos active-block-timeout, FortiOS pba-timeout: new ports come
+       * from the active block; once it has been active this long, from a
+       * new block even with ports free in it.  The blocks it replaced only
+       * drain: when the active block has been returned (its last port
+       * freed), the next port too comes from a new block with a new timer,
+       * not from a timed-out one, and so does it when the active block is
+       * full.  At the limit (no new block), the held blocks keep serving
+       * (below). */
+      if (sub->active == NONE ||
           nat->now >= natsim_time_add (sub->active_since, nat->cfg.block_timeout))
         nat_subscriber_take_block (nat, sub);
       if (sub->active != NONE && (port = search_block (nat, pkt, addr_idx, sub->active)) != 0)
+        return port;
+      /* The active block is full: a new one, rather than the old ones. */
+      if (nat_subscriber_take_block (nat, sub) &&
+          (port = search_block (nat, pkt, addr_idx, sub->active)) != 0)
         return port;
     }
   for (;;)

@@ -350,7 +350,7 @@ nat_binding_create (NatsimNat *nat, const NatsimPacket *pkt, const NatFlow *f,
   b = binding (nat, idx);
   nat_port_ref (nat, b);
   nat->live++;
-  if (nat->track_hosts)
+  if (nat_host_tracked (nat, addr_idx, f->proto, ext_port))
     nat_host_ref (nat, f->in_addr, addr_idx, +1);
   b = binding (nat, idx);
   nat_timer_start (nat, idx, natsim_time_add (nat->now, nat_timeout_for (nat, b)));

@@ -307,6 +307,17 @@ port_state (NatsimNat *nat, uint32_t addr_idx, uint8_t proto, uint16_t port)
   return &a->ports[p][port - nat->cfg.port_lo];
 }
 
+/* Does a host's binding on (@addr_idx, @port) count for paired pooling?
+ * Not a static forward's: it is configuration, not a pool mapping, so it
+ * neither pins the host's dynamic mappings to its address nor moves with
+ * them (docs/nat-model.md, "Static port forwards"). */
+static inline bool
+nat_host_tracked (NatsimNat *nat, uint32_t addr_idx, uint8_t proto, uint16_t port)
+{
+  return nat->track_hosts &&
+         (nat->cfg.n_forwards == 0 || port_state (nat, addr_idx, proto, port)->forward == 0);
+}
+
 /* The flow of a packet, in inside addressing. */
 static inline void
 nat_flow_of_packet (const NatsimPacket *pkt, NatFlow *f)

@@ -107,7 +107,7 @@ binding_expire (NatsimNat *nat, uint32_t idx)
   g_assert (b->status == B_ALIVE);
   nat_reply_del (nat, idx);
   nat->live--;
-  if (nat->track_hosts)
+  if (nat_host_tracked (nat, b_addr (b), b->proto, b->ext_port))
     nat_host_ref (nat, b->in_addr, b_addr (b), -1);
   nat_emit (nat, NATSIM_NAT_EV_BINDING_EXPIRED, b, false, false);
   nat_port_unref (nat, b);

@@ -307,17 +307,6 @@ port_state (NatsimNat *nat, uint32_t addr_idx, uint8_t proto, uint16_t port)
   return &a->ports[p][port - nat->cfg.port_lo];
 }
 
-/* Does a host's binding on (@addr_idx, @port) count for paired pooling?
- * Not a static forward's: it is configuration, not a pool mapping, so it
- * neither pins the host's dynamic mappings to its address nor moves with
- * them (docs/nat-model.md, "Static port forwards"). */
-static inline bool
-nat_host_tracked (NatsimNat *nat, uint32_t addr_idx, uint8_t proto, uint16_t port)
-{
-  return nat->track_hosts &&
-         (nat->cfg.n_forwards == 0 || port_state (nat, addr_idx, proto, port)->forward == 0);
-}
-
 /* The flow of a packet, in inside addressing. */
 static inline void
 nat_flow_of_packet (const NatsimPacket *pkt, NatFlow *f)
@@ -386,6 +375,17 @@ uint32_t nat_forward_for_public (NatsimNat *nat, uint8_t proto, uint32_t addr_id
 uint32_t nat_forward_at (const NatsimNat *nat, uint8_t proto, uint32_t addr_idx, uint16_t port);
 void     nat_forwards_init (NatsimNat *nat);
 void     nat_forwards_clear (NatsimNat *nat);
+
+/* Does a host's binding on (@addr_idx, @port) count for paired pooling?
+ * Not a static forward's: it is configuration, not a pool mapping, so it
+ * neither pins the host's dynamic mappings to its address nor moves with
+ * them (docs/nat-model.md, "Static port forwards"). */
+static inline bool
+nat_host_tracked (NatsimNat *nat, uint32_t addr_idx, uint8_t proto, uint16_t port)
+{
+  return nat->track_hosts &&
+         (nat->cfg.n_forwards == 0 || nat_forward_at (nat, proto, addr_idx, port) == NONE);
+}
 
 /* nat-timers.c: idle timers, expiry, TCP tracking. */
 void     nat_timer_start (NatsimNat *nat, uint32_t idx, NatsimTime expiry);

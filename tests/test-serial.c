@@ -123,6 +123,10 @@ assert_run_results_equal (const NatsimRunResult *a, const NatsimRunResult *b)
         assert_packet (&g_array_index (a->packets, NatsimPacketRecord, i),
                        &g_array_index (b->packets, NatsimPacketRecord, i));
     }
+  assert_int_equal (a->mem_nat, b->mem_nat);
+  assert_int_equal (a->mem_events, b->mem_events);
+  assert_int_equal (a->mem_models, b->mem_models);
+  assert_int_equal (a->mem_collector, b->mem_collector);
 }
 
 static NatsimRunResult *
@@ -163,6 +167,8 @@ test_run_result_round_trip (void **state)
   assert_non_null (r->packets);
   assert_true (r->packets->len > 10);
   assert_true (r->totals.v[NATSIM_STAT_PACKETS_OUT] > 0);
+  assert_true (r->mem_nat > 0 && r->mem_events > 0 && r->mem_models > 0 &&
+               r->mem_collector > 0);
 
   back = round_trip (r, &bytes);
   assert_run_results_equal (r, back);
@@ -196,6 +202,11 @@ test_run_result_awkward_values (void **state)
   r.n_addresses = 3;
   r.addr_peak_ports = peak;
   r.interval_s = 0.1;
+  /* Byte counts beyond 32 bits. */
+  r.mem_nat = (gsize) G_MAXUINT32 + 7;
+  r.mem_events = 1;
+  r.mem_models = G_MAXSIZE;
+  r.mem_collector = 12345;
   back = round_trip (&r, &bytes);
   assert_run_results_equal (&r, back);
   assert_null (back->addr_failures);

@@ -13,6 +13,17 @@
 #include "natsim/error.h"
 #include "natsim/serial.h"
 
+/* A new field must be serialised: update serial.c and test-serial.c,
+ * then these sizes (the bytes beside the arrays whose shape is written
+ * out: the figures, the gap bins).  Checked where pointers and size_t are
+ * 64 bits wide (the build machines); elsewhere the padding differs. */
+#if GLIB_SIZEOF_VOID_P == 8 && GLIB_SIZEOF_SIZE_T == 8
+G_STATIC_ASSERT (sizeof (NatsimRunResult) == sizeof (NatsimStats) + 176);
+G_STATIC_ASSERT (sizeof (NatsimUsageResult) ==
+                 sizeof (double) * (NATSIM_GAP_N * NATSIM_GAP_BINS + 4 * NATSIM_GAP_N +
+                                    3 * NATSIM_USAGE_N_PROTO) + 88);
+#endif
+
 #define RUN_MAGIC   UINT32_C (0x4e535231) /* "NSR1" */
 #define USAGE_MAGIC UINT32_C (0x4e535531) /* "NSU1" */
 
@@ -152,6 +163,24 @@ get_count (NatsimSerialReader *rd, gsize elem, guint *ret, GError **error)
       return FALSE;
     }
   *ret = (guint) n;
+  return TRUE;
+}
+
+/* A byte count written by natsim_serial_put_u64(). */
+static gboolean
+get_size (NatsimSerialReader *rd, gsize *ret, GError **error)
+{
+  guint64 v;
+
+  if (!natsim_serial_get_u64 (rd, &v, error))
+    return FALSE;
+  if (v > G_MAXSIZE)
+    {
+      g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_FAILED,
+                   "inconsistent result: a size of %" G_GUINT64_FORMAT " bytes", v);
+      return FALSE;
+    }
+  *ret = (gsize) v;
   return TRUE;
 }
 
@@ -328,6 +357,10 @@ natsim_serial_put_run_result (GByteArray *out, const NatsimRunResult *r)
       for (guint i = 0; i < r->packets->len; i++)
         put_packet (out, &g_array_index (r->packets, NatsimPacketRecord, i));
     }
+  natsim_serial_put_u64 (out, r->mem_nat);
+  natsim_serial_put_u64 (out, r->mem_events);
+  natsim_serial_put_u64 (out, r->mem_models);
+  natsim_serial_put_u64 (out, r->mem_collector);
 }
 
 NatsimRunResult *
@@ -387,6 +420,9 @@ natsim_serial_get_run_result (NatsimSerialReader *rd, GError **error)
         if (!get_packet (rd, &g_array_index (r->packets, NatsimPacketRecord, i), error))
           return NULL;
     }
+  if (!get_size (rd, &r->mem_nat, error) || !get_size (rd, &r->mem_events, error) ||
+      !get_size (rd, &r->mem_models, error) || !get_size (rd, &r->mem_collector, error))
+    return NULL;
   return g_steal_pointer (&r);
 }
 

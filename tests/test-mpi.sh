@@ -7,9 +7,11 @@
 #  - failures end the run with their message and a non-zero status instead
 #    of hanging (every mpirun under a timeout): rank 0 cannot write its
 #    reports; ranks 1 and 2 cannot read their input; rank 0 cannot read its
-#    input while the others wait in a run; rank 2 is killed mid-run; a
-#    unit fails on rank 2, rank 2 fails after the runs (test-mpi-runner,
-#    which also checks that the work queue reaches every rank).
+#    input while the others wait in a run; ranks 1 and 2 were given
+#    another scenario, or other --vary (another number of units); rank 2
+#    is killed mid-run; a unit fails on rank 2, rank 2 fails after the
+#    runs (test-mpi-runner, which also checks that the work queue reaches
+#    every rank).
 # Argument: the test-mpi-runner binary, or "none" when natsim was built
 # without MPI: then --mpi must be refused with one line and exit 2, and
 # the rest is skipped (77).  Skipped too where mpirun is missing.
@@ -157,6 +159,27 @@ expect_failure 2 "rank [12]: $work/missing.ini" 1 \
   "$NATSIM" sweep scenarios/sweep-timeout.ini "${args[@]}" : \
   -np 2 "$NATSIM" sweep "$work/missing.ini" "${args[@]}"
 [ ! -e "$work/f2" ] || fail "a failed run wrote its reports"
+
+echo "== failure: ranks 1 and 2 run another scenario (same number of units)"
+# --jobs 1: rank 0 cannot take every unit itself.
+args=(scenarios/sweep-timeout.ini --mpi --jobs 1 --out "$work/f3" -q)
+two=(--vary nat.udp_timeout=30s,60s)
+expect_failure 1 "rank [12] ran unit [0-9]* from another scenario (different inputs on the ranks)" \
+  1 "$NATSIM" sweep "${args[@]}" "${two[@]}" : \
+  -np 2 "$NATSIM" sweep "${args[@]}" "${two[@]}" --set nat.port_range=1024-1060
+[ ! -e "$work/f3" ] || fail "a run of mixed inputs wrote its reports"
+
+echo "== failure: ranks 1 and 2 have more units than rank 0"
+expect_failure 1 "rank [12]: rank 0 ran 8 units where this rank has 12" 1 \
+  "$NATSIM" sweep "${args[@]}" "${two[@]}" : \
+  -np 2 "$NATSIM" sweep "${args[@]}" --vary nat.udp_timeout=30s,60s,90s
+[ ! -e "$work/f3" ] || fail "a run with other unit counts wrote its reports"
+
+echo "== failure: ranks 1 and 2 have fewer units than rank 0"
+expect_failure 1 "rank [12]: rank 0 handed out unit [4-7] where this rank has 4 units" 1 \
+  "$NATSIM" sweep "${args[@]}" "${two[@]}" : \
+  -np 2 "$NATSIM" sweep "${args[@]}" --vary nat.udp_timeout=30s
+[ ! -e "$work/f3" ] || fail "a run with other unit counts wrote its reports"
 
 echo "== failure: rank 0 cannot read its input while ranks 1 and 2 wait in a run"
 expect_failure 2 "$work/missing.ini" 1 "$NATSIM" plan "$work/missing.ini" --mpi -q : \

@@ -37,6 +37,9 @@ typedef struct
    * On failure every process returns the same error. */
   gboolean (*run) (void *runner_data, guint n_units, guint jobs, const NatsimUnitOps *ops,
                    void *data, GError **error);
+  /* This process's number among those the runner spans (0: the one that
+   * writes), for messages that name who ran a unit.  May be NULL (0). */
+  int (*process) (void *runner_data);
 } NatsimRunnerClass;
 
 /* Installs the process's runner (NULL: none); the CLI does it once, before
@@ -45,6 +48,9 @@ void natsim_runner_install (const NatsimRunnerClass *klass, void *runner_data);
 
 /* Whether a runner is installed. */
 gboolean natsim_runner_installed (void);
+
+/* The installed runner's number for this process (0 without a runner). */
+int natsim_runner_process (void);
 
 /* Runs @n_units units through the installed runner (one must be). */
 gboolean natsim_runner_run (guint n_units, guint jobs, const NatsimUnitOps *ops, void *data,

@@ -388,6 +388,16 @@ root_run (guint n, guint jobs, const NatsimUnitOps *ops, void *data, GError **er
   g_thread_pool_free (pool, FALSE, TRUE);
   g_async_queue_unref (local.done);
 
+  /* Rank 0 stores first: a result it cannot take (a unit run from other
+   * inputs on another rank) fails the run on every process with its
+   * message, rather than on each process in its own words. */
+  for (guint u = 0; r.failure == NULL && u < n; u++)
+    {
+      GError *e = NULL;
+
+      if (!ops->store (u, results[u], data, &e))
+        r.failure = e;
+    }
   if (r.failure == NULL)
     {
       /* Every result to every process, in unit order, one message each
@@ -411,11 +421,7 @@ root_run (guint n, guint jobs, const NatsimUnitOps *ops, void *data, GError **er
       ok = FALSE;
     }
   for (guint u = 0; u < n; u++)
-    {
-      if (ok && !ops->store (u, results[u], data, error))
-        ok = FALSE;
-      g_clear_pointer (&results[u], g_bytes_unref);
-    }
+    g_clear_pointer (&results[u], g_bytes_unref);
   return ok;
 }
 
@@ -491,9 +497,26 @@ worker_run (guint n, guint jobs, const NatsimUnitOps *ops, void *data, GError **
             }
           else if (m.tag == TAG_FINAL && m.run == run && m.arg == 0 && m.unit == n)
             over = TRUE;
+          else if (m.tag == TAG_FINAL && m.run == run && m.arg == 0)
+            {
+              /* Rank 0 succeeded with another number of units: the
+               * processes were given other inputs (another --vary). */
+              failure = g_error_new (NATSIM_ERROR, NATSIM_ERROR_FAILED,
+                                     "rank 0 ran %" G_GUINT64_FORMAT " units where this rank "
+                                     "has %u (different inputs on the ranks)", m.unit, n);
+              over = TRUE;
+            }
           else if (m.tag == TAG_FINAL && m.run == run)
             {
               failure = error_from_bytes (m.payload, 0);
+              over = TRUE;
+            }
+          else if (m.tag == TAG_ASSIGN && m.run == run)
+            {
+              failure = g_error_new (NATSIM_ERROR, NATSIM_ERROR_FAILED,
+                                     "rank 0 handed out unit %" G_GUINT64_FORMAT " where this "
+                                     "rank has %u units (different inputs on the ranks)",
+                                     m.unit, n);
               over = TRUE;
             }
           else if (m.tag == TAG_EXIT)
@@ -554,7 +577,13 @@ mpi_runner_run (void *runner_data, guint n, guint jobs, const NatsimUnitOps *ops
   return worker_run (n, jobs, ops, data, error);
 }
 
-static const NatsimRunnerClass mpi_runner = { mpi_runner_run };
+static int
+mpi_runner_process (void *runner_data)
+{
+  return mpi.rank;
+}
+
+static const NatsimRunnerClass mpi_runner = { mpi_runner_run, mpi_runner_process };
 
 /* ---------- start and finish ---------- */
 

@@ -22,6 +22,13 @@ natsim_runner_installed (void)
   return runner_class != NULL;
 }
 
+int
+natsim_runner_process (void)
+{
+  return runner_class != NULL && runner_class->process != NULL
+    ? runner_class->process (runner_data) : 0;
+}
+
 gboolean
 natsim_runner_run (guint n_units, guint jobs, const NatsimUnitOps *ops, void *data,
                    GError **error)

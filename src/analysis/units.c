@@ -1,9 +1,16 @@
 /* natsim: replications as units of the installed runner (units.h).
  *
- * A unit's bytes are its run result (natsim/serial.h) followed by what its
- * observers saved (the planner's usage figures).  Every process, the one
- * that ran the unit included, reads them back, so that every process
- * holds bit for bit the same figures and takes the same next step. */
+ * A unit's bytes are a digest of its inputs and the number of the process
+ * that ran it, its run result (natsim/serial.h), then what its observers
+ * saved (the planner's usage figures).  Every process, the one that ran
+ * the unit included, reads them back, so that every process holds bit for
+ * bit the same figures and takes the same next step.
+ *
+ * The digest: processes started with other inputs (another scenario file
+ * on a node, another --set) still agree on the number of units and would
+ * otherwise mix their figures into one report without a word. */
+#include <string.h>
+
 #include "natsim/error.h"
 #include "natsim/runner.h"
 #include "natsim/serial.h"
@@ -21,6 +28,83 @@ typedef struct
   void                        *finished_data;
 } Units;
 
+/* FNV-1a, 64 bits: a check that two processes hold the same inputs, not
+ * a defence against forgery. */
+#define FNV_OFFSET UINT64_C (0xcbf29ce484222325)
+#define FNV_PRIME  UINT64_C (0x100000001b3)
+
+static guint64
+fnv (guint64 h, const void *data, gsize len)
+{
+  const guint8 *p = data;
+
+  for (gsize i = 0; i < len; i++)
+    h = (h ^ p[i]) * FNV_PRIME;
+  return h;
+}
+
+/* With its terminating NUL, so that "ab","c" and "a","bc" differ; NULL
+ * as a byte no string holds. */
+static guint64
+fnv_str (guint64 h, const char *s)
+{
+  static const guint8 none = 0xff;
+
+  return s != NULL ? fnv (h, s, strlen (s) + 1) : fnv (h, &none, 1);
+}
+
+static guint64
+fnv_u64 (guint64 h, guint64 v)
+{
+  guint64 le = GUINT64_TO_LE (v);
+
+  return fnv (h, &le, sizeof le);
+}
+
+/* Every key of @p's table with its effective value (defaults included). */
+static guint64
+fnv_params (guint64 h, const NatsimParams *p)
+{
+  for (const NatsimKeySpec *k = natsim_params_specs (p); k->name != NULL; k++)
+    {
+      h = fnv_str (h, k->name);
+      h = fnv_str (h, natsim_params_get (p, k->name));
+    }
+  return h;
+}
+
+/* The effective inputs of unit @u: the scenario as loaded with its
+ * overrides (every group's keys, the preset resolved), the replication
+ * and the unit's number.  The file's path is left out: nodes may reach
+ * the same file by other paths. */
+guint64
+units_digest (const NatsimScenario *s, guint rep, guint u)
+{
+  guint64 h = FNV_OFFSET;
+
+  h = fnv_params (h, s->simulation);
+  h = fnv_params (h, s->nat);
+  h = fnv_u64 (h, s->populations->len);
+  for (guint i = 0; i < s->populations->len; i++)
+    {
+      const NatsimPopulationSpec *pop = g_ptr_array_index (s->populations, i);
+
+      h = fnv_str (h, pop->name);
+      h = fnv_str (h, pop->profile->name);
+      h = fnv_params (h, pop->params);
+    }
+  h = fnv_u64 (h, s->forwards != NULL ? s->forwards->len : 0);
+  for (guint i = 0; s->forwards != NULL && i < s->forwards->len; i++)
+    {
+      const NatsimForwardSpec *f = g_ptr_array_index (s->forwards, i);
+
+      h = fnv_str (h, f->name);
+      h = fnv_params (h, f->params);
+    }
+  h = fnv_u64 (h, rep);
+  return fnv_u64 (h, u);
+}
+
 static GBytes *
 unit_run (guint u, void *data, GError **error)
 {
@@ -34,6 +118,8 @@ unit_run (guint u, void *data, GError **error)
   if (r == NULL)
     return NULL;
   out = g_byte_array_new ();
+  natsim_serial_put_u64 (out, units_digest (us->scenarios[u], us->reps[u], u));
+  natsim_serial_put_u32 (out, (guint32) natsim_runner_process ());
   natsim_serial_put_run_result (out, r);
   if (us->hooks != NULL)
     us->hooks->save (us->reps[u], out, us->hooks_data);
@@ -48,8 +134,20 @@ unit_store (guint u, GBytes *bytes, void *data, GError **error)
   gsize len = 0;
   const void *p = g_bytes_get_data (bytes, &len);
   NatsimRunResult *r;
+  guint64 digest;
+  guint32 process;
 
   natsim_serial_reader_init (&rd, p, len);
+  if (!natsim_serial_get_u64 (&rd, &digest, error) ||
+      !natsim_serial_get_u32 (&rd, &process, error))
+    return FALSE;
+  if (digest != units_digest (us->scenarios[u], us->reps[u], u))
+    {
+      g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_FAILED,
+                   "rank %u ran unit %u from another scenario (different inputs on the ranks)",
+                   process, u);
+      return FALSE;
+    }
   r = natsim_serial_get_run_result (&rd, error);
   if (r == NULL)
     return FALSE;

@@ -22,3 +22,8 @@ gboolean units_run_replications (const NatsimScenario *const *scenarios, const g
                                  void (*finished) (guint unit, guint done, guint total,
                                                    void *data),
                                  void *finished_data, GError **error);
+
+/* A digest of unit @u's inputs: scenario @s (every effective key of every
+ * group), replication @rep and @u; units carry it so that processes
+ * started with different inputs fail instead of mixing their figures. */
+guint64 units_digest (const NatsimScenario *s, guint rep, guint u);

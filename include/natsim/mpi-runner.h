@@ -31,6 +31,10 @@ gboolean natsim_mpi_start (int *argc, char ***argv, GError **error);
 int natsim_mpi_rank (void);
 int natsim_mpi_size (void);
 
+/* The processes on this process's node (itself included; 1 before
+ * natsim_mpi_start()): they share its memory. */
+int natsim_mpi_ranks_on_node (void);
+
 /* On rank 0, before natsim_mpi_finish(): the units rank @rank has run
  * so far, over all runs (0 elsewhere). */
 guint64 natsim_mpi_units_run (int rank);

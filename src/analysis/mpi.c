@@ -69,6 +69,7 @@ typedef struct
 static struct
 {
   int       rank, size;
+  int       node_size; /* processes on this node (sharing its memory) */
   guint64   run;      /* runs started by this process */
   gboolean  stopped;  /* rank > 0: rank 0 has said stop */
   gboolean *reported; /* rank 0, [size]: the rank has finished its command */
@@ -599,6 +600,12 @@ natsim_mpi_size (void)
   return MAX (mpi.size, 1);
 }
 
+int
+natsim_mpi_ranks_on_node (void)
+{
+  return MAX (mpi.node_size, 1);
+}
+
 guint64
 natsim_mpi_units_run (int rank)
 {
@@ -621,6 +628,18 @@ natsim_mpi_start (int *argc, char ***argv, GError **error)
     }
   MPI_Comm_rank (MPI_COMM_WORLD, &mpi.rank);
   MPI_Comm_size (MPI_COMM_WORLD, &mpi.size);
+  {
+    /* The processes that can share memory are those of this node. */
+    MPI_Comm node;
+
+    mpi.node_size = 1;
+    if (MPI_Comm_split_type (MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, mpi.rank, MPI_INFO_NULL,
+                             &node) == MPI_SUCCESS)
+      {
+        MPI_Comm_size (node, &mpi.node_size);
+        MPI_Comm_free (&node);
+      }
+  }
   if (provided < MPI_THREAD_FUNNELED)
     {
       /* Every process sees the same library: all of them stop here. */

@@ -3,7 +3,8 @@
  * MPI starts before the command parses its options, so that a usage error
  * is printed once, by rank 0: every other rank's standard output and
  * error go to /dev/null (rank 0 speaks for the run, and other ranks' own
- * failures reach it as messages). */
+ * failures reach it as messages), standard error only without
+ * NATSIM_MPI_VERBOSE=1. */
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
@@ -68,7 +69,11 @@ cli_mpi_start (int *argc, char ***argv)
           fflush (stdout);
           fflush (stderr);
           dup2 (fd, STDOUT_FILENO);
-          dup2 (fd, STDERR_FILENO);
+          /* NATSIM_MPI_VERBOSE=1 keeps their standard error: what a rank
+           * says itself (its own failure, GLib's warnings) when a run on
+           * a cluster has to be understood. */
+          if (g_strcmp0 (g_getenv ("NATSIM_MPI_VERBOSE"), "1") != 0)
+            dup2 (fd, STDERR_FILENO);
           close (fd);
         }
     }
@@ -88,6 +93,16 @@ cli_mpi_is_root (void)
 #else
   return TRUE;
 #endif
+}
+
+guint
+cli_mpi_ranks_on_node (void)
+{
+#ifdef NATSIM_HAVE_MPI
+  if (mpi_started)
+    return (guint) natsim_mpi_ranks_on_node ();
+#endif
+  return 1;
 }
 
 gboolean

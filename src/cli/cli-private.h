@@ -24,6 +24,9 @@ int cli_mpi_start (int *argc, char ***argv);
 /* TRUE on the process that writes and prints: rank 0, or any process
  * without --mpi. */
 gboolean cli_mpi_is_root (void);
+/* --mpi: the processes of this run on this node (they share its memory);
+ * 1 without --mpi. */
+guint cli_mpi_ranks_on_node (void);
 /* Before rank 0 writes: FALSE with the error of another rank that
  * failed (natsim_mpi_gather()); TRUE without --mpi and on other ranks. */
 gboolean cli_mpi_gather (GError **error);
@@ -118,7 +121,9 @@ typedef struct
   guint64 per_replication; /* bytes */
   guint   parallel;        /* replications held at once (--jobs) */
   guint64 total;           /* per_replication x parallel */
-  guint64 available;       /* the machine's available memory, 0 if unknown */
+  guint   ranks;           /* --mpi: processes on this node sharing it (else 1) */
+  guint64 available;       /* the machine's available memory, 0 if unknown;
+                            * with --mpi, this process's share of it */
 } CliMemoryEstimate;
 
 void cli_memory_estimate (const NatsimScenario *s, guint jobs, CliMemoryEstimate *ret);

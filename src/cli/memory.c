@@ -17,7 +17,9 @@
  *   remembered (active time + idle timeout + nat.tombstone), by Little's
  *   law, bounded by the run's duration;
  * - the timeline: 8 bytes per point, address and figure.
- * Each replication running at once (--jobs) holds its own copy. */
+ * Each replication running at once (--jobs) holds its own copy, and with
+ * --mpi every process of the node runs its own: each gets its share of
+ * the node's available memory. */
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -57,14 +59,19 @@ generic_slots (const NatsimParams *pop, const NatsimParams *nat, double duration
 }
 
 /* The memory the machine has available now: MemAvailable of
- * /proc/meminfo, else the free physical pages; 0 when unknown. */
+ * /proc/meminfo, else the free physical pages; 0 when unknown.
+ * NATSIM_MEMORY_AVAILABLE (bytes) stands in for it in tests, which
+ * cannot size a scenario to whatever memory the test machine has. */
 static guint64
 memory_available (void)
 {
   g_autofree char *meminfo = NULL;
   const char *p;
+  const char *env = g_getenv ("NATSIM_MEMORY_AVAILABLE");
   long pages, page_size;
 
+  if (env != NULL && *env != '\0')
+    return g_ascii_strtoull (env, NULL, 10);
   if (g_file_get_contents ("/proc/meminfo", &meminfo, NULL, NULL) &&
       (p = strstr (meminfo, "MemAvailable:")) != NULL)
     {
@@ -104,7 +111,8 @@ cli_memory_estimate (const NatsimScenario *s, guint jobs, CliMemoryEstimate *ret
   ret->per_replication = (guint64) MIN (bytes, 1e19);
   ret->parallel = MAX (MIN (jobs, replications), 1u);
   ret->total = ret->per_replication * ret->parallel;
-  ret->available = memory_available ();
+  ret->ranks = MAX (cli_mpi_ranks_on_node (), 1u);
+  ret->available = memory_available () / ret->ranks;
 }
 
 void
@@ -121,24 +129,29 @@ cli_memory_guard (const NatsimScenario *s, guint jobs, gboolean force, GError **
 {
   CliMemoryEstimate m;
   char need[32], have[32];
+  g_autofree char *share = NULL;
 
   cli_memory_estimate (s, jobs, &m);
   if (m.available == 0 || m.total <= m.available)
     return TRUE;
   cli_format_bytes (m.total, need, sizeof need);
   cli_format_bytes (m.available, have, sizeof have);
+  /* --mpi: the processes of a node share its memory. */
+  share = m.ranks > 1
+    ? g_strdup_printf ("the %s available to each of the %u processes on this node", have, m.ranks)
+    : g_strdup_printf ("the %s this machine has available", have);
   if (force)
     {
       /* Said before running: the user asked for it, but should know. */
       fprintf (stderr, "natsim: warning: %s needs about %s of memory (%u replication%s at "
-                       "once), more than the %s available; running anyway (--force)\n",
-               s->path, need, m.parallel, m.parallel == 1 ? "" : "s", have);
+                       "once), more than %s; running anyway (--force)\n",
+               s->path, need, m.parallel, m.parallel == 1 ? "" : "s", share);
       return TRUE;
     }
   g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_INVALID_INPUT,
-               "%s: needs about %s of memory (%u replication%s at once), more than the %s "
-               "this machine has available; reduce the endpoints, flow rates, timeouts or "
-               "--jobs, or run anyway with --force",
-               s->path, need, m.parallel, m.parallel == 1 ? "" : "s", have);
+               "%s: needs about %s of memory (%u replication%s at once), more than %s; "
+               "reduce the endpoints, flow rates, timeouts or --jobs, or run anyway with "
+               "--force",
+               s->path, need, m.parallel, m.parallel == 1 ? "" : "s", share);
   return FALSE;
 }

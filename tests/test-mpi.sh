@@ -11,7 +11,9 @@
 #    another scenario, or other --vary (another number of units); rank 2
 #    is killed mid-run; a unit fails on rank 2, rank 2 fails after the
 #    runs (test-mpi-runner, which also checks that the work queue reaches
-#    every rank).
+#    every rank);
+#  - the memory guard gives each of 3 ranks on one node a third of the
+#    memory; NATSIM_MPI_VERBOSE=1 keeps the other ranks' standard error.
 # Argument: the test-mpi-runner binary, or "none" when natsim was built
 # without MPI: then --mpi must be refused with one line and exit 2, and
 # the rest is skipped (77).  Skipped too where mpirun is missing.

@@ -3,7 +3,8 @@
  * backwards and on a thread pool, hands only their bytes to store(), and
  * natsim_simulate(), natsim_sweep_run() and natsim_plan_run() (whose usage
  * observers save and load their figures) give exactly what they give
- * without a runner.  A unit that fails fails the run with its error.
+ * without a runner.  A unit that fails fails the run with its error; a
+ * unit's result from other inputs fails it too.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -27,6 +28,12 @@ typedef struct
   guint  units;        /* units run, over all runs */
   guint  fail_unit;    /* G_MAXUINT: none */
   guint  last_finished;
+  /* Unit @kept_unit's bytes: kept from a run (use_kept FALSE), or handed
+   * to store() in place of the run's own (TRUE), as a process started
+   * with other inputs would send them. */
+  guint    kept_unit;
+  gboolean use_kept;
+  GBytes  *kept;
 } TestRunner;
 
 typedef struct
@@ -86,7 +93,17 @@ test_runner_run (void *runner_data, guint n, guint jobs, const NatsimUnitOps *op
           /* Only the bytes travel: store() gets a copy. */
           {
             gsize len = 0;
-            const void *p = g_bytes_get_data (results[u], &len);
+            const void *p;
+
+            if (tr->use_kept && u == tr->kept_unit)
+              p = g_bytes_get_data (tr->kept, &len);
+            else
+              p = g_bytes_get_data (results[u], &len);
+            if (!tr->use_kept && u == tr->kept_unit)
+              {
+                g_clear_pointer (&tr->kept, g_bytes_unref);
+                tr->kept = g_bytes_ref (results[u]);
+              }
             g_autoptr (GBytes) copy = g_bytes_new (p, len);
 
             if (!ops->store (u, copy, data, error))
@@ -195,6 +212,49 @@ test_simulate_unit_fails (void **state)
   assert_string_equal (error->message, "unit 2 broke");
 }
 
+/* A result from a scenario loaded apart (another path) with the same
+ * inputs is taken; one from other inputs fails the run, saying so. */
+static void
+test_simulate_other_inputs (void **state)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (NatsimScenario) s = load ("erlang-b.ini", &error);
+  g_autoptr (NatsimScenario) same = NULL;
+  g_autoptr (NatsimScenario) other = NULL;
+  TestRunner tr = { 0, 0, G_MAXUINT, 0, 1, FALSE, NULL };
+  NatsimSimOptions opts = { 0 };
+  g_autoptr (GPtrArray) first = NULL;
+  g_autoptr (GPtrArray) again = NULL;
+  GPtrArray *mixed;
+
+  g_assert_no_error (error);
+  assert_true (natsim_scenario_set (s, "simulation.replications=3", &error));
+  same = natsim_scenario_copy (s);
+  g_free (same->path);
+  same->path = g_strdup ("/elsewhere/erlang-b.ini");
+  other = natsim_scenario_copy (s);
+  assert_true (natsim_scenario_set (other, "nat.udp_timeout=31s", &error));
+  g_assert_no_error (error);
+  opts.jobs = 1;
+  natsim_runner_install (&test_runner, &tr);
+  first = natsim_simulate (s, &opts, &error);
+  g_assert_no_error (error);
+  assert_non_null (tr.kept);
+
+  tr.use_kept = TRUE;
+  again = natsim_simulate (same, &opts, &error);
+  g_assert_no_error (error);
+  assert_non_null (again);
+
+  mixed = natsim_simulate (other, &opts, &error);
+  natsim_runner_install (NULL, NULL);
+  g_clear_pointer (&tr.kept, g_bytes_unref);
+  assert_null (mixed);
+  assert_non_null (error);
+  assert_string_equal (error->message,
+                       "rank 0 ran unit 1 from another scenario (different inputs on the ranks)");
+}
+
 static char *
 sweep_json (const NatsimScenario *s, TestRunner *tr, guint *ret_points_done, GError **error)
 {
@@ -290,6 +350,7 @@ main (void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_simulate),
     cmocka_unit_test (test_simulate_unit_fails),
+    cmocka_unit_test (test_simulate_other_inputs),
     cmocka_unit_test (test_sweep),
     cmocka_unit_test (test_plan),
   };

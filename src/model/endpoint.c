@@ -74,6 +74,7 @@ typedef struct
   uint16_t   next_sig;
   uint16_t   audio_cur, video_cur;
   uint16_t   calls;
+  uint32_t   pairs;      /* 1 + its media pair bitmap in the pool, 0: none (no call) */
   bool       booted;
   bool       registered; /* has been reachable once */
   bool       stale;      /* the registrar knows a public address that is not the current mapping's */
@@ -96,7 +97,13 @@ typedef struct
   EndpointSpec     spec;
   Endpoint        *eps;
   guint            audio_pairs, video_pairs;
-  uint8_t         *audio_map, *video_map; /* a bit per pair per endpoint */
+  /* Media pair bitmaps (a bit per audio pair, then a bit per video pair),
+   * lent to an endpoint while it has calls: a range of thousands of pairs
+   * (sip-udp: 8,192) would otherwise cost kilobytes per endpoint that
+   * almost never calls. */
+  uint8_t         *pair_pool;  /* [pool_cap * pair_bytes] */
+  guint            pair_bytes, audio_bytes, pool_len, pool_cap;
+  GArray          *pool_free;  /* uint32_t: bitmaps back in the pool (all zero) */
   GArray          *calls;      /* Call pool */
   GArray          *free_calls; /* uint32_t */
   double           max_rate;   /* population call arrivals per second, busiest hour */
@@ -559,20 +566,74 @@ background (EndpointPopulation *e, guint i, guint j, NatsimTime now)
 
 /* ---- calls ---- */
 
+/* Endpoint @i's audio (or video) pair bitmap, lent from the pool if it
+ * has none. */
+static uint8_t *
+pair_map (EndpointPopulation *e, guint i, bool video)
+{
+  Endpoint *ep = &e->eps[i];
+
+  if (ep->pairs == 0)
+    {
+      uint32_t k;
+
+      if (e->pool_free->len > 0)
+        {
+          k = g_array_index (e->pool_free, uint32_t, e->pool_free->len - 1);
+          g_array_set_size (e->pool_free, e->pool_free->len - 1);
+        }
+      else
+        {
+          if (e->pool_len == e->pool_cap)
+            {
+              guint cap = MAX (e->pool_cap * 2, 16u);
+
+              e->pair_pool = g_realloc_n (e->pair_pool, cap, e->pair_bytes);
+              memset (e->pair_pool + (gsize) e->pool_cap * e->pair_bytes, 0,
+                      (gsize) (cap - e->pool_cap) * e->pair_bytes);
+              e->pool_cap = cap;
+            }
+          k = e->pool_len++;
+        }
+      ep->pairs = k + 1;
+    }
+  return e->pair_pool + (gsize) (ep->pairs - 1) * e->pair_bytes + (video ? e->audio_bytes : 0);
+}
+
+/* Endpoint @i has no call left: its bitmap goes back to the pool when it
+ * is all zero, as a fresh one is (a pair at port 0 is never freed, so its
+ * bit would stay: such a bitmap stays with its endpoint). */
+static void
+pair_map_release (EndpointPopulation *e, guint i)
+{
+  Endpoint *ep = &e->eps[i];
+  const uint8_t *map;
+  uint32_t k;
+
+  if (ep->pairs == 0)
+    return;
+  k = ep->pairs - 1;
+  map = e->pair_pool + (gsize) k * e->pair_bytes;
+  for (guint b = 0; b < e->pair_bytes; b++)
+    if (map[b] != 0)
+      return;
+  g_array_append_val (e->pool_free, k);
+  ep->pairs = 0;
+}
+
 static uint16_t
 pair_alloc (EndpointPopulation *e, guint i, bool video)
 {
   const EndpointSpec *s = &e->spec;
   guint n = video ? e->video_pairs : e->audio_pairs;
-  uint8_t *map = video ? e->video_map : e->audio_map;
+  uint8_t *map = pair_map (e, i, video);
   uint16_t *cur = video ? &e->eps[i].video_cur : &e->eps[i].audio_cur;
   uint16_t lo = video ? s->video_lo : s->audio_lo;
-  gsize base = (gsize) i * n;
 
   for (guint k = 0; k < n; k++)
     {
       guint p = (*cur + k) % n;
-      gsize bit = base + p;
+      gsize bit = p;
       if (!(map[bit / 8] & (1u << (bit % 8))))
         {
           map[bit / 8] |= (uint8_t) (1u << (bit % 8));
@@ -588,10 +649,9 @@ static void
 pair_free (EndpointPopulation *e, guint i, bool video, uint16_t port)
 {
   const EndpointSpec *s = &e->spec;
-  guint n = video ? e->video_pairs : e->audio_pairs;
-  uint8_t *map = video ? e->video_map : e->audio_map;
+  uint8_t *map = pair_map (e, i, video);
   uint16_t lo = video ? s->video_lo : s->audio_lo;
-  gsize bit = (gsize) i * n + (port - ((lo + 1u) & ~1u)) / 2;
+  gsize bit = (port - ((lo + 1u) & ~1u)) / 2;
 
   map[bit / 8] &= (uint8_t) ~(1u << (bit % 8));
 }
@@ -758,6 +818,8 @@ end_call (EndpointPopulation *e, uint32_t id, NatsimTime now)
   if (c.video != 0)
     pair_free (e, c.ep, true, c.video);
   ep->calls--;
+  if (ep->calls == 0)
+    pair_map_release (e, c.ep);
   e->kind = NATSIM_FLOW_SIGNALLING;
   if (ep->sig_port != 0)
     sig_request (e, c.ep, now, REQ_BYE);
@@ -934,8 +996,8 @@ endpoint_free (NatsimPopulation *pop)
   EndpointPopulation *e = (EndpointPopulation *) pop;
 
   g_free (e->eps);
-  g_free (e->audio_map);
-  g_free (e->video_map);
+  g_free (e->pair_pool);
+  g_array_unref (e->pool_free);
   g_array_unref (e->calls);
   g_array_unref (e->free_calls);
   g_free (e);
@@ -947,9 +1009,8 @@ endpoint_memory_bytes (const NatsimPopulation *pop)
   const EndpointPopulation *e = (const EndpointPopulation *) pop;
   const EndpointSpec *s = &e->spec;
 
-  return sizeof *e + sizeof (Endpoint) * s->count
-         + ((gsize) s->count * e->audio_pairs + 7) / 8
-         + ((gsize) s->count * e->video_pairs + 7) / 8
+  return sizeof *e + sizeof (Endpoint) * s->count + (gsize) e->pool_cap * e->pair_bytes
+         + sizeof (uint32_t) * e->pool_free->len
          + sizeof (Call) * e->calls->len + sizeof (uint32_t) * e->free_calls->len;
 }
 
@@ -980,8 +1041,9 @@ endpoint_population_new (const EndpointSpec *spec, const NatsimPopulationContext
     }
   e->audio_pairs = MAX ((guint) (s->audio_hi - ((s->audio_lo + 1u) & ~1u) + 1) / 2, 1);
   e->video_pairs = MAX ((guint) (s->video_hi - ((s->video_lo + 1u) & ~1u) + 1) / 2, 1);
-  e->audio_map = g_new0 (uint8_t, ((gsize) s->count * e->audio_pairs + 7) / 8);
-  e->video_map = g_new0 (uint8_t, ((gsize) s->count * e->video_pairs + 7) / 8);
+  e->audio_bytes = (e->audio_pairs + 7) / 8;
+  e->pair_bytes = e->audio_bytes + (e->video_pairs + 7) / 8;
+  e->pool_free = g_array_new (FALSE, FALSE, sizeof (uint32_t));
   e->calls = g_array_new (FALSE, FALSE, sizeof (Call));
   e->free_calls = g_array_new (FALSE, FALSE, sizeof (uint32_t));
   e->max_rate = (double) s->count * s->calls_per_hour / 3600.0;

@@ -323,6 +323,56 @@ get_packet (NatsimSerialReader *rd, NatsimPacketRecord *p, GError **error)
   return TRUE;
 }
 
+/* The per-address and the timeline arrays of a run result, in the order
+ * written, so that writer and reader cannot disagree.  A timeline array
+ * is one value per interval, or per address and interval (@cells). */
+typedef struct
+{
+  gsize    offset; /* of the double * in NatsimRunResult */
+  gboolean cells;
+} RunArray;
+
+#define RUN_ARRAY(field, cells) { G_STRUCT_OFFSET (NatsimRunResult, field), cells }
+
+static const RunArray addr_arrays[] = {
+  RUN_ARRAY (addr_peak_ports, FALSE),
+  RUN_ARRAY (addr_failures, FALSE),
+  RUN_ARRAY (addr_peak_blocks, FALSE),
+  RUN_ARRAY (addr_fallbacks, FALSE),
+};
+
+static const RunArray tl_arrays[] = {
+  RUN_ARRAY (tl_bindings, FALSE),
+  RUN_ARRAY (tl_ports, FALSE),
+  RUN_ARRAY (tl_failures, FALSE),
+  RUN_ARRAY (tl_addr_ports, TRUE),
+  RUN_ARRAY (tl_blocks, FALSE),
+  RUN_ARRAY (tl_block_subscribers, FALSE),
+  RUN_ARRAY (tl_addr_blocks, TRUE),
+};
+
+#define RUN_ARRAY_PTR(r, a) G_STRUCT_MEMBER_P (r, (a)->offset)
+
+static void
+put_run_arrays (GByteArray *out, const NatsimRunResult *r, const RunArray *arrays, gsize n,
+                gsize len, gsize cells)
+{
+  for (gsize i = 0; i < n; i++)
+    put_doubles (out, *(double *const *) RUN_ARRAY_PTR (r, &arrays[i]),
+                 arrays[i].cells ? cells : len);
+}
+
+static gboolean
+get_run_arrays (NatsimSerialReader *rd, NatsimRunResult *r, const RunArray *arrays, gsize n,
+                gsize len, gsize cells, GError **error)
+{
+  for (gsize i = 0; i < n; i++)
+    if (!get_doubles (rd, arrays[i].cells ? cells : len, 0,
+                      (double **) RUN_ARRAY_PTR (r, &arrays[i]), error))
+      return FALSE;
+  return TRUE;
+}
+
 void
 natsim_serial_put_run_result (GByteArray *out, const NatsimRunResult *r)
 {
@@ -336,20 +386,11 @@ natsim_serial_put_run_result (GByteArray *out, const NatsimRunResult *r)
   for (guint c = 0; c < r->n_classes; c++)
     put_stats (out, &r->per_class[c]);
   natsim_serial_put_u64 (out, r->n_addresses);
-  put_doubles (out, r->addr_peak_ports, r->n_addresses);
-  put_doubles (out, r->addr_failures, r->n_addresses);
-  put_doubles (out, r->addr_peak_blocks, r->n_addresses);
-  put_doubles (out, r->addr_fallbacks, r->n_addresses);
+  put_run_arrays (out, r, addr_arrays, G_N_ELEMENTS (addr_arrays), r->n_addresses, 0);
   natsim_serial_put_double (out, r->blocks_per_address);
   natsim_serial_put_double (out, r->interval_s);
   natsim_serial_put_u64 (out, r->n_intervals);
-  put_doubles (out, r->tl_bindings, r->n_intervals);
-  put_doubles (out, r->tl_ports, r->n_intervals);
-  put_doubles (out, r->tl_failures, r->n_intervals);
-  put_doubles (out, r->tl_addr_ports, cells);
-  put_doubles (out, r->tl_blocks, r->n_intervals);
-  put_doubles (out, r->tl_block_subscribers, r->n_intervals);
-  put_doubles (out, r->tl_addr_blocks, cells);
+  put_run_arrays (out, r, tl_arrays, G_N_ELEMENTS (tl_arrays), r->n_intervals, cells);
   natsim_serial_put_u32 (out, r->packets != NULL);
   if (r->packets != NULL)
     {
@@ -390,22 +431,15 @@ natsim_serial_get_run_result (NatsimSerialReader *rd, GError **error)
     if (!get_stats (rd, &r->per_class[c], error))
       return NULL;
   if (!get_count (rd, 0, &r->n_addresses, error) ||
-      !get_doubles (rd, r->n_addresses, 0, &r->addr_peak_ports, error) ||
-      !get_doubles (rd, r->n_addresses, 0, &r->addr_failures, error) ||
-      !get_doubles (rd, r->n_addresses, 0, &r->addr_peak_blocks, error) ||
-      !get_doubles (rd, r->n_addresses, 0, &r->addr_fallbacks, error) ||
+      !get_run_arrays (rd, r, addr_arrays, G_N_ELEMENTS (addr_arrays), r->n_addresses, 0,
+                       error) ||
       !natsim_serial_get_double (rd, &r->blocks_per_address, error) ||
       !natsim_serial_get_double (rd, &r->interval_s, error) ||
       !get_count (rd, 0, &r->n_intervals, error))
     return NULL;
   cells = (gsize) r->n_addresses * r->n_intervals;
-  if (!get_doubles (rd, r->n_intervals, 0, &r->tl_bindings, error) ||
-      !get_doubles (rd, r->n_intervals, 0, &r->tl_ports, error) ||
-      !get_doubles (rd, r->n_intervals, 0, &r->tl_failures, error) ||
-      !get_doubles (rd, cells, 0, &r->tl_addr_ports, error) ||
-      !get_doubles (rd, r->n_intervals, 0, &r->tl_blocks, error) ||
-      !get_doubles (rd, r->n_intervals, 0, &r->tl_block_subscribers, error) ||
-      !get_doubles (rd, cells, 0, &r->tl_addr_blocks, error) ||
+  if (!get_run_arrays (rd, r, tl_arrays, G_N_ELEMENTS (tl_arrays), r->n_intervals, cells,
+                       error) ||
       !natsim_serial_get_u32 (rd, &has_packets, error))
     return NULL;
   if (has_packets)

@@ -35,22 +35,6 @@ natsim_serial_reader_init (NatsimSerialReader *rd, const void *data, gsize len)
 }
 
 void
-natsim_serial_put_u32 (GByteArray *out, guint32 v)
-{
-  guint32 le = GUINT32_TO_LE (v);
-
-  g_byte_array_append (out, (const guint8 *) &le, sizeof le);
-}
-
-void
-natsim_serial_put_u64 (GByteArray *out, guint64 v)
-{
-  guint64 le = GUINT64_TO_LE (v);
-
-  g_byte_array_append (out, (const guint8 *) &le, sizeof le);
-}
-
-void
 natsim_serial_put_double (GByteArray *out, double v)
 {
   guint64 bits;
@@ -95,27 +79,31 @@ take (NatsimSerialReader *rd, void *dst, gsize n, GError **error)
   return TRUE;
 }
 
-gboolean
-natsim_serial_get_u32 (NatsimSerialReader *rd, guint32 *ret, GError **error)
-{
-  guint32 le;
 
-  if (!take (rd, &le, sizeof le, error))
-    return FALSE;
-  *ret = GUINT32_FROM_LE (le);
-  return TRUE;
-}
+/* natsim_serial_put_u32/_u64() and natsim_serial_get_u32/_u64():
+ * little-endian, whatever the host. */
+#define SERIAL_UINT(bits)                                                                    \
+  void                                                                                       \
+  natsim_serial_put_u##bits (GByteArray *out, guint##bits v)                                 \
+  {                                                                                          \
+    guint##bits le = GUINT##bits##_TO_LE (v);                                                \
+                                                                                             \
+    g_byte_array_append (out, (const guint8 *) &le, sizeof le);                              \
+  }                                                                                          \
+                                                                                             \
+  gboolean                                                                                   \
+  natsim_serial_get_u##bits (NatsimSerialReader *rd, guint##bits *ret, GError **error)       \
+  {                                                                                          \
+    guint##bits le;                                                                          \
+                                                                                             \
+    if (!take (rd, &le, sizeof le, error))                                                   \
+      return FALSE;                                                                          \
+    *ret = GUINT##bits##_FROM_LE (le);                                                       \
+    return TRUE;                                                                             \
+  }
 
-gboolean
-natsim_serial_get_u64 (NatsimSerialReader *rd, guint64 *ret, GError **error)
-{
-  guint64 le;
-
-  if (!take (rd, &le, sizeof le, error))
-    return FALSE;
-  *ret = GUINT64_FROM_LE (le);
-  return TRUE;
-}
+SERIAL_UINT (32)
+SERIAL_UINT (64)
 
 gboolean
 natsim_serial_get_double (NatsimSerialReader *rd, double *ret, GError **error)

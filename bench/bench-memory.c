@@ -36,6 +36,8 @@
 
 #include "natsim/nat.h"
 
+#include "bench-common.h"
+
 #define N_REMOTE 250u
 
 /* Inside hosts: fixed, so that the slope is per binding, not per host (the
@@ -46,29 +48,17 @@ static void
 held_flows (guint n, NatsimNatMemory *ret)
 {
   uint32_t addr = 0xcb007101u; /* 203.0.113.1 */
-  NatsimNatConfig cfg = { 0 };
+  NatsimNatConfig cfg = bench_nat_config (&addr, 1);
   NatsimPacket pkt = { 0 };
   guint hosts = n_hosts;
   gsl_rng *rng;
   NatsimNat *nat;
 
-  cfg.addresses = &addr;
-  cfg.n_addresses = 1;
-  cfg.port_lo = 1024;
-  cfg.port_hi = 65535;
-  cfg.mapping = NATSIM_MAPPING_EIM;
-  cfg.filtering = NATSIM_FILTER_APDF;
-  cfg.port_reuse = NATSIM_REUSE_PER_DESTINATION;
-  cfg.allocation = NATSIM_ALLOC_PRESERVE;
   cfg.port_search = NATSIM_SEARCH_LINUX;
   cfg.pooling = NATSIM_POOLING_ARBITRARY;
   cfg.unsolicited_hold = true;
   cfg.udp_timeout = NATSIM_SEC (7200);
   cfg.udp_stream_timeout = NATSIM_SEC (7200);
-  cfg.tcp_established_timeout = NATSIM_SEC (7440);
-  cfg.tcp_transitory_timeout = NATSIM_SEC (240);
-  cfg.icmp_timeout = NATSIM_SEC (60);
-  cfg.refresh = NATSIM_REFRESH_BOTH;
   cfg.tombstone = NATSIM_SEC (600);
   rng = gsl_rng_alloc (gsl_rng_mt19937);
   gsl_rng_set (rng, 1);

@@ -11,21 +11,13 @@
 
 #include "natsim/nat.h"
 
-static uint64_t
-xorshift (uint64_t *s)
-{
-  uint64_t x = *s;
-  x ^= x << 13;
-  x ^= x >> 7;
-  x ^= x << 17;
-  return *s = x;
-}
+#include "bench-common.h"
 
 static void
 run (guint n_flows, guint steps)
 {
   uint32_t addrs[8];
-  NatsimNatConfig cfg = { 0 };
+  NatsimNatConfig cfg;
   NatsimNat *nat;
   NatsimPacket pkt = { 0 };
   uint64_t s = 88172645463325252ull;
@@ -34,22 +26,11 @@ run (guint n_flows, guint steps)
 
   for (guint i = 0; i < 8; i++)
     addrs[i] = 0xcb007101u + i;
-  cfg.addresses = addrs;
-  cfg.n_addresses = 8;
-  cfg.port_lo = 1024;
-  cfg.port_hi = 65535;
-  cfg.mapping = NATSIM_MAPPING_EIM;
-  cfg.filtering = NATSIM_FILTER_APDF;
-  cfg.port_reuse = NATSIM_REUSE_PER_DESTINATION;
-  cfg.allocation = NATSIM_ALLOC_PRESERVE;
+  cfg = bench_nat_config (addrs, 8);
   cfg.port_search = NATSIM_SEARCH_FULL;
   cfg.pooling = NATSIM_POOLING_PAIRED;
   cfg.udp_timeout = NATSIM_SEC (300);
   cfg.udp_stream_timeout = NATSIM_SEC (300);
-  cfg.tcp_established_timeout = NATSIM_SEC (7440);
-  cfg.tcp_transitory_timeout = NATSIM_SEC (240);
-  cfg.icmp_timeout = NATSIM_SEC (60);
-  cfg.refresh = NATSIM_REFRESH_BOTH;
   cfg.tombstone = NATSIM_SEC (3600);
   nat = natsim_nat_new (&cfg, NULL);
 

@@ -58,6 +58,8 @@
 #include "natsim/params.h"
 #include "natsim/replay.h"
 
+#include "bench-common.h"
+
 #define N_FLOWS 20000
 
 typedef struct
@@ -69,17 +71,6 @@ typedef struct
   uint16_t   length;
   bool       reply;    /* the next packet is the server's reply */
 } Flow;
-
-static uint64_t
-xorshift (uint64_t *s)
-{
-  uint64_t x = *s;
-
-  x ^= x << 13;
-  x ^= x >> 7;
-  x ^= x << 17;
-  return *s = x;
-}
 
 /* Uniform in [0, 1). */
 static double

@@ -39,14 +39,18 @@
 #include "natsim/scenario.h"
 #include "natsim/simulate.h"
 
+/* One replication of one hour, measured from the start, a timeline by the minute. */
+#define HOUR_SIMULATION \
+  "[simulation]\n"       \
+  "duration = 1h\n"      \
+  "warmup = 0s\n"        \
+  "seed = 1\n"           \
+  "replications = 1\n"   \
+  "timeline_interval = 1m\n"
+
 /* campus.ini times 10/3, rounded so that the counts add up to 100,000. */
 static const char scenario_full[] =
-  "[simulation]\n"
-  "duration = 1h\n"
-  "warmup = 0s\n"
-  "seed = 1\n"
-  "replications = 1\n"
-  "timeline_interval = 1m\n"
+  HOUR_SIMULATION
   "[nat]\n"
   "preset = cisco-asa\n"
   "addresses = 203.0.113.1-203.0.113.13\n"
@@ -72,12 +76,7 @@ static const char scenario_full[] =
 
 /* The carrier busy hour; the counts are set by the mode (carrier_overrides). */
 static const char scenario_carrier[] =
-  "[simulation]\n"
-  "duration = 1h\n"
-  "warmup = 0s\n"
-  "seed = 1\n"
-  "replications = 1\n"
-  "timeline_interval = 1m\n"
+  HOUR_SIMULATION
   "[nat]\n"
   "preset = linux\n"
   "addresses = 203.0.112.0-203.0.113.255\n"

@@ -112,6 +112,17 @@ sift_down (guint *heap, guint len, const Flow *flows, guint i)
 /* Remote ports of the Webex-like mix: SIP, STUN, media, NTP, DNS, other. */
 static const uint16_t server_ports[] = { 5060, 5004, 9000, 19560, 33434, 123, 53, 40000 };
 
+/* A capture whose times start at a fixed date (2023-11-14). */
+static NatsimPcapWriter *
+open_writer (const char *path, GError **error)
+{
+  NatsimPcapWriter *w = natsim_pcap_writer_open (path, error);
+
+  if (w != NULL)
+    natsim_pcap_writer_set_epoch (w, UINT64_C (1700000000) * NATSIM_NSEC_PER_SEC);
+  return w;
+}
+
 /* The ordered shape (see the top of the file). */
 static gboolean
 write_ordered (const char *path, guint64 n_packets, GError **error)
@@ -121,10 +132,9 @@ write_ordered (const char *path, guint64 n_packets, GError **error)
   g_autofree guint *heap = g_new (guint, N_FLOWS);
   uint64_t s = 88172645463325252ull;
 
-  w = natsim_pcap_writer_open (path, error);
+  w = open_writer (path, error);
   if (w == NULL)
     return FALSE;
-  natsim_pcap_writer_set_epoch (w, UINT64_C (1700000000) * NATSIM_NSEC_PER_SEC);
   for (guint i = 0; i < N_FLOWS; i++)
     {
       Flow *f = &flows[i];
@@ -210,10 +220,9 @@ write_interleaved (const char *path, guint64 n_packets, GError **error)
   uint64_t s = 0x9e3779b97f4a7c15ull;
   NatsimTime now = 0;
 
-  w = natsim_pcap_writer_open (path, error);
+  w = open_writer (path, error);
   if (w == NULL)
     return FALSE;
-  natsim_pcap_writer_set_epoch (w, UINT64_C (1700000000) * NATSIM_NSEC_PER_SEC);
   /* 40,000 distinct addresses: redraw any address already taken. */
   for (guint i = 0; i < N_FLOWS; i++)
     {

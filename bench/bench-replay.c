@@ -112,6 +112,24 @@ sift_down (guint *heap, guint len, const Flow *flows, guint i)
 /* Remote ports of the Webex-like mix: SIP, STUN, media, NTP, DNS, other. */
 static const uint16_t server_ports[] = { 5060, 5004, 9000, 19560, 33434, 123, 53, 40000 };
 
+/* A UDP packet of flow @f at @t, from the inside host when @out, else
+ * from the server. */
+static NatsimPacket
+flow_packet (const Flow *f, NatsimTime t, bool out)
+{
+  NatsimPacket pkt = { 0 };
+
+  pkt.time = t;
+  pkt.proto = NATSIM_PROTO_UDP;
+  pkt.length = f->length;
+  pkt.dir = out ? NATSIM_DIR_OUT : NATSIM_DIR_IN;
+  pkt.src_addr = out ? f->inside : f->server;
+  pkt.src_port = out ? f->inside_port : f->server_port;
+  pkt.dst_addr = out ? f->server : f->inside;
+  pkt.dst_port = out ? f->server_port : f->inside_port;
+  return pkt;
+}
+
 /* A capture whose times start at a fixed date (2023-11-14). */
 static NatsimPcapWriter *
 open_writer (const char *path, GError **error)
@@ -157,30 +175,13 @@ write_ordered (const char *path, guint64 n_packets, GError **error)
   for (guint64 k = 0; k < n_packets; k++)
     {
       Flow *f = &flows[heap[0]];
-      NatsimPacket pkt = { 0 };
+      NatsimPacket pkt = flow_packet (f, f->next, !f->reply);
 
-      pkt.time = f->next;
-      pkt.proto = NATSIM_PROTO_UDP;
-      pkt.length = f->length;
       if (!f->reply)
-        {
-          pkt.dir = NATSIM_DIR_OUT;
-          pkt.src_addr = f->inside;
-          pkt.src_port = f->inside_port;
-          pkt.dst_addr = f->server;
-          pkt.dst_port = f->server_port;
-          /* The reply after a round trip of 2 to 50 ms. */
-          f->next += NATSIM_MSEC (2) + xorshift (&s) % NATSIM_MSEC (48);
-        }
+        /* The reply after a round trip of 2 to 50 ms. */
+        f->next += NATSIM_MSEC (2) + xorshift (&s) % NATSIM_MSEC (48);
       else
-        {
-          pkt.dir = NATSIM_DIR_IN;
-          pkt.src_addr = f->server;
-          pkt.src_port = f->server_port;
-          pkt.dst_addr = f->inside;
-          pkt.dst_port = f->inside_port;
-          f->next += 1 + exponential (&s, f->mean_gap);
-        }
+        f->next += 1 + exponential (&s, f->mean_gap);
       f->reply = !f->reply;
       if (!natsim_pcap_writer_write_udp (w, &pkt, NULL, 0))
         {
@@ -244,28 +245,10 @@ write_interleaved (const char *path, guint64 n_packets, GError **error)
   for (guint64 k = 0; k < n_packets; k++)
     {
       Flow *f = &flows[xorshift (&s) % N_FLOWS];
-      NatsimPacket pkt = { 0 };
+      NatsimPacket pkt;
 
       now += 1 + exponential (&s, 100 * 1000);
-      pkt.time = now;
-      pkt.proto = NATSIM_PROTO_UDP;
-      pkt.length = f->length;
-      if (xorshift (&s) % 5 >= 2)
-        {
-          pkt.dir = NATSIM_DIR_OUT;
-          pkt.src_addr = f->inside;
-          pkt.src_port = f->inside_port;
-          pkt.dst_addr = f->server;
-          pkt.dst_port = f->server_port;
-        }
-      else
-        {
-          pkt.dir = NATSIM_DIR_IN;
-          pkt.src_addr = f->server;
-          pkt.src_port = f->server_port;
-          pkt.dst_addr = f->inside;
-          pkt.dst_port = f->inside_port;
-        }
+      pkt = flow_packet (f, now, xorshift (&s) % 5 >= 2);
       if (!natsim_pcap_writer_write_udp (w, &pkt, NULL, 0))
         {
           g_set_error (error, NATSIM_ERROR, NATSIM_ERROR_IO, "%s: write failed", path);

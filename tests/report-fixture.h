@@ -8,6 +8,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <glib/gstdio.h>
 #include <string.h>
 
 #include "natsim/report.h"
@@ -159,3 +160,25 @@ check_golden (const char *actual, const char *name)
     }
 }
 
+/* Removes @path and, for a directory, what it holds (test trees only). */
+G_GNUC_UNUSED static void
+remove_tree (const char *path)
+{
+  GDir *d = g_dir_open (path, 0, NULL);
+
+  if (d != NULL)
+    {
+      const char *name;
+
+      while ((name = g_dir_read_name (d)) != NULL)
+        {
+          g_autofree char *child = g_build_filename (path, name, NULL);
+
+          remove_tree (child);
+        }
+      g_dir_close (d);
+      g_rmdir (path);
+    }
+  else
+    g_unlink (path);
+}

@@ -421,28 +421,6 @@ test_fallback (void **state)
 
 /* ---- in a browser ---- */
 
-static void
-remove_tree (const char *path)
-{
-  GDir *d = g_dir_open (path, 0, NULL);
-
-  if (d != NULL)
-    {
-      const char *name;
-
-      while ((name = g_dir_read_name (d)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-
-          remove_tree (child);
-        }
-      g_dir_close (d);
-      g_rmdir (path);
-    }
-  else
-    g_unlink (path);
-}
-
 /* Runs headless Chromium on @url with @action (--dump-dom or
  * --screenshot=FILE), bounded by timeout(1); returns its stdout. */
 static char *

@@ -658,29 +658,6 @@ make_tmp_dir (void)
   return dir;
 }
 
-/* Removes @path and, for a directory, what it holds (test trees only). */
-static void
-remove_tree (const char *path)
-{
-  GDir *d = g_dir_open (path, 0, NULL);
-
-  if (d != NULL)
-    {
-      const char *name;
-
-      while ((name = g_dir_read_name (d)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-
-          remove_tree (child);
-        }
-      g_dir_close (d);
-      g_rmdir (path);
-    }
-  else
-    g_unlink (path);
-}
-
 static gint
 compare_names (gconstpointer a, gconstpointer b)
 {

@@ -2,7 +2,7 @@
  * bytes a live binding costs (docs/performance.md "Memory").
  *
  * The figures come from the engine's own accounting of what it allocated
- * (table slots, record chunks, queue chunks, port arrays: capacity, not
+ * (table slots, record chunks, queue chunks, port pages: capacity, not
  * element counts), never from timing or the process's RSS. */
 #include "nat-harness.h"
 
@@ -20,6 +20,11 @@
  * slope of peak RSS, is bench/bench-memory.c's. */
 #define BOUND_NAT_BINDING_AND_INDEXES 96u
 #define BOUND_ENGINE                  128u
+
+/* Port state: per address and protocol a table of 8064 page pointers
+ * (64512 ports in pages of 8), and 80-byte pages. */
+#define PORT_TABLE      (8064 * 8)
+#define PORT_PAGE_BYTES (8 * 10)
 
 static NatsimNatConfig
 held_flows_config (void)
@@ -86,8 +91,8 @@ test_bytes_per_live_binding (void **state)
 }
 
 /* The accounting counts what is allocated: record chunks of 4096, table
- * slots at the capacity the load factor chose, whole port arrays; and it
- * keeps counting capacity after the bindings are gone. */
+ * slots at the capacity the load factor chose, port pages; and it keeps
+ * counting capacity after the bindings are gone. */
 static void
 test_counts_capacity (void **state)
 {
@@ -110,18 +115,22 @@ test_counts_capacity (void **state)
    * 1024, 1536, 2304, 3456, 5184, 7776 (5000 > 4/5 of 5184). */
   assert_int_equal (m.flow_index, 7776 * 8);
   assert_int_equal (m.inside_index, 7776 * 8);
-  /* One protocol on one address: 64512 ports of 10 bytes. */
-  assert_int_equal (m.ports, 64512 * 10);
+  /* One protocol on one address: a page table of 8064 pages of 8 ports
+   * (64512 ports) and the pages of 10-byte port states written, at least
+   * the 5 preserved ports' and not all (5000 bindings on 64512 ports). */
+  assert_int_equal ((m.ports - PORT_TABLE) % PORT_PAGE_BYTES, 0);
+  assert_true (m.ports >= PORT_TABLE + PORT_PAGE_BYTES);
+  assert_true (m.ports < PORT_TABLE + 8064 * PORT_PAGE_BYTES);
   /* 5000 pending timers of 16 bytes in 512-byte chunks, and more. */
   assert_true (m.timers >= 5000 * 16);
   assert_int_equal (m.total, m.bindings + m.flow_index + m.inside_index + m.reply_index + m.timers + m.ports
                              + m.blocks + m.hosts + m.fixed);
-  /* A TCP binding brings the TCP port array. */
+  /* A TCP binding brings the TCP page table and one page. */
   assert_int_equal (send_pkt (h, T0 + NATSIM_SEC (51), NATSIM_PROTO_TCP, NATSIM_DIR_OUT,
                               ep (IN (1), 40000), ep (REM_A, 443), NATSIM_TCP_SYN, NULL),
                     NATSIM_VERDICT_FORWARDED);
   natsim_nat_memory (h->nat, &after);
-  assert_int_equal (after.ports, 2 * 64512 * 10);
+  assert_int_equal (after.ports, m.ports + PORT_TABLE + PORT_PAGE_BYTES);
   /* Everything expired and forgotten (120 s + 60 s of tombstone): no
    * record in use, the capacity stays allocated and counted. */
   natsim_nat_advance (h->nat, T0 + NATSIM_SEC (1000));
@@ -130,6 +139,64 @@ test_counts_capacity (void **state)
   assert_int_equal (after.records, 0);
   assert_int_equal (after.bindings, m.bindings);
   assert_int_equal (after.flow_index, m.flow_index);
+  harness_free (h);
+}
+
+/* Port state is allocated a page of 8 ports at a time, when a port of
+ * the page is first written (it gets a binding); reading a port of an
+ * absent page (inbound to it, a port search probing it) allocates
+ * nothing; pages stay (a free port keeps its last owner). */
+static void
+test_port_pages (void **state)
+{
+  NatsimNatConfig cfg = held_flows_config ();
+  Harness *h = harness_new_full (&cfg, true, 1, 100);
+  NatsimNatMemory m0, m;
+  NatsimNatResult r;
+
+  (void) state;
+  natsim_nat_memory (h->nat, &m0);
+  assert_int_equal (m0.ports, 0);
+  /* 40000 is the first port of page (40000 - 1024) / 8 = 4872. */
+  assert_int_equal (udp_out (h, T0, ep (IN (1), 40000), ep (REM_A, 5000), &r),
+                    NATSIM_VERDICT_FORWARDED);
+  assert_int_equal (r.ext_port, 40000);
+  natsim_nat_memory (h->nat, &m);
+  assert_int_equal (m.ports, PORT_TABLE + PORT_PAGE_BYTES);
+  /* Its last port: the same page. */
+  assert_int_equal (udp_out (h, T0 + 1, ep (IN (2), 40007), ep (REM_A, 5000), &r),
+                    NATSIM_VERDICT_FORWARDED);
+  assert_int_equal (r.ext_port, 40007);
+  natsim_nat_memory (h->nat, &m);
+  assert_int_equal (m.ports, PORT_TABLE + PORT_PAGE_BYTES);
+  /* The next port: the next page. */
+  assert_int_equal (udp_out (h, T0 + 2, ep (IN (3), 40008), ep (REM_A, 5000), &r),
+                    NATSIM_VERDICT_FORWARDED);
+  assert_int_equal (r.ext_port, 40008);
+  natsim_nat_memory (h->nat, &m);
+  assert_int_equal (m.ports, PORT_TABLE + 2 * PORT_PAGE_BYTES);
+  /* Inbound to a port of an absent page: unsolicited, nothing allocated. */
+  assert_int_equal (udp_in (h, T0 + 3, ep (REM_B, 7000), ep (PUB1, 50000), NULL),
+                    NATSIM_VERDICT_UNSOLICITED);
+  natsim_nat_memory (h->nat, &m);
+  assert_int_equal (m.ports, PORT_TABLE + 2 * PORT_PAGE_BYTES);
+  /* 40000 toward REM_A:5000 is taken: the search probes from a random
+   * offset and allocates at most the page of the port it takes. */
+  assert_int_equal (udp_out (h, T0 + 4, ep (IN (4), 40000), ep (REM_A, 5000), &r),
+                    NATSIM_VERDICT_FORWARDED);
+  assert_int_not_equal (r.ext_port, 40000);
+  natsim_nat_memory (h->nat, &m);
+  assert_true (m.ports == PORT_TABLE + 2 * PORT_PAGE_BYTES
+               || m.ports == PORT_TABLE + 3 * PORT_PAGE_BYTES);
+  /* All expired and forgotten: the pages stay, and the freed port still
+   * leads inbound packets to its last owner's endpoint as before. */
+  natsim_nat_advance (h->nat, T0 + NATSIM_SEC (30000));
+  {
+    NatsimNatMemory later;
+    natsim_nat_memory (h->nat, &later);
+    assert_int_equal (later.live_bindings, 0);
+    assert_int_equal (later.ports, m.ports);
+  }
   harness_free (h);
 }
 
@@ -167,6 +234,7 @@ main (void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_bytes_per_live_binding),
     cmocka_unit_test (test_counts_capacity),
+    cmocka_unit_test (test_port_pages),
     cmocka_unit_test (test_categories),
   };
 

@@ -12,7 +12,7 @@ port_free (NatsimNat *nat, uint32_t addr_idx, uint8_t proto, uint16_t port,
            uint32_t in_addr, uint16_t in_port, uint32_t rem_addr,
            uint16_t rem_port, bool reuse)
 {
-  PortState *ps = port_state (nat, addr_idx, proto, port);
+  const PortState *ps = port_state_c (nat, addr_idx, proto, port);
   bool same_owner = ps->owner_addr == in_addr && ps->owner_port == in_port;
 
   /* A static forward's port is never allocated dynamically. */
@@ -23,7 +23,7 @@ port_free (NatsimNat *nat, uint32_t addr_idx, uint8_t proto, uint16_t port,
       /* RFC 6888 REQ-8: quarantine before another endpoint gets it. */
       if (nat->cfg.quarantine > 0 && !same_owner)
         {
-          NatsimTime released = nat->addrs[addr_idx].released[proto_idx (proto)][port - nat->cfg.port_lo];
+          NatsimTime released = port_released (nat, addr_idx, proto, port);
           if (released != 0 && nat->now < natsim_time_add (released, nat->cfg.quarantine))
             return false;
         }

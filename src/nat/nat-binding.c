@@ -230,12 +230,8 @@ uint32_t
 nat_reply_get (const NatsimNat *nat, uint8_t proto, uint32_t addr_idx, uint16_t port,
                uint32_t rem_addr, uint16_t rem_port)
 {
-  const PortState *ports = nat->addrs[addr_idx].ports[proto_idx (proto)];
-  uint32_t i;
+  uint32_t i = port_state_c (nat, addr_idx, proto, port)->head;
 
-  if (ports == NULL)
-    return NONE;
-  i = ports[port - nat->cfg.port_lo].head;
   if (i & PORT_CROWDED)
     return nat_table_get (&nat->replies, key_endpoint (proto, addr_idx, port),
                           key_remote (rem_addr, rem_port));

@@ -1,9 +1,9 @@
 /* natsim NAT engine: port reference counts and port blocks.
  *
- * ports: per (address, protocol) a dense array of PortState (its bindings,
- * last owner), allocated on first use: 10 bytes a port, 645 KB per address
- * and protocol for the full range, and with a quarantine 8 more bytes a
- * port for the release time.  With ports_per_subscriber
+ * ports: per (address, protocol) PortState (its bindings, last owner) in
+ * pages of PORT_PAGE ports, a page allocated when first written: 10 bytes
+ * a port, and with a quarantine 8 more bytes a port for the release time
+ * (its own pages, allocated when a port is first freed).  With ports_per_subscriber
  * > 0 (RFC 6888 REQ-4, RFC 7422) each address is cut into blocks that
  * subscribers (inside addresses) take and return.
  */
@@ -263,7 +263,7 @@ nat_port_unref (NatsimNat *nat, Binding *b)
   if (ps->head == 0)
     {
       if (nat->cfg.quarantine > 0)
-        nat->addrs[b->addr_idx].released[proto_idx (b->proto)][b->ext_port - nat->cfg.port_lo] = nat->now;
+        port_set_released (nat, b->addr_idx, b->proto, b->ext_port, nat->now);
       nat->addrs[b->addr_idx].in_use[proto_idx (b->proto)]--;
       nat_emit (nat, NATSIM_NAT_EV_PORT_RELEASED, b, false, false);
       block_port_changed (nat, b->addr_idx, b->ext_port, -1);

@@ -273,7 +273,7 @@ process_public (NatsimNat *nat, const NatsimPacket *pkt, NatsimNatResult *res)
   uint64_t k2 = key_remote (pkt->src_addr, pkt->src_port);
   NatsimPacket in = *pkt;
   uint32_t idx, fw, e_idx;
-  PortState *ps;
+  const PortState *ps;
   NatFlow f;
 
   if (a == NONE || port < nat->cfg.port_lo || port > nat->cfg.port_hi)
@@ -301,7 +301,7 @@ process_public (NatsimNat *nat, const NatsimPacket *pkt, NatsimNatResult *res)
       res->in_port = in.dst_port;
       return process_in (nat, &in, res);
     }
-  ps = port_state (nat, a, pkt->proto, port);
+  ps = port_state_c (nat, a, pkt->proto, port);
   if (ps->owner_addr == 0 && ps->owner_port == 0)
     {
       nat_emit_packet (nat, NATSIM_NAT_EV_UNSOLICITED, pkt, NONE);

@@ -132,10 +132,15 @@ typedef struct
   uint32_t endpoint;
 } NatFlow;
 
-/* Per external port: 10 bytes (packed: at 512 addresses the arrays are
- * most of a carrier run's memory), a dense array per address and
- * protocol.  The port is in use while it has ALIVE or HELD bindings:
- * head != 0. */
+/* Per external port: 10 bytes (packed), in pages of PORT_PAGE ports per
+ * address and protocol, a page allocated when one of its ports is first
+ * written (a port gets a binding): a carrier run uses a few thousand of
+ * an address's 64,512 ports, and whole arrays for 512 addresses were most
+ * of its memory.  An absent page reads as ports never used (all zero).
+ * Pages are never freed: a free port keeps its last owner (inbound
+ * routing to it, RFC 6888 REQ-8's same-owner exception), so an empty
+ * page is not the same as an absent one.  The port is in use while it
+ * has ALIVE or HELD bindings: head != 0. */
 typedef struct __attribute__ ((packed))
 {
   uint32_t   head;       /* 0: none; below PORT_CROWDED: 1 + the first of the
@@ -146,6 +151,12 @@ typedef struct __attribute__ ((packed))
 } PortState;
 
 G_STATIC_ASSERT (sizeof (PortState) == 10);
+
+/* 8 ports a page (80 bytes): the ports a busy hour uses are spread over
+ * the range (a phone's source port, preserved, is random), so large pages
+ * are almost all touched; measured in docs/performance.md "Memory". */
+#define PORT_PAGE_SHIFT 3u
+#define PORT_PAGE       (1u << PORT_PAGE_SHIFT)
 
 typedef struct
 {
@@ -170,8 +181,10 @@ enum { PROTO_IDX_UDP, PROTO_IDX_TCP, PROTO_IDX_ICMP, N_PROTO_IDX };
 
 typedef struct
 {
-  PortState *ports[N_PROTO_IDX];     /* [range] each, lazily */
-  NatsimTime *released[N_PROTO_IDX]; /* quarantine > 0: when each port was last freed */
+  PortState **ports[N_PROTO_IDX];    /* page table [n_port_pages] of pages
+                                      * [PORT_PAGE], each lazily */
+  NatsimTime **released[N_PROTO_IDX];/* quarantine > 0: when each port was last
+                                      * freed, pages as ports (absent = never) */
   uint32_t   in_use[N_PROTO_IDX];    /* ports in use (head != 0) */
   uint32_t   last_alloc[N_PROTO_IDX];/* offset of the last allocated port */
   /* port blocks (ports_per_subscriber > 0) */
@@ -194,6 +207,14 @@ struct NatsimNat
   NatsimNatConfig   cfg;
   gsl_rng          *rng;
   uint32_t          range;       /* ports in the range */
+  uint32_t          n_port_pages;/* pages of PORT_PAGE ports covering the range */
+  uint64_t          port_pages;  /* PortState pages allocated, all addresses */
+  uint64_t          released_pages; /* ... and quarantine pages */
+  /* Pages are cut from pool blocks (no allocator header per 80-byte page;
+   * pages are never freed one by one). */
+  GPtrArray        *page_pool;
+  uint8_t          *pool_next;
+  gsize             pool_left, pool_bytes;
   uint32_t          n_blocks;    /* blocks per address */
 
   /* Binding records in chunks of BINDING_CHUNK, never moved (pointers to
@@ -292,19 +313,75 @@ hash32 (uint64_t x)
   return x;
 }
 
+/* nat.c: a zeroed page of @bytes from the pool. */
+void *nat_port_page_new (NatsimNat *nat, gsize bytes);
+
+/* The page of external (addr, port) for writing: allocated on first
+ * touch (the page table too, on the address's first use, as the whole
+ * array was before), so never on the steady-state packet path once the
+ * ports in use have been used before. */
 static inline PortState *
 port_state (NatsimNat *nat, uint32_t addr_idx, uint8_t proto, uint16_t port)
 {
-  AddressState *a = &nat->addrs[addr_idx];
-  int p = proto_idx (proto);
+  uint32_t off = (uint32_t) port - nat->cfg.port_lo;
+  PortState ***table = &nat->addrs[addr_idx].ports[proto_idx (proto)];
+  PortState **page;
 
-  if (a->ports[p] == NULL)
+  if (G_UNLIKELY (*table == NULL))
+    *table = g_new0 (PortState *, nat->n_port_pages);
+  page = &(*table)[off >> PORT_PAGE_SHIFT];
+  if (G_UNLIKELY (*page == NULL))
     {
-      a->ports[p] = g_new0 (PortState, nat->range);
-      if (nat->cfg.quarantine > 0)
-        a->released[p] = g_new0 (NatsimTime, nat->range);
+      *page = nat_port_page_new (nat, PORT_PAGE * sizeof (PortState));
+      nat->port_pages++;
     }
-  return &a->ports[p][port - nat->cfg.port_lo];
+  return &(*page)[off & (PORT_PAGE - 1)];
+}
+
+/* The state of external (addr, port) for reading: an absent page is
+ * ports never used (no bindings, no owner). */
+static inline const PortState *
+port_state_c (const NatsimNat *nat, uint32_t addr_idx, uint8_t proto, uint16_t port)
+{
+  static const PortState unused;
+  uint32_t off = (uint32_t) port - nat->cfg.port_lo;
+  PortState *const *table = nat->addrs[addr_idx].ports[proto_idx (proto)];
+  const PortState *page;
+
+  if (table == NULL || (page = table[off >> PORT_PAGE_SHIFT]) == NULL)
+    return &unused;
+  return &page[off & (PORT_PAGE - 1)];
+}
+
+/* When external (addr, port) was last freed (quarantine > 0), 0 = never. */
+static inline NatsimTime
+port_released (const NatsimNat *nat, uint32_t addr_idx, uint8_t proto, uint16_t port)
+{
+  uint32_t off = (uint32_t) port - nat->cfg.port_lo;
+  NatsimTime *const *table = nat->addrs[addr_idx].released[proto_idx (proto)];
+  const NatsimTime *page;
+
+  if (table == NULL || (page = table[off >> PORT_PAGE_SHIFT]) == NULL)
+    return 0;
+  return page[off & (PORT_PAGE - 1)];
+}
+
+static inline void
+port_set_released (NatsimNat *nat, uint32_t addr_idx, uint8_t proto, uint16_t port, NatsimTime t)
+{
+  uint32_t off = (uint32_t) port - nat->cfg.port_lo;
+  NatsimTime ***table = &nat->addrs[addr_idx].released[proto_idx (proto)];
+  NatsimTime **page;
+
+  if (*table == NULL)
+    *table = g_new0 (NatsimTime *, nat->n_port_pages);
+  page = &(*table)[off >> PORT_PAGE_SHIFT];
+  if (*page == NULL)
+    {
+      *page = nat_port_page_new (nat, PORT_PAGE * sizeof (NatsimTime));
+      nat->released_pages++;
+    }
+  (*page)[off & (PORT_PAGE - 1)] = t;
 }
 
 /* The flow of a packet, in inside addressing. */

@@ -17,9 +17,8 @@
  * steady state): a pool of 64-byte Binding records recycled through a
  * free list, hash tables of 8-byte slots indexing them (flows, the inside
  * endpoints whose lists they head, and the bindings of crowded ports), per
- * address a lazily allocated PortState array per protocol (each port heads
- * the list of its bindings while they are few),
- * and a private event queue of 16-byte timer entries.  Where the bytes go:
+ * address and protocol PortState in pages allocated on first write (each
+ * port heads the list of its bindings while they are few), and a private event queue of 16-byte timer entries.  Where the bytes go:
  * natsim_nat_memory() and docs/performance.md "Memory".
  */
 #include <stdlib.h>
@@ -76,6 +75,8 @@ natsim_nat_new (const NatsimNatConfig *cfg, gsl_rng *rng)
     nat->cfg.blocks_per_subscriber = 1;
   nat->rng = rng;
   nat->range = (uint32_t) cfg->port_hi - cfg->port_lo + 1;
+  nat->n_port_pages = (nat->range + PORT_PAGE - 1) >> PORT_PAGE_SHIFT;
+  nat->page_pool = g_ptr_array_new_with_free_func (g_free);
   nat->free_binding = NONE;
   nat->subscribers = g_array_new (FALSE, FALSE, sizeof (Subscriber));
   nat->free_subscribers = g_array_new (FALSE, FALSE, sizeof (uint32_t));
@@ -122,11 +123,34 @@ natsim_nat_new (const NatsimNatConfig *cfg, gsl_rng *rng)
   return nat;
 }
 
+/* Port pages come from blocks of PAGE_POOL_BLOCK bytes: in allocation
+ * order, so the layout is the same on every run. */
+#define PAGE_POOL_BLOCK (64u * 1024u)
+
+void *
+nat_port_page_new (NatsimNat *nat, gsize bytes)
+{
+  void *page;
+
+  if (nat->pool_left < bytes)
+    {
+      nat->pool_next = g_malloc0 (PAGE_POOL_BLOCK);
+      nat->pool_left = PAGE_POOL_BLOCK;
+      nat->pool_bytes += PAGE_POOL_BLOCK;
+      g_ptr_array_add (nat->page_pool, nat->pool_next);
+    }
+  page = nat->pool_next;
+  nat->pool_next += bytes;
+  nat->pool_left -= bytes;
+  return page;
+}
+
 void
 natsim_nat_free (NatsimNat *nat)
 {
   if (nat == NULL)
     return;
+  g_ptr_array_free (nat->page_pool, TRUE);
   for (guint i = 0; i < nat->cfg.n_addresses; i++)
     {
       for (int p = 0; p < N_PROTO_IDX; p++)
@@ -292,15 +316,18 @@ natsim_nat_memory (const NatsimNat *nat, NatsimNatMemory *ret)
   m.inside_index = nat_table_bytes (&nat->inside_index);
   m.reply_index = nat_table_bytes (&nat->replies);
   m.timers = natsim_eventq_memory_bytes (nat->timers);
+  /* Port state: the pages allocated, whole, and the page tables. */
+  m.ports = (gsize) nat->port_pages * PORT_PAGE * sizeof (PortState)
+            + (gsize) nat->released_pages * PORT_PAGE * sizeof (NatsimTime);
   for (guint i = 0; i < nat->cfg.n_addresses; i++)
     {
       const AddressState *a = &nat->addrs[i];
       for (int p = 0; p < N_PROTO_IDX; p++)
         {
           if (a->ports[p] != NULL)
-            m.ports += (gsize) nat->range * sizeof (PortState);
+            m.ports += (gsize) nat->n_port_pages * sizeof (PortState *);
           if (a->released[p] != NULL)
-            m.ports += (gsize) nat->range * sizeof (NatsimTime);
+            m.ports += (gsize) nat->n_port_pages * sizeof (NatsimTime *);
         }
       if (a->block_owner != NULL)
         m.blocks += (gsize) nat->n_blocks * (2 * sizeof (uint32_t) + sizeof (NatsimTime));
@@ -317,7 +344,10 @@ natsim_nat_memory (const NatsimNat *nat, NatsimNatMemory *ret)
   m.fixed = sizeof *nat + (gsize) nat->chunks_cap * sizeof (Binding *)
             + (gsize) nat->cfg.n_addresses * (sizeof (AddressState) + sizeof (uint32_t))
             + (gsize) nat->cfg.n_inside * sizeof (uint32_t)
-            + (gsize) nat->cfg.n_forwards * (sizeof (NatsimNatForward) + sizeof (uint32_t));
+            + (gsize) nat->cfg.n_forwards * (sizeof (NatsimNatForward) + sizeof (uint32_t))
+            /* the pool blocks' bytes not (yet) cut into pages */
+            + nat->pool_bytes - (gsize) nat->port_pages * PORT_PAGE * sizeof (PortState)
+            - (gsize) nat->released_pages * PORT_PAGE * sizeof (NatsimTime);
   m.total = m.bindings + m.flow_index + m.inside_index + m.reply_index + m.timers + m.ports + m.blocks
             + m.hosts + m.fixed;
   *ret = m;

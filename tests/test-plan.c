@@ -429,6 +429,72 @@ test_usage_not_translated (void **state)
   assert_float_equal (r->gap_flows, 0.0, 0);
 }
 
+/* The stages of a plan, in order. */
+static void
+collect_stage (const char *message, void *user_data)
+{
+  g_ptr_array_add (user_data, g_strdup (message));
+}
+
+/* The address search simulates each configuration once and settles
+ * "k meets the target, k - 1 does not" in two simulations when Erlang B
+ * is right or one address generous; the verification and the timeouts'
+ * cost reuse what was simulated. */
+static void
+test_plan_simulates_once (void **state)
+{
+  static const char ini[] =
+    /* Port blocks: 2,004 subscribers with the growth, nearly all holding
+     * one of the 1,008 blocks of an address; Erlang B on 2,004 erlang
+     * asks for 3 addresses, while 2 hold them all. */
+    "[simulation]\nduration = 6m\nwarmup = 1m\nseed = 1\nreplications = 2\n"
+    "[nat]\npreset = juniper-pba\naddresses = 203.0.113.1\n"
+    "[population subscribers]\nprofile = generic\ncount = 1670\nflows_per_second = 167\n"
+    "packets_per_flow = 3\npacket_interval = 1s\nprotocol = udp\ndestination_count = 20\n"
+    "destination_choice = random\nreply = every\n";
+  g_autoptr (GError) error = NULL;
+  g_autoptr (NatsimScenario) s = natsim_scenario_load_data (ini, (gsize) -1, "t.ini", &error);
+  g_autoptr (GPtrArray) stages = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (NatsimPlan) p = NULL;
+  g_autofree char *at = NULL, *below = NULL;
+  const NatsimRecommendation *r;
+  NatsimPlanOptions opts;
+  guint searched = 0;
+  gboolean seen_at = FALSE, seen_below = FALSE;
+
+  (void) state;
+  assert_non_null (s);
+  natsim_plan_options_init (&opts);
+  opts.stage = collect_stage;
+  opts.stage_data = stages;
+  p = natsim_plan_run (s, &opts, &error);
+  assert_non_null (p);
+  r = natsim_recommendations_find (p->recommendations, "pool.addresses");
+  assert_non_null (r);
+  assert_false (isnan (r->value));
+  assert_true (r->value > 1.0);
+  assert_string_equal (r->basis, "simulation"); /* fewer than Erlang B's answer */
+  at = g_strdup_printf ("simulating %.0f addresses", r->value);
+  below = g_strdup_printf ("simulating %.0f address%s", r->value - 1,
+                           r->value - 1 == 1 ? "" : "es");
+  for (guint i = 0; i < stages->len; i++)
+    {
+      const char *m = g_ptr_array_index (stages, i);
+
+      for (guint j = 0; j < i; j++)
+        assert_string_not_equal (m, g_ptr_array_index (stages, j));
+      if (g_str_has_prefix (m, "simulating "))
+        searched++;
+      seen_at |= strcmp (m, at) == 0;
+      seen_below |= strcmp (m, below) == 0;
+    }
+  /* The answer and one fewer were simulated, and nothing more. */
+  assert_true (seen_at);
+  assert_true (seen_below);
+  assert_int_equal (searched, 2);
+  assert_non_null (p->verification);
+}
+
 int
 main (void)
 {
@@ -445,6 +511,7 @@ main (void)
     cmocka_unit_test (test_usage_port_churn),
     cmocka_unit_test (test_usage_unsolicited),
     cmocka_unit_test (test_usage_not_translated),
+    cmocka_unit_test (test_plan_simulates_once),
   };
 
   return cmocka_run_group_tests (tests, NULL, NULL);

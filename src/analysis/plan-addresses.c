@@ -258,16 +258,14 @@ simulate_k (PlanCtx *c, guint k, PlanFigures *ret, GError **error)
   g_autofree char *msg = g_strdup_printf ("simulating %u address%s", k, k == 1 ? "" : "es");
   const char *sets[] = { a, NULL };
 
-  plan_stage (c->opts, msg);
-  return plan_simulate (c->applied, sets, c->opts, ret, NULL, error);
+  return plan_simulate_cached (c, sets, msg, ret, error);
 }
 
 /* Verification at the scenario's own address count (nothing sized). */
 static gboolean
 verify_as_is (PlanCtx *c, GError **error)
 {
-  plan_stage (c->opts, "verifying");
-  if (!plan_simulate (c->applied, NULL, c->opts, &c->at_addresses, NULL, error))
+  if (!plan_simulate_cached (c, NULL, "verifying", &c->at_addresses, error))
     return FALSE;
   c->verified = TRUE;
   return TRUE;
@@ -467,19 +465,44 @@ plan_addresses (PlanCtx *c, GError **error)
   }
 
   /* Confirm by simulation: walk down from the Erlang answer while the
-   * upper end of the 95 % CI stays below the target, else walk up. */
+   * upper end of the 95 % CI stays below the target, else walk up.  The
+   * answer needs "best meets the target, best - 1 does not": the walk
+   * starts at k_erlang - 1, so that when Erlang B is one address
+   * generous (it counts a block as held for the whole flow) two
+   * simulations (k - 1 meets, k - 2 fails) settle it instead of three,
+   * and when it is exact two still do (k - 1 fails, k meets).  Blocking
+   * falls as addresses are added (the same seeds, more room), so the
+   * walk finds the count the walk from k_erlang finds. */
   {
     PlanFigures f;
+    guint start = k_erlang > 1 ? k_erlang - 1 : k_erlang;
 
-    if (!simulate_k (c, k_erlang, &f, error))
+    if (!simulate_k (c, start, &f, error))
       return FALSE;
-    highest_tried = k_erlang;
+    highest_tried = start;
     at_highest = f;
-    if (f.blocking_upper < target)
+    if (f.blocking_upper >= target && start < k_erlang)
       {
-        best = k_erlang;
+        lowest_failed = start;
+        at_failed = f;
+        if (!simulate_k (c, k_erlang, &f, error))
+          return FALSE;
+        highest_tried = k_erlang;
+        at_highest = f;
+        start = k_erlang;
+        if (f.blocking_upper < target)
+          {
+            best = k_erlang;
+            at_best = f;
+          }
+      }
+    if (best != 0)
+      ; /* k_erlang meets the target and k_erlang - 1 does not */
+    else if (f.blocking_upper < target)
+      {
+        best = start;
         at_best = f;
-        for (k = k_erlang - 1; k >= 1 && k + PLAN_MAX_CONFIRM_STEPS > k_erlang; k--)
+        for (k = start - 1; k >= 1 && k + PLAN_MAX_CONFIRM_STEPS > k_erlang; k--)
           {
             if (!simulate_k (c, k, &f, error))
               return FALSE;

@@ -71,6 +71,8 @@ typedef struct
   PlanFigures              without;
   gboolean                 have_without;
   guint                    n_changes;    /* timeouts that change */
+  /* Figures of the configurations simulated so far, by plan_cache_key(). */
+  GHashTable              *cache;
 } PlanCtx;
 
 NatsimPlan *plan_new (void);
@@ -88,6 +90,17 @@ char *plan_pct (double p);
 gboolean plan_simulate (const NatsimScenario *s, const char *const *sets,
                         const NatsimPlanOptions *opts, PlanFigures *ret,
                         NatsimUsageResult **ret_usage, GError **error);
+
+/* The settings of @s that differ from @grown (simulation, nat and
+ * population keys), sorted, one a line: equal keys mean the same
+ * configuration with the same seeds, hence the same figures. */
+char *plan_cache_key (const NatsimScenario *grown, const NatsimScenario *s);
+
+/* plan_simulate() of @c->applied with @sets (no usage tracker), announced
+ * as @stage, or the figures of an earlier simulation of the same
+ * configuration (no stage then: nothing runs). */
+gboolean plan_simulate_cached (PlanCtx *c, const char *const *sets, const char *stage,
+                               PlanFigures *ret, GError **error);
 
 /* Erlang B(servers, erlangs), stopping once it is negligible. */
 double plan_erlang_b (guint servers, double erlangs);

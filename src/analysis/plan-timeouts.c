@@ -168,7 +168,7 @@ append_cost (GString *why, const PlanFigures *with, const PlanFigures *without)
  * what it needs and @pop's refresh key set back to the grown scenario's:
  * the NAT-side alternative to the endpoint remedy. */
 static gboolean
-simulate_nat_side (const PlanCtx *c, const char *pop, PlanFigures *ret, GError **error)
+simulate_nat_side (PlanCtx *c, const char *pop, PlanFigures *ret, GError **error)
 {
   g_autoptr (GPtrArray) sets = g_ptr_array_new_with_free_func (g_free);
 
@@ -186,8 +186,8 @@ simulate_nat_side (const PlanCtx *c, const char *pop, PlanFigures *ret, GError *
                                               natsim_params_get (gp->params, t->remedy_key)));
     }
   g_ptr_array_add (sets, NULL);
-  plan_stage (c->opts, "measuring the NAT-side alternative");
-  return plan_simulate (c->applied, (const char *const *) sets->pdata, c->opts, ret, NULL, error);
+  return plan_simulate_cached (c, (const char *const *) sets->pdata,
+                               "measuring the NAT-side alternative", ret, error);
 }
 
 /* The recommended pool with today's timeouts (the endpoint remedies
@@ -204,9 +204,8 @@ simulate_current_timeouts (PlanCtx *c, GError **error)
                                               natsim_timer_info (c->timeouts[i].timer)->key,
                                               c->timeouts[i].current));
   g_ptr_array_add (sets, NULL);
-  plan_stage (c->opts, "measuring the cost of the timeouts");
-  if (!plan_simulate (c->applied, (const char *const *) sets->pdata, c->opts, &c->without, NULL,
-                      error))
+  if (!plan_simulate_cached (c, (const char *const *) sets->pdata,
+                             "measuring the cost of the timeouts", &c->without, error))
     return FALSE;
   c->have_without = TRUE;
   return TRUE;

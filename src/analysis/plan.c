@@ -400,14 +400,27 @@ plan_simulate (const NatsimScenario *s, const char *const *sets, const NatsimPla
 
 /* ---------- verification ---------- */
 
-/* The settings of @c that differ from the grown scenario, as
- * "nat.KEY=VALUE" / "population.NAME.KEY=VALUE". */
+/* The settings of @a that differ from @g, as "simulation.KEY=VALUE",
+ * "nat.KEY=VALUE" and "population.NAME.KEY=VALUE", in the order of the
+ * key tables. */
 static void
-collect_settings (const PlanCtx *c, GPtrArray *out)
+settings_diff (const NatsimScenario *g, const NatsimScenario *a, gboolean simulation,
+               GPtrArray *out)
 {
-  const NatsimScenario *g = c->p->grown, *a = c->applied;
   const NatsimKeySpec *keys = natsim_params_specs (a->nat);
 
+  if (simulation)
+    {
+      const NatsimKeySpec *sk = natsim_params_specs (a->simulation);
+
+      for (guint k = 0; sk[k].name != NULL; k++)
+        {
+          const char *v = natsim_params_get (a->simulation, sk[k].name);
+
+          if (g_strcmp0 (v, natsim_params_get (g->simulation, sk[k].name)) != 0)
+            g_ptr_array_add (out, g_strdup_printf ("simulation.%s=%s", sk[k].name, v));
+        }
+    }
   for (guint k = 0; keys[k].name != NULL; k++)
     {
       const char *v = natsim_params_get (a->nat, keys[k].name);
@@ -430,6 +443,62 @@ collect_settings (const PlanCtx *c, GPtrArray *out)
                                                    pk[k].name, v));
         }
     }
+}
+
+/* The settings of @c that differ from the grown scenario. */
+static void
+collect_settings (const PlanCtx *c, GPtrArray *out)
+{
+  settings_diff (c->p->grown, c->applied, FALSE, out);
+}
+
+static gint
+str_ptr_cmp (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+char *
+plan_cache_key (const NatsimScenario *grown, const NatsimScenario *s)
+{
+  g_autoptr (GPtrArray) d = g_ptr_array_new_with_free_func (g_free);
+
+  settings_diff (grown, s, TRUE, d);
+  g_ptr_array_sort (d, str_ptr_cmp);
+  g_ptr_array_add (d, NULL);
+  return g_strjoinv ("\n", (char **) d->pdata);
+}
+
+gboolean
+plan_simulate_cached (PlanCtx *c, const char *const *sets, const char *stage,
+                      PlanFigures *ret, GError **error)
+{
+  g_autoptr (NatsimScenario) s = natsim_scenario_copy (c->applied);
+  g_autoptr (GPtrArray) runs = NULL;
+  g_autofree char *key = NULL;
+  const PlanFigures *hit;
+
+  for (guint i = 0; sets != NULL && sets[i] != NULL; i++)
+    if (!natsim_scenario_set (s, sets[i], error))
+      return FALSE;
+  if (!natsim_scenario_validate (s, error))
+    return FALSE;
+  key = plan_cache_key (c->p->grown, s);
+  if (c->cache == NULL)
+    c->cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  hit = g_hash_table_lookup (c->cache, key);
+  if (hit != NULL)
+    {
+      *ret = *hit;
+      return TRUE;
+    }
+  plan_stage (c->opts, stage);
+  runs = run_measured (s, c->opts, NULL, error);
+  if (runs == NULL)
+    return FALSE;
+  figures_of (s, runs, ret);
+  g_hash_table_insert (c->cache, g_steal_pointer (&key), g_memdup2 (ret, sizeof *ret));
+  return TRUE;
 }
 
 /* The verification from the simulation of every recommendation together
@@ -716,6 +785,7 @@ natsim_plan_run (const NatsimScenario *s, const NatsimPlanOptions *opts, GError 
   c.usage = p->usage;
   ok = plan_steps (&c, error);
   plan_timeouts_clear (&c);
+  g_clear_pointer (&c.cache, g_hash_table_unref);
   g_clear_pointer (&c.applied, natsim_scenario_free);
   g_clear_pointer (&c.measured, natsim_scenario_free);
   return ok ? g_steal_pointer (&p) : NULL;

@@ -135,3 +135,14 @@ load_report (const char *dir, JsonParser **ret_parser)
 
   return load_json (path, ret_parser);
 }
+
+/* A run that must have succeeded (else the test fails with its stderr):
+ * cleared, and the root object of DIR/report.json returned. */
+static G_GNUC_UNUSED JsonObject *
+report_of_run (Run *r, const char *dir, JsonParser **ret_parser)
+{
+  if (r->status != 0)
+    fail_msg ("exit %d: %s", r->status, r->err);
+  run_clear (r);
+  return load_report (dir, ret_parser);
+}

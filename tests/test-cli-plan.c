@@ -129,10 +129,7 @@ test_plan_erlang (void **state)
   Run r = natsim ("plan", "scenarios/plan-erlang.ini", "--out", dir, "--jobs", "2",
                   "--format", "json", "--allow-below-rfc", NULL);
 
-  if (r.status != 0)
-    fail_msg ("exit %d: %s", r.status, r.err);
-  run_clear (&r);
-  load_report (dir, &p);
+  report_of_run (&r, dir, &p);
   root = json_node_get_object (json_parser_get_root (p));
   assert_string_equal (json_object_get_string_member (root, "command"), "plan");
   rec = recommendation (p, "pool.addresses");
@@ -181,10 +178,7 @@ test_plan_erlang_rfc (void **state)
   Run r = natsim ("plan", "scenarios/plan-erlang.ini", "--out", dir, "--jobs", "2",
                   "--format", "json", NULL);
 
-  if (r.status != 0)
-    fail_msg ("exit %d: %s", r.status, r.err);
-  run_clear (&r);
-  load_report (dir, &p);
+  report_of_run (&r, dir, &p);
   root = json_node_get_object (json_parser_get_root (p));
   rec = recommendation (p, "timeout.udp");
   assert_int_equal (json_object_get_int_member (rec, "value"), 120);
@@ -213,10 +207,7 @@ test_plan_ports (void **state)
   JsonObject *rec;
   Run r = natsim ("plan", "scenarios/plan-ports.ini", "--out", dir, "--format", "json", NULL);
 
-  if (r.status != 0)
-    fail_msg ("exit %d: %s", r.status, r.err);
-  run_clear (&r);
-  load_report (dir, &p);
+  report_of_run (&r, dir, &p);
   rec = recommendation (p, "pool.ports_per_subscriber");
   assert_int_equal (json_object_get_int_member (rec, "value"), 192);
   assert_string_equal (json_object_get_string_member (rec, "basis"), "simulation");
@@ -257,10 +248,7 @@ test_plan_one_host (void **state)
   const char *reason;
   Run r = natsim ("plan", ini, "--growth", "0", "--out", out, "--format", "json,text", NULL);
 
-  if (r.status != 0)
-    fail_msg ("exit %d: %s", r.status, r.err);
-  run_clear (&r);
-  load_report (out, &p);
+  report_of_run (&r, out, &p);
   root = json_node_get_object (json_parser_get_root (p));
   rec = recommendation (p, "pool.addresses");
   assert_true (JSON_NODE_HOLDS_NULL (json_object_get_member (rec, "value")));
@@ -296,10 +284,7 @@ check_fallback_selection (const char *selection)
   Run r = natsim ("plan", "scenarios/plan-erlang.ini", "--allow-below-rfc", "--set", set,
                   "--out", dir, "--format", "json", "--jobs", "2", NULL);
 
-  if (r.status != 0)
-    fail_msg ("exit %d: %s", r.status, r.err);
-  run_clear (&r);
-  load_report (dir, &p);
+  report_of_run (&r, dir, &p);
   rec = recommendation (p, "pool.addresses");
   assert_int_equal (json_object_get_int_member (rec, "value"), 3);
   assert_non_null (strstr (json_object_get_string_member (rec, "reason"), "one loss system"));
@@ -342,10 +327,7 @@ test_plan_port_blocks (void **state)
   gint64 k;
   Run r = natsim ("plan", ini, "--growth", "0", "--out", out, "--format", "json", NULL);
 
-  if (r.status != 0)
-    fail_msg ("exit %d: %s", r.status, r.err);
-  run_clear (&r);
-  load_report (out, &p);
+  report_of_run (&r, out, &p);
   root = json_node_get_object (json_parser_get_root (p));
   rec = recommendation (p, "pool.addresses");
   k = json_object_get_int_member (rec, "value");
@@ -421,10 +403,7 @@ test_plan_block_limits (void **state)
   const char *reason;
   Run r = natsim ("plan", ini, "--growth", "0", "--out", out, "--format", "json", NULL);
 
-  if (r.status != 0)
-    fail_msg ("exit %d: %s", r.status, r.err);
-  run_clear (&r);
-  load_report (out, &p);
+  report_of_run (&r, out, &p);
   root = json_node_get_object (json_parser_get_root (p));
   v = json_object_get_object_member (root, "verification");
   assert_true (json_object_get_boolean_member (v, "blocking_ok"));
@@ -501,10 +480,7 @@ test_plan_block_limits_degenerate (void **state)
   JsonObject *rec;
   Run r = natsim ("plan", ini, "--growth", "0", "--out", out, "--format", "json", NULL);
 
-  if (r.status != 0)
-    fail_msg ("exit %d: %s", r.status, r.err);
-  run_clear (&r);
-  load_report (out, &p);
+  report_of_run (&r, out, &p);
   rec = recommendation (p, "pool.block_size");
   assert_true (json_node_is_null (json_object_get_member (rec, "value")));
   assert_non_null (strstr (json_object_get_string_member (rec, "reason"), "No block size fits"));
@@ -513,10 +489,7 @@ test_plan_block_limits_degenerate (void **state)
   remove_dir (out);
 
   r = natsim ("plan", "scenarios/plan-erlang.ini", "--out", out, "--format", "json", NULL);
-  if (r.status != 0)
-    fail_msg ("exit %d: %s", r.status, r.err);
-  run_clear (&r);
-  load_report (out, &q);
+  report_of_run (&r, out, &q);
   assert_true (has_recommendation (q, "pool.ports_per_subscriber"));
   assert_false (has_recommendation (q, "pool.block_size"));
   assert_false (has_recommendation (q, "pool.blocks_per_subscriber"));
@@ -550,10 +523,7 @@ test_plan_measured_addresses (void **state)
   JsonArray *per_address;
   Run r = natsim ("plan", ini, "--growth", "0", "--out", out, "--format", "json,text", NULL);
 
-  if (r.status != 0)
-    fail_msg ("exit %d: %s", r.status, r.err);
-  run_clear (&r);
-  load_report (out, &p);
+  report_of_run (&r, out, &p);
   root = json_node_get_object (json_parser_get_root (p));
   per_address = json_object_get_array_member (root, "per_address");
   /* 100 hosts x 64 ports over 1,024 ports per address: 7 addresses. */
@@ -597,10 +567,7 @@ test_plan_deterministic (void **state)
   g_autofree char *fewer = NULL;
   Run r = natsim ("plan", ini, "--growth", "0", "--out", out, "--format", "json", NULL);
 
-  if (r.status != 0)
-    fail_msg ("exit %d: %s", r.status, r.err);
-  run_clear (&r);
-  load_report (out, &p);
+  report_of_run (&r, out, &p);
   root = json_node_get_object (json_parser_get_root (p));
   rec = recommendation (p, "pool.ports_per_subscriber");
   assert_int_equal (json_object_get_int_member (rec, "value"), 64);
@@ -744,10 +711,7 @@ test_plan_trace (void **state)
   Run r = natsim ("plan", "--trace", "traces/synth-sip-udp.pcap", "--set",
                   "nat.udp_timeout=30s", "--out", dir, "--quiet", NULL);
 
-  if (r.status != 0)
-    fail_msg ("exit %d: %s", r.status, r.err);
-  run_clear (&r);
-  load_report (dir, &p);
+  report_of_run (&r, dir, &p);
   root = json_node_get_object (json_parser_get_root (p));
   assert_string_equal (json_object_get_string_member (root, "command"), "plan");
   inputs = json_object_get_object_member (root, "inputs");
@@ -813,10 +777,7 @@ test_plan_reachability_gaps (void **state)
                   "--replications", "2", "--growth", "0", "--out", dir, "--format", "json",
                   "--quiet", NULL);
 
-  if (r.status != 0)
-    fail_msg ("exit %d: %s", r.status, r.err);
-  run_clear (&r);
-  load_report (dir, &p);
+  report_of_run (&r, dir, &p);
   rec = recommendation (p, "timeout.udp_stream");
   /* The adapters' 24-29 s CRLF keepalives, not the phones' 17 min NTP. */
   assert_true (json_object_get_double_member (rec, "value") < 300.0);
@@ -842,10 +803,7 @@ test_plan_default_remedy (void **state)
   Run r = natsim ("plan", "scenarios/default.ini", "--replications", "2", "--growth", "0",
                   "--out", dir, "--format", "json", "--quiet", NULL);
 
-  if (r.status != 0)
-    fail_msg ("exit %d: %s", r.status, r.err);
-  run_clear (&r);
-  load_report (dir, &p);
+  report_of_run (&r, dir, &p);
   root = json_node_get_object (json_parser_get_root (p));
   rec = recommendation (p, "timeout.udp");
   assert_int_equal (json_object_get_int_member (rec, "value"), 120);

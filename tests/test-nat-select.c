@@ -884,6 +884,25 @@ test_presets (void **state)
   harness_free (h);
 }
 
+/* Runs replication 1 of scenario text @ini with --events; the narration,
+ * and the run's result in @ret_result. */
+static char *
+narrated_run (const char *ini, NatsimRunResult **ret_result)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (NatsimScenario) s = natsim_scenario_load_data (ini, strlen (ini), "t.ini", &error);
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *events;
+
+  g_assert_no_error (error);
+  events = open_memstream (&buf, &len);
+  *ret_result = natsim_simulate_replication (s, 0, events, &error);
+  fclose (events);
+  g_assert_no_error (error);
+  return buf;
+}
+
 /* --events narrates fall-backs, blocks and the cause of a refusal. */
 static void
 test_events_narration (void **state)
@@ -895,20 +914,9 @@ test_events_narration (void **state)
     "[population p]\nprofile = generic\ncount = 5\nflows = 5\nflow_spacing = 1s\n"
     "packets_per_flow = 1\nsource_ports = fixed\nsource_port = 40000\n"
     "destinations = 198.51.100.1:53\n";
-  g_autoptr (GError) error = NULL;
-  g_autoptr (NatsimScenario) s = natsim_scenario_load_data (ini, strlen (ini), "t.ini", &error);
   g_autoptr (NatsimRunResult) r = NULL;
-  g_autofree char *text = NULL;
-  char *buf = NULL;
-  size_t len = 0;
-  FILE *events;
+  g_autofree char *text = narrated_run (ini, &r);
 
-  g_assert_no_error (error);
-  events = open_memstream (&buf, &len);
-  r = natsim_simulate_replication (s, 0, events, &error);
-  fclose (events);
-  g_assert_no_error (error);
-  text = buf;
   /* Hosts 1 and 2 fill address 1's two blocks, 3 and 4 fall back to
    * address 2, host 5 finds no block. */
   assert_non_null (strstr (text, " in a new port block of 128 taken for the subscriber "
@@ -935,21 +943,10 @@ test_events_narration_hairpin (void **state)
     "source_port = 5062\ndestinations = 198.51.100.10:5062\n"
     "[population lan]\nprofile = generic\nflows = 1\nstart = 10s\n"
     "destinations = 203.0.113.1:5062\n";
-  g_autoptr (GError) error = NULL;
-  g_autoptr (NatsimScenario) s = natsim_scenario_load_data (ini, strlen (ini), "t.ini", &error);
   g_autoptr (NatsimRunResult) r = NULL;
-  g_autofree char *text = NULL;
+  g_autofree char *text = narrated_run (ini, &r);
   const char *line;
-  char *buf = NULL;
-  size_t len = 0;
-  FILE *events;
 
-  g_assert_no_error (error);
-  events = open_memstream (&buf, &len);
-  r = natsim_simulate_replication (s, 0, events, &error);
-  fclose (events);
-  g_assert_no_error (error);
-  text = buf;
   line = strstr (text, "\n10.000000 lan udp ");
   assert_non_null (line);
   assert_non_null (strstr (line, "-> 203.0.113.1:5062  forwarded, new binding, "));

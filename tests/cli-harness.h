@@ -136,6 +136,22 @@ load_report (const char *dir, JsonParser **ret_parser)
   return load_json (path, ret_parser);
 }
 
+/* The message of the report's warning @id, or NULL. */
+static G_GNUC_UNUSED const char *
+report_warning (JsonObject *root, const char *id)
+{
+  JsonArray *w = json_object_get_array_member (root, "warnings");
+
+  for (guint i = 0; i < json_array_get_length (w); i++)
+    {
+      JsonObject *o = json_array_get_object_element (w, i);
+
+      if (strcmp (json_object_get_string_member (o, "id"), id) == 0)
+        return json_object_get_string_member (o, "message");
+    }
+  return NULL;
+}
+
 /* A run that must have succeeded (else the test fails with its stderr):
  * cleared, and the root object of DIR/report.json returned. */
 static G_GNUC_UNUSED JsonObject *

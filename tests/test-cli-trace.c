@@ -194,8 +194,7 @@ test_cut_capture (void **state)
       g_autofree char *never = g_build_filename (dir, "never", NULL);
       g_autofree char *doc = g_build_filename (out, docs[i], NULL);
       g_autoptr (JsonParser) parser = NULL;
-      JsonArray *warnings;
-      bool found = false;
+      const char *message;
       Run r = natsim (cmds[i], cut, "--out", out, "--format", "json", "-q", NULL);
 
       assert_int_equal (r.status, 0);
@@ -203,15 +202,9 @@ test_cut_capture (void **state)
       assert_non_null (strstr (r.err, "ends inside record 8"));
       assert_non_null (strstr (r.err, "the 7 complete records before it were read"));
       run_clear (&r);
-      warnings = json_object_get_array_member (load_json (doc, &parser), "warnings");
-      for (guint k = 0; k < json_array_get_length (warnings); k++)
-        {
-          JsonObject *w = json_array_get_object_element (warnings, k);
-
-          if (strcmp (json_object_get_string_member (w, "id"), "trace.cut") == 0)
-            found = strstr (json_object_get_string_member (w, "message"), cut) != NULL;
-        }
-      assert_true (found);
+      message = report_warning (load_json (doc, &parser), "trace.cut");
+      assert_non_null (message);
+      assert_non_null (strstr (message, cut));
 
       r = natsim (cmds[i], cut, "--strict", "--out", never, NULL);
       assert_int_equal (r.status, 2);
@@ -225,23 +218,16 @@ test_cut_capture (void **state)
     g_autofree char *out = g_build_filename (dir, "plan", NULL);
     g_autofree char *doc = g_build_filename (out, "report.json", NULL);
     g_autoptr (JsonParser) parser = NULL;
-    JsonArray *warnings;
-    bool found = false;
+    const char *message;
     Run r = natsim ("plan", "--trace", cut, "--out", out, "--format", "json", "-q", NULL);
 
     assert_int_equal (r.status, 0);
     assert_non_null (strstr (r.err, "natsim: warning: "));
     assert_non_null (strstr (r.err, "the 7 complete records before it were read"));
     run_clear (&r);
-    warnings = json_object_get_array_member (load_json (doc, &parser), "warnings");
-    for (guint k = 0; k < json_array_get_length (warnings); k++)
-      {
-        JsonObject *w = json_array_get_object_element (warnings, k);
-
-        if (strcmp (json_object_get_string_member (w, "id"), "trace.cut") == 0)
-          found = strstr (json_object_get_string_member (w, "message"), cut) != NULL;
-      }
-    assert_true (found);
+    message = report_warning (load_json (doc, &parser), "trace.cut");
+    assert_non_null (message);
+    assert_non_null (strstr (message, cut));
   }
 }
 
@@ -255,8 +241,6 @@ test_bad_timestamps (void **state)
                                            "tcpdump-timestamp-invalid-micro.pcap", NULL);
   g_autoptr (JsonParser) parser = NULL;
   JsonObject *root;
-  JsonArray *warnings;
-  bool found = false;
   Run r = natsim ("analyze", bad, "--out", dir, "--format", "json", "-q", NULL);
 
   assert_int_equal (r.status, 0);
@@ -265,12 +249,7 @@ test_bad_timestamps (void **state)
   root = load_json (doc, &parser);
   assert_int_equal (json_object_get_int_member (json_object_get_object_member (root, "capture"),
                                                 "bad_timestamps"), 2);
-  warnings = json_object_get_array_member (root, "warnings");
-  for (guint k = 0; k < json_array_get_length (warnings); k++)
-    found = found || strcmp (json_object_get_string_member (
-                               json_array_get_object_element (warnings, k), "id"),
-                             "trace.bad_timestamps") == 0;
-  assert_true (found);
+  assert_non_null (report_warning (root, "trace.bad_timestamps"));
 }
 
 /* Replay of fragments: later pieces go with their first through the NAT
@@ -298,8 +277,7 @@ test_replay_fragments (void **state)
       g_autofree char *dir = tmpdir ();
       g_autoptr (JsonParser) parser = NULL;
       JsonObject *root, *totals;
-      JsonArray *warnings;
-      bool found = false;
+      const char *message;
 
       natsim_ok ("replay", "traces/scapy-sip-fragments-reordered.pcap", "--inside",
                  cases[i].inside, "--out", dir, "--format", "json", "-q", NULL);
@@ -308,16 +286,9 @@ test_replay_fragments (void **state)
       assert_int_equal (json_object_get_int_member (totals, "packets_out"), cases[i].out);
       assert_int_equal (json_object_get_int_member (totals, "packets_in"), cases[i].in);
       assert_int_equal (json_object_get_int_member (totals, "packets_dropped"), cases[i].dropped);
-      warnings = json_object_get_array_member (root, "warnings");
-      for (guint k = 0; k < json_array_get_length (warnings); k++)
-        {
-          JsonObject *w = json_array_get_object_element (warnings, k);
-
-          if (strcmp (json_object_get_string_member (w, "id"), "replay.fragments") == 0)
-            found = g_str_has_prefix (json_object_get_string_member (w, "message"),
-                                      cases[i].warning);
-        }
-      assert_true (found);
+      message = report_warning (root, "replay.fragments");
+      assert_non_null (message);
+      assert_true (g_str_has_prefix (message, cases[i].warning));
     }
 }
 

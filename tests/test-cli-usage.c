@@ -30,22 +30,6 @@ not_offered (JsonObject *root, const char *reason)
   return json_object_get_int_member (json_object_get_object_member (c, "not_offered"), reason);
 }
 
-/* The message of warning @id, or NULL. */
-static const char *
-warning (JsonObject *root, const char *id)
-{
-  JsonArray *w = json_object_get_array_member (root, "warnings");
-
-  for (guint i = 0; i < json_array_get_length (w); i++)
-    {
-      JsonObject *o = json_array_get_object_element (w, i);
-
-      if (strcmp (json_object_get_string_member (o, "id"), id) == 0)
-        return json_object_get_string_member (o, "message");
-    }
-  return NULL;
-}
-
 /* packets_read = packets_offered + packets_not_offered, and the reasons
  * add up to packets_not_offered. */
 static void
@@ -112,7 +96,7 @@ test_replay_nothing_translated (void **state)
   assert_int_equal (coverage_int (lo, "packets_offered"), 0);
   assert_int_equal (not_offered (lo, "non-ip"), 6);
   assert_coverage_adds_up (lo);
-  m = warning (lo, "replay.nothing_translated");
+  m = report_warning (lo, "replay.nothing_translated");
   assert_non_null (m);
   assert_non_null (strstr (m, "--inside"));
 
@@ -120,7 +104,7 @@ test_replay_nothing_translated (void **state)
   assert_int_equal (coverage_int (isa, "packets_offered"), 0);
   assert_int_equal (not_offered (isa, "inside_to_inside"), 175);
   assert_coverage_adds_up (isa);
-  m = warning (isa, "replay.nothing_translated");
+  m = report_warning (isa, "replay.nothing_translated");
   assert_non_null (m);
   assert_non_null (strstr (m, "inside_to_inside 175"));
   assert_non_null (strstr (m, "--inside"));
@@ -143,8 +127,8 @@ test_replay_coverage (void **state)
   assert_int_equal (coverage_int (one, "packets_offered"), 173);
   assert_int_equal (not_offered (one, "no_ports"), 2);
   assert_coverage_adds_up (one);
-  assert_null (warning (one, "replay.nothing_translated"));
-  assert_null (warning (one, "replay.mostly_inside"));
+  assert_null (report_warning (one, "replay.nothing_translated"));
+  assert_null (report_warning (one, "replay.mostly_inside"));
   for (guint i = 0; i < 2; i++)
     {
       const char *m = i == 0 ? "packets_offered" : "packets_outbound";
@@ -161,13 +145,13 @@ test_replay_mostly_inside (void **state)
   g_autoptr (JsonParser) p = NULL;
   g_autofree char *d = NULL;
   JsonObject *fax = replay (&p, &d, "traces/ndpi-fax-t38-sip.pcap", NULL);
-  const char *m = warning (fax, "replay.mostly_inside");
+  const char *m = report_warning (fax, "replay.mostly_inside");
 
   assert_true (coverage_int (fax, "packets_offered") > 0);
   assert_true (not_offered (fax, "inside_to_inside") * 2 > coverage_int (fax, "packets_read"));
   assert_non_null (m);
   assert_non_null (strstr (m, "--inside"));
-  assert_null (warning (fax, "replay.nothing_translated"));
+  assert_null (report_warning (fax, "replay.nothing_translated"));
   assert_coverage_adds_up (fax);
 }
 
@@ -185,7 +169,7 @@ test_replay_config_warnings (void **state)
   g_autofree char *md_path = g_build_filename (d, "report.md", NULL);
   g_autofree char *txt = read_file (txt_path);
   g_autofree char *md = read_file (md_path);
-  const char *m = warning (rep, "rfc4787.req5");
+  const char *m = report_warning (rep, "rfc4787.req5");
   Run r = natsim ("replay", "traces/synth-sip-udp.pcap", "--replications", "3", NULL);
 
   assert_non_null (m);

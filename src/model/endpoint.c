@@ -75,6 +75,7 @@ typedef struct
   uint16_t   audio_cur, video_cur;
   uint16_t   calls;
   uint32_t   pairs;      /* 1 + its media pair bitmap in the pool, 0: none (no call) */
+  uint32_t   sig_hint, aux_hint; /* natsim_nat_flow_state_hint() of those flows */
   bool       booted;
   bool       registered; /* has been reachable once */
   bool       stale;      /* the registrar knows a public address that is not the current mapping's */
@@ -162,8 +163,10 @@ xmit (EndpointPopulation *e, guint i, NatsimTime now, uint8_t proto, bool out,
       uint16_t length, NatsimNatResult *ret)
 {
   const NatsimPopulationContext *ctx = e->parent.ctx;
+  Endpoint *ep = &e->eps[i];
   NatsimPacket pkt = { 0 };
   NatsimNatResult res;
+  uint32_t *hint = NULL;
 
   pkt.time = now;
   pkt.proto = proto;
@@ -188,8 +191,20 @@ xmit (EndpointPopulation *e, guint i, NatsimTime now, uint8_t proto, bool out,
       pkt.dst_addr = host_of (e, i);
       pkt.dst_port = lport;
     }
-  ctx->send (ctx->sim, &pkt, ret != NULL ? ret : &res);
-  return ret != NULL ? ret->verdict : res.verdict;
+  /* The signalling and websocket flows carry a hint of where their
+   * binding is (natsim_nat_flow_state_hint() keeps it too). */
+  if (lport == ep->sig_port && lport != 0)
+    hint = &ep->sig_hint;
+  else if (lport == ep->aux_port && lport != 0)
+    hint = &ep->aux_hint;
+  if (hint != NULL)
+    pkt.hint = *hint;
+  if (ret == NULL)
+    ret = &res;
+  ctx->send (ctx->sim, &pkt, ret);
+  if (hint != NULL && ret->hint != 0)
+    *hint = ret->hint;
+  return ret->verdict;
 }
 
 static uint16_t
@@ -224,10 +239,14 @@ static bool
 flow_dead (EndpointPopulation *e, guint i, uint8_t proto, uint16_t lport,
            NatsimEndpoint remote, NatsimTime *ret_died)
 {
+  Endpoint *ep = &e->eps[i];
+  /* The signalling and websocket flows are asked about before every
+   * exchange: each keeps where the NAT found it. */
+  uint32_t *hint = lport == ep->aux_port ? &ep->aux_hint : &ep->sig_hint;
   NatsimFlowState st;
 
-  if (!natsim_nat_flow_state (e->parent.ctx->nat, proto, host_of (e, i), lport, remote.addr,
-                              remote.port, &st))
+  if (!natsim_nat_flow_state_hint (e->parent.ctx->nat, proto, host_of (e, i), lport, remote.addr,
+                                   remote.port, hint, &st))
     return false;
   if (st.alive)
     return false;

@@ -153,16 +153,17 @@ test_refusals (void **state_)
   /* A gap the stream timeout does not bridge. */
   tr = train (T0 + 3 * TICK, NATSIM_SEC (120), T0 + 3 * TICK + NATSIM_SEC (240));
   assert_false (natsim_nat_fast_forward (h->nat, &tr, 1));
-  /* A train in the past, or ending before it starts, or without a gap. */
-  natsim_nat_advance (h->nat, T0 + TICK);
-  tr = train (T0, TICK, T0 + 10 * TICK);
+  /* A train whose first exchange is already past (steady otherwise), or
+   * ending before it starts, or without a gap. */
+  natsim_nat_advance (h->nat, T0 + 5 * TICK);
+  tr = train (T0 + 4 * TICK, TICK, T0 + 10 * TICK);
   assert_false (natsim_nat_fast_forward (h->nat, &tr, 1));
-  tr = train (T0 + 3 * TICK, TICK, T0 + 2 * TICK);
+  tr = train (T0 + 6 * TICK, TICK, T0 + 5 * TICK);
   assert_false (natsim_nat_fast_forward (h->nat, &tr, 1));
-  tr = train (T0 + 3 * TICK, 0, T0 + 3 * TICK);
+  tr = train (T0 + 6 * TICK, 0, T0 + 6 * TICK);
   assert_false (natsim_nat_fast_forward (h->nat, &tr, 1));
   /* Two schedules for one flow. */
-  two[0] = train (T0 + 3 * TICK, TICK, T0 + 10 * TICK);
+  two[0] = train (T0 + 6 * TICK, TICK, T0 + 10 * TICK);
   two[1] = two[0];
   assert_false (natsim_nat_fast_forward (h->nat, two, 2));
   /* All or nothing: a good train with a bad one changes nothing. */
@@ -191,11 +192,19 @@ test_refuses_hairpin (void **state_)
   cfg.hairpinning = true;
   h = harness_new_full (&cfg, false, 0, 200);
   udp_out (h, T0, in, pub, NULL);
+  /* answered (inside addressing), and past 2 s: steady but for the remote */
+  assert_int_equal (udp_in (h, T0, pub, in, NULL), NATSIM_VERDICT_FORWARDED);
   udp_out (h, T0 + 3 * TICK, in, pub, NULL);
   tr = train (T0 + 4 * TICK, TICK, T0 + 10 * TICK);
   tr.rem_addr = pub.addr;
   tr.rem_port = pub.port;
   assert_false (natsim_nat_fast_forward (h->nat, &tr, 1));
+  /* The same train toward an ordinary remote goes. */
+  udp_out (h, T0 + 3 * TICK, in, REM_EP, NULL);
+  udp_in (h, T0 + 3 * TICK, REM_EP, in, NULL);
+  udp_out (h, T0 + 6 * TICK, in, REM_EP, NULL);
+  tr = train (T0 + 7 * TICK, TICK, T0 + 10 * TICK);
+  assert_true (natsim_nat_fast_forward (h->nat, &tr, 1));
   harness_free (h);
 }
 
@@ -289,7 +298,75 @@ test_hint_checked (void **state_)
   assert_int_equal (natsim_nat_process (h->nat, &pkt, &res), NATSIM_VERDICT_FORWARDED);
   assert_true (res.new_binding);
   assert_true (res.rebinding);
+  /* A record freed (tombstone forgotten) still holds the flow's key: its
+   * hint must not be taken for the flow's record. */
+  natsim_nat_advance (h->nat, T0 + NATSIM_SEC (2000));
+  assert_int_equal (natsim_nat_live_bindings (h->nat), 0);
+  pkt.time = T0 + NATSIM_SEC (2001);
+  pkt.hint = res.hint;
+  assert_int_equal (natsim_nat_process (h->nat, &pkt, &r1), NATSIM_VERDICT_FORWARDED);
+  assert_true (r1.new_binding);
+  pkt.src_addr = other.addr;
+  pkt.hint = 0;
+  assert_int_equal (natsim_nat_process (h->nat, &pkt, &r2), NATSIM_VERDICT_FORWARDED);
+  assert_true (r2.new_binding);
+  assert_int_not_equal (r1.hint, r2.hint);
+  assert_int_equal (natsim_nat_live_bindings (h->nat), 2);
   harness_free (h);
+}
+
+/* RTP and RTCP of one call whose last exchanges fall on one instant expire
+ * together: in the order the packets' timers give them (the engine's
+ * events in order), since with port blocks the order in which blocks come
+ * back decides later allocations. */
+static void
+test_equal_expiries_keep_order (void **state_)
+{
+  static const NatsimTime stream[] = { NATSIM_SEC (120), NATSIM_SEC (37) };
+
+  for (guint v = 0; v < G_N_ELEMENTS (stream); v++)
+    {
+      NatsimNatConfig ca = base_config (), cb = base_config ();
+      Harness *a, *b;
+      Ep rtcp_in = { IN_EP.addr, (uint16_t) (IN_EP.port + 1) };
+      Ep rtcp_rem = { REM_EP.addr, (uint16_t) (REM_EP.port + 1) };
+      NatsimTime last = T0 + NATSIM_SEC (300);
+      NatsimNatTrain tr[2];
+
+      ca.udp_stream_timeout = cb.udp_stream_timeout = stream[v];
+      a = harness_new_full (&ca, false, 0, 200);
+      b = harness_new_full (&cb, false, 0, 200);
+      for (Harness *h = a; h != NULL; h = h == a ? b : NULL)
+        for (guint k = 0; k < 3; k++)
+          {
+            exchange (h, T0 + k * TICK);
+            if (k == 0)
+              {
+                udp_out (h, T0, rtcp_in, rtcp_rem, NULL);
+                udp_in (h, T0, rtcp_rem, rtcp_in, NULL);
+              }
+          }
+      for (NatsimTime t = T0 + 3 * TICK; t <= last; t += TICK)
+        {
+          exchange (a, t);
+          if ((t - T0) % NATSIM_SEC (5) == 0)
+            {
+              udp_out (a, t, rtcp_in, rtcp_rem, NULL);
+              udp_in (a, t, rtcp_rem, rtcp_in, NULL);
+            }
+        }
+      tr[0] = train (T0 + 3 * TICK, TICK, last);
+      tr[1] = train (T0 + NATSIM_SEC (5), NATSIM_SEC (5), last);
+      tr[1].in_port++;
+      tr[1].rem_port++;
+      assert_true (natsim_nat_fast_forward (b->nat, tr, 2));
+      natsim_nat_advance (a->nat, last + NATSIM_SEC (1000));
+      natsim_nat_advance (b->nat, last + NATSIM_SEC (1000));
+      assert_int_equal (count_events (a, NATSIM_NAT_EV_BINDING_EXPIRED), 2);
+      assert_same_events (a, b);
+      harness_free (a);
+      harness_free (b);
+    }
 }
 
 int
@@ -301,6 +378,7 @@ main (void)
     cmocka_unit_test (test_refuses_hairpin),
     cmocka_unit_test (test_refresh_inside_train),
     cmocka_unit_test (test_hint_checked),
+    cmocka_unit_test (test_equal_expiries_keep_order),
   };
 
   return cmocka_run_group_tests (tests, NULL, NULL);

@@ -85,8 +85,9 @@ void plan_stage (const NatsimPlanOptions *opts, const char *message);
 char *plan_pct (double p);
 
 /* Simulates @s with "GROUP.KEY=VALUE" settings @sets (NULL-terminated, may
- * be NULL) applied and fills @ret.  With @hooks, also measures usage into
- * @ret_usage (a new NatsimUsageResult). */
+ * be NULL) applied and fills @ret.  With @ret_usage, also measures the
+ * demand into it (a new NatsimUsageResult): ports per subscriber and per
+ * destination, without the idle gaps (they stay empty). */
 gboolean plan_simulate (const NatsimScenario *s, const char *const *sets,
                         const NatsimPlanOptions *opts, PlanFigures *ret,
                         NatsimUsageResult **ret_usage, GError **error);

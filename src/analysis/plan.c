@@ -300,9 +300,18 @@ static const NatsimSimHooks usage_hooks = {
   usage_begin, usage_nat_event, usage_packet, usage_end, usage_save, usage_load,
 };
 
-/* Runs @s (validated) with the usage tracker when @ret_usage is not NULL. */
+/* The demand alone: ports per subscriber and per destination, from the
+ * NAT's binding events.  Without the packet observer the idle gaps stay
+ * empty; the measurement with the recommended timeouts sizes blocks and
+ * addresses only, so it needs no gaps and skips the per-packet work. */
+static const NatsimSimHooks demand_hooks = {
+  usage_begin, usage_nat_event, NULL, usage_end, usage_save, usage_load,
+};
+
+/* Runs @s (validated) with the usage tracker when @ret_usage is not NULL
+ * (@hooks: usage_hooks or demand_hooks). */
 static GPtrArray *
-run_measured (const NatsimScenario *s, const NatsimPlanOptions *opts,
+run_measured (const NatsimScenario *s, const NatsimPlanOptions *opts, const NatsimSimHooks *hooks,
               NatsimUsageResult **ret_usage, GError **error)
 {
   guint n = (guint) natsim_params_get_uint (s->simulation, "replications");
@@ -315,7 +324,7 @@ run_measured (const NatsimScenario *s, const NatsimPlanOptions *opts,
   so.progress_data = opts->stage_data;
   if (ret_usage != NULL)
     {
-      so.hooks = &usage_hooks;
+      so.hooks = hooks;
       so.hooks_data = slots;
     }
   runs = natsim_simulate (s, &so, error);
@@ -391,7 +400,7 @@ plan_simulate (const NatsimScenario *s, const char *const *sets, const NatsimPla
       return FALSE;
   if (!natsim_scenario_validate (c, error))
     return FALSE;
-  runs = run_measured (c, opts, ret_usage, error);
+  runs = run_measured (c, opts, &demand_hooks, ret_usage, error);
   if (runs == NULL)
     return FALSE;
   figures_of (c, runs, ret);
@@ -493,7 +502,7 @@ plan_simulate_cached (PlanCtx *c, const char *const *sets, const char *stage,
       return TRUE;
     }
   plan_stage (c->opts, stage);
-  runs = run_measured (s, c->opts, NULL, error);
+  runs = run_measured (s, c->opts, NULL, NULL, error);
   if (runs == NULL)
     return FALSE;
   figures_of (s, runs, ret);
@@ -766,7 +775,7 @@ natsim_plan_run (const NatsimScenario *s, const NatsimPlanOptions *opts, GError 
                        "subscriber's demand is cut; the blocks and the pool are sized from "
                        "that demand and the verification runs with them", k, block);
       }
-    p->runs = run_measured (measured, opts, &p->usage, error);
+    p->runs = run_measured (measured, opts, &usage_hooks, &p->usage, error);
     p->measured = natsim_scenario_copy (measured);
     c.measured = g_steal_pointer (&measured);
   }

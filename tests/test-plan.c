@@ -714,13 +714,62 @@ test_plan_simulates_once (void **state)
       if (g_str_has_prefix (m, "simulating "))
         searched++;
       seen_at |= strcmp (m, at) == 0;
-      seen_below |= strcmp (m, below) == 0;
+      /* The last step of the search prices the timeouts at the answer
+       * ahead of need, in the same stage. */
+      seen_below |= strcmp (m, below) == 0 ||
+                    (g_str_has_prefix (m, below) &&
+                     strcmp (m + strlen (below),
+                             " (and ahead: measuring the cost of the timeouts)") == 0);
+      assert_string_not_equal (m, "measuring the cost of the timeouts");
     }
   /* The answer and one fewer were simulated, and nothing more. */
   assert_true (seen_at);
   assert_true (seen_below);
   assert_int_equal (searched, 2);
   assert_non_null (p->verification);
+
+  /* The price of the timeouts comes from the simulation of the answer with
+   * today's timeouts: the same figure as simulating that configuration
+   * apart. */
+  {
+    g_autoptr (NatsimScenario) today = natsim_scenario_copy (p->grown);
+    g_autoptr (GPtrArray) runs = NULL;
+    g_autofree char *want = NULL;
+    NatsimSimOptions so = { 0 };
+    double warmup = 60.0, mean = 0.0;
+    const NatsimRecommendation *t = natsim_recommendations_find (p->recommendations,
+                                                                 "timeout.udp");
+
+    assert_non_null (t);
+    for (guint i = 0; i < p->verification->settings->len; i++)
+      {
+        const char *set = g_ptr_array_index (p->verification->settings, i);
+
+        if (!g_str_has_prefix (set, "nat.udp_timeout=") &&
+            !g_str_has_prefix (set, "nat.udp_stream_timeout="))
+          assert_true (natsim_scenario_set (today, set, &error));
+      }
+    assert_true (natsim_scenario_validate (today, &error));
+    so.jobs = 2;
+    runs = natsim_simulate (today, &so, &error);
+    assert_non_null (runs);
+    for (guint rep = 0; rep < runs->len; rep++)
+      {
+        const NatsimRunResult *run = g_ptr_array_index (runs, rep);
+        double sum = 0.0;
+        guint n = 0;
+
+        for (guint i = 0; i < run->n_intervals; i++)
+          if ((i + 1) * run->interval_s > warmup)
+            {
+              sum += run->tl_ports[i];
+              n++;
+            }
+        mean += sum / n / runs->len;
+      }
+    want = g_strdup_printf (" instead of %.4g (", mean);
+    assert_non_null (strstr (t->reason, want));
+  }
 }
 
 int

@@ -112,7 +112,16 @@ typedef struct
   guint32    free_head;  /* 1 + index of a free record, 0: none */
   GPtrArray *held_more;  /* GArray of guint16 each: held-back gaps beyond the inline ones */
   GArray    *free_more;  /* guint32 indexes of emptied held_more arrays */
+  /* Recently seen flows, direct-mapped by hash: (hash << 32 | index + 1).
+   * A flow's packets come close together while the table holds every
+   * flow of the run (the horizon is the NAT's tombstone, an hour by
+   * default), so most packets find their flow here without touching the
+   * table's slots (tens of megabytes, a cache miss each).  An entry may be
+   * stale (its record freed or reused): the key decides. */
+  guint64   *recent;
 } FlowTable;
+
+#define FLOW_RECENT (1u << 16)
 
 /* Subscriber ports: packed key + 1 (0 marks an empty slot) -> reference
  * count, open addressing with linear probing and backward-shift deletion,
@@ -215,6 +224,7 @@ static void
 flow_table_clear (FlowTable *t)
 {
   g_clear_pointer (&t->slots, g_free);
+  g_clear_pointer (&t->recent, g_free);
   g_clear_pointer (&t->chunks, g_ptr_array_unref);
   g_clear_pointer (&t->held_more, g_ptr_array_unref);
   g_clear_pointer (&t->free_more, g_array_unref);
@@ -280,7 +290,7 @@ flow_table_grow (FlowTable *t)
 /* A cleared record from the free list or the current chunk, with @k's
  * key, stored at empty slot @slot (from flow_find() with hash @h). */
 static Flow *
-flow_insert (FlowTable *t, guint32 slot, const Flow *k, guint32 h)
+flow_insert (FlowTable *t, guint32 slot, const Flow *k, guint32 h, guint32 *ret_index)
 {
   guint32 index;
   Flow *f;
@@ -308,6 +318,7 @@ flow_insert (FlowTable *t, guint32 slot, const Flow *k, guint32 h)
   t->slots[slot] = (guint64) h << 32 | (index + 1);
   if (++t->used * 2 > t->mask + 1)
     flow_table_grow (t);
+  *ret_index = index;
   return f;
 }
 
@@ -465,6 +476,7 @@ natsim_usage_new (guint n_classes, NatsimTime warmup, NatsimTime end, NatsimTime
   port_map_init (&u->sub_ports, 1024);
   u->dests = g_hash_table_new_full (dest_key_hash, g_int64_equal, g_free, g_free);
   flow_table_init (&u->flows, 1024);
+  u->flows.recent = g_new0 (guint64, FLOW_RECENT);
   u->flows.chunks = g_ptr_array_new_with_free_func (g_free);
   u->flows.held_more = g_ptr_array_new_with_free_func ((GDestroyNotify) g_array_unref);
   u->flows.free_more = g_array_new (FALSE, FALSE, sizeof (guint32));
@@ -874,7 +886,8 @@ natsim_usage_on_packet (NatsimUsage *u, const NatsimPacket *pkt, const NatsimNat
   bool out = pkt->dir == NATSIM_DIR_OUT;
   Flow key;
   Flow *f;
-  guint32 h, slot;
+  guint32 h, slot, index;
+  guint64 *recent;
 
   if (res->verdict == NATSIM_VERDICT_NOT_TRANSLATED || pkt->time >= u->end ||
       pkt->proto == NATSIM_PROTO_ICMP)
@@ -887,7 +900,21 @@ natsim_usage_on_packet (NatsimUsage *u, const NatsimPacket *pkt, const NatsimNat
   key.rem_addr = out ? pkt->dst_addr : pkt->src_addr;
   key.rem_port = out ? pkt->dst_port : pkt->src_port;
   h = flow_hash (&key);
-  slot = flow_find (&u->flows, &key, h, &f);
+  recent = &u->flows.recent[h & (FLOW_RECENT - 1)];
+  f = NULL;
+  if ((guint32) (*recent >> 32) == h && (guint32) *recent != 0)
+    {
+      Flow *r = flow_at (&u->flows, (guint32) *recent - 1);
+
+      if ((r->flags & FLOW_USED) && flow_key_equal (r, &key))
+        f = r;
+    }
+  if (f == NULL)
+    {
+      slot = flow_find (&u->flows, &key, h, &f);
+      if (f != NULL)
+        *recent = u->flows.slots[slot];
+    }
   if (f != NULL && pkt->time - f->last_packet > u->horizon)
     {
       /* Idle beyond the horizon: the NAT, too, has forgotten it. */
@@ -899,7 +926,8 @@ natsim_usage_on_packet (NatsimUsage *u, const NatsimPacket *pkt, const NatsimNat
       /* Only an outbound packet starts a flow. */
       if (!out)
         return;
-      f = flow_insert (&u->flows, slot, &key, h);
+      f = flow_insert (&u->flows, slot, &key, h, &index);
+      *recent = (guint64) h << 32 | (index + 1);
       f->cls = pkt->cls;
       if (u->reply_window == 0)
         f->flags |= FLOW_EXPOSED;

@@ -772,6 +772,74 @@ test_plan_simulates_once (void **state)
   }
 }
 
+/* The measurements' simulations count as simulated configurations: with
+ * the scenario's own pool equal to the answer (11 addresses, written as
+ * the planner writes them) and no port blocks, the search's simulation of
+ * 11 addresses is the measurement with the recommended timeouts, and the
+ * price of the timeouts at 11 is the first measurement: neither runs
+ * again, and the verification's figures are those of simulating that
+ * configuration apart. */
+static void
+test_plan_reuses_measurements (void **state)
+{
+  g_autoptr (GString) ini = g_string_new (
+    "[simulation]\nduration = 40m\nwarmup = 5m\nseed = 1\nreplications = 8\n"
+    "timeline_interval = 5m\n[nat]\npreset = linux\nport_range = 1024-1073\n"
+    "port_search = full\nudp_timeout = 30s\naddresses = 203.0.113.1");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (NatsimScenario) s = NULL;
+  g_autoptr (NatsimScenario) v = NULL;
+  g_autoptr (GPtrArray) stages = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) runs = NULL;
+  g_autoptr (NatsimPlan) p = NULL;
+  g_autofree double *b = NULL;
+  const NatsimRecommendation *r;
+  NatsimPlanOptions opts;
+  NatsimSimOptions so = { 0 };
+
+  (void) state;
+  for (guint i = 2; i <= 11; i++)
+    g_string_append_printf (ini, ",203.0.113.%u", i);
+  g_string_append (ini, "\n[population flows]\nprofile = generic\ncount = 1000\n"
+                        "flows_per_second = 2.2222\npackets_per_flow = 1\n"
+                        "destinations = 198.51.100.10:5000\n");
+  s = natsim_scenario_load_data (ini->str, (gsize) -1, "t.ini", &error);
+  assert_non_null (s);
+  natsim_plan_options_init (&opts);
+  opts.jobs = 2;
+  opts.stage = collect_stage;
+  opts.stage_data = stages;
+  p = natsim_plan_run (s, &opts, &error);
+  assert_non_null (p);
+  r = natsim_recommendations_find (p->recommendations, "pool.addresses");
+  assert_non_null (r);
+  assert_float_equal (r->value, 11.0, 0);
+  assert_non_null (natsim_recommendations_find (p->recommendations, "timeout.udp"));
+  for (guint i = 0; i < stages->len; i++)
+    {
+      assert_string_not_equal (g_ptr_array_index (stages, i), "simulating 11 addresses");
+      assert_string_not_equal (g_ptr_array_index (stages, i),
+                               "measuring the cost of the timeouts");
+    }
+  assert_non_null (p->verification);
+
+  v = natsim_scenario_copy (p->grown);
+  for (guint i = 0; i < p->verification->settings->len; i++)
+    assert_true (natsim_scenario_set (v, g_ptr_array_index (p->verification->settings, i),
+                                      &error));
+  assert_true (natsim_scenario_validate (v, &error));
+  so.jobs = 2;
+  runs = natsim_simulate (v, &so, &error);
+  assert_non_null (runs);
+  b = g_new0 (double, runs->len);
+  for (guint i = 0; i < runs->len; i++)
+    b[i] = ((const NatsimRunResult *) g_ptr_array_index (runs, i))
+             ->totals.v[NATSIM_STAT_BLOCKING_PROBABILITY];
+  assert_int_equal (p->verification->replications, runs->len);
+  assert_true (p->verification->blocking > 0.0);
+  assert_float_equal (p->verification->blocking, natsim_mean (b, runs->len), 0);
+}
+
 int
 main (void)
 {
@@ -790,6 +858,7 @@ main (void)
     cmocka_unit_test (test_usage_not_translated),
     cmocka_unit_test (test_usage_flow_churn),
     cmocka_unit_test (test_plan_simulates_once),
+    cmocka_unit_test (test_plan_reuses_measurements),
   };
 
   return cmocka_run_group_tests (tests, NULL, NULL);

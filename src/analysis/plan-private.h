@@ -84,12 +84,12 @@ void plan_add_note (NatsimPlan *p, const char *id, const char *fmt, ...) G_GNUC_
 void plan_stage (const NatsimPlanOptions *opts, const char *message);
 char *plan_pct (double p);
 
-/* Simulates @s with "GROUP.KEY=VALUE" settings @sets (NULL-terminated, may
- * be NULL) applied and fills @ret.  With @ret_usage, also measures the
- * demand into it (a new NatsimUsageResult): ports per subscriber and per
- * destination, without the idle gaps (they stay empty). */
-gboolean plan_simulate (const NatsimScenario *s, const char *const *sets,
-                        const NatsimPlanOptions *opts, PlanFigures *ret,
+/* Simulates @c->applied with "GROUP.KEY=VALUE" settings @sets
+ * (NULL-terminated, may be NULL) applied, fills @ret and files it in the
+ * cache.  With @ret_usage, also measures the demand into it (a new
+ * NatsimUsageResult): ports per subscriber and per destination, without
+ * the idle gaps (they stay empty). */
+gboolean plan_simulate (PlanCtx *c, const char *const *sets, PlanFigures *ret,
                         NatsimUsageResult **ret_usage, GError **error);
 
 /* The settings of @s that differ from @grown (simulation, nat and

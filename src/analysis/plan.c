@@ -390,22 +390,35 @@ figures_of (const NatsimScenario *s, GPtrArray *runs, PlanFigures *f)
   f->fill = servers > 0 ? f->peak_ports / servers : 0.0;
 }
 
-gboolean
-plan_simulate (const NatsimScenario *s, const char *const *sets, const NatsimPlanOptions *opts,
-               PlanFigures *ret, NatsimUsageResult **ret_usage, GError **error)
+/* Files the figures of @s (validated) under its cache key.  The
+ * measurements' runs count too: the usage tracker only observes, so a
+ * later request for the same configuration (the search at the scenario's
+ * own pool, nothing else changed) reuses them. */
+static void
+cache_put (PlanCtx *c, const NatsimScenario *s, const PlanFigures *f)
 {
-  g_autoptr (NatsimScenario) c = natsim_scenario_copy (s);
+  if (c->cache == NULL)
+    c->cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_hash_table_replace (c->cache, plan_cache_key (c->p->grown, s), g_memdup2 (f, sizeof *f));
+}
+
+gboolean
+plan_simulate (PlanCtx *c, const char *const *sets, PlanFigures *ret,
+               NatsimUsageResult **ret_usage, GError **error)
+{
+  g_autoptr (NatsimScenario) s = natsim_scenario_copy (c->applied);
   g_autoptr (GPtrArray) runs = NULL;
 
   for (guint i = 0; sets != NULL && sets[i] != NULL; i++)
-    if (!natsim_scenario_set (c, sets[i], error))
+    if (!natsim_scenario_set (s, sets[i], error))
       return FALSE;
-  if (!natsim_scenario_validate (c, error))
+  if (!natsim_scenario_validate (s, error))
     return FALSE;
-  runs = run_measured (c, opts, &demand_hooks, ret_usage, error);
+  runs = run_measured (s, c->opts, &demand_hooks, ret_usage, error);
   if (runs == NULL)
     return FALSE;
-  figures_of (c, runs, ret);
+  figures_of (s, runs, ret);
+  cache_put (c, s, ret);
   return TRUE;
 }
 
@@ -551,8 +564,6 @@ plan_simulate_batch (PlanCtx *c, const PlanJob *jobs, guint n, GError **error)
   guint n_units = 0, u = 0;
   Batch b;
 
-  if (c->cache == NULL)
-    c->cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   for (guint i = 0; i < n; i++)
     {
       NatsimScenario *s = natsim_scenario_copy (c->applied);
@@ -567,7 +578,7 @@ plan_simulate_batch (PlanCtx *c, const PlanJob *jobs, guint n, GError **error)
       g_ptr_array_add (keys, plan_cache_key (c->p->grown, s));
       for (guint k = 0; k < run->len; k++)
         dup |= strcmp (keys->pdata[g_array_index (run, guint, k)], keys->pdata[i]) == 0;
-      if (dup || g_hash_table_contains (c->cache, keys->pdata[i]))
+      if (dup || (c->cache != NULL && g_hash_table_contains (c->cache, keys->pdata[i])))
         continue;
       g_array_append_val (run, i);
       n_units += (guint) natsim_params_get_uint (s->simulation, "replications");
@@ -618,7 +629,7 @@ plan_simulate_batch (PlanCtx *c, const PlanJob *jobs, guint n, GError **error)
           for (guint r = 0; r < reps; r++)
             g_ptr_array_add (runs, results[u++]);
           figures_of (s, runs, &f);
-          g_hash_table_insert (c->cache, g_strdup (keys->pdata[i]), g_memdup2 (&f, sizeof f));
+          cache_put (c, s, &f);
         }
     }
   for (guint i = 0; i < n; i++)
@@ -815,7 +826,7 @@ plan_steps (PlanCtx *c, GError **error)
                                   NULL };
 
       plan_stage (c->opts, "measuring with the recommended timeouts");
-      if (!plan_simulate (c->applied, unblocked, c->opts, &f, &usage2, error))
+      if (!plan_simulate (c, unblocked, &f, &usage2, error))
         return FALSE;
       c->usage = usage2;
     }
@@ -918,6 +929,12 @@ natsim_plan_run (const NatsimScenario *s, const NatsimPlanOptions *opts, GError 
   c.opts = opts;
   c.applied = natsim_scenario_copy (p->grown);
   c.usage = p->usage;
+  {
+    PlanFigures f;
+
+    figures_of (c.measured, p->runs, &f);
+    cache_put (&c, c.measured, &f);
+  }
   ok = plan_steps (&c, error);
   plan_timeouts_clear (&c);
   g_clear_pointer (&c.cache, g_hash_table_unref);

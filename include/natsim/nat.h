@@ -322,6 +322,31 @@ NatsimVerdict natsim_nat_process (NatsimNat *nat, const NatsimPacket *pkt,
 void natsim_nat_prefetch (const NatsimNat *nat, const NatsimPacket *pkt);
 void natsim_nat_prefetch_binding (const NatsimNat *nat, const NatsimPacket *pkt);
 
+/* A steady UDP exchange: from @next on, every @gap until @last (a whole
+ * number of gaps after @next), the inside endpoint sends one packet to the
+ * remote and the remote answers it at the same instant (RTP media ticks).
+ * Inside addressing, as natsim_nat_process(). */
+typedef struct
+{
+  uint32_t   in_addr, rem_addr;
+  uint16_t   in_port, rem_port;
+  NatsimTime next, gap, last;
+} NatsimNatTrain;
+
+/* Fast-forward: applies now the effect on the NAT of every packet of the
+ * @n trains, when their bindings are in the state that makes that effect
+ * known in closed form, and changes nothing otherwise (returns false; the
+ * caller then sends the packets one by one).  Each train's flow must have
+ * a live UDP binding that has seen a reply, is past Linux's 2 s stream
+ * rule at @next and lives until @next, with a stream timeout longer than
+ * @gap: then every packet is forwarded and the only lasting effect is the
+ * expiry the last exchange sets (@last + the stream timeout).  No result
+ * differs from sending the packets: a refresh from elsewhere before @last
+ * is overwritten by the train's later packets, and is ignored
+ * (docs/performance.md, "Simulation speed").  The caller counts the
+ * packets itself. */
+bool natsim_nat_fast_forward (NatsimNat *nat, const NatsimNatTrain *trains, guint n);
+
 /* Offers one inbound packet addressed to a public endpoint of the NAT
  * (outside addressing: @pkt->dir is NATSIM_DIR_IN, dst is the public
  * address and port, as the remote sends it).  The NAT finds the inside

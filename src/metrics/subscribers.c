@@ -125,13 +125,35 @@ typedef struct
 
 /* Subscriber ports: packed key + 1 (0 marks an empty slot) -> reference
  * count, open addressing with linear probing and backward-shift deletion,
- * at most half full. */
+ * at most half full; key and count side by side (one cache line a
+ * probe). */
 typedef struct
 {
-  guint64 *keys;
-  guint32 *refs;
-  guint32  mask, used;
+  guint64 key;
+  guint32 refs;
+} PortSlot;
+
+typedef struct
+{
+  PortSlot *slots;
+  guint32   mask, used;
 } PortMap;
+
+/* Subscribers by inside address: an index over the records that @subs
+ * owns (open addressing, at most half full, never deleted from), so that
+ * a port change costs one probe; @subs keeps them in the order it always
+ * had for natsim_usage_finish(). */
+typedef struct
+{
+  Sub     *sub;     /* NULL: empty */
+  uint32_t in_addr;
+} SubSlot;
+
+typedef struct
+{
+  SubSlot *slots;
+  guint32  mask, used;
+} SubIndex;
 
 struct NatsimUsage
 {
@@ -140,6 +162,7 @@ struct NatsimUsage
   bool        refresh_inbound;
   guint       n_classes;
   GHashTable *subs;      /* uint32 in_addr (pointer) -> Sub */
+  SubIndex    sub_index; /* the same, for lookups */
   PortMap     sub_ports; /* (in_addr, proto, addr_idx, port) -> bindings using it */
   GHashTable *dests;     /* guint64 (proto, addr, port) -> Dest */
   FlowTable   flows;
@@ -388,8 +411,7 @@ mix64 (guint64 x)
 static void
 port_map_init (PortMap *m, guint32 slots)
 {
-  m->keys = g_new0 (guint64, slots);
-  m->refs = g_new0 (guint32, slots);
+  m->slots = g_new0 (PortSlot, slots);
   m->mask = slots - 1;
   m->used = 0;
 }
@@ -397,8 +419,7 @@ port_map_init (PortMap *m, guint32 slots)
 static void
 port_map_clear (PortMap *m)
 {
-  g_clear_pointer (&m->keys, g_free);
-  g_clear_pointer (&m->refs, g_free);
+  g_clear_pointer (&m->slots, g_free);
 }
 
 /* The slot of stored key @k, or the empty slot where it would go. */
@@ -407,7 +428,7 @@ port_map_slot (const PortMap *m, guint64 k)
 {
   guint32 i = mix64 (k) & m->mask;
 
-  while (m->keys[i] != 0 && m->keys[i] != k)
+  while (m->slots[i].key != 0 && m->slots[i].key != k)
     i = (i + 1) & m->mask;
   return i;
 }
@@ -419,12 +440,9 @@ port_map_grow (PortMap *m)
 
   port_map_init (m, (old.mask + 1) * 2);
   for (guint32 i = 0; i <= old.mask; i++)
-    if (old.keys[i] != 0)
+    if (old.slots[i].key != 0)
       {
-        guint32 j = port_map_slot (m, old.keys[i]);
-
-        m->keys[j] = old.keys[i];
-        m->refs[j] = old.refs[i];
+        m->slots[port_map_slot (m, old.slots[i].key)] = old.slots[i];
         m->used++;
       }
   port_map_clear (&old);
@@ -442,20 +460,58 @@ port_map_delete (PortMap *m, guint32 i)
       guint32 home;
 
       j = (j + 1) & m->mask;
-      if (m->keys[j] == 0)
+      if (m->slots[j].key == 0)
         break;
-      home = mix64 (m->keys[j]) & m->mask;
+      home = mix64 (m->slots[j].key) & m->mask;
       /* Entry j may move to i unless its home lies cyclically in (i, j]. */
       if (i <= j ? (home <= i || home > j) : (home <= i && home > j))
         {
-          m->keys[i] = m->keys[j];
-          m->refs[i] = m->refs[j];
+          m->slots[i] = m->slots[j];
           i = j;
         }
     }
-  m->keys[i] = 0;
-  m->refs[i] = 0;
+  m->slots[i].key = 0;
+  m->slots[i].refs = 0;
   m->used--;
+}
+
+/* ---------- subscriber index ---------- */
+
+static void
+sub_index_init (SubIndex *x, guint32 slots)
+{
+  x->slots = g_new0 (SubSlot, slots);
+  x->mask = slots - 1;
+  x->used = 0;
+}
+
+/* The slot of @in_addr, or the empty slot where it would go. */
+static guint32
+sub_index_slot (const SubIndex *x, uint32_t in_addr)
+{
+  guint32 i = mix64 (in_addr) & x->mask;
+
+  while (x->slots[i].sub != NULL && x->slots[i].in_addr != in_addr)
+    i = (i + 1) & x->mask;
+  return i;
+}
+
+static void
+sub_index_add (SubIndex *x, guint32 i, uint32_t in_addr, Sub *s)
+{
+  x->slots[i].sub = s;
+  x->slots[i].in_addr = in_addr;
+  if (++x->used * 2 > x->mask + 1)
+    {
+      SubIndex old = *x;
+
+      sub_index_init (x, (old.mask + 1) * 2);
+      for (guint32 k = 0; k <= old.mask; k++)
+        if (old.slots[k].sub != NULL)
+          x->slots[sub_index_slot (x, old.slots[k].in_addr)] = old.slots[k];
+      x->used = old.used;
+      g_free (old.slots);
+    }
 }
 
 NatsimUsage *
@@ -474,6 +530,7 @@ natsim_usage_new (guint n_classes, NatsimTime warmup, NatsimTime end, NatsimTime
   u->n_classes = n_classes;
   u->subs = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
   port_map_init (&u->sub_ports, 1024);
+  sub_index_init (&u->sub_index, 1024);
   u->dests = g_hash_table_new_full (dest_key_hash, g_int64_equal, g_free, g_free);
   flow_table_init (&u->flows, 1024);
   u->flows.recent = g_new0 (guint64, FLOW_RECENT);
@@ -493,6 +550,7 @@ natsim_usage_free (NatsimUsage *u)
     return;
   g_hash_table_unref (u->subs);
   port_map_clear (&u->sub_ports);
+  g_free (u->sub_index.slots);
   g_hash_table_unref (u->dests);
   flow_table_clear (&u->flows);
   natsim_usage_result_free (u->r);
@@ -521,7 +579,8 @@ hist_add (GArray *h, guint index, double v)
 static void
 sub_change (NatsimUsage *u, uint32_t in_addr, NatsimTime now, int delta)
 {
-  Sub *s = g_hash_table_lookup (u->subs, GUINT_TO_POINTER (in_addr));
+  guint32 i = sub_index_slot (&u->sub_index, in_addr);
+  Sub *s = u->sub_index.slots[i].sub;
 
   if (s == NULL)
     {
@@ -530,6 +589,7 @@ sub_change (NatsimUsage *u, uint32_t in_addr, NatsimTime now, int delta)
       s = g_new0 (Sub, 1);
       s->since = now;
       g_hash_table_insert (u->subs, GUINT_TO_POINTER (in_addr), s);
+      sub_index_add (&u->sub_index, i, in_addr, s);
     }
   if (s->ports > 0)
     hist_add (u->r->time_hist, s->ports, window_overlap (u, s->since, now));
@@ -562,20 +622,20 @@ sub_port_ref (NatsimUsage *u, const NatsimNatEvent *ev, int delta)
   guint64 key = sub_port_key (ev) + 1; /* never wraps: the protocol slot is at most 2 */
   guint32 i = port_map_slot (m, key);
 
-  if (m->keys[i] == 0)
+  if (m->slots[i].key == 0)
     {
       if (delta < 0)
         return;
-      m->keys[i] = key;
-      m->refs[i] = 1;
+      m->slots[i].key = key;
+      m->slots[i].refs = 1;
       if (++m->used * 2 > m->mask + 1)
         port_map_grow (m);
       sub_change (u, ev->in_addr, ev->time, +1);
       return;
     }
   if (delta > 0)
-    m->refs[i]++;
-  else if (--m->refs[i] == 0)
+    m->slots[i].refs++;
+  else if (--m->slots[i].refs == 0)
     {
       port_map_delete (m, i);
       sub_change (u, ev->in_addr, ev->time, -1);

@@ -26,7 +26,8 @@
  *   requests follow an outbound packet, which recreates the binding.
  *
  * Subscribers and destinations are hash tables keyed by packed integers,
- * an entry allocated when one first appears.  The two tables that change
+ * an entry allocated when one first appears (subscribers are looked up
+ * through an open-addressing index beside theirs).  The two tables that change
  * with every binding or packet allocate nothing in steady state:
  * subscriber ports live in an open-addressing table of packed keys (a port
  * comes and goes with each binding), and flows in an open-addressing table

@@ -513,6 +513,16 @@ batch_unit (gpointer data, gpointer user_data)
   g_async_queue_push (b->done, GUINT_TO_POINTER (u + 1));
 }
 
+/* Progress under the runner: units done. */
+static void
+batch_finished (guint unit, guint done, guint total, void *data)
+{
+  const NatsimPlanOptions *opts = data;
+
+  if (opts->sim_progress != NULL)
+    opts->sim_progress ((double) done / total, done, total, opts->stage_data);
+}
+
 /* Runs the @n units on @jobs threads (through the installed runner under
  * --mpi), in unit order as threads come free, so that a configuration's
  * slow replication overlaps the next configuration's instead of leaving
@@ -524,8 +534,8 @@ batch_run (Batch *b, guint n, const NatsimPlanOptions *opts, GError **error)
   gboolean ok = TRUE;
 
   if (natsim_runner_installed ())
-    return units_run_replications (b->scenarios, b->reps, n, opts->jobs, b->results, NULL,
-                                   NULL, error);
+    return units_run_replications (b->scenarios, b->reps, n, opts->jobs, b->results,
+                                   batch_finished, (void *) opts, error);
   b->done = g_async_queue_new ();
   pool = g_thread_pool_new (batch_unit, b, (gint) MIN (MAX (opts->jobs, 1), n), TRUE, NULL);
   for (guint u = 0; u < n; u++)
@@ -591,7 +601,22 @@ plan_simulate_batch (PlanCtx *c, const PlanJob *jobs, guint n, GError **error)
     }
   if (run->len > 1)
     g_string_append_c (stage, ')');
-  if (run->len > 0)
+  if (run->len == 1)
+    {
+      /* One configuration: natsim_simulate(), with progress in simulated
+       * time. */
+      guint i = g_array_index (run, guint, 0);
+      g_autoptr (GPtrArray) runs = NULL;
+      PlanFigures f;
+
+      plan_stage (c->opts, stage->str);
+      runs = run_measured (scen->pdata[i], c->opts, NULL, NULL, error);
+      if (runs == NULL)
+        return FALSE;
+      figures_of (scen->pdata[i], runs, &f);
+      cache_put (c, scen->pdata[i], &f);
+    }
+  else if (run->len > 1)
     {
       unit_s = g_new0 (const NatsimScenario *, n_units);
       unit_r = g_new0 (guint, n_units);

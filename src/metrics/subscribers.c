@@ -29,8 +29,9 @@
  * an entry allocated when one first appears (subscribers are looked up
  * through an open-addressing index beside theirs).  The two tables that change
  * with every binding or packet allocate nothing in steady state:
- * subscriber ports live in an open-addressing table of packed keys (a port
- * comes and goes with each binding), and flows in an open-addressing table
+ * subscriber ports live in the subscriber's record (the first 14) and
+ * beyond that in an open-addressing table of packed keys (a port comes
+ * and goes with each binding), and flows in an open-addressing table
  * of (hash, record index) slots over records in fixed chunks, recycled
  * through a free list.  A flow's record is 80 bytes with its held-back
  * gaps inline as (histogram bin, kind) pairs and the longest one per kind
@@ -48,12 +49,22 @@
 
 #include "natsim/metrics.h"
 
+#define SUB_PORTS_INLINE 14
+
 typedef struct
 {
   guint      ports;
   guint      peak;       /* in the window */
   bool       seen;       /* had a change in the window (peak initialised) */
   NatsimTime since;      /* when ports last changed */
+  guint      n_inline;   /* ports in port[]; the other ports - n_inline are in sub_ports */
+  /* The subscriber's ports ((protocol slot, address index, port) packed)
+   * with the bindings using each: the first SUB_PORTS_INLINE live in the
+   * record, found by a short scan in the cache lines the record brings. */
+  struct
+  {
+    guint32 key, refs;
+  } port[SUB_PORTS_INLINE];
 } Sub;
 
 typedef struct
@@ -578,20 +589,8 @@ hist_add (GArray *h, guint index, double v)
 /* ---------- per subscriber ---------- */
 
 static void
-sub_change (NatsimUsage *u, uint32_t in_addr, NatsimTime now, int delta)
+sub_change (NatsimUsage *u, Sub *s, NatsimTime now, int delta)
 {
-  guint32 i = sub_index_slot (&u->sub_index, in_addr);
-  Sub *s = u->sub_index.slots[i].sub;
-
-  if (s == NULL)
-    {
-      if (delta < 0)
-        return;
-      s = g_new0 (Sub, 1);
-      s->since = now;
-      g_hash_table_insert (u->subs, GUINT_TO_POINTER (in_addr), s);
-      sub_index_add (&u->sub_index, i, in_addr, s);
-    }
   if (s->ports > 0)
     hist_add (u->r->time_hist, s->ports, window_overlap (u, s->since, now));
   if (now >= u->warmup && now < u->end && !s->seen)
@@ -609,38 +608,85 @@ sub_change (NatsimUsage *u, uint32_t in_addr, NatsimTime now, int delta)
     s->peak = s->ports;
 }
 
-static guint64
+/* The port within its subscriber: protocol slot, address index, port. */
+static guint32
 sub_port_key (const NatsimNatEvent *ev)
 {
-  return (guint64) ev->in_addr << 32 | (guint64) proto_slot (ev->proto) << 30 |
-         (guint64) (ev->addr_index & 0x3fff) << 16 | ev->ext_port;
+  return (guint32) proto_slot (ev->proto) << 30 | (guint32) (ev->addr_index & 0x3fff) << 16 |
+         ev->ext_port;
 }
 
+/* A binding of @ev's subscriber took (@delta 1) or left (-1) its external
+ * port: the subscriber's count of ports moves when it is the first or the
+ * last binding there.  The subscriber's record is created with its first
+ * port. */
 static void
 sub_port_ref (NatsimUsage *u, const NatsimNatEvent *ev, int delta)
 {
-  PortMap *m = &u->sub_ports;
-  guint64 key = sub_port_key (ev) + 1; /* never wraps: the protocol slot is at most 2 */
-  guint32 i = port_map_slot (m, key);
+  guint32 si = sub_index_slot (&u->sub_index, ev->in_addr);
+  Sub *s = u->sub_index.slots[si].sub;
+  guint32 k = sub_port_key (ev);
 
-  if (m->slots[i].key == 0)
+  if (s == NULL)
     {
       if (delta < 0)
         return;
+      s = g_new0 (Sub, 1);
+      s->since = ev->time;
+      g_hash_table_insert (u->subs, GUINT_TO_POINTER (ev->in_addr), s);
+      sub_index_add (&u->sub_index, si, ev->in_addr, s);
+    }
+  for (guint j = 0; j < s->n_inline; j++)
+    if (s->port[j].key == k)
+      {
+        if (delta > 0)
+          s->port[j].refs++;
+        else if (--s->port[j].refs == 0)
+          {
+            s->port[j] = s->port[--s->n_inline];
+            sub_change (u, s, ev->time, -1);
+          }
+        return;
+      }
+  if (s->ports > s->n_inline)
+    {
+      /* Some of its ports are in the shared table: the port may be one. */
+      PortMap *m = &u->sub_ports;
+      guint64 key = ((guint64) ev->in_addr << 32 | k) + 1; /* never wraps: the protocol slot is at most 2 */
+      guint32 i = port_map_slot (m, key);
+
+      if (m->slots[i].key != 0)
+        {
+          if (delta > 0)
+            m->slots[i].refs++;
+          else if (--m->slots[i].refs == 0)
+            {
+              port_map_delete (m, i);
+              sub_change (u, s, ev->time, -1);
+            }
+          return;
+        }
+    }
+  if (delta < 0)
+    return;
+  if (s->n_inline < SUB_PORTS_INLINE)
+    {
+      s->port[s->n_inline].key = k;
+      s->port[s->n_inline].refs = 1;
+      s->n_inline++;
+    }
+  else
+    {
+      PortMap *m = &u->sub_ports;
+      guint64 key = ((guint64) ev->in_addr << 32 | k) + 1;
+      guint32 i = port_map_slot (m, key);
+
       m->slots[i].key = key;
       m->slots[i].refs = 1;
       if (++m->used * 2 > m->mask + 1)
         port_map_grow (m);
-      sub_change (u, ev->in_addr, ev->time, +1);
-      return;
     }
-  if (delta > 0)
-    m->slots[i].refs++;
-  else if (--m->slots[i].refs == 0)
-    {
-      port_map_delete (m, i);
-      sub_change (u, ev->in_addr, ev->time, -1);
-    }
+  sub_change (u, s, ev->time, +1);
 }
 
 /* ---------- per destination ---------- */

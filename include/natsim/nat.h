@@ -75,6 +75,10 @@ typedef struct
   uint8_t    dscp;
   uint32_t   endpoint;           /* endpoint id within the class (metrics) */
   uint8_t    kind;               /* NatsimFlowKind (metrics) */
+  /* Where the NAT found this flow's binding last time (a result's hint,
+   * or natsim_nat_flow_state_hint()), 0: unknown.  Only a hint: it spares
+   * the flow table's lookup while it holds and is checked, never trusted. */
+  uint32_t   hint;
 } NatsimPacket;
 
 typedef enum
@@ -102,6 +106,7 @@ typedef struct
   bool          hairpinned;
   uint32_t      in_addr;
   uint16_t      in_port;
+  uint32_t      hint;        /* for the flow's next packet (NatsimPacket), 0: none */
 } NatsimNatResult;
 
 typedef enum
@@ -395,6 +400,16 @@ typedef struct
   uint32_t   ext_addr;  /* alive, or the last one when dead (0 if none) */
   uint16_t   ext_port;
 } NatsimFlowState;
+
+/* The same, for a caller that asks about one flow again and again (a
+ * model's signalling flow): @hint (0 at first) keeps where the NAT found
+ * the flow's live binding last time, which spares the flow table's lookup
+ * while it still holds.  Only a hint: a binding no longer alive or no
+ * longer that flow's is looked up as without it. */
+bool natsim_nat_flow_state_hint (const NatsimNat *nat, uint8_t proto,
+                                 uint32_t in_addr, uint16_t in_port,
+                                 uint32_t rem_addr, uint16_t rem_port,
+                                 uint32_t *hint, NatsimFlowState *ret);
 
 /* Fills @ret for the flow at the NAT's current time; false if unknown. */
 bool natsim_nat_flow_state (const NatsimNat *nat, uint8_t proto,

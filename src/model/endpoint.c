@@ -11,7 +11,9 @@
  * Media is one packet per stream and direction per media_packet_interval
  * (default 1 s, not the 50 packets/s of 20 ms RTP): a binding only cares
  * about the longest gap between packets, so this gives the same NAT state
- * for a fiftieth of the work.
+ * for a fiftieth of the work.  Once a call's streams are steady the rest
+ * of its ticks go to the driver as trains (media_fast_forward()), which
+ * the NAT applies in closed form with the same result.
  *
  * Reachability.  The cloud reaches an endpoint over its "reach" flow (the
  * signalling connection, or for a mobile app its push connection) at the
@@ -75,6 +77,7 @@ typedef struct
   uint16_t   audio_cur, video_cur;
   uint16_t   calls;
   uint32_t   pairs;      /* 1 + its media pair bitmap in the pool, 0: none (no call) */
+  uint32_t   sig_hint, aux_hint; /* natsim_nat_flow_state_hint() of those flows */
   bool       booted;
   bool       registered; /* has been reachable once */
   bool       stale;      /* the registrar knows a public address that is not the current mapping's */
@@ -162,8 +165,10 @@ xmit (EndpointPopulation *e, guint i, NatsimTime now, uint8_t proto, bool out,
       uint16_t length, NatsimNatResult *ret)
 {
   const NatsimPopulationContext *ctx = e->parent.ctx;
+  Endpoint *ep = &e->eps[i];
   NatsimPacket pkt = { 0 };
   NatsimNatResult res;
+  uint32_t *hint = NULL;
 
   pkt.time = now;
   pkt.proto = proto;
@@ -188,8 +193,20 @@ xmit (EndpointPopulation *e, guint i, NatsimTime now, uint8_t proto, bool out,
       pkt.dst_addr = host_of (e, i);
       pkt.dst_port = lport;
     }
-  ctx->send (ctx->sim, &pkt, ret != NULL ? ret : &res);
-  return ret != NULL ? ret->verdict : res.verdict;
+  /* The signalling and websocket flows carry a hint of where their
+   * binding is (natsim_nat_flow_state_hint() keeps it too). */
+  if (lport == ep->sig_port && lport != 0)
+    hint = &ep->sig_hint;
+  else if (lport == ep->aux_port && lport != 0)
+    hint = &ep->aux_hint;
+  if (hint != NULL)
+    pkt.hint = *hint;
+  if (ret == NULL)
+    ret = &res;
+  ctx->send (ctx->sim, &pkt, ret);
+  if (hint != NULL && ret->hint != 0)
+    *hint = ret->hint;
+  return ret->verdict;
 }
 
 static uint16_t
@@ -224,10 +241,14 @@ static bool
 flow_dead (EndpointPopulation *e, guint i, uint8_t proto, uint16_t lport,
            NatsimEndpoint remote, NatsimTime *ret_died)
 {
+  Endpoint *ep = &e->eps[i];
+  /* The signalling and websocket flows are asked about before every
+   * exchange: each keeps where the NAT found it. */
+  uint32_t *hint = lport == ep->aux_port ? &ep->aux_hint : &ep->sig_hint;
   NatsimFlowState st;
 
-  if (!natsim_nat_flow_state (e->parent.ctx->nat, proto, host_of (e, i), lport, remote.addr,
-                              remote.port, &st))
+  if (!natsim_nat_flow_state_hint (e->parent.ctx->nat, proto, host_of (e, i), lport, remote.addr,
+                                   remote.port, hint, &st))
     return false;
   if (st.alive)
     return false;

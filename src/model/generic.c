@@ -84,6 +84,7 @@ typedef struct
   uint32_t   delivered; /* ... of which the NAT forwarded */
   uint32_t   next_probe;
   uint32_t   pending;  /* events in the queue for this flow */
+  uint32_t   hint;     /* where the NAT found its binding (NatsimPacket.hint) */
   NatsimTime last_out;
 } Flow;
 
@@ -186,7 +187,7 @@ ip_proto (const GenericPopulation *g)
 
 /* Offers one packet of flow @f to the NAT; returns the NAT's verdict. */
 static NatsimVerdict
-send_packet (GenericPopulation *g, const Flow *f, NatsimTime now, bool outbound,
+send_packet (GenericPopulation *g, Flow *f, NatsimTime now, bool outbound,
              const NatsimEndpoint *remote, uint8_t tcp_flags)
 {
   const NatsimPopulationContext *ctx = g->parent.ctx;
@@ -200,6 +201,9 @@ send_packet (GenericPopulation *g, const Flow *f, NatsimTime now, bool outbound,
   pkt.endpoint = f->host - ctx->inside_base;
   pkt.length = 100;
   pkt.tcp_flags = tcp_flags;
+  /* Only a hint (a probe from another remote is another flow): spares the
+   * flow table's lookup for the flow's later packets and replies. */
+  pkt.hint = f->hint;
   if (outbound)
     {
       pkt.src_addr = f->host;
@@ -223,6 +227,8 @@ send_packet (GenericPopulation *g, const Flow *f, NatsimTime now, bool outbound,
         pkt.src_port = pkt.dst_port;
     }
   ctx->send (ctx->sim, &pkt, &res);
+  if (res.hint != 0)
+    f->hint = res.hint;
   return res.verdict;
 }
 

@@ -65,8 +65,11 @@ nat_emit_packet (NatsimNat *nat, NatsimNatEventType type, const NatsimPacket *pk
 
 /* A chunk of records aligned to a cache line, so that a 64-byte record is
  * one line: the read after a flow table hit (nat_binding_eq_flow) is a
- * miss on a cold flow, and an unaligned record made it two.  posix_memalign
- * memory is freed with free(), which is what g_free() calls. */
+ * miss on a cold flow, and an unaligned record made it two.  (Chunks in
+ * 2 MiB huge-page arenas spared page faults but, allocated eight ahead
+ * and resident whole, added 5 bytes of peak RSS per live binding at a
+ * million: not taken.)  posix_memalign memory is freed with free(), which
+ * is what g_free() calls. */
 static Binding *
 chunk_new (void)
 {

@@ -50,6 +50,11 @@ void     nat_table_del (NatTable *t, uint64_t k1, uint64_t k2);
 uint32_t nat_table_take (NatTable *t, uint64_t k1, uint64_t k2);
 /* Bytes allocated for the slots. */
 size_t   nat_table_bytes (const NatTable *t);
+/* @bytes for a large array probed at random (table slots): from 2 MiB
+ * on, a 2 MiB-aligned mapping in huge pages; freed with nat_free_large()
+ * and the same size. */
+void    *nat_alloc_large (size_t bytes);
+void     nat_free_large (void *p, size_t bytes);
 /* The slot where a probe for the key begins (its home). */
 uint32_t nat_table_home (const NatTable *t, uint64_t k1, uint64_t k2);
 /* Hints (nat-prefetch.c), reading no record: start loading the slot where

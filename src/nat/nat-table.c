@@ -1,6 +1,8 @@
 /* natsim: the NAT engine's hash table (see nat-private.h). */
 #include <glib.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "nat-private.h"
 
@@ -61,10 +63,55 @@ dist_of (uint32_t cap, uint32_t i, uint32_t h)
   return i >= home ? i - home : i + cap - home;
 }
 
+/* Large slot arrays are mappings of their own, 2 MiB aligned, in transparent huge pages where the kernel
+ * offers them on request (madvise mode): a big table is probed at random,
+ * so with 4 KiB pages nearly every probe of a cold key also missed the
+ * TLB (under virtualisation a two-dimensional page walk), and filling a
+ * new one took a page fault every 4 KiB.  Mapped directly, not through
+ * malloc: glibc serves blocks below its mmap threshold, which rises to
+ * 32 MiB as big blocks are freed, from the heap, which then keeps the
+ * freed tables resident. */
+#define HUGE_PAGE ((size_t) 2 << 20)
+
+void *
+nat_alloc_large (size_t bytes)
+{
+  uint8_t *p;
+  size_t head;
+
+  if (bytes < HUGE_PAGE)
+    return g_malloc (bytes);
+  /* Over-map by one huge page and trim to a 2 MiB boundary. */
+  p = mmap (NULL, bytes + HUGE_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED)
+    g_error ("out of memory for %zu bytes", bytes);
+  head = (HUGE_PAGE - ((uintptr_t) p & (HUGE_PAGE - 1))) & (HUGE_PAGE - 1);
+  if (head > 0)
+    munmap (p, head);
+  munmap (p + head + bytes, HUGE_PAGE - head);
+  p += head;
+#ifdef MADV_HUGEPAGE
+  /* Only advice: without THP the pages stay small, nothing else changes. */
+  (void) madvise (p, bytes, MADV_HUGEPAGE);
+#endif
+  return p;
+}
+
+void
+nat_free_large (void *p, size_t bytes)
+{
+  if (p == NULL)
+    return;
+  if (bytes < HUGE_PAGE)
+    g_free (p);
+  else
+    munmap (p, bytes);
+}
+
 static NatTableSlot *
 slots_new (uint32_t cap)
 {
-  NatTableSlot *s = g_new (NatTableSlot, cap);
+  NatTableSlot *s = nat_alloc_large (sizeof (NatTableSlot) * (size_t) cap);
 
   /* value NAT_TABLE_NONE marks an empty slot */
   memset (s, 0xff, sizeof (NatTableSlot) * cap);
@@ -84,7 +131,8 @@ nat_table_init (NatTable *t, NatTableEq eq, const void *ctx)
 void
 nat_table_clear (NatTable *t)
 {
-  g_clear_pointer (&t->slots, g_free);
+  nat_free_large (t->slots, sizeof (NatTableSlot) * (size_t) t->cap);
+  t->slots = NULL;
   t->count = 0;
   t->cap = 0;
 }
@@ -203,7 +251,7 @@ grow (NatTable *t)
   for (uint32_t j = 0; j < old_cap; j++)
     if (old[j].value != NAT_TABLE_NONE)
       place (t->slots, t->cap, old[j], home_of (t->cap, old[j].hash), 0);
-  g_free (old);
+  nat_free_large (old, sizeof (NatTableSlot) * (size_t) old_cap);
 }
 
 uint32_t

@@ -169,6 +169,18 @@ void natsim_collector_on_nat_event (const NatsimNatEvent *ev, void *user_data);
 void natsim_collector_on_packet (NatsimCollector *c, const NatsimPacket *pkt,
                                  const NatsimNatResult *res);
 
+/* True while the collector still logs every packet (the first
+ * NATSIM_PACKET_LOG_MAX of a run): packets must then be offered one by
+ * one, never fast-forwarded. */
+bool natsim_collector_logs_packets (const NatsimCollector *c);
+
+/* Records the packets of a fast-forwarded train (natsim_nat_fast_forward()):
+ * one forwarded outbound and one forwarded inbound packet of class @cls at
+ * each of @next, @next + @gap, ... up to @last, as natsim_collector_on_packet()
+ * would one by one. */
+void natsim_collector_on_train (NatsimCollector *c, guint cls, NatsimTime next,
+                                NatsimTime gap, NatsimTime last);
+
 /* Adds unreachable time for class @cls (endpoint-seconds). */
 void natsim_collector_add_unreachable (NatsimCollector *c, guint cls,
                                        NatsimTime from, NatsimTime to);

@@ -41,6 +41,11 @@ typedef struct
   /* Counts an incoming call lost to a dead or filtered binding (or to a
    * registrar that still knows an expired mapping) at @t.  May be NULL. */
   void (*missed_call) (void *sim, uint16_t cls, NatsimTime t);
+  /* Offers @n trains of steady exchanges of this population at once
+   * (natsim_nat_fast_forward()) and counts their packets; false when they
+   * must be sent one by one (the NAT's state does not allow it, or the run
+   * narrates, logs or observes every packet).  May be NULL. */
+  bool (*fast_forward) (void *sim, uint16_t cls, const NatsimNatTrain *trains, guint n);
 } NatsimPopulationContext;
 
 typedef struct

@@ -75,6 +75,10 @@ typedef struct
   uint8_t    dscp;
   uint32_t   endpoint;           /* endpoint id within the class (metrics) */
   uint8_t    kind;               /* NatsimFlowKind (metrics) */
+  /* Where the NAT found this flow's binding last time (a result's hint,
+   * or natsim_nat_flow_state_hint()), 0: unknown.  Only a hint: it spares
+   * the flow table's lookup while it holds and is checked, never trusted. */
+  uint32_t   hint;
 } NatsimPacket;
 
 typedef enum
@@ -102,6 +106,7 @@ typedef struct
   bool          hairpinned;
   uint32_t      in_addr;
   uint16_t      in_port;
+  uint32_t      hint;        /* for the flow's next packet (NatsimPacket), 0: none */
 } NatsimNatResult;
 
 typedef enum
@@ -322,6 +327,31 @@ NatsimVerdict natsim_nat_process (NatsimNat *nat, const NatsimPacket *pkt,
 void natsim_nat_prefetch (const NatsimNat *nat, const NatsimPacket *pkt);
 void natsim_nat_prefetch_binding (const NatsimNat *nat, const NatsimPacket *pkt);
 
+/* A steady UDP exchange: from @next on, every @gap until @last (a whole
+ * number of gaps after @next), the inside endpoint sends one packet to the
+ * remote and the remote answers it at the same instant (RTP media ticks).
+ * Inside addressing, as natsim_nat_process(). */
+typedef struct
+{
+  uint32_t   in_addr, rem_addr;
+  uint16_t   in_port, rem_port;
+  NatsimTime next, gap, last;
+} NatsimNatTrain;
+
+/* Fast-forward: applies now the effect on the NAT of every packet of the
+ * @n trains, when their bindings are in the state that makes that effect
+ * known in closed form, and changes nothing otherwise (returns false; the
+ * caller then sends the packets one by one).  Each train's flow must have
+ * a live UDP binding that has seen a reply, is past Linux's 2 s stream
+ * rule at @next and lives until @next, with a stream timeout longer than
+ * @gap: then every packet is forwarded and the only lasting effect is the
+ * expiry the last exchange sets (@last + the stream timeout).  No result
+ * differs from sending the packets: a refresh from elsewhere before @last
+ * is overwritten by the train's later packets, and is ignored
+ * (docs/performance.md, "Simulation speed").  The caller counts the
+ * packets itself. */
+bool natsim_nat_fast_forward (NatsimNat *nat, const NatsimNatTrain *trains, guint n);
+
 /* Offers one inbound packet addressed to a public endpoint of the NAT
  * (outside addressing: @pkt->dir is NATSIM_DIR_IN, dst is the public
  * address and port, as the remote sends it).  The NAT finds the inside
@@ -370,6 +400,16 @@ typedef struct
   uint32_t   ext_addr;  /* alive, or the last one when dead (0 if none) */
   uint16_t   ext_port;
 } NatsimFlowState;
+
+/* The same, for a caller that asks about one flow again and again (a
+ * model's signalling flow): @hint (0 at first) keeps where the NAT found
+ * the flow's live binding last time, which spares the flow table's lookup
+ * while it still holds.  Only a hint: a binding no longer alive or no
+ * longer that flow's is looked up as without it. */
+bool natsim_nat_flow_state_hint (const NatsimNat *nat, uint8_t proto,
+                                 uint32_t in_addr, uint16_t in_port,
+                                 uint32_t rem_addr, uint16_t rem_port,
+                                 uint32_t *hint, NatsimFlowState *ret);
 
 /* Fills @ret for the flow at the NAT's current time; false if unknown. */
 bool natsim_nat_flow_state (const NatsimNat *nat, uint8_t proto,

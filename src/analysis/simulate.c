@@ -66,6 +66,24 @@ sim_send (void *data, const NatsimPacket *pkt, NatsimNatResult *ret)
     natsim_narrator_packet (sim->narrator, pkt, ret);
 }
 
+/* Fast-forward only where no one looks at single packets: narration
+ * (--events), extra observers and the collector's packet log see every
+ * packet, so they get every packet. */
+static bool
+sim_fast_forward (void *data, uint16_t cls, const NatsimNatTrain *trains, guint n)
+{
+  Sim *sim = data;
+
+  if (sim->narrator != NULL || (sim->hooks != NULL && sim->hooks->packet != NULL)
+      || natsim_collector_logs_packets (sim->collector)
+      || !natsim_nat_fast_forward (sim->nat, trains, n))
+    return false;
+  for (guint i = 0; i < n; i++)
+    natsim_collector_on_train (sim->collector, cls, trains[i].next, trains[i].gap,
+                               trains[i].last);
+  return true;
+}
+
 static void
 sim_unreachable (void *data, uint16_t cls, NatsimTime from, NatsimTime to)
 {
@@ -196,6 +214,7 @@ replication_run (const NatsimScenario *s, guint replication, FILE *events,
       ctx->send = sim_send;
       ctx->unreachable = sim_unreachable;
       ctx->missed_call = sim_missed_call;
+      ctx->fast_forward = sim_fast_forward;
       ctx->nat = nat;
       ctx->sim = &sim;
       g_ptr_array_add (pops, spec->profile->create (spec->params, ctx));

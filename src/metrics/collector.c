@@ -715,6 +715,45 @@ natsim_collector_on_packet (NatsimCollector *c, const NatsimPacket *pkt,
     }
 }
 
+bool
+natsim_collector_logs_packets (const NatsimCollector *c)
+{
+  return c->packets != NULL;
+}
+
+/* How many of next, next + gap, ..., last lie in [lo, hi). */
+static guint64
+ticks_within (NatsimTime next, NatsimTime gap, NatsimTime last, NatsimTime lo, NatsimTime hi)
+{
+  NatsimTime first, stop;
+
+  if (hi <= lo || last < lo || next >= hi)
+    return 0;
+  /* The first tick at or after lo, and the last one before hi. */
+  first = next >= lo ? next : next + (lo - next + gap - 1) / gap * gap;
+  stop = MIN (last, hi - 1);
+  if (first > stop)
+    return 0;
+  return (stop - first) / gap + 1;
+}
+
+void
+natsim_collector_on_train (NatsimCollector *c, guint cls, NatsimTime next, NatsimTime gap,
+                           NatsimTime last)
+{
+  guint64 n;
+
+  g_return_if_fail (gap > 0 && c->packets == NULL);
+  n = ticks_within (next, gap, last, c->warmup, c->end);
+  c->totals.v[NATSIM_STAT_PACKETS_OUT] += (double) n;
+  c->totals.v[NATSIM_STAT_PACKETS_IN] += (double) n;
+  if (cls < c->n_classes)
+    {
+      c->per_class[cls].v[NATSIM_STAT_PACKETS_OUT] += (double) n;
+      c->per_class[cls].v[NATSIM_STAT_PACKETS_IN] += (double) n;
+    }
+}
+
 void
 natsim_collector_add_unreachable (NatsimCollector *c, guint cls, NatsimTime from,
                                   NatsimTime to)

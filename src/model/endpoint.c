@@ -75,10 +75,15 @@ typedef struct
   uint16_t   audio_cur, video_cur;
   uint16_t   calls;
   uint32_t   pairs;      /* 1 + its media pair bitmap in the pool, 0: none (no call) */
+  uint32_t   sig_hint, aux_hint; /* natsim_nat_flow_state_hint() of those flows */
   bool       booted;
   bool       registered; /* has been reachable once */
   bool       stale;      /* the registrar knows a public address that is not the current mapping's */
 } Endpoint;
+
+/* Ticks of a call's media sent one by one before its streams are steady
+ * enough to fast-forward (media_fast_forward()). */
+#define MEDIA_FF_FIRST 3u
 
 typedef struct
 {
@@ -87,6 +92,7 @@ typedef struct
   NatsimEndpoint ra, rv;       /* remote media (RTP; RTCP is the next port) */
   NatsimTime     end;
   uint32_t       ticks;
+  uint32_t       ff_at;        /* ticks done before trying a fast-forward */
   bool           direct;       /* ICE found the peer inside: no NAT traffic */
   bool           on_demand_sig;
 } Call;
@@ -157,8 +163,10 @@ xmit (EndpointPopulation *e, guint i, NatsimTime now, uint8_t proto, bool out,
       uint16_t length, NatsimNatResult *ret)
 {
   const NatsimPopulationContext *ctx = e->parent.ctx;
+  Endpoint *ep = &e->eps[i];
   NatsimPacket pkt = { 0 };
   NatsimNatResult res;
+  uint32_t *hint = NULL;
 
   pkt.time = now;
   pkt.proto = proto;
@@ -183,8 +191,20 @@ xmit (EndpointPopulation *e, guint i, NatsimTime now, uint8_t proto, bool out,
       pkt.dst_addr = host_of (e, i);
       pkt.dst_port = lport;
     }
-  ctx->send (ctx->sim, &pkt, ret != NULL ? ret : &res);
-  return ret != NULL ? ret->verdict : res.verdict;
+  /* The signalling and websocket flows carry a hint of where their
+   * binding is (natsim_nat_flow_state_hint() keeps it too). */
+  if (lport == ep->sig_port && lport != 0)
+    hint = &ep->sig_hint;
+  else if (lport == ep->aux_port && lport != 0)
+    hint = &ep->aux_hint;
+  if (hint != NULL)
+    pkt.hint = *hint;
+  if (ret == NULL)
+    ret = &res;
+  ctx->send (ctx->sim, &pkt, ret);
+  if (hint != NULL && ret->hint != 0)
+    *hint = ret->hint;
+  return ret->verdict;
 }
 
 static uint16_t
@@ -219,10 +239,14 @@ static bool
 flow_dead (EndpointPopulation *e, guint i, uint8_t proto, uint16_t lport,
            NatsimEndpoint remote, NatsimTime *ret_died)
 {
+  Endpoint *ep = &e->eps[i];
+  /* The signalling and websocket flows are asked about before every
+   * exchange: each keeps where the NAT found it. */
+  uint32_t *hint = lport == ep->aux_port ? &ep->aux_hint : &ep->sig_hint;
   NatsimFlowState st;
 
-  if (!natsim_nat_flow_state (e->parent.ctx->nat, proto, host_of (e, i), lport, remote.addr,
-                              remote.port, &st))
+  if (!natsim_nat_flow_state_hint (e->parent.ctx->nat, proto, host_of (e, i), lport, remote.addr,
+                                   remote.port, hint, &st))
     return false;
   if (st.alive)
     return false;
@@ -759,6 +783,7 @@ start_call (EndpointPopulation *e, guint i, NatsimTime now)
   id = call_alloc (e);
   c = &g_array_index (e->calls, Call, id);
   c->ep = i;
+  c->ff_at = MEDIA_FF_FIRST;
   c->direct = direct;
   c->on_demand_sig = s->sig_on_demand;
   c->end = natsim_time_add (now, MAX (duration, NATSIM_MSEC (1)));
@@ -793,6 +818,68 @@ media_stream (EndpointPopulation *e, guint i, NatsimTime now, uint16_t port, Nat
     }
 }
 
+/* The train of a stream's future ticks among ticks 1..@k after @now
+ * (tick j at now + j * gap): those whose index (@first_index + j - 1) is a
+ * multiple of @every. */
+static guint
+media_train (NatsimNatTrain *tr, uint32_t in_addr, uint16_t port, NatsimEndpoint r,
+             NatsimTime now, NatsimTime gap, uint64_t k, uint64_t first_index, uint64_t every)
+{
+  uint64_t j1 = 1 + (every - first_index % every) % every;
+
+  if (j1 > k)
+    return 0;
+  tr->in_addr = in_addr;
+  tr->in_port = port;
+  tr->rem_addr = r.addr;
+  tr->rem_port = r.port;
+  tr->next = now + j1 * gap;
+  tr->gap = every * gap;
+  tr->last = now + (j1 + (k - j1) / every * every) * gap;
+  return 1;
+}
+
+/* After its first ticks a call's media streams are steady (each has seen
+ * its answer and is past Linux's 2 s stream rule), and every later tick
+ * only moves their expiries: the rest of the call goes to the driver as
+ * trains (natsim_nat_fast_forward()) instead of one event per tick, with
+ * the same result.  Refused (narration, a NAT state that does not allow
+ * it), it is tried again after twice as many ticks. */
+static bool
+media_fast_forward (EndpointPopulation *e, uint32_t id, NatsimTime now)
+{
+  const NatsimPopulationContext *ctx = e->parent.ctx;
+  Call *c = &g_array_index (e->calls, Call, id);
+  NatsimTime d = e->spec.media_interval;
+  NatsimTime limit = MIN (c->end, ctx->end);
+  uint32_t host = host_of (e, c->ep);
+  NatsimEndpoint rc = c->ra, rvc = c->rv;
+  NatsimNatTrain tr[4];
+  guint n = 0;
+  uint64_t k;
+
+  if (ctx->fast_forward == NULL || limit <= now + d)
+    return false;
+  /* Tick j (at now + j * d) is scheduled while before the call's end and
+   * handled while before the run's. */
+  k = (limit - now - 1) / d;
+  rc.port++;
+  rvc.port++;
+  n += media_train (&tr[n], host, c->audio, c->ra, now, d, k, c->ticks, 1);
+  n += media_train (&tr[n], host, (uint16_t) (c->audio + 1), rc, now, d, k, c->ticks,
+                    e->rtcp_every);
+  if (c->video != 0)
+    {
+      n += media_train (&tr[n], host, c->video, c->rv, now, d, k, c->ticks, 1);
+      n += media_train (&tr[n], host, (uint16_t) (c->video + 1), rvc, now, d, k, c->ticks,
+                        e->rtcp_every);
+    }
+  if (ctx->fast_forward (ctx->sim, ctx->cls, tr, n))
+    return true;
+  c->ff_at = c->ticks * 2;
+  return false;
+}
+
 static void
 media_tick (EndpointPopulation *e, uint32_t id, NatsimTime now)
 {
@@ -804,7 +891,11 @@ media_tick (EndpointPopulation *e, uint32_t id, NatsimTime now)
     media_stream (e, c.ep, now, c.video, c.rv, e->spec.dscp_video, rtcp);
   g_array_index (e->calls, Call, id).ticks++;
   if (now + e->spec.media_interval < c.end)
-    schedule (e, now + e->spec.media_interval, EV_MEDIA, id);
+    {
+      if (c.ticks + 1 >= c.ff_at && media_fast_forward (e, id, now))
+        return;
+      schedule (e, now + e->spec.media_interval, EV_MEDIA, id);
+    }
 }
 
 static void

@@ -89,6 +89,11 @@ typedef enum
   TCP_CLOSING,
 } TcpState;
 
+/* A UDP record's tcp field (unused by UDP otherwise): its flow is being
+ * fast-forwarded (nat-lease.c); until the train's last exchange, its
+ * expiry is that exchange's. */
+#define UDP_LEASED 1u
+
 #define NONE UINT32_MAX
 
 /* A binding record: 64 bytes.  Times stay 64-bit nanoseconds because the

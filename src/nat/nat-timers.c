@@ -90,6 +90,19 @@ nat_refresh (NatsimNat *nat, uint32_t idx, const NatsimPacket *pkt)
 
   if (b->proto == NATSIM_PROTO_TCP)
     tcp_track (b, pkt);
+  else if (b->tcp == UDP_LEASED)
+    {
+      /* A fast-forwarded train's later exchanges overwrite whatever this
+       * packet would set (nat-lease.c); from its last one on, refreshes
+       * count again. */
+      if (nat->now < b->expiry - nat->cfg.udp_stream_timeout)
+        {
+          if (!out)
+            b->replied = 1;
+          return;
+        }
+      b->tcp = 0;
+    }
   /* RFC 4787 REQ-6: outbound refresh MUST, inbound MAY. */
   if (out || nat->cfg.refresh == NATSIM_REFRESH_BOTH)
     nat_set_expiry (nat, idx, natsim_time_add (nat->now, nat_timeout_for (nat, b)));
@@ -113,6 +126,8 @@ binding_expire (NatsimNat *nat, uint32_t idx)
   nat_port_unref (nat, b);
   b = binding (nat, idx);
   b->status = B_DEAD;
+  if (b->proto != NATSIM_PROTO_TCP)
+    b->tcp = 0; /* no longer fast-forwarded */
   b->t0 = nat->now; /* when it died */
   b->generation++;
   nat_inside_detach (nat, idx);

@@ -11,17 +11,18 @@
  *
  * Robin Hood linear probing: an entry never sits further from its home
  * slot than the entry it passed on insertion, so along a probe run the
- * homes never decrease (the run is sorted by home).  Measured on the
- * port-block CGN (docs/performance.md), plain linear probing made the
- * lookups that matter the long ones: most hits are of keys inserted a
- * second before (a flow's next packets) and most lookups are misses (a
- * new flow asks the flow table and the inside index before it exists),
- * and both cost what an insertion at the current load costs, 5.2 and 5.4
- * slots on average.  Robin Hood evens the displacements out (a recent key
- * is no further than an old one) and a miss stops at the first entry
- * closer to its home than the probe is to the key's; deletion shifts the
- * run back and stops at the first entry at home.  A slot's home comes
- * from its stored hash, so probing reads no record. */
+ * homes never decrease (the run is sorted by home).  Plain linear probing
+ * made the lookups that matter the long ones: most hits are of keys
+ * inserted a second before (a flow's next packets) and most lookups are
+ * misses (a new flow asks the flow table and the inside index before it
+ * exists), and both cost what an insertion at the current load costs.
+ * Counted on scenarios/cgn-pba.ini (6 minutes, one replication): 4.8
+ * slots per hit and 5.4 per miss before, 2.3 per lookup with Robin Hood,
+ * which evens the displacements out (a recent key is no further than an
+ * old one) and stops a miss at the first entry nearer its home than the
+ * probe is to the key's; deletion shifts the run back and stops at the
+ * first entry at home.  A slot's home comes from its stored hash, so
+ * probing reads no record. */
 #define LOAD_NUM 4u
 #define LOAD_DEN 5u
 #define INITIAL_CAP 1024u

@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <cmocka.h>
 #include <glib.h>
@@ -308,6 +309,27 @@ test_growth (void **state)
   g_free (keys);
 }
 
+/* Large arrays: from 2 MiB on, 2 MiB-aligned mappings (for huge pages)
+ * whatever the size, every byte usable; smaller ones from the heap. */
+static void
+test_large_alloc (void **state)
+{
+  const size_t sizes[] = { 1000, (2u << 20) - 8, (2u << 20) + 24, (5u << 20) + 4100 };
+
+  (void) state;
+  for (int round = 0; round < 3; round++)
+    for (size_t i = 0; i < G_N_ELEMENTS (sizes); i++)
+      {
+        uint8_t *p = nat_alloc_large (sizes[i]);
+        assert_non_null (p);
+        if (sizes[i] >= (2u << 20))
+          assert_int_equal ((uintptr_t) p & ((2u << 20) - 1), 0);
+        memset (p, 0xa5, sizes[i]);
+        assert_int_equal (p[sizes[i] - 1], 0xa5);
+        nat_free_large (p, sizes[i]);
+      }
+}
+
 int
 main (void)
 {
@@ -316,6 +338,7 @@ main (void)
     cmocka_unit_test (test_robin_hood_order),
     cmocka_unit_test (test_random_against_reference),
     cmocka_unit_test (test_growth),
+    cmocka_unit_test (test_large_alloc),
   };
 
   return cmocka_run_group_tests (tests, NULL, NULL);

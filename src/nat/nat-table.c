@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "nat-private.h"
 
@@ -77,19 +78,22 @@ dist_of (uint32_t cap, uint32_t i, uint32_t h)
 void *
 nat_alloc_large (size_t bytes)
 {
+  size_t page = (size_t) sysconf (_SC_PAGESIZE);
+  size_t len = (bytes + page - 1) & ~(page - 1);
   uint8_t *p;
   size_t head;
 
   if (bytes < HUGE_PAGE)
     return g_malloc (bytes);
-  /* Over-map by one huge page and trim to a 2 MiB boundary. */
-  p = mmap (NULL, bytes + HUGE_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  /* Over-map by one huge page and trim to a 2 MiB boundary (munmap wants
+   * page-aligned addresses, hence len). */
+  p = mmap (NULL, len + HUGE_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED)
     g_error ("out of memory for %zu bytes", bytes);
   head = (HUGE_PAGE - ((uintptr_t) p & (HUGE_PAGE - 1))) & (HUGE_PAGE - 1);
   if (head > 0)
     munmap (p, head);
-  munmap (p + head + bytes, HUGE_PAGE - head);
+  munmap (p + head + len, HUGE_PAGE - head);
   p += head;
 #ifdef MADV_HUGEPAGE
   /* Only advice: without THP the pages stay small, nothing else changes. */
@@ -213,30 +217,23 @@ nat_table_candidate (const NatTable *t, uint64_t k1, uint64_t k2)
     }
 }
 
-/* Robin Hood insertion of an entry known to be absent, starting at slot
- * @i where it would sit at distance @d: it takes the first empty slot or
- * the place of the first entry nearer its home, which moves on the same
- * way. */
+/* Robin Hood insertion of an entry known to be absent at slot @i, where
+ * its probe stopped: an empty slot, or the first entry nearer its home
+ * than the new one would be there.  The rest of the run moves one slot on,
+ * up to its first empty slot: it stays sorted by home (the entries before
+ * @i have homes at or before the new one's, those from @i on after it),
+ * and no entry leaves its run, so the run need not be re-examined (no
+ * distance computed per slot, the cost of classic swap-as-you-go). */
 static void
-place (NatTableSlot *slots, uint32_t cap, NatTableSlot e, uint32_t i, uint32_t d)
+insert_at (NatTableSlot *slots, uint32_t cap, NatTableSlot e, uint32_t i)
 {
-  for (;; d++, i = next_of (cap, i))
+  for (;; i = next_of (cap, i))
     {
-      NatTableSlot *s = &slots[i];
-      uint32_t sd;
-      if (s->value == NAT_TABLE_NONE)
-        {
-          *s = e;
-          return;
-        }
-      sd = dist_of (cap, i, s->hash);
-      if (sd < d)
-        {
-          NatTableSlot tmp = *s;
-          *s = e;
-          e = tmp;
-          d = sd;
-        }
+      NatTableSlot moved = slots[i];
+      slots[i] = e;
+      if (moved.value == NAT_TABLE_NONE)
+        return;
+      e = moved;
     }
 }
 
@@ -250,8 +247,17 @@ grow (NatTable *t)
   t->cap = old_cap + old_cap / 2;
   t->slots = slots_new (t->cap);
   for (uint32_t j = 0; j < old_cap; j++)
-    if (old[j].value != NAT_TABLE_NONE)
-      place (t->slots, t->cap, old[j], home_of (t->cap, old[j].hash), 0);
+    {
+      uint32_t cap = t->cap, i, d;
+      if (old[j].value == NAT_TABLE_NONE)
+        continue;
+      /* The keys are distinct: only the insertion point is searched. */
+      for (i = home_of (cap, old[j].hash), d = 0;
+           t->slots[i].value != NAT_TABLE_NONE && dist_of (cap, i, t->slots[i].hash) >= d;
+           i = next_of (cap, i), d++)
+        ;
+      insert_at (t->slots, cap, old[j], i);
+    }
   nat_free_large (old, sizeof (NatTableSlot) * (size_t) old_cap);
 }
 
@@ -273,7 +279,7 @@ nat_table_swap (NatTable *t, uint64_t k1, uint64_t k2, uint32_t value)
       t->slots[i].value = value;
       return old;
     }
-  place (t->slots, t->cap, e, i, d);
+  insert_at (t->slots, t->cap, e, i);
   t->count++;
   return NAT_TABLE_NONE;
 }

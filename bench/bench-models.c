@@ -110,11 +110,24 @@ peak_rss_bytes (void)
   return (double) ru.ru_maxrss * 1024.0; /* Linux: KiB */
 }
 
+/* CPU time (user + system) of this thread so far, seconds: what a load
+ * on the machine inflates much less than wall time. */
+static double
+thread_cpu_s (void)
+{
+  struct rusage ru;
+
+  if (getrusage (RUSAGE_THREAD, &ru) != 0)
+    return 0.0;
+  return (double) ru.ru_utime.tv_sec + (double) ru.ru_utime.tv_usec / 1e6
+         + (double) ru.ru_stime.tv_sec + (double) ru.ru_stime.tv_usec / 1e6;
+}
+
 /* What one run measured. */
 typedef struct
 {
   guint64 endpoints;
-  double  wall_s, load_s, sim_s;
+  double  wall_s, load_s, sim_s, cpu_s;
   double  packets, out, in, dropped;
   double  created, peak_bindings, peak_ports;
   double  peak_rss; /* bytes, of the process that ran it */
@@ -147,7 +160,9 @@ run_one (const char *data, GPtrArray *overrides, Figures *f)
       f->endpoints += p->profile->n_hosts (p->params);
     }
   t1 = g_get_monotonic_time ();
+  f->cpu_s = thread_cpu_s ();
   r = natsim_simulate_replication (s, 0, NULL, &error);
+  f->cpu_s = thread_cpu_s () - f->cpu_s;
   t2 = g_get_monotonic_time ();
   if (r == NULL)
     {
@@ -181,7 +196,8 @@ print_figures (const char *what, const Figures *f, double budget_s)
           what, f->endpoints, f->sim_s);
   printf ("  wall time        %.2f s (scenario load %.3f s)%s\n", f->wall_s, f->load_s,
           budget_s > 0 && f->wall_s >= budget_s ? "  ** over the budget **" : "");
-  printf ("  packets          %.0f offered to the NAT (%.0f out, %.0f in, %.0f dropped)\n",
+  printf ("  cpu time         %.2f s (user + system, this thread)\n", f->cpu_s);
+  printf ("  packets          %.0f through the NAT (%.0f out, %.0f in, %.0f dropped)\n",
           f->packets, f->out, f->in, f->dropped);
   printf ("  throughput       %.2f Mpackets/s, %.1fx real time\n", f->packets / f->wall_s / 1e6,
           f->sim_s / f->wall_s);
@@ -281,18 +297,19 @@ scaling (bool quick, GPtrArray *user)
           return 1;
         }
       print_figures (what, &f[k], 0);
-      per_ep[k] = f[k].wall_s / (double) f[k].endpoints;
+      per_ep[k] = f[k].cpu_s / (double) f[k].endpoints;
     }
   printf ("scaling %" G_GUINT64_FORMAT " -> %" G_GUINT64_FORMAT " endpoints (x%.0f)\n",
           sizes[0], sizes[1], (double) sizes[1] / (double) sizes[0]);
   printf ("  wall time        x%.2f\n", f[1].wall_s / f[0].wall_s);
+  printf ("  cpu time         x%.2f\n", f[1].cpu_s / f[0].cpu_s);
   printf ("  packets          x%.2f\n", f[1].packets / f[0].packets);
   printf ("  peak RSS         x%.2f; %.0f bytes per added endpoint\n",
           f[1].peak_rss / f[0].peak_rss,
           (f[1].peak_rss - f[0].peak_rss) / (double) (f[1].endpoints - f[0].endpoints));
-  printf ("  time per endpoint, large / small: %.2f (1.00: linear)\n", per_ep[1] / per_ep[0]);
-  printf ("  time per packet, large / small:   %.2f\n",
-          (f[1].wall_s / f[1].packets) / (f[0].wall_s / f[0].packets));
+  printf ("  cpu time per endpoint, large / small: %.2f (1.00: linear)\n", per_ep[1] / per_ep[0]);
+  printf ("  cpu time per packet, large / small:   %.2f\n",
+          (f[1].cpu_s / f[1].packets) / (f[0].cpu_s / f[0].packets));
   return 0;
 }
 

@@ -174,6 +174,60 @@ report_bytes (const char *dir)
   return read_file (path);
 }
 
+/* Media fast-forward (docs/performance.md) gives the report.json of the
+ * packets one by one (what --events gets): a mapping that dies between
+ * the last event and the end (the populations finish at the NAT's clock),
+ * expiries of RTP and RTCP on one instant returning port blocks in order,
+ * a warm-up, and the ordinary VoIP profiles. */
+static void
+test_fast_forward_same_report (void **state)
+{
+  static const struct
+  {
+    const char *ini, *seed;
+  } cases[] = {
+    { "[simulation]\nduration = 10m\nwarmup = 0s\nseed = 1\nreplications = 1\n"
+      "[nat]\npreset = linux\naddresses = 203.0.113.1\ntombstone = 1m\n"
+      "[population p]\nprofile = sip-udp\ncount = 1\nstart_spread = 1s\nkeepalive = none\n"
+      "notify_per_hour = 0\nregister_interval = 3600s\ncalls_per_hour = 2\n"
+      "call_duration = fixed(30m)\n"
+      "[population g]\nprofile = generic\nflows = 400\nflow_spacing = 10ms\n", "10" },
+    { "[simulation]\nduration = 1h\nwarmup = 0s\nseed = 1\nreplications = 1\n"
+      "[nat]\npreset = linux\naddresses = 203.0.113.1\nports_per_subscriber = 2\n"
+      "blocks_per_subscriber = 1024\ntombstone = 5m\nport_reuse = exclusive\n"
+      "[population gw]\nprofile = local-gateway\ncount = 1\nerlangs = 40\n"
+      "call_duration = exponential(60s)\nrtcp_interval = 2s\n", "1" },
+    { "[simulation]\nduration = 20m\nwarmup = 5m\nseed = 1\nreplications = 1\n"
+      "[nat]\npreset = linux\naddresses = 203.0.113.1-203.0.113.2\n"
+      "[population ph]\nprofile = cisco-mpp\ncount = 50\ncalls_per_hour = 6\n"
+      "[population dt]\nprofile = webex-desktop\ncount = 50\ncalls_per_hour = 6\n"
+      "[population mo]\nprofile = webex-mobile\ncount = 50\ncalls_per_hour = 6\n", "3" },
+  };
+  g_autofree char *dir = tmpdir ();
+
+  for (guint k = 0; k < G_N_ELEMENTS (cases); k++)
+    {
+      g_autofree char *ini = g_strdup_printf ("%s/ff%u.ini", dir, k);
+      g_autofree char *a = g_strdup_printf ("%s/a%u", dir, k);
+      g_autofree char *b = g_strdup_printf ("%s/b%u", dir, k);
+      g_autofree char *ev = g_strdup_printf ("%s/ev%u.txt", dir, k);
+      g_autofree char *ja = NULL, *jb = NULL;
+      Run r;
+
+      assert_true (g_file_set_contents (ini, cases[k].ini, -1, NULL));
+      r = natsim ("simulate", ini, "--seed", cases[k].seed, "--out", a, "-q", "-f", "json", NULL);
+      assert_int_equal (r.status, 0);
+      run_clear (&r);
+      r = natsim ("simulate", ini, "--seed", cases[k].seed, "--out", b, "-q", "-f", "json",
+                  "--events", ev, NULL);
+      assert_int_equal (r.status, 0);
+      run_clear (&r);
+      ja = report_bytes (a);
+      jb = report_bytes (b);
+      assert_string_equal (ja, jb);
+    }
+}
+
 static void
 test_determinism (void **state)
 {
@@ -471,6 +525,7 @@ main (void)
     cmocka_unit_test (test_replay_bad_trace),
     cmocka_unit_test (test_replay_exhaustion),
     cmocka_unit_test (test_replay_determinism),
+    cmocka_unit_test (test_fast_forward_same_report),
   };
 
   if (g_getenv ("NATSIM") == NULL)

@@ -348,6 +348,71 @@ test_class_ports_warmup (void **state)
   natsim_nat_config_clear (&cfg);
 }
 
+/* A fast-forwarded train counts what its packets would, one by one:
+ * only ticks inside [warm-up end, run end), per class and in total. */
+static void
+test_train_counts (void **state)
+{
+  static const struct
+  {
+    double next, gap, last;
+  } trains[] = {
+    { 5, 1, 70 },       /* straddles both edges */
+    { 10, 5, 60 },      /* first tick on the warm-up's end (counted), last on the run's (not) */
+    { 2, 3, 8 },        /* all in the warm-up */
+    { 61, 1, 100 },     /* all after the end */
+    { 9.5, 0.5, 59.5 }, /* half-second ticks */
+    { 20, 7, 20 },      /* one tick */
+    { 3, 13, 55 },      /* first counted tick is not the first */
+  };
+  NatsimNatConfig cfg = config (1, 10);
+  g_autoptr (NatsimNat) nat = natsim_nat_new (&cfg, NULL);
+  g_autoptr (NatsimNat) nat_b = natsim_nat_new (&cfg, NULL);
+  g_autoptr (NatsimCollector) a = natsim_collector_new (nat, 2, 1, NATSIM_SEC (10),
+                                                        NATSIM_SEC (60), NATSIM_SEC (10));
+  g_autoptr (NatsimCollector) b = natsim_collector_new (nat_b, 2, 1, NATSIM_SEC (10),
+                                                        NATSIM_SEC (60), NATSIM_SEC (10));
+  g_autoptr (NatsimRunResult) ra = NULL;
+  g_autoptr (NatsimRunResult) rb = NULL;
+  NatsimNatResult fwd = { 0 };
+
+  /* Packets are logged until NATSIM_PACKET_LOG_MAX: fill both logs. */
+  assert_true (natsim_collector_logs_packets (b));
+  for (guint i = 0; i <= NATSIM_PACKET_LOG_MAX; i++)
+    {
+      NatsimPacket p = udp (NATSIM_SEC (30), 1, true, IP4 (10, 0, 0, 1), 40000, 0);
+      natsim_collector_on_packet (a, &p, &fwd);
+      natsim_collector_on_packet (b, &p, &fwd);
+    }
+  assert_false (natsim_collector_logs_packets (b));
+  fwd.verdict = NATSIM_VERDICT_FORWARDED;
+  for (guint k = 0; k < G_N_ELEMENTS (trains); k++)
+    {
+      NatsimTime next = (NatsimTime) (trains[k].next * 1e9), gap = (NatsimTime) (trains[k].gap * 1e9);
+      NatsimTime last = (NatsimTime) (trains[k].last * 1e9);
+      uint16_t cls = (uint16_t) (k % 2);
+
+      for (NatsimTime t = next; t <= last; t += gap)
+        {
+          NatsimPacket o = udp (t, cls, true, IP4 (10, 0, 0, 2), 40000, 0);
+          NatsimPacket i = udp (t, cls, false, IP4 (10, 0, 0, 2), 40000, 0);
+          natsim_collector_on_packet (a, &o, &fwd);
+          natsim_collector_on_packet (a, &i, &fwd);
+        }
+      natsim_collector_on_train (b, cls, next, gap, last);
+    }
+  ra = natsim_collector_finish (a);
+  rb = natsim_collector_finish (b);
+  assert_true (ra->totals.v[NATSIM_STAT_PACKETS_OUT] > NATSIM_PACKET_LOG_MAX + 100);
+  for (guint st = NATSIM_STAT_PACKETS_OUT; st <= NATSIM_STAT_PACKETS_IN; st++)
+    {
+      assert_true (ra->totals.v[st] == rb->totals.v[st]);
+      for (guint c = 0; c < 2; c++)
+        assert_true (ra->per_class[c].v[st] == rb->per_class[c].v[st]);
+    }
+  natsim_nat_config_clear (&cfg);
+}
+
 /* Per-class port counts under heavy churn: tens of thousands of
  * (class, address, protocol, port) references taken and dropped in random
  * order, several bindings per port, so the collector's port table grows
@@ -412,6 +477,7 @@ main (void)
     cmocka_unit_test (test_open_failures),
     cmocka_unit_test (test_open_addr_cells),
     cmocka_unit_test (test_class_ports_and_kinds),
+    cmocka_unit_test (test_train_counts),
     cmocka_unit_test (test_class_ports_warmup),
     cmocka_unit_test (test_class_ports_churn),
   };

@@ -32,6 +32,7 @@ typedef struct
   GArray    *recs;
   guint      missed;
   double     unreachable;
+  guint      trains;   /* fast-forwarded */
 } Harness;
 
 static void
@@ -46,6 +47,37 @@ harness_send (void *sim, const NatsimPacket *pkt, NatsimNatResult *ret)
   r.ext_addr = ret->ext_addr;
   r.ext_port = ret->ext_port;
   g_array_append_val (h->recs, r);
+}
+
+/* Fast-forwards on the NAT and records each train's packets as the
+ * per-packet run would see them (forwarded, out then in at each tick). */
+static bool
+harness_fast_forward (void *sim, uint16_t cls, const NatsimNatTrain *trains, guint n)
+{
+  Harness *h = sim;
+
+  if (!natsim_nat_fast_forward (h->nat, trains, n))
+    return false;
+  h->trains += n;
+  for (guint i = 0; i < n; i++)
+    for (NatsimTime t = trains[i].next; t <= trains[i].last; t += trains[i].gap)
+      for (guint d = 0; d < 2; d++)
+        {
+          Rec r = { 0 };
+          bool out = d == 0;
+
+          r.pkt.time = t;
+          r.pkt.proto = NATSIM_PROTO_UDP;
+          r.pkt.dir = out ? NATSIM_DIR_OUT : NATSIM_DIR_IN;
+          r.pkt.cls = cls;
+          r.pkt.src_addr = out ? trains[i].in_addr : trains[i].rem_addr;
+          r.pkt.src_port = out ? trains[i].in_port : trains[i].rem_port;
+          r.pkt.dst_addr = out ? trains[i].rem_addr : trains[i].in_addr;
+          r.pkt.dst_port = out ? trains[i].rem_port : trains[i].in_port;
+          r.verdict = NATSIM_VERDICT_FORWARDED;
+          g_array_append_val (h->recs, r);
+        }
+  return true;
 }
 
 static void
@@ -71,9 +103,11 @@ load (const char *ini)
   return s;
 }
 
-/* Runs every population of @ini on one NAT; returns the packets of all. */
+/* Runs every population of @ini on one NAT; returns the packets of all.
+ * With @fast the models may fast-forward steady media (the trains'
+ * packets are recorded when the train is handed over). */
 static GArray *
-record (const char *ini, Harness *ret_h)
+record_full (const char *ini, Harness *ret_h, bool fast)
 {
   g_autoptr (NatsimScenario) s = load (ini);
   g_autoptr (GError) error = NULL;
@@ -108,6 +142,7 @@ record (const char *ini, Harness *ret_h)
       ctxs[i].send = harness_send;
       ctxs[i].unreachable = harness_unreachable;
       ctxs[i].missed_call = harness_missed;
+      ctxs[i].fast_forward = fast ? harness_fast_forward : NULL;
       ctxs[i].nat = ret_h->nat;
       ctxs[i].sim = ret_h;
       g_ptr_array_add (pops, spec->profile->create (spec->params, &ctxs[i]));
@@ -129,6 +164,12 @@ record (const char *ini, Harness *ret_h)
       p->klass->finish (p, end);
     }
   return ret_h->recs;
+}
+
+static GArray *
+record (const char *ini, Harness *ret_h)
+{
+  return record_full (ini, ret_h, false);
 }
 
 static void
@@ -1035,6 +1076,70 @@ test_endpoint_bytes (void **state)
     }
 }
 
+static int
+rec_cmp (const void *pa, const void *pb)
+{
+  const Rec *a = pa, *b = pb;
+#define CMP(f) if (a->f != b->f) return a->f < b->f ? -1 : 1
+  CMP (pkt.time);
+  CMP (pkt.src_addr);
+  CMP (pkt.src_port);
+  CMP (pkt.dst_addr);
+  CMP (pkt.dst_port);
+  CMP (pkt.dir);
+  CMP (pkt.proto);
+  CMP (pkt.cls);
+  CMP (verdict);
+#undef CMP
+  return 0;
+}
+
+/* Steady media handed over as trains (natsim_nat_fast_forward()) are the
+ * packets the models would send one by one: the same packets at the same
+ * times (RTCP phase, calls cut by their end and by the run's end), and the
+ * same reachability and NAT state. */
+static void
+test_media_fast_forward_same_packets (void **state)
+{
+  /* Random call lengths; and whole seconds, so that a call's end (and
+   * the run's) falls exactly on a media tick, which is not sent. */
+  static const char *const inis[] = {
+    "[simulation]\nduration = 20m\nwarmup = 0s\nseed = 3\nreplications = 1\n"
+    "[nat]\npreset = linux\naddresses = 203.0.113.1-203.0.113.2\n"
+    "[population ph]\nprofile = cisco-mpp\ncount = 40\ncalls_per_hour = 6\n"
+    "[population dt]\nprofile = webex-desktop\ncount = 40\ncalls_per_hour = 6\n"
+    "video_fraction = 0.5\n",
+    "[simulation]\nduration = 10m\nwarmup = 0s\nseed = 4\nreplications = 1\n"
+    "[nat]\npreset = linux\naddresses = 203.0.113.1-203.0.113.2\n"
+    "[population ph]\nprofile = cisco-mpp\ncount = 40\ncalls_per_hour = 12\n"
+    "call_duration = fixed(47s)\n"
+    "[population dt]\nprofile = webex-desktop\ncount = 40\ncalls_per_hour = 12\n"
+    "video_fraction = 0.5\ncall_duration = fixed(600s)\n",
+  };
+
+  for (guint k = 0; k < G_N_ELEMENTS (inis); k++)
+    {
+      Harness a, b;
+      GArray *ra = record_full (inis[k], &a, false), *rb = record_full (inis[k], &b, true);
+
+      assert_int_equal (a.trains, 0);
+      assert_true (b.trains > 40);
+      assert_int_equal (ra->len, rb->len);
+      g_array_sort (ra, rec_cmp);
+      g_array_sort (rb, rec_cmp);
+      for (guint i = 0; i < ra->len; i++)
+        assert_int_equal (rec_cmp (&g_array_index (ra, Rec, i), &g_array_index (rb, Rec, i)), 0);
+      assert_int_equal (a.missed, b.missed);
+      assert_true (a.unreachable == b.unreachable);
+      /* at one clock: the run's end */
+      natsim_nat_advance (a.nat, NATSIM_SEC (k == 0 ? 1200 : 600));
+      natsim_nat_advance (b.nat, NATSIM_SEC (k == 0 ? 1200 : 600));
+      assert_int_equal (natsim_nat_live_bindings (a.nat), natsim_nat_live_bindings (b.nat));
+      harness_clear (&a);
+      harness_clear (&b);
+    }
+}
+
 int
 main (void)
 {
@@ -1057,6 +1162,7 @@ main (void)
     cmocka_unit_test (test_checks_default),
     cmocka_unit_test (test_checks_each_warning),
     cmocka_unit_test (test_generic_no_reply_to_dropped),
+    cmocka_unit_test (test_media_fast_forward_same_packets),
   };
 
   return cmocka_run_group_tests (tests, NULL, NULL);

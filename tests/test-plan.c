@@ -429,6 +429,234 @@ test_usage_not_translated (void **state)
   assert_float_equal (r->gap_flows, 0.0, 0);
 }
 
+/* A plain model of the tracker's idle gaps, for test_usage_flow_churn:
+ * one record per live 5-tuple in a hash table, its held-back gaps as
+ * values, a flow ended when a packet finds it idle beyond the horizon
+ * (the tracker's sweeps must not change the figures). */
+typedef struct
+{
+  guint16    cls;
+  guint8     proto, kind;
+  gboolean   replied, exposed;
+  NatsimTime first, last_out, last_refresh, last_packet;
+  GArray    *held; /* double gap, then kind, in pairs */
+} RefFlow;
+
+typedef struct
+{
+  double gap_hist[NATSIM_GAP_N][NATSIM_GAP_BINS];
+  double gap_count[NATSIM_GAP_N], gap_max[NATSIM_GAP_N], flows[NATSIM_GAP_N];
+  double ignored_gap_count[NATSIM_GAP_N];
+  double class_gap_max[2 * NATSIM_GAP_N], ignored_class_gap_max[2 * NATSIM_GAP_N];
+  double gap_flows, exposed_flows;
+} RefFigures;
+
+static void
+ref_flow_free (gpointer p)
+{
+  RefFlow *f = p;
+
+  g_array_unref (f->held);
+  g_free (f);
+}
+
+static guint
+ref_bin (double gap)
+{
+  double x;
+
+  if (gap <= NATSIM_GAP_BIN0)
+    return 0;
+  x = floor (log (gap / NATSIM_GAP_BIN0) / log (NATSIM_GAP_RATIO));
+  return x >= NATSIM_GAP_BINS - 1 ? NATSIM_GAP_BINS - 1 : (guint) x;
+}
+
+static void
+ref_count (RefFigures *r, const RefFlow *f, double gap, guint kind)
+{
+  r->gap_hist[kind][ref_bin (gap)] += 1;
+  r->gap_count[kind] += 1;
+  r->gap_max[kind] = MAX (r->gap_max[kind], gap);
+  r->class_gap_max[f->cls * NATSIM_GAP_N + kind] = MAX (r->class_gap_max[f->cls * NATSIM_GAP_N + kind], gap);
+}
+
+static void
+ref_close (RefFigures *r, const RefFlow *f, NatsimTime warmup, NatsimTime end)
+{
+  if (f->kind < NATSIM_GAP_N && f->last_refresh >= warmup && f->last_refresh < end)
+    r->flows[f->kind] += 1;
+  for (guint i = 0; i < f->held->len; i += 2)
+    {
+      double gap = g_array_index (f->held, double, i);
+      guint kind = (guint) g_array_index (f->held, double, i + 1);
+      double *m = &r->ignored_class_gap_max[f->cls * NATSIM_GAP_N + kind];
+
+      r->ignored_gap_count[kind] += 1;
+      *m = MAX (*m, gap);
+    }
+  r->gap_flows += 1;
+  if (f->exposed)
+    r->exposed_flows += 1;
+}
+
+static guint8
+ref_kind (const RefFlow *f, NatsimTime now)
+{
+  if (f->proto == NATSIM_PROTO_UDP)
+    return f->replied && now - f->first > 2 * NATSIM_NSEC_PER_SEC ? NATSIM_GAP_UDP_STREAM
+                                                                   : NATSIM_GAP_UDP;
+  return f->replied ? NATSIM_GAP_TCP_ESTABLISHED : NATSIM_GAP_N;
+}
+
+/* The tracker's idle-gap figures against the plain model, over thousands
+ * of flows (the flow table grows several times and deletes from long probe
+ * runs): flows with more held-back gaps than fit inline, flows exposed
+ * after many of them, flows that end by the horizon (found by the sweep
+ * or by their next packet), TCP flows closed by FIN, packets before the
+ * warm-up and replies refused by the NAT. */
+static void
+test_usage_flow_churn (void **state)
+{
+  enum { ENDPOINTS = 3000, STEPS = 200000 };
+  const NatsimTime warmup = 50 * NATSIM_NSEC_PER_SEC, end = 2000 * NATSIM_NSEC_PER_SEC;
+  const NatsimTime horizon = 120 * NATSIM_NSEC_PER_SEC, window = 5 * NATSIM_NSEC_PER_SEC;
+
+  for (guint refresh_inbound = 0; refresh_inbound < 2; refresh_inbound++)
+    {
+      g_autoptr (NatsimUsage) u = natsim_usage_new (2, warmup, end, horizon, refresh_inbound,
+                                                    window);
+      g_autoptr (NatsimUsageResult) r = NULL;
+      g_autoptr (GHashTable) flows = g_hash_table_new_full (g_int64_hash, g_int64_equal,
+                                                            g_free, ref_flow_free);
+      static RefFigures want;
+      guint64 x = 0x2545f4914f6cdd1dULL;
+      NatsimTime now = 0;
+      guint most_held = 0;
+      GHashTableIter it;
+      gpointer value;
+
+      memset (&want, 0, sizeof want);
+      for (guint i = 0; i < STEPS; i++)
+        {
+          NatsimPacket pkt = { 0 };
+          NatsimNatResult res = { 0 };
+          guint e, port;
+          gboolean out;
+          guint64 key;
+          RefFlow *f;
+
+          x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+          /* Bursts of packets, now and then a pause longer than the horizon. */
+          now += (NatsimTime) ((x >> 8) % 20) * (NATSIM_NSEC_PER_SEC / 1000) +
+                 ((x >> 50) == 0 ? 130 * NATSIM_NSEC_PER_SEC : 0);
+          /* Half the packets from 40 busy endpoints: long flows holding
+           * back many gaps. */
+          e = (guint) ((x >> 16) % ((x >> 60) & 1 ? 40 : ENDPOINTS));
+          port = 1000 + (guint) ((x >> 32) % 4);
+          out = ((x >> 36) % 3) != 0;
+          pkt.time = now;
+          pkt.proto = e % 5 == 0 ? NATSIM_PROTO_TCP : NATSIM_PROTO_UDP;
+          pkt.cls = (uint16_t) (e % 2);
+          pkt.dir = out ? NATSIM_DIR_OUT : NATSIM_DIR_IN;
+          pkt.src_addr = out ? 0x0a000000 + e : 0xc6336400 + e % 7;
+          pkt.dst_addr = out ? 0xc6336400 + e % 7 : 0x0a000000 + e;
+          pkt.src_port = (uint16_t) (out ? port : 5000);
+          pkt.dst_port = (uint16_t) (out ? 5000 : port);
+          if (pkt.proto == NATSIM_PROTO_TCP && ((x >> 40) % 50) == 0)
+            pkt.tcp_flags = NATSIM_TCP_FIN;
+          res.verdict = ((x >> 44) % 10) == 0 ? NATSIM_VERDICT_BINDING_LOST
+                                              : NATSIM_VERDICT_FORWARDED;
+          natsim_usage_on_packet (u, &pkt, &res);
+          if (now >= end)
+            continue;
+          key = (guint64) e << 24 | port << 8 | pkt.proto;
+          f = g_hash_table_lookup (flows, &key);
+          if (f != NULL && now - f->last_packet > horizon)
+            {
+              ref_close (&want, f, warmup, end);
+              g_hash_table_remove (flows, &key);
+              f = NULL;
+            }
+          if (f == NULL)
+            {
+              if (!out)
+                continue;
+              f = g_new0 (RefFlow, 1);
+              f->held = g_array_new (FALSE, FALSE, sizeof (double));
+              f->cls = pkt.cls;
+              f->proto = pkt.proto;
+              f->first = f->last_out = f->last_refresh = f->last_packet = now;
+              f->kind = ref_kind (f, now);
+              g_hash_table_insert (flows, g_memdup2 (&key, sizeof key), f);
+            }
+          else
+            {
+              if (!out && !f->exposed && now - f->last_out > window)
+                {
+                  f->exposed = TRUE;
+                  for (guint k = 0; k < f->held->len; k += 2)
+                    ref_count (&want, f, g_array_index (f->held, double, k),
+                               (guint) g_array_index (f->held, double, k + 1));
+                  g_array_set_size (f->held, 0);
+                }
+              if (f->kind < NATSIM_GAP_N && now >= warmup)
+                {
+                  double gap = natsim_time_to_sec (now - f->last_refresh), kind = f->kind;
+
+                  if (f->exposed)
+                    ref_count (&want, f, gap, f->kind);
+                  else
+                    {
+                      g_array_append_val (f->held, gap);
+                      g_array_append_val (f->held, kind);
+                      most_held = MAX (most_held, f->held->len / 2);
+                    }
+                }
+              f->last_packet = now;
+              if (out)
+                f->last_out = now;
+              if (out || refresh_inbound)
+                {
+                  f->kind = ref_kind (f, now);
+                  f->last_refresh = now;
+                }
+              if (!out && res.verdict == NATSIM_VERDICT_FORWARDED)
+                f->replied = TRUE;
+            }
+          if (pkt.tcp_flags & NATSIM_TCP_FIN)
+            {
+              f->kind = NATSIM_GAP_N;
+              ref_close (&want, f, warmup, end);
+              g_hash_table_remove (flows, &key);
+            }
+        }
+      assert_true (now > end);
+      r = natsim_usage_finish (u);
+      g_hash_table_iter_init (&it, flows);
+      while (g_hash_table_iter_next (&it, NULL, &value))
+        ref_close (&want, value, warmup, end);
+
+      assert_true (want.gap_flows > 10000 && want.exposed_flows > 1000);
+      assert_true (most_held > 20);
+      assert_true (want.ignored_gap_count[NATSIM_GAP_UDP] > 1000);
+      assert_true (want.gap_count[NATSIM_GAP_UDP_STREAM] > 1000);
+      assert_true (want.gap_count[NATSIM_GAP_TCP_ESTABLISHED] > 100);
+      assert_float_equal (r->gap_flows, want.gap_flows, 0);
+      assert_float_equal (r->exposed_flows, want.exposed_flows, 0);
+      for (guint k = 0; k < NATSIM_GAP_N; k++)
+        {
+          assert_float_equal (r->gap_count[k], want.gap_count[k], 0);
+          assert_float_equal (r->gap_max[k], want.gap_max[k], 0);
+          assert_float_equal (r->flows[k], want.flows[k], 0);
+          assert_float_equal (r->ignored_gap_count[k], want.ignored_gap_count[k], 0);
+          assert_memory_equal (r->gap_hist[k], want.gap_hist[k], sizeof want.gap_hist[k]);
+        }
+      assert_memory_equal (r->class_gap_max, want.class_gap_max, sizeof want.class_gap_max);
+      assert_memory_equal (r->ignored_class_gap_max, want.ignored_class_gap_max,
+                           sizeof want.ignored_class_gap_max);
+    }
+}
+
 /* The stages of a plan, in order. */
 static void
 collect_stage (const char *message, void *user_data)
@@ -486,13 +714,130 @@ test_plan_simulates_once (void **state)
       if (g_str_has_prefix (m, "simulating "))
         searched++;
       seen_at |= strcmp (m, at) == 0;
-      seen_below |= strcmp (m, below) == 0;
+      /* The last step of the search prices the timeouts at the answer
+       * ahead of need, in the same stage. */
+      seen_below |= strcmp (m, below) == 0 ||
+                    (g_str_has_prefix (m, below) &&
+                     strcmp (m + strlen (below),
+                             " (and ahead: measuring the cost of the timeouts)") == 0);
+      assert_string_not_equal (m, "measuring the cost of the timeouts");
     }
   /* The answer and one fewer were simulated, and nothing more. */
   assert_true (seen_at);
   assert_true (seen_below);
   assert_int_equal (searched, 2);
   assert_non_null (p->verification);
+
+  /* The price of the timeouts comes from the simulation of the answer with
+   * today's timeouts: the same figure as simulating that configuration
+   * apart. */
+  {
+    g_autoptr (NatsimScenario) today = natsim_scenario_copy (p->grown);
+    g_autoptr (GPtrArray) runs = NULL;
+    g_autofree char *want = NULL;
+    NatsimSimOptions so = { 0 };
+    double warmup = 60.0, mean = 0.0;
+    const NatsimRecommendation *t = natsim_recommendations_find (p->recommendations,
+                                                                 "timeout.udp");
+
+    assert_non_null (t);
+    for (guint i = 0; i < p->verification->settings->len; i++)
+      {
+        const char *set = g_ptr_array_index (p->verification->settings, i);
+
+        if (!g_str_has_prefix (set, "nat.udp_timeout=") &&
+            !g_str_has_prefix (set, "nat.udp_stream_timeout="))
+          assert_true (natsim_scenario_set (today, set, &error));
+      }
+    assert_true (natsim_scenario_validate (today, &error));
+    so.jobs = 2;
+    runs = natsim_simulate (today, &so, &error);
+    assert_non_null (runs);
+    for (guint rep = 0; rep < runs->len; rep++)
+      {
+        const NatsimRunResult *run = g_ptr_array_index (runs, rep);
+        double sum = 0.0;
+        guint n = 0;
+
+        for (guint i = 0; i < run->n_intervals; i++)
+          if ((i + 1) * run->interval_s > warmup)
+            {
+              sum += run->tl_ports[i];
+              n++;
+            }
+        mean += sum / n / runs->len;
+      }
+    want = g_strdup_printf (" instead of %.4g (", mean);
+    assert_non_null (strstr (t->reason, want));
+  }
+}
+
+/* The measurements' simulations count as simulated configurations: with
+ * the scenario's own pool equal to the answer (11 addresses, written as
+ * the planner writes them) and no port blocks, the search's simulation of
+ * 11 addresses is the measurement with the recommended timeouts, and the
+ * price of the timeouts at 11 is the first measurement: neither runs
+ * again, and the verification's figures are those of simulating that
+ * configuration apart. */
+static void
+test_plan_reuses_measurements (void **state)
+{
+  g_autoptr (GString) ini = g_string_new (
+    "[simulation]\nduration = 40m\nwarmup = 5m\nseed = 1\nreplications = 8\n"
+    "timeline_interval = 5m\n[nat]\npreset = linux\nport_range = 1024-1073\n"
+    "port_search = full\nudp_timeout = 30s\naddresses = 203.0.113.1");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (NatsimScenario) s = NULL;
+  g_autoptr (NatsimScenario) v = NULL;
+  g_autoptr (GPtrArray) stages = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) runs = NULL;
+  g_autoptr (NatsimPlan) p = NULL;
+  g_autofree double *b = NULL;
+  const NatsimRecommendation *r;
+  NatsimPlanOptions opts;
+  NatsimSimOptions so = { 0 };
+
+  (void) state;
+  for (guint i = 2; i <= 11; i++)
+    g_string_append_printf (ini, ",203.0.113.%u", i);
+  g_string_append (ini, "\n[population flows]\nprofile = generic\ncount = 1000\n"
+                        "flows_per_second = 2.2222\npackets_per_flow = 1\n"
+                        "destinations = 198.51.100.10:5000\n");
+  s = natsim_scenario_load_data (ini->str, (gsize) -1, "t.ini", &error);
+  assert_non_null (s);
+  natsim_plan_options_init (&opts);
+  opts.jobs = 2;
+  opts.stage = collect_stage;
+  opts.stage_data = stages;
+  p = natsim_plan_run (s, &opts, &error);
+  assert_non_null (p);
+  r = natsim_recommendations_find (p->recommendations, "pool.addresses");
+  assert_non_null (r);
+  assert_float_equal (r->value, 11.0, 0);
+  assert_non_null (natsim_recommendations_find (p->recommendations, "timeout.udp"));
+  for (guint i = 0; i < stages->len; i++)
+    {
+      assert_string_not_equal (g_ptr_array_index (stages, i), "simulating 11 addresses");
+      assert_string_not_equal (g_ptr_array_index (stages, i),
+                               "measuring the cost of the timeouts");
+    }
+  assert_non_null (p->verification);
+
+  v = natsim_scenario_copy (p->grown);
+  for (guint i = 0; i < p->verification->settings->len; i++)
+    assert_true (natsim_scenario_set (v, g_ptr_array_index (p->verification->settings, i),
+                                      &error));
+  assert_true (natsim_scenario_validate (v, &error));
+  so.jobs = 2;
+  runs = natsim_simulate (v, &so, &error);
+  assert_non_null (runs);
+  b = g_new0 (double, runs->len);
+  for (guint i = 0; i < runs->len; i++)
+    b[i] = ((const NatsimRunResult *) g_ptr_array_index (runs, i))
+             ->totals.v[NATSIM_STAT_BLOCKING_PROBABILITY];
+  assert_int_equal (p->verification->replications, runs->len);
+  assert_true (p->verification->blocking > 0.0);
+  assert_float_equal (p->verification->blocking, natsim_mean (b, runs->len), 0);
 }
 
 int
@@ -511,7 +856,9 @@ main (void)
     cmocka_unit_test (test_usage_port_churn),
     cmocka_unit_test (test_usage_unsolicited),
     cmocka_unit_test (test_usage_not_translated),
+    cmocka_unit_test (test_usage_flow_churn),
     cmocka_unit_test (test_plan_simulates_once),
+    cmocka_unit_test (test_plan_reuses_measurements),
   };
 
   return cmocka_run_group_tests (tests, NULL, NULL);

@@ -289,9 +289,9 @@ typedef struct NatsimUsage NatsimUsage;
  * outbound packet (an unsolicited inbound: an incoming call, a NOTIFY, a
  * push), its gaps held back until it does and left out (ignored_gap_*)
  * when it ends without one.
- * Memory follows live subscribers, destinations and recent flows; a hash
- * entry is allocated per new flow, port or destination, never per packet
- * (with a reply window, plus one entry per held-back gap of a live flow). */
+ * Memory follows live subscribers, destinations and recent flows (80
+ * bytes a flow); an entry is allocated per new subscriber or destination,
+ * never per packet, and flows and ports reuse their slots. */
 NatsimUsage *natsim_usage_new (guint n_classes, NatsimTime warmup,
                                NatsimTime end, NatsimTime horizon,
                                bool refresh_inbound, NatsimTime reply_window);

@@ -346,10 +346,14 @@ typedef struct
  * rule at @next and lives until @next, with a stream timeout longer than
  * @gap: then every packet is forwarded and the only lasting effect is the
  * expiry the last exchange sets (@last + the stream timeout).  No result
- * differs from sending the packets: a refresh from elsewhere before @last
+ * differs from sending the packets: the binding's timers come up when the
+ * packets would have made them, and a refresh from elsewhere before @last
  * is overwritten by the train's later packets, and is ignored
- * (docs/performance.md, "Simulation speed").  The caller counts the
- * packets itself. */
+ * (docs/performance.md, "Simulation speed").  During the train,
+ * natsim_nat_flow_state() gives the expiry of its last exchange, not of
+ * the one before now.  The caller counts the packets itself, and must
+ * bring the NAT's clock to the train's last exchange (or later) before
+ * it reads the NAT's state at the end of a run, as the packets would. */
 bool natsim_nat_fast_forward (NatsimNat *nat, const NatsimNatTrain *trains, guint n);
 
 /* Offers one inbound packet addressed to a public endpoint of the NAT

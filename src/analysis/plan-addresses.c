@@ -261,6 +261,32 @@ simulate_k (PlanCtx *c, guint k, PlanFigures *ret, GError **error)
   return plan_simulate_cached (c, sets, msg, ret, error);
 }
 
+/* simulate_k() of @k, and with it, when the timeouts change, the
+ * recommended pool of @ahead addresses with today's timeouts: the
+ * simulation plan_timeouts_report() prices them by, which the plan needs
+ * next if @ahead turns out to be the answer (the search then ends). */
+static gboolean
+simulate_k_ahead (PlanCtx *c, guint k, guint ahead, PlanFigures *ret, GError **error)
+{
+  g_autofree char *value = plan_addresses_value (c->applied->nat, k);
+  g_autofree char *a = g_strconcat ("nat.addresses=", value, NULL);
+  g_autofree char *msg = g_strdup_printf ("simulating %u address%s", k, k == 1 ? "" : "es");
+  g_autofree char *value2 = NULL;
+  g_autoptr (GPtrArray) sets2 = NULL;
+  const char *sets[] = { a, NULL };
+  PlanJob jobs[2] = { { sets, msg, ret }, { NULL, "measuring the cost of the timeouts", NULL } };
+
+  if (!plan_timeouts_priced (c))
+    return plan_simulate_batch (c, jobs, 1, error);
+  value2 = plan_addresses_value (c->applied->nat, ahead);
+  sets2 = g_ptr_array_new_with_free_func (g_free);
+  g_ptr_array_add (sets2, g_strconcat ("nat.addresses=", value2, NULL));
+  plan_timeouts_current_sets (c, sets2);
+  g_ptr_array_add (sets2, NULL);
+  jobs[1].sets = (const char *const *) sets2->pdata;
+  return plan_simulate_batch (c, jobs, 2, error);
+}
+
 /* Verification at the scenario's own address count (nothing sized). */
 static gboolean
 verify_as_is (PlanCtx *c, GError **error)
@@ -485,7 +511,7 @@ plan_addresses (PlanCtx *c, GError **error)
       {
         lowest_failed = start;
         at_failed = f;
-        if (!simulate_k (c, k_erlang, &f, error))
+        if (!simulate_k_ahead (c, k_erlang, k_erlang, &f, error))
           return FALSE;
         highest_tried = k_erlang;
         at_highest = f;
@@ -504,7 +530,10 @@ plan_addresses (PlanCtx *c, GError **error)
         at_best = f;
         for (k = start - 1; k >= 1 && k + PLAN_MAX_CONFIRM_STEPS > k_erlang; k--)
           {
-            if (!simulate_k (c, k, &f, error))
+            /* If k fails, k + 1 is the answer: price the timeouts there
+             * meanwhile, on the first step (the usual end of the walk). */
+            if (!(k + 1 == start ? simulate_k_ahead (c, k, k + 1, &f, error)
+                                 : simulate_k (c, k, &f, error)))
               return FALSE;
             if (f.blocking_upper >= target)
               {

@@ -84,17 +84,34 @@ void plan_add_note (NatsimPlan *p, const char *id, const char *fmt, ...) G_GNUC_
 void plan_stage (const NatsimPlanOptions *opts, const char *message);
 char *plan_pct (double p);
 
-/* Simulates @s with "GROUP.KEY=VALUE" settings @sets (NULL-terminated, may
- * be NULL) applied and fills @ret.  With @hooks, also measures usage into
- * @ret_usage (a new NatsimUsageResult). */
-gboolean plan_simulate (const NatsimScenario *s, const char *const *sets,
-                        const NatsimPlanOptions *opts, PlanFigures *ret,
+/* Simulates @c->applied with "GROUP.KEY=VALUE" settings @sets
+ * (NULL-terminated, may be NULL) applied, fills @ret and files it in the
+ * cache.  With @ret_usage, also measures the demand into it (a new
+ * NatsimUsageResult): ports per subscriber and per destination, without
+ * the idle gaps (they stay empty). */
+gboolean plan_simulate (PlanCtx *c, const char *const *sets, PlanFigures *ret,
                         NatsimUsageResult **ret_usage, GError **error);
 
 /* The settings of @s that differ from @grown (simulation, nat and
  * population keys), sorted, one a line: equal keys mean the same
  * configuration with the same seeds, hence the same figures. */
 char *plan_cache_key (const NatsimScenario *grown, const NatsimScenario *s);
+
+/* One configuration for plan_simulate_batch(): @c->applied with @sets. */
+typedef struct
+{
+  const char *const *sets;  /* NULL-terminated, may be NULL */
+  const char        *stage; /* what it is, for the progress */
+  PlanFigures       *ret;   /* NULL: simulated ahead of need, into the cache only */
+} PlanJob;
+
+/* Simulates the configurations of @jobs not simulated before (each once,
+ * by plan_cache_key()) as one set of units, the replications of the first
+ * first, announced as one stage; fills each job's @ret.  A job with @ret
+ * NULL is a configuration the plan will probably ask for next: running it
+ * with the others keeps both cores busy while the slower replication of
+ * another finishes, and its figures wait in the cache. */
+gboolean plan_simulate_batch (PlanCtx *c, const PlanJob *jobs, guint n, GError **error);
 
 /* plan_simulate() of @c->applied with @sets (no usage tracker), announced
  * as @stage, or the figures of an earlier simulation of the same
@@ -116,6 +133,11 @@ void plan_timeouts_clear (PlanCtx *c);
 /* The timeout, keepalive and remedy recommendations, with their measured
  * costs (simulations at the recommended address count). */
 gboolean plan_timeouts_report (PlanCtx *c, GError **error);
+/* Whether plan_timeouts_report() prices a timeout change (the simulation
+ * of the recommended pool with today's timeouts), and the settings of that
+ * simulation over @c->applied (appended to @sets, "nat.KEY=VALUE"). */
+gboolean plan_timeouts_priced (const PlanCtx *c);
+void plan_timeouts_current_sets (const PlanCtx *c, GPtrArray *sets);
 
 void plan_block (PlanCtx *c);
 

@@ -190,6 +190,25 @@ simulate_nat_side (PlanCtx *c, const char *pop, PlanFigures *ret, GError **error
                                "measuring the NAT-side alternative", ret, error);
 }
 
+gboolean
+plan_timeouts_priced (const PlanCtx *c)
+{
+  for (guint i = 0; i < NATSIM_TIMER_N; i++)
+    if (c->timeouts[i].present && c->timeouts[i].change)
+      return TRUE;
+  return FALSE;
+}
+
+void
+plan_timeouts_current_sets (const PlanCtx *c, GPtrArray *sets)
+{
+  for (guint i = 0; i < NATSIM_TIMER_N; i++)
+    if (c->timeouts[i].change)
+      g_ptr_array_add (sets, g_strdup_printf ("nat.%s=%.0fs",
+                                              natsim_timer_info (c->timeouts[i].timer)->key,
+                                              c->timeouts[i].current));
+}
+
 /* The recommended pool with today's timeouts (the endpoint remedies
  * kept): the other half of the price of the timeout changes, which are
  * priced together so that one simulation serves them all. */
@@ -198,11 +217,7 @@ simulate_current_timeouts (PlanCtx *c, GError **error)
 {
   g_autoptr (GPtrArray) sets = g_ptr_array_new_with_free_func (g_free);
 
-  for (guint i = 0; i < NATSIM_TIMER_N; i++)
-    if (c->timeouts[i].change)
-      g_ptr_array_add (sets, g_strdup_printf ("nat.%s=%.0fs",
-                                              natsim_timer_info (c->timeouts[i].timer)->key,
-                                              c->timeouts[i].current));
+  plan_timeouts_current_sets (c, sets);
   g_ptr_array_add (sets, NULL);
   if (!plan_simulate_cached (c, (const char *const *) sets->pdata,
                              "measuring the cost of the timeouts", &c->without, error))

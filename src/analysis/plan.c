@@ -23,8 +23,10 @@
 #include <string.h>
 
 #include "natsim/error.h"
+#include "natsim/runner.h"
 #include "natsim/sweep.h"
 #include "plan-private.h"
+#include "units.h"
 
 void
 natsim_plan_options_init (NatsimPlanOptions *opts)
@@ -300,9 +302,18 @@ static const NatsimSimHooks usage_hooks = {
   usage_begin, usage_nat_event, usage_packet, usage_end, usage_save, usage_load,
 };
 
-/* Runs @s (validated) with the usage tracker when @ret_usage is not NULL. */
+/* The demand alone: ports per subscriber and per destination, from the
+ * NAT's binding events.  Without the packet observer the idle gaps stay
+ * empty; the measurement with the recommended timeouts sizes blocks and
+ * addresses only, so it needs no gaps and skips the per-packet work. */
+static const NatsimSimHooks demand_hooks = {
+  usage_begin, usage_nat_event, NULL, usage_end, usage_save, usage_load,
+};
+
+/* Runs @s (validated) with the usage tracker when @ret_usage is not NULL
+ * (@hooks: usage_hooks or demand_hooks). */
 static GPtrArray *
-run_measured (const NatsimScenario *s, const NatsimPlanOptions *opts,
+run_measured (const NatsimScenario *s, const NatsimPlanOptions *opts, const NatsimSimHooks *hooks,
               NatsimUsageResult **ret_usage, GError **error)
 {
   guint n = (guint) natsim_params_get_uint (s->simulation, "replications");
@@ -315,7 +326,7 @@ run_measured (const NatsimScenario *s, const NatsimPlanOptions *opts,
   so.progress_data = opts->stage_data;
   if (ret_usage != NULL)
     {
-      so.hooks = &usage_hooks;
+      so.hooks = hooks;
       so.hooks_data = slots;
     }
   runs = natsim_simulate (s, &so, error);
@@ -379,22 +390,35 @@ figures_of (const NatsimScenario *s, GPtrArray *runs, PlanFigures *f)
   f->fill = servers > 0 ? f->peak_ports / servers : 0.0;
 }
 
-gboolean
-plan_simulate (const NatsimScenario *s, const char *const *sets, const NatsimPlanOptions *opts,
-               PlanFigures *ret, NatsimUsageResult **ret_usage, GError **error)
+/* Files the figures of @s (validated) under its cache key.  The
+ * measurements' runs count too: the usage tracker only observes, so a
+ * later request for the same configuration (the search at the scenario's
+ * own pool, nothing else changed) reuses them. */
+static void
+cache_put (PlanCtx *c, const NatsimScenario *s, const PlanFigures *f)
 {
-  g_autoptr (NatsimScenario) c = natsim_scenario_copy (s);
+  if (c->cache == NULL)
+    c->cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_hash_table_replace (c->cache, plan_cache_key (c->p->grown, s), g_memdup2 (f, sizeof *f));
+}
+
+gboolean
+plan_simulate (PlanCtx *c, const char *const *sets, PlanFigures *ret,
+               NatsimUsageResult **ret_usage, GError **error)
+{
+  g_autoptr (NatsimScenario) s = natsim_scenario_copy (c->applied);
   g_autoptr (GPtrArray) runs = NULL;
 
   for (guint i = 0; sets != NULL && sets[i] != NULL; i++)
-    if (!natsim_scenario_set (c, sets[i], error))
+    if (!natsim_scenario_set (s, sets[i], error))
       return FALSE;
-  if (!natsim_scenario_validate (c, error))
+  if (!natsim_scenario_validate (s, error))
     return FALSE;
-  runs = run_measured (c, opts, ret_usage, error);
+  runs = run_measured (s, c->opts, &demand_hooks, ret_usage, error);
   if (runs == NULL)
     return FALSE;
-  figures_of (c, runs, ret);
+  figures_of (s, runs, ret);
+  cache_put (c, s, ret);
   return TRUE;
 }
 
@@ -469,36 +493,183 @@ plan_cache_key (const NatsimScenario *grown, const NatsimScenario *s)
   return g_strjoinv ("\n", (char **) d->pdata);
 }
 
+/* The replications of several configurations as one set of units. */
+typedef struct
+{
+  const NatsimScenario **scenarios; /* [unit] */
+  const guint           *reps;      /* [unit] */
+  NatsimRunResult      **results;   /* [unit] */
+  GError               **errors;    /* [unit] */
+  GAsyncQueue           *done;
+} Batch;
+
+static void
+batch_unit (gpointer data, gpointer user_data)
+{
+  Batch *b = user_data;
+  guint u = GPOINTER_TO_UINT (data) - 1;
+
+  b->results[u] = natsim_simulate_replication (b->scenarios[u], b->reps[u], NULL, &b->errors[u]);
+  g_async_queue_push (b->done, GUINT_TO_POINTER (u + 1));
+}
+
+/* Progress under the runner: units done. */
+static void
+batch_finished (guint unit, guint done, guint total, void *data)
+{
+  const NatsimPlanOptions *opts = data;
+
+  if (opts->sim_progress != NULL)
+    opts->sim_progress ((double) done / total, done, total, opts->stage_data);
+}
+
+/* Runs the @n units on @jobs threads (through the installed runner under
+ * --mpi), in unit order as threads come free, so that a configuration's
+ * slow replication overlaps the next configuration's instead of leaving
+ * a core idle. */
+static gboolean
+batch_run (Batch *b, guint n, const NatsimPlanOptions *opts, GError **error)
+{
+  GThreadPool *pool;
+  gboolean ok = TRUE;
+
+  if (natsim_runner_installed ())
+    return units_run_replications (b->scenarios, b->reps, n, opts->jobs, b->results,
+                                   batch_finished, (void *) opts, error);
+  b->done = g_async_queue_new ();
+  pool = g_thread_pool_new (batch_unit, b, (gint) MIN (MAX (opts->jobs, 1), n), TRUE, NULL);
+  for (guint u = 0; u < n; u++)
+    g_thread_pool_push (pool, GUINT_TO_POINTER (u + 1), NULL);
+  for (guint u = 0; u < n; u++)
+    {
+      g_async_queue_pop (b->done);
+      if (opts->sim_progress != NULL)
+        opts->sim_progress ((double) (u + 1) / n, u + 1, n, opts->stage_data);
+    }
+  g_thread_pool_free (pool, FALSE, TRUE);
+  g_async_queue_unref (b->done);
+  for (guint u = 0; u < n; u++)
+    {
+      if (b->errors[u] != NULL && ok)
+        {
+          g_propagate_error (error, g_steal_pointer (&b->errors[u]));
+          ok = FALSE;
+        }
+      g_clear_error (&b->errors[u]);
+    }
+  return ok;
+}
+
+gboolean
+plan_simulate_batch (PlanCtx *c, const PlanJob *jobs, guint n, GError **error)
+{
+  g_autoptr (GPtrArray) scen = g_ptr_array_new_with_free_func ((GDestroyNotify) natsim_scenario_free);
+  g_autoptr (GPtrArray) keys = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GArray) run = g_array_new (FALSE, FALSE, sizeof (guint)); /* jobs to simulate */
+  g_autoptr (GString) stage = g_string_new (NULL);
+  g_autofree const NatsimScenario **unit_s = NULL;
+  g_autofree guint *unit_r = NULL;
+  g_autofree NatsimRunResult **results = NULL;
+  g_autofree GError **errors = NULL;
+  guint n_units = 0, u = 0;
+  Batch b;
+
+  for (guint i = 0; i < n; i++)
+    {
+      NatsimScenario *s = natsim_scenario_copy (c->applied);
+      gboolean dup = FALSE;
+
+      g_ptr_array_add (scen, s);
+      for (guint k = 0; jobs[i].sets != NULL && jobs[i].sets[k] != NULL; k++)
+        if (!natsim_scenario_set (s, jobs[i].sets[k], error))
+          return FALSE;
+      if (!natsim_scenario_validate (s, error))
+        return FALSE;
+      g_ptr_array_add (keys, plan_cache_key (c->p->grown, s));
+      for (guint k = 0; k < run->len; k++)
+        dup |= strcmp (keys->pdata[g_array_index (run, guint, k)], keys->pdata[i]) == 0;
+      if (dup || (c->cache != NULL && g_hash_table_contains (c->cache, keys->pdata[i])))
+        continue;
+      g_array_append_val (run, i);
+      n_units += (guint) natsim_params_get_uint (s->simulation, "replications");
+      /* "simulating 23 addresses (and ahead: measuring the cost of ...)" */
+      if (stage->len == 0)
+        g_string_append (stage, jobs[i].stage);
+      else
+        g_string_append_printf (stage, "%s%s", run->len == 2 ? " (and ahead: " : "; ",
+                                jobs[i].stage);
+    }
+  if (run->len > 1)
+    g_string_append_c (stage, ')');
+  if (run->len == 1)
+    {
+      /* One configuration: natsim_simulate(), with progress in simulated
+       * time. */
+      guint i = g_array_index (run, guint, 0);
+      g_autoptr (GPtrArray) runs = NULL;
+      PlanFigures f;
+
+      plan_stage (c->opts, stage->str);
+      runs = run_measured (scen->pdata[i], c->opts, NULL, NULL, error);
+      if (runs == NULL)
+        return FALSE;
+      figures_of (scen->pdata[i], runs, &f);
+      cache_put (c, scen->pdata[i], &f);
+    }
+  else if (run->len > 1)
+    {
+      unit_s = g_new0 (const NatsimScenario *, n_units);
+      unit_r = g_new0 (guint, n_units);
+      results = g_new0 (NatsimRunResult *, n_units);
+      errors = g_new0 (GError *, n_units);
+      for (guint k = 0; k < run->len; k++)
+        {
+          const NatsimScenario *s = scen->pdata[g_array_index (run, guint, k)];
+          guint reps = (guint) natsim_params_get_uint (s->simulation, "replications");
+
+          for (guint r = 0; r < reps; r++, u++)
+            {
+              unit_s[u] = s;
+              unit_r[u] = r;
+            }
+        }
+      plan_stage (c->opts, stage->str);
+      b = (Batch) { unit_s, unit_r, results, errors, NULL };
+      if (!batch_run (&b, n_units, c->opts, error))
+        {
+          for (u = 0; u < n_units; u++)
+            g_clear_pointer (&results[u], natsim_run_result_free);
+          return FALSE;
+        }
+      u = 0;
+      for (guint k = 0; k < run->len; k++)
+        {
+          guint i = g_array_index (run, guint, k);
+          const NatsimScenario *s = scen->pdata[i];
+          guint reps = (guint) natsim_params_get_uint (s->simulation, "replications");
+          g_autoptr (GPtrArray) runs = g_ptr_array_new_with_free_func (
+            (GDestroyNotify) natsim_run_result_free);
+          PlanFigures f;
+
+          for (guint r = 0; r < reps; r++)
+            g_ptr_array_add (runs, results[u++]);
+          figures_of (s, runs, &f);
+          cache_put (c, s, &f);
+        }
+    }
+  for (guint i = 0; i < n; i++)
+    if (jobs[i].ret != NULL)
+      *jobs[i].ret = *(const PlanFigures *) g_hash_table_lookup (c->cache, keys->pdata[i]);
+  return TRUE;
+}
+
 gboolean
 plan_simulate_cached (PlanCtx *c, const char *const *sets, const char *stage,
                       PlanFigures *ret, GError **error)
 {
-  g_autoptr (NatsimScenario) s = natsim_scenario_copy (c->applied);
-  g_autoptr (GPtrArray) runs = NULL;
-  g_autofree char *key = NULL;
-  const PlanFigures *hit;
+  PlanJob job = { sets, stage, ret };
 
-  for (guint i = 0; sets != NULL && sets[i] != NULL; i++)
-    if (!natsim_scenario_set (s, sets[i], error))
-      return FALSE;
-  if (!natsim_scenario_validate (s, error))
-    return FALSE;
-  key = plan_cache_key (c->p->grown, s);
-  if (c->cache == NULL)
-    c->cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  hit = g_hash_table_lookup (c->cache, key);
-  if (hit != NULL)
-    {
-      *ret = *hit;
-      return TRUE;
-    }
-  plan_stage (c->opts, stage);
-  runs = run_measured (s, c->opts, NULL, error);
-  if (runs == NULL)
-    return FALSE;
-  figures_of (s, runs, ret);
-  g_hash_table_insert (c->cache, g_steal_pointer (&key), g_memdup2 (ret, sizeof *ret));
-  return TRUE;
+  return plan_simulate_batch (c, &job, 1, error);
 }
 
 /* The verification from the simulation of every recommendation together
@@ -680,7 +851,7 @@ plan_steps (PlanCtx *c, GError **error)
                                   NULL };
 
       plan_stage (c->opts, "measuring with the recommended timeouts");
-      if (!plan_simulate (c->applied, unblocked, c->opts, &f, &usage2, error))
+      if (!plan_simulate (c, unblocked, &f, &usage2, error))
         return FALSE;
       c->usage = usage2;
     }
@@ -766,7 +937,7 @@ natsim_plan_run (const NatsimScenario *s, const NatsimPlanOptions *opts, GError 
                        "subscriber's demand is cut; the blocks and the pool are sized from "
                        "that demand and the verification runs with them", k, block);
       }
-    p->runs = run_measured (measured, opts, &p->usage, error);
+    p->runs = run_measured (measured, opts, &usage_hooks, &p->usage, error);
     p->measured = natsim_scenario_copy (measured);
     c.measured = g_steal_pointer (&measured);
   }
@@ -783,6 +954,12 @@ natsim_plan_run (const NatsimScenario *s, const NatsimPlanOptions *opts, GError 
   c.opts = opts;
   c.applied = natsim_scenario_copy (p->grown);
   c.usage = p->usage;
+  {
+    PlanFigures f;
+
+    figures_of (c.measured, p->runs, &f);
+    cache_put (&c, c.measured, &f);
+  }
   ok = plan_steps (&c, error);
   plan_timeouts_clear (&c);
   g_clear_pointer (&c.cache, g_hash_table_unref);

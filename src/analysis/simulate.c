@@ -25,6 +25,7 @@ typedef struct
   NatsimNarrator    *narrator; /* with events */
   const NatsimSimHooks *hooks;
   void              *hook_state;
+  NatsimTime         ff_last;  /* the last exchange of the trains fast-forwarded so far */
 } Sim;
 
 /* Narrates (--events), then hands lifecycle events to the collector. */
@@ -74,13 +75,15 @@ sim_fast_forward (void *data, uint16_t cls, const NatsimNatTrain *trains, guint 
 {
   Sim *sim = data;
 
-  if (sim->narrator != NULL || (sim->hooks != NULL && sim->hooks->packet != NULL)
-      || natsim_collector_logs_packets (sim->collector)
+  if (sim->narrator != NULL || sim->hooks != NULL || natsim_collector_logs_packets (sim->collector)
       || !natsim_nat_fast_forward (sim->nat, trains, n))
     return false;
   for (guint i = 0; i < n; i++)
-    natsim_collector_on_train (sim->collector, cls, trains[i].next, trains[i].gap,
-                               trains[i].last);
+    {
+      natsim_collector_on_train (sim->collector, cls, trains[i].next, trains[i].gap,
+                                 trains[i].last);
+      sim->ff_last = MAX (sim->ff_last, trains[i].last);
+    }
   return true;
 }
 
@@ -134,6 +137,7 @@ replication_run (const NatsimScenario *s, guint replication, FILE *events,
                  GError **error)
 {
   guint64 n_events = 0;
+  NatsimTime last_event = 0;
   NatsimRunResult *result;
   NatsimNatConfig cfg;
   g_autoptr (gsl_rng) nat_rng = NULL;
@@ -231,10 +235,16 @@ replication_run (const NatsimScenario *s, guint replication, FILE *events,
       /* Every event moves the clock, packets or not: the models may look
        * at the NAT's state (natsim_nat_flow_state()). */
       natsim_collector_advance (collector, ev.time);
+      last_event = ev.time;
       pop->klass->handle (pop, &ev);
       if (clock != NULL && (++n_events & 1023) == 0)
         atomic_store_explicit (clock, ev.time, memory_order_relaxed);
     }
+  /* The populations finish with the NAT's clock where the last event left
+   * it; a fast-forwarded exchange would have been an event (before the
+   * end: the trains stop there). */
+  if (sim.ff_last > last_event)
+    natsim_collector_advance (collector, sim.ff_last);
   for (guint i = 0; i < pops->len; i++)
     {
       NatsimPopulation *pop = g_ptr_array_index (pops, i);

@@ -11,7 +11,9 @@
  * Media is one packet per stream and direction per media_packet_interval
  * (default 1 s, not the 50 packets/s of 20 ms RTP): a binding only cares
  * about the longest gap between packets, so this gives the same NAT state
- * for a fiftieth of the work.
+ * for a fiftieth of the work.  Once a call's streams are steady the rest
+ * of its ticks go to the driver as trains (media_fast_forward()), which
+ * the NAT applies in closed form with the same result.
  *
  * Reachability.  The cloud reaches an endpoint over its "reach" flow (the
  * signalling connection, or for a mobile app its push connection) at the

@@ -11,9 +11,13 @@
  * - each exchange sets expiry = its time + the stream timeout (outbound
  *   always refreshes, RFC 4787 REQ-6; inbound sets the same value or
  *   nothing), so the last one decides: @last + the stream timeout.
- * The lazy timer (nat-timers.c) already handles an expiry that moves
- * later, so applying it now changes no timer order and nothing else in
- * the engine.  Nothing else may touch the binding meanwhile: the packets
+ * The binding gets its final expiry at once, and the train is kept in
+ * the lease index: when the binding's lazy timer (nat-timers.c) comes up
+ * during the train it re-arms where the packets would have left the
+ * expiry by then (nat_lease_rearm()), so the timer entries, and with them
+ * the order of expiries that fall on one instant (port blocks returned in
+ * that order), are those of the packets.  Nothing else may touch the
+ * binding meanwhile: the packets
  * of the flow come only from the train, a hairpin (an inside host sending
  * to one of our public addresses) is refused, and any other refresh
  * before @last (process_public's mapping reuse) would be overwritten by
@@ -23,6 +27,104 @@
 #include "nat-private.h"
 
 #define TRAINS_MAX 8u
+
+static bool
+lease_eq (const void *ctx, uint32_t value, uint64_t k1, uint64_t k2)
+{
+  const NatsimNat *nat = ctx;
+
+  return g_array_index (nat->leases, Lease, value).idx == k1 && k2 == 0;
+}
+
+void
+nat_leases_init (NatsimNat *nat)
+{
+  nat_table_init (&nat->lease_index, lease_eq, nat);
+  nat->leases = g_array_new (FALSE, FALSE, sizeof (Lease));
+  nat->free_lease = NONE;
+}
+
+void
+nat_leases_clear (NatsimNat *nat)
+{
+  nat_table_clear (&nat->lease_index);
+  g_clear_pointer (&nat->leases, g_array_unref);
+}
+
+size_t
+nat_leases_bytes (const NatsimNat *nat)
+{
+  return nat_table_bytes (&nat->lease_index) + (size_t) nat->leases->len * sizeof (Lease);
+}
+
+static const Lease *
+lease_of (const NatsimNat *nat, uint32_t idx)
+{
+  uint32_t l = nat_table_get (&nat->lease_index, idx, 0);
+
+  g_assert (l != NAT_TABLE_NONE);
+  return &g_array_index (nat->leases, Lease, l);
+}
+
+/* The expiry the train's packets would have given binding @idx when its
+ * timer comes up at @t: that of its last exchange before @t (a timer due
+ * at an instant runs before the packets of that instant), or the expiry it
+ * had before the train. */
+NatsimTime
+nat_lease_rearm (const NatsimNat *nat, uint32_t idx, NatsimTime t)
+{
+  const Lease *l = lease_of (nat, idx);
+  NatsimTime tick;
+
+  if (t <= l->next)
+    return l->pre_expiry;
+  tick = MIN (l->next + (t - 1 - l->next) / l->gap * l->gap, l->last);
+  return MIN (natsim_time_add (tick, nat->cfg.udp_stream_timeout), binding_c (nat, idx)->expiry);
+}
+
+NatsimTime
+nat_lease_last (const NatsimNat *nat, uint32_t idx)
+{
+  return lease_of (nat, idx)->last;
+}
+
+/* The train is over (or its binding died). */
+void
+nat_lease_end (NatsimNat *nat, uint32_t idx)
+{
+  uint32_t l = nat_table_get (&nat->lease_index, idx, 0);
+
+  g_assert (l != NAT_TABLE_NONE);
+  nat_table_del (&nat->lease_index, idx, 0);
+  g_array_index (nat->leases, Lease, l).idx = nat->free_lease;
+  nat->free_lease = l;
+  binding (nat, idx)->tcp = 0;
+}
+
+static void
+lease_start (NatsimNat *nat, uint32_t idx, const NatsimNatTrain *tr)
+{
+  Binding *b = binding (nat, idx);
+  uint32_t l = nat->free_lease;
+  Lease *e;
+
+  if (l != NONE)
+    nat->free_lease = g_array_index (nat->leases, Lease, l).idx;
+  else
+    {
+      l = nat->leases->len;
+      g_array_set_size (nat->leases, l + 1);
+    }
+  e = &g_array_index (nat->leases, Lease, l);
+  e->idx = idx;
+  e->pre_expiry = b->expiry;
+  e->next = tr->next;
+  e->gap = tr->gap;
+  e->last = tr->last;
+  nat_table_put (&nat->lease_index, idx, 0, l);
+  b->tcp = UDP_LEASED;
+  nat_set_expiry (nat, idx, natsim_time_add (tr->last, nat->cfg.udp_stream_timeout));
+}
 
 /* The train's binding if fast-forwarding it is exact, else NONE. */
 static uint32_t
@@ -65,10 +167,6 @@ natsim_nat_fast_forward (NatsimNat *nat, const NatsimNatTrain *trains, guint n)
           return false; /* two schedules for one flow: send them */
     }
   for (guint i = 0; i < n; i++)
-    {
-      binding (nat, idx[i])->tcp = UDP_LEASED;
-      nat_set_expiry (nat, idx[i],
-                      natsim_time_add (trains[i].last, nat->cfg.udp_stream_timeout));
-    }
+    lease_start (nat, idx[i], &trains[i]);
   return true;
 }

@@ -91,8 +91,16 @@ typedef enum
 
 /* A UDP record's tcp field (unused by UDP otherwise): its flow is being
  * fast-forwarded (nat-lease.c); until the train's last exchange, its
- * expiry is that exchange's. */
+ * expiry is that exchange's, and the train is in the lease index. */
 #define UDP_LEASED 1u
+
+/* A fast-forwarded train on a binding (nat-lease.c). */
+typedef struct
+{
+  uint32_t   idx;        /* the binding; in a free entry, the next free one */
+  NatsimTime pre_expiry; /* the binding's expiry when the train was taken */
+  NatsimTime next, gap, last;
+} Lease;
 
 #define NONE UINT32_MAX
 
@@ -241,6 +249,11 @@ struct NatsimNat
   uint32_t          n_bindings;  /* records handed out (live, tombstones, free) */
   uint32_t          n_free;      /* ... of which on the free list */
   uint32_t          free_binding;
+  /* Fast-forwarded trains by binding (nat-lease.c): the lease_index
+   * maps a binding to its entry in leases; free entries are a list. */
+  NatTable          lease_index;
+  GArray           *leases;      /* Lease */
+  uint32_t          free_lease;
   GArray           *subscribers; /* Subscriber */
   GArray           *free_subscribers;
   /* flows: (proto, inside ip:port, remote ip:port) -> binding;
@@ -428,6 +441,14 @@ void     nat_emit_full (NatsimNat *nat, NatsimNatEventType type, const Binding *
                         bool rebinding, bool inbound, uint8_t cause, uint32_t from);
 uint32_t nat_binding_alloc (NatsimNat *nat);
 bool     nat_binding_eq_flow (const void *nat, uint32_t idx, uint64_t k1, uint64_t k2);
+
+/* nat-lease.c */
+void       nat_leases_init (NatsimNat *nat);
+void       nat_leases_clear (NatsimNat *nat);
+size_t     nat_leases_bytes (const NatsimNat *nat);
+NatsimTime nat_lease_rearm (const NatsimNat *nat, uint32_t idx, NatsimTime t);
+NatsimTime nat_lease_last (const NatsimNat *nat, uint32_t idx);
+void       nat_lease_end (NatsimNat *nat, uint32_t idx);
 bool     nat_binding_eq_inside (const void *nat, uint32_t idx, uint64_t k1, uint64_t k2);
 bool     nat_binding_eq_reply (const void *nat, uint32_t idx, uint64_t k1, uint64_t k2);
 void     nat_binding_init (NatsimNat *nat, Binding *b, BindingStatus status,

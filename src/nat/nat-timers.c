@@ -95,13 +95,13 @@ nat_refresh (NatsimNat *nat, uint32_t idx, const NatsimPacket *pkt)
       /* A fast-forwarded train's later exchanges overwrite whatever this
        * packet would set (nat-lease.c); from its last one on, refreshes
        * count again. */
-      if (nat->now < b->expiry - nat->cfg.udp_stream_timeout)
+      if (nat->now < nat_lease_last (nat, idx))
         {
           if (!out)
             b->replied = 1;
           return;
         }
-      b->tcp = 0;
+      nat_lease_end (nat, idx);
     }
   /* RFC 4787 REQ-6: outbound refresh MUST, inbound MAY. */
   if (out || nat->cfg.refresh == NATSIM_REFRESH_BOTH)
@@ -125,9 +125,10 @@ binding_expire (NatsimNat *nat, uint32_t idx)
   nat_emit (nat, NATSIM_NAT_EV_BINDING_EXPIRED, b, false, false);
   nat_port_unref (nat, b);
   b = binding (nat, idx);
+  if (b->proto != NATSIM_PROTO_TCP && b->tcp == UDP_LEASED)
+    nat_lease_end (nat, idx);
+  b = binding (nat, idx);
   b->status = B_DEAD;
-  if (b->proto != NATSIM_PROTO_TCP)
-    b->tcp = 0; /* no longer fast-forwarded */
   b->t0 = nat->now; /* when it died */
   b->generation++;
   nat_inside_detach (nat, idx);
@@ -194,7 +195,11 @@ natsim_nat_advance (NatsimNat *nat, NatsimTime now)
       nat->now = t;
       if (b->expiry > t)
         {
-          timer_arm (nat, a, b->expiry);
+          /* A fast-forwarded binding re-arms where its packets would
+           * have left it, so that its timers (and the order of equal
+           * expiries) are those of the packets. */
+          timer_arm (nat, a, b->proto != NATSIM_PROTO_TCP && b->tcp == UDP_LEASED
+                               ? nat_lease_rearm (nat, a, t) : b->expiry);
           continue;
         }
       switch (b->status)

@@ -85,6 +85,7 @@ natsim_nat_new (const NatsimNatConfig *cfg, gsl_rng *rng)
   nat_table_init (&nat->replies, nat_binding_eq_reply, nat);
   nat_table_init (&nat->subscriber_index, subscriber_eq, nat);
   nat_table_init (&nat->host_index, host_eq, nat);
+  nat_leases_init (nat);
   nat->hosts = g_array_new (FALSE, FALSE, sizeof (Host));
   nat->free_hosts = g_array_new (FALSE, FALSE, sizeof (uint32_t));
   nat->addrs = g_new0 (AddressState, cfg->n_addresses);
@@ -175,6 +176,7 @@ natsim_nat_free (NatsimNat *nat)
   nat_table_clear (&nat->replies);
   nat_table_clear (&nat->subscriber_index);
   nat_table_clear (&nat->host_index);
+  nat_leases_clear (nat);
   g_array_unref (nat->hosts);
   g_array_unref (nat->free_hosts);
   natsim_eventq_free (nat->timers);
@@ -334,7 +336,7 @@ natsim_nat_memory (const NatsimNat *nat, NatsimNatMemory *ret)
   m.flow_index = nat_table_bytes (&nat->flows);
   m.inside_index = nat_table_bytes (&nat->inside_index);
   m.reply_index = nat_table_bytes (&nat->replies);
-  m.timers = natsim_eventq_memory_bytes (nat->timers);
+  m.timers = natsim_eventq_memory_bytes (nat->timers) + nat_leases_bytes (nat);
   /* Port state: the pages allocated, whole, and the page tables. */
   m.ports = (gsize) nat->port_pages * PORT_PAGE * sizeof (PortState)
             + (gsize) nat->released_pages * PORT_PAGE * sizeof (NatsimTime);

@@ -162,15 +162,17 @@ find (const NatTable *t, uint32_t h, uint64_t k1, uint64_t k2, bool *ret_found,
   for (uint32_t d = 0;; d++, i = next_of (cap, i))
     {
       const NatTableSlot *s = &t->slots[i];
-      if (s->value == NAT_TABLE_NONE || dist_of (cap, i, s->hash) < d)
+      /* The hash first: a hit (most often at home) computes no distance,
+       * and at home (d = 0) no entry can be nearer its home. */
+      if (s->value != NAT_TABLE_NONE && s->hash == h && t->eq (t->ctx, s->value, k1, k2))
         {
-          *ret_found = false;
+          *ret_found = true;
           *ret_dist = d;
           return i;
         }
-      if (s->hash == h && t->eq (t->ctx, s->value, k1, k2))
+      if (s->value == NAT_TABLE_NONE || (d > 0 && dist_of (cap, i, s->hash) < d))
         {
-          *ret_found = true;
+          *ret_found = false;
           *ret_dist = d;
           return i;
         }

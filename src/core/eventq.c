@@ -83,6 +83,7 @@
 #include "natsim/eventq.h"
 
 #include <string.h>
+#include <sys/mman.h>
 
 /* Tunables, overridable with -D for experiments (see MEASURED above). */
 #ifndef EQ_DIGIT_BITS
@@ -164,6 +165,7 @@ struct NatsimEventQueue
   EqBucket buckets[EQ_LEVELS][EQ_FANOUT];
 
   EqChunk  *chunks;
+  size_t    chunks_map_bytes; /* > 0: chunks is a mapping of that size */
   uint32_t *chunk_next;
   uint32_t  nchunks;
   uint32_t  chunk_cap;
@@ -187,6 +189,50 @@ struct NatsimEventQueue
 
 static const EqBucket eq_bucket_empty = { EQ_NIL, EQ_NIL, 0, 0 };
 
+/* A large chunk pool is a mapping of its own, grown in place or moved by
+ * the kernel (mremap: no copy), in transparent huge pages where the kernel
+ * offers them on request (madvise mode).  Grown with realloc it was copied
+ * at every growth (glibc serves blocks below its mmap threshold, which
+ * rises to 32 MiB, from the heap), and the copies' page faults were most
+ * of a carrier run's: a big queue holds every binding's timer.  Huge
+ * pages also spare a TLB miss on most bucket visits, as buckets are filled
+ * and drained all over the pool. */
+#define EQ_MAP_MIN ((size_t) 4 << 20)
+
+static void
+eq_chunks_resize (NatsimEventQueue *q, uint32_t cap)
+{
+  size_t bytes = (size_t) cap * sizeof (EqChunk);
+#if defined(MREMAP_MAYMOVE) && defined(MAP_ANONYMOUS)
+  void *p;
+
+  if (bytes >= EQ_MAP_MIN)
+    {
+      if (q->chunks_map_bytes > 0)
+        p = mremap (q->chunks, q->chunks_map_bytes, bytes, MREMAP_MAYMOVE);
+      else
+        {
+          p = mmap (NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+          if (p != MAP_FAILED)
+            {
+              memcpy (p, q->chunks, (size_t) q->chunk_cap * sizeof (EqChunk));
+              g_free (q->chunks);
+            }
+        }
+      if (p == MAP_FAILED)
+        g_error ("out of memory for %zu bytes of event queue", bytes);
+#ifdef MADV_HUGEPAGE
+      /* Only advice: without THP the pages stay small. */
+      (void) madvise (p, bytes, MADV_HUGEPAGE);
+#endif
+      q->chunks = p;
+      q->chunks_map_bytes = bytes;
+      return;
+    }
+#endif
+  q->chunks = g_renew (EqChunk, q->chunks, cap);
+}
+
 /* Chunk pool. */
 
 static uint32_t
@@ -207,7 +253,7 @@ eq_chunk_alloc (NatsimEventQueue *q)
           uint32_t cap = q->chunk_cap ? q->chunk_cap + q->chunk_cap / 2 : 64;
 
           g_assert (cap > q->chunk_cap && cap < EQ_NIL);
-          q->chunks = g_renew (EqChunk, q->chunks, cap);
+          eq_chunks_resize (q, cap);
           q->chunk_next = g_renew (uint32_t, q->chunk_next, cap);
           q->chunk_cap = cap;
         }
@@ -747,7 +793,10 @@ natsim_eventq_free (NatsimEventQueue *q)
 {
   if (q == NULL)
     return;
-  g_free (q->chunks);
+  if (q->chunks_map_bytes > 0)
+    munmap (q->chunks, q->chunks_map_bytes);
+  else
+    g_free (q->chunks);
   g_free (q->chunk_next);
   g_free (q->slots_raw);
   g_free (q->free_slots);

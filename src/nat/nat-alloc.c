@@ -53,10 +53,11 @@ scan_range (NatsimNat *nat, uint32_t addr_idx, uint8_t proto, uint32_t lo,
             uint32_t rem_addr, uint16_t rem_port)
 {
   uint32_t n = hi - lo + 1;
+  uint32_t off = start;
 
-  for (uint32_t i = 0; i < n; i++)
+  /* start, start + 1, ..., hi, lo, ..., start - 1: a wrap, no division. */
+  for (uint32_t i = 0; i < n; i++, off = off == hi ? lo : off + 1)
     {
-      uint32_t off = lo + (start - lo + i) % n;
       uint16_t port = (uint16_t) (nat->cfg.port_lo + off);
       if (!parity_ok (nat, port, in_port))
         continue;

@@ -7,14 +7,14 @@
 #include <stdint.h>
 
 /* An open-addressing hash table from a key (two 64-bit words) to a 32-bit
- * value, linear probing with backward-shift deletion (no tombstones, so
- * lookups stay short under churn).  A slot is 8 bytes: the value (an index
- * into a record array) and the key's 32-bit hash; the key itself is not
- * stored but compared against the record (the eq callback), which is read
- * only when the hashes match.  The capacity grows by half at 4/5 load
- * (nat-table.c): amortised O(1), and no allocation at all once the table
- * has reached the working set of the run.  Chosen over GHashTable because
- * it has no per-entry allocation and 8 bytes per slot. */
+ * value, Robin Hood linear probing with backward-shift deletion (no
+ * tombstones, so lookups stay short under churn).  A slot is 8 bytes: the
+ * value (an index into a record array) and the key's 32-bit hash; the key
+ * itself is not stored but compared against the record (the eq callback),
+ * which is read only when the hashes match.  The capacity grows by half
+ * at 4/5 load (nat-table.c): amortised O(1), and no allocation at all
+ * once the table has reached the working set of the run.  Chosen over
+ * GHashTable because it has no per-entry allocation and 8 bytes per slot. */
 typedef struct
 {
   uint32_t value; /* NAT_TABLE_NONE: empty */
@@ -42,10 +42,21 @@ uint32_t nat_table_get (const NatTable *t, uint64_t k1, uint64_t k2);
 /* Inserts or replaces (the record of a replaced value must still have the
  * key). */
 void     nat_table_put (NatTable *t, uint64_t k1, uint64_t k2, uint32_t value);
+/* The same in one probe, returning the value replaced or NAT_TABLE_NONE. */
+uint32_t nat_table_swap (NatTable *t, uint64_t k1, uint64_t k2, uint32_t value);
 /* Removes the key if present (its record must still have the key). */
 void     nat_table_del (NatTable *t, uint64_t k1, uint64_t k2);
+/* The same, returning the value removed or NAT_TABLE_NONE. */
+uint32_t nat_table_take (NatTable *t, uint64_t k1, uint64_t k2);
 /* Bytes allocated for the slots. */
 size_t   nat_table_bytes (const NatTable *t);
+/* @bytes for a large array probed at random (table slots): from 2 MiB
+ * on, a 2 MiB-aligned mapping in huge pages; freed with nat_free_large()
+ * and the same size. */
+void    *nat_alloc_large (size_t bytes);
+void     nat_free_large (void *p, size_t bytes);
+/* The slot where a probe for the key begins (its home). */
+uint32_t nat_table_home (const NatTable *t, uint64_t k1, uint64_t k2);
 /* Hints (nat-prefetch.c), reading no record: start loading the slot where
  * a lookup of the key begins; the value of the first slot of the key's
  * probe run whose hash matches the key's (the likely value, to load its

@@ -154,11 +154,16 @@ tombstone_forget (NatsimNat *nat, uint32_t idx)
 
   nat_inside_detach (nat, idx);
   b = binding (nat, idx);
-  /* The flow may have a new binding by now; only drop our own entry. */
-  if (nat_table_get (&nat->flows, key_endpoint (b->proto, b->in_addr, b->in_port),
-                     key_remote (b->rem_addr, b->rem_port)) == idx)
-    nat_table_del (&nat->flows, key_endpoint (b->proto, b->in_addr, b->in_port),
-                   key_remote (b->rem_addr, b->rem_port));
+  /* The flow may have a new binding by now; only drop our own entry (one
+   * probe: take it, and put another's back). */
+  {
+    uint64_t k1 = key_endpoint (b->proto, b->in_addr, b->in_port);
+    uint64_t k2 = key_remote (b->rem_addr, b->rem_port);
+    uint32_t v = nat_table_take (&nat->flows, k1, k2);
+
+    if (v != NAT_TABLE_NONE && v != idx)
+      nat_table_put (&nat->flows, k1, k2, v);
+  }
   nat_binding_release (nat, idx);
 }
 

@@ -283,11 +283,17 @@ log_packet (NatsimCollector *c, const NatsimPacket *pkt, const NatsimNatResult *
 }
 
 static inline void
+bump_by (NatsimCollector *c, guint cls, NatsimStat s, double n)
+{
+  c->totals.v[s] += n;
+  if (cls < c->n_classes)
+    c->per_class[cls].v[s] += n;
+}
+
+static inline void
 bump (NatsimCollector *c, guint cls, NatsimStat s)
 {
-  c->totals.v[s] += 1;
-  if (cls < c->n_classes)
-    c->per_class[cls].v[s] += 1;
+  bump_by (c, cls, s, 1);
 }
 
 /* Counts @base (rebindings or binding losses) again under the packet's
@@ -745,13 +751,8 @@ natsim_collector_on_train (NatsimCollector *c, guint cls, NatsimTime next, Natsi
 
   g_return_if_fail (gap > 0 && c->packets == NULL);
   n = ticks_within (next, gap, last, c->warmup, c->end);
-  c->totals.v[NATSIM_STAT_PACKETS_OUT] += (double) n;
-  c->totals.v[NATSIM_STAT_PACKETS_IN] += (double) n;
-  if (cls < c->n_classes)
-    {
-      c->per_class[cls].v[NATSIM_STAT_PACKETS_OUT] += (double) n;
-      c->per_class[cls].v[NATSIM_STAT_PACKETS_IN] += (double) n;
-    }
+  bump_by (c, cls, NATSIM_STAT_PACKETS_OUT, (double) n);
+  bump_by (c, cls, NATSIM_STAT_PACKETS_IN, (double) n);
 }
 
 void

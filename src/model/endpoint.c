@@ -157,6 +157,21 @@ sig_remote (const EndpointPopulation *e, guint i)
   return r;
 }
 
+/* Where endpoint @ep keeps the flow hint (NatsimPacket.hint) of its flow
+ * from @lport: the signalling and websocket flows, which it uses and asks
+ * about before every exchange, keep one; NULL for the others. */
+static uint32_t *
+flow_hint (Endpoint *ep, uint16_t lport)
+{
+  if (lport == 0)
+    return NULL;
+  if (lport == ep->sig_port)
+    return &ep->sig_hint;
+  if (lport == ep->aux_port)
+    return &ep->aux_hint;
+  return NULL;
+}
+
 /* Offers one packet of endpoint @i: outbound from (@i, @lport) to @remote,
  * or inbound from @remote to it. */
 static NatsimVerdict
@@ -165,10 +180,9 @@ xmit (EndpointPopulation *e, guint i, NatsimTime now, uint8_t proto, bool out,
       uint16_t length, NatsimNatResult *ret)
 {
   const NatsimPopulationContext *ctx = e->parent.ctx;
-  Endpoint *ep = &e->eps[i];
   NatsimPacket pkt = { 0 };
   NatsimNatResult res;
-  uint32_t *hint = NULL;
+  uint32_t *hint = flow_hint (&e->eps[i], lport);
 
   pkt.time = now;
   pkt.proto = proto;
@@ -193,12 +207,6 @@ xmit (EndpointPopulation *e, guint i, NatsimTime now, uint8_t proto, bool out,
       pkt.dst_addr = host_of (e, i);
       pkt.dst_port = lport;
     }
-  /* The signalling and websocket flows carry a hint of where their
-   * binding is (natsim_nat_flow_state_hint() keeps it too). */
-  if (lport == ep->sig_port && lport != 0)
-    hint = &ep->sig_hint;
-  else if (lport == ep->aux_port && lport != 0)
-    hint = &ep->aux_hint;
   if (hint != NULL)
     pkt.hint = *hint;
   if (ret == NULL)
@@ -241,14 +249,11 @@ static bool
 flow_dead (EndpointPopulation *e, guint i, uint8_t proto, uint16_t lport,
            NatsimEndpoint remote, NatsimTime *ret_died)
 {
-  Endpoint *ep = &e->eps[i];
-  /* The signalling and websocket flows are asked about before every
-   * exchange: each keeps where the NAT found it. */
-  uint32_t *hint = lport == ep->aux_port ? &ep->aux_hint : &ep->sig_hint;
+  uint32_t none = 0, *hint = flow_hint (&e->eps[i], lport);
   NatsimFlowState st;
 
   if (!natsim_nat_flow_state_hint (e->parent.ctx->nat, proto, host_of (e, i), lport, remote.addr,
-                                   remote.port, hint, &st))
+                                   remote.port, hint != NULL ? hint : &none, &st))
     return false;
   if (st.alive)
     return false;

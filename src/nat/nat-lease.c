@@ -92,10 +92,9 @@ nat_lease_last (const NatsimNat *nat, uint32_t idx)
 void
 nat_lease_end (NatsimNat *nat, uint32_t idx)
 {
-  uint32_t l = nat_table_get (&nat->lease_index, idx, 0);
+  uint32_t l = nat_table_take (&nat->lease_index, idx, 0);
 
   g_assert (l != NAT_TABLE_NONE);
-  nat_table_del (&nat->lease_index, idx, 0);
   g_array_index (nat->leases, Lease, l).idx = nat->free_lease;
   nat->free_lease = l;
   binding (nat, idx)->tcp = 0;
@@ -145,7 +144,7 @@ steady_binding (NatsimNat *nat, const NatsimNatTrain *tr)
   /* nat_timeout_for(): the stream timeout needs a reply seen before the
    * packet and an entry more than 2 s old at it; a timer due at or before
    * the next exchange runs before it (natsim_nat_advance). */
-  if (b->status != B_ALIVE || !b->replied || b->tcp == UDP_LEASED
+  if (b->status != B_ALIVE || !b->replied || nat_leased (b)
       || tr->next <= natsim_time_add (b->t0, NATSIM_SEC (2)) || b->expiry <= tr->next)
     return NONE;
   return idx;

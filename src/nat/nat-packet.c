@@ -82,27 +82,12 @@ forward_out (NatsimNat *nat, const NatsimPacket *pkt, uint32_t *ret_addr_idx, ui
   return true;
 }
 
-/* The flow's record in the flow table, or NAT_TABLE_NONE; a caller's
- * @hint (NatsimPacket) is tried first: a live record with the flow's key
- * is the one the table holds for that key (a flow gets a new record only
- * when its old one is not alive). */
-static inline uint32_t
-flow_find (NatsimNat *nat, uint64_t k1, uint64_t k2, uint32_t hint)
-{
-  uint32_t idx = hint - 1;
-
-  if (hint != 0 && (uint64_t) idx < (uint64_t) nat->n_chunks * BINDING_CHUNK
-      && binding (nat, idx)->status == B_ALIVE && nat_binding_eq_flow (nat, idx, k1, k2))
-    return idx;
-  return nat_table_get (&nat->flows, k1, k2);
-}
-
 static NatsimVerdict
 process_out (NatsimNat *nat, const NatsimPacket *pkt, NatsimNatResult *res)
 {
   uint64_t k1 = key_endpoint (pkt->proto, pkt->src_addr, pkt->src_port);
   uint64_t k2 = key_remote (pkt->dst_addr, pkt->dst_port);
-  uint32_t idx = flow_find (nat, k1, k2, pkt->hint);
+  uint32_t idx = nat_flow_find (nat, k1, k2, pkt->hint);
   bool rebinding = false;
   uint32_t addr_idx = NONE, e_idx, old_addr = NONE;
   uint16_t port = 0, old_port = 0;
@@ -261,8 +246,8 @@ process_in (NatsimNat *nat, const NatsimPacket *pkt, NatsimNatResult *res)
   uint32_t idx, e_idx;
 
   nat_flow_of_packet (pkt, &f);
-  idx = flow_find (nat, key_endpoint (f.proto, f.in_addr, f.in_port),
-                   key_remote (f.rem_addr, f.rem_port), pkt->hint);
+  idx = nat_flow_find (nat, key_endpoint (f.proto, f.in_addr, f.in_port),
+                       key_remote (f.rem_addr, f.rem_port), pkt->hint);
   if (idx != NAT_TABLE_NONE && binding (nat, idx)->status == B_ALIVE)
     {
       Binding *b = binding (nat, idx);

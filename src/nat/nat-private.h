@@ -442,6 +442,30 @@ void     nat_emit_full (NatsimNat *nat, NatsimNatEventType type, const Binding *
 uint32_t nat_binding_alloc (NatsimNat *nat);
 bool     nat_binding_eq_flow (const void *nat, uint32_t idx, uint64_t k1, uint64_t k2);
 
+/* The flow's record in the flow table, or NAT_TABLE_NONE; a caller's
+ * @hint (1 + a record number, NatsimPacket.hint) is tried first: a live
+ * record with the flow's key is the one the table holds for that key (a
+ * flow gets a new record only when its old one is not alive), so a hint
+ * that holds spares the table's lookup and one that does not changes
+ * nothing. */
+static inline uint32_t
+nat_flow_find (const NatsimNat *nat, uint64_t k1, uint64_t k2, uint32_t hint)
+{
+  uint32_t idx = hint - 1;
+
+  if (hint != 0 && (uint64_t) idx < (uint64_t) nat->n_chunks * BINDING_CHUNK
+      && binding_c (nat, idx)->status == B_ALIVE && nat_binding_eq_flow (nat, idx, k1, k2))
+    return idx;
+  return nat_table_get (&nat->flows, k1, k2);
+}
+
+/* Is the record's flow being fast-forwarded (nat-lease.c)? */
+static inline bool
+nat_leased (const Binding *b)
+{
+  return b->proto != NATSIM_PROTO_TCP && b->tcp == UDP_LEASED;
+}
+
 /* nat-lease.c */
 void       nat_leases_init (NatsimNat *nat);
 void       nat_leases_clear (NatsimNat *nat);

@@ -125,9 +125,8 @@ binding_expire (NatsimNat *nat, uint32_t idx)
   nat_emit (nat, NATSIM_NAT_EV_BINDING_EXPIRED, b, false, false);
   nat_port_unref (nat, b);
   b = binding (nat, idx);
-  if (b->proto != NATSIM_PROTO_TCP && b->tcp == UDP_LEASED)
+  if (nat_leased (b))
     nat_lease_end (nat, idx);
-  b = binding (nat, idx);
   b->status = B_DEAD;
   b->t0 = nat->now; /* when it died */
   b->generation++;
@@ -203,8 +202,7 @@ natsim_nat_advance (NatsimNat *nat, NatsimTime now)
           /* A fast-forwarded binding re-arms where its packets would
            * have left it, so that its timers (and the order of equal
            * expiries) are those of the packets. */
-          timer_arm (nat, a, b->proto != NATSIM_PROTO_TCP && b->tcp == UDP_LEASED
-                               ? nat_lease_rearm (nat, a, t) : b->expiry);
+          timer_arm (nat, a, nat_leased (b) ? nat_lease_rearm (nat, a, t) : b->expiry);
           continue;
         }
       switch (b->status)

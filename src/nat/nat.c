@@ -270,19 +270,12 @@ natsim_nat_flow_state_hint (const NatsimNat *nat, uint8_t proto, uint32_t in_add
                             uint16_t in_port, uint32_t rem_addr, uint16_t rem_port,
                             uint32_t *hint, NatsimFlowState *ret)
 {
-  uint64_t k1 = key_endpoint (proto, in_addr, in_port), k2 = key_remote (rem_addr, rem_port);
-  uint32_t idx = *hint - 1;
+  uint32_t idx = nat_flow_find (nat, key_endpoint (proto, in_addr, in_port),
+                                key_remote (rem_addr, rem_port), *hint);
   const Binding *b;
   NatsimFlowState st = { 0 };
 
-  /* A live record with the flow's key is the one the flow table holds
-   * for it: a flow gets a new record only when its old one is dead. */
-  if (*hint == 0 || (uint64_t) idx >= (uint64_t) nat->n_chunks * BINDING_CHUNK
-      || binding_c (nat, idx)->status != B_ALIVE || !nat_binding_eq_flow (nat, idx, k1, k2))
-    {
-      idx = nat_table_get (&nat->flows, k1, k2);
-      *hint = idx == NAT_TABLE_NONE ? 0 : idx + 1;
-    }
+  *hint = idx == NAT_TABLE_NONE ? 0 : idx + 1;
   if (idx == NAT_TABLE_NONE)
     {
       *ret = st;

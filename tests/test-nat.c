@@ -1725,7 +1725,7 @@ static bool
 events_equal (const NatsimNatEvent *a, const NatsimNatEvent *b)
 {
   return a->type == b->type && a->time == b->time && a->proto == b->proto
-         && a->cls == b->cls && a->endpoint == b->endpoint
+         && a->cls == b->cls
          && a->in_addr == b->in_addr && a->rem_addr == b->rem_addr
          && a->ext_addr == b->ext_addr && a->in_port == b->in_port
          && a->rem_port == b->rem_port && a->ext_port == b->ext_port

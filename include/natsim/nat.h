@@ -285,7 +285,6 @@ typedef struct
   NatsimTime         time;
   uint8_t            proto;
   uint16_t           cls;
-  uint32_t           endpoint;
   uint32_t           in_addr, rem_addr, ext_addr;
   uint16_t           in_port, rem_port, ext_port;
   uint32_t           addr_index; /* index of ext_addr in the pool */

@@ -32,9 +32,8 @@ nat_emit_full (NatsimNat *nat, NatsimNatEventType type, const Binding *b,
     return;
   ev.type = type;
   ev.time = nat->now;
-  ev.proto = b->proto;
+  ev.proto = b_proto (b);
   ev.cls = b->cls;
-  ev.endpoint = b->endpoint;
   ev.in_addr = b->in_addr;
   ev.in_port = b->in_port;
   ev.rem_addr = b->rem_addr;
@@ -119,12 +118,12 @@ nat_binding_alloc (NatsimNat *nat)
           nat->chunks[nat->n_chunks++] = chunk_new ();
         }
       nat->n_bindings++;
-      binding (nat, idx)->generation = 0;
+      binding (nat, idx)->gen = 0;
     }
   b = binding (nat, idx);
-  gen = b->generation + 1;
+  gen = (b->gen + 1) & GEN_MASK;
   memset (b, 0, sizeof *b);
-  b->generation = gen;
+  b->gen = gen;
   b->prev = b->next = NONE;
   b->addr_idx = NO_ADDR;
   return idx;
@@ -140,14 +139,14 @@ nat_binding_init (NatsimNat *nat, Binding *b, BindingStatus status,
   b->in_port = f->in_port;
   b->rem_addr = f->rem_addr;
   b->rem_port = f->rem_port;
-  b->proto = f->proto;
+  b->pidx = (uint16_t) proto_idx (f->proto);
   b->cls = f->cls;
-  b->endpoint = f->endpoint;
-  b->status = (uint8_t) status;
+  b->status = (uint16_t) status;
   g_assert (addr_idx == NONE || addr_idx < NO_ADDR);
   b->addr_idx = addr_idx == NONE ? NO_ADDR : (uint16_t) addr_idx;
   b->ext_port = ext_port;
-  b->t0 = nat->now;
+  b->young = 0;
+  b->at = nat->now; /* created (nat_timer_start() makes it the timer) or died */
 }
 
 void
@@ -156,7 +155,7 @@ nat_binding_release (NatsimNat *nat, uint32_t idx)
   Binding *b = binding (nat, idx);
 
   b->status = B_FREE;
-  b->generation++;
+  b->gen = (b->gen + 1) & GEN_MASK;
   b->next = nat->free_binding;
   nat->free_binding = idx;
   nat->n_free++;
@@ -171,7 +170,7 @@ nat_binding_eq_flow (const void *ctx, uint32_t idx, uint64_t k1, uint64_t k2)
   const NatsimNat *nat = ctx;
   const Binding *b = binding_c (nat, idx);
 
-  return key_endpoint (b->proto, b->in_addr, b->in_port) == k1 &&
+  return key_endpoint (b_proto (b), b->in_addr, b->in_port) == k1 &&
          key_remote (b->rem_addr, b->rem_port) == k2;
 }
 
@@ -181,7 +180,7 @@ nat_binding_eq_inside (const void *ctx, uint32_t idx, uint64_t k1, uint64_t k2)
   const NatsimNat *nat = ctx;
   const Binding *b = binding_c (nat, idx);
 
-  return key_endpoint (b->proto, b->in_addr, b->in_port) == k1 && k2 == 0;
+  return key_endpoint (b_proto (b), b->in_addr, b->in_port) == k1 && k2 == 0;
 }
 
 uint32_t
@@ -202,22 +201,67 @@ nat_inside_has_alive (NatsimNat *nat, uint32_t head)
   return false;
 }
 
+uint32_t
+nat_flow_lookup (const NatsimNat *nat, uint64_t k1, uint64_t k2)
+{
+  uint32_t i = nat_table_get (&nat->inside_index, k1, 0);
+
+  if (i == NAT_TABLE_NONE)
+    return NAT_TABLE_NONE;
+  if (binding_c (nat, i)->crowded)
+    return nat_table_get (&nat->flows, k1, k2);
+  for (; i != NONE; i = binding_c (nat, i)->next)
+    {
+      const Binding *b = binding_c (nat, i);
+      if (key_remote (b->rem_addr, b->rem_port) == k2)
+        return i;
+    }
+  return NAT_TABLE_NONE;
+}
+
+static void
+flow_put (NatsimNat *nat, uint32_t idx)
+{
+  Binding *b = binding (nat, idx);
+
+  b->crowded = 1;
+  nat_table_put (&nat->flows, key_endpoint (b_proto (b), b->in_addr, b->in_port),
+                 key_remote (b->rem_addr, b->rem_port), idx);
+}
+
 /* Puts @idx at the head of its inside endpoint's list. */
 void
 nat_inside_push (NatsimNat *nat, uint32_t idx)
 {
   Binding *b = binding (nat, idx);
-  uint64_t k = key_endpoint (b->proto, b->in_addr, b->in_port);
-  uint32_t head;
+  uint64_t k = key_endpoint (b_proto (b), b->in_addr, b->in_port);
+  uint32_t head, n = 0;
 
   g_assert (!b->listed);
   /* One probe: the new head goes in, the old one comes out. */
   head = nat_table_swap (&nat->inside_index, k, 0, idx);
   b->prev = NONE;
-  b->next = head == NAT_TABLE_NONE ? NONE : head;
-  if (head != NAT_TABLE_NONE)
-    binding (nat, head)->prev = idx;
   b->listed = 1;
+  if (head == NAT_TABLE_NONE)
+    {
+      b->next = NONE;
+      return;
+    }
+  b->next = head;
+  binding (nat, head)->prev = idx;
+  if (binding (nat, head)->crowded)
+    {
+      flow_put (nat, idx);
+      return;
+    }
+  for (uint32_t i = head; i != NONE && n < ENDPOINT_LIST_MAX; i = binding (nat, i)->next)
+    n++;
+  if (n >= ENDPOINT_LIST_MAX)
+    {
+      /* Too many for a walk: the flow table takes over the endpoint. */
+      for (uint32_t i = idx; i != NONE; i = binding (nat, i)->next)
+        flow_put (nat, i);
+    }
 }
 
 /* Takes a binding out of its inside endpoint's list (if it is in one);
@@ -226,23 +270,24 @@ void
 nat_inside_detach (NatsimNat *nat, uint32_t idx)
 {
   Binding *b = binding (nat, idx);
+  uint64_t k;
 
   if (!b->listed)
     return;
+  k = key_endpoint (b_proto (b), b->in_addr, b->in_port);
+  if (b->crowded)
+    nat_table_del (&nat->flows, k, key_remote (b->rem_addr, b->rem_port));
   if (b->prev != NONE)
     binding (nat, b->prev)->next = b->next;
+  else if (b->next == NONE)
+    nat_table_del (&nat->inside_index, k, 0);
   else
-    {
-      uint64_t k = key_endpoint (b->proto, b->in_addr, b->in_port);
-      if (b->next == NONE)
-        nat_table_del (&nat->inside_index, k, 0);
-      else
-        nat_table_put (&nat->inside_index, k, 0, b->next);
-    }
+    nat_table_put (&nat->inside_index, k, 0, b->next);
   if (b->next != NONE)
     binding (nat, b->next)->prev = b->prev;
   b->prev = b->next = NONE;
   b->listed = 0;
+  b->crowded = 0;
 }
 
 /* ---------- per external port: the bindings on it ---------- */
@@ -253,7 +298,7 @@ nat_binding_eq_reply (const void *ctx, uint32_t idx, uint64_t k1, uint64_t k2)
   const NatsimNat *nat = ctx;
   const Binding *b = binding_c (nat, idx);
 
-  return key_endpoint (b->proto, b->addr_idx, b->ext_port) == k1 &&
+  return key_endpoint (b_proto (b), b->addr_idx, b->ext_port) == k1 &&
          key_remote (b->rem_addr, b->rem_port) == k2;
 }
 
@@ -269,7 +314,7 @@ nat_reply_get (const NatsimNat *nat, uint8_t proto, uint32_t addr_idx, uint16_t 
   while (i != 0)
     {
       const Binding *b = binding_c (nat, i - 1);
-      if (b->rem_addr == rem_addr && b->rem_port == rem_port && b->proto == proto)
+      if (b->rem_addr == rem_addr && b->rem_port == rem_port && b_proto (b) == proto)
         return i - 1;
       i = b->pnext;
     }
@@ -281,7 +326,7 @@ reply_put (NatsimNat *nat, uint32_t idx)
 {
   Binding *b = binding (nat, idx);
 
-  nat_table_put (&nat->replies, key_endpoint (b->proto, b->addr_idx, b->ext_port),
+  nat_table_put (&nat->replies, key_endpoint (b_proto (b), b->addr_idx, b->ext_port),
                  key_remote (b->rem_addr, b->rem_port), idx);
 }
 
@@ -290,11 +335,11 @@ void
 nat_reply_add (NatsimNat *nat, uint32_t idx)
 {
   Binding *b = binding (nat, idx);
-  PortState *ps = port_state (nat, b->addr_idx, b->proto, b->ext_port);
+  PortState *ps = port_state (nat, b->addr_idx, b_proto (b), b->ext_port);
   uint32_t n = 0;
 
   /* The callers checked that the 5-tuple is unused. */
-  g_assert (nat_reply_get (nat, b->proto, b->addr_idx, b->ext_port, b->rem_addr,
+  g_assert (nat_reply_get (nat, b_proto (b), b->addr_idx, b->ext_port, b->rem_addr,
                            b->rem_port) == NONE);
   if (ps->head & PORT_CROWDED)
     {
@@ -328,12 +373,12 @@ void
 nat_reply_del (NatsimNat *nat, uint32_t idx)
 {
   Binding *b = binding (nat, idx);
-  PortState *ps = port_state (nat, b->addr_idx, b->proto, b->ext_port);
+  PortState *ps = port_state (nat, b->addr_idx, b_proto (b), b->ext_port);
   Binding *p;
 
   if (ps->head & PORT_CROWDED)
     {
-      nat_table_del (&nat->replies, key_endpoint (b->proto, b->addr_idx, b->ext_port),
+      nat_table_del (&nat->replies, key_endpoint (b_proto (b), b->addr_idx, b->ext_port),
                      key_remote (b->rem_addr, b->rem_port));
       /* With the last one gone the port is free: a list again. */
       ps->head = ps->head - 1 == PORT_CROWDED ? 0 : ps->head - 1;
@@ -359,7 +404,7 @@ nat_binding_create (NatsimNat *nat, const NatsimPacket *pkt, const NatFlow *f,
   Binding *b = binding (nat, idx);
 
   nat_binding_init (nat, b, B_ALIVE, f, addr_idx, ext_port);
-  if (b->proto == NATSIM_PROTO_TCP)
+  if (b->pidx == PROTO_IDX_TCP)
     {
       /* Linux loose tracking (nf_conntrack_tcp_loose): a connection seen
        * mid-stream is taken as established. */
@@ -371,8 +416,6 @@ nat_binding_create (NatsimNat *nat, const NatsimPacket *pkt, const NatFlow *f,
         b->tcp = TCP_ESTABLISHED;
     }
   nat_inside_push (nat, idx);
-  nat_table_put (&nat->flows, key_endpoint (f->proto, f->in_addr, f->in_port),
-                 key_remote (f->rem_addr, f->rem_port), idx);
   nat_reply_add (nat, idx);
   b = binding (nat, idx);
   nat_port_ref (nat, b);
@@ -380,7 +423,7 @@ nat_binding_create (NatsimNat *nat, const NatsimPacket *pkt, const NatFlow *f,
   if (nat_host_tracked (nat, addr_idx, f->proto, ext_port))
     nat_host_ref (nat, f->in_addr, addr_idx, +1);
   b = binding (nat, idx);
-  nat_timer_start (nat, idx, natsim_time_add (nat->now, nat_timeout_for (nat, b)));
+  nat_timer_start (nat, idx, natsim_time_add (nat->now, nat_timeout_for (nat, idx)));
   nat_emit (nat, NATSIM_NAT_EV_BINDING_CREATED, b, rebinding, inbound);
   if (inbound)
     b->replied = 1;

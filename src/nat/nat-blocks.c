@@ -238,12 +238,12 @@ block_port_changed (NatsimNat *nat, uint32_t addr_idx, uint16_t port, int delta)
 void
 nat_port_ref (NatsimNat *nat, Binding *b)
 {
-  PortState *ps = port_state (nat, b->addr_idx, b->proto, b->ext_port);
+  PortState *ps = port_state (nat, b->addr_idx, b_proto (b), b->ext_port);
 
   /* nat_reply_add has just put @b on the port: the first one if alone. */
   if (b->pnext == 0 && !(ps->head & PORT_CROWDED) && binding (nat, ps->head - 1) == b)
     {
-      nat->addrs[b->addr_idx].in_use[proto_idx (b->proto)]++;
+      nat->addrs[b->addr_idx].in_use[b->pidx]++;
       block_port_changed (nat, b->addr_idx, b->ext_port, +1);
       nat_emit (nat, NATSIM_NAT_EV_PORT_ACQUIRED, b, false, false);
     }
@@ -257,14 +257,14 @@ nat_port_ref (NatsimNat *nat, Binding *b)
 void
 nat_port_unref (NatsimNat *nat, Binding *b)
 {
-  PortState *ps = port_state (nat, b->addr_idx, b->proto, b->ext_port);
+  PortState *ps = port_state (nat, b->addr_idx, b_proto (b), b->ext_port);
 
   /* nat_reply_del has just taken @b off the port: was it the last? */
   if (ps->head == 0)
     {
       if (nat->cfg.quarantine > 0)
-        port_set_released (nat, b->addr_idx, b->proto, b->ext_port, nat->now);
-      nat->addrs[b->addr_idx].in_use[proto_idx (b->proto)]--;
+        port_set_released (nat, b->addr_idx, b_proto (b), b->ext_port, nat->now);
+      nat->addrs[b->addr_idx].in_use[b->pidx]--;
       nat_emit (nat, NATSIM_NAT_EV_PORT_RELEASED, b, false, false);
       block_port_changed (nat, b->addr_idx, b->ext_port, -1);
     }

@@ -28,42 +28,13 @@
 
 #define TRAINS_MAX 8u
 
-static bool
-lease_eq (const void *ctx, uint32_t value, uint64_t k1, uint64_t k2)
-{
-  const NatsimNat *nat = ctx;
-
-  return g_array_index (nat->leases, Lease, value).idx == k1 && k2 == 0;
-}
-
-void
-nat_leases_init (NatsimNat *nat)
-{
-  nat_table_init (&nat->lease_index, lease_eq, nat);
-  nat->leases = g_array_new (FALSE, FALSE, sizeof (Lease));
-  nat->free_lease = NONE;
-}
-
-void
-nat_leases_clear (NatsimNat *nat)
-{
-  nat_table_clear (&nat->lease_index);
-  g_clear_pointer (&nat->leases, g_array_unref);
-}
-
-size_t
-nat_leases_bytes (const NatsimNat *nat)
-{
-  return nat_table_bytes (&nat->lease_index) + (size_t) nat->leases->len * sizeof (Lease);
-}
-
 static const Lease *
 lease_of (const NatsimNat *nat, uint32_t idx)
 {
-  uint32_t l = nat_table_get (&nat->lease_index, idx, 0);
+  const Lease *l = nat_side_get (&nat->leases, idx);
 
-  g_assert (l != NAT_TABLE_NONE);
-  return &g_array_index (nat->leases, Lease, l);
+  g_assert (l != NULL);
+  return l;
 }
 
 /* The expiry the train's packets would have given binding @idx when its
@@ -92,11 +63,7 @@ nat_lease_last (const NatsimNat *nat, uint32_t idx)
 void
 nat_lease_end (NatsimNat *nat, uint32_t idx)
 {
-  uint32_t l = nat_table_take (&nat->lease_index, idx, 0);
-
-  g_assert (l != NAT_TABLE_NONE);
-  g_array_index (nat->leases, Lease, l).idx = nat->free_lease;
-  nat->free_lease = l;
+  nat_side_del (&nat->leases, idx);
   binding (nat, idx)->tcp = 0;
 }
 
@@ -104,23 +71,12 @@ static void
 lease_start (NatsimNat *nat, uint32_t idx, const NatsimNatTrain *tr)
 {
   Binding *b = binding (nat, idx);
-  uint32_t l = nat->free_lease;
-  Lease *e;
+  Lease *e = nat_side_add (&nat->leases, idx);
 
-  if (l != NONE)
-    nat->free_lease = g_array_index (nat->leases, Lease, l).idx;
-  else
-    {
-      l = nat->leases->len;
-      g_array_set_size (nat->leases, l + 1);
-    }
-  e = &g_array_index (nat->leases, Lease, l);
-  e->idx = idx;
   e->pre_expiry = b->expiry;
   e->next = tr->next;
   e->gap = tr->gap;
   e->last = tr->last;
-  nat_table_put (&nat->lease_index, idx, 0, l);
   b->tcp = UDP_LEASED;
   nat_set_expiry (nat, idx, natsim_time_add (tr->last, nat->cfg.udp_stream_timeout));
 }
@@ -136,8 +92,8 @@ steady_binding (NatsimNat *nat, const NatsimNatTrain *tr)
   if (tr->gap == 0 || tr->next < nat->now || tr->last < tr->next || stream <= tr->gap
       || nat_public_index (nat, tr->rem_addr) != NONE)
     return NONE;
-  idx = nat_table_get (&nat->flows, key_endpoint (NATSIM_PROTO_UDP, tr->in_addr, tr->in_port),
-                       key_remote (tr->rem_addr, tr->rem_port));
+  idx = nat_flow_lookup (nat, key_endpoint (NATSIM_PROTO_UDP, tr->in_addr, tr->in_port),
+                         key_remote (tr->rem_addr, tr->rem_port));
   if (idx == NAT_TABLE_NONE)
     return NONE;
   b = binding (nat, idx);
@@ -145,7 +101,7 @@ steady_binding (NatsimNat *nat, const NatsimNatTrain *tr)
    * packet and an entry more than 2 s old at it; a timer due at or before
    * the next exchange runs before it (natsim_nat_advance). */
   if (b->status != B_ALIVE || !b->replied || nat_leased (b)
-      || tr->next <= natsim_time_add (b->t0, NATSIM_SEC (2)) || b->expiry <= tr->next)
+      || !nat_udp_old (nat, idx, tr->next) || b->expiry <= tr->next)
     return NONE;
   return idx;
 }

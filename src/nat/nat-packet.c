@@ -53,10 +53,8 @@ alloc_failed (NatsimNat *nat, const NatsimPacket *pkt, uint32_t addr_idx, uint8_
     }
   b = binding (nat, t);
   nat_binding_init (nat, b, B_FAILED, &f, old_addr, old_port);
-  b->t0 = old_died;
+  b->at = old_died;
   nat_inside_push (nat, t);
-  nat_table_put (&nat->flows, key_endpoint (f.proto, f.in_addr, f.in_port),
-                 key_remote (f.rem_addr, f.rem_port), t);
   nat_timer_start (nat, t, natsim_time_add (nat->now, nat->cfg.tombstone));
   return NATSIM_VERDICT_ALLOC_FAILED;
 }
@@ -110,9 +108,8 @@ process_out (NatsimNat *nat, const NatsimPacket *pkt, NatsimNatResult *res)
       rebinding = b_addr (t) != NONE;
       old_addr = b_addr (t);
       old_port = t->ext_port;
-      old_died = t->t0;
+      old_died = t->at;
       nat_tombstone_replace (nat, idx);
-      nat_table_del (&nat->flows, k1, k2);
     }
 
   e_idx = nat_inside_head (nat, pkt->proto, pkt->src_addr, pkt->src_port);
@@ -147,8 +144,6 @@ static NatsimVerdict
 inbound_filter (NatsimNat *nat, const NatsimPacket *pkt, const NatFlow *f,
                 uint32_t head, uint32_t idx, NatsimNatResult *res)
 {
-  uint64_t k2 = key_remote (f->rem_addr, f->rem_port);
-
   for (uint32_t i = head; i != NONE; i = binding (nat, i)->next)
     {
       Binding *c = binding (nat, i);
@@ -157,7 +152,7 @@ inbound_filter (NatsimNat *nat, const NatsimPacket *pkt, const NatFlow *f,
 
       if (c->status != B_ALIVE || !filter_accepts (nat, c, f->rem_addr, f->rem_port))
         continue;
-      if (nat_reply_get (nat, c->proto, c->addr_idx, c->ext_port, f->rem_addr,
+      if (nat_reply_get (nat, b_proto (c), c->addr_idx, c->ext_port, f->rem_addr,
                          f->rem_port) != NONE)
         continue; /* that 5-tuple belongs to someone else */
       a = c->addr_idx;
@@ -165,7 +160,6 @@ inbound_filter (NatsimNat *nat, const NatsimPacket *pkt, const NatFlow *f,
       if (idx != NAT_TABLE_NONE)
         {
           nat_tombstone_replace (nat, idx);
-          nat_table_del (&nat->flows, key_endpoint (f->proto, f->in_addr, f->in_port), k2);
         }
       nat_binding_create (nat, pkt, f, a, p, false, true);
       res->new_binding = true;
@@ -194,7 +188,6 @@ hold_port (NatsimNat *nat, const NatFlow *f, uint32_t addr_idx, uint16_t ext_por
   /* The entry belongs to the remote, not to an inside endpoint. */
   held.in_addr = 0;
   held.in_port = 0;
-  held.endpoint = 0;
   h = nat_binding_alloc (nat);
   b = binding (nat, h);
   nat_binding_init (nat, b, B_HELD, &held, addr_idx, ext_port);
@@ -334,7 +327,7 @@ process_public (NatsimNat *nat, const NatsimPacket *pkt, NatsimNatResult *res)
            * 5-tuple must be unused (a held entry may own it). */
           if (!filter_accepts (nat, c, f.rem_addr, f.rem_port) || idx != NONE)
             continue;
-          old = nat_table_get (&nat->flows, key_endpoint (f.proto, f.in_addr, f.in_port), k2);
+          old = nat_flow_lookup (nat, key_endpoint (f.proto, f.in_addr, f.in_port), k2);
           if (old != NAT_TABLE_NONE && binding (nat, old)->status == B_ALIVE)
             {
               /* The flow toward this remote is alive on another public
@@ -344,10 +337,7 @@ process_public (NatsimNat *nat, const NatsimPacket *pkt, NatsimNatResult *res)
               return forwarded (nat, a, port, res);
             }
           if (old != NAT_TABLE_NONE)
-            {
-              nat_tombstone_replace (nat, old);
-              nat_table_del (&nat->flows, key_endpoint (f.proto, f.in_addr, f.in_port), k2);
-            }
+            nat_tombstone_replace (nat, old);
           nat_binding_create (nat, &in, &f, a, port, false, true);
           res->new_binding = true;
           return forwarded (nat, a, port, res);
@@ -413,7 +403,6 @@ forward_in (NatsimNat *nat, const NatsimPacket *pkt, const NatFlow *f, uint32_t 
             NatsimNatResult *res)
 {
   uint32_t fw = nat_forward_for_inside (nat, f->proto, f->in_addr, f->in_port);
-  uint64_t k2 = key_remote (f->rem_addr, f->rem_port);
   uint32_t a;
   uint16_t p;
 
@@ -426,7 +415,6 @@ forward_in (NatsimNat *nat, const NatsimPacket *pkt, const NatFlow *f, uint32_t 
   if (idx != NAT_TABLE_NONE)
     {
       nat_tombstone_replace (nat, idx);
-      nat_table_del (&nat->flows, key_endpoint (f->proto, f->in_addr, f->in_port), k2);
     }
   nat_binding_create (nat, pkt, f, a, p, false, true);
   res->new_binding = true;
@@ -434,12 +422,21 @@ forward_in (NatsimNat *nat, const NatsimPacket *pkt, const NatFlow *f, uint32_t 
   return true;
 }
 
+/* A record keeps its protocol in 2 bits (Binding); packet sources pass
+ * nothing else (trace.h: NATSIM_TRACE_SKIP_UNSUPPORTED_PROTO). */
+static inline bool
+proto_supported (uint8_t proto)
+{
+  return proto == NATSIM_PROTO_UDP || proto == NATSIM_PROTO_TCP || proto == NATSIM_PROTO_ICMP;
+}
+
 NatsimVerdict
 natsim_nat_process_public (NatsimNat *nat, const NatsimPacket *pkt, NatsimNatResult *ret)
 {
   NatsimNatResult res = { 0 };
 
-  g_return_val_if_fail (pkt->dir == NATSIM_DIR_IN, NATSIM_VERDICT_NOT_TRANSLATED);
+  g_return_val_if_fail (pkt->dir == NATSIM_DIR_IN && proto_supported (pkt->proto),
+                        NATSIM_VERDICT_NOT_TRANSLATED);
   natsim_nat_advance (nat, pkt->time);
   res.verdict = process_public (nat, pkt, &res);
   if (ret != NULL)
@@ -452,6 +449,7 @@ natsim_nat_process (NatsimNat *nat, const NatsimPacket *pkt, NatsimNatResult *re
 {
   NatsimNatResult res = { 0 };
 
+  g_return_val_if_fail (proto_supported (pkt->proto), NATSIM_VERDICT_NOT_TRANSLATED);
   natsim_nat_advance (nat, pkt->time);
   if (pkt->dir == NATSIM_DIR_OUT && nat_public_index (nat, pkt->dst_addr) != NONE)
     res.verdict = process_hairpin (nat, pkt, &res);

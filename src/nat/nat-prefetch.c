@@ -29,7 +29,7 @@ natsim_nat_prefetch (const NatsimNat *nat, const NatsimPacket *pkt)
   uint64_t k1, k2;
 
   flow_key (pkt, &k1, &k2);
-  nat_table_prefetch (&nat->flows, k1, k2);
+  nat_table_prefetch (&nat->inside_index, k1, 0);
 }
 
 void
@@ -39,7 +39,7 @@ natsim_nat_prefetch_binding (const NatsimNat *nat, const NatsimPacket *pkt)
   uint32_t idx;
 
   flow_key (pkt, &k1, &k2);
-  idx = nat_table_candidate (&nat->flows, k1, k2);
+  idx = nat_table_candidate (&nat->inside_index, k1, 0);
   if (idx != NAT_TABLE_NONE)
     {
       const Binding *b = binding_c (nat, idx);

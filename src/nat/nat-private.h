@@ -64,6 +64,28 @@ uint32_t nat_table_home (const NatTable *t, uint64_t k1, uint64_t k2);
 void     nat_table_prefetch (const NatTable *t, uint64_t k1, uint64_t k2);
 uint32_t nat_table_candidate (const NatTable *t, uint64_t k1, uint64_t k2);
 
+/* Entries kept aside for a few binding records, by record number:
+ * fast-forwarded trains (nat-lease.c) and, with short UDP timeouts, young
+ * bindings' creation times (nat-timers.c).  An entry is @size bytes and
+ * begins with its record number (uint32_t); free entries are a list
+ * through that word.  The NatTable's key is the record number. */
+typedef struct
+{
+  NatTable index;   /* record number -> entry */
+  GArray  *entries;
+  uint32_t free;
+} NatSide;
+
+void   nat_side_init (NatSide *s, guint size);
+void   nat_side_clear (NatSide *s);
+size_t nat_side_bytes (const NatSide *s);
+/* The record's entry, or NULL. */
+void  *nat_side_get (const NatSide *s, uint32_t idx);
+/* A new entry for a record that has none (its other bytes undefined). */
+void  *nat_side_add (NatSide *s, uint32_t idx);
+/* Removes the record's entry, which it must have. */
+void   nat_side_del (NatSide *s, uint32_t idx);
+
 /* ---------- engine state (shared by the nat-*.c files) ---------- */
 
 #include <glib.h>
@@ -94,19 +116,51 @@ typedef enum
  * expiry is that exchange's, and the train is in the lease index. */
 #define UDP_LEASED 1u
 
-/* A fast-forwarded train on a binding (nat-lease.c). */
+/* A fast-forwarded train on a binding (nat-lease.c), a NatSide entry. */
 typedef struct
 {
-  uint32_t   idx;        /* the binding; in a free entry, the next free one */
+  uint32_t   idx;        /* the binding */
   NatsimTime pre_expiry; /* the binding's expiry when the train was taken */
   NatsimTime next, gap, last;
 } Lease;
 
+/* A young binding's creation time, aside (NatsimNat.young_aside). */
+typedef struct
+{
+  uint32_t   idx;
+  NatsimTime created;
+} YoungEntry;
+
 #define NONE UINT32_MAX
 
-/* A binding record: 64 bytes.  Times stay 64-bit nanoseconds because the
- * engine compares them exactly (packet times are arbitrary nanoseconds and
- * timeouts reach 30 days). */
+/* A binding record: 48 bytes (docs/performance.md "Memory").  Times stay
+ * 64-bit nanoseconds because the engine compares them exactly (packet
+ * times are arbitrary nanoseconds and timeouts reach 30 days); a record
+ * needs three of them (expiry, its pending timer, when it was created or
+ * died) but holds two, as no state needs all three at once:
+ * - DEAD, FAILED: expiry is when the tombstone is forgotten and its timer
+ *   is due then; @at is when the binding died.
+ * - ALIVE, HELD: @at is the pending timer.  The creation time matters
+ *   only for Linux's 2 s rule on UDP (nf_conntrack_proto_udp.c, the stream
+ *   timeout needs an entry more than 2 s old), so a UDP binding is
+ *   created @young: @at holds its creation time and its first timer is
+ *   due at @at + udp_timeout, where it was armed.  The first time its
+ *   timer moves (nat-timers.c), it is old for good, and @at becomes the
+ *   timer.  Only when udp_timeout is 2 s or less can the first timer come
+ *   while the binding is young; then (nat->young_aside) @at is the timer
+ *   from the start and a young binding's creation time is kept aside.
+ * The generation is 4 bits: a timer entry is current when both its time
+ * and its generation match the record (natsim_nat_advance), so a stale
+ * entry is taken for current only if its record's timer falls on that
+ * same nanosecond and a multiple of 16 generations have passed, and even
+ * then it only runs the record's due timer at that instant.
+ *
+ * A flow's record is found from its inside endpoint: the inside index
+ * gives the endpoint's list (nat-binding.c), and the flow is the listed
+ * record with its remote (at most one is: a new binding of a flow
+ * replaces its tombstone).  An endpoint with more than ENDPOINT_LIST_MAX
+ * listed records is crowded: until its list is empty, its records are in
+ * the flow table too, so a lookup walks no long list. */
 typedef struct
 {
   uint32_t   in_addr, rem_addr;
@@ -114,21 +168,23 @@ typedef struct
   uint16_t   ext_port;
   uint16_t   addr_idx;   /* NO_ADDR when none */
   uint16_t   cls;
-  uint8_t    proto;
-  uint8_t    status : 3; /* BindingStatus */
-  uint8_t    tcp : 3;    /* TcpState */
-  uint8_t    replied : 1;
-  uint8_t    listed : 1; /* in its inside endpoint's list (ALIVE, DEAD, FAILED) */
-  uint32_t   endpoint;
+  uint16_t   pidx : 2;   /* protocol: PROTO_IDX_* (b_proto()) */
+  uint16_t   status : 3; /* BindingStatus */
+  uint16_t   tcp : 3;    /* TcpState */
+  uint16_t   replied : 1;
+  uint16_t   listed : 1; /* in its inside endpoint's list (ALIVE, DEAD, FAILED) */
+  uint16_t   young : 1;  /* UDP ALIVE: the creation time still counts (above) */
+  uint16_t   crowded : 1;/* listed, and its endpoint's flows are in the flow table */
+  uint16_t   gen : 4;    /* bumped on every status change, for timers */
   uint32_t   prev, next; /* links in the inside endpoint's list; next: the free list */
   uint32_t   pnext;      /* 1 + next binding on the same external port (ALIVE, HELD), 0 = end */
-  uint32_t   generation; /* bumped on every status change, for timers */
   NatsimTime expiry;     /* ALIVE/HELD: idle expiry; DEAD/FAILED: forget time */
-  NatsimTime timer_at;   /* time of the pending timer event (DEAD/FAILED: expiry) */
-  NatsimTime t0;         /* ALIVE/HELD: when created; DEAD/FAILED: when the binding died */
+  NatsimTime at;         /* ALIVE/HELD: the pending timer (young: created); DEAD/FAILED: died */
 } Binding;
 
-G_STATIC_ASSERT (sizeof (Binding) == 64);
+G_STATIC_ASSERT (sizeof (Binding) == 48);
+
+#define GEN_MASK 15u
 
 #define NO_ADDR UINT16_MAX
 
@@ -137,6 +193,8 @@ G_STATIC_ASSERT (sizeof (Binding) == 64);
  * replies table indexes them (per-destination reuse with many remotes on
  * one port, e.g. a preserved port every host uses). */
 #define PORT_LIST_MAX 16u
+/* The same for an inside endpoint's list, which a flow lookup walks. */
+#define ENDPOINT_LIST_MAX 8u
 #define PORT_CROWDED  UINT32_C (0x80000000)
 
 /* addr_idx of a record as the engine's uint32 address index (NONE if none). */
@@ -153,7 +211,6 @@ typedef struct
   uint16_t in_port, rem_port;
   uint8_t  proto;
   uint16_t cls;
-  uint32_t endpoint;
 } NatFlow;
 
 /* Per external port: 10 bytes (packed), in pages of PORT_PAGE ports per
@@ -249,16 +306,17 @@ struct NatsimNat
   uint32_t          n_bindings;  /* records handed out (live, tombstones, free) */
   uint32_t          n_free;      /* ... of which on the free list */
   uint32_t          free_binding;
-  /* Fast-forwarded trains by binding (nat-lease.c): the lease_index
-   * maps a binding to its entry in leases; free entries are a list. */
-  NatTable          lease_index;
-  GArray           *leases;      /* Lease */
-  uint32_t          free_lease;
+  NatSide           leases;      /* fast-forwarded trains (nat-lease.c): Lease */
+  /* udp_timeout <= 2 s: a young binding's timer is its own and its
+   * creation time is aside (Binding): YoungEntry. */
+  bool              young_aside;
+  NatSide           young;
   GArray           *subscribers; /* Subscriber */
   GArray           *free_subscribers;
-  /* flows: (proto, inside ip:port, remote ip:port) -> binding;
-   * inside_index: (proto, inside ip:port) -> the first binding of that
-   * endpoint's list; subscriber_index: inside address -> Subscriber. */
+  /* inside_index: (proto, inside ip:port) -> the first binding of that
+   * endpoint's list; flows: (proto, inside ip:port, remote ip:port) ->
+   * binding, for crowded endpoints only (Binding); subscriber_index:
+   * inside address -> Subscriber. */
   NatTable          flows, inside_index, subscriber_index;
   /* replies: (proto, address index, external port, remote ip:port) ->
    * binding, for the bindings of crowded ports only (PORT_LIST_MAX). */
@@ -301,6 +359,26 @@ proto_idx (uint8_t proto)
     case NATSIM_PROTO_ICMP: return PROTO_IDX_ICMP;
     default: return PROTO_IDX_UDP;
     }
+}
+
+/* A record's protocol (it keeps the index: 2 bits). */
+static inline uint8_t
+b_proto (const Binding *b)
+{
+  static const uint8_t of_idx[N_PROTO_IDX] = { NATSIM_PROTO_UDP, NATSIM_PROTO_TCP,
+                                               NATSIM_PROTO_ICMP };
+  return of_idx[b->pidx];
+}
+
+/* When the record's pending timer is due (Binding). */
+static inline NatsimTime
+b_timer_at (const NatsimNat *nat, const Binding *b)
+{
+  if (b->status == B_DEAD || b->status == B_FAILED)
+    return b->expiry;
+  if (b->young && !nat->young_aside)
+    return natsim_time_add (b->at, nat->cfg.udp_timeout);
+  return b->at;
 }
 
 static inline uint64_t
@@ -419,7 +497,6 @@ nat_flow_of_packet (const NatsimPacket *pkt, NatFlow *f)
 {
   f->proto = pkt->proto;
   f->cls = pkt->cls;
-  f->endpoint = pkt->endpoint;
   if (pkt->dir == NATSIM_DIR_OUT)
     {
       f->in_addr = pkt->src_addr, f->in_port = pkt->src_port;
@@ -442,11 +519,13 @@ void     nat_emit_full (NatsimNat *nat, NatsimNatEventType type, const Binding *
 uint32_t nat_binding_alloc (NatsimNat *nat);
 bool     nat_binding_eq_flow (const void *nat, uint32_t idx, uint64_t k1, uint64_t k2);
 
-/* The flow's record in the flow table, or NAT_TABLE_NONE; a caller's
- * @hint (1 + a record number, NatsimPacket.hint) is tried first: a live
- * record with the flow's key is the one the table holds for that key (a
- * flow gets a new record only when its old one is not alive), so a hint
- * that holds spares the table's lookup and one that does not changes
+/* The flow's record (ALIVE or a tombstone), or NAT_TABLE_NONE (Binding). */
+uint32_t nat_flow_lookup (const NatsimNat *nat, uint64_t k1, uint64_t k2);
+
+/* The same; a caller's @hint (1 + a record number, NatsimPacket.hint) is
+ * tried first: a live record with the flow's key is the one the lookup
+ * finds (a flow gets a new record only when its old one is not alive),
+ * so a hint that holds spares the lookup and one that does not changes
  * nothing. */
 static inline uint32_t
 nat_flow_find (const NatsimNat *nat, uint64_t k1, uint64_t k2, uint32_t hint)
@@ -456,20 +535,17 @@ nat_flow_find (const NatsimNat *nat, uint64_t k1, uint64_t k2, uint32_t hint)
   if (hint != 0 && (uint64_t) idx < (uint64_t) nat->n_chunks * BINDING_CHUNK
       && binding_c (nat, idx)->status == B_ALIVE && nat_binding_eq_flow (nat, idx, k1, k2))
     return idx;
-  return nat_table_get (&nat->flows, k1, k2);
+  return nat_flow_lookup (nat, k1, k2);
 }
 
 /* Is the record's flow being fast-forwarded (nat-lease.c)? */
 static inline bool
 nat_leased (const Binding *b)
 {
-  return b->proto != NATSIM_PROTO_TCP && b->tcp == UDP_LEASED;
+  return b->pidx != PROTO_IDX_TCP && b->tcp == UDP_LEASED;
 }
 
 /* nat-lease.c */
-void       nat_leases_init (NatsimNat *nat);
-void       nat_leases_clear (NatsimNat *nat);
-size_t     nat_leases_bytes (const NatsimNat *nat);
 NatsimTime nat_lease_rearm (const NatsimNat *nat, uint32_t idx, NatsimTime t);
 NatsimTime nat_lease_last (const NatsimNat *nat, uint32_t idx);
 void       nat_lease_end (NatsimNat *nat, uint32_t idx);
@@ -528,7 +604,9 @@ nat_host_tracked (NatsimNat *nat, uint32_t addr_idx, uint8_t proto, uint16_t por
 /* nat-timers.c: idle timers, expiry, TCP tracking. */
 void     nat_timer_start (NatsimNat *nat, uint32_t idx, NatsimTime expiry);
 void     nat_set_expiry (NatsimNat *nat, uint32_t idx, NatsimTime expiry);
-NatsimTime nat_timeout_for (const NatsimNat *nat, const Binding *b);
+NatsimTime nat_timeout_for (const NatsimNat *nat, uint32_t idx);
+/* Is binding @idx (ALIVE, UDP) more than 2 s old at @t? */
+bool     nat_udp_old (const NatsimNat *nat, uint32_t idx, NatsimTime t);
 void     nat_refresh (NatsimNat *nat, uint32_t idx, const NatsimPacket *pkt);
 
 /* nat-select.c: which public address a new binding or block takes. */

@@ -322,3 +322,80 @@ nat_table_del (NatTable *t, uint64_t k1, uint64_t k2)
 {
   nat_table_take (t, k1, k2);
 }
+
+/* ---------- entries aside (NatSide) ---------- */
+
+static inline uint32_t *
+side_entry (const NatSide *s, uint32_t e)
+{
+  return (uint32_t *) (void *) (s->entries->data
+                                + (gsize) e * g_array_get_element_size (s->entries));
+}
+
+static bool
+side_eq (const void *ctx, uint32_t value, uint64_t k1, uint64_t k2)
+{
+  const NatSide *s = ctx;
+
+  return *side_entry (s, value) == k1 && k2 == 0;
+}
+
+void
+nat_side_init (NatSide *s, guint size)
+{
+  g_assert (size >= sizeof (uint32_t));
+  nat_table_init (&s->index, side_eq, s);
+  s->entries = g_array_new (FALSE, FALSE, size);
+  s->free = NONE;
+}
+
+void
+nat_side_clear (NatSide *s)
+{
+  nat_table_clear (&s->index);
+  g_clear_pointer (&s->entries, g_array_unref);
+}
+
+size_t
+nat_side_bytes (const NatSide *s)
+{
+  return nat_table_bytes (&s->index)
+         + (size_t) s->entries->len * g_array_get_element_size (s->entries);
+}
+
+void *
+nat_side_get (const NatSide *s, uint32_t idx)
+{
+  uint32_t e = nat_table_get (&s->index, idx, 0);
+
+  return e == NAT_TABLE_NONE ? NULL : side_entry (s, e);
+}
+
+void *
+nat_side_add (NatSide *s, uint32_t idx)
+{
+  uint32_t e = s->free;
+  uint32_t *p;
+
+  if (e != NONE)
+    s->free = *side_entry (s, e);
+  else
+    {
+      e = s->entries->len;
+      g_array_set_size (s->entries, e + 1);
+    }
+  p = side_entry (s, e);
+  *p = idx;
+  nat_table_put (&s->index, idx, 0, e);
+  return p;
+}
+
+void
+nat_side_del (NatSide *s, uint32_t idx)
+{
+  uint32_t e = nat_table_take (&s->index, idx, 0);
+
+  g_assert (e != NAT_TABLE_NONE);
+  *side_entry (s, e) = s->free;
+  s->free = e;
+}

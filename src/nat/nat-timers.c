@@ -9,20 +9,81 @@
 #include "nat-private.h"
 
 static void
+timer_push (NatsimNat *nat, uint32_t idx)
+{
+  const Binding *b = binding (nat, idx);
+
+  natsim_eventq_push_direct (nat->timers, b_timer_at (nat, b), idx, b->gen);
+}
+
+bool
+nat_udp_old (const NatsimNat *nat, uint32_t idx, NatsimTime t)
+{
+  const Binding *b = binding_c (nat, idx);
+  NatsimTime created;
+
+  if (!b->young)
+    return true;
+  if (nat->young_aside)
+    created = ((const YoungEntry *) nat_side_get (&nat->young, idx))->created;
+  else
+    created = b->at;
+  return t > natsim_time_add (created, NATSIM_SEC (2));
+}
+
+/* The young binding @idx is old for good (Binding): its creation time is
+ * no longer kept. */
+static void
+young_end (NatsimNat *nat, uint32_t idx)
+{
+  Binding *b = binding (nat, idx);
+
+  if (b->young && nat->young_aside)
+    nat_side_del (&nat->young, idx);
+  b->young = 0;
+}
+
+/* The timer of an ALIVE or HELD binding moves to @at.  A young binding's
+ * first timer only moves once it is old, without young_aside: its first
+ * timer, at its creation + udp_timeout (> 2 s), comes when it is old; a
+ * shorter expiry needs the stream timeout, which needs it old; and a
+ * fast-forwarded train (nat-lease.c) starts more than 2 s after the
+ * creation and no refresh counts before its end. */
+static void
 timer_arm (NatsimNat *nat, uint32_t idx, NatsimTime at)
 {
   Binding *b = binding (nat, idx);
 
-  b->timer_at = at;
-  natsim_eventq_push_direct (nat->timers, at, idx, b->generation);
+  if (b->young && (!nat->young_aside || nat_udp_old (nat, idx, nat->now)))
+    young_end (nat, idx);
+  b->at = at;
+  timer_push (nat, idx);
 }
 
-/* Sets the expiry of a record that has no pending timer yet. */
+/* Sets the expiry of a record that has no pending timer yet (its @at, from
+ * nat_binding_init(), is when it was created or, DEAD and FAILED, died). */
 void
 nat_timer_start (NatsimNat *nat, uint32_t idx, NatsimTime expiry)
 {
-  binding (nat, idx)->expiry = expiry;
-  timer_arm (nat, idx, expiry);
+  Binding *b = binding (nat, idx);
+
+  b->expiry = expiry;
+  if (b->status == B_ALIVE && b->pidx == PROTO_IDX_UDP)
+    {
+      /* Young (Binding): created now, with no reply seen, so its first
+       * timer is due at creation + udp_timeout. */
+      g_assert (expiry == natsim_time_add (b->at, nat->cfg.udp_timeout));
+      b->young = 1;
+      if (nat->young_aside)
+        {
+          YoungEntry *y = nat_side_add (&nat->young, idx);
+          y->created = b->at;
+          b->at = expiry;
+        }
+    }
+  else if (b->status == B_ALIVE || b->status == B_HELD)
+    b->at = expiry;
+  timer_push (nat, idx);
 }
 
 /* Sets a new expiry; pushes a timer only when the expiry moved earlier
@@ -33,14 +94,16 @@ nat_set_expiry (NatsimNat *nat, uint32_t idx, NatsimTime expiry)
   Binding *b = binding (nat, idx);
 
   b->expiry = expiry;
-  if (expiry < b->timer_at)
+  if (expiry < b_timer_at (nat, b))
     timer_arm (nat, idx, expiry);
 }
 
 NatsimTime
-nat_timeout_for (const NatsimNat *nat, const Binding *b)
+nat_timeout_for (const NatsimNat *nat, uint32_t idx)
 {
-  switch (b->proto)
+  const Binding *b = binding_c (nat, idx);
+
+  switch (b_proto (b))
     {
     case NATSIM_PROTO_TCP:
       return b->tcp == TCP_ESTABLISHED ? nat->cfg.tcp_established_timeout
@@ -50,7 +113,7 @@ nat_timeout_for (const NatsimNat *nat, const Binding *b)
     default:
       /* nf_conntrack_proto_udp.c: the stream timeout once a reply has been
        * seen (before this packet) and the entry is more than 2 s old. */
-      if (b->replied && nat->now > b->t0 + NATSIM_SEC (2))
+      if (b->replied && nat_udp_old (nat, idx, nat->now))
         return nat->cfg.udp_stream_timeout;
       return nat->cfg.udp_timeout;
     }
@@ -88,7 +151,7 @@ nat_refresh (NatsimNat *nat, uint32_t idx, const NatsimPacket *pkt)
   Binding *b = binding (nat, idx);
   bool out = pkt->dir == NATSIM_DIR_OUT;
 
-  if (b->proto == NATSIM_PROTO_TCP)
+  if (b->pidx == PROTO_IDX_TCP)
     tcp_track (b, pkt);
   else if (b->tcp == UDP_LEASED)
     {
@@ -105,7 +168,7 @@ nat_refresh (NatsimNat *nat, uint32_t idx, const NatsimPacket *pkt)
     }
   /* RFC 4787 REQ-6: outbound refresh MUST, inbound MAY. */
   if (out || nat->cfg.refresh == NATSIM_REFRESH_BOTH)
-    nat_set_expiry (nat, idx, natsim_time_add (nat->now, nat_timeout_for (nat, b)));
+    nat_set_expiry (nat, idx, natsim_time_add (nat->now, nat_timeout_for (nat, idx)));
   if (!out)
     b->replied = 1;
 }
@@ -120,16 +183,18 @@ binding_expire (NatsimNat *nat, uint32_t idx)
   g_assert (b->status == B_ALIVE);
   nat_reply_del (nat, idx);
   nat->live--;
-  if (nat_host_tracked (nat, b_addr (b), b->proto, b->ext_port))
+  if (nat_host_tracked (nat, b_addr (b), b_proto (b), b->ext_port))
     nat_host_ref (nat, b->in_addr, b_addr (b), -1);
   nat_emit (nat, NATSIM_NAT_EV_BINDING_EXPIRED, b, false, false);
   nat_port_unref (nat, b);
   b = binding (nat, idx);
   if (nat_leased (b))
     nat_lease_end (nat, idx);
+  young_end (nat, idx);
+  b = binding (nat, idx);
   b->status = B_DEAD;
-  b->t0 = nat->now; /* when it died */
-  b->generation++;
+  b->at = nat->now; /* when it died */
+  b->gen = (b->gen + 1) & GEN_MASK;
   nat_inside_detach (nat, idx);
   nat_inside_push (nat, idx);
   b = binding (nat, idx);
@@ -137,32 +202,17 @@ binding_expire (NatsimNat *nat, uint32_t idx)
   if (nat->cfg.tombstone == 0)
     {
       nat_inside_detach (nat, idx);
-      nat_table_del (&nat->flows, key_endpoint (b->proto, b->in_addr, b->in_port),
-                     key_remote (b->rem_addr, b->rem_port));
       nat_binding_release (nat, idx);
       return;
     }
-  timer_arm (nat, idx, b->expiry);
+  timer_push (nat, idx);
 }
 
 /* A tombstone is forgotten. */
 static void
 tombstone_forget (NatsimNat *nat, uint32_t idx)
 {
-  Binding *b;
-
   nat_inside_detach (nat, idx);
-  b = binding (nat, idx);
-  /* The flow may have a new binding by now; only drop our own entry (one
-   * probe: take it, and put another's back). */
-  {
-    uint64_t k1 = key_endpoint (b->proto, b->in_addr, b->in_port);
-    uint64_t k2 = key_remote (b->rem_addr, b->rem_port);
-    uint32_t v = nat_table_take (&nat->flows, k1, k2);
-
-    if (v != NAT_TABLE_NONE && v != idx)
-      nat_table_put (&nat->flows, k1, k2, v);
-  }
   nat_binding_release (nat, idx);
 }
 
@@ -194,7 +244,7 @@ natsim_nat_advance (NatsimNat *nat, NatsimTime now)
           continue;
         }
       b = binding (nat, a);
-      if (b->generation != gen || b->timer_at != t)
+      if (b->status == B_FREE || b->gen != gen || b_timer_at (nat, b) != t)
         continue; /* stale */
       nat->now = t;
       if (b->expiry > t)

@@ -85,7 +85,10 @@ natsim_nat_new (const NatsimNatConfig *cfg, gsl_rng *rng)
   nat_table_init (&nat->replies, nat_binding_eq_reply, nat);
   nat_table_init (&nat->subscriber_index, subscriber_eq, nat);
   nat_table_init (&nat->host_index, host_eq, nat);
-  nat_leases_init (nat);
+  nat_side_init (&nat->leases, sizeof (Lease));
+  nat_side_init (&nat->young, sizeof (YoungEntry));
+  /* Binding: can a UDP binding's first timer come while it is young? */
+  nat->young_aside = nat->cfg.udp_timeout <= NATSIM_SEC (2);
   nat->hosts = g_array_new (FALSE, FALSE, sizeof (Host));
   nat->free_hosts = g_array_new (FALSE, FALSE, sizeof (uint32_t));
   nat->addrs = g_new0 (AddressState, cfg->n_addresses);
@@ -176,7 +179,8 @@ natsim_nat_free (NatsimNat *nat)
   nat_table_clear (&nat->replies);
   nat_table_clear (&nat->subscriber_index);
   nat_table_clear (&nat->host_index);
-  nat_leases_clear (nat);
+  nat_side_clear (&nat->leases);
+  nat_side_clear (&nat->young);
   g_array_unref (nat->hosts);
   g_array_unref (nat->free_hosts);
   natsim_eventq_free (nat->timers);
@@ -246,7 +250,7 @@ bool
 natsim_nat_binding_alive (const NatsimNat *nat, uint8_t proto, uint32_t in_addr,
                           uint16_t in_port, uint32_t rem_addr, uint16_t rem_port)
 {
-  uint32_t idx = nat_table_get (&nat->flows, key_endpoint (proto, in_addr, in_port),
+  uint32_t idx = nat_flow_lookup (nat, key_endpoint (proto, in_addr, in_port),
                                 key_remote (rem_addr, rem_port));
 
   return idx != NAT_TABLE_NONE &&
@@ -287,7 +291,7 @@ natsim_nat_flow_state_hint (const NatsimNat *nat, uint8_t proto, uint32_t in_add
   if (b->status == B_ALIVE)
     st.expiry = b->expiry;
   else
-    st.died = b->t0;
+    st.died = b->at;
   if (b->status == B_ALIVE && !st.alive)
     st.died = b->expiry; /* dead at this instant, timer not yet run */
   if (b_addr (b) != NONE)
@@ -329,7 +333,8 @@ natsim_nat_memory (const NatsimNat *nat, NatsimNatMemory *ret)
   m.flow_index = nat_table_bytes (&nat->flows);
   m.inside_index = nat_table_bytes (&nat->inside_index);
   m.reply_index = nat_table_bytes (&nat->replies);
-  m.timers = natsim_eventq_memory_bytes (nat->timers) + nat_leases_bytes (nat);
+  m.timers = natsim_eventq_memory_bytes (nat->timers) + nat_side_bytes (&nat->leases)
+             + nat_side_bytes (&nat->young);
   /* Port state: the pages allocated, whole, and the page tables. */
   m.ports = (gsize) nat->port_pages * PORT_PAGE * sizeof (PortState)
             + (gsize) nat->released_pages * PORT_PAGE * sizeof (NatsimTime);

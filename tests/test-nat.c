@@ -970,6 +970,143 @@ test_udp_stream_rule (void **state)
   harness_free (h);
 }
 
+/* The same rule when udp_timeout is 2 s or less: a binding's first timer
+ * can come while it is young, so its creation time is kept aside
+ * (nat-private.h, Binding); the rule must still count from creation. */
+static void
+test_udp_stream_rule_short_timeout (void **state)
+{
+  Ep              I = ep (IN (1), 4000), R = ep (REM_A, 3478);
+  NatsimNatConfig cfg;
+  Harness        *h;
+  NatsimFlowState st;
+
+  (void) state;
+  cfg = base_config ();
+  cfg.udp_timeout = NATSIM_SEC (1);
+  cfg.udp_stream_timeout = NATSIM_SEC (10);
+  h = harness_new (&cfg, 0);
+  udp_out_ok (h, T0, I, R);
+  /* A reply at 0.5 s, young: udp_timeout (expiry 1.5 s); the first timer
+   * (1 s) finds it refreshed and moves to 1.5 s. */
+  assert_int_equal (udp_in (h, T0 + NATSIM_MSEC (500), R, I, NULL), NATSIM_VERDICT_FORWARDED);
+  natsim_nat_advance (h->nat, T0 + NATSIM_MSEC (1200));
+  udp_out_ok (h, T0 + NATSIM_MSEC (1200), I, R);
+  /* At exactly 2 s it is not yet more than 2 s old: udp_timeout again. */
+  natsim_nat_advance (h->nat, T0 + NATSIM_SEC (2));
+  udp_out_ok (h, T0 + NATSIM_SEC (2), I, R);
+  assert_true (natsim_nat_flow_state (h->nat, NATSIM_PROTO_UDP, I.addr, I.port, R.addr, R.port,
+                                      &st));
+  assert_int_equal (st.expiry, T0 + NATSIM_SEC (3));
+  /* 1 ns later it is: the stream timeout. */
+  udp_out_ok (h, T0 + NATSIM_SEC (2) + 1, I, R);
+  expect_expiry (h, NATSIM_PROTO_UDP, I, R, T0 + NATSIM_SEC (12) + 1);
+  harness_free (h);
+
+  /* Dead while young, the tombstone says when; the flow's next binding
+   * is young again from its own creation. */
+  cfg = base_config ();
+  cfg.udp_timeout = NATSIM_SEC (1);
+  cfg.udp_stream_timeout = NATSIM_SEC (10);
+  h = harness_new (&cfg, 0);
+  udp_out_ok (h, T0, I, R);
+  udp_in (h, T0 + NATSIM_MSEC (100), R, I, NULL);
+  natsim_nat_advance (h->nat, T0 + NATSIM_SEC (5));
+  assert_true (natsim_nat_flow_state (h->nat, NATSIM_PROTO_UDP, I.addr, I.port, R.addr, R.port,
+                                      &st));
+  assert_false (st.alive);
+  assert_int_equal (st.died, T0 + NATSIM_MSEC (1100));
+  udp_out_ok (h, T0 + NATSIM_SEC (5), I, R);
+  udp_in (h, T0 + NATSIM_SEC (5) + NATSIM_MSEC (100), R, I, NULL);
+  udp_out_ok (h, T0 + NATSIM_SEC (6), I, R);
+  expect_expiry (h, NATSIM_PROTO_UDP, I, R, T0 + NATSIM_SEC (7));
+  harness_free (h);
+}
+
+/* An inside endpoint with more flows than its list holds for a walk
+ * (ENDPOINT_LIST_MAX): its flows are found through the flow table, alive
+ * or dead, and once all are forgotten it starts again as a list. */
+static void
+test_crowded_endpoint (void **state)
+{
+  Ep              I = ep (IN (1), 4000);
+  NatsimNatConfig cfg;
+  Harness        *h;
+  NatsimFlowState st;
+  NatsimNatResult res;
+  uint16_t        port;
+  const guint     n = 40;
+
+  (void) state;
+  cfg = base_config ();
+  cfg.tombstone = NATSIM_SEC (600);
+  h = harness_new (&cfg, 0);
+  /* EIM: one mapping, so every flow shares the external port. */
+  port = udp_out_ok (h, T0, I, ep (IP4 (198, 51, 100, 1), 7000));
+  for (guint i = 1; i < n; i++)
+    assert_int_equal (udp_out_ok (h, T0 + NATSIM_MSEC (i), I, ep (IP4 (198, 51, 100, 1 + i), 7000)),
+                      port);
+  assert_int_equal (count_events (h, NATSIM_NAT_EV_BINDING_CREATED), n);
+  /* Every flow is found (a second packet refreshes it, creates nothing),
+   * and its replies come in. */
+  for (guint i = 0; i < n; i++)
+    {
+      Ep r = ep (IP4 (198, 51, 100, 1 + i), 7000);
+      if (i < n / 2)
+        udp_out_ok (h, T0 + NATSIM_SEC (20), I, r);
+      assert_int_equal (udp_in (h, T0 + NATSIM_SEC (20), r, I, &res), NATSIM_VERDICT_FORWARDED);
+      assert_false (res.new_binding);
+    }
+  assert_int_equal (count_events (h, NATSIM_NAT_EV_BINDING_CREATED), n);
+  /* Refresh both: all live until 50 s; then the second half dies at 50 s
+   * and the first half, refreshed again at 40 s, lives on. */
+  for (guint i = 0; i < n / 2; i++)
+    udp_out_ok (h, T0 + NATSIM_SEC (40), I, ep (IP4 (198, 51, 100, 1 + i), 7000));
+  natsim_nat_advance (h->nat, T0 + NATSIM_SEC (60));
+  for (guint i = 0; i < n; i++)
+    {
+      assert_true (natsim_nat_flow_state (h->nat, NATSIM_PROTO_UDP, I.addr, I.port,
+                                          IP4 (198, 51, 100, 1 + i), 7000, &st));
+      assert_int_equal (st.alive, i < n / 2);
+      if (i >= n / 2)
+        assert_int_equal (st.died, T0 + NATSIM_SEC (50));
+      assert_int_equal (st.ext_port, port);
+    }
+  /* A dead flow that sends again is a rebinding (its tombstone is found). */
+  udp_out (h, T0 + NATSIM_SEC (61), I, ep (IP4 (198, 51, 100, n), 7000), &res);
+  assert_true (res.new_binding);
+  assert_true (res.rebinding);
+  /* The first half kept alive (the endpoint stays crowded) while the
+   * second half's tombstones are forgotten (died by 91 s, + 600 s). */
+  for (NatsimTime t = T0 + NATSIM_SEC (65); t <= T0 + NATSIM_SEC (700); t += NATSIM_SEC (25))
+    for (guint i = 0; i < n / 2; i++)
+      udp_out_ok (h, t, I, ep (IP4 (198, 51, 100, 1 + i), 7000));
+  natsim_nat_advance (h->nat, T0 + NATSIM_SEC (700));
+  for (guint i = 0; i < n; i++)
+    assert_int_equal (natsim_nat_flow_state (h->nat, NATSIM_PROTO_UDP, I.addr, I.port,
+                                             IP4 (198, 51, 100, 1 + i), 7000, &st),
+                      i < n / 2);
+  udp_out (h, T0 + NATSIM_SEC (701), I, ep (IP4 (198, 51, 100, n), 7000), &res);
+  assert_true (res.new_binding);
+  assert_false (res.rebinding);
+  /* All dead and forgotten (30 s + 600 s of tombstone): unknown. */
+  natsim_nat_advance (h->nat, T0 + NATSIM_SEC (2000));
+  for (guint i = 0; i < n; i++)
+    assert_false (natsim_nat_flow_state (h->nat, NATSIM_PROTO_UDP, I.addr, I.port,
+                                         IP4 (198, 51, 100, 1 + i), 7000, &st));
+  /* The endpoint again, with three flows: a list. */
+  for (guint i = 0; i < 3; i++)
+    {
+      udp_out (h, T0 + NATSIM_SEC (2001), I, ep (IP4 (198, 51, 100, 1 + i), 7000), &res);
+      assert_true (res.new_binding);
+      assert_false (res.rebinding);
+      udp_out (h, T0 + NATSIM_SEC (2002), I, ep (IP4 (198, 51, 100, 1 + i), 7000), &res);
+      assert_false (res.new_binding);
+    }
+  assert_false (alive (h, NATSIM_PROTO_UDP, I, ep (IP4 (198, 51, 100, 4), 7000)));
+  harness_free (h);
+}
+
 static void
 test_tcp_timers (void **state)
 {
@@ -1791,6 +1928,8 @@ main (void)
     cmocka_unit_test (test_pooling_no_fallback),
     cmocka_unit_test (test_udp_timeout_exact),
     cmocka_unit_test (test_udp_stream_rule),
+    cmocka_unit_test (test_udp_stream_rule_short_timeout),
+    cmocka_unit_test (test_crowded_endpoint),
     cmocka_unit_test (test_tcp_timers),
     cmocka_unit_test (test_icmp_timeout),
     cmocka_unit_test (test_refresh_both_vs_outbound),

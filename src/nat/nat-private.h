@@ -11,8 +11,8 @@
  * tombstones, so lookups stay short under churn).  A slot is 8 bytes: the
  * value (an index into a record array) and the key's 32-bit hash; the key
  * itself is not stored but compared against the record (the eq callback),
- * which is read only when the hashes match.  The capacity grows by half
- * at 4/5 load (nat-table.c): amortised O(1), and no allocation at all
+ * which is read only when the hashes match.  The capacity grows by an
+ * eighth at 9/10 load (nat-table.c): amortised O(1), and no allocation at all
  * once the table has reached the working set of the run.  Chosen over
  * GHashTable because it has no per-entry allocation and 8 bytes per slot. */
 typedef struct

@@ -7,8 +7,13 @@
 
 #include "nat-private.h"
 
-/* Grow when the load would pass 4/5; grow by half, which keeps the load
- * between 0.53 and 0.8, what memory per binding pays for.
+/* Grow when the load would pass 9/10; grow by an eighth, which keeps the
+ * load between 0.8 and 0.9: a slot is 8 bytes, so a table entry costs 8.9
+ * to 10 bytes (10.6 to 15 at 4/5 and by half), a sixth of the 64 bytes a
+ * live binding with its indexes may take (docs/performance.md "Memory").
+ * Each entry is moved about eight times by growth (a sequential pass, a
+ * few milliseconds a million), and Robin Hood probing keeps probe runs
+ * short at that load (tests/test-nat-table.c counts them).
  *
  * Robin Hood linear probing: an entry never sits further from its home
  * slot than the entry it passed on insertion, so along a probe run the
@@ -24,8 +29,10 @@
  * probe is to the key's; deletion shifts the run back and stops at the
  * first entry at home.  A slot's home comes from its stored hash, so
  * probing reads no record. */
-#define LOAD_NUM 4u
-#define LOAD_DEN 5u
+#define LOAD_NUM 9u
+#define LOAD_DEN 10u
+#define GROW_NUM 9u
+#define GROW_DEN 8u
 #define INITIAL_CAP 1024u
 
 static inline uint32_t
@@ -245,8 +252,8 @@ grow (NatTable *t)
   NatTableSlot *old = t->slots;
   uint32_t old_cap = t->cap;
 
-  g_assert (old_cap < UINT32_MAX / 3 * 2);
-  t->cap = old_cap + old_cap / 2;
+  g_assert (old_cap < UINT32_MAX / GROW_NUM * GROW_DEN);
+  t->cap = old_cap / GROW_DEN * GROW_NUM;
   t->slots = slots_new (t->cap);
   for (uint32_t j = 0; j < old_cap; j++)
     {

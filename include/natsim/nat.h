@@ -77,7 +77,7 @@ typedef struct
   uint8_t    kind;               /* NatsimFlowKind (metrics) */
   /* Where the NAT found this flow's binding last time (a result's hint,
    * or natsim_nat_flow_state_hint()), 0: unknown.  Only a hint: it spares
-   * the flow table's lookup while it holds and is checked, never trusted. */
+   * the flow's lookup while it holds and is checked, never trusted. */
   uint32_t   hint;
 } NatsimPacket;
 
@@ -318,9 +318,10 @@ NatsimVerdict natsim_nat_process (NatsimNat *nat, const NatsimPacket *pkt,
 
 /* Hints, for a packet source that can look ahead (trace replay): @pkt will
  * be offered to natsim_nat_process() soon.  natsim_nat_prefetch() starts
- * loading the flow table's slot for its flow; natsim_nat_prefetch_binding(),
- * called later (once that slot has had time to arrive), looks the flow up
- * and starts loading its binding.  Neither changes anything, so a hint for
+ * loading the index slot where its flow is looked up (its inside
+ * endpoint's); natsim_nat_prefetch_binding(), called later (once that slot
+ * has had time to arrive), starts loading the record it names, the first
+ * of the endpoint's bindings (most often the flow's own).  Neither changes anything, so a hint for
  * a packet that never comes, or comes after the tables changed, only costs
  * its time. */
 void natsim_nat_prefetch (const NatsimNat *nat, const NatsimPacket *pkt);
@@ -406,7 +407,7 @@ typedef struct
 
 /* The same, for a caller that asks about one flow again and again (a
  * model's signalling flow): @hint (0 at first) keeps where the NAT found
- * the flow's live binding last time, which spares the flow table's lookup
+ * the flow's live binding last time, which spares the flow's lookup
  * while it still holds.  Only a hint: a binding no longer alive or no
  * longer that flow's is looked up as without it. */
 bool natsim_nat_flow_state_hint (const NatsimNat *nat, uint8_t proto,
@@ -428,8 +429,10 @@ typedef struct
 {
   guint64 live_bindings; /* ALIVE bindings */
   guint64 records;       /* binding records in use: ALIVE, tombstones, held entries */
-  gsize   bindings;      /* binding records (64 bytes each, in chunks of 4096) */
-  gsize   flow_index;    /* the flow table: (proto, inside, remote) -> binding */
+  gsize   bindings;      /* binding records (48 bytes each, in chunks of 4096) */
+  gsize   flow_index;    /* the flow table: (proto, inside, remote) -> binding, for
+                          * inside endpoints with more than 8 flows (fewer are
+                          * found on the endpoint's list) */
   gsize   inside_index;  /* the inside-endpoint index: endpoint -> its list of bindings */
   gsize   reply_index;   /* the replies table: bindings of external ports shared by
                           * more than 16 remotes (fewer are a list from the port) */

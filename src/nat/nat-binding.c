@@ -6,8 +6,10 @@
  * an unsolicited inbound datagram to an expired mapping, holding the old
  * external port toward that remote).  Records are recycled through a free
  * list; nat_binding_init is the one place that fills one in.  An inside
- * endpoint's records form one list headed from the inside index, and an
- * external port's ALIVE and HELD records one list headed from its PortState.
+ * endpoint's records form one list headed from the inside index, where a
+ * flow's record is found (nat_flow_lookup; the flow table as well for a
+ * crowded endpoint), and an external port's ALIVE and HELD records one
+ * list headed from its PortState.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -63,9 +65,9 @@ nat_emit_packet (NatsimNat *nat, NatsimNatEventType type, const NatsimPacket *pk
   nat_emit (nat, type, &b, false, false);
 }
 
-/* A chunk of records aligned to a cache line, so that a 64-byte record is
- * one line: the read after a flow table hit (nat_binding_eq_flow) is a
- * miss on a cold flow, and an unaligned record made it two.  (Chunks in
+/* A chunk of records aligned to a cache line: four 48-byte records share
+ * three lines, and the flow's key at the head of a record (read first on
+ * a lookup) is in one line for three of them.  (Chunks in
  * 2 MiB huge-page arenas spared page faults but, allocated eight ahead
  * and resident whole, added 5 bytes of peak RSS per live binding at a
  * million: not taken.)  posix_memalign memory is freed with free(), which

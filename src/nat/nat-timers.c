@@ -174,7 +174,7 @@ nat_refresh (NatsimNat *nat, uint32_t idx, const NatsimPacket *pkt)
 }
 
 /* The binding dies: it leaves the reply table and its port, and stays as a
- * tombstone in the flow table for cfg.tombstone. */
+ * tombstone on its endpoint's list for cfg.tombstone. */
 static void
 binding_expire (NatsimNat *nat, uint32_t idx)
 {

@@ -14,9 +14,10 @@
  *  - nat-config.c:  the [nat] keys, presets and config validation.
  *
  * Data layout (nat-private.h; all plain C, no per-packet allocation in
- * steady state): a pool of 64-byte Binding records recycled through a
- * free list, hash tables of 8-byte slots indexing them (flows, the inside
- * endpoints whose lists they head, and the bindings of crowded ports), per
+ * steady state): a pool of 48-byte Binding records recycled through a
+ * free list, hash tables of 8-byte slots indexing them (the inside
+ * endpoints whose lists they head, where a flow is looked up, and the
+ * flows of crowded endpoints and bindings of crowded ports), per
  * address and protocol PortState in pages allocated on first write (each
  * port heads the list of its bindings while they are few), and a private event queue of 16-byte timer entries.  Where the bytes go:
  * natsim_nat_memory() and docs/performance.md "Memory".

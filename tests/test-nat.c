@@ -1100,11 +1100,61 @@ test_crowded_endpoint (void **state)
       udp_out (h, T0 + NATSIM_SEC (2001), I, ep (IP4 (198, 51, 100, 1 + i), 7000), &res);
       assert_true (res.new_binding);
       assert_false (res.rebinding);
+    }
+  for (guint i = 0; i < 3; i++)
+    {
       udp_out (h, T0 + NATSIM_SEC (2002), I, ep (IP4 (198, 51, 100, 1 + i), 7000), &res);
       assert_false (res.new_binding);
     }
   assert_false (alive (h, NATSIM_PROTO_UDP, I, ep (IP4 (198, 51, 100, 4), 7000)));
   harness_free (h);
+}
+
+/* Bindings that expire at one instant do so in the order their timers
+ * were set, however often a record was reused before: here a flow fails
+ * again and again at one instant (each failure a tombstone replacing the
+ * last, whose timer stays queued), then gets a binding that expires with
+ * another one set before it. */
+static void
+test_equal_expiry_order_after_failures (void **state)
+{
+  Ep A = ep (IN (1), 5000), X = ep (IN (2), 5000), Y = ep (IN (3), 5000);
+  Ep R = ep (IP4 (198, 51, 100, 2), 80), R2 = ep (IP4 (198, 51, 100, 3), 80);
+
+  (void) state;
+  for (guint failures = 1; failures <= 40; failures++)
+    {
+      NatsimNatConfig cfg = base_config ();
+      Harness *h;
+      const NatsimNatEvent *ev;
+      guint n = 0;
+
+      cfg.port_lo = cfg.port_hi = 1024;
+      cfg.udp_timeout = NATSIM_SEC (10);
+      cfg.tombstone = NATSIM_SEC (20);
+      cfg.mapping = NATSIM_MAPPING_APDM;
+      h = harness_new (&cfg, 0);
+      udp_out_ok (h, T0, A, R);
+      /* The one port is A's toward R: X toward R cannot have it. */
+      for (guint i = 0; i < failures; i++)
+        assert_int_equal (udp_out (h, T0 + NATSIM_SEC (1), X, R, NULL),
+                          NATSIM_VERDICT_ALLOC_FAILED);
+      /* A is gone at 10 s: Y, then X (another remote each) share the port,
+       * both until 21 s. */
+      udp_out_ok (h, T0 + NATSIM_SEC (11), Y, R2);
+      udp_out_ok (h, T0 + NATSIM_SEC (11), X, R);
+      natsim_nat_advance (h->nat, T0 + NATSIM_SEC (40));
+      for (guint i = 0; i < h->events->len; i++)
+        {
+          ev = &g_array_index (h->events, NatsimNatEvent, i);
+          if (ev->type != NATSIM_NAT_EV_BINDING_EXPIRED || ev->time != T0 + NATSIM_SEC (21))
+            continue;
+          assert_int_equal (ev->in_addr, n == 0 ? Y.addr : X.addr);
+          n++;
+        }
+      assert_int_equal (n, 2);
+      harness_free (h);
+    }
 }
 
 static void
@@ -1930,6 +1980,7 @@ main (void)
     cmocka_unit_test (test_udp_stream_rule),
     cmocka_unit_test (test_udp_stream_rule_short_timeout),
     cmocka_unit_test (test_crowded_endpoint),
+    cmocka_unit_test (test_equal_expiry_order_after_failures),
     cmocka_unit_test (test_tcp_timers),
     cmocka_unit_test (test_icmp_timeout),
     cmocka_unit_test (test_refresh_both_vs_outbound),

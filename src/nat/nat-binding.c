@@ -98,7 +98,6 @@ nat_binding_alloc (NatsimNat *nat)
 {
   uint32_t idx;
   Binding *b;
-  uint32_t gen;
 
   if (nat->free_binding != NONE)
     {
@@ -120,12 +119,9 @@ nat_binding_alloc (NatsimNat *nat)
           nat->chunks[nat->n_chunks++] = chunk_new ();
         }
       nat->n_bindings++;
-      binding (nat, idx)->gen = 0;
     }
   b = binding (nat, idx);
-  gen = (b->gen + 1) & GEN_MASK;
   memset (b, 0, sizeof *b);
-  b->gen = gen;
   b->prev = b->next = NONE;
   b->addr_idx = NO_ADDR;
   return idx;
@@ -151,16 +147,35 @@ nat_binding_init (NatsimNat *nat, Binding *b, BindingStatus status,
   b->at = nat->now; /* created (nat_timer_start() makes it the timer) or died */
 }
 
+/* On the free list: no timer entry of the record is queued. */
 void
-nat_binding_release (NatsimNat *nat, uint32_t idx)
+nat_binding_free (NatsimNat *nat, uint32_t idx)
 {
   Binding *b = binding (nat, idx);
 
+  g_assert (!b->stale);
   b->status = B_FREE;
-  b->gen = (b->gen + 1) & GEN_MASK;
   b->next = nat->free_binding;
   nat->free_binding = idx;
   nat->n_free++;
+}
+
+void
+nat_binding_release (NatsimNat *nat, uint32_t idx, bool timer_queued)
+{
+  Binding *b = binding (nat, idx);
+
+  if (b->stale)
+    {
+      /* All its queued entries are stale now. */
+      StaleEntry *s = nat_side_get (&nat->stale, idx);
+      s->n += timer_queued;
+      b->status = B_ZOMBIE;
+    }
+  else if (timer_queued)
+    b->status = B_ZOMBIE; /* one entry queued, no StaleEntry */
+  else
+    nat_binding_free (nat, idx);
 }
 
 /* Table callbacks: the flow table's key is the binding's (proto, inside
@@ -437,5 +452,5 @@ void
 nat_tombstone_replace (NatsimNat *nat, uint32_t idx)
 {
   nat_inside_detach (nat, idx);
-  nat_binding_release (nat, idx);
+  nat_binding_release (nat, idx, true);
 }

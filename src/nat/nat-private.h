@@ -100,6 +100,8 @@ typedef enum
   B_DEAD,
   B_FAILED,
   B_HELD,
+  B_ZOMBIE, /* released while entries of it are still in the timer queue:
+             * back to the free list when the last has run (nat-timers.c) */
 } BindingStatus;
 
 typedef enum
@@ -149,11 +151,13 @@ typedef struct
  *   timer.  Only when udp_timeout is 2 s or less can the first timer come
  *   while the binding is young; then (nat->young_aside) @at is the timer
  *   from the start and a young binding's creation time is kept aside.
- * The generation is 4 bits: a timer entry is current when both its time
- * and its generation match the record (natsim_nat_advance), so a stale
- * entry is taken for current only if its record's timer falls on that
- * same nanosecond and a multiple of 16 generations have passed, and even
- * then it only runs the record's due timer at that instant.
+ * No generation: a record has one timer entry in the queue, its current
+ * one, except after an expiry moved earlier (the entry left behind is
+ * stale) or a release before its timer ran; such a record is @stale and
+ * its count of stale entries, with the id of its current one, is aside
+ * (StaleEntry), and a released record is reused only once all of its
+ * entries have run (B_ZOMBIE until then), so no entry is ever taken for
+ * another's (natsim_nat_advance).
  *
  * A flow's record is found from its inside endpoint: the inside index
  * gives the endpoint's list (nat-binding.c), and the flow is the listed
@@ -175,7 +179,8 @@ typedef struct
   uint16_t   listed : 1; /* in its inside endpoint's list (ALIVE, DEAD, FAILED) */
   uint16_t   young : 1;  /* UDP ALIVE: the creation time still counts (above) */
   uint16_t   crowded : 1;/* listed, and its endpoint's flows are in the flow table */
-  uint16_t   gen : 4;    /* bumped on every status change, for timers */
+  uint16_t   stale : 1;  /* stale timer entries of it are queued (StaleEntry) */
+  uint16_t   spare : 3;
   uint32_t   prev, next; /* links in the inside endpoint's list; next: the free list */
   uint32_t   pnext;      /* 1 + next binding on the same external port (ALIVE, HELD), 0 = end */
   NatsimTime expiry;     /* ALIVE/HELD: idle expiry; DEAD/FAILED: forget time */
@@ -184,7 +189,15 @@ typedef struct
 
 G_STATIC_ASSERT (sizeof (Binding) == 48);
 
-#define GEN_MASK 15u
+/* A record's stale timer entries (Binding), a NatSide entry: how many are
+ * still queued (for a B_ZOMBIE, all of its entries) and the id of the
+ * current one. */
+typedef struct
+{
+  uint32_t idx;
+  uint32_t n;
+  uint32_t current;
+} StaleEntry;
 
 #define NO_ADDR UINT16_MAX
 
@@ -279,7 +292,7 @@ typedef struct
 } AddressState;
 
 /* Entries of the engine's private queue (direct payload a, b): a binding's
- * idle timer (a = binding, b = its generation) or, with TIMER_BLOCK_BIT
+ * idle timer (a = binding, b = the entry's id, StaleEntry) or, with TIMER_BLOCK_BIT
  * in a, a port block's quarantine (a = address | bit, b = block). */
 #define TIMER_BLOCK_BIT UINT32_C (0x80000000)
 
@@ -311,6 +324,8 @@ struct NatsimNat
    * creation time is aside (Binding): YoungEntry. */
   bool              young_aside;
   NatSide           young;
+  NatSide           stale;       /* StaleEntry */
+  uint32_t          timer_id;    /* the id of the next timer entry (wraps) */
   GArray           *subscribers; /* Subscriber */
   GArray           *free_subscribers;
   /* inside_index: (proto, inside ip:port) -> the first binding of that
@@ -553,7 +568,10 @@ bool     nat_binding_eq_inside (const void *nat, uint32_t idx, uint64_t k1, uint
 bool     nat_binding_eq_reply (const void *nat, uint32_t idx, uint64_t k1, uint64_t k2);
 void     nat_binding_init (NatsimNat *nat, Binding *b, BindingStatus status,
                            const NatFlow *f, uint32_t addr_idx, uint16_t ext_port);
-void     nat_binding_release (NatsimNat *nat, uint32_t idx);
+/* The record is free: at once, or (B_ZOMBIE) when its timer entries have
+ * run; @timer_queued: its current timer entry has not run. */
+void     nat_binding_release (NatsimNat *nat, uint32_t idx, bool timer_queued);
+void     nat_binding_free (NatsimNat *nat, uint32_t idx);
 /* An inside endpoint's bindings form one list, newest first: a binding
  * enters at the head when created (ALIVE) or when it becomes a tombstone
  * (DEAD, FAILED), so the ALIVE ones in list order and the tombstones in

@@ -12,8 +12,27 @@ static void
 timer_push (NatsimNat *nat, uint32_t idx)
 {
   const Binding *b = binding (nat, idx);
+  uint32_t id = nat->timer_id++;
 
-  natsim_eventq_push_direct (nat->timers, b_timer_at (nat, b), idx, b->gen);
+  if (b->stale)
+    ((StaleEntry *) nat_side_get (&nat->stale, idx))->current = id;
+  natsim_eventq_push_direct (nat->timers, b_timer_at (nat, b), idx, id);
+}
+
+/* The record's queued entry stays in the queue, stale (Binding). */
+static void
+timer_leave_stale (NatsimNat *nat, uint32_t idx)
+{
+  Binding *b = binding (nat, idx);
+
+  if (b->stale)
+    ((StaleEntry *) nat_side_get (&nat->stale, idx))->n++;
+  else
+    {
+      StaleEntry *s = nat_side_add (&nat->stale, idx);
+      s->n = 1;
+      b->stale = 1;
+    }
 }
 
 bool
@@ -95,7 +114,10 @@ nat_set_expiry (NatsimNat *nat, uint32_t idx, NatsimTime expiry)
 
   b->expiry = expiry;
   if (expiry < b_timer_at (nat, b))
-    timer_arm (nat, idx, expiry);
+    {
+      timer_leave_stale (nat, idx);
+      timer_arm (nat, idx, expiry);
+    }
 }
 
 NatsimTime
@@ -194,7 +216,6 @@ binding_expire (NatsimNat *nat, uint32_t idx)
   b = binding (nat, idx);
   b->status = B_DEAD;
   b->at = nat->now; /* when it died */
-  b->gen = (b->gen + 1) & GEN_MASK;
   nat_inside_detach (nat, idx);
   nat_inside_push (nat, idx);
   b = binding (nat, idx);
@@ -202,7 +223,7 @@ binding_expire (NatsimNat *nat, uint32_t idx)
   if (nat->cfg.tombstone == 0)
     {
       nat_inside_detach (nat, idx);
-      nat_binding_release (nat, idx);
+      nat_binding_release (nat, idx, false); /* its timer ran */
       return;
     }
   timer_push (nat, idx);
@@ -213,7 +234,7 @@ static void
 tombstone_forget (NatsimNat *nat, uint32_t idx)
 {
   nat_inside_detach (nat, idx);
-  nat_binding_release (nat, idx);
+  nat_binding_release (nat, idx, false); /* its timer ran */
 }
 
 static void
@@ -223,29 +244,49 @@ held_expire (NatsimNat *nat, uint32_t idx)
 
   nat_reply_del (nat, idx);
   nat_port_unref (nat, b);
-  nat_binding_release (nat, idx);
+  nat_binding_release (nat, idx, false); /* its timer ran */
 }
 
 void
 natsim_nat_advance (NatsimNat *nat, NatsimTime now)
 {
   NatsimTime t;
-  uint32_t a, gen;
+  uint32_t a, id;
 
   g_return_if_fail (now >= nat->now);
   while (natsim_eventq_peek_time (nat->timers) <= now)
     {
       Binding *b;
-      natsim_eventq_pop_direct (nat->timers, &t, &a, &gen);
+      natsim_eventq_pop_direct (nat->timers, &t, &a, &id);
       if (a & TIMER_BLOCK_BIT)
         {
           nat->now = t;
-          nat_block_timer (nat, a & ~TIMER_BLOCK_BIT, gen, t);
+          nat_block_timer (nat, a & ~TIMER_BLOCK_BIT, id, t);
           continue;
         }
       b = binding (nat, a);
-      if (b->status == B_FREE || b->gen != gen || b_timer_at (nat, b) != t)
-        continue; /* stale */
+      if (b->stale)
+        {
+          StaleEntry *s = nat_side_get (&nat->stale, a);
+          if (b->status == B_ZOMBIE || id != s->current)
+            {
+              /* A stale entry has run; the record's last one frees it. */
+              if (--s->n == 0)
+                {
+                  nat_side_del (&nat->stale, a);
+                  b->stale = 0;
+                  if (b->status == B_ZOMBIE)
+                    nat_binding_free (nat, a);
+                }
+              continue;
+            }
+        }
+      else if (b->status == B_ZOMBIE)
+        {
+          nat_binding_free (nat, a);
+          continue;
+        }
+      g_assert (b->status != B_FREE && b_timer_at (nat, b) == t);
       nat->now = t;
       if (b->expiry > t)
         {

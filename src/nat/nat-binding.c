@@ -97,13 +97,17 @@ uint32_t
 nat_binding_alloc (NatsimNat *nat)
 {
   uint32_t idx;
+  uint16_t stale = 0;
   Binding *b;
 
   if (nat->free_binding != NONE)
     {
       idx = nat->free_binding;
-      nat->free_binding = binding (nat, idx)->next;
+      b = binding (nat, idx);
+      nat->free_binding = b->next;
       nat->n_free--;
+      /* Stale timer entries of an earlier use may still be queued. */
+      stale = b->stale;
     }
   else
     {
@@ -122,6 +126,7 @@ nat_binding_alloc (NatsimNat *nat)
     }
   b = binding (nat, idx);
   memset (b, 0, sizeof *b);
+  b->stale = stale;
   b->prev = b->next = NONE;
   b->addr_idx = NO_ADDR;
   return idx;
@@ -147,35 +152,18 @@ nat_binding_init (NatsimNat *nat, Binding *b, BindingStatus status,
   b->at = nat->now; /* created (nat_timer_start() makes it the timer) or died */
 }
 
-/* On the free list: no timer entry of the record is queued. */
 void
-nat_binding_free (NatsimNat *nat, uint32_t idx)
+nat_binding_release (NatsimNat *nat, uint32_t idx, bool timer_queued)
 {
-  Binding *b = binding (nat, idx);
+  Binding *b;
 
-  g_assert (!b->stale);
+  if (timer_queued)
+    nat_timer_leave_stale (nat, idx);
+  b = binding (nat, idx);
   b->status = B_FREE;
   b->next = nat->free_binding;
   nat->free_binding = idx;
   nat->n_free++;
-}
-
-void
-nat_binding_release (NatsimNat *nat, uint32_t idx, bool timer_queued)
-{
-  Binding *b = binding (nat, idx);
-
-  if (b->stale)
-    {
-      /* All its queued entries are stale now. */
-      StaleEntry *s = nat_side_get (&nat->stale, idx);
-      s->n += timer_queued;
-      b->status = B_ZOMBIE;
-    }
-  else if (timer_queued)
-    b->status = B_ZOMBIE; /* one entry queued, no StaleEntry */
-  else
-    nat_binding_free (nat, idx);
 }
 
 /* Table callbacks: the flow table's key is the binding's (proto, inside

@@ -100,8 +100,6 @@ typedef enum
   B_DEAD,
   B_FAILED,
   B_HELD,
-  B_ZOMBIE, /* released while entries of it are still in the timer queue:
-             * back to the free list when the last has run (nat-timers.c) */
 } BindingStatus;
 
 typedef enum
@@ -153,11 +151,11 @@ typedef struct
  *   from the start and a young binding's creation time is kept aside.
  * No generation: a record has one timer entry in the queue, its current
  * one, except after an expiry moved earlier (the entry left behind is
- * stale) or a release before its timer ran; such a record is @stale and
- * its count of stale entries, with the id of its current one, is aside
- * (StaleEntry), and a released record is reused only once all of its
- * entries have run (B_ZOMBIE until then), so no entry is ever taken for
- * another's (natsim_nat_advance).
+ * stale) or a release before its timer ran (the entry is stale, and so
+ * are all while the record is free); such a record is @stale, through
+ * its reuses, until its stale entries have run, and their count, with the
+ * id of its current entry, is aside (StaleEntry), so no entry is ever
+ * taken for another's (natsim_nat_advance).
  *
  * A flow's record is found from its inside endpoint: the inside index
  * gives the endpoint's list (nat-binding.c), and the flow is the listed
@@ -190,8 +188,7 @@ typedef struct
 G_STATIC_ASSERT (sizeof (Binding) == 48);
 
 /* A record's stale timer entries (Binding), a NatSide entry: how many are
- * still queued (for a B_ZOMBIE, all of its entries) and the id of the
- * current one. */
+ * still queued, and the id of its current one (none while it is free). */
 typedef struct
 {
   uint32_t idx;
@@ -568,10 +565,9 @@ bool     nat_binding_eq_inside (const void *nat, uint32_t idx, uint64_t k1, uint
 bool     nat_binding_eq_reply (const void *nat, uint32_t idx, uint64_t k1, uint64_t k2);
 void     nat_binding_init (NatsimNat *nat, Binding *b, BindingStatus status,
                            const NatFlow *f, uint32_t addr_idx, uint16_t ext_port);
-/* The record is free: at once, or (B_ZOMBIE) when its timer entries have
- * run; @timer_queued: its current timer entry has not run. */
+/* The record is free; @timer_queued: its current timer entry has not run
+ * (it is stale from now on). */
 void     nat_binding_release (NatsimNat *nat, uint32_t idx, bool timer_queued);
-void     nat_binding_free (NatsimNat *nat, uint32_t idx);
 /* An inside endpoint's bindings form one list, newest first: a binding
  * enters at the head when created (ALIVE) or when it becomes a tombstone
  * (DEAD, FAILED), so the ALIVE ones in list order and the tombstones in
@@ -621,6 +617,7 @@ nat_host_tracked (NatsimNat *nat, uint32_t addr_idx, uint8_t proto, uint16_t por
 
 /* nat-timers.c: idle timers, expiry, TCP tracking. */
 void     nat_timer_start (NatsimNat *nat, uint32_t idx, NatsimTime expiry);
+void     nat_timer_leave_stale (NatsimNat *nat, uint32_t idx);
 void     nat_set_expiry (NatsimNat *nat, uint32_t idx, NatsimTime expiry);
 NatsimTime nat_timeout_for (const NatsimNat *nat, uint32_t idx);
 /* Is binding @idx (ALIVE, UDP) more than 2 s old at @t? */

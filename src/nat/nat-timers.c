@@ -20,8 +20,8 @@ timer_push (NatsimNat *nat, uint32_t idx)
 }
 
 /* The record's queued entry stays in the queue, stale (Binding). */
-static void
-timer_leave_stale (NatsimNat *nat, uint32_t idx)
+void
+nat_timer_leave_stale (NatsimNat *nat, uint32_t idx)
 {
   Binding *b = binding (nat, idx);
 
@@ -115,7 +115,7 @@ nat_set_expiry (NatsimNat *nat, uint32_t idx, NatsimTime expiry)
   b->expiry = expiry;
   if (expiry < b_timer_at (nat, b))
     {
-      timer_leave_stale (nat, idx);
+      nat_timer_leave_stale (nat, idx);
       timer_arm (nat, idx, expiry);
     }
 }
@@ -268,23 +268,15 @@ natsim_nat_advance (NatsimNat *nat, NatsimTime now)
       if (b->stale)
         {
           StaleEntry *s = nat_side_get (&nat->stale, a);
-          if (b->status == B_ZOMBIE || id != s->current)
+          if (b->status == B_FREE || id != s->current)
             {
-              /* A stale entry has run; the record's last one frees it. */
               if (--s->n == 0)
                 {
                   nat_side_del (&nat->stale, a);
                   b->stale = 0;
-                  if (b->status == B_ZOMBIE)
-                    nat_binding_free (nat, a);
                 }
               continue;
             }
-        }
-      else if (b->status == B_ZOMBIE)
-        {
-          nat_binding_free (nat, a);
-          continue;
         }
       g_assert (b->status != B_FREE && b_timer_at (nat, b) == t);
       nat->now = t;

@@ -322,7 +322,10 @@ struct NatsimNat
   bool              young_aside;
   NatSide           young;
   NatSide           stale;       /* StaleEntry */
-  uint32_t          timer_id;    /* the id of the next timer entry (wraps) */
+  /* The id of the next timer entry.  32 bits: a stale entry could be
+   * taken for its record's current one only if a multiple of 2^32 entries
+   * were queued in between, while it waited (at most the longest timeout). */
+  uint32_t          timer_id;
   GArray           *subscribers; /* Subscriber */
   GArray           *free_subscribers;
   /* inside_index: (proto, inside ip:port) -> the first binding of that

@@ -1047,6 +1047,7 @@ test_crowded_endpoint (void **state)
     assert_int_equal (udp_out_ok (h, T0 + NATSIM_MSEC (i), I, ep (IP4 (198, 51, 100, 1 + i), 7000)),
                       port);
   assert_int_equal (count_events (h, NATSIM_NAT_EV_BINDING_CREATED), n);
+  assert_true (natsim_nat_check (h->nat));
   /* Every flow is found (a second packet refreshes it, creates nothing),
    * and its replies come in. */
   for (guint i = 0; i < n; i++)
@@ -1063,6 +1064,7 @@ test_crowded_endpoint (void **state)
   for (guint i = 0; i < n / 2; i++)
     udp_out_ok (h, T0 + NATSIM_SEC (40), I, ep (IP4 (198, 51, 100, 1 + i), 7000));
   natsim_nat_advance (h->nat, T0 + NATSIM_SEC (60));
+  assert_true (natsim_nat_check (h->nat));
   for (guint i = 0; i < n; i++)
     {
       assert_true (natsim_nat_flow_state (h->nat, NATSIM_PROTO_UDP, I.addr, I.port,
@@ -1082,6 +1084,7 @@ test_crowded_endpoint (void **state)
     for (guint i = 0; i < n / 2; i++)
       udp_out_ok (h, t, I, ep (IP4 (198, 51, 100, 1 + i), 7000));
   natsim_nat_advance (h->nat, T0 + NATSIM_SEC (700));
+  assert_true (natsim_nat_check (h->nat));
   for (guint i = 0; i < n; i++)
     assert_int_equal (natsim_nat_flow_state (h->nat, NATSIM_PROTO_UDP, I.addr, I.port,
                                              IP4 (198, 51, 100, 1 + i), 7000, &st),
@@ -1107,6 +1110,7 @@ test_crowded_endpoint (void **state)
       assert_false (res.new_binding);
     }
   assert_false (alive (h, NATSIM_PROTO_UDP, I, ep (IP4 (198, 51, 100, 4), 7000)));
+  assert_true (natsim_nat_check (h->nat));
   harness_free (h);
 }
 
@@ -1155,6 +1159,61 @@ test_equal_expiry_order_after_failures (void **state)
       assert_int_equal (n, 2);
       harness_free (h);
     }
+}
+
+/* Random traffic of a few inside endpoints, each with up to 30 remotes
+ * (lists walked and crowded, endpoints emptied and filled again), UDP and
+ * TCP, both directions, short timeouts and tombstones, a small port range
+ * (failures): the engine's bookkeeping holds after every packet. */
+static void
+test_bookkeeping_random (void **state)
+{
+  static const NatsimTime tombstones[] = { 0, NATSIM_SEC (5), NATSIM_SEC (40) };
+  gsl_rng *r = gsl_rng_alloc (gsl_rng_mt19937);
+
+  (void) state;
+  gsl_rng_set (r, 7);
+  for (guint round = 0; round < G_N_ELEMENTS (tombstones) * 2; round++)
+    {
+      NatsimNatConfig cfg = base_config ();
+      Harness *h;
+      NatsimTime t = T0;
+
+      cfg.port_lo = 5000;
+      cfg.port_hi = 5000 + (round % 2 ? 3 : 40);
+      cfg.udp_timeout = NATSIM_SEC (10);
+      cfg.udp_stream_timeout = NATSIM_SEC (3);
+      cfg.tcp_established_timeout = NATSIM_SEC (30);
+      cfg.tcp_transitory_timeout = NATSIM_SEC (4);
+      cfg.tombstone = tombstones[round / 2];
+      cfg.mapping = round % 2 ? NATSIM_MAPPING_EIM : NATSIM_MAPPING_APDM;
+      cfg.unsolicited_hold = true;
+      h = harness_new (&cfg, 0);
+      natsim_nat_set_observer (h->nat, NULL, NULL);
+      for (guint i = 0; i < 6000; i++)
+        {
+          Ep in = ep (IN (1 + gsl_rng_uniform_int (r, 3)), 4000);
+          Ep rem = ep (IP4 (198, 51, 100, 1 + gsl_rng_uniform_int (r, 30)), 7000);
+          bool tcp = gsl_rng_uniform (r) < 0.3;
+          bool out = gsl_rng_uniform (r) < 0.7;
+          static const uint8_t flags[] = { NATSIM_TCP_SYN, NATSIM_TCP_SYN | NATSIM_TCP_ACK,
+                                           NATSIM_TCP_ACK, NATSIM_TCP_FIN | NATSIM_TCP_ACK,
+                                           NATSIM_TCP_RST };
+
+          /* Whole seconds now and then: expiries on one instant. */
+          t += gsl_rng_uniform (r) < 0.5 ? NATSIM_SEC (gsl_rng_uniform_int (r, 3))
+                                         : (NatsimTime) gsl_rng_uniform_int (r, NATSIM_MSEC (900));
+          send_pkt (h, t, tcp ? NATSIM_PROTO_TCP : NATSIM_PROTO_UDP,
+                    out ? NATSIM_DIR_OUT : NATSIM_DIR_IN, out ? in : rem, out ? rem : in,
+                    tcp ? flags[gsl_rng_uniform_int (r, G_N_ELEMENTS (flags))] : 0, NULL);
+          if (!natsim_nat_check (h->nat))
+            fail_msg ("round %u, packet %u", round, i);
+        }
+      natsim_nat_advance (h->nat, t + NATSIM_SEC (200));
+      assert_true (natsim_nat_check (h->nat));
+      harness_free (h);
+    }
+  gsl_rng_free (r);
 }
 
 static void
@@ -1981,6 +2040,7 @@ main (void)
     cmocka_unit_test (test_udp_stream_rule_short_timeout),
     cmocka_unit_test (test_crowded_endpoint),
     cmocka_unit_test (test_equal_expiry_order_after_failures),
+    cmocka_unit_test (test_bookkeeping_random),
     cmocka_unit_test (test_tcp_timers),
     cmocka_unit_test (test_icmp_timeout),
     cmocka_unit_test (test_refresh_both_vs_outbound),

@@ -447,6 +447,12 @@ typedef struct
 
 void natsim_nat_memory (const NatsimNat *nat, NatsimNatMemory *ret);
 
+/* Checks the engine's own bookkeeping (each inside endpoint's list of
+ * bindings, the flow table and the predecessors of crowded endpoints'
+ * records), for tests: false, with a warning naming what is wrong, if it
+ * does not hold.  Walks every record: not for the packet path. */
+bool natsim_nat_check (const NatsimNat *nat);
+
 /* The NAT's current time (the last advance or packet). */
 NatsimTime natsim_nat_now (const NatsimNat *nat);
 

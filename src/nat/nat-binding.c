@@ -96,8 +96,7 @@ chunk_new (void)
 uint32_t
 nat_binding_alloc (NatsimNat *nat)
 {
-  uint32_t idx;
-  uint16_t stale = 0;
+  uint32_t idx, gen = 0;
   Binding *b;
 
   if (nat->free_binding != NONE)
@@ -106,8 +105,8 @@ nat_binding_alloc (NatsimNat *nat)
       b = binding (nat, idx);
       nat->free_binding = b->next;
       nat->n_free--;
-      /* Stale timer entries of an earlier use may still be queued. */
-      stale = b->stale;
+      /* Timer entries of an earlier use may still be queued (Binding). */
+      gen = b->gen;
     }
   else
     {
@@ -126,8 +125,8 @@ nat_binding_alloc (NatsimNat *nat)
     }
   b = binding (nat, idx);
   memset (b, 0, sizeof *b);
-  b->stale = stale;
-  b->prev = b->next = NONE;
+  b->gen = gen + 1;
+  b->next = NONE;
   b->addr_idx = NO_ADDR;
   return idx;
 }
@@ -152,15 +151,14 @@ nat_binding_init (NatsimNat *nat, Binding *b, BindingStatus status,
   b->at = nat->now; /* created (nat_timer_start() makes it the timer) or died */
 }
 
+/* Timer entries of it may still be queued: they are stale (Binding). */
 void
-nat_binding_release (NatsimNat *nat, uint32_t idx, bool timer_queued)
+nat_binding_release (NatsimNat *nat, uint32_t idx)
 {
-  Binding *b;
+  Binding *b = binding (nat, idx);
 
-  if (timer_queued)
-    nat_timer_leave_stale (nat, idx);
-  b = binding (nat, idx);
   b->status = B_FREE;
+  b->gen++;
   b->next = nat->free_binding;
   nat->free_binding = idx;
   nat->n_free++;
@@ -224,14 +222,25 @@ nat_flow_lookup (const NatsimNat *nat, uint64_t k1, uint64_t k2)
   return NAT_TABLE_NONE;
 }
 
+/* A crowded endpoint's record (Binding): in the flow table, and its
+ * predecessor aside. */
 static void
-flow_put (NatsimNat *nat, uint32_t idx)
+crowd (NatsimNat *nat, uint32_t idx, uint32_t prev)
 {
   Binding *b = binding (nat, idx);
+  PrevEntry *p;
 
   b->crowded = 1;
   nat_table_put (&nat->flows, key_endpoint (b_proto (b), b->in_addr, b->in_port),
                  key_remote (b->rem_addr, b->rem_port), idx);
+  p = nat_side_add (&nat->prevs, idx);
+  p->prev = prev;
+}
+
+static inline void
+prev_set (NatsimNat *nat, uint32_t idx, uint32_t prev)
+{
+  ((PrevEntry *) nat_side_get (&nat->prevs, idx))->prev = prev;
 }
 
 /* Puts @idx at the head of its inside endpoint's list. */
@@ -245,7 +254,6 @@ nat_inside_push (NatsimNat *nat, uint32_t idx)
   g_assert (!b->listed);
   /* One probe: the new head goes in, the old one comes out. */
   head = nat_table_swap (&nat->inside_index, k, 0, idx);
-  b->prev = NONE;
   b->listed = 1;
   if (head == NAT_TABLE_NONE)
     {
@@ -253,10 +261,10 @@ nat_inside_push (NatsimNat *nat, uint32_t idx)
       return;
     }
   b->next = head;
-  binding (nat, head)->prev = idx;
   if (binding (nat, head)->crowded)
     {
-      flow_put (nat, idx);
+      crowd (nat, idx, NONE);
+      prev_set (nat, head, idx);
       return;
     }
   for (uint32_t i = head; i != NONE && n < ENDPOINT_LIST_MAX; i = binding (nat, i)->next)
@@ -264,8 +272,10 @@ nat_inside_push (NatsimNat *nat, uint32_t idx)
   if (n >= ENDPOINT_LIST_MAX)
     {
       /* Too many for a walk: the flow table takes over the endpoint. */
-      for (uint32_t i = idx; i != NONE; i = binding (nat, i)->next)
-        flow_put (nat, i);
+      uint32_t prev = NONE;
+
+      for (uint32_t i = idx; i != NONE; prev = i, i = binding (nat, i)->next)
+        crowd (nat, i, prev);
     }
 }
 
@@ -276,21 +286,37 @@ nat_inside_detach (NatsimNat *nat, uint32_t idx)
 {
   Binding *b = binding (nat, idx);
   uint64_t k;
+  uint32_t prev, next = b->next;
 
   if (!b->listed)
     return;
   k = key_endpoint (b_proto (b), b->in_addr, b->in_port);
   if (b->crowded)
-    nat_table_del (&nat->flows, k, key_remote (b->rem_addr, b->rem_port));
-  if (b->prev != NONE)
-    binding (nat, b->prev)->next = b->next;
-  else if (b->next == NONE)
+    {
+      prev = ((const PrevEntry *) nat_side_get (&nat->prevs, idx))->prev;
+      nat_side_del (&nat->prevs, idx);
+      nat_table_del (&nat->flows, k, key_remote (b->rem_addr, b->rem_port));
+      if (next != NONE)
+        prev_set (nat, next, prev);
+    }
+  else
+    {
+      /* A short list: find the predecessor from the head. */
+      prev = nat_table_get (&nat->inside_index, k, 0);
+      if (prev == idx)
+        prev = NONE;
+      else
+        while (binding (nat, prev)->next != idx)
+          prev = binding (nat, prev)->next;
+    }
+  if (prev != NONE)
+    binding (nat, prev)->next = next;
+  else if (next == NONE)
     nat_table_del (&nat->inside_index, k, 0);
   else
-    nat_table_put (&nat->inside_index, k, 0, b->next);
-  if (b->next != NONE)
-    binding (nat, b->next)->prev = b->prev;
-  b->prev = b->next = NONE;
+    nat_table_put (&nat->inside_index, k, 0, next);
+  b = binding (nat, idx);
+  b->next = NONE;
   b->listed = 0;
   b->crowded = 0;
 }
@@ -440,5 +466,88 @@ void
 nat_tombstone_replace (NatsimNat *nat, uint32_t idx)
 {
   nat_inside_detach (nat, idx);
-  nat_binding_release (nat, idx, true);
+  nat_binding_release (nat, idx);
+}
+
+/* ---------- bookkeeping check (natsim_nat_check) ---------- */
+
+#define CHECK(cond, ...)                                                    \
+  do                                                                        \
+    {                                                                       \
+      if (!(cond))                                                          \
+        {                                                                   \
+          g_warning (__VA_ARGS__);                                          \
+          return false;                                                     \
+        }                                                                   \
+    }                                                                       \
+  while (0)
+
+/* The list from @head: its records are listed, of one endpoint, tombstones
+ * or alive, flows distinct; a crowded one is wholly in the flow table with
+ * each record's predecessor aside, a walked one short.  Adds its length to
+ * *@n_listed and its crowded records to *@n_crowded. */
+static bool
+check_list (const NatsimNat *nat, uint32_t head, guint64 *n_listed, guint64 *n_crowded)
+{
+  const Binding *h = binding_c (nat, head);
+  uint64_t k = key_endpoint (b_proto (h), h->in_addr, h->in_port);
+  uint32_t prev = NONE, n = 0;
+
+  for (uint32_t i = head; i != NONE; prev = i, i = binding_c (nat, i)->next)
+    {
+      const Binding *b = binding_c (nat, i);
+      uint64_t k2 = key_remote (b->rem_addr, b->rem_port);
+
+      CHECK (n++ < nat->n_bindings, "inside list from %u: a cycle", head);
+      CHECK (b->listed, "record %u: on a list, not marked listed", i);
+      CHECK (b->status == B_ALIVE || b->status == B_DEAD || b->status == B_FAILED,
+             "record %u: listed with status %d", i, (int) b->status);
+      CHECK (key_endpoint (b_proto (b), b->in_addr, b->in_port) == k,
+             "record %u: on another endpoint's list", i);
+      CHECK (b->crowded == h->crowded, "record %u: crowded %d, its head %d", i, b->crowded,
+             h->crowded);
+      for (uint32_t j = b->next; j != NONE && !b->crowded; j = binding_c (nat, j)->next)
+        CHECK (key_remote (binding_c (nat, j)->rem_addr, binding_c (nat, j)->rem_port) != k2,
+               "records %u and %u: one flow listed twice", i, j);
+      if (b->crowded)
+        {
+          const PrevEntry *p = nat_side_get (&nat->prevs, i);
+          CHECK (nat_table_get (&nat->flows, k, k2) == i, "record %u: not in the flow table", i);
+          CHECK (p != NULL && p->prev == prev, "record %u: predecessor %u kept as %u", i, prev,
+                 p == NULL ? NONE : p->prev);
+          (*n_crowded)++;
+        }
+    }
+  CHECK (h->crowded || n <= ENDPOINT_LIST_MAX, "inside list from %u: %u records walked", head, n);
+  *n_listed += n;
+  return true;
+}
+
+bool
+natsim_nat_check (const NatsimNat *nat)
+{
+  guint64 n_listed = 0, n_crowded = 0, marked = 0, n_free = 0;
+  const NatTable *t;
+
+  g_return_val_if_fail (nat != NULL, false);
+  t = &nat->inside_index;
+  for (uint32_t s = 0; s < t->cap; s++)
+    if (t->slots[s].value != NAT_TABLE_NONE
+        && !check_list (nat, t->slots[s].value, &n_listed, &n_crowded))
+      return false;
+  for (uint32_t i = 0; i < nat->n_bindings; i++)
+    {
+      marked += binding_c (nat, i)->listed;
+      n_free += binding_c (nat, i)->status == B_FREE;
+    }
+  for (uint32_t i = nat->free_binding, n = 0; i != NONE; i = binding_c (nat, i)->next)
+    CHECK (++n <= n_free && binding_c (nat, i)->status == B_FREE, "free list: record %u", i);
+  CHECK (n_free == nat->n_free, "%" G_GUINT64_FORMAT " free records, %u counted", n_free,
+         nat->n_free);
+  CHECK (marked == n_listed, "%" G_GUINT64_FORMAT " records marked listed, %" G_GUINT64_FORMAT
+         " on lists", marked, n_listed);
+  CHECK (nat->flows.count == n_crowded && nat->prevs.index.count == n_crowded,
+         "%" G_GUINT64_FORMAT " crowded records, %u in the flow table, %u predecessors",
+         n_crowded, nat->flows.count, nat->prevs.index.count);
+  return true;
 }

@@ -48,7 +48,7 @@ alloc_failed (NatsimNat *nat, const NatsimPacket *pkt, uint32_t addr_idx, uint8_
     }
   if (nat->cfg.tombstone == 0)
     {
-      nat_binding_release (nat, t, false); /* never armed */
+      nat_binding_release (nat, t);
       return NATSIM_VERDICT_ALLOC_FAILED;
     }
   b = binding (nat, t);

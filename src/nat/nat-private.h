@@ -149,20 +149,23 @@ typedef struct
  *   timer.  Only when udp_timeout is 2 s or less can the first timer come
  *   while the binding is young; then (nat->young_aside) @at is the timer
  *   from the start and a young binding's creation time is kept aside.
- * No generation: a record has one timer entry in the queue, its current
- * one, except after an expiry moved earlier (the entry left behind is
- * stale) or a release before its timer ran (the entry is stale, and so
- * are all while the record is free); such a record is @stale, through
- * its reuses, until its stale entries have run, and their count, with the
- * id of its current entry, is aside (StaleEntry), so no entry is ever
- * taken for another's (natsim_nat_advance).
+ * A timer entry carries its record's generation, bumped on every status
+ * change (through the record's reuses): an entry is current when its
+ * generation and its time are the record's (natsim_nat_advance), so an
+ * entry left behind by an earlier use or status (a tombstone replaced by a
+ * new binding leaves its own) never runs, and of a binding's entries due
+ * at one instant (lazy timers push a new entry when an expiry moves
+ * earlier) the first runs it.
  *
  * A flow's record is found from its inside endpoint: the inside index
  * gives the endpoint's list (nat-binding.c), and the flow is the listed
  * record with its remote (at most one is: a new binding of a flow
- * replaces its tombstone).  An endpoint with more than ENDPOINT_LIST_MAX
- * listed records is crowded: until its list is empty, its records are in
- * the flow table too, so a lookup walks no long list. */
+ * replaces its tombstone).  The list is linked one way: a record leaves
+ * it by a walk from the head.  An endpoint with more than
+ * ENDPOINT_LIST_MAX listed records is crowded: until its list is empty,
+ * its records are in the flow table too and their predecessors are kept
+ * aside (PrevEntry), so neither a lookup nor a removal walks a long
+ * list. */
 typedef struct
 {
   uint32_t   in_addr, rem_addr;
@@ -177,9 +180,9 @@ typedef struct
   uint16_t   listed : 1; /* in its inside endpoint's list (ALIVE, DEAD, FAILED) */
   uint16_t   young : 1;  /* UDP ALIVE: the creation time still counts (above) */
   uint16_t   crowded : 1;/* listed, and its endpoint's flows are in the flow table */
-  uint16_t   stale : 1;  /* stale timer entries of it are queued (StaleEntry) */
-  uint16_t   spare : 3;
-  uint32_t   prev, next; /* links in the inside endpoint's list; next: the free list */
+  uint16_t   spare : 4;
+  uint32_t   gen;        /* its generation, for its timer entries (above) */
+  uint32_t   next;       /* the next in its inside endpoint's list; the free list */
   uint32_t   pnext;      /* 1 + next binding on the same external port (ALIVE, HELD), 0 = end */
   NatsimTime expiry;     /* ALIVE/HELD: idle expiry; DEAD/FAILED: forget time */
   NatsimTime at;         /* ALIVE/HELD: the pending timer (young: created); DEAD/FAILED: died */
@@ -187,14 +190,13 @@ typedef struct
 
 G_STATIC_ASSERT (sizeof (Binding) == 48);
 
-/* A record's stale timer entries (Binding), a NatSide entry: how many are
- * still queued, and the id of its current one (none while it is free). */
+/* The predecessor of a crowded endpoint's record in its list (Binding),
+ * a NatSide entry. */
 typedef struct
 {
   uint32_t idx;
-  uint32_t n;
-  uint32_t current;
-} StaleEntry;
+  uint32_t prev; /* NONE: the head */
+} PrevEntry;
 
 #define NO_ADDR UINT16_MAX
 
@@ -289,7 +291,7 @@ typedef struct
 } AddressState;
 
 /* Entries of the engine's private queue (direct payload a, b): a binding's
- * idle timer (a = binding, b = the entry's id, StaleEntry) or, with TIMER_BLOCK_BIT
+ * idle timer (a = binding, b = its generation) or, with TIMER_BLOCK_BIT
  * in a, a port block's quarantine (a = address | bit, b = block). */
 #define TIMER_BLOCK_BIT UINT32_C (0x80000000)
 
@@ -321,11 +323,7 @@ struct NatsimNat
    * creation time is aside (Binding): YoungEntry. */
   bool              young_aside;
   NatSide           young;
-  NatSide           stale;       /* StaleEntry */
-  /* The id of the next timer entry.  32 bits: a stale entry could be
-   * taken for its record's current one only if a multiple of 2^32 entries
-   * were queued in between, while it waited (at most the longest timeout). */
-  uint32_t          timer_id;
+  NatSide           prevs;       /* PrevEntry */
   GArray           *subscribers; /* Subscriber */
   GArray           *free_subscribers;
   /* inside_index: (proto, inside ip:port) -> the first binding of that
@@ -568,9 +566,7 @@ bool     nat_binding_eq_inside (const void *nat, uint32_t idx, uint64_t k1, uint
 bool     nat_binding_eq_reply (const void *nat, uint32_t idx, uint64_t k1, uint64_t k2);
 void     nat_binding_init (NatsimNat *nat, Binding *b, BindingStatus status,
                            const NatFlow *f, uint32_t addr_idx, uint16_t ext_port);
-/* The record is free; @timer_queued: its current timer entry has not run
- * (it is stale from now on). */
-void     nat_binding_release (NatsimNat *nat, uint32_t idx, bool timer_queued);
+void     nat_binding_release (NatsimNat *nat, uint32_t idx);
 /* An inside endpoint's bindings form one list, newest first: a binding
  * enters at the head when created (ALIVE) or when it becomes a tombstone
  * (DEAD, FAILED), so the ALIVE ones in list order and the tombstones in
@@ -620,7 +616,6 @@ nat_host_tracked (NatsimNat *nat, uint32_t addr_idx, uint8_t proto, uint16_t por
 
 /* nat-timers.c: idle timers, expiry, TCP tracking. */
 void     nat_timer_start (NatsimNat *nat, uint32_t idx, NatsimTime expiry);
-void     nat_timer_leave_stale (NatsimNat *nat, uint32_t idx);
 void     nat_set_expiry (NatsimNat *nat, uint32_t idx, NatsimTime expiry);
 NatsimTime nat_timeout_for (const NatsimNat *nat, uint32_t idx);
 /* Is binding @idx (ALIVE, UDP) more than 2 s old at @t? */

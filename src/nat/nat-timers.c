@@ -12,27 +12,8 @@ static void
 timer_push (NatsimNat *nat, uint32_t idx)
 {
   const Binding *b = binding (nat, idx);
-  uint32_t id = nat->timer_id++;
 
-  if (b->stale)
-    ((StaleEntry *) nat_side_get (&nat->stale, idx))->current = id;
-  natsim_eventq_push_direct (nat->timers, b_timer_at (nat, b), idx, id);
-}
-
-/* The record's queued entry stays in the queue, stale (Binding). */
-void
-nat_timer_leave_stale (NatsimNat *nat, uint32_t idx)
-{
-  Binding *b = binding (nat, idx);
-
-  if (b->stale)
-    ((StaleEntry *) nat_side_get (&nat->stale, idx))->n++;
-  else
-    {
-      StaleEntry *s = nat_side_add (&nat->stale, idx);
-      s->n = 1;
-      b->stale = 1;
-    }
+  natsim_eventq_push_direct (nat->timers, b_timer_at (nat, b), idx, b->gen);
 }
 
 bool
@@ -114,10 +95,7 @@ nat_set_expiry (NatsimNat *nat, uint32_t idx, NatsimTime expiry)
 
   b->expiry = expiry;
   if (expiry < b_timer_at (nat, b))
-    {
-      nat_timer_leave_stale (nat, idx);
-      timer_arm (nat, idx, expiry);
-    }
+    timer_arm (nat, idx, expiry);
 }
 
 NatsimTime
@@ -216,6 +194,7 @@ binding_expire (NatsimNat *nat, uint32_t idx)
   b = binding (nat, idx);
   b->status = B_DEAD;
   b->at = nat->now; /* when it died */
+  b->gen++;
   nat_inside_detach (nat, idx);
   nat_inside_push (nat, idx);
   b = binding (nat, idx);
@@ -223,7 +202,7 @@ binding_expire (NatsimNat *nat, uint32_t idx)
   if (nat->cfg.tombstone == 0)
     {
       nat_inside_detach (nat, idx);
-      nat_binding_release (nat, idx, false); /* its timer ran */
+      nat_binding_release (nat, idx);
       return;
     }
   timer_push (nat, idx);
@@ -234,7 +213,7 @@ static void
 tombstone_forget (NatsimNat *nat, uint32_t idx)
 {
   nat_inside_detach (nat, idx);
-  nat_binding_release (nat, idx, false); /* its timer ran */
+  nat_binding_release (nat, idx);
 }
 
 static void
@@ -244,7 +223,7 @@ held_expire (NatsimNat *nat, uint32_t idx)
 
   nat_reply_del (nat, idx);
   nat_port_unref (nat, b);
-  nat_binding_release (nat, idx, false); /* its timer ran */
+  nat_binding_release (nat, idx);
 }
 
 void
@@ -265,20 +244,8 @@ natsim_nat_advance (NatsimNat *nat, NatsimTime now)
           continue;
         }
       b = binding (nat, a);
-      if (b->stale)
-        {
-          StaleEntry *s = nat_side_get (&nat->stale, a);
-          if (b->status == B_FREE || id != s->current)
-            {
-              if (--s->n == 0)
-                {
-                  nat_side_del (&nat->stale, a);
-                  b->stale = 0;
-                }
-              continue;
-            }
-        }
-      g_assert (b->status != B_FREE && b_timer_at (nat, b) == t);
+      if (b->status == B_FREE || id != b->gen || b_timer_at (nat, b) != t)
+        continue; /* stale */
       nat->now = t;
       if (b->expiry > t)
         {

@@ -88,7 +88,7 @@ natsim_nat_new (const NatsimNatConfig *cfg, gsl_rng *rng)
   nat_table_init (&nat->host_index, host_eq, nat);
   nat_side_init (&nat->leases, sizeof (Lease));
   nat_side_init (&nat->young, sizeof (YoungEntry));
-  nat_side_init (&nat->stale, sizeof (StaleEntry));
+  nat_side_init (&nat->prevs, sizeof (PrevEntry));
   /* Binding: can a UDP binding's first timer come while it is young? */
   nat->young_aside = nat->cfg.udp_timeout <= NATSIM_SEC (2);
   nat->hosts = g_array_new (FALSE, FALSE, sizeof (Host));
@@ -183,7 +183,7 @@ natsim_nat_free (NatsimNat *nat)
   nat_table_clear (&nat->host_index);
   nat_side_clear (&nat->leases);
   nat_side_clear (&nat->young);
-  nat_side_clear (&nat->stale);
+  nat_side_clear (&nat->prevs);
   g_array_unref (nat->hosts);
   g_array_unref (nat->free_hosts);
   natsim_eventq_free (nat->timers);
@@ -334,10 +334,10 @@ natsim_nat_memory (const NatsimNat *nat, NatsimNatMemory *ret)
   m.records = (guint64) nat->n_bindings - nat->n_free;
   m.bindings = (gsize) nat->n_chunks * BINDING_CHUNK * sizeof (Binding);
   m.flow_index = nat_table_bytes (&nat->flows);
-  m.inside_index = nat_table_bytes (&nat->inside_index);
+  m.inside_index = nat_table_bytes (&nat->inside_index) + nat_side_bytes (&nat->prevs);
   m.reply_index = nat_table_bytes (&nat->replies);
   m.timers = natsim_eventq_memory_bytes (nat->timers) + nat_side_bytes (&nat->leases)
-             + nat_side_bytes (&nat->young) + nat_side_bytes (&nat->stale);
+             + nat_side_bytes (&nat->young);
   /* Port state: the pages allocated, whole, and the page tables. */
   m.ports = (gsize) nat->port_pages * PORT_PAGE * sizeof (PortState)
             + (gsize) nat->released_pages * PORT_PAGE * sizeof (NatsimTime);

@@ -11,8 +11,8 @@
  * tombstones, so lookups stay short under churn).  A slot is 8 bytes: the
  * value (an index into a record array) and the key's 32-bit hash; the key
  * itself is not stored but compared against the record (the eq callback),
- * which is read only when the hashes match.  The capacity grows by an
- * eighth at 9/10 load (nat-table.c): amortised O(1), and no allocation at all
+ * which is read only when the hashes match.  The capacity grows by half
+ * at 4/5 load, or by an eighth at 9/10 for a dense table (nat-table.c): amortised O(1), and no allocation at all
  * once the table has reached the working set of the run.  Chosen over
  * GHashTable because it has no per-entry allocation and 8 bytes per slot. */
 typedef struct
@@ -29,6 +29,7 @@ typedef struct
   NatTableSlot *slots;
   uint32_t      cap;
   uint32_t      count;
+  bool          dense;   /* grows at 9/10 by an eighth, else at 4/5 by half */
   NatTableEq    eq;
   const void   *ctx;
 } NatTable;
@@ -36,6 +37,8 @@ typedef struct
 #define NAT_TABLE_NONE UINT32_MAX
 
 void     nat_table_init (NatTable *t, NatTableEq eq, const void *ctx);
+/* The same for an index with an entry per binding (nat-table.c). */
+void     nat_table_init_dense (NatTable *t, NatTableEq eq, const void *ctx);
 void     nat_table_clear (NatTable *t);
 /* The value for the key, or NAT_TABLE_NONE. */
 uint32_t nat_table_get (const NatTable *t, uint64_t k1, uint64_t k2);

@@ -7,13 +7,17 @@
 
 #include "nat-private.h"
 
-/* Grow when the load would pass 9/10; grow by an eighth, which keeps the
- * load between 0.8 and 0.9: a slot is 8 bytes, so a table entry costs 8.9
- * to 10 bytes (10.6 to 15 at 4/5 and by half), a sixth of the 64 bytes a
- * live binding with its indexes may take (docs/performance.md "Memory").
- * Each entry is moved about eight times by growth (a sequential pass, a
- * few milliseconds a million), and Robin Hood probing keeps probe runs
- * short at that load (tests/test-nat-table.c counts them).
+/* Grow when the load would pass 4/5; grow by half, which keeps the load
+ * between 0.53 and 0.8.  A dense table (the indexes with an entry per
+ * binding: nat_table_init_dense) grows when it would pass 9/10, by an
+ * eighth, which keeps the load between 0.8 and 0.9: a slot is 8 bytes, so
+ * an entry costs 8.9 to 10 bytes instead of 10 to 15, a sixth of the 64
+ * bytes a live binding with its indexes may take (docs/performance.md
+ * "Memory").  Each entry is moved about eight times by growth (sequential
+ * passes, a few milliseconds a million) and probe runs are longer: on a
+ * port-block CGN plan, where subscribers and hosts are looked up on every
+ * new binding, perf counted 45 % more samples in table lookups with every
+ * table dense, so only those that hold bytes per binding are.
  *
  * Robin Hood linear probing: an entry never sits further from its home
  * slot than the entry it passed on insertion, so along a probe run the
@@ -29,11 +33,16 @@
  * probe is to the key's; deletion shifts the run back and stops at the
  * first entry at home.  A slot's home comes from its stored hash, so
  * probing reads no record. */
-#define LOAD_NUM 9u
-#define LOAD_DEN 10u
-#define GROW_NUM 9u
-#define GROW_DEN 8u
 #define INITIAL_CAP 1024u
+
+/* Would one more entry pass the table's load? */
+static inline bool
+over_load (const NatTable *t)
+{
+  uint64_t n = (uint64_t) t->count + 1, cap = t->cap;
+
+  return t->dense ? n * 10 > cap * 9 : n * 5 > cap * 4;
+}
 
 static inline uint32_t
 mix (uint64_t k1, uint64_t k2)
@@ -135,9 +144,17 @@ nat_table_init (NatTable *t, NatTableEq eq, const void *ctx)
 {
   t->cap = INITIAL_CAP;
   t->count = 0;
+  t->dense = false;
   t->eq = eq;
   t->ctx = ctx;
   t->slots = slots_new (t->cap);
+}
+
+void
+nat_table_init_dense (NatTable *t, NatTableEq eq, const void *ctx)
+{
+  nat_table_init (t, eq, ctx);
+  t->dense = true;
 }
 
 void
@@ -252,8 +269,8 @@ grow (NatTable *t)
   NatTableSlot *old = t->slots;
   uint32_t old_cap = t->cap;
 
-  g_assert (old_cap < UINT32_MAX / GROW_NUM * GROW_DEN);
-  t->cap = old_cap / GROW_DEN * GROW_NUM;
+  g_assert (old_cap < UINT32_MAX / 3 * 2);
+  t->cap = t->dense ? old_cap / 8 * 9 : old_cap + old_cap / 2;
   t->slots = slots_new (t->cap);
   for (uint32_t j = 0; j < old_cap; j++)
     {
@@ -279,7 +296,7 @@ nat_table_swap (NatTable *t, uint64_t k1, uint64_t k2, uint32_t value)
   uint32_t i, d, old;
 
   g_assert (value != NAT_TABLE_NONE);
-  if ((uint64_t) (t->count + 1) * LOAD_DEN > (uint64_t) t->cap * LOAD_NUM)
+  if (over_load (t))
     grow (t);
   i = find (t, h, k1, k2, &found, &d);
   if (found)

@@ -81,9 +81,9 @@ natsim_nat_new (const NatsimNatConfig *cfg, gsl_rng *rng)
   nat->free_binding = NONE;
   nat->subscribers = g_array_new (FALSE, FALSE, sizeof (Subscriber));
   nat->free_subscribers = g_array_new (FALSE, FALSE, sizeof (uint32_t));
-  nat_table_init (&nat->flows, nat_binding_eq_flow, nat);
-  nat_table_init (&nat->inside_index, nat_binding_eq_inside, nat);
-  nat_table_init (&nat->replies, nat_binding_eq_reply, nat);
+  nat_table_init_dense (&nat->flows, nat_binding_eq_flow, nat);
+  nat_table_init_dense (&nat->inside_index, nat_binding_eq_inside, nat);
+  nat_table_init_dense (&nat->replies, nat_binding_eq_reply, nat);
   nat_table_init (&nat->subscriber_index, subscriber_eq, nat);
   nat_table_init (&nat->host_index, host_eq, nat);
   nat_side_init (&nat->leases, sizeof (Lease));

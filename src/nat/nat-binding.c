@@ -315,7 +315,6 @@ nat_inside_detach (NatsimNat *nat, uint32_t idx)
     nat_table_del (&nat->inside_index, k, 0);
   else
     nat_table_put (&nat->inside_index, k, 0, next);
-  b = binding (nat, idx);
   b->next = NONE;
   b->listed = 0;
   b->crowded = 0;

@@ -191,7 +191,6 @@ binding_expire (NatsimNat *nat, uint32_t idx)
   if (nat_leased (b))
     nat_lease_end (nat, idx);
   young_end (nat, idx);
-  b = binding (nat, idx);
   b->status = B_DEAD;
   b->at = nat->now; /* when it died */
   b->gen++;
@@ -244,8 +243,8 @@ natsim_nat_advance (NatsimNat *nat, NatsimTime now)
           continue;
         }
       b = binding (nat, a);
-      if (b->status == B_FREE || id != b->gen || b_timer_at (nat, b) != t)
-        continue; /* stale */
+      if (id != b->gen || b_timer_at (nat, b) != t)
+        continue; /* stale (a freed record's generation has moved on) */
       nat->now = t;
       if (b->expiry > t)
         {
